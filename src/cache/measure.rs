@@ -1,0 +1,101 @@
+//! Measuring files and trees the way `du` does, without following symlinks.
+//!
+//! Sizes are taken from `lstat`, so a symlink counts as itself and is never followed out of the
+//! cache. Hard-linked files are counted once per scan through an [`InodeSet`] shared by all
+//! scanning threads; only inodes with more than one link are remembered, so memory stays
+//! proportional to the (usually zero) number of hard links, not to the number of files.
+
+use std::collections::HashSet;
+use std::fs::Metadata;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use walkdir::WalkDir;
+
+use super::entry::Usage;
+
+/// Inodes with several links that were already counted in this scan.
+#[derive(Debug, Default)]
+pub struct InodeSet {
+    seen: Mutex<HashSet<(u64, u64)>>,
+}
+
+impl InodeSet {
+    /// The usage of one directory entry, given its `lstat` metadata. A non-directory with
+    /// several links contributes nothing after its first sighting.
+    pub fn usage(&self, meta: &Metadata) -> Usage {
+        let is_dir = meta.is_dir();
+        if !is_dir && !self.first_sighting(meta) {
+            return Usage::default();
+        }
+        Usage { disk: disk_bytes(meta), apparent: meta.len(), files: u64::from(!is_dir) }
+    }
+
+    #[cfg(unix)]
+    fn first_sighting(&self, meta: &Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() <= 1 {
+            return true;
+        }
+        // A poisoned lock only means another scanning thread panicked; the set is still valid.
+        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.insert((meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn first_sighting(&self, _meta: &Metadata) -> bool {
+        true
+    }
+}
+
+#[cfg(unix)]
+fn disk_bytes(meta: &Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.blocks() * 512
+}
+
+#[cfg(not(unix))]
+fn disk_bytes(meta: &Metadata) -> u64 {
+    meta.len()
+}
+
+/// The result of measuring one path and everything below it.
+#[derive(Debug, Default)]
+pub struct Measured {
+    /// Space used.
+    pub usage: Usage,
+    /// Modification time of the path itself.
+    pub mtime: Option<SystemTime>,
+    /// The first error met, with the path it concerns.
+    pub error: Option<String>,
+}
+
+/// Measures `path` and, if it is a directory, everything below it. Symlinks are counted as
+/// themselves and never followed. Errors do not stop the walk; the first one is kept.
+pub fn measure(path: &Path, inodes: &InodeSet) -> Measured {
+    let mut out = Measured::default();
+    for item in WalkDir::new(path).follow_links(false) {
+        let meta = match item.and_then(|e| e.metadata().map(|m| (e.depth(), m))) {
+            Ok(pair) => pair,
+            Err(err) => {
+                out.error.get_or_insert_with(|| describe_walk_error(&err, path));
+                continue;
+            }
+        };
+        let (depth, meta) = meta;
+        if depth == 0 {
+            out.mtime = meta.modified().ok();
+        }
+        out.usage.add(inodes.usage(&meta));
+    }
+    out
+}
+
+fn describe_walk_error(err: &walkdir::Error, root: &Path) -> String {
+    let at = err.path().unwrap_or(root).display();
+    match err.io_error() {
+        Some(io) => format!("{at}: {io}"),
+        None => format!("{at}: {err}"),
+    }
+}

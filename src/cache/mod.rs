@@ -1,0 +1,22 @@
+//! The model of the Go module cache: names, layout, records and the scan that fills them.
+//!
+//! This layer is a synchronous library over the file system. It knows nothing of the CLI, the
+//! TUI or jobs, never reads environment variables, and never writes to the cache. The only
+//! threads it uses are the scan thread and the rayon pool the scan runs on.
+
+mod discover;
+pub mod entry;
+pub mod layout;
+mod measure;
+pub mod module;
+pub mod mount;
+pub mod scan;
+pub mod semver;
+pub mod snapshot;
+mod vcs;
+
+pub use entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage, VcsRepo};
+pub use layout::{ModCache, VersionFile};
+pub use module::ModuleKey;
+pub use scan::{ScanEvent, ScanStats};
+pub use snapshot::Snapshot;

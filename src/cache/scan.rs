@@ -1,0 +1,459 @@
+//! The parallel scan of a whole cache, streaming records as they complete.
+//!
+//! A scan first finds the module directories ([`super::discover`]), then measures every module
+//! on the rayon pool: it lists `cache/download/<path>/@v`, joins each version's files with its
+//! extracted tree, walks the tree with walkdir and sends the finished [`ModuleEntry`]s of that
+//! module as one [`ScanEvent::Entries`] batch. The vcs repositories, the sumdb cache, leftovers
+//! and the shared directories are reported too, so that a consumer can add up every byte of the
+//! cache. A failed send means the consumer has gone, and the scan stops.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, Metadata};
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::Sender;
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use super::discover::{self, relative, unrecognized};
+use super::entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage};
+use super::layout::{ModCache, VersionFile};
+use super::measure::{InodeSet, measure};
+use super::module::ModuleKey;
+use super::vcs;
+use crate::cancel::CancelToken;
+
+/// What a running scan reports.
+#[derive(Debug, Clone)]
+pub enum ScanEvent {
+    /// All versions of one module, fully measured.
+    Entries(Vec<ModuleEntry>),
+    /// Repositories under `cache/vcs`.
+    Vcs(Vec<super::entry::VcsRepo>),
+    /// Things that belong to no module version.
+    Leftovers(Vec<Leftover>),
+    /// The size of `cache/download/sumdb`.
+    Sumdb(Usage),
+    /// Space shared by many versions: directories between the root and the modules, `@v`
+    /// directories, `list` files, `cache/lock` and lock files of versions that are gone.
+    Shared(Usage),
+    /// A directory or file that could not be read; the scan goes on.
+    Error(String),
+    /// The scan has finished (or was cancelled).
+    Done(ScanStats),
+}
+
+/// Figures about a finished scan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanStats {
+    /// Wall-clock time of the scan.
+    pub elapsed: Duration,
+    /// Module paths seen.
+    pub modules: usize,
+    /// Whether the scan stopped early because it was cancelled.
+    pub cancelled: bool,
+}
+
+/// Starts a scan of `cache` on a thread named `modlens-scan`; events arrive on `tx`.
+pub fn spawn(
+    cache: ModCache,
+    tx: Sender<ScanEvent>,
+    cancel: CancelToken,
+) -> std::io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new().name("modlens-scan".into()).spawn(move || {
+        scan(&cache, &tx, &cancel);
+    })
+}
+
+/// Scans `cache`, sending events to `tx` as records complete, and ends with
+/// [`ScanEvent::Done`]. Runs its parallel parts on the current rayon pool.
+pub fn scan(cache: &ModCache, tx: &Sender<ScanEvent>, cancel: &CancelToken) -> ScanStats {
+    let started = Instant::now();
+    let inodes = InodeSet::default();
+    let root = cache.root();
+    let mut shared = Usage::default();
+    let mut leftovers = Vec::new();
+
+    for dir in [root.to_path_buf(), root.join("cache"), cache.download_root(), cache.vcs_root()] {
+        if let Ok(meta) = fs::symlink_metadata(&dir)
+            && meta.is_dir()
+        {
+            shared.add(inodes.usage(&meta));
+        }
+    }
+    match fs::read_dir(root.join("cache")) {
+        Ok(children) => {
+            for child in children.flatten() {
+                let name = child.file_name();
+                let path = child.path();
+                let is_dir = child.file_type().is_ok_and(|t| t.is_dir());
+                match (name.to_str(), is_dir) {
+                    (Some("download" | "vcs"), true) => {}
+                    (Some("lock"), false) => {
+                        if let Ok(meta) = child.metadata() {
+                            shared.add(inodes.usage(&meta));
+                        }
+                    }
+                    _ => leftovers.push(unrecognized(root, &path, "unknown name in cache/", &inodes)),
+                }
+            }
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            let _ = tx.send(ScanEvent::Error(format!("{}: {err}", root.join("cache").display())));
+        }
+    }
+
+    let (trees, downloads) = rayon::join(
+        || discover::trees(root, &inodes),
+        || {
+            let download_root = cache.download_root();
+            if download_root.is_dir() {
+                discover::downloads(root, &download_root, &inodes)
+            } else {
+                discover::Found::default()
+            }
+        },
+    );
+    let sumdb = if cache.sumdb_root().exists() {
+        measure(&cache.sumdb_root(), &inodes).usage
+    } else {
+        Usage::default()
+    };
+    let repos = vcs::scan(cache, &inodes);
+
+    let mut units: HashMap<String, Unit> = HashMap::new();
+    for esc_path in downloads.at_v {
+        units.entry(esc_path).or_default().at_v = true;
+    }
+    for (esc_path, esc_version) in trees.trees {
+        units.entry(esc_path).or_default().trees.push(esc_version);
+    }
+    shared.add(trees.shared);
+    shared.add(downloads.shared);
+    leftovers.extend(trees.leftovers);
+    leftovers.extend(downloads.leftovers);
+    leftovers.extend(repos.leftovers);
+    let errors = trees.errors.into_iter().chain(downloads.errors);
+    let mut events: Vec<ScanEvent> = errors.map(ScanEvent::Error).collect();
+    events.extend([
+        ScanEvent::Shared(shared),
+        ScanEvent::Sumdb(sumdb),
+        ScanEvent::Vcs(repos.repos),
+        ScanEvent::Leftovers(leftovers),
+    ]);
+    let mut stats = ScanStats { modules: units.len(), ..ScanStats::default() };
+    if events.into_iter().any(|e| tx.send(e).is_err()) {
+        cancel.cancel();
+    }
+
+    units.into_par_iter().for_each(|(esc_path, unit)| {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let out = measure_module(cache, &esc_path, &unit, &inodes);
+        let batch = [
+            (!out.entries.is_empty()).then_some(ScanEvent::Entries(out.entries)),
+            (!out.leftovers.is_empty()).then_some(ScanEvent::Leftovers(out.leftovers)),
+            Some(ScanEvent::Shared(out.shared)),
+            out.error.map(ScanEvent::Error),
+        ];
+        if batch.into_iter().flatten().any(|e| tx.send(e).is_err()) {
+            cancel.cancel();
+        }
+    });
+
+    stats.cancelled = cancel.is_cancelled();
+    stats.elapsed = started.elapsed();
+    let _ = tx.send(ScanEvent::Done(stats));
+    stats
+}
+
+/// The directories of one module path.
+#[derive(Debug, Default)]
+struct Unit {
+    /// Whether `cache/download/<path>/@v` exists.
+    at_v: bool,
+    /// Escaped versions that have an extracted tree.
+    trees: Vec<String>,
+}
+
+/// The download files of one escaped version, as found in `@v`.
+#[derive(Debug, Default)]
+struct Parts {
+    pieces: Pieces,
+    usage: [Usage; VersionFile::ALL.len()],
+    zip_mtime: Option<SystemTime>,
+    info_mtime: Option<SystemTime>,
+    mod_mtime: Option<SystemTime>,
+    mod_atime: Option<SystemTime>,
+}
+
+impl Parts {
+    fn add(&mut self, file: VersionFile, meta: &Metadata, inodes: &InodeSet) {
+        self.usage[file as usize] = inodes.usage(meta);
+        let p = &mut self.pieces;
+        match file {
+            VersionFile::Info => {
+                p.info = true;
+                self.info_mtime = meta.modified().ok();
+            }
+            VersionFile::Mod => {
+                p.mod_file = true;
+                self.mod_mtime = meta.modified().ok();
+                self.mod_atime = meta.accessed().ok();
+            }
+            VersionFile::Zip => {
+                p.zip = true;
+                self.zip_mtime = meta.modified().ok();
+            }
+            VersionFile::Ziphash => p.ziphash = true,
+            VersionFile::Lock => p.lock = true,
+            VersionFile::Partial => p.partial = true,
+        }
+    }
+
+    fn present(&self) -> impl Iterator<Item = VersionFile> + '_ {
+        let p = self.pieces;
+        let has = [p.info, p.mod_file, p.zip, p.ziphash, p.lock, p.partial];
+        VersionFile::ALL.into_iter().filter(move |f| has[*f as usize])
+    }
+
+    fn has_download(&self) -> bool {
+        let p = self.pieces;
+        p.info || p.mod_file || p.zip || p.ziphash || p.partial
+    }
+}
+
+#[derive(Debug, Default)]
+struct ModuleScan {
+    entries: Vec<ModuleEntry>,
+    leftovers: Vec<Leftover>,
+    shared: Usage,
+    error: Option<String>,
+}
+
+fn measure_module(cache: &ModCache, esc_path: &str, unit: &Unit, inodes: &InodeSet) -> ModuleScan {
+    let root = cache.root();
+    let mut out = ModuleScan::default();
+    let mut versions: BTreeMap<String, (Parts, bool)> = BTreeMap::new();
+    let at_v = cache.at_v_dir_escaped(esc_path);
+    if unit.at_v {
+        match fs::symlink_metadata(&at_v) {
+            Ok(meta) => out.shared.add(inodes.usage(&meta)),
+            Err(err) => out.error = Some(format!("{}: {err}", at_v.display())),
+        }
+        match fs::read_dir(&at_v) {
+            Ok(children) => {
+                for child in children.flatten() {
+                    let path = child.path();
+                    let meta = match child.metadata() {
+                        Ok(m) => m,
+                        Err(err) => {
+                            out.error.get_or_insert(format!("{}: {err}", path.display()));
+                            continue;
+                        }
+                    };
+                    let Some(name) = child.file_name().to_str().map(str::to_owned) else {
+                        out.leftovers.push(unrecognized(root, &path, "name is not UTF-8", inodes));
+                        continue;
+                    };
+                    classify_download_file(root, esc_path, &name, &path, &meta, inodes, &mut out)
+                        .map(|(v, file)| versions.entry(v).or_default().0.add(file, &meta, inodes));
+                }
+            }
+            Err(err) => out.error = Some(format!("{}: {err}", at_v.display())),
+        }
+    }
+    for v in &unit.trees {
+        versions.entry(v.clone()).or_default().1 = true;
+    }
+
+    for (esc_version, (parts, has_tree)) in versions {
+        let tree_path = cache.tree_dir_escaped(esc_path, &esc_version);
+        let key = match ModuleKey::from_escaped(esc_path, &esc_version) {
+            Ok(key) => key,
+            Err(reason) => {
+                for file in parts.present() {
+                    let path = at_v.join(format!("{esc_version}.{}", file.ext()));
+                    out.leftovers.push(Leftover {
+                        kind: LeftoverKind::Unrecognized,
+                        rel_path: relative(root, &path),
+                        module: None,
+                        reason: Some(reason.clone()),
+                        usage: parts.usage[file as usize],
+                    });
+                }
+                if has_tree {
+                    let mut leftover = unrecognized(root, &tree_path, &reason, inodes);
+                    leftover.reason = Some(reason);
+                    out.leftovers.push(leftover);
+                }
+                continue;
+            }
+        };
+        if let Some(entry) = build_entry(cache, key, parts, has_tree, inodes, &mut out) {
+            out.entries.push(entry);
+        }
+    }
+    out
+}
+
+/// Sorts one file of an `@v` directory. Returns the escaped version and piece for a version
+/// file; everything else is accounted for in `out` directly.
+fn classify_download_file(
+    root: &Path,
+    esc_path: &str,
+    name: &str,
+    path: &Path,
+    meta: &Metadata,
+    inodes: &InodeSet,
+    out: &mut ModuleScan,
+) -> Option<(String, VersionFile)> {
+    if meta.is_dir() {
+        out.leftovers.push(unrecognized(root, path, "a directory inside @v", inodes));
+        return None;
+    }
+    if name == "list" {
+        out.shared.add(inodes.usage(meta));
+        return None;
+    }
+    let leftover = |kind, module| Leftover {
+        kind,
+        rel_path: relative(root, path),
+        module,
+        reason: None,
+        usage: inodes.usage(meta),
+    };
+    if name == "list.lock" {
+        out.leftovers.push(leftover(LeftoverKind::LegacyLock, None));
+        return None;
+    }
+    if let Some(stem) = name.strip_suffix(".tmp") {
+        // `<v>.zip123456.tmp`, `<v>.info42.tmp`, ...: the digits are go's random suffix.
+        let stem = stem.trim_end_matches(|c: char| c.is_ascii_digit());
+        let module = VersionFile::split_name(stem)
+            .and_then(|(v, _)| ModuleKey::from_escaped(esc_path, v).ok());
+        out.leftovers.push(leftover(LeftoverKind::TmpFile, module));
+        return None;
+    }
+    match VersionFile::split_name(name) {
+        Some((v, file)) if meta.is_file() => Some((v.to_owned(), file)),
+        Some(_) => {
+            out.leftovers.push(unrecognized(root, path, "not a regular file", inodes));
+            None
+        }
+        None => {
+            out.leftovers.push(unrecognized(root, path, "unknown file in @v", inodes));
+            None
+        }
+    }
+}
+
+fn build_entry(
+    cache: &ModCache,
+    key: ModuleKey,
+    mut parts: Parts,
+    has_tree: bool,
+    inodes: &InodeSet,
+    out: &mut ModuleScan,
+) -> Option<ModuleEntry> {
+    let root = cache.root();
+    let lock = parts.usage[VersionFile::Lock as usize];
+    if !parts.has_download() && !has_tree {
+        // Only the `.lock` is left, as after a delete: go keeps lock files for ever.
+        out.shared.add(lock);
+        return None;
+    }
+    if !parts.has_download() {
+        let measured = measure(&cache.tree_dir(&key), inodes);
+        out.leftovers.push(Leftover {
+            kind: LeftoverKind::OrphanTree,
+            rel_path: relative(root, &cache.tree_dir(&key)),
+            module: Some(key),
+            reason: None,
+            usage: measured.usage,
+        });
+        out.shared.add(lock);
+        return None;
+    }
+    if parts.pieces.partial && !has_tree {
+        out.leftovers.push(Leftover {
+            kind: LeftoverKind::OrphanPartial,
+            rel_path: relative(root, &cache.version_file(&key, VersionFile::Partial)),
+            module: Some(key.clone()),
+            reason: None,
+            usage: parts.usage[VersionFile::Partial as usize],
+        });
+        parts.pieces.partial = false;
+        parts.usage[VersionFile::Partial as usize] = Usage::default();
+        if !parts.has_download() {
+            out.shared.add(lock);
+            return None;
+        }
+    }
+
+    let tree = has_tree.then(|| measure(&cache.tree_dir(&key), inodes));
+    let info = parts.pieces.info.then(|| read_info(&cache.version_file(&key, VersionFile::Info)));
+    let (published, origin, info_error) = match info {
+        Some(Ok(info)) => {
+            let error = (info.version != key.version).then(|| {
+                format!("Version is {:?}, not {:?}", info.version, key.version)
+            });
+            (info.published, info.origin, error)
+        }
+        Some(Err(err)) => (None, None, Some(err)),
+        None => (None, None, None),
+    };
+    let rest = [VersionFile::Info, VersionFile::Mod, VersionFile::Ziphash, VersionFile::Lock]
+        .into_iter()
+        .chain(std::iter::once(VersionFile::Partial))
+        .map(|f| parts.usage[f as usize])
+        .sum();
+    let tree_mtime = tree.as_ref().and_then(|t| t.mtime);
+    Some(ModuleEntry {
+        kind: Kind::of_path(&key.path),
+        pieces: Pieces { tree: has_tree, ..parts.pieces },
+        tree: tree.as_ref().map(|t| t.usage).unwrap_or_default(),
+        zip: parts.usage[VersionFile::Zip as usize],
+        rest,
+        downloaded: parts.zip_mtime.or(parts.info_mtime).or(parts.mod_mtime).or(tree_mtime),
+        last_used: parts.mod_atime,
+        published,
+        origin,
+        info_error,
+        scan_error: tree.and_then(|t| t.error),
+        key,
+    })
+}
+
+/// What modlens reads from a `.info` file.
+struct Info {
+    version: String,
+    published: Option<SystemTime>,
+    origin: Option<Origin>,
+}
+
+fn read_info(path: &Path) -> Result<Info, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Raw {
+        version: String,
+        time: Option<String>,
+        origin: Option<Origin>,
+    }
+    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let raw: Raw = serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    let published = match raw.time.as_deref() {
+        None => None,
+        Some(t) => {
+            let time = chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|e| format!("Time {t:?} is not RFC 3339: {e}"))?;
+            // Go writes its zero time when a proxy sent none: it means "unknown".
+            (time.timestamp() > 0).then(|| SystemTime::from(time))
+        }
+    };
+    Ok(Info { version: raw.version, published, origin: raw.origin })
+}

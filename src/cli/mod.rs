@@ -1,0 +1,126 @@
+//! The command line: argument definitions, cache discovery and the subcommands.
+//!
+//! `run` maps everything to an exit status the way ripgrep does: 0 when all is fine, 1 when a
+//! check found problems, 2 on a usage or I/O error. A closed stdout (`modlens list | head`) is
+//! not an error.
+
+mod list;
+pub mod locate;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cache::{ModCache, ScanEvent, Snapshot, scan};
+use crate::cancel::CancelToken;
+
+/// Explore, verify and repair the Go module cache.
+#[derive(Debug, Parser)]
+#[command(name = "modlens", version, about, long_about = None)]
+pub struct Cli {
+    /// The module cache to use. Without it: GOMODCACHE, then `go env GOMODCACHE`, then the
+    /// first GOPATH entry + /pkg/mod, then $HOME/go/pkg/mod.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+
+    /// What to do; without a subcommand modlens lists the cache.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every module version in the cache with its size and ages.
+    List(ListArgs),
+}
+
+/// Options of `modlens list`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ListArgs {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Order of the versions.
+    #[arg(long, value_enum, default_value_t = SortKey::Name)]
+    pub sort: SortKey,
+    /// Reverse the order.
+    #[arg(long)]
+    pub reverse: bool,
+    /// Show only versions whose `path@version` contains TEXT (case-insensitive), or, when TEXT
+    /// has `*`, `?` or `[`, whose path (or `path@version`, if TEXT has `@`) matches the glob.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+}
+
+/// Orders for `list`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum SortKey {
+    /// Largest on disk first.
+    Size,
+    /// Oldest download first.
+    Age,
+    /// Least recently used first.
+    LastUsed,
+    /// Module path, then version as Go orders versions.
+    #[default]
+    Name,
+    /// Version as Go orders versions, then module path.
+    Version,
+}
+
+/// Runs modlens with parsed arguments and returns the process exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("modlens: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::List(ListArgs::default()));
+    let located = locate_cache(cli.cache.as_deref())?;
+    match command {
+        Command::List(args) => list::run(&located, &args),
+    }
+}
+
+fn locate_cache(flag: Option<&std::path::Path>) -> anyhow::Result<locate::Located> {
+    let cwd = std::env::current_dir()?;
+    let var = |k: &str| std::env::var_os(k);
+    let env = locate::Env { var: &var, go_env: &locate::go_env_gomodcache, cwd: &cwd };
+    Ok(locate::locate(flag, &env)?)
+}
+
+/// Scans the whole cache on the scan thread and folds the events into a snapshot.
+pub fn scan_cache(root: &std::path::Path) -> anyhow::Result<Snapshot> {
+    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
+    let handle = scan::spawn(ModCache::new(root), tx, CancelToken::new())?;
+    let mut snapshot = Snapshot::default();
+    for event in rx {
+        snapshot.apply(event);
+    }
+    if handle.join().is_err() {
+        anyhow::bail!("the scan of {} failed unexpectedly", root.display());
+    }
+    Ok(snapshot)
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Writes `text` to stdout in one go; a broken pipe surfaces as an error for `run` to excuse.
+fn print(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
