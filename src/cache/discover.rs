@@ -83,7 +83,9 @@ fn walk(root: &Path, dir: &Path, esc_prefix: &str, side: Side, inodes: &InodeSet
         let path = child.path();
         let is_dir = child.file_type().is_ok_and(|t| t.is_dir());
         let Some(name) = child.file_name().to_str().map(str::to_owned) else {
-            found.leftovers.push(unrecognized(root, &path, "name is not UTF-8", inodes));
+            found
+                .leftovers
+                .push(unrecognized(root, &path, "name is not UTF-8", inodes));
             continue;
         };
         if esc_prefix.is_empty() && dir == root && name == "cache" && side == Side::Trees {
@@ -155,7 +157,11 @@ fn classify_tree(
 }
 
 fn join_esc(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") }
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
 }
 
 /// A leftover for a name go could not have written, measured with everything below it.
@@ -173,4 +179,3 @@ pub fn unrecognized(root: &Path, path: &Path, reason: &str, inodes: &InodeSet) -
 pub fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
-

@@ -103,7 +103,8 @@ impl ModCache {
 
     /// `cache/download/<escaped path>/@v/<escaped version>.<ext>`.
     pub fn version_file(&self, key: &ModuleKey, file: VersionFile) -> PathBuf {
-        self.at_v_dir(key).join(format!("{}.{}", key.escaped_version(), file.ext()))
+        self.at_v_dir(key)
+            .join(format!("{}.{}", key.escaped_version(), file.ext()))
     }
 
     /// The extracted tree `<escaped path>@<escaped version>`.
@@ -126,12 +127,18 @@ mod tests {
     #[test]
     fn paths_use_escaped_names() {
         let cache = ModCache::new("/c");
-        let key = ModuleKey { path: "example.com/MixedCase".into(), version: "v1.3.0-RC1".into() };
+        let key = ModuleKey {
+            path: "example.com/MixedCase".into(),
+            version: "v1.3.0-RC1".into(),
+        };
         assert_eq!(
             cache.version_file(&key, VersionFile::Zip),
             PathBuf::from("/c/cache/download/example.com/!mixed!case/@v/v1.3.0-!r!c1.zip")
         );
-        assert_eq!(cache.tree_dir(&key), PathBuf::from("/c/example.com/!mixed!case@v1.3.0-!r!c1"));
+        assert_eq!(
+            cache.tree_dir(&key),
+            PathBuf::from("/c/example.com/!mixed!case@v1.3.0-!r!c1")
+        );
     }
 
     #[test]

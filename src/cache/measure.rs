@@ -29,7 +29,11 @@ impl InodeSet {
         if !is_dir && !self.first_sighting(meta) {
             return Usage::default();
         }
-        Usage { disk: disk_bytes(meta), apparent: meta.len(), files: u64::from(!is_dir) }
+        Usage {
+            disk: disk_bytes(meta),
+            apparent: meta.len(),
+            files: u64::from(!is_dir),
+        }
     }
 
     #[cfg(unix)]
@@ -39,7 +43,10 @@ impl InodeSet {
             return true;
         }
         // A poisoned lock only means another scanning thread panicked; the set is still valid.
-        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.insert((meta.dev(), meta.ino()))
     }
 
@@ -79,7 +86,8 @@ pub fn measure(path: &Path, inodes: &InodeSet) -> Measured {
         let meta = match item.and_then(|e| e.metadata().map(|m| (e.depth(), m))) {
             Ok(pair) => pair,
             Err(err) => {
-                out.error.get_or_insert_with(|| describe_walk_error(&err, path));
+                out.error
+                    .get_or_insert_with(|| describe_walk_error(&err, path));
                 continue;
             }
         };

@@ -97,7 +97,8 @@ pub fn unescape(escaped: &str) -> Option<String> {
 
 /// `module.UnescapePath`: unescape, then require a valid module path.
 pub fn unescape_path(escaped: &str) -> Result<String, String> {
-    let path = unescape(escaped).ok_or_else(|| format!("invalid escaped module path {escaped:?}"))?;
+    let path =
+        unescape(escaped).ok_or_else(|| format!("invalid escaped module path {escaped:?}"))?;
     check_path(&path).map_err(|e| format!("invalid module path {path:?}: {e}"))?;
     Ok(path)
 }
@@ -190,8 +191,13 @@ fn check_elem(elem: &str, kind: PathKind) -> Result<(), String> {
         return Err(format!("invalid char {c:?}"));
     }
     let short = elem.split('.').next().unwrap_or(elem);
-    if BAD_WINDOWS_NAMES.iter().any(|bad| bad.eq_ignore_ascii_case(short)) {
-        return Err(format!("{short:?} disallowed as path element component on Windows"));
+    if BAD_WINDOWS_NAMES
+        .iter()
+        .any(|bad| bad.eq_ignore_ascii_case(short))
+    {
+        return Err(format!(
+            "{short:?} disallowed as path element component on Windows"
+        ));
     }
     if kind == PathKind::File {
         return Ok(());
@@ -264,7 +270,11 @@ fn check_path_major(path: &str, version: &str) -> Result<(), String> {
     if fits {
         Ok(())
     } else {
-        let want = if path_major.is_empty() { "v0 or v1" } else { &path_major[1..] };
+        let want = if path_major.is_empty() {
+            "v0 or v1"
+        } else {
+            &path_major[1..]
+        };
         Err(format!("version {version} should be {want}, not {major}"))
     }
 }
@@ -304,7 +314,10 @@ mod tests {
         assert!(ModuleKey::from_escaped("example.com/m", "v1.2").is_err());
         assert!(ModuleKey::from_escaped("example.com/m/v1", "v1.0.0").is_err());
         assert!(ModuleKey::from_escaped("gopkg.in/yaml.v3", "v3.0.1").is_ok());
-        assert!(ModuleKey::from_escaped("gopkg.in/check.v1", "v0.0.0-20161208181325-20d25e280405").is_ok());
+        assert!(
+            ModuleKey::from_escaped("gopkg.in/check.v1", "v0.0.0-20161208181325-20d25e280405")
+                .is_ok()
+        );
         assert!(ModuleKey::from_escaped("nodot/m", "v1.0.0").is_err());
     }
 }

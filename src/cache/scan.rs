@@ -62,9 +62,11 @@ pub fn spawn(
     tx: Sender<ScanEvent>,
     cancel: CancelToken,
 ) -> std::io::Result<thread::JoinHandle<()>> {
-    thread::Builder::new().name("modlens-scan".into()).spawn(move || {
-        scan(&cache, &tx, &cancel);
-    })
+    thread::Builder::new()
+        .name("modlens-scan".into())
+        .spawn(move || {
+            scan(&cache, &tx, &cancel);
+        })
 }
 
 /// Scans `cache`, sending events to `tx` as records complete, and ends with
@@ -76,7 +78,12 @@ pub fn scan(cache: &ModCache, tx: &Sender<ScanEvent>, cancel: &CancelToken) -> S
     let mut shared = Usage::default();
     let mut leftovers = Vec::new();
 
-    for dir in [root.to_path_buf(), root.join("cache"), cache.download_root(), cache.vcs_root()] {
+    for dir in [
+        root.to_path_buf(),
+        root.join("cache"),
+        cache.download_root(),
+        cache.vcs_root(),
+    ] {
         if let Ok(meta) = fs::symlink_metadata(&dir)
             && meta.is_dir()
         {
@@ -96,13 +103,18 @@ pub fn scan(cache: &ModCache, tx: &Sender<ScanEvent>, cancel: &CancelToken) -> S
                             shared.add(inodes.usage(&meta));
                         }
                     }
-                    _ => leftovers.push(unrecognized(root, &path, "unknown name in cache/", &inodes)),
+                    _ => {
+                        leftovers.push(unrecognized(root, &path, "unknown name in cache/", &inodes))
+                    }
                 }
             }
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => {
-            let _ = tx.send(ScanEvent::Error(format!("{}: {err}", root.join("cache").display())));
+            let _ = tx.send(ScanEvent::Error(format!(
+                "{}: {err}",
+                root.join("cache").display()
+            )));
         }
     }
 
@@ -144,7 +156,10 @@ pub fn scan(cache: &ModCache, tx: &Sender<ScanEvent>, cancel: &CancelToken) -> S
         ScanEvent::Vcs(repos.repos),
         ScanEvent::Leftovers(leftovers),
     ]);
-    let mut stats = ScanStats { modules: units.len(), ..ScanStats::default() };
+    let mut stats = ScanStats {
+        modules: units.len(),
+        ..ScanStats::default()
+    };
     if events.into_iter().any(|e| tx.send(e).is_err()) {
         cancel.cancel();
     }
@@ -218,7 +233,9 @@ impl Parts {
     fn present(&self) -> impl Iterator<Item = VersionFile> + '_ {
         let p = self.pieces;
         let has = [p.info, p.mod_file, p.zip, p.ziphash, p.lock, p.partial];
-        VersionFile::ALL.into_iter().filter(move |f| has[*f as usize])
+        VersionFile::ALL
+            .into_iter()
+            .filter(move |f| has[*f as usize])
     }
 
     fn has_download(&self) -> bool {
@@ -252,12 +269,14 @@ fn measure_module(cache: &ModCache, esc_path: &str, unit: &Unit, inodes: &InodeS
                     let meta = match child.metadata() {
                         Ok(m) => m,
                         Err(err) => {
-                            out.error.get_or_insert(format!("{}: {err}", path.display()));
+                            out.error
+                                .get_or_insert(format!("{}: {err}", path.display()));
                             continue;
                         }
                     };
                     let Some(name) = child.file_name().to_str().map(str::to_owned) else {
-                        out.leftovers.push(unrecognized(root, &path, "name is not UTF-8", inodes));
+                        out.leftovers
+                            .push(unrecognized(root, &path, "name is not UTF-8", inodes));
                         continue;
                     };
                     classify_download_file(root, esc_path, &name, &path, &meta, inodes, &mut out)
@@ -313,7 +332,8 @@ fn classify_download_file(
     out: &mut ModuleScan,
 ) -> Option<(String, VersionFile)> {
     if meta.is_dir() {
-        out.leftovers.push(unrecognized(root, path, "a directory inside @v", inodes));
+        out.leftovers
+            .push(unrecognized(root, path, "a directory inside @v", inodes));
         return None;
     }
     if name == "list" {
@@ -342,11 +362,13 @@ fn classify_download_file(
     match VersionFile::split_name(name) {
         Some((v, file)) if meta.is_file() => Some((v.to_owned(), file)),
         Some(_) => {
-            out.leftovers.push(unrecognized(root, path, "not a regular file", inodes));
+            out.leftovers
+                .push(unrecognized(root, path, "not a regular file", inodes));
             None
         }
         None => {
-            out.leftovers.push(unrecognized(root, path, "unknown file in @v", inodes));
+            out.leftovers
+                .push(unrecognized(root, path, "unknown file in @v", inodes));
             None
         }
     }
@@ -396,30 +418,44 @@ fn build_entry(
     }
 
     let tree = has_tree.then(|| measure(&cache.tree_dir(&key), inodes));
-    let info = parts.pieces.info.then(|| read_info(&cache.version_file(&key, VersionFile::Info)));
+    let info = parts
+        .pieces
+        .info
+        .then(|| read_info(&cache.version_file(&key, VersionFile::Info)));
     let (published, origin, info_error) = match info {
         Some(Ok(info)) => {
-            let error = (info.version != key.version).then(|| {
-                format!("Version is {:?}, not {:?}", info.version, key.version)
-            });
+            let error = (info.version != key.version)
+                .then(|| format!("Version is {:?}, not {:?}", info.version, key.version));
             (info.published, info.origin, error)
         }
         Some(Err(err)) => (None, None, Some(err)),
         None => (None, None, None),
     };
-    let rest = [VersionFile::Info, VersionFile::Mod, VersionFile::Ziphash, VersionFile::Lock]
-        .into_iter()
-        .chain(std::iter::once(VersionFile::Partial))
-        .map(|f| parts.usage[f as usize])
-        .sum();
+    let rest = [
+        VersionFile::Info,
+        VersionFile::Mod,
+        VersionFile::Ziphash,
+        VersionFile::Lock,
+    ]
+    .into_iter()
+    .chain(std::iter::once(VersionFile::Partial))
+    .map(|f| parts.usage[f as usize])
+    .sum();
     let tree_mtime = tree.as_ref().and_then(|t| t.mtime);
     Some(ModuleEntry {
         kind: Kind::of_path(&key.path),
-        pieces: Pieces { tree: has_tree, ..parts.pieces },
+        pieces: Pieces {
+            tree: has_tree,
+            ..parts.pieces
+        },
         tree: tree.as_ref().map(|t| t.usage).unwrap_or_default(),
         zip: parts.usage[VersionFile::Zip as usize],
         rest,
-        downloaded: parts.zip_mtime.or(parts.info_mtime).or(parts.mod_mtime).or(tree_mtime),
+        downloaded: parts
+            .zip_mtime
+            .or(parts.info_mtime)
+            .or(parts.mod_mtime)
+            .or(tree_mtime),
         last_used: parts.mod_atime,
         published,
         origin,
@@ -455,5 +491,9 @@ fn read_info(path: &Path) -> Result<Info, String> {
             (time.timestamp() > 0).then(|| SystemTime::from(time))
         }
     };
-    Ok(Info { version: raw.version, published, origin: raw.origin })
+    Ok(Info {
+        version: raw.version,
+        published,
+        origin: raw.origin,
+    })
 }

@@ -95,12 +95,26 @@ fn parse(v: &str) -> Option<Parsed<'_>> {
     let rest = v.strip_prefix('v')?;
     let (major, rest) = take_num(rest)?;
     if rest.is_empty() {
-        return Some(Parsed { major, minor: "0", patch: "0", prerelease: "", build: "", short: true });
+        return Some(Parsed {
+            major,
+            minor: "0",
+            patch: "0",
+            prerelease: "",
+            build: "",
+            short: true,
+        });
     }
     let rest = rest.strip_prefix('.')?;
     let (minor, rest) = take_num(rest)?;
     if rest.is_empty() {
-        return Some(Parsed { major, minor, patch: "0", prerelease: "", build: "", short: true });
+        return Some(Parsed {
+            major,
+            minor,
+            patch: "0",
+            prerelease: "",
+            build: "",
+            short: true,
+        });
     }
     let rest = rest.strip_prefix('.')?;
     let (patch, mut rest) = take_num(rest)?;
@@ -124,12 +138,22 @@ fn parse(v: &str) -> Option<Parsed<'_>> {
     if !rest.is_empty() {
         return None;
     }
-    Some(Parsed { major, minor, patch, prerelease, build, short: false })
+    Some(Parsed {
+        major,
+        minor,
+        patch,
+        prerelease,
+        build,
+        short: false,
+    })
 }
 
 /// Takes a decimal number without leading zeros from the front of `s`.
 fn take_num(s: &str) -> Option<(&str, &str)> {
-    let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     let num = &s[..end];
     if num.is_empty() || (num.len() > 1 && num.starts_with('0')) {
         return None;
@@ -193,7 +217,10 @@ mod tests {
         assert_eq!(canonical("v1").as_deref(), Some("v1.0.0"));
         assert_eq!(canonical("v1.2").as_deref(), Some("v1.2.0"));
         assert_eq!(canonical("v1.2.3+meta").as_deref(), Some("v1.2.3"));
-        assert_eq!(canonical("v2.0.0+incompatible").as_deref(), Some("v2.0.0+incompatible"));
+        assert_eq!(
+            canonical("v2.0.0+incompatible").as_deref(),
+            Some("v2.0.0+incompatible")
+        );
         assert_eq!(canonical("v1.2-pre"), None);
         assert_eq!(canonical("1.2.3"), None);
         assert_eq!(canonical("v01.2.3"), None);
@@ -205,7 +232,9 @@ mod tests {
         assert!(is_pseudo("v0.0.0-20190101000000-abcdefabcdef"));
         assert!(is_pseudo("v1.2.4-0.20230105000000-abcdefabcdef"));
         assert!(is_pseudo("v1.2.3-pre.0.20230101000000-abcdefabcdef"));
-        assert!(is_pseudo("v2.0.0-0.20200101000000-abcdefabcdef+incompatible"));
+        assert!(is_pseudo(
+            "v2.0.0-0.20200101000000-abcdefabcdef+incompatible"
+        ));
         assert!(!is_pseudo("v1.2.3-rc.1"));
         assert!(!is_pseudo("v1.2.3"));
     }

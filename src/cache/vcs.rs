@@ -43,10 +43,14 @@ pub fn scan(cache: &ModCache, inodes: &InodeSet) -> VcsScan {
             _ => "",
         };
         if is_sha256_hex(hash) {
-            groups.entry(hash.to_owned()).or_default().add(measure(&path, inodes).usage);
+            groups
+                .entry(hash.to_owned())
+                .or_default()
+                .add(measure(&path, inodes).usage);
         } else {
             let why = "not a cache/vcs repository, .info or .lock";
-            out.leftovers.push(unrecognized(cache.root(), &path, why, inodes));
+            out.leftovers
+                .push(unrecognized(cache.root(), &path, why, inodes));
         }
     }
     out.repos = groups
@@ -58,7 +62,9 @@ pub fn scan(cache: &ModCache, inodes: &InodeSet) -> VcsScan {
 
 fn describe(vcs_root: &Path, hash: String, usage: Usage) -> VcsRepo {
     let key = fs::read_to_string(vcs_root.join(format!("{hash}.info"))).ok();
-    let info_matches = key.as_deref().is_some_and(|k| hex_sha256(k.as_bytes()) == hash);
+    let info_matches = key
+        .as_deref()
+        .is_some_and(|k| hex_sha256(k.as_bytes()) == hash);
     let (vcs, remote) = match key.as_deref().and_then(parse_key) {
         Some((vcs, remote)) => (Some(vcs), Some(remote)),
         None => {
@@ -66,7 +72,13 @@ fn describe(vcs_root: &Path, hash: String, usage: Usage) -> VcsRepo {
             (remote.as_ref().map(|_| "git".to_owned()), remote)
         }
     };
-    VcsRepo { hash, vcs, remote, info_matches, usage }
+    VcsRepo {
+        hash,
+        vcs,
+        remote,
+        info_matches,
+        usage,
+    }
 }
 
 /// Splits a work-dir key into its VCS and remote: `git3:<remote>` or `vcs1.<vcs>:<remote>`.
@@ -97,11 +109,16 @@ fn git_origin_url(config: &Path) -> Option<String> {
 }
 
 fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn hex_sha256(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -114,7 +131,10 @@ mod tests {
             parse_key("git3:https://github.com/Acme/Widget"),
             Some(("git".into(), "https://github.com/Acme/Widget".into()))
         );
-        assert_eq!(parse_key("vcs1.hg:https://h/x"), Some(("hg".into(), "https://h/x".into())));
+        assert_eq!(
+            parse_key("vcs1.hg:https://h/x"),
+            Some(("hg".into(), "https://h/x".into()))
+        );
         assert_eq!(parse_key("garbage"), None);
     }
 

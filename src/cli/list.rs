@@ -21,7 +21,12 @@ use crate::fmt::{age, rfc3339, size};
 pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let filter = args.filter.as_deref().map(Filter::parse).transpose()?;
     let snapshot = scan_cache(&located.root)?;
-    let atime = atime_mode(&located.root.canonicalize().unwrap_or_else(|_| located.root.clone()));
+    let atime = atime_mode(
+        &located
+            .root
+            .canonicalize()
+            .unwrap_or_else(|_| located.root.clone()),
+    );
     let mut selected: Vec<&ModuleEntry> = snapshot
         .entries
         .iter()
@@ -38,7 +43,13 @@ pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
         text.push('\n');
         text
     } else {
-        table(&located.root, &snapshot, &selected, atime, SystemTime::now())
+        table(
+            &located.root,
+            &snapshot,
+            &selected,
+            atime,
+            SystemTime::now(),
+        )
     };
     print(&text)?;
     for err in &snapshot.errors {
@@ -51,7 +62,10 @@ pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
 /// total and repeatable.
 pub fn sort_entries(entries: &mut [&ModuleEntry], key: SortKey) {
     let by_name = |a: &ModuleEntry, b: &ModuleEntry| {
-        a.key.path.cmp(&b.key.path).then_with(|| semver::sort_order(&a.key.version, &b.key.version))
+        a.key
+            .path
+            .cmp(&b.key.path)
+            .then_with(|| semver::sort_order(&a.key.version, &b.key.version))
     };
     let oldest_first = |a: Option<SystemTime>, b: Option<SystemTime>| match (a, b) {
         (Some(a), Some(b)) => a.cmp(&b),
@@ -78,8 +92,18 @@ fn table(
     atime: AtimeMode,
     now: SystemTime,
 ) -> String {
-    let path_w = entries.iter().map(|e| e.key.path.len()).max().unwrap_or(0).max(6);
-    let ver_w = entries.iter().map(|e| e.key.version.len()).max().unwrap_or(0).max(7);
+    let path_w = entries
+        .iter()
+        .map(|e| e.key.path.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let ver_w = entries
+        .iter()
+        .map(|e| e.key.version.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -101,10 +125,19 @@ fn table(
     }
     for repo in &snap.vcs {
         let remote = repo.remote.as_deref().unwrap_or("(remote unknown)");
-        let _ = writeln!(out, "vcs       {:>10}  {remote}  cache/vcs/{}", size(repo.usage.disk), repo.hash);
+        let _ = writeln!(
+            out,
+            "vcs       {:>10}  {remote}  cache/vcs/{}",
+            size(repo.usage.disk),
+            repo.hash
+        );
     }
     for l in &snap.leftovers {
-        let why = l.reason.as_deref().map(|r| format!("  ({r})")).unwrap_or_default();
+        let why = l
+            .reason
+            .as_deref()
+            .map(|r| format!("  ({r})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "leftover  {:>10}  {}  {}{why}",
@@ -147,10 +180,17 @@ fn table(
 /// A compact view of the pieces present: `i m z h l p t`, `-` for missing ones.
 fn pieces(e: &ModuleEntry) -> String {
     let p = e.pieces;
-    [(p.info, 'i'), (p.mod_file, 'm'), (p.zip, 'z'), (p.ziphash, 'h'), (p.partial, 'P'), (p.tree, 't')]
-        .iter()
-        .map(|&(has, c)| if has { c } else { '-' })
-        .collect()
+    [
+        (p.info, 'i'),
+        (p.mod_file, 'm'),
+        (p.zip, 'z'),
+        (p.ziphash, 'h'),
+        (p.partial, 'P'),
+        (p.tree, 't'),
+    ]
+    .iter()
+    .map(|&(has, c)| if has { c } else { '-' })
+    .collect()
 }
 
 #[derive(Serialize)]
@@ -174,7 +214,11 @@ struct JsonUsage {
 
 impl From<Usage> for JsonUsage {
     fn from(u: Usage) -> Self {
-        JsonUsage { disk_bytes: u.disk, apparent_bytes: u.apparent, files: u.files }
+        JsonUsage {
+            disk_bytes: u.disk,
+            apparent_bytes: u.apparent,
+            files: u.files,
+        }
     }
 }
 
@@ -328,7 +372,12 @@ fn json_entry<'a>(cache: &ModCache, e: &'a ModuleEntry) -> JsonEntry<'a> {
         extracted: p.tree,
         has_zip: p.zip,
         dir: p.tree.then(|| cache.tree_dir(&e.key).display().to_string()),
-        zip: p.zip.then(|| cache.version_file(&e.key, VersionFile::Zip).display().to_string()),
+        zip: p.zip.then(|| {
+            cache
+                .version_file(&e.key, VersionFile::Zip)
+                .display()
+                .to_string()
+        }),
         pieces: JsonPieces {
             info: p.info,
             mod_file: p.mod_file,

@@ -88,7 +88,10 @@ pub fn choose(flag: Option<&Path>, env: &Env<'_>) -> Result<(PathBuf, Source), L
         return Ok((dir, Source::GoEnv));
     }
     if let Some(gopath) = (env.var)("GOPATH").filter(|v| !v.is_empty()) {
-        if let Some(first) = std::env::split_paths(&gopath).next().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(first) = std::env::split_paths(&gopath)
+            .next()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             if !first.is_absolute() {
                 return Err(LocateError(format!(
                     "GOPATH entry is relative ({}); must be an absolute path",
@@ -98,10 +101,13 @@ pub fn choose(flag: Option<&Path>, env: &Env<'_>) -> Result<(PathBuf, Source), L
             return Ok((first.join("pkg").join("mod"), Source::GoPath));
         }
     }
-    let home = (env.var)("HOME")
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| LocateError("cannot find the module cache: set GOMODCACHE or pass --cache".into()))?;
-    Ok((PathBuf::from(home).join("go").join("pkg").join("mod"), Source::Home))
+    let home = (env.var)("HOME").filter(|v| !v.is_empty()).ok_or_else(|| {
+        LocateError("cannot find the module cache: set GOMODCACHE or pass --cache".into())
+    })?;
+    Ok((
+        PathBuf::from(home).join("go").join("pkg").join("mod"),
+        Source::Home,
+    ))
 }
 
 /// Chooses the cache and checks that it is a readable directory.
@@ -120,15 +126,21 @@ fn check_dir(root: &Path, source: Source) -> Result<(), LocateError> {
             } else {
                 ""
             };
-            Err(LocateError(format!("cache directory {shown} (from {source}) does not exist{hint}")))
+            Err(LocateError(format!(
+                "cache directory {shown} (from {source}) does not exist{hint}"
+            )))
         }
-        Err(err) => Err(LocateError(format!("cannot read cache directory {shown} (from {source}): {err}"))),
-        Ok(meta) if !meta.is_dir() => {
-            Err(LocateError(format!("cache path {shown} (from {source}) is not a directory")))
-        }
+        Err(err) => Err(LocateError(format!(
+            "cannot read cache directory {shown} (from {source}): {err}"
+        ))),
+        Ok(meta) if !meta.is_dir() => Err(LocateError(format!(
+            "cache path {shown} (from {source}) is not a directory"
+        ))),
         Ok(_) => match std::fs::read_dir(root) {
             Ok(_) => Ok(()),
-            Err(err) => Err(LocateError(format!("cannot read cache directory {shown} (from {source}): {err}"))),
+            Err(err) => Err(LocateError(format!(
+                "cannot read cache directory {shown} (from {source}): {err}"
+            ))),
         },
     }
 }
@@ -154,22 +166,56 @@ pub fn go_env_gomodcache() -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    fn choose_with(flag: Option<&str>, vars: &[(&str, &str)], go: Option<&str>) -> Result<(PathBuf, Source), LocateError> {
-        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let var = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| OsString::from(v));
+    fn choose_with(
+        flag: Option<&str>,
+        vars: &[(&str, &str)],
+        go: Option<&str>,
+    ) -> Result<(PathBuf, Source), LocateError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let var = move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| OsString::from(v))
+        };
         let go_env = move || go.map(PathBuf::from);
-        let env = Env { var: &var, go_env: &go_env, cwd: Path::new("/work") };
+        let env = Env {
+            var: &var,
+            go_env: &go_env,
+            cwd: Path::new("/work"),
+        };
         choose(flag.map(Path::new), &env)
     }
 
     #[test]
     fn sources_are_tried_in_order() {
-        let all = [("GOMODCACHE", "/env/mod"), ("GOPATH", "/gp1:/gp2"), ("HOME", "/home/u")];
-        assert_eq!(choose_with(Some("rel"), &all, Some("/go/mod")).unwrap(), (PathBuf::from("/work/rel"), Source::Flag));
-        assert_eq!(choose_with(None, &all, Some("/go/mod")).unwrap(), (PathBuf::from("/env/mod"), Source::GoModCacheEnv));
-        assert_eq!(choose_with(None, &all[1..], Some("/go/mod")).unwrap(), (PathBuf::from("/go/mod"), Source::GoEnv));
-        assert_eq!(choose_with(None, &all[1..], None).unwrap(), (PathBuf::from("/gp1/pkg/mod"), Source::GoPath));
-        assert_eq!(choose_with(None, &all[2..], None).unwrap(), (PathBuf::from("/home/u/go/pkg/mod"), Source::Home));
+        let all = [
+            ("GOMODCACHE", "/env/mod"),
+            ("GOPATH", "/gp1:/gp2"),
+            ("HOME", "/home/u"),
+        ];
+        assert_eq!(
+            choose_with(Some("rel"), &all, Some("/go/mod")).unwrap(),
+            (PathBuf::from("/work/rel"), Source::Flag)
+        );
+        assert_eq!(
+            choose_with(None, &all, Some("/go/mod")).unwrap(),
+            (PathBuf::from("/env/mod"), Source::GoModCacheEnv)
+        );
+        assert_eq!(
+            choose_with(None, &all[1..], Some("/go/mod")).unwrap(),
+            (PathBuf::from("/go/mod"), Source::GoEnv)
+        );
+        assert_eq!(
+            choose_with(None, &all[1..], None).unwrap(),
+            (PathBuf::from("/gp1/pkg/mod"), Source::GoPath)
+        );
+        assert_eq!(
+            choose_with(None, &all[2..], None).unwrap(),
+            (PathBuf::from("/home/u/go/pkg/mod"), Source::Home)
+        );
     }
 
     #[test]
@@ -182,7 +228,12 @@ mod tests {
 
     #[test]
     fn empty_variables_count_as_unset() {
-        let got = choose_with(None, &[("GOMODCACHE", ""), ("GOPATH", ""), ("HOME", "/h")], None).unwrap();
+        let got = choose_with(
+            None,
+            &[("GOMODCACHE", ""), ("GOPATH", ""), ("HOME", "/h")],
+            None,
+        )
+        .unwrap();
         assert_eq!(got.1, Source::Home);
     }
 }

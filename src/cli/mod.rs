@@ -94,7 +94,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 fn locate_cache(flag: Option<&std::path::Path>) -> anyhow::Result<locate::Located> {
     let cwd = std::env::current_dir()?;
     let var = |k: &str| std::env::var_os(k);
-    let env = locate::Env { var: &var, go_env: &locate::go_env_gomodcache, cwd: &cwd };
+    let env = locate::Env {
+        var: &var,
+        go_env: &locate::go_env_gomodcache,
+        cwd: &cwd,
+    };
     Ok(locate::locate(flag, &env)?)
 }
 

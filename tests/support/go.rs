@@ -1,0 +1,147 @@
+//! Running the real go command against a temp GOMODCACHE and a `file://` proxy.
+//!
+//! Tests that need go call [`Go::find`]; without go on PATH they skip with a printed reason,
+//! unless `MODLENS_REQUIRE_GO=1` (set by `.ci/run`), in which case they fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde::Deserialize;
+
+use super::TempTree;
+use super::proxy::{FixtureModule, write_proxy};
+
+/// One object of `go mod download -json`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Download {
+    pub path: String,
+    pub version: String,
+    pub error: Option<String>,
+    pub info: Option<PathBuf>,
+    pub go_mod: Option<PathBuf>,
+    pub zip: Option<PathBuf>,
+    pub dir: Option<PathBuf>,
+    pub sum: Option<String>,
+    pub go_mod_sum: Option<String>,
+}
+
+/// A go toolchain and a sandbox for it: proxy dir, module cache, GOPATH, GOCACHE and HOME.
+pub struct Go {
+    pub sandbox: TempTree,
+}
+
+impl Go {
+    /// Returns `None` (after saying why) when go is missing and not required.
+    pub fn find(test: &str) -> Option<Go> {
+        let found = Command::new("go")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            if std::env::var_os("MODLENS_REQUIRE_GO").is_some_and(|v| v == "1") {
+                panic!("{test}: go is not on PATH but MODLENS_REQUIRE_GO=1");
+            }
+            eprintln!(
+                "SKIP {test}: the go command is not on PATH (set MODLENS_REQUIRE_GO=1 to fail instead)"
+            );
+            return None;
+        }
+        let sandbox = TempTree::new();
+        for d in ["proxy", "modcache", "gopath", "gocache", "home", "work"] {
+            std::fs::create_dir_all(sandbox.path().join(d)).unwrap();
+        }
+        Some(Go { sandbox })
+    }
+
+    pub fn proxy(&self) -> PathBuf {
+        self.sandbox.path().join("proxy")
+    }
+
+    pub fn modcache(&self) -> PathBuf {
+        self.sandbox.path().join("modcache")
+    }
+
+    /// An empty working directory, so go runs outside any module.
+    pub fn workdir(&self) -> PathBuf {
+        self.sandbox.path().join("work")
+    }
+
+    /// A go command with the sandbox environment: `file://` proxy, no checksum DB, no user
+    /// configuration.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("go");
+        cmd.args(args)
+            .current_dir(self.workdir())
+            .env("GOMODCACHE", self.modcache())
+            .env("GOPROXY", format!("file://{}", self.proxy().display()))
+            .env("GOSUMDB", "off")
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOTOOLCHAIN", "local")
+            .env("GO111MODULE", "on")
+            .env("GOENV", "off")
+            .env("GOPATH", self.sandbox.path().join("gopath"))
+            .env("GOCACHE", self.sandbox.path().join("gocache"))
+            .env("HOME", self.sandbox.path().join("home"));
+        for var in [
+            "GOPRIVATE",
+            "GONOPROXY",
+            "GONOSUMDB",
+            "GOINSECURE",
+            "GOVCS",
+            "GOWORK",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    /// Serves `modules` from the proxy dir and has go download them all into the cache.
+    pub fn download(&self, modules: &[FixtureModule]) -> Vec<Download> {
+        write_proxy(&self.proxy(), modules);
+        let targets: Vec<String> = modules
+            .iter()
+            .map(|m| format!("{}@{}", m.path, m.version))
+            .collect();
+        let mut args = vec!["mod", "download", "-json"];
+        args.extend(targets.iter().map(String::as_str));
+        let out = self.command(&args).output().unwrap();
+        let downloads = parse_downloads(&out);
+        for d in &downloads {
+            assert!(
+                d.error.is_none(),
+                "go mod download {}@{}: {:?}",
+                d.path,
+                d.version,
+                d.error
+            );
+        }
+        downloads
+    }
+}
+
+/// Parses the concatenated JSON objects `go mod download -json` prints.
+pub fn parse_downloads(out: &Output) -> Vec<Download> {
+    let stream = serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Download>();
+    let parsed: Result<Vec<_>, _> = stream.collect();
+    parsed.unwrap_or_else(|e| {
+        panic!(
+            "cannot parse go's JSON ({e}); stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// `du` of a tree, in bytes on disk (`-B1`) or apparent bytes (`-b`).
+pub fn du(path: &Path, apparent: bool) -> u64 {
+    let flag = if apparent { "-sb" } else { "-sB1" };
+    let out = Command::new("du").arg(flag).arg(path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "du failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
