@@ -1,5 +1,11 @@
 //! The single integration-test binary (one link step instead of one per file).
 
+// Test helpers run outside #[test] functions; a failed setup step should panic loudly.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
+mod cli_errors;
 mod list_go;
+mod list_hand;
+mod names_go;

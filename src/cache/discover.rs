@@ -109,6 +109,7 @@ fn walk(root: &Path, dir: &Path, esc_prefix: &str, side: Side, inodes: &InodeSet
             (_, true) => subdirs.push((path, join_esc(esc_prefix, &name))),
             (_, false) => {
                 let why = match side {
+                    Side::Trees if name.contains('@') => "not a directory, where go keeps a tree",
                     Side::Trees => "a file outside any module tree",
                     Side::Downloads => "a file outside any @v directory",
                 };

@@ -82,7 +82,11 @@ pub struct Measured {
 /// themselves and never followed. Errors do not stop the walk; the first one is kept.
 pub fn measure(path: &Path, inodes: &InodeSet) -> Measured {
     let mut out = Measured::default();
-    for item in WalkDir::new(path).follow_links(false) {
+    // walkdir follows a symlink given as the root unless told not to.
+    for item in WalkDir::new(path)
+        .follow_links(false)
+        .follow_root_links(false)
+    {
         let meta = match item.and_then(|e| e.metadata().map(|m| (e.depth(), m))) {
             Ok(pair) => pair,
             Err(err) => {

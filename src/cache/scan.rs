@@ -279,8 +279,11 @@ fn measure_module(cache: &ModCache, esc_path: &str, unit: &Unit, inodes: &InodeS
                             .push(unrecognized(root, &path, "name is not UTF-8", inodes));
                         continue;
                     };
-                    classify_download_file(root, esc_path, &name, &path, &meta, inodes, &mut out)
-                        .map(|(v, file)| versions.entry(v).or_default().0.add(file, &meta, inodes));
+                    if let Some((v, file)) = classify_download_file(
+                        root, esc_path, &name, &path, &meta, inodes, &mut out,
+                    ) {
+                        versions.entry(v).or_default().0.add(file, &meta, inodes);
+                    }
                 }
             }
             Err(err) => out.error = Some(format!("{}: {err}", at_v.display())),

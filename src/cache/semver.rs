@@ -239,6 +239,48 @@ mod tests {
         assert!(!is_pseudo("v1.2.3"));
     }
 
+    /// The order `semver.Sort` printed for this list, recorded from a Go program built against
+    /// `golang.org/x/mod` (see `../shared/GO_MODCACHE_FORMAT.md` §8). The integration test
+    /// `names_go::versions_sort_as_go_sorts_them` re-asks a live go for a larger list.
+    #[test]
+    fn sorting_matches_the_order_recorded_from_go() {
+        let go_order = [
+            "1.2.3",
+            "v01.2.3",
+            "v1.2.3-01",
+            "v0.0.0-20190101000000-abcdefabcdef",
+            "v0.0.0",
+            "v0.0.1",
+            "v1",
+            "v1.2",
+            "v1.2.3-0.1",
+            "v1.2.3-RC1",
+            "v1.2.3-alpha",
+            "v1.2.3-alpha.1",
+            "v1.2.3-alpha.beta",
+            "v1.2.3-beta",
+            "v1.2.3-pre.0.20230101000000-abcdefabcdef",
+            "v1.2.3-rc.1",
+            "v1.2.3-rc.2",
+            "v1.2.3-rc.11",
+            "v1.2.3",
+            "v1.2.3+meta",
+            "v1.2.4-0.20230105000000-abcdefabcdef",
+            "v1.2.4-0.20230106000000-000000000000",
+            "v1.2.4-rc1",
+            "v1.2.4",
+            "v1.10.0",
+            "v2.0.0-0.20200101000000-abcdefabcdef+incompatible",
+            "v2.0.0",
+            "v2.0.0+incompatible",
+        ];
+        let mut shuffled = go_order.to_vec();
+        shuffled.reverse();
+        shuffled.swap(3, 17);
+        shuffled.sort_by(|a, b| sort_order(a, b));
+        assert_eq!(shuffled, go_order);
+    }
+
     #[test]
     fn major_of_versions() {
         assert_eq!(major("v2.1.0"), Some("v2"));

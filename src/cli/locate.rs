@@ -87,19 +87,18 @@ pub fn choose(flag: Option<&Path>, env: &Env<'_>) -> Result<(PathBuf, Source), L
     if let Some(dir) = (env.go_env)().filter(|d| d.is_absolute()) {
         return Ok((dir, Source::GoEnv));
     }
-    if let Some(gopath) = (env.var)("GOPATH").filter(|v| !v.is_empty()) {
-        if let Some(first) = std::env::split_paths(&gopath)
-            .next()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            if !first.is_absolute() {
-                return Err(LocateError(format!(
-                    "GOPATH entry is relative ({}); must be an absolute path",
-                    first.display()
-                )));
-            }
-            return Ok((first.join("pkg").join("mod"), Source::GoPath));
+    let gopath = (env.var)("GOPATH").unwrap_or_default();
+    if let Some(first) = std::env::split_paths(&gopath)
+        .next()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        if !first.is_absolute() {
+            return Err(LocateError(format!(
+                "GOPATH entry is relative ({}); must be an absolute path",
+                first.display()
+            )));
         }
+        return Ok((first.join("pkg").join("mod"), Source::GoPath));
     }
     let home = (env.var)("HOME").filter(|v| !v.is_empty()).ok_or_else(|| {
         LocateError("cannot find the module cache: set GOMODCACHE or pass --cache".into())

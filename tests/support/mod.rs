@@ -5,6 +5,7 @@
 
 pub mod fixture;
 pub mod go;
+pub mod oracle;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};

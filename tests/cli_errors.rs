@@ -1,0 +1,154 @@
+//! Bad input gets one clear line on stderr and exit status 2, and nothing is written.
+
+use crate::support::fixture::HandCache;
+use crate::support::{modlens, run, stderr};
+
+fn assert_one_line_error(out: &std::process::Output, needle: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit status; stderr: {}",
+        stderr(out)
+    );
+    let err = stderr(out);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "{needle:?} in {err:?}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
+
+#[test]
+fn a_missing_cache_is_a_one_line_error() {
+    let c = HandCache::new();
+    let missing = c.root().join("nope");
+    let out = run(&["list", "--cache", missing.to_str().unwrap()]);
+    assert_one_line_error(&out, "does not exist");
+    assert!(stderr(&out).contains("--cache"), "names the source");
+}
+
+#[test]
+fn a_cache_path_that_is_a_file_is_a_one_line_error() {
+    let c = HandCache::new();
+    c.file("afile", "x");
+    let out = run(&["list", "--cache", c.path("afile").to_str().unwrap()]);
+    assert_one_line_error(&out, "is not a directory");
+}
+
+#[test]
+fn an_unreadable_cache_is_a_one_line_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = HandCache::new();
+    let mode = |p: &std::path::Path, m| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(c.root().parent().unwrap(), 0o755);
+    mode(&c.root(), 0o000);
+    let cache = c.root().to_str().unwrap().to_owned();
+    // Root reads anything, so as root the check runs as the unprivileged user `nobody`.
+    let out = if is_root() {
+        std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_modlens"),
+            ])
+            .args(["list", "--cache", &cache])
+            .output()
+            .unwrap()
+    } else {
+        run(&["list", "--cache", &cache])
+    };
+    mode(&c.root(), 0o755);
+    assert_one_line_error(&out, "cannot read cache directory");
+}
+
+#[test]
+fn a_relative_gomodcache_is_rejected_as_go_rejects_it() {
+    let out = modlens(&["list"])
+        .env("GOMODCACHE", "relative/mod")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "GOMODCACHE entry is relative");
+}
+
+#[test]
+fn gomodcache_is_used_when_no_flag_is_given() {
+    let c = HandCache::new();
+    c.version("example.com/a", "v1.0.0", "v1.0.0", &[]);
+    let out = modlens(&["list", "--json"])
+        .env("GOMODCACHE", c.root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cache"], c.root().to_str().unwrap());
+}
+
+#[test]
+fn the_first_gopath_entry_is_used_when_go_is_absent() {
+    let c = HandCache::new();
+    let gopath = c.root();
+    std::fs::create_dir_all(gopath.join("pkg/mod")).unwrap();
+    let out = modlens(&["list", "--json"])
+        .env("GOPATH", format!("{}:/elsewhere", gopath.display()))
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cache"], gopath.join("pkg/mod").to_str().unwrap());
+}
+
+#[test]
+fn no_cache_at_all_says_where_it_looked() {
+    let c = HandCache::new();
+    let out = modlens(&["list"])
+        .env("HOME", c.root())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "go/pkg/mod");
+}
+
+#[test]
+fn a_malformed_filter_is_an_error_not_a_match_all() {
+    let c = HandCache::new();
+    c.version("example.com/a", "v1.0.0", "v1.0.0", &[]);
+    let out = run(&[
+        "list",
+        "--cache",
+        c.root().to_str().unwrap(),
+        "--filter",
+        "example.com/[a",
+    ]);
+    assert_one_line_error(&out, "invalid pattern");
+    let out = run(&[
+        "list",
+        "--cache",
+        c.root().to_str().unwrap(),
+        "--filter",
+        "",
+    ]);
+    assert_one_line_error(&out, "empty pattern");
+}
+
+#[test]
+fn an_unknown_sort_key_is_a_usage_error() {
+    let c = HandCache::new();
+    let out = run(&[
+        "list",
+        "--cache",
+        c.root().to_str().unwrap(),
+        "--sort",
+        "colour",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("colour"));
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
