@@ -133,8 +133,8 @@ pub struct ModuleEntry {
     pub last_used: Option<SystemTime>,
     /// Publish time from `.info` `Time`; `None` when absent, zero or unreadable.
     pub published: Option<SystemTime>,
-    /// `.info` `Origin`, when present.
-    pub origin: Option<Origin>,
+    /// `.info` `Origin`, when present (boxed: most entries have none, and records stay small).
+    pub origin: Option<Box<Origin>>,
     /// Why `.info` could not be read as JSON, if it could not.
     pub info_error: Option<String>,
     /// The first I/O error met while measuring the version, if any.

@@ -472,7 +472,7 @@ fn build_entry(
 struct Info {
     version: String,
     published: Option<SystemTime>,
-    origin: Option<Origin>,
+    origin: Option<Box<Origin>>,
 }
 
 fn read_info(path: &Path) -> Result<Info, String> {
@@ -481,7 +481,7 @@ fn read_info(path: &Path) -> Result<Info, String> {
     struct Raw {
         version: String,
         time: Option<String>,
-        origin: Option<Origin>,
+        origin: Option<Box<Origin>>,
     }
     let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     let raw: Raw = serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
