@@ -296,3 +296,46 @@ fn human_output_is_a_table_with_a_totals_line() {
     assert!(lines[4].contains("3 versions of 1 modules"), "{text}");
     assert!(lines[4].contains("on disk"), "{text}");
 }
+
+#[test]
+fn hard_linked_files_are_counted_once_as_du_counts_them() {
+    let c = HandCache::new();
+    c.version(
+        "example.com/a",
+        "v1.0.0",
+        "v1.0.0",
+        &[("a.go", "package a\n")],
+    );
+    c.version(
+        "example.com/a",
+        "v1.1.0",
+        "v1.1.0",
+        &[("a.go", "package a\n")],
+    );
+    std::fs::write(
+        c.path("example.com/a@v1.0.0/big.bin"),
+        vec![1u8; 256 * 1024],
+    )
+    .unwrap();
+    std::fs::hard_link(
+        c.path("example.com/a@v1.0.0/big.bin"),
+        c.path("example.com/a@v1.1.0/big.bin"),
+    )
+    .unwrap();
+
+    let report = list_json(&c.root());
+    let sizes: Vec<u64> = ["v1.0.0", "v1.1.0"]
+        .iter()
+        .map(|v| {
+            entry(&report, "example.com/a", v)["disk_bytes"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        sizes.iter().filter(|&&s| s > 256 * 1024).count() == 1,
+        "one of them owns the file: {sizes:?}"
+    );
+    assert_eq!(report["totals"]["disk_bytes"], du(&c.root(), false));
+    assert_eq!(report["totals"]["apparent_bytes"], du(&c.root(), true));
+}
