@@ -13,6 +13,10 @@ use crate::cache::ModuleKey;
 pub enum Filter {
     /// Case-insensitive substring of `path@version`.
     Substring(String),
+    /// Exactly this module path, any version.
+    Path(String),
+    /// Exactly this `path@version`.
+    PathVersion(String, String),
     /// A glob over the path, or over `path@version` when it contains `@`.
     Glob(Vec<Token>),
 }
@@ -94,6 +98,18 @@ impl Filter {
         Ok(Filter::Glob(tokens))
     }
 
+    /// Compiles a command-line PATTERN: a glob as in [`Filter::parse`], otherwise an exact
+    /// module path or `path@version`.
+    pub fn parse_pattern(text: &str) -> Result<Filter, FilterError> {
+        match Filter::parse(text)? {
+            Filter::Substring(_) => Ok(match text.split_once('@') {
+                Some((path, version)) => Filter::PathVersion(path.to_owned(), version.to_owned()),
+                None => Filter::Path(text.to_owned()),
+            }),
+            glob => Ok(glob),
+        }
+    }
+
     /// Reports whether the module version matches.
     pub fn matches(&self, key: &ModuleKey) -> bool {
         match self {
@@ -101,6 +117,8 @@ impl Filter {
                 key.path.to_lowercase().contains(needle.as_str())
                     || key.to_string().to_lowercase().contains(needle.as_str())
             }
+            Filter::Path(path) => key.path == *path,
+            Filter::PathVersion(path, version) => key.path == *path && key.version == *version,
             Filter::Glob(tokens) => {
                 let wants_version = tokens.contains(&Token::Char('@'));
                 let subject = if wants_version {
@@ -193,6 +211,24 @@ mod tests {
                 .matches(&k)
         );
         assert!(!Filter::parse("github.com/[!a]cme/*").unwrap().matches(&k));
+    }
+
+    #[test]
+    fn command_line_patterns_are_exact_unless_globs() {
+        let k = key("example.com/a", "v1.0.0");
+        assert!(Filter::parse_pattern("example.com/a").unwrap().matches(&k));
+        assert!(!Filter::parse_pattern("example.com/").unwrap().matches(&k));
+        assert!(
+            Filter::parse_pattern("example.com/a@v1.0.0")
+                .unwrap()
+                .matches(&k)
+        );
+        assert!(
+            !Filter::parse_pattern("example.com/a@v1.0.1")
+                .unwrap()
+                .matches(&k)
+        );
+        assert!(Filter::parse_pattern("example.com/*").unwrap().matches(&k));
     }
 
     #[test]

@@ -8,5 +8,7 @@ pub mod cancel;
 pub mod cli;
 pub mod filter;
 mod fmt;
+pub mod ops;
+pub mod verify;
 
 pub use cli::run;

@@ -144,11 +144,16 @@ fn check_dir(root: &Path, source: Source) -> Result<(), LocateError> {
     }
 }
 
-/// Runs `go env GOMODCACHE`, if go is on PATH. Its stderr is discarded: a broken go
-/// installation just means this source is skipped.
+/// Runs `go env GOMODCACHE`, if go is on PATH.
 pub fn go_env_gomodcache() -> Option<PathBuf> {
+    go_env("GOMODCACHE").map(PathBuf::from)
+}
+
+/// Runs `go env NAME`, if go is on PATH, and returns a non-empty value. Its stderr is
+/// discarded: a broken go installation just means this source is skipped.
+pub fn go_env(name: &str) -> Option<String> {
     let out = Command::new("go")
-        .args(["env", "GOMODCACHE"])
+        .args(["env", name])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -158,7 +163,7 @@ pub fn go_env_gomodcache() -> Option<PathBuf> {
     }
     let text = String::from_utf8(out.stdout).ok()?;
     let text = text.trim();
-    (!text.is_empty()).then(|| PathBuf::from(text))
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod list;
 pub mod locate;
+mod verify;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -35,6 +36,29 @@ pub struct Cli {
 pub enum Command {
     /// List every module version in the cache with its size and ages.
     List(ListArgs),
+    /// Check module versions for every kind of damage and explain what is wrong.
+    Verify(VerifyArgs),
+}
+
+/// Options of `modlens verify`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VerifyArgs {
+    /// Print one JSON object instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Also check the cache against DIR/go.sum and DIR/go.work.sum (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub project: Vec<PathBuf>,
+    /// With --project, read every go.sum and go.work.sum below DIR.
+    #[arg(long, requires = "project")]
+    pub recursive: bool,
+    /// Number of hashing threads (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
+    /// Module versions to check: a module path, `path@version`, or a glob such as
+    /// `github.com/acme/*` (default: all).
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
 }
 
 /// Options of `modlens list`.
@@ -88,6 +112,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let located = locate_cache(cli.cache.as_deref())?;
     match command {
         Command::List(args) => list::run(&located, &args),
+        Command::Verify(args) => verify::run(&located, &args),
     }
 }
 

@@ -1,0 +1,396 @@
+//! `modlens verify`: check every (or every selected) module version and explain what is broken.
+//!
+//! The scan runs first, then the verification on a pool; verdicts arrive as events while a
+//! progress line updates on stderr (only when stderr is a terminal and the output is not JSON).
+//! Exit status: 0 when everything checked is fine, 1 when problems were found, 2 on errors.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::locate::{Located, go_env};
+use super::{VerifyArgs, print, scan_cache};
+use crate::cache::{Leftover, LeftoverKind, ModCache, ModuleEntry, semver};
+use crate::cancel::CancelToken;
+use crate::filter::Filter;
+use crate::fmt::size;
+use crate::ops::verify::{VerifyEvent, VerifyProgress, VerifySummary};
+use crate::verify::gosum::GoSums;
+use crate::verify::sumdb::{SUM_GOLANG_ORG, Verifier};
+use crate::verify::{Expectations, Fix, Verdict};
+
+pub fn run(located: &Located, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let patterns = args
+        .patterns
+        .iter()
+        .map(|p| Filter::parse_pattern(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut gosums = GoSums::default();
+    for dir in &args.project {
+        gosums.load_project(dir, args.recursive)?;
+    }
+    let expect = Arc::new(Expectations {
+        gosums,
+        sumdb_keys: sumdb_keys(),
+    });
+    let snapshot = scan_cache(&located.root)?;
+    for p in &args.patterns {
+        let filter = Filter::parse_pattern(p)?;
+        if !snapshot.entries.iter().any(|e| filter.matches(&e.key)) {
+            anyhow::bail!(
+                "pattern {p:?} matches no module version in {}",
+                located.root.display()
+            );
+        }
+    }
+    let selected = |key: &crate::cache::ModuleKey| {
+        patterns.is_empty() || patterns.iter().any(|f| f.matches(key))
+    };
+    let entries: Vec<ModuleEntry> = snapshot
+        .entries
+        .iter()
+        .filter(|e| selected(&e.key))
+        .cloned()
+        .collect();
+    let leftovers: Vec<&Leftover> = snapshot
+        .leftovers
+        .iter()
+        .filter(|l| patterns.is_empty() || l.module.as_ref().is_some_and(selected))
+        .collect();
+
+    let cache = ModCache::new(&located.root);
+    let (verdicts, summary) = verify_all(&cache, entries, expect, args.jobs, !args.json)?;
+    let leftover_problems = leftovers.iter().filter(|l| is_problem(l.kind)).count();
+    let text = if args.json {
+        let report = JsonReport::new(&cache, &verdicts, &leftovers, &summary, leftover_problems);
+        let mut text = serde_json::to_string_pretty(&report)?;
+        text.push('\n');
+        text
+    } else {
+        human(&cache, &verdicts, &leftovers, &summary, leftover_problems)
+    };
+    print(&text)?;
+    for err in &snapshot.errors {
+        eprintln!("modlens: warning: {err}");
+    }
+    Ok(if summary.problems > 0 || leftover_problems > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Leftovers of interrupted work count as problems; a legacy `list.lock` or a stray name does not.
+fn is_problem(kind: LeftoverKind) -> bool {
+    matches!(
+        kind,
+        LeftoverKind::TmpFile
+            | LeftoverKind::TmpDir
+            | LeftoverKind::OrphanPartial
+            | LeftoverKind::OrphanTree
+    )
+}
+
+/// The checksum databases whose cached answers are checked: sum.golang.org always, and the one
+/// GOSUMDB names (from the environment or `go env`) when it carries a key.
+fn sumdb_keys() -> Vec<Verifier> {
+    let mut keys = vec![Verifier::parse(SUM_GOLANG_ORG).expect("the built-in key is valid")];
+    let gosumdb = std::env::var("GOSUMDB")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| go_env("GOSUMDB"));
+    if let Some(value) = gosumdb {
+        match Verifier::from_gosumdb(&value) {
+            Ok(Some(v)) if !keys.iter().any(|k| k.name == v.name) => keys.push(v),
+            Ok(_) => {}
+            Err(err) => eprintln!("modlens: warning: {err}; its cached answers are not checked"),
+        }
+    }
+    keys
+}
+
+/// Runs the verification on a pool and collects the verdicts, sorted by module and version.
+fn verify_all(
+    cache: &ModCache,
+    entries: Vec<ModuleEntry>,
+    expect: Arc<Expectations>,
+    jobs: Option<u16>,
+    show_progress: bool,
+) -> anyhow::Result<(Vec<Verdict>, VerifySummary)> {
+    let jobs = jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let cancel = CancelToken::new();
+    let worker_cache = cache.clone();
+    let handle = std::thread::Builder::new()
+        .name("modlens-verify".into())
+        .spawn(move || {
+            crate::ops::verify::run(&worker_cache, entries, expect, jobs, &tx, &cancel)
+        })?;
+    let mut progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
+    let mut verdicts = Vec::new();
+    let mut summary = None;
+    for event in rx {
+        match event {
+            VerifyEvent::Verdict(v) => verdicts.push(*v),
+            VerifyEvent::Progress(p) => progress.show(p),
+            VerifyEvent::Done(s) => summary = Some(s),
+        }
+    }
+    progress.clear();
+    let result = handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("the verification failed unexpectedly"))?;
+    let summary = summary.map_or_else(|| result.map_err(anyhow::Error::from), Ok)?;
+    verdicts.sort_by(|a, b| {
+        a.key
+            .path
+            .cmp(&b.key.path)
+            .then_with(|| semver::sort_order(&a.key.version, &b.key.version))
+    });
+    Ok((verdicts, summary))
+}
+
+/// A one-line progress display on stderr, redrawn at most every 100 ms.
+struct ProgressLine {
+    enabled: bool,
+    last: Option<Instant>,
+}
+
+impl ProgressLine {
+    fn new(enabled: bool) -> Self {
+        ProgressLine {
+            enabled,
+            last: None,
+        }
+    }
+
+    fn show(&mut self, p: VerifyProgress) {
+        if !self.enabled
+            || self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let pct = if p.bytes_total == 0 {
+            100
+        } else {
+            p.bytes_done * 100 / p.bytes_total
+        };
+        let width = 30;
+        let filled = (pct as usize * width / 100).min(width);
+        eprint!(
+            "\r\x1b[2Kverifying [{}{}] {pct:>3}%  {}/{} versions  {}/{}",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            p.entries_done,
+            p.entries_total,
+            size(p.bytes_done),
+            size(p.bytes_total)
+        );
+        let _ = std::io::stderr().flush();
+    }
+
+    fn clear(&self) {
+        if self.enabled && self.last.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+fn human(
+    cache: &ModCache,
+    verdicts: &[Verdict],
+    leftovers: &[&Leftover],
+    summary: &VerifySummary,
+    leftover_problems: usize,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for v in verdicts {
+        for p in &v.problems {
+            let _ = writeln!(
+                out,
+                "{} {}  {}: {} [{}]  fix: {}",
+                v.key.path,
+                v.key.version,
+                p.kind.name(),
+                p.kind.explanation(),
+                p.detail,
+                p.fix.advice()
+            );
+            for f in p.files.iter().take(10) {
+                let _ = writeln!(out, "    {:<8}  {}", f.change.name(), f.name);
+            }
+            if p.files.len() > 10 {
+                let _ = writeln!(out, "    … and {} more (see --json)", p.files.len() - 10);
+            }
+        }
+    }
+    for l in leftovers.iter().filter(|l| is_problem(l.kind)) {
+        let _ = writeln!(
+            out,
+            "leftover  {}: {}  fix: {}",
+            l.kind.name(),
+            cache.root().join(&l.rel_path).display(),
+            Fix::Delete.advice()
+        );
+    }
+    let secs = summary.elapsed.as_secs_f64();
+    let _ = writeln!(
+        out,
+        "checked {} versions: {} ok, {} with problems, {} skipped; {} leftovers of interrupted work; \
+         hashed {} in {secs:.2} s",
+        summary.checked,
+        summary.ok,
+        summary.problems,
+        summary.skipped,
+        leftover_problems,
+        size(summary.bytes_hashed),
+    );
+    if summary.problems == 0 && leftover_problems == 0 {
+        let _ = writeln!(out, "all module versions verified");
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    cache: &'a std::path::Path,
+    entries: Vec<JsonVerdict<'a>>,
+    leftovers: Vec<JsonLeftover>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    path: &'a str,
+    version: &'a str,
+    status: &'static str,
+    problems: Vec<JsonProblem<'a>>,
+    notes: &'a [String],
+    hashes: JsonHashes<'a>,
+    bytes_hashed: u64,
+}
+
+#[derive(Serialize)]
+struct JsonProblem<'a> {
+    kind: &'static str,
+    detail: &'a str,
+    fix: &'static str,
+    files: Vec<JsonFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    name: &'a str,
+    change: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonHashes<'a> {
+    ziphash: Option<&'a str>,
+    zip: Option<String>,
+    dir: Option<String>,
+    go_mod: Option<String>,
+    gosum: &'a [String],
+    sumdb: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonLeftover {
+    kind: &'static str,
+    path: PathBuf,
+    module: Option<String>,
+    version: Option<String>,
+    problem: bool,
+    fix: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    checked: u64,
+    ok: u64,
+    problems: u64,
+    skipped: u64,
+    leftovers: usize,
+    bytes_hashed: u64,
+    seconds: f64,
+}
+
+impl<'a> JsonReport<'a> {
+    fn new(
+        cache: &'a ModCache,
+        verdicts: &'a [Verdict],
+        leftovers: &[&Leftover],
+        summary: &VerifySummary,
+        leftover_problems: usize,
+    ) -> Self {
+        JsonReport {
+            cache: cache.root(),
+            entries: verdicts
+                .iter()
+                .map(|v| JsonVerdict {
+                    path: &v.key.path,
+                    version: &v.key.version,
+                    status: v.status.name(),
+                    problems: v
+                        .problems
+                        .iter()
+                        .map(|p| JsonProblem {
+                            kind: p.kind.name(),
+                            detail: &p.detail,
+                            fix: p.fix.name(),
+                            files: p
+                                .files
+                                .iter()
+                                .map(|f| JsonFile {
+                                    name: &f.name,
+                                    change: f.change.name(),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    notes: &v.notes,
+                    hashes: JsonHashes {
+                        ziphash: v.hashes.ziphash.as_deref(),
+                        zip: v.hashes.zip.map(|h| h.to_string()),
+                        dir: v.hashes.dir.map(|h| h.to_string()),
+                        go_mod: v.hashes.go_mod.map(|h| h.to_string()),
+                        gosum: &v.hashes.gosum,
+                        sumdb: &v.hashes.sumdb,
+                    },
+                    bytes_hashed: v.bytes_hashed,
+                })
+                .collect(),
+            leftovers: leftovers
+                .iter()
+                .map(|l| JsonLeftover {
+                    kind: l.kind.name(),
+                    path: cache.root().join(&l.rel_path),
+                    module: l.module.as_ref().map(|k| k.path.clone()),
+                    version: l.module.as_ref().map(|k| k.version.clone()),
+                    problem: is_problem(l.kind),
+                    fix: Fix::Delete.name(),
+                })
+                .collect(),
+            summary: JsonSummary {
+                checked: summary.checked,
+                ok: summary.ok,
+                problems: summary.problems,
+                skipped: summary.skipped,
+                leftovers: leftover_problems,
+                bytes_hashed: summary.bytes_hashed,
+                seconds: summary.elapsed.as_secs_f64(),
+            },
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Work that runs off the caller's thread: pools, progress and cancellation.
+//!
+//! The libraries below (`cache`, `verify`) are synchronous; this module runs them on named
+//! rayon pools and reports through channels, so the CLI and the TUI consume the same events.
+
+pub mod verify;

@@ -1,0 +1,165 @@
+//! Verifying many module versions on a thread pool, streaming verdicts as they complete.
+//!
+//! Entries are verified largest first, so that a big toolchain does not start last and hold up
+//! the end. Each verdict is sent as soon as it is ready; progress (entries and input bytes done,
+//! out of the total) is sent at most every 100 ms. Cancellation stops new entries from
+//! starting; a failed send means the consumer has gone and cancels the run.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use rayon::prelude::*;
+
+use crate::cache::{ModCache, ModuleEntry};
+use crate::cancel::CancelToken;
+use crate::verify::{Expectations, Status, Verdict, verify_entry};
+
+/// What a running verification reports.
+#[derive(Debug, Clone)]
+pub enum VerifyEvent {
+    /// One version was verified.
+    Verdict(Box<Verdict>),
+    /// How far the run is.
+    Progress(VerifyProgress),
+    /// The run has ended (or was cancelled).
+    Done(VerifySummary),
+}
+
+/// Progress of a run, in entries and in input bytes (tree files plus zip, as scanned).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyProgress {
+    /// Entries verified.
+    pub entries_done: u64,
+    /// Entries to verify.
+    pub entries_total: u64,
+    /// Input bytes of the verified entries.
+    pub bytes_done: u64,
+    /// Input bytes of all entries.
+    pub bytes_total: u64,
+}
+
+/// Totals of a finished run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifySummary {
+    /// Entries verified.
+    pub checked: u64,
+    /// Entries found fine.
+    pub ok: u64,
+    /// Entries with problems.
+    pub problems: u64,
+    /// Entries with nothing to check.
+    pub skipped: u64,
+    /// Bytes read and hashed.
+    pub bytes_hashed: u64,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Whether the run stopped early.
+    pub cancelled: bool,
+}
+
+/// The input bytes of an entry, the unit of progress.
+fn input_bytes(entry: &ModuleEntry) -> u64 {
+    entry.tree.apparent + entry.zip.apparent
+}
+
+/// Verifies `entries` on a pool of `jobs` threads (`modlens-cpu-{i}`), sending events to `tx`.
+/// Blocks until done and returns the summary (also sent as [`VerifyEvent::Done`]).
+pub fn run(
+    cache: &ModCache,
+    mut entries: Vec<ModuleEntry>,
+    expect: Arc<Expectations>,
+    jobs: usize,
+    tx: &Sender<VerifyEvent>,
+    cancel: &CancelToken,
+) -> std::io::Result<VerifySummary> {
+    let started = Instant::now();
+    entries.sort_by_key(|e| std::cmp::Reverse(input_bytes(e)));
+    let total = VerifyProgress {
+        entries_total: entries.len() as u64,
+        bytes_total: entries.iter().map(input_bytes).sum(),
+        ..VerifyProgress::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .thread_name(|i| format!("modlens-cpu-{i}"))
+        .build()
+        .map_err(std::io::Error::other)?;
+    let counters = Counters::default();
+    let last_progress = Mutex::new(Instant::now());
+    let _ = tx.send(VerifyEvent::Progress(total));
+    pool.install(|| {
+        entries.par_iter().for_each(|entry| {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let verdict = verify_entry(cache, entry, &expect);
+            counters.record(&verdict, input_bytes(entry));
+            if tx.send(VerifyEvent::Verdict(Box::new(verdict))).is_err() {
+                cancel.cancel();
+                return;
+            }
+            let due = last_progress.try_lock().is_ok_and(|mut last| {
+                let due = last.elapsed() >= Duration::from_millis(100);
+                if due {
+                    *last = Instant::now();
+                }
+                due
+            });
+            if due {
+                let _ = tx.send(VerifyEvent::Progress(counters.progress(total)));
+            }
+        });
+    });
+    let _ = tx.send(VerifyEvent::Progress(counters.progress(total)));
+    let summary = counters.summary(started.elapsed(), cancel.is_cancelled());
+    let _ = tx.send(VerifyEvent::Done(summary));
+    Ok(summary)
+}
+
+#[derive(Default)]
+struct Counters {
+    checked: AtomicU64,
+    ok: AtomicU64,
+    problems: AtomicU64,
+    skipped: AtomicU64,
+    bytes_hashed: AtomicU64,
+    input_done: AtomicU64,
+}
+
+impl Counters {
+    fn record(&self, verdict: &Verdict, input: u64) {
+        self.checked.fetch_add(1, Ordering::Relaxed);
+        let counter = match verdict.status {
+            Status::Ok => &self.ok,
+            Status::Problem => &self.problems,
+            Status::Skipped => &self.skipped,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.bytes_hashed
+            .fetch_add(verdict.bytes_hashed, Ordering::Relaxed);
+        self.input_done.fetch_add(input, Ordering::Relaxed);
+    }
+
+    fn progress(&self, total: VerifyProgress) -> VerifyProgress {
+        VerifyProgress {
+            entries_done: self.checked.load(Ordering::Relaxed),
+            bytes_done: self.input_done.load(Ordering::Relaxed),
+            ..total
+        }
+    }
+
+    fn summary(&self, elapsed: Duration, cancelled: bool) -> VerifySummary {
+        VerifySummary {
+            checked: self.checked.load(Ordering::Relaxed),
+            ok: self.ok.load(Ordering::Relaxed),
+            problems: self.problems.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+            bytes_hashed: self.bytes_hashed.load(Ordering::Relaxed),
+            elapsed,
+            cancelled,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The go.sum lines of the user's projects: what each module version's hashes must be.
+//!
+//! `--project DIR` reads `DIR/go.sum` and `DIR/go.work.sum`; with `--recursive` every such file
+//! below DIR (hidden directories, `vendor` and `node_modules` are skipped, symlinks are not
+//! followed). Lines are parsed as go 1.19's `readGoSum` does: three fields, blank lines skipped,
+//! the old empty-go.mod hash dropped. A malformed line is an error naming the file and line.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::cache::ModuleKey;
+
+/// The hash of an empty go.mod, which an old go bug wrote into go.sum; go ignores such lines.
+const EMPTY_GO_MOD_HASH: &str = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
+
+/// Why go.sum lines could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoSumError(pub String);
+
+impl fmt::Display for GoSumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GoSumError {}
+
+/// One expected hash and the file that states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SumLine {
+    /// The hash text, e.g. `h1:…`.
+    pub hash: String,
+    /// The go.sum file it came from.
+    pub file: PathBuf,
+}
+
+/// Expected hashes from go.sum files, by module version.
+#[derive(Debug, Clone, Default)]
+pub struct GoSums {
+    zips: HashMap<ModuleKey, Vec<SumLine>>,
+    mods: HashMap<ModuleKey, Vec<SumLine>>,
+    files: Vec<PathBuf>,
+}
+
+impl GoSums {
+    /// Loads a project directory: its go.sum and go.work.sum, or every one below it when
+    /// `recursive`. A project with none of them is an error, as is a missing directory.
+    pub fn load_project(&mut self, dir: &Path, recursive: bool) -> Result<(), GoSumError> {
+        if !dir.is_dir() {
+            return Err(GoSumError(format!(
+                "project {} is not a directory",
+                dir.display()
+            )));
+        }
+        let before = self.files.len();
+        if recursive {
+            let walk = WalkDir::new(dir)
+                .follow_links(false)
+                .into_iter()
+                .filter_entry(|e| {
+                    let name = e.file_name().to_string_lossy();
+                    e.depth() == 0
+                        || !(name.starts_with('.') || name == "vendor" || name == "node_modules")
+                });
+            for entry in walk {
+                let entry = entry
+                    .map_err(|e| GoSumError(format!("reading project {}: {e}", dir.display())))?;
+                let name = entry.file_name();
+                if entry.file_type().is_file() && (name == "go.sum" || name == "go.work.sum") {
+                    self.load_file(entry.path())?;
+                }
+            }
+        } else {
+            for name in ["go.sum", "go.work.sum"] {
+                let path = dir.join(name);
+                if path.is_file() {
+                    self.load_file(&path)?;
+                }
+            }
+        }
+        if self.files.len() == before {
+            let where_ = if recursive { "below" } else { "in" };
+            return Err(GoSumError(format!(
+                "no go.sum or go.work.sum {where_} project {}",
+                dir.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Loads one go.sum file.
+    pub fn load_file(&mut self, path: &Path) -> Result<(), GoSumError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| GoSumError(format!("cannot read {}: {e}", path.display())))?;
+        self.parse(&text, path)
+    }
+
+    /// Adds the lines of one go.sum text, attributed to `file`.
+    pub fn parse(&mut self, text: &str, file: &Path) -> Result<(), GoSumError> {
+        for (n, line) in text.lines().enumerate() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.is_empty() {
+                continue;
+            }
+            let [path, version, hash] = fields[..] else {
+                return Err(GoSumError(format!(
+                    "malformed go.sum: {}:{}: wrong number of fields {}",
+                    file.display(),
+                    n + 1,
+                    fields.len()
+                )));
+            };
+            if hash == EMPTY_GO_MOD_HASH {
+                continue;
+            }
+            let (version, table) = match version.strip_suffix("/go.mod") {
+                Some(v) => (v, &mut self.mods),
+                None => (version, &mut self.zips),
+            };
+            let key = ModuleKey {
+                path: path.to_owned(),
+                version: version.to_owned(),
+            };
+            table.entry(key).or_default().push(SumLine {
+                hash: hash.to_owned(),
+                file: file.to_path_buf(),
+            });
+        }
+        self.files.push(file.to_path_buf());
+        Ok(())
+    }
+
+    /// Expected module (zip/tree) hashes for a version.
+    pub fn zip_lines(&self, key: &ModuleKey) -> &[SumLine] {
+        self.zips.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Expected go.mod hashes for a version.
+    pub fn mod_lines(&self, key: &ModuleKey) -> &[SumLine] {
+        self.mods.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The go.sum files read.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// Every module version named by some go.sum line.
+    pub fn keys(&self) -> impl Iterator<Item = &ModuleKey> {
+        self.zips.keys().chain(self.mods.keys())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_split_into_zip_and_go_mod_hashes() {
+        let mut sums = GoSums::default();
+        let text = "example.com/m v1.0.0 h1:SXy42eQ/QbleX7vtuAPFnaM3tNuQnfeo7rulG/p7iOw=\n\
+                    example.com/m v1.0.0/go.mod h1:flS2VctbRrTv+sBE+VKgxx6hlkMGPVz9MGOmzMYFg3k=\n\
+                    \n\
+                    example.com/old v1.0.0/go.mod h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n";
+        sums.parse(text, Path::new("go.sum")).unwrap();
+        let key = ModuleKey {
+            path: "example.com/m".into(),
+            version: "v1.0.0".into(),
+        };
+        assert_eq!(
+            sums.zip_lines(&key)[0].hash,
+            "h1:SXy42eQ/QbleX7vtuAPFnaM3tNuQnfeo7rulG/p7iOw="
+        );
+        assert_eq!(
+            sums.mod_lines(&key)[0].hash,
+            "h1:flS2VctbRrTv+sBE+VKgxx6hlkMGPVz9MGOmzMYFg3k="
+        );
+        let old = ModuleKey {
+            path: "example.com/old".into(),
+            version: "v1.0.0".into(),
+        };
+        assert!(
+            sums.mod_lines(&old).is_empty(),
+            "the empty go.mod hash is dropped"
+        );
+    }
+
+    #[test]
+    fn a_malformed_line_names_file_and_line() {
+        let mut sums = GoSums::default();
+        let err = sums
+            .parse("a b c\nexample.com/m v1.0.0\n", Path::new("/p/go.sum"))
+            .unwrap_err();
+        assert_eq!(
+            err.0,
+            "malformed go.sum: /p/go.sum:2: wrong number of fields 2"
+        );
+    }
+}
