@@ -9,3 +9,4 @@ mod cli_errors;
 mod list_go;
 mod list_hand;
 mod names_go;
+mod verify_go;

@@ -180,11 +180,9 @@ impl ProgressLine {
             return;
         }
         self.last = Some(Instant::now());
-        let pct = if p.bytes_total == 0 {
-            100
-        } else {
-            p.bytes_done * 100 / p.bytes_total
-        };
+        let pct = (p.bytes_done * 100)
+            .checked_div(p.bytes_total)
+            .unwrap_or(100);
         let width = 30;
         let filled = (pct as usize * width / 100).min(width);
         eprint!(

@@ -120,6 +120,45 @@ impl Go {
     }
 }
 
+impl Go {
+    /// A project directory `work/<name>` whose go.mod requires `modules`, with a go.sum that
+    /// go itself wrote (`go mod download <paths>` inside the module adds both lines).
+    pub fn project(&self, name: &str, modules: &[(&str, &str)]) -> PathBuf {
+        let dir = self.workdir().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut go_mod = format!("module test.example/{name}\n\ngo 1.18\n\nrequire (\n");
+        for (path, version) in modules {
+            go_mod.push_str(&format!("\t{path} {version}\n"));
+        }
+        go_mod.push_str(")\n");
+        std::fs::write(dir.join("go.mod"), go_mod).unwrap();
+        let mut args = vec!["mod", "download"];
+        args.extend(modules.iter().map(|(p, _)| *p));
+        let out = self.command(&args).current_dir(&dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "go mod download in {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    }
+
+    /// Runs `go mod verify` in `project` offline (GOPROXY=off, so go cannot repair anything) and
+    /// returns its exit success and stderr.
+    pub fn mod_verify(&self, project: &Path) -> (bool, String) {
+        let out = self
+            .command(&["mod", "verify"])
+            .current_dir(project)
+            .env("GOPROXY", "off")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
 /// Parses the concatenated JSON objects `go mod download -json` prints.
 pub fn parse_downloads(out: &Output) -> Vec<Download> {
     let stream = serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Download>();

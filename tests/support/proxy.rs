@@ -23,6 +23,8 @@ pub struct FixtureModule {
     pub files: Vec<(&'static str, Vec<u8>)>,
     /// An `Origin` object for `.info`, as JSON text.
     pub origin: Option<&'static str>,
+    /// Whether the zip also has explicit directory entries (`…/sub/`), as some tools write.
+    pub dir_entries: bool,
 }
 
 impl FixtureModule {
@@ -38,7 +40,14 @@ impl FixtureModule {
                 format!("// Package m is {path}@{version}.\npackage m\n").into_bytes(),
             )],
             origin: None,
+            dir_entries: false,
         }
+    }
+
+    /// Adds explicit directory entries to the zip.
+    pub fn with_dir_entries(mut self) -> Self {
+        self.dir_entries = true;
+        self
     }
 
     pub fn file(mut self, name: &'static str, content: impl Into<Vec<u8>>) -> Self {
@@ -70,6 +79,11 @@ impl FixtureModule {
             zip.write_all(self.go_mod.as_bytes()).unwrap();
         }
         for (name, content) in &self.files {
+            if self.dir_entries
+                && let Some((dir, _)) = name.rsplit_once('/')
+            {
+                zip.add_directory(format!("{prefix}{dir}/"), opts).unwrap();
+            }
             zip.start_file(format!("{prefix}{name}"), opts).unwrap();
             zip.write_all(content).unwrap();
         }
