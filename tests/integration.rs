@@ -10,3 +10,4 @@ mod list_go;
 mod list_hand;
 mod names_go;
 mod verify_go;
+mod verify_sumdb;

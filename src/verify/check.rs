@@ -293,7 +293,8 @@ impl Checker<'_> {
             }
             self.problem(
                 ProblemKind::DirModified,
-                format!("tree hashes to {d}, .ziphash says {reference}; the tree matches the zip, so both changed"),
+                format!("tree hashes to {d}, .ziphash says {reference}; the tree matches the zip, so either \
+                     .ziphash changed or zip and tree changed together"),
                 Fix::Refetch,
             );
             return;
