@@ -104,6 +104,21 @@ pub fn measure(path: &Path, inodes: &InodeSet) -> Measured {
     out
 }
 
+/// Measures only `path` itself, not what is below it.
+pub fn measure_top(path: &Path, inodes: &InodeSet) -> Measured {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => Measured {
+            usage: inodes.usage(&meta),
+            mtime: meta.modified().ok(),
+            error: None,
+        },
+        Err(err) => Measured {
+            error: Some(format!("{}: {err}", path.display())),
+            ..Measured::default()
+        },
+    }
+}
+
 fn describe_walk_error(err: &walkdir::Error, root: &Path) -> String {
     let at = err.path().unwrap_or(root).display();
     match err.io_error() {

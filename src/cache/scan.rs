@@ -20,7 +20,7 @@ use serde::Deserialize;
 use super::discover::{self, relative, unrecognized};
 use super::entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage};
 use super::layout::{ModCache, VersionFile};
-use super::measure::{InodeSet, measure};
+use super::measure::{InodeSet, measure, measure_top};
 use super::module::ModuleKey;
 use super::vcs;
 use crate::cancel::CancelToken;
@@ -56,22 +56,38 @@ pub struct ScanStats {
     pub cancelled: bool,
 }
 
+/// How much of each extracted tree a scan measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Walk every tree: exact sizes and file counts; the totals add up to `du`.
+    Full,
+    /// Stat only the top directory of each tree, for callers that will read the trees anyway
+    /// and do not need their sizes (verification). Tree sizes and totals are then partial.
+    Shallow,
+}
+
 /// Starts a scan of `cache` on a thread named `modlens-scan`; events arrive on `tx`.
 pub fn spawn(
     cache: ModCache,
+    depth: Depth,
     tx: Sender<ScanEvent>,
     cancel: CancelToken,
 ) -> std::io::Result<thread::JoinHandle<()>> {
     thread::Builder::new()
         .name("modlens-scan".into())
         .spawn(move || {
-            scan(&cache, &tx, &cancel);
+            scan(&cache, depth, &tx, &cancel);
         })
 }
 
 /// Scans `cache`, sending events to `tx` as records complete, and ends with
 /// [`ScanEvent::Done`]. Runs its parallel parts on the current rayon pool.
-pub fn scan(cache: &ModCache, tx: &Sender<ScanEvent>, cancel: &CancelToken) -> ScanStats {
+pub fn scan(
+    cache: &ModCache,
+    depth: Depth,
+    tx: &Sender<ScanEvent>,
+    cancel: &CancelToken,
+) -> ScanStats {
     let started = Instant::now();
     let inodes = InodeSet::default();
     let root = cache.root();
@@ -168,7 +184,7 @@ pub fn scan(cache: &ModCache, tx: &Sender<ScanEvent>, cancel: &CancelToken) -> S
         if cancel.is_cancelled() {
             return;
         }
-        let out = measure_module(cache, &esc_path, &unit, &inodes);
+        let out = measure_module(cache, depth, &esc_path, &unit, &inodes);
         let batch = [
             (!out.entries.is_empty()).then_some(ScanEvent::Entries(out.entries)),
             (!out.leftovers.is_empty()).then_some(ScanEvent::Leftovers(out.leftovers)),
@@ -252,7 +268,13 @@ struct ModuleScan {
     error: Option<String>,
 }
 
-fn measure_module(cache: &ModCache, esc_path: &str, unit: &Unit, inodes: &InodeSet) -> ModuleScan {
+fn measure_module(
+    cache: &ModCache,
+    depth: Depth,
+    esc_path: &str,
+    unit: &Unit,
+    inodes: &InodeSet,
+) -> ModuleScan {
     let root = cache.root();
     let mut out = ModuleScan::default();
     let mut versions: BTreeMap<String, (Parts, bool)> = BTreeMap::new();
@@ -316,7 +338,7 @@ fn measure_module(cache: &ModCache, esc_path: &str, unit: &Unit, inodes: &InodeS
                 continue;
             }
         };
-        if let Some(entry) = build_entry(cache, key, parts, has_tree, inodes, &mut out) {
+        if let Some(entry) = build_entry(cache, depth, key, parts, has_tree, inodes, &mut out) {
             out.entries.push(entry);
         }
     }
@@ -379,6 +401,7 @@ fn classify_download_file(
 
 fn build_entry(
     cache: &ModCache,
+    depth: Depth,
     key: ModuleKey,
     mut parts: Parts,
     has_tree: bool,
@@ -420,7 +443,10 @@ fn build_entry(
         }
     }
 
-    let tree = has_tree.then(|| measure(&cache.tree_dir(&key), inodes));
+    let tree = has_tree.then(|| match depth {
+        Depth::Full => measure(&cache.tree_dir(&key), inodes),
+        Depth::Shallow => measure_top(&cache.tree_dir(&key), inodes),
+    });
     let info = parts
         .pieces
         .info

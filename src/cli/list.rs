@@ -20,7 +20,7 @@ use crate::fmt::{age, rfc3339, size};
 
 pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let filter = args.filter.as_deref().map(Filter::parse).transpose()?;
-    let snapshot = scan_cache(&located.root)?;
+    let snapshot = scan_cache(&located.root, crate::cache::scan::Depth::Full)?;
     let atime = atime_mode(
         &located
             .root

@@ -128,9 +128,9 @@ fn locate_cache(flag: Option<&std::path::Path>) -> anyhow::Result<locate::Locate
 }
 
 /// Scans the whole cache on the scan thread and folds the events into a snapshot.
-pub fn scan_cache(root: &std::path::Path) -> anyhow::Result<Snapshot> {
+pub fn scan_cache(root: &std::path::Path, depth: scan::Depth) -> anyhow::Result<Snapshot> {
     let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    let handle = scan::spawn(ModCache::new(root), tx, CancelToken::new())?;
+    let handle = scan::spawn(ModCache::new(root), depth, tx, CancelToken::new())?;
     let mut snapshot = Snapshot::default();
     for event in rx {
         snapshot.apply(event);

@@ -20,8 +20,8 @@ pub struct TreeReport {
     pub files: Vec<FileDigest>,
     /// Bytes hashed.
     pub bytes: u64,
-    /// Whether some directory or file has its owner write bit set (go makes trees read-only,
-    /// unless `-modcacherw` was used for directories).
+    /// Whether some directory has its owner write bit set: go makes trees read-only unless
+    /// `-modcacherw` was used. (Files are not checked: it would cost a stat per file.)
     pub writable: bool,
     /// The first file that could not be read, with the reason; the hash is then unusable.
     pub error: Option<String>,
@@ -60,11 +60,7 @@ pub fn hash_tree(dir: &Path, prefix: &str) -> TreeReport {
             let target = std::fs::read_link(entry.path()).unwrap_or_default();
             Sha256::digest(os_bytes(target.as_os_str())).into()
         } else {
-            let hashed = read::open(entry.path()).and_then(|file| {
-                report.writable |= file.metadata().is_ok_and(|m| is_writable(&m));
-                sha256_reader(file)
-            });
-            match hashed {
+            match read::open(entry.path()).and_then(sha256_reader) {
                 Ok((digest, n)) => {
                     report.bytes += n;
                     digest

@@ -7,7 +7,7 @@
 //! central directory is checked strictly: bytes appended after it are invisible to go.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::hash::{FileDigest, H1, hash1, sha256_reader};
@@ -39,9 +39,27 @@ pub struct ZipReport {
 /// cannot be read at all, or an entry is damaged (go: "zip: not a valid zip file", "zip:
 /// checksum error").
 pub fn check_zip(path: &Path, key: &ModuleKey) -> Result<ZipReport, String> {
-    let file = read::open(path).map_err(|e| e.to_string())?;
+    let mut file = read::open(path).map_err(|e| e.to_string())?;
     let zip_len = file.metadata().map_err(|e| e.to_string())?.len();
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    if zip_len <= IN_MEMORY_LIMIT {
+        // One read instead of a seek and a read per entry: module zips are mostly small.
+        let mut bytes = Vec::with_capacity(zip_len as usize);
+        file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        let len = bytes.len() as u64;
+        check_reader(Cursor::new(bytes), len, key)
+    } else {
+        check_reader(BufReader::with_capacity(256 * 1024, file), zip_len, key)
+    }
+}
+
+/// Zips up to this size are read into memory whole.
+const IN_MEMORY_LIMIT: u64 = 64 << 20;
+
+fn check_reader(
+    mut reader: impl Read + Seek,
+    zip_len: u64,
+    key: &ModuleKey,
+) -> Result<ZipReport, String> {
     let mut structure = Vec::new();
     if zip_len > MAX_ZIP_FILE {
         structure.push(format!(
