@@ -10,4 +10,5 @@ mod list_go;
 mod list_hand;
 mod names_go;
 mod verify_go;
+mod verify_run;
 mod verify_sumdb;

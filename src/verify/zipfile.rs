@@ -7,7 +7,7 @@
 //! central directory is checked strictly: bytes appended after it are invisible to go.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::hash::{FileDigest, H1, hash1, sha256_reader};
@@ -39,21 +39,10 @@ pub struct ZipReport {
 /// cannot be read at all, or an entry is damaged (go: "zip: not a valid zip file", "zip:
 /// checksum error").
 pub fn check_zip(path: &Path, key: &ModuleKey) -> Result<ZipReport, String> {
-    let mut file = read::open(path).map_err(|e| e.to_string())?;
+    let file = read::open(path).map_err(|e| e.to_string())?;
     let zip_len = file.metadata().map_err(|e| e.to_string())?.len();
-    if zip_len <= IN_MEMORY_LIMIT {
-        // One read instead of a seek and a read per entry: module zips are mostly small.
-        let mut bytes = Vec::with_capacity(zip_len as usize);
-        file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        let len = bytes.len() as u64;
-        check_reader(Cursor::new(bytes), len, key)
-    } else {
-        check_reader(BufReader::with_capacity(256 * 1024, file), zip_len, key)
-    }
+    check_reader(WindowReader::new(file, zip_len), zip_len, key)
 }
-
-/// Zips up to this size are read into memory whole.
-const IN_MEMORY_LIMIT: u64 = 64 << 20;
 
 fn check_reader(
     mut reader: impl Read + Seek,
@@ -113,6 +102,81 @@ fn bytes_after_end(reader: &mut (impl Read + Seek), len: u64) -> std::io::Result
         let end = (len - window) + i as u64 + EOCD_LEN + comment;
         (end < len).then(|| len - end)
     }))
+}
+
+/// A buffered reader whose seeks stay inside its buffer when they can.
+///
+/// The zip reader reads the end of the file first, then jumps to each entry's local header;
+/// `BufReader` drops its buffer on every seek, which cost a system call per entry. This reader
+/// keeps a window of the file and only refills it when a read falls outside. A module zip
+/// smaller than the window is read with a single system call; larger ones stream through it.
+struct WindowReader {
+    file: std::fs::File,
+    len: u64,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    start: u64,
+    /// Logical position.
+    pos: u64,
+}
+
+impl WindowReader {
+    const WINDOW: usize = 1 << 20;
+
+    fn new(file: std::fs::File, len: u64) -> Self {
+        WindowReader {
+            file,
+            len,
+            buf: Vec::new(),
+            start: 0,
+            pos: 0,
+        }
+    }
+
+    fn fill_at(&mut self, pos: u64) -> std::io::Result<()> {
+        let window = Self::WINDOW as u64;
+        // Reads near the end (the central directory) pull in the whole tail of the file.
+        self.start = if self.len - pos < window {
+            self.len.saturating_sub(window)
+        } else {
+            pos
+        };
+        let want = (self.len - self.start).min(window) as usize;
+        self.buf.resize(want, 0);
+        self.file.seek(SeekFrom::Start(self.start))?;
+        self.file.read_exact(&mut self.buf)
+    }
+}
+
+impl Read for WindowReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.len || out.is_empty() {
+            return Ok(0);
+        }
+        let end = self.start + self.buf.len() as u64;
+        if self.pos < self.start || self.pos >= end {
+            self.fill_at(self.pos)?;
+        }
+        let offset = (self.pos - self.start) as usize;
+        let n = out.len().min(self.buf.len() - offset);
+        out[..n].copy_from_slice(&self.buf[offset..offset + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for WindowReader {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start")
+        })?;
+        Ok(self.pos)
+    }
 }
 
 /// checkZip's rules over the entry names and declared sizes.
@@ -230,6 +294,7 @@ fn check_collision(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest as _;
 
     fn key() -> ModuleKey {
         ModuleKey {
@@ -240,6 +305,49 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<(Vec<u8>, u64)> {
         list.iter().map(|n| (n.as_bytes().to_vec(), 1)).collect()
+    }
+
+    /// A zip larger than the reader's window, with stored and deflated entries, hashes the
+    /// same as its entries hashed directly.
+    #[test]
+    fn zips_larger_than_the_window_stream_correctly() {
+        use std::io::Write;
+        use zip::write::SimpleFileOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let mut expected = Vec::new();
+        let mut seed = 1u32;
+        for i in 0..6 {
+            let name = format!("example.com/m@v1.0.0/f{i}.bin");
+            let content: Vec<u8> = (0..700_000)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (seed >> 16) as u8
+                })
+                .collect();
+            let method = if i % 2 == 0 {
+                zip::CompressionMethod::Stored
+            } else {
+                zip::CompressionMethod::Deflated
+            };
+            zip.start_file(
+                name.as_str(),
+                SimpleFileOptions::default().compression_method(method),
+            )
+            .unwrap();
+            zip.write_all(&content).unwrap();
+            expected.push(FileDigest {
+                name: name.into_bytes(),
+                digest: sha2::Sha256::digest(&content).into(),
+            });
+        }
+        zip.finish().unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > WindowReader::WINDOW as u64 * 3);
+        let report = check_zip(&path, &key()).unwrap();
+        assert_eq!(report.h1, hash1(&mut expected));
+        assert_eq!(report.bytes, 6 * 700_000);
+        assert!(report.structure.is_empty(), "{:?}", report.structure);
     }
 
     #[test]
