@@ -9,6 +9,7 @@ mod cli_errors;
 mod list_go;
 mod list_hand;
 mod names_go;
+mod ops_go;
 mod verify_go;
 mod verify_run;
 mod verify_sumdb;

@@ -1,0 +1,264 @@
+//! Deleting module versions, vcs repositories and leftovers the way go itself would.
+//!
+//! A version is deleted in go's crash-safe order (format notes §3.6): take the version's flock
+//! on `@v/<v>.lock` (the lock go takes, so a concurrent go command waits), write `.partial` so
+//! that go never adopts a half-deleted tree, make the read-only tree writable and remove it,
+//! remove the download files, remove `.partial`, and drop the version from `@v/list`. The
+//! `.lock` file stays: go keeps lock files for ever, and re-creating one would break mutual
+//! exclusion. Every path is checked to lie inside the cache root first, and symlinks are
+//! removed as links, never followed.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::cache::{ModCache, ModuleKey, VersionFile, semver};
+
+/// Why a delete did not happen or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// The path would leave the cache root.
+    #[error("refusing to touch {0}: it is not inside the cache root")]
+    OutsideRoot(PathBuf),
+    /// A file-system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DeleteError + '_ {
+    move |source| DeleteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Checks that `path` is strictly inside `root` without `..` components, and that no directory
+/// between them is a symlink (which could lead out of the cache).
+pub fn ensure_inside(root: &Path, path: &Path) -> Result<(), DeleteError> {
+    let outside = || DeleteError::OutsideRoot(path.to_path_buf());
+    let rel = path.strip_prefix(root).map_err(|_| outside())?;
+    if rel.as_os_str().is_empty() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(outside());
+    }
+    let mut dir = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for part in &parts[..parts.len() - 1] {
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.file_type().is_symlink() => return Err(outside()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Removes a file or a directory tree below the root: directories are made writable first (go
+/// makes them read-only), symlinks are removed as links. A missing path is not an error.
+pub fn remove_path(root: &Path, path: &Path) -> Result<u64, DeleteError> {
+    ensure_inside(root, path)?;
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    if !meta.is_dir() {
+        fs::remove_file(path).map_err(io_err(path))?;
+        return Ok(1);
+    }
+    make_dirs_writable(path)?;
+    let mut removed = 0;
+    for entry in WalkDir::new(path)
+        .follow_links(false)
+        .follow_root_links(false)
+        .contents_first(true)
+    {
+        let entry = entry.map_err(|e| io_err(path)(e.into()))?;
+        let p = entry.path();
+        if entry.file_type().is_dir() {
+            fs::remove_dir(p).map_err(io_err(p))?;
+        } else {
+            fs::remove_file(p).map_err(io_err(p))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Adds the owner's write and execute bits to every directory below `dir` (never through a
+/// symlink), so that its entries can be unlinked.
+fn make_dirs_writable(dir: &Path) -> Result<(), DeleteError> {
+    for entry in WalkDir::new(dir)
+        .follow_links(false)
+        .follow_root_links(false)
+    {
+        let entry = entry.map_err(|e| io_err(dir)(e.into()))?;
+        if entry.file_type().is_dir() {
+            set_owner_writable(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_owner_writable(dir: &Path) -> Result<(), DeleteError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = fs::symlink_metadata(dir).map_err(io_err(dir))?;
+    let mode = meta.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o700)).map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_owner_writable(dir: &Path) -> Result<(), DeleteError> {
+    let mut perm = fs::symlink_metadata(dir)
+        .map_err(io_err(dir))?
+        .permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "deleting needs write access"
+    )]
+    perm.set_readonly(false);
+    fs::set_permissions(dir, perm).map_err(io_err(dir))
+}
+
+/// Holds go's flock on `@v/<v>.lock` while alive.
+pub struct VersionLock {
+    file: File,
+}
+
+impl VersionLock {
+    /// Takes the exclusive lock go takes before touching a version's zip or tree, creating the
+    /// lock file if needed. Blocks while a go command holds it.
+    pub fn acquire(cache: &ModCache, key: &ModuleKey) -> Result<VersionLock, DeleteError> {
+        let path = cache.version_file(key, VersionFile::Lock);
+        ensure_inside(cache.root(), &path)?;
+        let dir = cache.at_v_dir(key);
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(VersionLock { file })
+    }
+}
+
+impl Drop for VersionLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// What one deletion removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// Files removed.
+    pub files: u64,
+}
+
+/// Deletes one module version in go's crash-safe order. Calls `step` between steps so callers
+/// can report progress or test interruptions.
+pub fn delete_version(
+    cache: &ModCache,
+    key: &ModuleKey,
+    mut step: impl FnMut(&str),
+) -> Result<Removed, DeleteError> {
+    let root = cache.root();
+    let tree = cache.tree_dir(key);
+    let partial = cache.version_file(key, VersionFile::Partial);
+    for path in [&tree, &partial] {
+        ensure_inside(root, path)?;
+    }
+    let _lock = VersionLock::acquire(cache, key)?;
+    step("locked");
+    let tree_exists = fs::symlink_metadata(&tree).is_ok();
+    if tree_exists {
+        File::create(&partial).map_err(io_err(&partial))?;
+        step("partial written");
+    }
+    let mut removed = Removed {
+        files: remove_path(root, &tree)?,
+    };
+    step("tree removed");
+    for file in [
+        VersionFile::Zip,
+        VersionFile::Ziphash,
+        VersionFile::Info,
+        VersionFile::Mod,
+    ] {
+        removed.files += remove_path(root, &cache.version_file(key, file))?;
+        step(file.ext());
+    }
+    remove_path(root, &partial)?;
+    step("partial removed");
+    drop_from_list(cache, key)?;
+    step("list updated");
+    Ok(removed)
+}
+
+/// Rewrites `@v/list` without `key`'s version, under a flock on `list` itself, the way go
+/// rewrites it (truncate, then write in place).
+fn drop_from_list(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
+    let path = cache.at_v_dir(key).join("list");
+    ensure_inside(cache.root(), &path)?;
+    let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(&path)(e)),
+    };
+    file.lock().map_err(io_err(&path))?;
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(io_err(&path))?;
+    let mut versions: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != key.version)
+        .collect();
+    versions.sort_by(|a, b| semver::sort_order(a, b));
+    versions.dedup();
+    let mut out = String::new();
+    for v in versions {
+        out.push_str(v);
+        out.push('\n');
+    }
+    file.set_len(0).map_err(io_err(&path))?;
+    file.rewind().map_err(io_err(&path))?;
+    file.write_all(out.as_bytes()).map_err(io_err(&path))?;
+    let _ = file.unlock();
+    Ok(())
+}
+
+/// Deletes a leftover or a vcs repository path (relative to the root), with its `.info` and
+/// `.lock` for vcs repositories left to the caller.
+pub fn delete_rel(cache: &ModCache, rel: &Path) -> Result<Removed, DeleteError> {
+    let path = cache.root().join(rel);
+    Ok(Removed {
+        files: remove_path(cache.root(), &path)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_must_stay_inside_the_root() {
+        let root = Path::new("/c");
+        assert!(ensure_inside(root, Path::new("/c/a/b")).is_ok());
+        assert!(ensure_inside(root, Path::new("/c")).is_err());
+        assert!(ensure_inside(root, Path::new("/c/../etc")).is_err());
+        assert!(ensure_inside(root, Path::new("/d/a")).is_err());
+    }
+}

@@ -1,0 +1,234 @@
+//! Background jobs (delete, repair) with ids, progress, cancellation and an outcome per item.
+//!
+//! The TUI and the CLI start jobs through [`Jobs::start`] and receive [`JobEvent`]s. Items of a
+//! job run on a small, named I/O pool (`modlens-io-{i}`), so a slow proxy cannot starve hashing
+//! and the number of concurrent go processes stays bounded. A job that panics reports a failure
+//! instead of taking the program down.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_channel::Sender;
+use rayon::prelude::*;
+
+use super::delete::{delete_rel, delete_version};
+use super::refetch::{GoRunner, repair};
+use crate::cache::{ModCache, ModuleEntry, ModuleKey};
+use crate::cancel::CancelToken;
+use crate::verify::Expectations;
+
+/// Identifies a job.
+pub type JobId = u64;
+
+/// What a job should do.
+#[derive(Debug, Clone)]
+pub enum JobSpec {
+    /// Delete versions (in go's crash-safe order) and paths (leftovers, vcs repositories).
+    Delete {
+        /// Module versions to delete.
+        versions: Vec<ModuleKey>,
+        /// Other paths, relative to the cache root.
+        paths: Vec<PathBuf>,
+    },
+    /// Repair versions: re-extract from an intact zip, else re-fetch through go.
+    Repair {
+        /// The versions, as scanned.
+        entries: Vec<ModuleEntry>,
+        /// What they are checked against before choosing a repair.
+        expect: Arc<Expectations>,
+        /// How to run go.
+        go: GoRunner,
+    },
+}
+
+impl JobSpec {
+    /// A short name for the job kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            JobSpec::Delete { .. } => "delete",
+            JobSpec::Repair { .. } => "refetch",
+        }
+    }
+
+    /// How many items the job has.
+    pub fn len(&self) -> usize {
+        match self {
+            JobSpec::Delete { versions, paths } => versions.len() + paths.len(),
+            JobSpec::Repair { entries, .. } => entries.len(),
+        }
+    }
+
+    /// Whether the job has nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One item of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobItem {
+    /// A module version.
+    Version(ModuleKey),
+    /// A path relative to the cache root.
+    Path(PathBuf),
+}
+
+/// What a job reports.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    /// Items done out of the total.
+    Progress {
+        /// The job.
+        id: JobId,
+        /// Items finished.
+        done: usize,
+        /// Items in the job.
+        total: usize,
+    },
+    /// One item finished: what was done, or why it failed.
+    Item {
+        /// The job.
+        id: JobId,
+        /// The item.
+        item: JobItem,
+        /// `Ok(what was done)` or `Err(why not)`.
+        result: Result<String, String>,
+    },
+    /// The job ended.
+    Finished {
+        /// The job.
+        id: JobId,
+        /// Items that succeeded.
+        ok: usize,
+        /// Items that failed (panics included).
+        failed: usize,
+        /// Whether it stopped early.
+        cancelled: bool,
+    },
+}
+
+/// Starts jobs on a shared I/O pool.
+pub struct Jobs {
+    cache: ModCache,
+    pool: Arc<rayon::ThreadPool>,
+}
+
+impl Jobs {
+    /// A job runner for `cache` with `threads` I/O threads.
+    pub fn new(cache: ModCache, threads: usize) -> std::io::Result<Jobs> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("modlens-io-{i}"))
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Jobs {
+            cache,
+            pool: Arc::new(pool),
+        })
+    }
+
+    /// Starts `spec` as job `id`; returns at once. Events go to `tx`.
+    pub fn start(&self, id: JobId, spec: JobSpec, tx: Sender<JobEvent>, cancel: CancelToken) {
+        let cache = self.cache.clone();
+        let pool = Arc::clone(&self.pool);
+        self.pool
+            .spawn(move || run(&cache, &pool, id, spec, &tx, &cancel));
+    }
+
+    /// Runs `spec` on the calling thread (for the CLI and tests).
+    pub fn run_blocking(
+        &self,
+        id: JobId,
+        spec: JobSpec,
+        tx: &Sender<JobEvent>,
+        cancel: &CancelToken,
+    ) {
+        run(&self.cache, &self.pool, id, spec, tx, cancel);
+    }
+}
+
+fn run(
+    cache: &ModCache,
+    pool: &rayon::ThreadPool,
+    id: JobId,
+    spec: JobSpec,
+    tx: &Sender<JobEvent>,
+    cancel: &CancelToken,
+) {
+    let total = spec.len();
+    let done = AtomicUsize::new(0);
+    let ok = AtomicUsize::new(0);
+    let finish_item = |item: JobItem, result: std::thread::Result<Result<String, String>>| {
+        let result =
+            result.unwrap_or_else(|panic| Err(format!("internal error: {}", panic_text(&panic))));
+        if result.is_ok() {
+            ok.fetch_add(1, Ordering::Relaxed);
+        }
+        let _ = tx.send(JobEvent::Item { id, item, result });
+        let done = done.fetch_add(1, Ordering::Relaxed) + 1;
+        let _ = tx.send(JobEvent::Progress { id, done, total });
+    };
+    let _ = tx.send(JobEvent::Progress { id, done: 0, total });
+    match spec {
+        JobSpec::Delete { versions, paths } => {
+            // Deletes run one after the other: they are disk-bound and each holds go's lock.
+            for key in versions {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    delete_version(cache, &key, |_| {})
+                        .map(|r| format!("deleted ({} files)", r.files))
+                        .map_err(|e| e.to_string())
+                }));
+                finish_item(JobItem::Version(key), result);
+            }
+            for rel in paths {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    delete_rel(cache, &rel)
+                        .map(|r| format!("deleted ({} files)", r.files))
+                        .map_err(|e| e.to_string())
+                }));
+                finish_item(JobItem::Path(rel), result);
+            }
+        }
+        JobSpec::Repair {
+            entries,
+            expect,
+            go,
+        } => {
+            pool.install(|| {
+                entries.into_par_iter().for_each(|entry| {
+                    if cancel.is_cancelled() {
+                        return;
+                    }
+                    let result = catch_unwind(AssertUnwindSafe(|| {
+                        repair(cache, &entry, &expect, &go).map(|r| r.name().to_owned())
+                    }));
+                    finish_item(JobItem::Version(entry.key), result);
+                });
+            });
+        }
+    }
+    let done = done.load(Ordering::Relaxed);
+    let ok = ok.load(Ordering::Relaxed);
+    let _ = tx.send(JobEvent::Finished {
+        id,
+        ok,
+        failed: done - ok,
+        cancelled: done < total,
+    });
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a job panicked".to_owned())
+}

@@ -1,0 +1,229 @@
+//! Repairing a module version, cheapest way first.
+//!
+//! 1. If the zip is intact (it hashes to `.ziphash`, and to the go.sum or sumdb hash where one
+//!    is known), the tree is re-extracted from it offline, under the `.partial` protocol and
+//!    go's lock, with files 0444 and directories read-only as go leaves them.
+//! 2. Otherwise the version is deleted in go's crash-safe order and downloaded again by the real
+//!    go command (`go mod download -json path@version` in an empty temp dir, with the user's
+//!    environment), so GOPROXY, GOPRIVATE, GOFLAGS, `.netrc` and direct VCS fetches behave as in
+//!    the user's builds.
+//!
+//! The caller verifies the result again.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::delete::{DeleteError, VersionLock, delete_version, ensure_inside, remove_path};
+use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile};
+use crate::verify::{Expectations, ProblemKind, verify_entry};
+
+/// How a version was repaired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// The tree was re-extracted from the intact zip.
+    Reextracted,
+    /// The version was downloaded again through go.
+    Refetched,
+}
+
+impl Repair {
+    /// A word for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Repair::Reextracted => "re-extracted",
+            Repair::Refetched => "re-fetched",
+        }
+    }
+}
+
+/// How to run go for re-fetches.
+#[derive(Debug, Clone, Default)]
+pub struct GoRunner {
+    /// Whether GOFLAGS holds `-modcacherw` (re-extracted directories then stay writable).
+    pub modcacherw: bool,
+    /// Variables set for go on top of the inherited environment.
+    pub env: Vec<(String, String)>,
+}
+
+/// Repairs `entry`, choosing re-extraction when the zip can be trusted.
+pub fn repair(
+    cache: &ModCache,
+    entry: &ModuleEntry,
+    expect: &Expectations,
+    go: &GoRunner,
+) -> Result<Repair, String> {
+    let verdict = verify_entry(cache, entry, expect);
+    let zip_distrusted = verdict.problems.iter().any(|p| {
+        matches!(
+            p.kind,
+            ProblemKind::ZipModified
+                | ProblemKind::ZipInvalid
+                | ProblemKind::ZipStructure
+                | ProblemKind::ZiphashMissing
+                | ProblemKind::ZiphashInvalid
+                | ProblemKind::GosumMismatch
+                | ProblemKind::SumdbMismatch
+                | ProblemKind::ModMissing
+                | ProblemKind::ModInvalid
+                | ProblemKind::GomodSumMismatch
+        )
+    });
+    if entry.pieces.zip && entry.pieces.ziphash && verdict.hashes.zip.is_some() && !zip_distrusted {
+        reextract(cache, &entry.key, go.modcacherw).map_err(|e| e.to_string())?;
+        return Ok(Repair::Reextracted);
+    }
+    delete_version(cache, &entry.key, |_| {}).map_err(|e| e.to_string())?;
+    go_download(cache, &entry.key, go)?;
+    Ok(Repair::Refetched)
+}
+
+/// Re-extracts the tree of `key` from its zip under go's lock and `.partial` protocol.
+pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<(), DeleteError> {
+    let root = cache.root();
+    let tree = cache.tree_dir(key);
+    let partial = cache.version_file(key, VersionFile::Partial);
+    let zip_path = cache.version_file(key, VersionFile::Zip);
+    let _lock = VersionLock::acquire(cache, key)?;
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source: io::Error| DeleteError::Io { path, source }
+    };
+    File::create(&partial).map_err(io_err(&partial))?;
+    remove_path(root, &tree)?;
+    let file = File::open(&zip_path).map_err(io_err(&zip_path))?;
+    let mut archive = zip::ZipArchive::new(io::BufReader::new(file))
+        .map_err(|e| io_err(&zip_path)(io::Error::other(e)))?;
+    let prefix = format!("{key}/");
+    let mut dirs = vec![tree.clone()];
+    fs::create_dir_all(&tree).map_err(io_err(&tree))?;
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| io_err(&zip_path)(io::Error::other(e)))?;
+        let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+        let Some(rel) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if rel.is_empty() || rel.ends_with('/') {
+            continue;
+        }
+        let dest = tree.join(rel);
+        ensure_inside(root, &dest)?;
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+            dirs.push(parent.to_path_buf());
+        }
+        let mut out = create_read_only(&dest).map_err(io_err(&dest))?;
+        io::copy(&mut entry, &mut out).map_err(io_err(&dest))?;
+    }
+    if !modcacherw {
+        dirs.sort();
+        dirs.dedup();
+        // Children first, as go does, so parents are still writable while children change.
+        for dir in dirs.iter().rev() {
+            make_read_only_dir(dir).map_err(io_err(dir))?;
+        }
+    }
+    fs::remove_file(&partial).map_err(io_err(&partial))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn create_read_only(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o444)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_read_only(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+#[cfg(unix)]
+fn make_read_only_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(dir)?.permissions().mode();
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode & !0o222))
+}
+
+#[cfg(not(unix))]
+fn make_read_only_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Runs `go mod download -json path@version` in an empty temp dir with the user's environment,
+/// pointed at this cache. Errors carry go's message and a hint.
+pub fn go_download(cache: &ModCache, key: &ModuleKey, go: &GoRunner) -> Result<(), String> {
+    let workdir = std::env::temp_dir().join(format!(
+        "modlens-refetch-{}-{}",
+        std::process::id(),
+        fastrand_suffix()
+    ));
+    fs::create_dir_all(&workdir).map_err(|e| format!("{}: {e}", workdir.display()))?;
+    let flags = go
+        .env
+        .iter()
+        .find(|(k, _)| k == "GOFLAGS")
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var("GOFLAGS").ok())
+        .unwrap_or_default();
+    let out = Command::new("go")
+        .args(["mod", "download", "-json", &key.to_string()])
+        .current_dir(&workdir)
+        .envs(go.env.iter().map(|(k, v)| (k, v)))
+        .env("GOMODCACHE", cache.root())
+        .env("GOFLAGS", format!("{flags} -mod=mod").trim())
+        .stdin(Stdio::null())
+        .output();
+    let _ = fs::remove_dir_all(&workdir);
+    let out = out.map_err(|e| format!("cannot run go: {e} (is go on PATH?)"))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    if let Some(err) = json.get("Error").and_then(|e| e.as_str()) {
+        return Err(format!("{key}: {err}{}", hint(err)));
+    }
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = stderr.trim();
+        return Err(format!(
+            "{key}: go mod download failed: {stderr}{}",
+            hint(stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Advice for common go download failures.
+fn hint(err: &str) -> &'static str {
+    if err.contains("exit status 128") || err.contains("terminal prompts disabled") {
+        " (hint: git could not fetch it: check access to the repository, GOPRIVATE/GONOPROXY and ~/.netrc)"
+    } else if err.contains("410 Gone") || err.contains("404 Not Found") || err.contains("not found")
+    {
+        " (hint: the proxy does not have it: for a private module set GOPRIVATE, or check GOPROXY)"
+    } else if err.contains("GOPROXY=off") || err.contains("lookup disabled") {
+        " (hint: GOPROXY=off forbids downloads)"
+    } else if err.contains("SECURITY ERROR") || err.contains("checksum mismatch") {
+        " (hint: the source serves different content than recorded: check GOPROXY and go.sum)"
+    } else if err.contains("dial tcp") || err.contains("no such host") {
+        " (hint: the network or proxy is unreachable: check GOPROXY and connectivity)"
+    } else {
+        ""
+    }
+}
+
+fn fastrand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    h.finish()
+}

@@ -1,0 +1,168 @@
+//! Delete and repair on caches written by the real go: afterwards go must still accept the
+//! cache, and modlens must find nothing wrong.
+
+use std::fs;
+use std::sync::Arc;
+
+use modlens::cache::scan::{self, Depth};
+use modlens::cache::{ModCache, ModuleKey, ScanEvent, Snapshot};
+use modlens::cancel::CancelToken;
+use modlens::ops::delete::delete_version;
+use modlens::ops::refetch::{GoRunner, Repair, repair};
+use modlens::verify::Expectations;
+
+use crate::support::go::Go;
+use crate::support::proxy::standard_modules;
+use crate::support::{make_writable, run};
+
+fn snapshot(cache: &ModCache) -> Snapshot {
+    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
+    scan::scan(cache, Depth::Full, &tx, &CancelToken::new());
+    drop(tx);
+    let mut snap = Snapshot::default();
+    rx.into_iter().for_each(|e| snap.apply(e));
+    snap
+}
+
+fn key(path: &str, version: &str) -> ModuleKey {
+    ModuleKey {
+        path: path.into(),
+        version: version.into(),
+    }
+}
+
+fn go_env(go: &Go) -> GoRunner {
+    GoRunner {
+        modcacherw: false,
+        env: vec![
+            ("GOPROXY".into(), format!("file://{}", go.proxy().display())),
+            ("GOSUMDB".into(), "off".into()),
+            ("GOFLAGS".into(), "-mod=mod".into()),
+            ("GOTOOLCHAIN".into(), "local".into()),
+            ("GOENV".into(), "off".into()),
+            (
+                "GOPATH".into(),
+                go.sandbox.path().join("gopath").display().to_string(),
+            ),
+            (
+                "GOCACHE".into(),
+                go.sandbox.path().join("gocache").display().to_string(),
+            ),
+        ],
+    }
+}
+
+#[test]
+fn a_deleted_version_is_gone_except_its_lock_and_go_fetches_it_again() {
+    let Some(go) = Go::find("a_deleted_version_is_gone") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let cache = ModCache::new(go.modcache());
+    let k = key("example.com/MixedCase", "v1.2.3");
+    let mut steps = Vec::new();
+    delete_version(&cache, &k, |s| steps.push(s.to_owned())).unwrap();
+    assert_eq!(steps.first().map(String::as_str), Some("locked"));
+    assert_eq!(
+        steps.get(1).map(String::as_str),
+        Some("partial written"),
+        "the .partial goes first: {steps:?}"
+    );
+
+    assert!(!cache.tree_dir(&k).exists());
+    let at_v = cache.at_v_dir(&k);
+    let left: Vec<String> = fs::read_dir(&at_v)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("v1.2.3."))
+        .collect();
+    assert_eq!(left, ["v1.2.3.lock"], "only the lock stays");
+    let list = fs::read_to_string(at_v.join("list")).unwrap_or_default();
+    assert!(
+        !list.lines().any(|l| l == "v1.2.3"),
+        "list no longer names it: {list:?}"
+    );
+    let snap = snapshot(&cache);
+    assert!(!snap.entries.iter().any(|e| e.key == k));
+    assert!(snap.leftovers.is_empty(), "{:?}", snap.leftovers);
+
+    let out = go
+        .command(&["mod", "download", "-json", "example.com/MixedCase@v1.2.3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "go fetches it again: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["verify", "--cache", go.modcache().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_is_re_fetched() {
+    let Some(go) = Go::find("an_edited_tree_is_re_extracted") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let cache = ModCache::new(go.modcache());
+    make_writable(&go.modcache());
+    let edited = key("example.com/nested", "v1.0.0");
+    fs::write(cache.tree_dir(&edited).join("a/b/other.txt"), "tampered\n").unwrap();
+    let broken = key("example.com/unicode", "v1.0.0");
+    fs::write(
+        cache.version_file(&broken, modlens::cache::VersionFile::Zip),
+        "garbage",
+    )
+    .unwrap();
+
+    let snap = snapshot(&cache);
+    let expect = Arc::new(Expectations::default());
+    let runner = go_env(&go);
+    let entry = |k: &ModuleKey| snap.entries.iter().find(|e| e.key == *k).unwrap().clone();
+    assert_eq!(
+        repair(&cache, &entry(&edited), &expect, &runner),
+        Ok(Repair::Reextracted)
+    );
+    assert_eq!(
+        repair(&cache, &entry(&broken), &expect, &runner),
+        Ok(Repair::Refetched)
+    );
+
+    let out = run(&["verify", "--cache", go.modcache().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let project = go.project(
+        "p",
+        &[
+            ("example.com/nested", "v1.0.0"),
+            ("example.com/unicode", "v1.0.0"),
+        ],
+    );
+    let (ok, err) = go.mod_verify(&project);
+    assert!(ok, "go mod verify accepts the repaired cache: {err}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(cache.tree_dir(&edited).join("a/b"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o222,
+        0,
+        "re-extracted directories are read-only, as go leaves them"
+    );
+    let mode = fs::metadata(cache.tree_dir(&edited).join("a/b/other.txt"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o444);
+}
