@@ -9,6 +9,8 @@ pub mod cli;
 pub mod filter;
 mod fmt;
 pub mod ops;
+pub mod policy;
+pub mod tui;
 pub mod verify;
 
 pub use cli::run;

@@ -139,6 +139,9 @@ pub struct ModuleEntry {
     pub info_error: Option<String>,
     /// The first I/O error met while measuring the version, if any.
     pub scan_error: Option<String>,
+    /// Apparent size of each download file, in [`crate::cache::VersionFile::ALL`] order
+    /// (0 when absent), for the detail view.
+    pub piece_bytes: [u64; 6],
 }
 
 impl ModuleEntry {

@@ -202,6 +202,18 @@ pub fn scan(
     stats
 }
 
+/// Measures one version again (after a repair), or `None` when it is no longer a version.
+pub fn scan_version(cache: &ModCache, key: &ModuleKey) -> Option<ModuleEntry> {
+    let esc_path = key.escaped_path();
+    let esc_version = key.escaped_version();
+    let unit = Unit {
+        at_v: cache.at_v_dir_escaped(&esc_path).is_dir(),
+        trees: if cache.tree_dir(key).is_dir() { vec![esc_version] } else { Vec::new() },
+    };
+    let out = measure_module(cache, Depth::Full, &esc_path, &unit, &InodeSet::default());
+    out.entries.into_iter().find(|e| e.key == *key)
+}
+
 /// The directories of one module path.
 #[derive(Debug, Default)]
 struct Unit {
@@ -490,6 +502,7 @@ fn build_entry(
         origin,
         info_error,
         scan_error: tree.and_then(|t| t.error),
+        piece_bytes: parts.usage.map(|u| u.apparent),
         key,
     })
 }

@@ -6,6 +6,7 @@
 
 mod list;
 pub mod locate;
+mod tui;
 mod verify;
 
 use std::io::{self, Write};
@@ -26,7 +27,21 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub cache: Option<PathBuf>,
 
-    /// What to do; without a subcommand modlens lists the cache.
+    /// Do not verify in the background after the scan (TUI).
+    #[arg(long)]
+    pub no_verify: bool,
+
+    /// Check against DIR/go.sum and DIR/go.work.sum, and allow marking versions no project
+    /// uses (TUI; repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub project: Vec<PathBuf>,
+
+    /// With --project, read every go.sum below DIR (TUI).
+    #[arg(long, requires = "project")]
+    pub recursive: bool,
+
+    /// What to do; without a subcommand modlens opens the interactive explorer (or prints the
+    /// list when stdout is not a terminal).
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -108,8 +123,14 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command = cli.command.unwrap_or(Command::List(ListArgs::default()));
+    use std::io::IsTerminal;
     let located = locate_cache(cli.cache.as_deref())?;
+    let Some(command) = cli.command else {
+        if !io::stdout().is_terminal() {
+            return list::run(&located, &ListArgs::default());
+        }
+        return tui::run(&located, &cli.project, cli.recursive, !cli.no_verify);
+    };
     match command {
         Command::List(args) => list::run(&located, &args),
         Command::Verify(args) => verify::run(&located, &args),

@@ -98,7 +98,7 @@ fn is_problem(kind: LeftoverKind) -> bool {
 
 /// The checksum databases whose cached answers are checked: sum.golang.org always, and the one
 /// GOSUMDB names (from the environment or `go env`) when it carries a key.
-fn sumdb_keys() -> Vec<Verifier> {
+pub(super) fn sumdb_keys() -> Vec<Verifier> {
     let mut keys = vec![Verifier::parse(SUM_GOLANG_ORG).expect("the built-in key is valid")];
     let gosumdb = std::env::var("GOSUMDB")
         .ok()
@@ -139,6 +139,7 @@ fn verify_all(
     let mut summary = None;
     for event in rx {
         match event {
+            VerifyEvent::Started(_) => {}
             VerifyEvent::Verdict(v) => verdicts.push(*v),
             VerifyEvent::Progress(p) => progress.show(p),
             VerifyEvent::Done(s) => summary = Some(s),

@@ -20,6 +20,8 @@ use crate::verify::{Expectations, Status, Verdict, verify_entry};
 /// What a running verification reports.
 #[derive(Debug, Clone)]
 pub enum VerifyEvent {
+    /// Hashing of one version has started.
+    Started(crate::cache::ModuleKey),
     /// One version was verified.
     Verdict(Box<Verdict>),
     /// How far the run is.
@@ -93,6 +95,10 @@ pub fn run(
     pool.install(|| {
         entries.par_iter().for_each(|entry| {
             if cancel.is_cancelled() {
+                return;
+            }
+            if tx.send(VerifyEvent::Started(entry.key.clone())).is_err() {
+                cancel.cancel();
                 return;
             }
             let verdict = verify_entry(cache, entry, &expect);

@@ -1,0 +1,154 @@
+//! Cleaning policies: which module versions a rule selects.
+//!
+//! The same pure functions back the TUI's rule-based marks and the CLI's cleaning options, so a
+//! rule means the same thing everywhere. Nothing here touches the disk.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, SystemTime};
+
+use crate::cache::{Kind, ModuleEntry, ModuleKey, semver};
+
+/// All but the newest `keep` versions of each module (Go's version order).
+pub fn all_but_newest(entries: &[ModuleEntry], keep: usize) -> Vec<ModuleKey> {
+    let mut by_path: BTreeMap<&str, Vec<&ModuleKey>> = BTreeMap::new();
+    for e in entries {
+        by_path.entry(&e.key.path).or_default().push(&e.key);
+    }
+    let mut out = Vec::new();
+    for versions in by_path.values_mut() {
+        versions.sort_by(|a, b| semver::sort_order(&b.version, &a.version));
+        out.extend(versions.iter().skip(keep).map(|k| (*k).clone()));
+    }
+    out
+}
+
+/// Versions whose time (downloaded or last used) is older than `age` before `now`. Versions
+/// without that time are not selected: unknown is not old.
+pub fn older_than(entries: &[ModuleEntry], age: Duration, now: SystemTime, by: TimeBasis) -> Vec<ModuleKey> {
+    let cutoff = now.checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH);
+    entries
+        .iter()
+        .filter(|e| by.time_of(e).is_some_and(|t| t < cutoff))
+        .map(|e| e.key.clone())
+        .collect()
+}
+
+/// Which time `older_than` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeBasis {
+    /// When go downloaded the version.
+    #[default]
+    Downloaded,
+    /// When go last read its `.mod`.
+    LastUsed,
+}
+
+impl TimeBasis {
+    fn time_of(self, e: &ModuleEntry) -> Option<SystemTime> {
+        match self {
+            TimeBasis::Downloaded => e.downloaded,
+            TimeBasis::LastUsed => e.last_used,
+        }
+    }
+}
+
+/// Versions no go.sum line names.
+pub fn unreferenced<'a>(entries: &[ModuleEntry], referenced: impl IntoIterator<Item = &'a ModuleKey>) -> Vec<ModuleKey> {
+    let referenced: HashSet<&ModuleKey> = referenced.into_iter().collect();
+    entries.iter().filter(|e| !referenced.contains(&e.key)).map(|e| e.key.clone()).collect()
+}
+
+/// All toolchains but the newest.
+pub fn old_toolchains(entries: &[ModuleEntry]) -> Vec<ModuleKey> {
+    let toolchains: Vec<ModuleEntry> = entries.iter().filter(|e| e.kind == Kind::Toolchain).cloned().collect();
+    all_but_newest(&toolchains, 1)
+}
+
+/// Least recently used versions to remove until the cache fits in `max_bytes`, given its
+/// current size. Versions never used sort first, then by last use, then by download time.
+pub fn to_fit(entries: &[ModuleEntry], current_bytes: u64, max_bytes: u64) -> Vec<ModuleKey> {
+    let mut order: Vec<&ModuleEntry> = entries.iter().collect();
+    order.sort_by_key(|e| (e.last_used.or(e.downloaded), e.downloaded));
+    let mut size = current_bytes;
+    let mut out = Vec::new();
+    for e in order {
+        if size <= max_bytes {
+            break;
+        }
+        size = size.saturating_sub(e.usage().disk);
+        out.push(e.key.clone());
+    }
+    out
+}
+
+/// Parses a duration such as `30d`, `12h`, `2w`, `90m` or `1y`. Zero, negative, unit-less or
+/// unknown values are errors, never "everything".
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let err = || format!("invalid duration {text:?}: use a number and a unit, e.g. 30d, 12h, 2w, 6mo, 1y");
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
+    let (num, unit) = text.split_at(split);
+    let n: u64 = num.parse().map_err(|_| err())?;
+    if n == 0 {
+        return Err(format!("invalid duration {text:?}: must be more than zero"));
+    }
+    let secs = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "mo" => 30 * 86_400,
+        "y" => 365 * 86_400,
+        _ => return Err(err()),
+    };
+    n.checked_mul(secs).map(Duration::from_secs).ok_or_else(err)
+}
+
+/// Parses a size such as `10G`, `500MiB`, `1.5GB` or `123456`. Units are binary (K = 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let err = || format!("invalid size {text:?}: use a number with an optional unit, e.g. 500M, 10G");
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (num, unit) = text.split_at(split);
+    let n: f64 = num.parse().map_err(|_| err())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return Err(err()),
+    };
+    let bytes = n * mult as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(err());
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_reject_nonsense() {
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        assert_eq!(parse_duration("6mo"), Ok(Duration::from_secs(180 * 86_400)));
+        for bad in ["", "30", "d", "0d", "-3d", "3 days", "1.5d", "99999999999999999999y"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_parse_and_reject_nonsense() {
+        assert_eq!(parse_size("10G"), Ok(10 << 30));
+        assert_eq!(parse_size("500MiB"), Ok(500 << 20));
+        assert_eq!(parse_size("1.5k"), Ok(1536));
+        assert_eq!(parse_size("123"), Ok(123));
+        for bad in ["", "G", "10X", "-5G", "1e99T", "ten"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+}

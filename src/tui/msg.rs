@@ -1,0 +1,73 @@
+//! The messages the TUI's update function consumes and the effects it asks for.
+//!
+//! Everything that happens (a key, a scan batch, a verdict, a job's progress, the clock) is a
+//! [`Msg`]; everything the app wants done outside itself is an [`Effect`] for the event loop to
+//! run. `App::update` therefore stays pure and testable.
+
+use crossterm::event::Event;
+
+use crate::cache::{ModuleEntry, ModuleKey, ScanEvent};
+use crate::ops::jobs::{JobEvent, JobId, JobSpec};
+use crate::ops::verify::VerifyEvent;
+
+/// Something that happened.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// Terminal input.
+    Input(Event),
+    /// From the scan.
+    Scan(ScanEvent),
+    /// From the verification.
+    Verify(VerifyEvent),
+    /// From a job.
+    Job(JobEvent),
+    /// Time passed (for ages and spinners); carries the current time.
+    Tick(std::time::SystemTime),
+}
+
+/// Something the app wants the event loop to do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Verify these versions in the background.
+    Verify(Vec<ModuleEntry>),
+    /// Start a job.
+    StartJob(JobId, JobSpec),
+    /// Measure these versions again and verify them (after a repair).
+    Refresh(Vec<ModuleKey>),
+    /// Leave.
+    Quit,
+}
+
+/// What a key means, independent of which key it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Expand,
+    Collapse,
+    ToggleDetail,
+    ToggleMark,
+    MarkRange,
+    MarkAllVisible,
+    ClearMarks,
+    MarkAllButNewest,
+    MarkOlderThan,
+    MarkUnreferenced,
+    MarkProblems,
+    SortSize,
+    SortAge,
+    SortLastUsed,
+    SortName,
+    SortVersion,
+    ReverseSort,
+    StartFilter,
+    ToggleProblemsOnly,
+    DeleteMarked,
+    RefetchMarked,
+    ToggleHelp,
+    Quit,
+}

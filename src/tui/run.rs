@@ -1,0 +1,181 @@
+//! The event loop: the UI thread owns the [`App`] and the terminal; everything else reports
+//! through channels.
+//!
+//! Input is read on its own thread (`modlens-input`); the scan, verification and jobs run on
+//! their own threads and pools. Each iteration drains all pending input before a bounded batch
+//! of work messages, so a flood of verdicts cannot delay a key, and draws at most every 33 ms,
+//! only when something changed. With `MODLENS_FRAME_LOG=path`, the time from each key's
+//! arrival to the end of the frame that shows it is logged, one line per key.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, Sender, bounded, never, select, unbounded};
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::execute;
+
+use super::app::{App, AppConfig};
+use super::msg::{Effect, Msg};
+use super::view;
+use crate::cache::scan::{self, Depth, scan_version};
+use crate::cache::{ModCache, ScanEvent};
+use crate::cancel::CancelToken;
+use crate::ops::jobs::{JobEvent, Jobs};
+use crate::ops::verify::VerifyEvent;
+
+const FRAME: Duration = Duration::from_millis(33);
+const TICK: Duration = Duration::from_millis(250);
+const WORK_BATCH: usize = 1024;
+
+/// Restores the terminal however the loop ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+/// The channels work arrives on.
+struct Channels {
+    scan_tx: Sender<ScanEvent>,
+    scan_rx: Receiver<ScanEvent>,
+    verify_tx: Sender<VerifyEvent>,
+    verify_rx: Receiver<VerifyEvent>,
+    job_tx: Sender<JobEvent>,
+    job_rx: Receiver<JobEvent>,
+}
+
+/// Runs the TUI until the user quits.
+pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> {
+    let cache = ModCache::new(&config.root);
+    let expect = Arc::clone(&config.expect);
+    let mut log = frame_log.map(File::create).transpose()?;
+    let cancel = CancelToken::new();
+    let jobs = Jobs::new(cache.clone(), 4)?;
+    let (scan_tx, scan_rx) = unbounded();
+    let (verify_tx, verify_rx) = unbounded();
+    let (job_tx, job_rx) = unbounded();
+    let mut ch = Channels { scan_tx, scan_rx, verify_tx, verify_rx, job_tx, job_rx };
+    let (input_tx, input_rx) = bounded::<(Instant, Event)>(256);
+    std::thread::Builder::new().name("modlens-input".into()).spawn(move || {
+        while let Ok(ev) = event::read() {
+            if input_tx.send((Instant::now(), ev)).is_err() {
+                break;
+            }
+        }
+    })?;
+
+    let mut terminal = ratatui::init();
+    let _guard = TerminalGuard;
+    execute!(std::io::stdout(), EnableMouseCapture)?;
+    let mut app = App::new(config, SystemTime::now());
+    let size = terminal.size()?;
+    app.size = (size.width, size.height);
+    scan::spawn(cache.clone(), Depth::Full, ch.scan_tx.clone(), cancel.clone())?;
+
+    let mut input_rx = input_rx;
+    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut last_tick = Instant::now();
+    let mut waiting_keys: Vec<Instant> = Vec::new();
+    loop {
+        let timeout = if app.dirty { FRAME.saturating_sub(last_draw.elapsed()) } else { TICK };
+        let mut effects = Vec::new();
+        select! {
+            recv(input_rx) -> m => match m {
+                Ok((t, ev)) => { note_key(&ev, t, &mut waiting_keys); effects.extend(app.update(Msg::Input(ev))); }
+                Err(_) => input_rx = never(),
+            },
+            recv(ch.scan_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Scan(ev))) },
+            recv(ch.verify_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Verify(ev))) },
+            recv(ch.job_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Job(ev))) },
+            default(timeout) => {},
+        }
+        // Keys first, then a bounded batch of work: `q` is never stuck behind verdicts.
+        while let Ok((t, ev)) = input_rx.try_recv() {
+            note_key(&ev, t, &mut waiting_keys);
+            effects.extend(app.update(Msg::Input(ev)));
+        }
+        for ev in ch.scan_rx.try_iter().take(WORK_BATCH).collect::<Vec<_>>() {
+            effects.extend(app.update(Msg::Scan(ev)));
+        }
+        for ev in ch.verify_rx.try_iter().take(WORK_BATCH).collect::<Vec<_>>() {
+            effects.extend(app.update(Msg::Verify(ev)));
+        }
+        for ev in ch.job_rx.try_iter().take(WORK_BATCH).collect::<Vec<_>>() {
+            effects.extend(app.update(Msg::Job(ev)));
+        }
+        if last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            effects.extend(app.update(Msg::Tick(SystemTime::now())));
+        }
+        for effect in effects {
+            match effect {
+                Effect::Quit => {
+                    cancel.cancel();
+                    return Ok(());
+                }
+                Effect::Verify(entries) => spawn_verify(&cache, entries, &expect, &ch, &cancel)?,
+                Effect::StartJob(id, spec) => jobs.start(id, spec, ch.job_tx.clone(), cancel.clone()),
+                Effect::Refresh(keys) => spawn_refresh(&cache, keys, &expect, &mut ch, &cancel)?,
+            }
+        }
+        if app.dirty && last_draw.elapsed() >= FRAME {
+            terminal.draw(|f| view::render(&app, f))?;
+            app.dirty = false;
+            last_draw = Instant::now();
+            if let Some(log) = log.as_mut() {
+                for t in waiting_keys.drain(..) {
+                    writeln!(log, "{}", last_draw.duration_since(t).as_micros())?;
+                }
+            }
+        }
+    }
+}
+
+fn note_key(ev: &Event, at: Instant, waiting: &mut Vec<Instant>) {
+    if matches!(ev, Event::Key(_)) {
+        waiting.push(at);
+    }
+}
+
+fn verify_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn spawn_verify(
+    cache: &ModCache,
+    entries: Vec<crate::cache::ModuleEntry>,
+    expect: &Arc<crate::verify::Expectations>,
+    ch: &Channels,
+    cancel: &CancelToken,
+) -> anyhow::Result<()> {
+    let (cache, expect, tx, cancel) = (cache.clone(), Arc::clone(expect), ch.verify_tx.clone(), cancel.clone());
+    std::thread::Builder::new().name("modlens-verify".into()).spawn(move || {
+        let _ = crate::ops::verify::run(&cache, entries, expect, verify_jobs(), &tx, &cancel);
+    })?;
+    Ok(())
+}
+
+/// Measures repaired versions again and verifies them.
+fn spawn_refresh(
+    cache: &ModCache,
+    keys: Vec<crate::cache::ModuleKey>,
+    expect: &Arc<crate::verify::Expectations>,
+    ch: &mut Channels,
+    cancel: &CancelToken,
+) -> anyhow::Result<()> {
+    let (cache, expect, cancel) = (cache.clone(), Arc::clone(expect), cancel.clone());
+    let (scan_tx, verify_tx) = (ch.scan_tx.clone(), ch.verify_tx.clone());
+    std::thread::Builder::new().name("modlens-refresh".into()).spawn(move || {
+        let entries: Vec<_> = keys.iter().filter_map(|k| scan_version(&cache, k)).collect();
+        if scan_tx.send(ScanEvent::Entries(entries.clone())).is_ok() {
+            let _ = crate::ops::verify::run(&cache, entries, expect, verify_jobs(), &verify_tx, &cancel);
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Overlays: help, the confirmation dialog, the marking-rule prompt and the quit question.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::theme::Theme;
+use crate::fmt::size;
+use crate::tui::app::{App, Mode, OpKind, Rule};
+use crate::tui::keymap::help_rows;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
+    h
+}
+
+fn draw(frame: &mut Frame<'_>, title: &str, lines: Vec<Line<'static>>, width: u16) {
+    let height = lines.len() as u16 + 2;
+    let area = centered(frame.area(), width, height);
+    frame.render_widget(Clear, area);
+    let block = Block::new().borders(Borders::ALL).title(format!(" {title} "));
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}
+
+pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
+    match &app.mode {
+        Mode::Help => {
+            let rows: Vec<(&str, &str)> = help_rows().collect();
+            let half = rows.len().div_ceil(2);
+            let wide = frame.area().width >= 90;
+            let lines: Vec<Line<'static>> = if wide {
+                (0..half)
+                    .map(|i| {
+                        let mut spans = cell(rows[i], theme);
+                        if let Some(r) = rows.get(i + half) {
+                            spans.extend(cell(*r, theme));
+                        }
+                        Line::from(spans)
+                    })
+                    .collect()
+            } else {
+                rows.iter().map(|r| Line::from(cell(*r, theme))).collect()
+            };
+            let mut lines = lines;
+            lines.push(Line::styled("any key closes this help", theme.dim()));
+            draw(frame, "keys", lines, if wide { 88 } else { 46 });
+        }
+        Mode::Confirm(op) => {
+            let (verb, how) = match op.kind {
+                OpKind::Delete => ("Delete", "tree, zip, .ziphash, .info and .mod go, in go's crash-safe order"),
+                OpKind::Repair => ("Repair", "re-extract from intact zips, else re-fetch through go"),
+            };
+            let freed = match op.kind {
+                OpKind::Delete => format!("frees {}", size(op.bytes)),
+                OpKind::Repair => format!("{} on disk", size(op.bytes)),
+            };
+            let mut lines = vec![
+                Line::styled(format!("{verb} {} module versions? This {freed}.", op.keys.len()), theme.heading()),
+                Line::raw(how),
+                Line::raw(""),
+            ];
+            for k in op.keys.iter().take(6) {
+                lines.push(Line::raw(format!("  {k}")));
+            }
+            if op.keys.len() > 6 {
+                lines.push(Line::styled(format!("  … and {} more", op.keys.len() - 6), theme.dim()));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled("y", theme.key()),
+                Span::raw(" / Enter: yes    "),
+                Span::styled("n", theme.key()),
+                Span::raw(" / Esc: no"),
+            ]));
+            draw(frame, "confirm", lines, 72);
+        }
+        Mode::Prompt(rule, input) => {
+            let question = match rule {
+                Rule::AllButNewest => "Mark all but the newest N versions of each module. N:",
+                Rule::OlderThanDays => "Mark versions downloaded more than N days ago. N:",
+            };
+            let lines = vec![
+                Line::from(vec![Span::raw(format!("{question} ")), Span::styled(format!("{input}▏"), theme.key())]),
+                Line::styled("Enter marks, Esc cancels", theme.dim()),
+            ];
+            draw(frame, "mark by rule", lines, 64);
+        }
+        Mode::ConfirmQuit => {
+            let running = app.jobs.values().filter(|j| !j.finished).count();
+            let lines = vec![
+                Line::raw(format!("{running} job(s) still running. Quit anyway?")),
+                Line::raw("Each version is left consistent; unfinished items are not started."),
+                Line::from(vec![Span::styled("y", theme.key()), Span::raw(" quit    "), Span::styled("n", theme.key()), Span::raw(" stay")]),
+            ];
+            draw(frame, "quit?", lines, 70);
+        }
+        Mode::Normal | Mode::Filter => {}
+    }
+}
+
+fn cell((keys, help): (&'static str, &'static str), theme: Theme) -> Vec<Span<'static>> {
+    vec![Span::styled(format!("{keys:>10} "), theme.key()), Span::raw(format!("{help:<32}"))]
+}

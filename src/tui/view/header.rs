@@ -1,0 +1,112 @@
+//! The header (cache, totals, Go settings, progress) and the footer (keys, status, filter).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::bar;
+use super::theme::Theme;
+use crate::cli::SortKey;
+use crate::fmt::size;
+use crate::tui::app::{App, Mode, ScanState, VerifyState};
+
+pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let problems = app.problem_count();
+    let problem_style = if problems > 0 { theme.problem() } else { theme.dim() };
+    let line1 = Line::from(vec![
+        Span::styled("modlens ", theme.heading()),
+        Span::raw(app.config.root.display().to_string()),
+        Span::styled(format!("  {}", size(app.total_bytes())), theme.heading()),
+        Span::raw(format!(
+            "  {} versions · {} modules · {} vcs · {} leftovers · ",
+            app.rows.len(),
+            app.module_count(),
+            app.vcs.0,
+            app.leftovers.len()
+        )),
+        Span::styled(format!("{problems} problems"), problem_style),
+    ]);
+    let env = &app.config.env;
+    let line2 = Line::styled(
+        format!("GOPROXY={}  GOSUMDB={}  GOFLAGS={}", env.goproxy, env.gosumdb, env.goflags),
+        theme.dim(),
+    );
+    let mut progress = vec![];
+    match app.scan {
+        ScanState::Running(n) => progress.push(Span::styled(format!("scanning… {n} versions"), theme.warn())),
+        ScanState::Done => progress.push(Span::raw("scan ✓")),
+    }
+    progress.push(Span::raw("  │  "));
+    match app.verify {
+        VerifyState::Off => progress.push(Span::styled("verify off", theme.dim())),
+        VerifyState::Waiting => progress.push(Span::styled("verify waits for the scan", theme.dim())),
+        VerifyState::Running(p) => progress.push(Span::raw(format!(
+            "verify {} {:>3}% {}/{}",
+            bar(p.bytes_done, p.bytes_total, 12),
+            (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0),
+            p.entries_done,
+            p.entries_total
+        ))),
+        VerifyState::Done => progress.push(Span::raw("verify ✓")),
+    }
+    for (id, job) in app.jobs.iter().filter(|(_, j)| !j.finished) {
+        progress.push(Span::raw("  │  "));
+        progress.push(Span::styled(
+            format!("job {id} {} {} {}/{}", job.kind, bar(job.done as u64, job.total as u64, 8), job.done, job.total),
+            theme.warn(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(vec![line1, line2, Line::from(progress)]), area);
+}
+
+fn sort_name(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Size => "size",
+        SortKey::Age => "age",
+        SortKey::LastUsed => "last used",
+        SortKey::Name => "name",
+        SortKey::Version => "version",
+    }
+}
+
+pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let keys: &[(&str, &str)] = &[
+        ("?", "help"),
+        ("/", "filter"),
+        ("1-5", "sort"),
+        ("r", "reverse"),
+        ("p", "problems"),
+        ("Space", "mark"),
+        ("D", "delete"),
+        ("R", "repair"),
+        ("q", "quit"),
+    ];
+    let mut spans = Vec::new();
+    for (k, what) in keys {
+        spans.push(Span::styled(*k, theme.key()));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    let order = if app.reverse { "↑" } else { "↓" };
+    spans.push(Span::styled(format!("sort: {} {order}", sort_name(app.sort)), theme.dim()));
+    if app.problems_only {
+        spans.push(Span::styled("  problems only", theme.problem()));
+    }
+    let second = if app.mode == Mode::Filter {
+        Line::from(vec![Span::styled("/", theme.key()), Span::raw(app.filter_text.clone()), Span::raw("▏")])
+    } else {
+        let marked: u64 = app.marks.iter().filter_map(|k| app.rows.get(k)).map(|r| r.entry.usage().disk).sum();
+        let mut s = Vec::new();
+        if !app.marks.is_empty() {
+            s.push(Span::styled(format!("{} marked ({})  ", app.marks.len(), size(marked)), theme.marked()));
+        }
+        if !app.filter_text.is_empty() {
+            s.push(Span::styled(format!("filter: {}  ", app.filter_text), theme.key()));
+        }
+        if let Some(status) = &app.status {
+            s.push(Span::raw(status.clone()));
+        }
+        Line::from(s)
+    };
+    frame.render_widget(Paragraph::new(vec![Line::from(spans), second]), area);
+}

@@ -1,0 +1,113 @@
+//! The main list: module rows with their totals, version rows with size bar, ages and the
+//! integrity mark.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme::Theme;
+use crate::fmt::{age, size};
+use crate::tui::app::{App, Integrity};
+use crate::tui::rows::RowRef;
+
+const SIZE_W: usize = 10;
+const BAR_W: usize = 8;
+const AGE_W: usize = 5;
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        format!("{s:width$}")
+    } else {
+        let kept: String = s.chars().take(width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}
+
+fn size_bar(bytes: u64, max: u64) -> String {
+    let eighths = if max == 0 { 0 } else { ((bytes as u128 * (BAR_W as u128 * 8)) / max as u128) as usize };
+    let full = eighths / 8;
+    let part = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8];
+    let s = format!("{}{part}", "█".repeat(full));
+    format!("{s:BAR_W$}")
+}
+
+pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let width = usize::from(area.width);
+    let fixed = 2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 1 + 2;
+    let name_w = width.saturating_sub(fixed).max(8);
+    let tick = app.now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64 / 250);
+    let mut lines = Vec::with_capacity(usize::from(area.height));
+    lines.push(Line::styled(
+        format!(
+            "  {}{:>SIZE_W$} {:BAR_W$} {:>AGE_W$} {:>AGE_W$}  ✓",
+            truncate("MODULE / VERSION", name_w + 1),
+            "SIZE",
+            "",
+            "AGE",
+            "USED"
+        ),
+        theme.heading(),
+    ));
+    let height = usize::from(area.height.saturating_sub(1));
+    for (i, row) in app.visible.rows.iter().enumerate().skip(app.offset).take(height) {
+        let mut line = match row {
+            RowRef::Module(path) => {
+                let t = app.visible.modules.get(path).cloned().unwrap_or_default();
+                let arrow = if app.collapsed.contains(path) { "▸" } else { "▾" };
+                let label = format!("{arrow} {path} ({})", t.versions);
+                let marked = app.visible.versions_of(path).any(|k| app.marks.contains(k));
+                let mark = if t.problems > 0 { format!("{:>2}✗", t.problems) } else { "   ".into() };
+                let style = if t.problems > 0 { theme.problem().patch(theme.heading()) } else { theme.heading() };
+                Line::from(vec![
+                    Span::styled(if marked { "◆ " } else { "  " }, theme.marked()),
+                    Span::styled(truncate(&label, name_w + 1), style),
+                    Span::raw(format!("{:>SIZE_W$} ", size(t.bytes))),
+                    Span::styled(size_bar(t.bytes, app.visible.max_bytes), theme.dim()),
+                    Span::raw(format!(" {:>AGE_W$} {:>AGE_W$}", age(t.downloaded, app.now), age(t.last_used, app.now))),
+                    Span::styled(mark, theme.problem()),
+                ])
+            }
+            RowRef::Version(key) => {
+                let Some(r) = app.rows.get(key) else { continue };
+                let e = &r.entry;
+                let marked = app.marks.contains(key);
+                let (sym, sym_style) = if app.busy.contains(key) {
+                    ("⟳", theme.warn())
+                } else {
+                    theme.integrity(r.integrity, tick)
+                };
+                let row_style = match r.integrity {
+                    Integrity::Problem => theme.problem(),
+                    Integrity::Partial => theme.warn(),
+                    _ if r.job_error.is_some() => theme.problem(),
+                    _ => Style::new(),
+                };
+                let row_style = if marked { row_style.patch(theme.marked()) } else { row_style };
+                Line::from(vec![
+                    Span::styled(if marked { "● " } else { "  " }, theme.marked()),
+                    Span::styled(truncate(&format!("    {}", key.version), name_w + 1), row_style),
+                    Span::styled(format!("{:>SIZE_W$} ", size(e.usage().disk)), row_style),
+                    Span::styled(size_bar(e.usage().disk, app.visible.max_bytes), theme.dim()),
+                    Span::styled(format!(" {:>AGE_W$} {:>AGE_W$}", age(e.downloaded, app.now), age(e.last_used, app.now)), row_style),
+                    Span::styled(format!("  {sym}"), sym_style),
+                ])
+            }
+        };
+        if i == app.cursor {
+            line = line.patch_style(theme.selected());
+        }
+        lines.push(line);
+    }
+    if app.visible.rows.is_empty() {
+        let msg = match (&app.filter, app.problems_only, app.rows.is_empty()) {
+            (_, _, true) => "no module versions (yet)",
+            (Some(_), _, _) => "nothing matches the filter (Esc in / clears it)",
+            (None, true, _) => "no problems found (p shows everything)",
+            _ => "",
+        };
+        lines.push(Line::styled(format!("  {msg}"), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

@@ -1,0 +1,74 @@
+//! Drawing the TUI from the app's state: a pure function of `&App`, one file per pane.
+//!
+//! Layout: a three-line header, the list (with the detail pane beside it on wide terminals or
+//! below it when asked for on narrow ones), and a two-line footer. Dialogs are drawn on top.
+
+mod detail;
+mod dialog;
+mod header;
+mod list;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+
+use super::app::App;
+use theme::Theme;
+
+/// Terminals at least this wide show the detail pane beside the list.
+const WIDE: u16 = 120;
+const HEADER: u16 = 3;
+const FOOTER: u16 = 2;
+
+/// Where each pane goes.
+struct Areas {
+    header: Rect,
+    list: Rect,
+    detail: Option<Rect>,
+    footer: Rect,
+}
+
+fn areas(app: &App, area: Rect) -> Areas {
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(HEADER),
+        Constraint::Min(1),
+        Constraint::Length(FOOTER),
+    ])
+    .areas(area);
+    let (list, detail) = if area.width >= WIDE {
+        let [l, d] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+        (l, Some(d))
+    } else if app.show_detail {
+        let [l, d] = Layout::new(Direction::Vertical, [Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
+        (l, Some(d))
+    } else {
+        (body, None)
+    };
+    Areas { header, list, detail, footer }
+}
+
+/// How many list rows fit on screen (the list's own header line excluded).
+pub fn list_height(app: &App) -> usize {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    usize::from(areas(app, area).list.height.saturating_sub(1))
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame<'_>) {
+    let theme = Theme::new(app.config.no_color);
+    let a = areas(app, frame.area());
+    header::render_header(app, theme, frame, a.header);
+    list::render(app, theme, frame, a.list);
+    if let Some(d) = a.detail {
+        detail::render(app, theme, frame, d);
+    }
+    header::render_footer(app, theme, frame, a.footer);
+    dialog::render(app, theme, frame);
+}
+
+/// A text progress bar of `width` cells.
+fn bar(done: u64, total: u64, width: usize) -> String {
+    let filled = if total == 0 { width } else { ((done as u128 * width as u128) / total as u128) as usize };
+    let filled = filled.min(width);
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
