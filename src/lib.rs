@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod cancel;
 pub mod cli;
+pub mod demo;
 pub mod filter;
 mod fmt;
 pub mod ops;

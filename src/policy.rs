@@ -24,7 +24,12 @@ pub fn all_but_newest(entries: &[ModuleEntry], keep: usize) -> Vec<ModuleKey> {
 
 /// Versions whose time (downloaded or last used) is older than `age` before `now`. Versions
 /// without that time are not selected: unknown is not old.
-pub fn older_than(entries: &[ModuleEntry], age: Duration, now: SystemTime, by: TimeBasis) -> Vec<ModuleKey> {
+pub fn older_than(
+    entries: &[ModuleEntry],
+    age: Duration,
+    now: SystemTime,
+    by: TimeBasis,
+) -> Vec<ModuleKey> {
     let cutoff = now.checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH);
     entries
         .iter()
@@ -53,14 +58,25 @@ impl TimeBasis {
 }
 
 /// Versions no go.sum line names.
-pub fn unreferenced<'a>(entries: &[ModuleEntry], referenced: impl IntoIterator<Item = &'a ModuleKey>) -> Vec<ModuleKey> {
+pub fn unreferenced<'a>(
+    entries: &[ModuleEntry],
+    referenced: impl IntoIterator<Item = &'a ModuleKey>,
+) -> Vec<ModuleKey> {
     let referenced: HashSet<&ModuleKey> = referenced.into_iter().collect();
-    entries.iter().filter(|e| !referenced.contains(&e.key)).map(|e| e.key.clone()).collect()
+    entries
+        .iter()
+        .filter(|e| !referenced.contains(&e.key))
+        .map(|e| e.key.clone())
+        .collect()
 }
 
 /// All toolchains but the newest.
 pub fn old_toolchains(entries: &[ModuleEntry]) -> Vec<ModuleKey> {
-    let toolchains: Vec<ModuleEntry> = entries.iter().filter(|e| e.kind == Kind::Toolchain).cloned().collect();
+    let toolchains: Vec<ModuleEntry> = entries
+        .iter()
+        .filter(|e| e.kind == Kind::Toolchain)
+        .cloned()
+        .collect();
     all_but_newest(&toolchains, 1)
 }
 
@@ -84,7 +100,9 @@ pub fn to_fit(entries: &[ModuleEntry], current_bytes: u64, max_bytes: u64) -> Ve
 /// Parses a duration such as `30d`, `12h`, `2w`, `90m` or `1y`. Zero, negative, unit-less or
 /// unknown values are errors, never "everything".
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let err = || format!("invalid duration {text:?}: use a number and a unit, e.g. 30d, 12h, 2w, 6mo, 1y");
+    let err = || {
+        format!("invalid duration {text:?}: use a number and a unit, e.g. 30d, 12h, 2w, 6mo, 1y")
+    };
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
     let (num, unit) = text.split_at(split);
@@ -107,9 +125,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Parses a size such as `10G`, `500MiB`, `1.5GB` or `123456`. Units are binary (K = 1024).
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    let err = || format!("invalid size {text:?}: use a number with an optional unit, e.g. 500M, 10G");
+    let err =
+        || format!("invalid size {text:?}: use a number with an optional unit, e.g. 500M, 10G");
     let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let (num, unit) = text.split_at(split);
     let n: f64 = num.parse().map_err(|_| err())?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
@@ -136,7 +157,16 @@ mod tests {
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
         assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
         assert_eq!(parse_duration("6mo"), Ok(Duration::from_secs(180 * 86_400)));
-        for bad in ["", "30", "d", "0d", "-3d", "3 days", "1.5d", "99999999999999999999y"] {
+        for bad in [
+            "",
+            "30",
+            "d",
+            "0d",
+            "-3d",
+            "3 days",
+            "1.5d",
+            "99999999999999999999y",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -6,6 +6,7 @@
 mod support;
 
 mod cli_errors;
+mod demo_go;
 mod list_go;
 mod list_hand;
 mod names_go;

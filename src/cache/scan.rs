@@ -208,7 +208,11 @@ pub fn scan_version(cache: &ModCache, key: &ModuleKey) -> Option<ModuleEntry> {
     let esc_version = key.escaped_version();
     let unit = Unit {
         at_v: cache.at_v_dir_escaped(&esc_path).is_dir(),
-        trees: if cache.tree_dir(key).is_dir() { vec![esc_version] } else { Vec::new() },
+        trees: if cache.tree_dir(key).is_dir() {
+            vec![esc_version]
+        } else {
+            Vec::new()
+        },
     };
     let out = measure_module(cache, Depth::Full, &esc_path, &unit, &InodeSet::default());
     out.entries.into_iter().find(|e| e.key == *key)

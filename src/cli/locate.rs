@@ -121,7 +121,7 @@ fn check_dir(root: &Path, source: Source) -> Result<(), LocateError> {
     match std::fs::metadata(root) {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let hint = if source == Source::Home {
-                "; no module cache found: set GOMODCACHE or pass --cache DIR"
+                "; no module cache found: set GOMODCACHE, pass --cache DIR, or try `modlens --demo`"
             } else {
                 ""
             };

@@ -27,6 +27,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub cache: Option<PathBuf>,
 
+    /// Build a small demo cache (with a few broken entries) in a temp dir and use it; it is
+    /// removed on exit. Needs no Go.
+    #[arg(long, conflicts_with = "cache")]
+    pub demo: bool,
+
     /// Do not verify in the background after the scan (TUI).
     #[arg(long)]
     pub no_verify: bool,
@@ -124,7 +129,14 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
-    let located = locate_cache(cli.cache.as_deref())?;
+    let demo = cli.demo.then(DemoDir::create).transpose()?;
+    let located = match &demo {
+        Some(d) => locate::Located {
+            root: d.root.clone(),
+            source: locate::Source::Flag,
+        },
+        None => locate_cache(cli.cache.as_deref())?,
+    };
     let Some(command) = cli.command else {
         if !io::stdout().is_terminal() {
             return list::run(&located, &ListArgs::default());
@@ -134,6 +146,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::List(args) => list::run(&located, &args),
         Command::Verify(args) => verify::run(&located, &args),
+    }
+}
+
+/// The demo cache's temp dir, removed when dropped.
+struct DemoDir {
+    dir: PathBuf,
+    root: PathBuf,
+}
+
+impl DemoDir {
+    fn create() -> anyhow::Result<DemoDir> {
+        let dir = std::env::temp_dir().join(format!("modlens-demo-{}", std::process::id()));
+        let root = crate::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
+            anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
+        })?;
+        Ok(DemoDir { dir, root })
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &self.dir);
     }
 }
 

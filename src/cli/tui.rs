@@ -20,7 +20,12 @@ fn setting(name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
-pub fn run(located: &Located, projects: &[PathBuf], recursive: bool, verify: bool) -> anyhow::Result<ExitCode> {
+pub fn run(
+    located: &Located,
+    projects: &[PathBuf],
+    recursive: bool,
+    verify: bool,
+) -> anyhow::Result<ExitCode> {
     let mut gosums = GoSums::default();
     for dir in projects {
         gosums.load_project(dir, recursive)?;
@@ -34,10 +39,15 @@ pub fn run(located: &Located, projects: &[PathBuf], recursive: bool, verify: boo
             goflags: goflags.clone(),
         },
         verify,
-        expect: Arc::new(Expectations { gosums, sumdb_keys: sumdb_keys() }),
+        expect: Arc::new(Expectations {
+            gosums,
+            sumdb_keys: sumdb_keys(),
+        }),
         has_projects: !projects.is_empty(),
         go: crate::ops::refetch::GoRunner {
-            modcacherw: goflags.split_whitespace().any(|f| f == "-modcacherw" || f == "-modcacherw=true"),
+            modcacherw: goflags
+                .split_whitespace()
+                .any(|f| f == "-modcacherw" || f == "-modcacherw=true"),
             env: Vec::new(),
         },
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

@@ -230,7 +230,11 @@ pub struct App {
 impl App {
     /// A fresh app, before the scan.
     pub fn new(config: AppConfig, now: SystemTime) -> App {
-        let verify = if config.verify { VerifyState::Waiting } else { VerifyState::Off };
+        let verify = if config.verify {
+            VerifyState::Waiting
+        } else {
+            VerifyState::Off
+        };
         App {
             config,
             rows: BTreeMap::new(),
@@ -266,7 +270,7 @@ impl App {
     /// Handles one message; returns what the event loop should do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         self.dirty = true;
-        let effects = match msg {
+        match msg {
             Msg::Input(Event::Key(key)) if key.kind != KeyEventKind::Release => self.key(key),
             Msg::Input(Event::Mouse(m)) => {
                 match m.kind {
@@ -295,8 +299,7 @@ impl App {
                 self.now = now;
                 Vec::new()
             }
-        };
-        effects
+        }
     }
 
     /// Rows of the list that fit on screen (the view uses the same layout).
@@ -319,7 +322,10 @@ impl App {
 
     /// Total bytes on disk of everything scanned.
     pub fn total_bytes(&self) -> u64 {
-        self.rows.values().map(|r| r.entry.usage().disk).sum::<u64>()
+        self.rows
+            .values()
+            .map(|r| r.entry.usage().disk)
+            .sum::<u64>()
             + self.vcs.1.disk
             + self.leftovers.iter().map(|l| l.usage.disk).sum::<u64>()
             + self.other.disk
@@ -327,7 +333,10 @@ impl App {
 
     /// Versions with problems (partial included).
     pub fn problem_count(&self) -> usize {
-        self.rows.values().filter(|r| matches!(r.integrity, Integrity::Problem | Integrity::Partial)).count()
+        self.rows
+            .values()
+            .filter(|r| matches!(r.integrity, Integrity::Problem | Integrity::Partial))
+            .count()
     }
 
     /// Number of module paths.
@@ -498,7 +507,12 @@ impl App {
                 if let Some(path) = path {
                     self.collapsed.insert(path.clone());
                     self.rebuild();
-                    if let Some(i) = self.visible.rows.iter().position(|r| *r == RowRef::Module(path.clone())) {
+                    if let Some(i) = self
+                        .visible
+                        .rows
+                        .iter()
+                        .position(|r| *r == RowRef::Module(path.clone()))
+                    {
                         self.cursor = i;
                         self.scroll_to_cursor();
                     }
@@ -514,7 +528,8 @@ impl App {
                         self.anchor = Some(key);
                     }
                     Some(RowRef::Module(path)) => {
-                        let keys: Vec<ModuleKey> = self.visible.versions_of(&path).cloned().collect();
+                        let keys: Vec<ModuleKey> =
+                            self.visible.versions_of(&path).cloned().collect();
                         let all = keys.iter().all(|k| self.marks.contains(k));
                         for k in keys {
                             if all {
@@ -542,11 +557,14 @@ impl App {
             Action::MarkOlderThan => self.mode = Mode::Prompt(Rule::OlderThanDays, "90".into()),
             Action::MarkUnreferenced => {
                 if self.config.has_projects {
-                    let entries: Vec<ModuleEntry> = self.rows.values().map(|r| r.entry.clone()).collect();
+                    let entries: Vec<ModuleEntry> =
+                        self.rows.values().map(|r| r.entry.clone()).collect();
                     let keys = policy::unreferenced(&entries, self.config.expect.gosums.keys());
                     self.mark_keys(keys, "not referenced by the projects");
                 } else {
-                    self.status = Some("start modlens with --project DIR to mark versions no project uses".into());
+                    self.status = Some(
+                        "start modlens with --project DIR to mark versions no project uses".into(),
+                    );
                 }
             }
             Action::MarkProblems => {
@@ -593,10 +611,16 @@ impl App {
 
     fn mark_range(&mut self) {
         let Some(anchor) = self.anchor.clone() else {
-            self.status = Some("mark a version with Space first, then V marks up to the cursor".into());
+            self.status =
+                Some("mark a version with Space first, then V marks up to the cursor".into());
             return;
         };
-        let Some(start) = self.visible.rows.iter().position(|r| *r == RowRef::Version(anchor.clone())) else {
+        let Some(start) = self
+            .visible
+            .rows
+            .iter()
+            .position(|r| *r == RowRef::Version(anchor.clone()))
+        else {
             return;
         };
         let (lo, hi) = (start.min(self.cursor), start.max(self.cursor));
@@ -612,8 +636,16 @@ impl App {
     }
 
     fn mark_keys(&mut self, keys: Vec<ModuleKey>, what: &str) {
-        let bytes: u64 = keys.iter().filter_map(|k| self.rows.get(k)).map(|r| r.entry.usage().disk).sum();
-        self.status = Some(format!("marked {} versions {what} ({})", keys.len(), crate::fmt::size(bytes)));
+        let bytes: u64 = keys
+            .iter()
+            .filter_map(|k| self.rows.get(k))
+            .map(|r| r.entry.usage().disk)
+            .sum();
+        self.status = Some(format!(
+            "marked {} versions {what} ({})",
+            keys.len(),
+            crate::fmt::size(bytes)
+        ));
         self.marks.extend(keys);
     }
 
@@ -628,10 +660,13 @@ impl App {
                 let keys = policy::all_but_newest(&entries, n as usize);
                 self.mark_keys(keys, &format!("beyond the newest {n} of each module"));
             }
-            Rule::OlderThanDays if n == 0 => self.status = Some("give a number of days above zero".into()),
+            Rule::OlderThanDays if n == 0 => {
+                self.status = Some("give a number of days above zero".into())
+            }
             Rule::OlderThanDays => {
                 let age = Duration::from_secs(n * 86_400);
-                let keys = policy::older_than(&entries, age, self.now, policy::TimeBasis::Downloaded);
+                let keys =
+                    policy::older_than(&entries, age, self.now, policy::TimeBasis::Downloaded);
                 self.mark_keys(keys, &format!("downloaded more than {n} days ago"));
             }
         }
@@ -650,8 +685,11 @@ impl App {
     }
 
     fn ask(&mut self, kind: OpKind) {
-        let (busy, keys): (Vec<ModuleKey>, Vec<ModuleKey>) =
-            self.targets().into_iter().filter(|k| self.rows.contains_key(k)).partition(|k| self.busy.contains(k));
+        let (busy, keys): (Vec<ModuleKey>, Vec<ModuleKey>) = self
+            .targets()
+            .into_iter()
+            .filter(|k| self.rows.contains_key(k))
+            .partition(|k| self.busy.contains(k));
         if keys.is_empty() {
             self.status = Some(if busy.is_empty() {
                 "nothing selected".into()
@@ -660,9 +698,16 @@ impl App {
             });
             return;
         }
-        let bytes = keys.iter().filter_map(|k| self.rows.get(k)).map(|r| r.entry.usage().disk).sum();
+        let bytes = keys
+            .iter()
+            .filter_map(|k| self.rows.get(k))
+            .map(|r| r.entry.usage().disk)
+            .sum();
         if !busy.is_empty() {
-            self.status = Some(format!("{} versions with a running job were left out", busy.len()));
+            self.status = Some(format!(
+                "{} versions with a running job were left out",
+                busy.len()
+            ));
         }
         self.mode = Mode::Confirm(PendingOp { kind, keys, bytes });
     }
@@ -671,19 +716,40 @@ impl App {
         let id = self.next_job;
         self.next_job += 1;
         let spec = match op.kind {
-            OpKind::Delete => JobSpec::Delete { versions: op.keys.clone(), paths: Vec::new() },
+            OpKind::Delete => JobSpec::Delete {
+                versions: op.keys.clone(),
+                paths: Vec::new(),
+            },
             OpKind::Repair => JobSpec::Repair {
-                entries: op.keys.iter().filter_map(|k| self.rows.get(k)).map(|r| r.entry.clone()).collect(),
+                entries: op
+                    .keys
+                    .iter()
+                    .filter_map(|k| self.rows.get(k))
+                    .map(|r| r.entry.clone())
+                    .collect(),
                 expect: Arc::clone(&self.config.expect),
                 go: self.config.go.clone(),
             },
         };
-        self.jobs.insert(id, JobState { kind: spec.kind(), done: 0, total: spec.len(), failed: 0, finished: false });
+        self.jobs.insert(
+            id,
+            JobState {
+                kind: spec.kind(),
+                done: 0,
+                total: spec.len(),
+                failed: 0,
+                finished: false,
+            },
+        );
         for k in &op.keys {
             self.busy.insert(k.clone());
             self.marks.remove(k);
         }
-        self.status = Some(format!("job {id}: {} of {} versions started", spec.kind(), op.keys.len()));
+        self.status = Some(format!(
+            "job {id}: {} of {} versions started",
+            spec.kind(),
+            op.keys.len()
+        ));
         vec![Effect::StartJob(id, spec)]
     }
 
@@ -692,7 +758,15 @@ impl App {
             ScanEvent::Entries(entries) => {
                 for entry in entries {
                     let key = entry.key.clone();
-                    self.rows.insert(key, Row { entry, integrity: Integrity::Unverified, verdict: None, job_error: None });
+                    self.rows.insert(
+                        key,
+                        Row {
+                            entry,
+                            integrity: Integrity::Unverified,
+                            verdict: None,
+                            job_error: None,
+                        },
+                    );
                 }
                 if let ScanState::Running(_) = self.scan {
                     self.scan = ScanState::Running(self.rows.len());
@@ -712,7 +786,9 @@ impl App {
                 self.scan = ScanState::Done;
                 if self.verify == VerifyState::Waiting {
                     self.verify = VerifyState::Running(VerifyProgress::default());
-                    return vec![Effect::Verify(self.rows.values().map(|r| r.entry.clone()).collect())];
+                    return vec![Effect::Verify(
+                        self.rows.values().map(|r| r.entry.clone()).collect(),
+                    )];
                 }
             }
         }
@@ -732,7 +808,12 @@ impl App {
                     row.integrity = match verdict.status {
                         Status::Ok => Integrity::Ok,
                         Status::Skipped => Integrity::Skipped,
-                        Status::Problem if verdict.problems.iter().all(|p| p.kind == ProblemKind::Partial) => {
+                        Status::Problem
+                            if verdict
+                                .problems
+                                .iter()
+                                .all(|p| p.kind == ProblemKind::Partial) =>
+                        {
                             Integrity::Partial
                         }
                         Status::Problem => Integrity::Problem,
@@ -744,7 +825,10 @@ impl App {
                 }
             }
             VerifyEvent::Progress(p) => {
-                if matches!(self.verify, VerifyState::Running(_) | VerifyState::Waiting | VerifyState::Done) {
+                if matches!(
+                    self.verify,
+                    VerifyState::Running(_) | VerifyState::Waiting | VerifyState::Done
+                ) {
                     self.verify = VerifyState::Running(p);
                 }
             }
@@ -762,7 +846,9 @@ impl App {
             }
             JobEvent::Item { id, item, result } => {
                 let kind = self.jobs.get(&id).map_or("", |j| j.kind);
-                let JobItem::Version(key) = item else { return Vec::new() };
+                let JobItem::Version(key) = item else {
+                    return Vec::new();
+                };
                 self.busy.remove(&key);
                 match result {
                     Ok(_) if kind == "delete" => {
@@ -788,11 +874,19 @@ impl App {
                     }
                 }
             }
-            JobEvent::Finished { id, ok, failed, cancelled } => {
+            JobEvent::Finished {
+                id,
+                ok,
+                failed,
+                cancelled,
+            } => {
                 if let Some(j) = self.jobs.get_mut(&id) {
                     j.finished = true;
                     let what = if cancelled { "stopped" } else { "done" };
-                    self.status = Some(format!("job {id} ({}) {what}: {ok} ok, {failed} failed", j.kind));
+                    self.status = Some(format!(
+                        "job {id} ({}) {what}: {ok} ok, {failed} failed",
+                        j.kind
+                    ));
                 }
             }
         }

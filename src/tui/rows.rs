@@ -71,7 +71,9 @@ pub fn build_visible(app: &App) -> Visible {
     let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in app.rows.values() {
         let key = &row.entry.key;
-        if app.filter.as_ref().is_some_and(|f| !f.matches(key)) || (app.problems_only && !is_problem(row)) {
+        if app.filter.as_ref().is_some_and(|f| !f.matches(key))
+            || (app.problems_only && !is_problem(row))
+        {
             continue;
         }
         groups.entry(&key.path).or_default().push(row);
@@ -104,7 +106,9 @@ pub fn build_visible(app: &App) -> Visible {
         visible.rows.push(RowRef::Module(path.to_owned()));
         let keys: Vec<ModuleKey> = rows.iter().map(|r| r.entry.key.clone()).collect();
         if !app.collapsed.contains(path) {
-            visible.rows.extend(keys.iter().cloned().map(RowRef::Version));
+            visible
+                .rows
+                .extend(keys.iter().cloned().map(RowRef::Version));
         }
         visible.versions.insert(path.to_owned(), keys);
         visible.modules.insert(path.to_owned(), totals);
@@ -132,7 +136,11 @@ fn compare_rows(a: &Row, b: &Row, sort: SortKey) -> Ordering {
     primary.then_with(|| semver::sort_order(&x.key.version, &y.key.version))
 }
 
-fn compare_modules(a: &(&str, Vec<&Row>, ModuleTotals), b: &(&str, Vec<&Row>, ModuleTotals), sort: SortKey) -> Ordering {
+fn compare_modules(
+    a: &(&str, Vec<&Row>, ModuleTotals),
+    b: &(&str, Vec<&Row>, ModuleTotals),
+    sort: SortKey,
+) -> Ordering {
     let primary = match sort {
         SortKey::Size => b.2.bytes.cmp(&a.2.bytes),
         SortKey::Age => oldest_first(a.2.downloaded, b.2.downloaded),
@@ -140,7 +148,11 @@ fn compare_modules(a: &(&str, Vec<&Row>, ModuleTotals), b: &(&str, Vec<&Row>, Mo
         SortKey::Name => Ordering::Equal,
         // Modules by their newest version, Go's order.
         SortKey::Version => {
-            let newest = |rows: &[&Row]| rows.iter().map(|r| r.entry.key.version.clone()).max_by(|x, y| semver::sort_order(x, y));
+            let newest = |rows: &[&Row]| {
+                rows.iter()
+                    .map(|r| r.entry.key.version.clone())
+                    .max_by(|x, y| semver::sort_order(x, y))
+            };
             match (newest(&a.1), newest(&b.1)) {
                 (Some(x), Some(y)) => semver::sort_order(&x, &y),
                 _ => Ordering::Equal,

@@ -60,15 +60,24 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
     let (scan_tx, scan_rx) = unbounded();
     let (verify_tx, verify_rx) = unbounded();
     let (job_tx, job_rx) = unbounded();
-    let mut ch = Channels { scan_tx, scan_rx, verify_tx, verify_rx, job_tx, job_rx };
+    let mut ch = Channels {
+        scan_tx,
+        scan_rx,
+        verify_tx,
+        verify_rx,
+        job_tx,
+        job_rx,
+    };
     let (input_tx, input_rx) = bounded::<(Instant, Event)>(256);
-    std::thread::Builder::new().name("modlens-input".into()).spawn(move || {
-        while let Ok(ev) = event::read() {
-            if input_tx.send((Instant::now(), ev)).is_err() {
-                break;
+    std::thread::Builder::new()
+        .name("modlens-input".into())
+        .spawn(move || {
+            while let Ok(ev) = event::read() {
+                if input_tx.send((Instant::now(), ev)).is_err() {
+                    break;
+                }
             }
-        }
-    })?;
+        })?;
 
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;
@@ -76,14 +85,25 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
     let mut app = App::new(config, SystemTime::now());
     let size = terminal.size()?;
     app.size = (size.width, size.height);
-    scan::spawn(cache.clone(), Depth::Full, ch.scan_tx.clone(), cancel.clone())?;
+    scan::spawn(
+        cache.clone(),
+        Depth::Full,
+        ch.scan_tx.clone(),
+        cancel.clone(),
+    )?;
 
     let mut input_rx = input_rx;
-    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut last_draw = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
     let mut last_tick = Instant::now();
     let mut waiting_keys: Vec<Instant> = Vec::new();
     loop {
-        let timeout = if app.dirty { FRAME.saturating_sub(last_draw.elapsed()) } else { TICK };
+        let timeout = if app.dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            TICK
+        };
         let mut effects = Vec::new();
         select! {
             recv(input_rx) -> m => match m {
@@ -120,7 +140,9 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
                     return Ok(());
                 }
                 Effect::Verify(entries) => spawn_verify(&cache, entries, &expect, &ch, &cancel)?,
-                Effect::StartJob(id, spec) => jobs.start(id, spec, ch.job_tx.clone(), cancel.clone()),
+                Effect::StartJob(id, spec) => {
+                    jobs.start(id, spec, ch.job_tx.clone(), cancel.clone())
+                }
                 Effect::Refresh(keys) => spawn_refresh(&cache, keys, &expect, &mut ch, &cancel)?,
             }
         }
@@ -154,10 +176,17 @@ fn spawn_verify(
     ch: &Channels,
     cancel: &CancelToken,
 ) -> anyhow::Result<()> {
-    let (cache, expect, tx, cancel) = (cache.clone(), Arc::clone(expect), ch.verify_tx.clone(), cancel.clone());
-    std::thread::Builder::new().name("modlens-verify".into()).spawn(move || {
-        let _ = crate::ops::verify::run(&cache, entries, expect, verify_jobs(), &tx, &cancel);
-    })?;
+    let (cache, expect, tx, cancel) = (
+        cache.clone(),
+        Arc::clone(expect),
+        ch.verify_tx.clone(),
+        cancel.clone(),
+    );
+    std::thread::Builder::new()
+        .name("modlens-verify".into())
+        .spawn(move || {
+            let _ = crate::ops::verify::run(&cache, entries, expect, verify_jobs(), &tx, &cancel);
+        })?;
     Ok(())
 }
 
@@ -171,11 +200,23 @@ fn spawn_refresh(
 ) -> anyhow::Result<()> {
     let (cache, expect, cancel) = (cache.clone(), Arc::clone(expect), cancel.clone());
     let (scan_tx, verify_tx) = (ch.scan_tx.clone(), ch.verify_tx.clone());
-    std::thread::Builder::new().name("modlens-refresh".into()).spawn(move || {
-        let entries: Vec<_> = keys.iter().filter_map(|k| scan_version(&cache, k)).collect();
-        if scan_tx.send(ScanEvent::Entries(entries.clone())).is_ok() {
-            let _ = crate::ops::verify::run(&cache, entries, expect, verify_jobs(), &verify_tx, &cancel);
-        }
-    })?;
+    std::thread::Builder::new()
+        .name("modlens-refresh".into())
+        .spawn(move || {
+            let entries: Vec<_> = keys
+                .iter()
+                .filter_map(|k| scan_version(&cache, k))
+                .collect();
+            if scan_tx.send(ScanEvent::Entries(entries.clone())).is_ok() {
+                let _ = crate::ops::verify::run(
+                    &cache,
+                    entries,
+                    expect,
+                    verify_jobs(),
+                    &verify_tx,
+                    &cancel,
+                );
+            }
+        })?;
     Ok(())
 }

@@ -13,38 +13,87 @@ use crate::tui::app::{App, Row};
 use crate::tui::rows::RowRef;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
-    let block = Block::new().borders(Borders::LEFT | Borders::TOP).title(" details ");
+    let block = Block::new()
+        .borders(Borders::LEFT | Borders::TOP)
+        .title(" details ");
     let lines = match app.selected() {
-        Some(RowRef::Version(key)) => app.rows.get(key).map(|r| version_lines(app, theme, r)).unwrap_or_default(),
+        Some(RowRef::Version(key)) => app
+            .rows
+            .get(key)
+            .map(|r| version_lines(app, theme, r))
+            .unwrap_or_default(),
         Some(RowRef::Module(path)) => {
             let t = app.visible.modules.get(path).cloned().unwrap_or_default();
             vec![
                 Line::styled(path.clone(), theme.heading()),
-                Line::raw(format!("{} versions, {} on disk", t.versions, size(t.bytes))),
-                Line::raw(format!("oldest download {} ago, last used {} ago", age(t.downloaded, app.now), age(t.last_used, app.now))),
-                Line::styled(format!("{} with problems", t.problems), if t.problems > 0 { theme.problem() } else { theme.dim() }),
+                Line::raw(format!(
+                    "{} versions, {} on disk",
+                    t.versions,
+                    size(t.bytes)
+                )),
+                Line::raw(format!(
+                    "oldest download {} ago, last used {} ago",
+                    age(t.downloaded, app.now),
+                    age(t.last_used, app.now)
+                )),
+                Line::styled(
+                    format!("{} with problems", t.problems),
+                    if t.problems > 0 {
+                        theme.problem()
+                    } else {
+                        theme.dim()
+                    },
+                ),
             ]
         }
         None => vec![Line::styled("nothing selected", theme.dim())],
     };
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 fn time_line(label: &str, time: Option<std::time::SystemTime>, app: &App) -> Line<'static> {
-    let text = time.map_or("-".to_owned(), |t| format!("{} ({} ago)", rfc3339(t), age(Some(t), app.now)));
+    let text = time.map_or("-".to_owned(), |t| {
+        format!("{} ({} ago)", rfc3339(t), age(Some(t), app.now))
+    });
     Line::raw(format!("  {label:<11}{text}"))
 }
 
 fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
     let e = &row.entry;
     let cache = ModCache::new(&app.config.root);
-    let mut out = vec![Line::styled(format!("{}  [{}]", e.key, e.kind.name()), theme.heading())];
+    let mut out = vec![Line::styled(
+        format!("{}  [{}]", e.key, e.kind.name()),
+        theme.heading(),
+    )];
     out.push(Line::styled("pieces", theme.heading()));
     // Paths relative to the cache root (shown in the header) keep lines short.
-    let rel = |p: std::path::PathBuf| p.strip_prefix(&app.config.root).map(|r| r.display().to_string()).unwrap_or_default();
-    let tree = if e.pieces.tree { format!("{}/", rel(cache.tree_dir(&e.key))) } else { "(none)".into() };
-    out.push(Line::raw(format!("  tree     {:>10}  {tree}", size(e.tree.disk))));
-    let present = [e.pieces.info, e.pieces.mod_file, e.pieces.zip, e.pieces.ziphash, e.pieces.lock, e.pieces.partial];
+    let rel = |p: std::path::PathBuf| {
+        p.strip_prefix(&app.config.root)
+            .map(|r| r.display().to_string())
+            .unwrap_or_default()
+    };
+    let tree = if e.pieces.tree {
+        format!("{}/", rel(cache.tree_dir(&e.key)))
+    } else {
+        "(none)".into()
+    };
+    out.push(Line::raw(format!(
+        "  tree     {:>10}  {tree}",
+        size(e.tree.disk)
+    )));
+    let present = [
+        e.pieces.info,
+        e.pieces.mod_file,
+        e.pieces.zip,
+        e.pieces.ziphash,
+        e.pieces.lock,
+        e.pieces.partial,
+    ];
     for (i, file) in VersionFile::ALL.into_iter().enumerate() {
         let line = if present[i] {
             let path = rel(cache.version_file(&e.key, file));
@@ -52,7 +101,11 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
         } else {
             format!("  .{:<8}{:>9}", file.ext(), "absent")
         };
-        out.push(if present[i] && file == VersionFile::Partial { Line::styled(line, theme.warn()) } else { Line::raw(line) });
+        out.push(if present[i] && file == VersionFile::Partial {
+            Line::styled(line, theme.warn())
+        } else {
+            Line::raw(line)
+        });
     }
     out.push(Line::styled("times", theme.heading()));
     out.push(time_line("published", e.published, app));
@@ -61,11 +114,23 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
     if let Some(o) = &e.origin {
         out.push(Line::styled("origin", theme.heading()));
         let join = |v: &Option<String>| v.clone().unwrap_or_default();
-        out.push(Line::raw(format!("  {} {} {}", join(&o.vcs), join(&o.url), join(&o.subdir))));
-        out.push(Line::raw(format!("  {} {}", join(&o.reference), join(&o.hash))));
+        out.push(Line::raw(format!(
+            "  {} {} {}",
+            join(&o.vcs),
+            join(&o.url),
+            join(&o.subdir)
+        )));
+        out.push(Line::raw(format!(
+            "  {} {}",
+            join(&o.reference),
+            join(&o.hash)
+        )));
     }
     if let Some(err) = &row.job_error {
-        out.push(Line::styled(format!("last job failed: {err}"), theme.problem()));
+        out.push(Line::styled(
+            format!("last job failed: {err}"),
+            theme.problem(),
+        ));
     }
     let Some(v) = &row.verdict else {
         out.push(Line::styled("not verified yet", theme.dim()));
@@ -77,19 +142,28 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
     let mark = |computed: Option<String>| -> Vec<Span<'static>> {
         match (computed, &expected) {
             (Some(c), Some(x)) if c == *x => vec![Span::raw(c), Span::styled(" ✓", theme.ok())],
-            (Some(c), Some(_)) => vec![Span::styled(c, theme.problem()), Span::styled(" ✗", theme.problem())],
+            (Some(c), Some(_)) => vec![
+                Span::styled(c, theme.problem()),
+                Span::styled(" ✗", theme.problem()),
+            ],
             (Some(c), None) => vec![Span::raw(c)],
             (None, _) => vec![Span::styled("-", theme.dim())],
         }
     };
-    out.push(Line::raw(format!("  .ziphash {}", expected.clone().unwrap_or_else(|| "-".into()))));
+    out.push(Line::raw(format!(
+        "  .ziphash {}",
+        expected.clone().unwrap_or_else(|| "-".into())
+    )));
     let mut zip = vec![Span::raw("  zip      ")];
     zip.extend(mark(h.zip.map(|x| x.to_string())));
     out.push(Line::from(zip));
     let mut dir = vec![Span::raw("  tree     ")];
     dir.extend(mark(h.dir.map(|x| x.to_string())));
     out.push(Line::from(dir));
-    out.push(Line::raw(format!("  go.mod   {}", h.go_mod.map_or("-".into(), |x| x.to_string()))));
+    out.push(Line::raw(format!(
+        "  go.mod   {}",
+        h.go_mod.map_or("-".into(), |x| x.to_string())
+    )));
     for line in &h.gosum {
         out.push(Line::raw(format!("  go.sum   {line}")));
     }
@@ -100,7 +174,10 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
         out.push(Line::styled("problems", theme.heading()));
     }
     for p in &v.problems {
-        out.push(Line::styled(format!("  {}: {}", p.kind.name(), p.kind.explanation()), theme.problem()));
+        out.push(Line::styled(
+            format!("  {}: {}", p.kind.name(), p.kind.explanation()),
+            theme.problem(),
+        ));
         out.push(Line::raw(format!("    {}", p.detail)));
         out.push(Line::raw(format!("    fix: {}", p.fix.advice())));
         for f in &p.files {

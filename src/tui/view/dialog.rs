@@ -11,8 +11,12 @@ use crate::tui::app::{App, Mode, OpKind, Rule};
 use crate::tui::keymap::help_rows;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
     h
 }
 
@@ -20,8 +24,15 @@ fn draw(frame: &mut Frame<'_>, title: &str, lines: Vec<Line<'static>>, width: u1
     let height = lines.len() as u16 + 2;
     let area = centered(frame.area(), width, height);
     frame.render_widget(Clear, area);
-    let block = Block::new().borders(Borders::ALL).title(format!(" {title} "));
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(format!(" {title} "));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
@@ -49,15 +60,24 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
         }
         Mode::Confirm(op) => {
             let (verb, how) = match op.kind {
-                OpKind::Delete => ("Delete", "tree, zip, .ziphash, .info and .mod go, in go's crash-safe order"),
-                OpKind::Repair => ("Repair", "re-extract from intact zips, else re-fetch through go"),
+                OpKind::Delete => (
+                    "Delete",
+                    "tree, zip, .ziphash, .info and .mod go, in go's crash-safe order",
+                ),
+                OpKind::Repair => (
+                    "Repair",
+                    "re-extract from intact zips, else re-fetch through go",
+                ),
             };
             let freed = match op.kind {
                 OpKind::Delete => format!("frees {}", size(op.bytes)),
                 OpKind::Repair => format!("{} on disk", size(op.bytes)),
             };
             let mut lines = vec![
-                Line::styled(format!("{verb} {} module versions? This {freed}.", op.keys.len()), theme.heading()),
+                Line::styled(
+                    format!("{verb} {} module versions? This {freed}.", op.keys.len()),
+                    theme.heading(),
+                ),
                 Line::raw(how),
                 Line::raw(""),
             ];
@@ -65,7 +85,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 lines.push(Line::raw(format!("  {k}")));
             }
             if op.keys.len() > 6 {
-                lines.push(Line::styled(format!("  … and {} more", op.keys.len() - 6), theme.dim()));
+                lines.push(Line::styled(
+                    format!("  … and {} more", op.keys.len() - 6),
+                    theme.dim(),
+                ));
             }
             lines.push(Line::raw(""));
             lines.push(Line::from(vec![
@@ -82,7 +105,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 Rule::OlderThanDays => "Mark versions downloaded more than N days ago. N:",
             };
             let lines = vec![
-                Line::from(vec![Span::raw(format!("{question} ")), Span::styled(format!("{input}▏"), theme.key())]),
+                Line::from(vec![
+                    Span::raw(format!("{question} ")),
+                    Span::styled(format!("{input}▏"), theme.key()),
+                ]),
                 Line::styled("Enter marks, Esc cancels", theme.dim()),
             ];
             draw(frame, "mark by rule", lines, 64);
@@ -92,7 +118,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             let lines = vec![
                 Line::raw(format!("{running} job(s) still running. Quit anyway?")),
                 Line::raw("Each version is left consistent; unfinished items are not started."),
-                Line::from(vec![Span::styled("y", theme.key()), Span::raw(" quit    "), Span::styled("n", theme.key()), Span::raw(" stay")]),
+                Line::from(vec![
+                    Span::styled("y", theme.key()),
+                    Span::raw(" quit    "),
+                    Span::styled("n", theme.key()),
+                    Span::raw(" stay"),
+                ]),
             ];
             draw(frame, "quit?", lines, 70);
         }
@@ -101,5 +132,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
 }
 
 fn cell((keys, help): (&'static str, &'static str), theme: Theme) -> Vec<Span<'static>> {
-    vec![Span::styled(format!("{keys:>10} "), theme.key()), Span::raw(format!("{help:<32}"))]
+    vec![
+        Span::styled(format!("{keys:>10} "), theme.key()),
+        Span::raw(format!("{help:<32}")),
+    ]
 }

@@ -13,7 +13,11 @@ use crate::tui::app::{App, Mode, ScanState, VerifyState};
 
 pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let problems = app.problem_count();
-    let problem_style = if problems > 0 { theme.problem() } else { theme.dim() };
+    let problem_style = if problems > 0 {
+        theme.problem()
+    } else {
+        theme.dim()
+    };
     let line1 = Line::from(vec![
         Span::styled("modlens ", theme.heading()),
         Span::raw(app.config.root.display().to_string()),
@@ -29,18 +33,26 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
     ]);
     let env = &app.config.env;
     let line2 = Line::styled(
-        format!("GOPROXY={}  GOSUMDB={}  GOFLAGS={}", env.goproxy, env.gosumdb, env.goflags),
+        format!(
+            "GOPROXY={}  GOSUMDB={}  GOFLAGS={}",
+            env.goproxy, env.gosumdb, env.goflags
+        ),
         theme.dim(),
     );
     let mut progress = vec![];
     match app.scan {
-        ScanState::Running(n) => progress.push(Span::styled(format!("scanning… {n} versions"), theme.warn())),
+        ScanState::Running(n) => progress.push(Span::styled(
+            format!("scanning… {n} versions"),
+            theme.warn(),
+        )),
         ScanState::Done => progress.push(Span::raw("scan ✓")),
     }
     progress.push(Span::raw("  │  "));
     match app.verify {
         VerifyState::Off => progress.push(Span::styled("verify off", theme.dim())),
-        VerifyState::Waiting => progress.push(Span::styled("verify waits for the scan", theme.dim())),
+        VerifyState::Waiting => {
+            progress.push(Span::styled("verify waits for the scan", theme.dim()))
+        }
         VerifyState::Running(p) => progress.push(Span::raw(format!(
             "verify {} {:>3}% {}/{}",
             bar(p.bytes_done, p.bytes_total, 12),
@@ -53,11 +65,20 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
     for (id, job) in app.jobs.iter().filter(|(_, j)| !j.finished) {
         progress.push(Span::raw("  │  "));
         progress.push(Span::styled(
-            format!("job {id} {} {} {}/{}", job.kind, bar(job.done as u64, job.total as u64, 8), job.done, job.total),
+            format!(
+                "job {id} {} {} {}/{}",
+                job.kind,
+                bar(job.done as u64, job.total as u64, 8),
+                job.done,
+                job.total
+            ),
             theme.warn(),
         ));
     }
-    frame.render_widget(Paragraph::new(vec![line1, line2, Line::from(progress)]), area);
+    frame.render_widget(
+        Paragraph::new(vec![line1, line2, Line::from(progress)]),
+        area,
+    );
 }
 
 fn sort_name(key: SortKey) -> &'static str {
@@ -88,20 +109,38 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         spans.push(Span::raw(format!(" {what}  ")));
     }
     let order = if app.reverse { "↑" } else { "↓" };
-    spans.push(Span::styled(format!("sort: {} {order}", sort_name(app.sort)), theme.dim()));
+    spans.push(Span::styled(
+        format!("sort: {} {order}", sort_name(app.sort)),
+        theme.dim(),
+    ));
     if app.problems_only {
         spans.push(Span::styled("  problems only", theme.problem()));
     }
     let second = if app.mode == Mode::Filter {
-        Line::from(vec![Span::styled("/", theme.key()), Span::raw(app.filter_text.clone()), Span::raw("▏")])
+        Line::from(vec![
+            Span::styled("/", theme.key()),
+            Span::raw(app.filter_text.clone()),
+            Span::raw("▏"),
+        ])
     } else {
-        let marked: u64 = app.marks.iter().filter_map(|k| app.rows.get(k)).map(|r| r.entry.usage().disk).sum();
+        let marked: u64 = app
+            .marks
+            .iter()
+            .filter_map(|k| app.rows.get(k))
+            .map(|r| r.entry.usage().disk)
+            .sum();
         let mut s = Vec::new();
         if !app.marks.is_empty() {
-            s.push(Span::styled(format!("{} marked ({})  ", app.marks.len(), size(marked)), theme.marked()));
+            s.push(Span::styled(
+                format!("{} marked ({})  ", app.marks.len(), size(marked)),
+                theme.marked(),
+            ));
         }
         if !app.filter_text.is_empty() {
-            s.push(Span::styled(format!("filter: {}  ", app.filter_text), theme.key()));
+            s.push(Span::styled(
+                format!("filter: {}  ", app.filter_text),
+                theme.key(),
+            ));
         }
         if let Some(status) = &app.status {
             s.push(Span::raw(status.clone()));

@@ -26,7 +26,11 @@ fn truncate(s: &str, width: usize) -> String {
 }
 
 fn size_bar(bytes: u64, max: u64) -> String {
-    let eighths = if max == 0 { 0 } else { ((bytes as u128 * (BAR_W as u128 * 8)) / max as u128) as usize };
+    let eighths = if max == 0 {
+        0
+    } else {
+        ((bytes as u128 * (BAR_W as u128 * 8)) / max as u128) as usize
+    };
     let full = eighths / 8;
     let part = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8];
     let s = format!("{}{part}", "█".repeat(full));
@@ -37,7 +41,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let width = usize::from(area.width);
     let fixed = 2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 1 + 2;
     let name_w = width.saturating_sub(fixed).max(8);
-    let tick = app.now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64 / 250);
+    let tick = app
+        .now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64 / 250);
     let mut lines = Vec::with_capacity(usize::from(area.height));
     lines.push(Line::styled(
         format!(
@@ -51,21 +58,44 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         theme.heading(),
     ));
     let height = usize::from(area.height.saturating_sub(1));
-    for (i, row) in app.visible.rows.iter().enumerate().skip(app.offset).take(height) {
+    for (i, row) in app
+        .visible
+        .rows
+        .iter()
+        .enumerate()
+        .skip(app.offset)
+        .take(height)
+    {
         let mut line = match row {
             RowRef::Module(path) => {
                 let t = app.visible.modules.get(path).cloned().unwrap_or_default();
-                let arrow = if app.collapsed.contains(path) { "▸" } else { "▾" };
+                let arrow = if app.collapsed.contains(path) {
+                    "▸"
+                } else {
+                    "▾"
+                };
                 let label = format!("{arrow} {path} ({})", t.versions);
                 let marked = app.visible.versions_of(path).any(|k| app.marks.contains(k));
-                let mark = if t.problems > 0 { format!("{:>2}✗", t.problems) } else { "   ".into() };
-                let style = if t.problems > 0 { theme.problem().patch(theme.heading()) } else { theme.heading() };
+                let mark = if t.problems > 0 {
+                    format!("{:>2}✗", t.problems)
+                } else {
+                    "   ".into()
+                };
+                let style = if t.problems > 0 {
+                    theme.problem().patch(theme.heading())
+                } else {
+                    theme.heading()
+                };
                 Line::from(vec![
                     Span::styled(if marked { "◆ " } else { "  " }, theme.marked()),
                     Span::styled(truncate(&label, name_w + 1), style),
                     Span::raw(format!("{:>SIZE_W$} ", size(t.bytes))),
                     Span::styled(size_bar(t.bytes, app.visible.max_bytes), theme.dim()),
-                    Span::raw(format!(" {:>AGE_W$} {:>AGE_W$}", age(t.downloaded, app.now), age(t.last_used, app.now))),
+                    Span::raw(format!(
+                        " {:>AGE_W$} {:>AGE_W$}",
+                        age(t.downloaded, app.now),
+                        age(t.last_used, app.now)
+                    )),
                     Span::styled(mark, theme.problem()),
                 ])
             }
@@ -84,13 +114,27 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                     _ if r.job_error.is_some() => theme.problem(),
                     _ => Style::new(),
                 };
-                let row_style = if marked { row_style.patch(theme.marked()) } else { row_style };
+                let row_style = if marked {
+                    row_style.patch(theme.marked())
+                } else {
+                    row_style
+                };
                 Line::from(vec![
                     Span::styled(if marked { "● " } else { "  " }, theme.marked()),
-                    Span::styled(truncate(&format!("    {}", key.version), name_w + 1), row_style),
+                    Span::styled(
+                        truncate(&format!("    {}", key.version), name_w + 1),
+                        row_style,
+                    ),
                     Span::styled(format!("{:>SIZE_W$} ", size(e.usage().disk)), row_style),
                     Span::styled(size_bar(e.usage().disk, app.visible.max_bytes), theme.dim()),
-                    Span::styled(format!(" {:>AGE_W$} {:>AGE_W$}", age(e.downloaded, app.now), age(e.last_used, app.now)), row_style),
+                    Span::styled(
+                        format!(
+                            " {:>AGE_W$} {:>AGE_W$}",
+                            age(e.downloaded, app.now),
+                            age(e.last_used, app.now)
+                        ),
+                        row_style,
+                    ),
                     Span::styled(format!("  {sym}"), sym_style),
                 ])
             }

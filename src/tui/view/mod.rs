@@ -36,15 +36,25 @@ fn areas(app: &App, area: Rect) -> Areas {
     ])
     .areas(area);
     let (list, detail) = if area.width >= WIDE {
-        let [l, d] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+        let [l, d] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .areas(body);
         (l, Some(d))
     } else if app.show_detail {
-        let [l, d] = Layout::new(Direction::Vertical, [Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
+        let [l, d] = Layout::new(
+            Direction::Vertical,
+            [Constraint::Percentage(45), Constraint::Percentage(55)],
+        )
+        .areas(body);
         (l, Some(d))
     } else {
         (body, None)
     };
-    Areas { header, list, detail, footer }
+    Areas {
+        header,
+        list,
+        detail,
+        footer,
+    }
 }
 
 /// How many list rows fit on screen (the list's own header line excluded).
@@ -68,7 +78,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 
 /// A text progress bar of `width` cells.
 fn bar(done: u64, total: u64, width: usize) -> String {
-    let filled = if total == 0 { width } else { ((done as u128 * width as u128) / total as u128) as usize };
+    let filled = if total == 0 {
+        width
+    } else {
+        ((done as u128 * width as u128) / total as u128) as usize
+    };
     let filled = filled.min(width);
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
