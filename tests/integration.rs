@@ -11,6 +11,7 @@ mod list_go;
 mod list_hand;
 mod names_go;
 mod ops_go;
+mod tui;
 mod verify_go;
 mod verify_run;
 mod verify_sumdb;

@@ -65,18 +65,72 @@ fn time_line(label: &str, time: Option<std::time::SystemTime>, app: &App) -> Lin
 
 fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
     let e = &row.entry;
-    let cache = ModCache::new(&app.config.root);
     let mut out = vec![Line::styled(
         format!("{}  [{}]", e.key, e.kind.name()),
         theme.heading(),
     )];
-    out.push(Line::styled("pieces", theme.heading()));
+    // Problems first: for a broken version they are what the user came for.
+    if let Some(err) = &row.job_error {
+        out.push(Line::styled(
+            format!("last job failed: {err}"),
+            theme.problem(),
+        ));
+    }
+    match &row.verdict {
+        None => out.push(Line::styled("not verified yet", theme.dim())),
+        Some(v) => {
+            for p in &v.problems {
+                out.push(Line::styled(
+                    format!("{}: {}", p.kind.name(), p.kind.explanation()),
+                    theme.problem(),
+                ));
+                out.push(Line::raw(format!("  {}", p.detail)));
+                for f in &p.files {
+                    out.push(Line::raw(format!("  {:<9}{}", f.change.name(), f.name)));
+                }
+                out.push(Line::styled(
+                    format!("  fix: {}", p.fix.advice()),
+                    theme.key(),
+                ));
+            }
+            out.extend(hash_lines(theme, v));
+            for n in &v.notes {
+                out.push(Line::styled(format!("note: {n}"), theme.dim()));
+            }
+        }
+    }
+    out.extend(piece_lines(app, theme, e));
+    out.push(Line::styled("times", theme.heading()));
+    out.push(time_line("published", e.published, app));
+    out.push(time_line("downloaded", e.downloaded, app));
+    out.push(time_line("last used", e.last_used, app));
+    if let Some(o) = &e.origin {
+        out.push(Line::styled("origin", theme.heading()));
+        let join = |v: &Option<String>| v.clone().unwrap_or_default();
+        out.push(Line::raw(format!(
+            "  {} {} {}",
+            join(&o.vcs),
+            join(&o.url),
+            join(&o.subdir)
+        )));
+        out.push(Line::raw(format!(
+            "  {} {}",
+            join(&o.reference),
+            join(&o.hash)
+        )));
+    }
+    out
+}
+
+fn piece_lines(app: &App, theme: Theme, e: &crate::cache::ModuleEntry) -> Vec<Line<'static>> {
+    let cache = ModCache::new(&app.config.root);
     // Paths relative to the cache root (shown in the header) keep lines short.
     let rel = |p: std::path::PathBuf| {
         p.strip_prefix(&app.config.root)
             .map(|r| r.display().to_string())
             .unwrap_or_default()
     };
+    let mut out = vec![Line::styled("pieces", theme.heading())];
     let tree = if e.pieces.tree {
         format!("{}/", rel(cache.tree_dir(&e.key)))
     } else {
@@ -107,36 +161,14 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
             Line::raw(line)
         });
     }
-    out.push(Line::styled("times", theme.heading()));
-    out.push(time_line("published", e.published, app));
-    out.push(time_line("downloaded", e.downloaded, app));
-    out.push(time_line("last used", e.last_used, app));
-    if let Some(o) = &e.origin {
-        out.push(Line::styled("origin", theme.heading()));
-        let join = |v: &Option<String>| v.clone().unwrap_or_default();
-        out.push(Line::raw(format!(
-            "  {} {} {}",
-            join(&o.vcs),
-            join(&o.url),
-            join(&o.subdir)
-        )));
-        out.push(Line::raw(format!(
-            "  {} {}",
-            join(&o.reference),
-            join(&o.hash)
-        )));
-    }
-    if let Some(err) = &row.job_error {
-        out.push(Line::styled(
-            format!("last job failed: {err}"),
-            theme.problem(),
-        ));
-    }
-    let Some(v) = &row.verdict else {
-        out.push(Line::styled("not verified yet", theme.dim()));
-        return out;
-    };
-    out.push(Line::styled("hashes", theme.heading()));
+    out
+}
+
+fn hash_lines(theme: Theme, v: &crate::verify::Verdict) -> Vec<Line<'static>> {
+    let mut out = vec![Line::styled(
+        "hashes (expected, then computed)",
+        theme.heading(),
+    )];
     let h = &v.hashes;
     let expected = h.ziphash.clone();
     let mark = |computed: Option<String>| -> Vec<Span<'static>> {
@@ -154,6 +186,12 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
         "  .ziphash {}",
         expected.clone().unwrap_or_else(|| "-".into())
     )));
+    for line in &h.gosum {
+        out.push(Line::raw(format!("  go.sum   {line}")));
+    }
+    for line in &h.sumdb {
+        out.push(Line::raw(format!("  sumdb    {line}")));
+    }
     let mut zip = vec![Span::raw("  zip      ")];
     zip.extend(mark(h.zip.map(|x| x.to_string())));
     out.push(Line::from(zip));
@@ -164,28 +202,5 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
         "  go.mod   {}",
         h.go_mod.map_or("-".into(), |x| x.to_string())
     )));
-    for line in &h.gosum {
-        out.push(Line::raw(format!("  go.sum   {line}")));
-    }
-    for line in &h.sumdb {
-        out.push(Line::raw(format!("  sumdb    {line}")));
-    }
-    if !v.problems.is_empty() {
-        out.push(Line::styled("problems", theme.heading()));
-    }
-    for p in &v.problems {
-        out.push(Line::styled(
-            format!("  {}: {}", p.kind.name(), p.kind.explanation()),
-            theme.problem(),
-        ));
-        out.push(Line::raw(format!("    {}", p.detail)));
-        out.push(Line::raw(format!("    fix: {}", p.fix.advice())));
-        for f in &p.files {
-            out.push(Line::raw(format!("    {:<9}{}", f.change.name(), f.name)));
-        }
-    }
-    for n in &v.notes {
-        out.push(Line::styled(format!("note: {n}"), theme.dim()));
-    }
     out
 }

@@ -40,7 +40,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
         Mode::Help => {
             let rows: Vec<(&str, &str)> = help_rows().collect();
             let half = rows.len().div_ceil(2);
-            let wide = frame.area().width >= 90;
+            let wide = frame.area().width >= 98;
             let lines: Vec<Line<'static>> = if wide {
                 (0..half)
                     .map(|i| {
@@ -56,7 +56,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             };
             let mut lines = lines;
             lines.push(Line::styled("any key closes this help", theme.dim()));
-            draw(frame, "keys", lines, if wide { 88 } else { 46 });
+            draw(frame, "keys", lines, if wide { 96 } else { 50 });
         }
         Mode::Confirm(op) => {
             let (verb, how) = match op.kind {

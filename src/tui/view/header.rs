@@ -20,25 +20,28 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
     };
     let line1 = Line::from(vec![
         Span::styled("modlens ", theme.heading()),
-        Span::raw(app.config.root.display().to_string()),
-        Span::styled(format!("  {}", size(app.total_bytes())), theme.heading()),
+        Span::styled(size(app.total_bytes()), theme.heading()),
+        Span::raw(" · "),
+        Span::styled(format!("{problems} problems"), problem_style),
         Span::raw(format!(
-            "  {} versions · {} modules · {} vcs · {} leftovers · ",
+            " · {} versions · {} modules · {} leftovers · {} vcs",
             app.rows.len(),
             app.module_count(),
-            app.vcs.0,
-            app.leftovers.len()
+            app.leftovers.len(),
+            app.vcs.0
         )),
-        Span::styled(format!("{problems} problems"), problem_style),
     ]);
     let env = &app.config.env;
-    let line2 = Line::styled(
-        format!(
-            "GOPROXY={}  GOSUMDB={}  GOFLAGS={}",
-            env.goproxy, env.gosumdb, env.goflags
+    let line2 = Line::from(vec![
+        Span::raw(app.config.root.display().to_string()),
+        Span::styled(
+            format!(
+                "  GOPROXY={}  GOSUMDB={}  GOFLAGS={}",
+                env.goproxy, env.gosumdb, env.goflags
+            ),
+            theme.dim(),
         ),
-        theme.dim(),
-    );
+    ]);
     let mut progress = vec![];
     match app.scan {
         ScanState::Running(n) => progress.push(Span::styled(
@@ -96,9 +99,9 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         ("?", "help"),
         ("/", "filter"),
         ("1-5", "sort"),
-        ("r", "reverse"),
+        ("r", "rev"),
         ("p", "problems"),
-        ("Space", "mark"),
+        ("␣", "mark"),
         ("D", "delete"),
         ("R", "repair"),
         ("q", "quit"),
@@ -106,7 +109,7 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
     let mut spans = Vec::new();
     for (k, what) in keys {
         spans.push(Span::styled(*k, theme.key()));
-        spans.push(Span::raw(format!(" {what}  ")));
+        spans.push(Span::raw(format!(" {what} ")));
     }
     let order = if app.reverse { "↑" } else { "↓" };
     spans.push(Span::styled(

@@ -37,16 +37,59 @@ fn size_bar(bytes: u64, max: u64) -> String {
     format!("{s:BAR_W$}")
 }
 
+/// The size, bar and age columns; narrow terminals get size and age only.
+fn columns(
+    narrow: bool,
+    bytes: u64,
+    max: u64,
+    (downloaded, last_used): (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
+    now: std::time::SystemTime,
+    style: Style,
+    theme: Theme,
+) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled(format!("{:>SIZE_W$} ", size(bytes)), style)];
+    if narrow {
+        spans.push(Span::styled(
+            format!("{:>AGE_W$}", age(downloaded, now)),
+            style,
+        ));
+    } else {
+        spans.push(Span::styled(size_bar(bytes, max), theme.dim()));
+        spans.push(Span::styled(
+            format!(
+                " {:>AGE_W$} {:>AGE_W$}",
+                age(downloaded, now),
+                age(last_used, now)
+            ),
+            style,
+        ));
+    }
+    spans
+}
+
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let width = usize::from(area.width);
-    let fixed = 2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 1 + 2;
+    // Narrow terminals drop the size bar and the last-used column to keep names readable.
+    let narrow = width < 64;
+    let fixed = if narrow {
+        2 + 1 + SIZE_W + 1 + AGE_W + 3
+    } else {
+        2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 3
+    };
     let name_w = width.saturating_sub(fixed).max(8);
     let tick = app
         .now
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64 / 250);
     let mut lines = Vec::with_capacity(usize::from(area.height));
-    lines.push(Line::styled(
+    let heading = if narrow {
+        format!(
+            "  {}{:>SIZE_W$} {:>AGE_W$}  ✓",
+            truncate("MODULE / VERSION", name_w + 1),
+            "SIZE",
+            "AGE"
+        )
+    } else {
         format!(
             "  {}{:>SIZE_W$} {:BAR_W$} {:>AGE_W$} {:>AGE_W$}  ✓",
             truncate("MODULE / VERSION", name_w + 1),
@@ -54,9 +97,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
             "",
             "AGE",
             "USED"
-        ),
-        theme.heading(),
-    ));
+        )
+    };
+    lines.push(Line::styled(heading, theme.heading()));
     let height = usize::from(area.height.saturating_sub(1));
     for (i, row) in app
         .visible
@@ -86,18 +129,21 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 } else {
                     theme.heading()
                 };
-                Line::from(vec![
+                let mut spans = vec![
                     Span::styled(if marked { "◆ " } else { "  " }, theme.marked()),
                     Span::styled(truncate(&label, name_w + 1), style),
-                    Span::raw(format!("{:>SIZE_W$} ", size(t.bytes))),
-                    Span::styled(size_bar(t.bytes, app.visible.max_bytes), theme.dim()),
-                    Span::raw(format!(
-                        " {:>AGE_W$} {:>AGE_W$}",
-                        age(t.downloaded, app.now),
-                        age(t.last_used, app.now)
-                    )),
-                    Span::styled(mark, theme.problem()),
-                ])
+                ];
+                spans.extend(columns(
+                    narrow,
+                    t.bytes,
+                    app.visible.max_bytes,
+                    (t.downloaded, t.last_used),
+                    app.now,
+                    Style::new(),
+                    theme,
+                ));
+                spans.push(Span::styled(mark, theme.problem()));
+                Line::from(spans)
             }
             RowRef::Version(key) => {
                 let Some(r) = app.rows.get(key) else { continue };
@@ -119,24 +165,24 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 } else {
                     row_style
                 };
-                Line::from(vec![
+                let mut spans = vec![
                     Span::styled(if marked { "● " } else { "  " }, theme.marked()),
                     Span::styled(
                         truncate(&format!("    {}", key.version), name_w + 1),
                         row_style,
                     ),
-                    Span::styled(format!("{:>SIZE_W$} ", size(e.usage().disk)), row_style),
-                    Span::styled(size_bar(e.usage().disk, app.visible.max_bytes), theme.dim()),
-                    Span::styled(
-                        format!(
-                            " {:>AGE_W$} {:>AGE_W$}",
-                            age(e.downloaded, app.now),
-                            age(e.last_used, app.now)
-                        ),
-                        row_style,
-                    ),
-                    Span::styled(format!("  {sym}"), sym_style),
-                ])
+                ];
+                spans.extend(columns(
+                    narrow,
+                    e.usage().disk,
+                    app.visible.max_bytes,
+                    (e.downloaded, e.last_used),
+                    app.now,
+                    row_style,
+                    theme,
+                ));
+                spans.push(Span::styled(format!("  {sym}"), sym_style));
+                Line::from(spans)
             }
         };
         if i == app.cursor {

@@ -1,0 +1,439 @@
+//! The TUI without a terminal: journeys drive `App::update` with scripted keys and check state
+//! and effects; render tests draw on ratatui's `TestBackend` and compare with snapshots in
+//! `tests/snapshots/` (regenerate with `UPDATE_SNAPSHOTS=1 cargo test`).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use modlens::cache::scan::{self, Depth};
+use modlens::cache::{ModCache, ModuleKey, ScanEvent};
+use modlens::cancel::CancelToken;
+use modlens::cli::SortKey;
+use modlens::ops::jobs::{JobEvent, JobItem, JobSpec};
+use modlens::ops::verify::{VerifyEvent, run as verify_run};
+use modlens::tui::app::{App, AppConfig, EnvInfo, Mode, OpKind};
+use modlens::tui::msg::{Effect, Msg};
+use modlens::tui::rows::RowRef;
+use modlens::tui::view::render;
+use modlens::verify::Expectations;
+
+use crate::support::TempTree;
+
+/// 2026-01-01T00:00:00Z: the demo's ages are computed from it, so screens are repeatable.
+fn fixed_now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600)
+}
+
+/// An app fed with the scan and verdicts of a fresh demo cache, as the event loop would.
+struct Fixture {
+    _dir: TempTree,
+    app: App,
+}
+
+fn fixture(verify: bool) -> Fixture {
+    let dir = TempTree::new();
+    let root = modlens::demo::build(dir.path(), fixed_now()).unwrap();
+    let config = AppConfig {
+        root: root.clone(),
+        env: EnvInfo {
+            goproxy: "https://proxy.golang.org,direct".into(),
+            gosumdb: "sum.golang.org".into(),
+            goflags: String::new(),
+        },
+        verify,
+        expect: Arc::new(Expectations::default()),
+        ..AppConfig::default()
+    };
+    let mut app = App::new(config, fixed_now());
+    let cache = ModCache::new(&root);
+    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
+    scan::scan(&cache, Depth::Full, &tx, &CancelToken::new());
+    drop(tx);
+    let mut effects = Vec::new();
+    for ev in rx {
+        effects.extend(app.update(Msg::Scan(ev)));
+    }
+    for effect in effects {
+        if let Effect::Verify(entries) = effect {
+            let (tx, rx) = crossbeam_channel::unbounded();
+            verify_run(
+                &cache,
+                entries,
+                Arc::new(Expectations::default()),
+                2,
+                &tx,
+                &CancelToken::new(),
+            )
+            .unwrap();
+            drop(tx);
+            for ev in rx {
+                app.update(Msg::Verify(ev));
+            }
+        }
+    }
+    // Screens show a stable root instead of the temp dir.
+    app.config.root = "/home/gopher/go/pkg/mod".into();
+    Fixture { _dir: dir, app }
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+/// Feeds keys written as a script: single characters, or names in angle brackets.
+fn keys(app: &mut App, script: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let mut rest = script;
+    while let Some(c) = rest.chars().next() {
+        let code = if c == '<' {
+            let end = rest.find('>').expect("closing >");
+            let name = &rest[1..end];
+            rest = &rest[end + 1..];
+            match name {
+                "down" => KeyCode::Down,
+                "up" => KeyCode::Up,
+                "enter" => KeyCode::Enter,
+                "esc" => KeyCode::Esc,
+                "space" => KeyCode::Char(' '),
+                "bs" => KeyCode::Backspace,
+                other => panic!("unknown key {other}"),
+            }
+        } else {
+            rest = &rest[c.len_utf8()..];
+            KeyCode::Char(c)
+        };
+        effects.extend(app.update(key(code)));
+    }
+    effects
+}
+
+fn select(app: &mut App, path: &str, version: &str) {
+    let want = RowRef::Version(ModuleKey {
+        path: path.into(),
+        version: version.into(),
+    });
+    let i = app
+        .visible
+        .rows
+        .iter()
+        .position(|r| *r == want)
+        .expect("row is visible");
+    keys(app, "g");
+    for _ in 0..i {
+        keys(app, "j");
+    }
+}
+
+fn screen(app: &mut App, width: u16, height: u16) -> String {
+    app.update(Msg::Input(Event::Resize(width, height)));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| render(app, f)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..height {
+        let line: String = (0..width)
+            .map(|x| buffer[(x, y)].symbol().to_owned())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}; run with UPDATE_SNAPSHOTS=1. Got:\n{actual}",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "screen {name} differs from its snapshot.\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn the_main_list_shows_groups_sizes_ages_and_integrity_marks() {
+    let mut f = fixture(true);
+    let s = screen(&mut f.app, 80, 24);
+    assert!(s.contains("3 problems"), "{s}");
+    assert!(s.contains("▾ example.com/hello (3)"), "{s}");
+    assert!(s.contains('✗') && s.contains('✓') && s.contains('◌'), "{s}");
+    assert_snapshot("list_80x24", &s);
+}
+
+#[test]
+fn the_detail_pane_of_a_damaged_entry_names_the_changed_files() {
+    let mut f = fixture(true);
+    select(&mut f.app, "example.com/tampered", "v1.0.0");
+    keys(&mut f.app, "<enter>");
+    let s = screen(&mut f.app, 80, 40);
+    assert!(s.contains("dir_modified"), "{s}");
+    assert!(
+        s.contains("modified main.go") && s.contains("extra    debug.go"),
+        "{s}"
+    );
+    assert_snapshot("detail_dir_modified_80x40", &s);
+    let wide = screen(&mut f.app, 140, 36);
+    assert!(
+        wide.contains("details") && wide.contains("tree     ") && wide.contains('✗'),
+        "{wide}"
+    );
+    assert_snapshot("detail_wide_140x36", &wide);
+}
+
+#[test]
+fn the_confirm_dialog_states_how_many_versions_and_bytes() {
+    let mut f = fixture(true);
+    select(&mut f.app, "example.com/hello", "v1.0.0");
+    keys(&mut f.app, "<space><space>D");
+    let Mode::Confirm(op) = f.app.mode.clone() else {
+        panic!("asks first: {:?}", f.app.mode)
+    };
+    assert_eq!((op.kind, op.keys.len()), (OpKind::Delete, 2));
+    let s = screen(&mut f.app, 80, 24);
+    assert!(s.contains("Delete 2 module versions? This frees"), "{s}");
+    assert_snapshot("confirm_delete_80x24", &s);
+}
+
+#[test]
+fn help_lists_every_binding_from_the_keymap() {
+    let mut f = fixture(false);
+    keys(&mut f.app, "?");
+    let s = screen(&mut f.app, 100, 30);
+    for (label, help) in modlens::tui::keymap::help_rows() {
+        assert!(
+            s.contains(label) && s.contains(help),
+            "{label} {help} missing:\n{s}"
+        );
+    }
+    assert_snapshot("help_100x30", &s);
+    keys(&mut f.app, "x");
+    assert_eq!(f.app.mode, Mode::Normal, "any key closes help");
+}
+
+#[test]
+fn problem_rows_are_red_unless_no_color() {
+    use ratatui::style::Color;
+    for no_color in [false, true] {
+        let mut f = fixture(true);
+        f.app.config.no_color = no_color;
+        f.app.update(Msg::Input(Event::Resize(80, 24)));
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|fr| render(&f.app, fr)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let y = (0..24)
+            .find(|&y| {
+                (0..80)
+                    .map(|x| buffer[(x, y)].symbol().to_owned())
+                    .collect::<String>()
+                    .contains("v2.0.0+incompatible")
+            })
+            .unwrap();
+        let x = (0..80).find(|&x| buffer[(x, y)].symbol() == "v").unwrap();
+        let want = if no_color { Color::Reset } else { Color::Red };
+        assert_eq!(buffer[(x, y)].fg, want, "no_color = {no_color}");
+    }
+}
+
+#[test]
+fn a_narrow_terminal_still_shows_the_list() {
+    let mut f = fixture(true);
+    let s = screen(&mut f.app, 40, 12);
+    assert!(s.contains("example.com/hel"), "{s}");
+    assert_snapshot("narrow_40x12", &s);
+}
+
+#[test]
+fn marking_then_delete_asks_then_starts_a_job_and_the_row_goes() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    let before = app.total_bytes();
+    select(app, "example.com/hello", "v1.1.0");
+    let effects = keys(app, "<space>Dy");
+    let [Effect::StartJob(id, JobSpec::Delete { versions, .. })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let k = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.1.0".into(),
+    };
+    assert_eq!(versions, &vec![k.clone()]);
+    assert!(app.busy.contains(&k));
+    assert!(app.jobs_running());
+    let effects = keys(app, "q");
+    assert!(
+        effects.is_empty() && app.mode == Mode::ConfirmQuit,
+        "quitting with a job running asks first"
+    );
+    keys(app, "n");
+    app.update(Msg::Job(JobEvent::Item {
+        id: *id,
+        item: JobItem::Version(k.clone()),
+        result: Ok("deleted".into()),
+    }));
+    app.update(Msg::Job(JobEvent::Finished {
+        id: *id,
+        ok: 1,
+        failed: 0,
+        cancelled: false,
+    }));
+    assert!(!app.rows.contains_key(&k), "the deleted row disappears");
+    assert!(app.total_bytes() < before, "totals drop");
+    assert!(matches!(keys(app, "q").as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn a_busy_version_is_not_sent_to_a_second_job() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    select(app, "example.com/tampered", "v1.0.0");
+    let first = keys(app, "Ry");
+    assert!(matches!(
+        first.as_slice(),
+        [Effect::StartJob(_, JobSpec::Repair { .. })]
+    ));
+    let second = keys(app, "R");
+    assert!(second.is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("already have a job running")
+    );
+}
+
+#[test]
+fn a_repaired_version_is_measured_and_verified_again() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    select(app, "example.com/tampered", "v1.0.0");
+    let effects = keys(app, "Ry");
+    let [Effect::StartJob(id, _)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let k = ModuleKey {
+        path: "example.com/tampered".into(),
+        version: "v1.0.0".into(),
+    };
+    let effects = app.update(Msg::Job(JobEvent::Item {
+        id: *id,
+        item: JobItem::Version(k.clone()),
+        result: Ok("re-extracted".into()),
+    }));
+    assert!(matches!(effects.as_slice(), [Effect::Refresh(keys)] if keys == &vec![k]));
+}
+
+#[test]
+fn filtering_narrows_the_list_live_and_esc_clears_it() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    let all = app.visible.rows.len();
+    keys(app, "/wid");
+    assert_eq!(app.mode, Mode::Filter);
+    let modules: Vec<&RowRef> = app
+        .visible
+        .rows
+        .iter()
+        .filter(|r| matches!(r, RowRef::Module(_)))
+        .collect();
+    assert_eq!(modules, [&RowRef::Module("github.com/Acme/Widget".into())]);
+    keys(app, "<bs><bs><bs>*/hello<enter>");
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.visible.version_count, 3, "glob */hello");
+    keys(app, "/<esc>");
+    assert_eq!(app.visible.rows.len(), all);
+}
+
+#[test]
+fn problems_only_and_sorting_change_the_rows() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    keys(app, "p");
+    assert_eq!(app.visible.version_count, 3);
+    keys(app, "p1");
+    assert_eq!(app.sort, SortKey::Size);
+    let sizes: Vec<u64> = app
+        .visible
+        .rows
+        .iter()
+        .filter_map(|r| match r {
+            RowRef::Module(p) => Some(app.visible.modules[p].bytes),
+            RowRef::Version(_) => None,
+        })
+        .collect();
+    assert!(
+        sizes.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {sizes:?}"
+    );
+    keys(app, "r");
+    let first = app.visible.rows.first().cloned();
+    keys(app, "r4");
+    assert_ne!(app.visible.rows.first().cloned(), first);
+    assert_eq!(
+        app.visible.rows.first(),
+        Some(&RowRef::Module("example.com/hello".into()))
+    );
+}
+
+#[test]
+fn rule_marks_select_old_versions_and_problems() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    keys(app, "K<bs>1<enter>");
+    let marked: Vec<String> = app.marks.iter().map(|k| k.to_string()).collect();
+    assert_eq!(
+        marked,
+        [
+            "example.com/hello@v1.0.0",
+            "example.com/hello@v1.1.0",
+            "github.com/Acme/Widget@v0.3.1"
+        ]
+    );
+    keys(app, "cB");
+    assert_eq!(app.marks.len(), 3, "the three broken demo versions");
+    keys(app, "cO<bs><bs>365<enter>");
+    assert!(app.marks.iter().all(|k| {
+        let d = app.rows[k].entry.downloaded.unwrap();
+        fixed_now().duration_since(d).unwrap() > Duration::from_secs(365 * 86_400)
+    }));
+    assert!(!app.marks.is_empty());
+    keys(app, "cU");
+    assert!(app.marks.is_empty());
+    assert!(app.status.as_deref().unwrap_or("").contains("--project"));
+    keys(app, "ga");
+    assert_eq!(app.marks.len(), app.rows.len(), "mark all visible");
+}
+
+#[test]
+fn verification_marks_fill_in_as_verdicts_arrive() {
+    let mut f = fixture(false);
+    let app = &mut f.app;
+    let k = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.0.0".into(),
+    };
+    assert_eq!(
+        app.rows[&k].integrity,
+        modlens::tui::app::Integrity::Unverified
+    );
+    app.update(Msg::Verify(VerifyEvent::Started(k.clone())));
+    assert_eq!(
+        app.rows[&k].integrity,
+        modlens::tui::app::Integrity::Hashing
+    );
+}
