@@ -7,6 +7,7 @@ mod support;
 
 mod cli_errors;
 mod demo_go;
+mod e2e_tmux;
 mod list_go;
 mod list_hand;
 mod names_go;

@@ -1,0 +1,196 @@
+//! End-to-end journeys: the real binary in a tmux session on a cache the real go wrote, driven
+//! with keystrokes and read back from the screen, with the file system checked afterwards.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::go::Go;
+use crate::support::make_writable;
+use crate::support::proxy::standard_modules;
+
+/// A tmux server of our own (private socket) running modlens.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available(test: &str) -> bool {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            if std::env::var_os("MODLENS_REQUIRE_GO").is_some_and(|v| v == "1") {
+                panic!(
+                    "{test}: tmux is not installed but MODLENS_REQUIRE_GO=1 (.ci/run installs it)"
+                );
+            }
+            eprintln!("SKIP {test}: tmux is not installed");
+        }
+        ok
+    }
+
+    fn start(name: &str, cmd: &str) -> Tmux {
+        let socket = format!("modlens-e2e-{}-{name}", std::process::id());
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                cmd,
+            ])
+            .env_remove("NO_COLOR")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Tmux { socket }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let status = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", k])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen contains `text` (and not `unless`), failing after 15 s.
+    fn wait_for(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "waited for {text:?}; the screen is:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn running(&self) -> bool {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "has-session"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn open_sort_filter_inspect_delete_and_quit() {
+    let Some(go) = Go::find("open_sort_filter_inspect_delete_and_quit") else {
+        return;
+    };
+    if !Tmux::available("open_sort_filter_inspect_delete_and_quit") {
+        return;
+    }
+    go.download(&standard_modules());
+    make_writable(&go.modcache());
+    fs::write(
+        go.modcache()
+            .join("example.com/nested@v1.0.0/a/b/other.txt"),
+        "tampered\n",
+    )
+    .unwrap();
+    let cmd = format!(
+        "{} --cache {}",
+        env!("CARGO_BIN_EXE_modlens"),
+        go.modcache().display()
+    );
+    let t = Tmux::start("journey", &cmd);
+
+    t.wait_for("verify ✓");
+    let screen = t.wait_for("1 problems");
+    assert!(screen.contains("example.com/MixedCase (3)"), "{screen}");
+
+    t.keys(&["1"]);
+    t.wait_for("sort: size");
+
+    t.keys(&["/", "n", "e", "s", "t", "e", "d", "Enter"]);
+    let screen = t.wait_for("filter: nested");
+    assert!(
+        !screen.contains("MixedCase"),
+        "the filter narrows the list:\n{screen}"
+    );
+
+    t.keys(&["p", "g", "j", "Enter"]);
+    let screen = t.wait_for("dir_modified");
+    assert!(
+        screen.contains("modified a/b/other.txt"),
+        "the details name the changed file:\n{screen}"
+    );
+
+    // Back to everything, then delete one version.
+    t.keys(&[
+        "p", "/", "Escape", "/", "u", "n", "i", "c", "o", "d", "e", "Enter", "g", "j", "Space", "D",
+    ]);
+    t.wait_for("Delete 1 module versions?");
+    t.keys(&["y"]);
+    t.wait_for("job 1 (delete) done: 1 ok");
+    let unicode = go.modcache().join("example.com/unicode@v1.0.0");
+    assert!(!unicode.exists(), "the tree is gone");
+    let at_v = go.modcache().join("cache/download/example.com/unicode/@v");
+    let left: Vec<String> = fs::read_dir(&at_v)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("v1.0.0"))
+        .collect();
+    assert_eq!(left, ["v1.0.0.lock"]);
+
+    // go still accepts the cache, and fetches the deleted version again.
+    let project = go.project(
+        "after",
+        &[
+            ("example.com/MixedCase", "v1.2.3"),
+            ("example.com/legacy", "v2.0.0+incompatible"),
+        ],
+    );
+    let (ok, err) = go.mod_verify(&project);
+    assert!(ok, "go mod verify after the delete: {err}");
+    let out = go
+        .command(&["mod", "download", "example.com/unicode@v1.0.0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(Path::new(&unicode).is_dir());
+
+    t.keys(&["q"]);
+    let started = Instant::now();
+    while t.running() {
+        assert!(started.elapsed() < Duration::from_secs(5), "q quits");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
