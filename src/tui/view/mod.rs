@@ -36,8 +36,10 @@ fn areas(app: &App, area: Rect) -> Areas {
     ])
     .areas(area);
     let (list, detail) = if area.width >= WIDE {
-        let [l, d] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
-            .areas(body);
+        // Wide enough for a hash line (about 60 columns) beside a readable list.
+        let detail_w = (area.width * 2 / 5).max(62).min(area.width - 56);
+        let [l, d] =
+            Layout::horizontal([Constraint::Min(56), Constraint::Length(detail_w)]).areas(body);
         (l, Some(d))
     } else if app.show_detail {
         let [l, d] = Layout::new(
