@@ -11,6 +11,7 @@ mod e2e_tmux;
 mod list_go;
 mod list_hand;
 mod names_go;
+mod ops_cli;
 mod ops_go;
 mod tui;
 mod verify_go;

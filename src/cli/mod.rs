@@ -4,8 +4,10 @@
 //! check found problems, 2 on a usage or I/O error. A closed stdout (`modlens list | head`) is
 //! not an error.
 
+mod clean;
 mod list;
 pub mod locate;
+mod refetch;
 mod tui;
 mod verify;
 
@@ -58,6 +60,88 @@ pub enum Command {
     List(ListArgs),
     /// Check module versions for every kind of damage and explain what is wrong.
     Verify(VerifyArgs),
+    /// Remove module versions by policy, and leftovers and vcs repositories, safely.
+    Clean(CleanArgs),
+    /// Repair module versions: re-extract from an intact zip, else download again through go.
+    Refetch(RefetchArgs),
+}
+
+/// Options of `modlens clean`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CleanArgs {
+    /// Versions downloaded (or, with --by last-used, last used) longer ago than DURATION,
+    /// e.g. 90d, 12w, 6mo, 1y.
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+    /// Which time --older-than compares.
+    #[arg(long, value_enum, default_value_t = clean::ByTime::Downloaded, requires = "older_than")]
+    pub by: clean::ByTime,
+    /// All but the newest N versions of each module.
+    #[arg(long, value_name = "N")]
+    pub keep_latest: Option<usize>,
+    /// Versions no go.sum of the --project directories names.
+    #[arg(long)]
+    pub unused: bool,
+    /// Projects whose go.sum lines count as use (repeatable); also checked by --broken.
+    #[arg(long, value_name = "DIR")]
+    pub project: Vec<PathBuf>,
+    /// With --project, read every go.sum below DIR.
+    #[arg(long, requires = "project")]
+    pub recursive: bool,
+    /// All toolchains (golang.org/toolchain) but the newest.
+    #[arg(long)]
+    pub toolchains: bool,
+    /// Versions the verifier finds problems with.
+    #[arg(long)]
+    pub broken: bool,
+    /// Remove the least recently used versions until the cache fits in SIZE (e.g. 10G).
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+    /// Leftovers of interrupted work and unrecognized names.
+    #[arg(long)]
+    pub leftovers: bool,
+    /// Repositories under cache/vcs (go clones them again when needed).
+    #[arg(long)]
+    pub vcs: bool,
+    /// Only print what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Restrict version policies to these modules (path, path@version or glob); alone, they
+    /// select exactly the matching versions.
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+}
+
+/// Options of `modlens refetch`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RefetchArgs {
+    /// Repair every version with problems, and remove leftovers of interrupted work.
+    #[arg(long)]
+    pub broken: bool,
+    /// Concurrent repairs (go processes), default 4.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+    /// Check the results against these projects' go.sum too (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub project: Vec<PathBuf>,
+    /// With --project, read every go.sum below DIR.
+    #[arg(long, requires = "project")]
+    pub recursive: bool,
+    /// Do not ask (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Versions to repair, as MODULE@VERSION.
+    #[arg(value_name = "MODULE@VERSION")]
+    pub modules: Vec<String>,
 }
 
 /// Options of `modlens verify`.
@@ -146,6 +230,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::List(args) => list::run(&located, &args),
         Command::Verify(args) => verify::run(&located, &args),
+        Command::Clean(args) => clean::run(&located, &args),
+        Command::Refetch(args) => refetch::run(&located, &args),
     }
 }
 

@@ -86,7 +86,7 @@ pub fn run(located: &Located, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Leftovers of interrupted work count as problems; a legacy `list.lock` or a stray name does not.
-fn is_problem(kind: LeftoverKind) -> bool {
+pub(super) fn is_problem(kind: LeftoverKind) -> bool {
     matches!(
         kind,
         LeftoverKind::TmpFile

@@ -2,8 +2,9 @@
 //!
 //! A version is deleted in go's crash-safe order (format notes §3.6): take the version's flock
 //! on `@v/<v>.lock` (the lock go takes, so a concurrent go command waits), write `.partial` so
-//! that go never adopts a half-deleted tree, make the read-only tree writable and remove it,
-//! remove the download files, remove `.partial`, and drop the version from `@v/list`. The
+//! that go never adopts a half-deleted tree, remove the zip and `.ziphash`, make the read-only
+//! tree writable and remove it, remove `.info` and `.mod`, remove `.partial`, and drop the
+//! version from `@v/list`. The
 //! `.lock` file stays: go keeps lock files for ever, and re-creating one would break mutual
 //! exclusion. Every path is checked to lie inside the cache root first, and symlinks are
 //! removed as links, never followed.
@@ -173,8 +174,12 @@ pub struct Removed {
 pub fn delete_version(
     cache: &ModCache,
     key: &ModuleKey,
-    mut step: impl FnMut(&str),
+    mut on_step: impl FnMut(&str),
 ) -> Result<Removed, DeleteError> {
+    let mut step = |name: &str| {
+        on_step(name);
+        super::fault::checkpoint(&format!("delete:{name}"));
+    };
     let root = cache.root();
     let tree = cache.tree_dir(key);
     let partial = cache.version_file(key, VersionFile::Partial);
@@ -188,16 +193,18 @@ pub fn delete_version(
         File::create(&partial).map_err(io_err(&partial))?;
         step("partial written");
     }
-    let mut removed = Removed {
-        files: remove_path(root, &tree)?,
-    };
+    // With `.partial` in place go treats whatever is left as incomplete, so the order below
+    // only decides what an interrupted delete leaves. Zip and .ziphash go before the tree: a
+    // broken zip is what makes go fail ("zip: not a valid zip file" is sticky), and once it is
+    // gone go downloads the version again instead of extracting the broken one.
+    let mut removed = Removed::default();
+    for file in [VersionFile::Zip, VersionFile::Ziphash] {
+        removed.files += remove_path(root, &cache.version_file(key, file))?;
+        step(file.ext());
+    }
+    removed.files += remove_path(root, &tree)?;
     step("tree removed");
-    for file in [
-        VersionFile::Zip,
-        VersionFile::Ziphash,
-        VersionFile::Info,
-        VersionFile::Mod,
-    ] {
+    for file in [VersionFile::Info, VersionFile::Mod] {
         removed.files += remove_path(root, &cache.version_file(key, file))?;
         step(file.ext());
     }

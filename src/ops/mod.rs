@@ -4,6 +4,7 @@
 //! rayon pools and reports through channels, so the CLI and the TUI consume the same events.
 
 pub mod delete;
+pub mod fault;
 pub mod jobs;
 pub mod refetch;
 pub mod verify;

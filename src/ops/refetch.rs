@@ -75,6 +75,7 @@ pub fn repair(
         return Ok(Repair::Reextracted);
     }
     delete_version(cache, &entry.key, |_| {}).map_err(|e| e.to_string())?;
+    super::fault::checkpoint("refetch:deleted");
     go_download(cache, &entry.key, go)?;
     Ok(Repair::Refetched)
 }
@@ -91,7 +92,9 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
         move |source: io::Error| DeleteError::Io { path, source }
     };
     File::create(&partial).map_err(io_err(&partial))?;
+    super::fault::checkpoint("reextract:partial written");
     remove_path(root, &tree)?;
+    super::fault::checkpoint("reextract:tree removed");
     let file = File::open(&zip_path).map_err(io_err(&zip_path))?;
     let mut archive = zip::ZipArchive::new(io::BufReader::new(file))
         .map_err(|e| io_err(&zip_path)(io::Error::other(e)))?;
@@ -117,6 +120,7 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
         }
         let mut out = create_read_only(&dest).map_err(io_err(&dest))?;
         io::copy(&mut entry, &mut out).map_err(io_err(&dest))?;
+        super::fault::checkpoint("reextract:file written");
     }
     if !modcacherw {
         dirs.sort();
@@ -126,6 +130,7 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
             make_read_only_dir(dir).map_err(io_err(dir))?;
         }
     }
+    super::fault::checkpoint("reextract:extracted");
     fs::remove_file(&partial).map_err(io_err(&partial))?;
     Ok(())
 }
@@ -186,7 +191,8 @@ pub fn go_download(cache: &ModCache, key: &ModuleKey, go: &GoRunner) -> Result<(
     let json: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
     if let Some(err) = json.get("Error").and_then(|e| e.as_str()) {
-        return Err(format!("{key}: {err}{}", hint(err)));
+        // go's message already names the module.
+        return Err(format!("{err}{}", hint(err)));
     }
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -203,7 +209,10 @@ pub fn go_download(cache: &ModCache, key: &ModuleKey, go: &GoRunner) -> Result<(
 fn hint(err: &str) -> &'static str {
     if err.contains("exit status 128") || err.contains("terminal prompts disabled") {
         " (hint: git could not fetch it: check access to the repository, GOPRIVATE/GONOPROXY and ~/.netrc)"
-    } else if err.contains("410 Gone") || err.contains("404 Not Found") || err.contains("not found")
+    } else if err.contains("410 Gone")
+        || err.contains("404 Not Found")
+        || err.contains("not found")
+        || err.contains("no such file or directory")
     {
         " (hint: the proxy does not have it: for a private module set GOPRIVATE, or check GOPROXY)"
     } else if err.contains("GOPROXY=off") || err.contains("lookup disabled") {

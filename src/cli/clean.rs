@@ -1,0 +1,387 @@
+//! `modlens clean`: remove module versions by policy, plus leftovers and vcs repositories.
+//!
+//! Version policies narrow each other: a version goes only if every policy given selects it
+//! (`--older-than 90d --keep-latest 2` removes old versions but never the newest two of a
+//! module), and PATTERNs restrict them to matching modules. `--max-size` then removes the least
+//! recently used of those candidates until the cache fits. `--leftovers` and `--vcs` add their
+//! own items. Nothing is removed without a policy or a pattern, without a yes on a terminal, or
+//! without `--yes` elsewhere. `--dry-run` only prints the plan.
+
+use std::collections::HashSet;
+use std::io::{BufRead, IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::locate::Located;
+use super::verify::sumdb_keys;
+use super::{CleanArgs, print, scan_cache};
+use crate::cache::scan::Depth;
+use crate::cache::{LeftoverKind, ModCache, ModuleEntry, ModuleKey, Snapshot};
+use crate::cancel::CancelToken;
+use crate::filter::Filter;
+use crate::fmt::size;
+use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
+use crate::policy::{self, TimeBasis};
+use crate::verify::gosum::GoSums;
+use crate::verify::{Expectations, Status};
+
+/// One thing the plan removes.
+#[derive(Debug, Clone, Serialize)]
+struct PlanItem {
+    kind: &'static str,
+    name: String,
+    bytes: u64,
+    #[serde(skip)]
+    target: Target,
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    Version(ModuleKey),
+    Paths(Vec<PathBuf>),
+}
+
+pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
+    let older_than = args
+        .older_than
+        .as_deref()
+        .map(policy::parse_duration)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let max_size = args
+        .max_size
+        .as_deref()
+        .map(policy::parse_size)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let patterns = args
+        .patterns
+        .iter()
+        .map(|p| Filter::parse_pattern(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let version_policy = older_than.is_some()
+        || args.keep_latest.is_some()
+        || args.unused
+        || args.toolchains
+        || args.broken
+        || max_size.is_some();
+    if !version_policy && patterns.is_empty() && !args.leftovers && !args.vcs {
+        anyhow::bail!(
+            "say what to clean: --older-than, --keep-latest, --unused, --toolchains, --broken, \
+             --max-size, --leftovers, --vcs, or PATTERNs"
+        );
+    }
+    if args.unused && args.project.is_empty() {
+        anyhow::bail!("--unused needs --project DIR: the projects whose go.sum lines count as use");
+    }
+    let mut gosums = GoSums::default();
+    for dir in &args.project {
+        gosums.load_project(dir, args.recursive)?;
+    }
+    let snapshot = scan_cache(&located.root, Depth::Full)?;
+    let cache = ModCache::new(&located.root);
+    let before = snapshot.total().disk;
+
+    let mut candidates: Vec<&ModuleEntry> = if version_policy || !patterns.is_empty() {
+        snapshot
+            .entries
+            .iter()
+            .filter(|e| patterns.is_empty() || patterns.iter().any(|f| f.matches(&e.key)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let all: Vec<ModuleEntry> = snapshot.entries.clone();
+    let keep_only = |candidates: &mut Vec<&ModuleEntry>, selected: Vec<ModuleKey>| {
+        let set: HashSet<ModuleKey> = selected.into_iter().collect();
+        candidates.retain(|e| set.contains(&e.key));
+    };
+    if let Some(age) = older_than {
+        let by = if args.by == ByTime::LastUsed {
+            TimeBasis::LastUsed
+        } else {
+            TimeBasis::Downloaded
+        };
+        keep_only(
+            &mut candidates,
+            policy::older_than(&all, age, SystemTime::now(), by),
+        );
+    }
+    if let Some(n) = args.keep_latest {
+        keep_only(&mut candidates, policy::all_but_newest(&all, n));
+    }
+    if args.unused {
+        keep_only(&mut candidates, policy::unreferenced(&all, gosums.keys()));
+    }
+    if args.toolchains {
+        keep_only(&mut candidates, policy::old_toolchains(&all));
+    }
+    if args.broken {
+        keep_only(&mut candidates, broken(&cache, &all, gosums.clone())?);
+    }
+    if let Some(max) = max_size {
+        let pool: Vec<ModuleEntry> = candidates.iter().map(|e| (*e).clone()).collect();
+        keep_only(&mut candidates, policy::to_fit(&pool, before, max));
+    }
+
+    let mut plan: Vec<PlanItem> = candidates
+        .iter()
+        .map(|e| PlanItem {
+            kind: "version",
+            name: e.key.to_string(),
+            bytes: e.usage().disk,
+            target: Target::Version(e.key.clone()),
+        })
+        .collect();
+    if args.leftovers {
+        plan.extend(leftover_items(&snapshot));
+    }
+    if args.vcs {
+        plan.extend(snapshot.vcs.iter().map(|r| PlanItem {
+            kind: "vcs",
+            name: format!(
+                "cache/vcs/{} ({})",
+                r.hash,
+                r.remote.as_deref().unwrap_or("remote unknown")
+            ),
+            bytes: r.usage.disk,
+            // The `.lock` stays, as go's own lock files always do.
+            target: Target::Paths(vec![
+                PathBuf::from(format!("cache/vcs/{}", r.hash)),
+                PathBuf::from(format!("cache/vcs/{}.info", r.hash)),
+            ]),
+        }));
+    }
+    let freed: u64 = plan.iter().map(|p| p.bytes).sum();
+
+    if !args.json {
+        let mut text = String::new();
+        for item in &plan {
+            text.push_str(&format!(
+                "{:>10}  {:<8} {}\n",
+                size(item.bytes),
+                item.kind,
+                item.name
+            ));
+        }
+        let verb = if args.dry_run {
+            "would remove"
+        } else {
+            "will remove"
+        };
+        text.push_str(&format!(
+            "{verb} {} items, freeing {} of {}\n",
+            plan.len(),
+            size(freed),
+            size(before)
+        ));
+        print(&text)?;
+    }
+    if plan.is_empty() || args.dry_run {
+        if args.json {
+            print_json(&plan, &[], &[], before, None, args.dry_run)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "refusing to delete without --yes: stdin is not a terminal (use --dry-run to see the plan)"
+            );
+        }
+        eprint!(
+            "delete {} items and free {}? [y/N] ",
+            plan.len(),
+            size(freed)
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("nothing deleted");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+
+    let (removed, failed) = execute(&cache, &plan)?;
+    let after = scan_cache(&located.root, Depth::Full)?.total().disk;
+    let removed_bytes: u64 = plan
+        .iter()
+        .filter(|p| removed.contains(&p.name))
+        .map(|p| p.bytes)
+        .sum();
+    if args.json {
+        print_json(&plan, &removed, &failed, before, Some(after), false)?;
+    } else {
+        let mut text = String::new();
+        for (name, err) in &failed {
+            text.push_str(&format!("failed: {name}: {err}\n"));
+        }
+        text.push_str(&format!(
+            "removed {} items ({}); cache {} before, {} after\n",
+            removed.len(),
+            size(removed_bytes),
+            size(before),
+            size(after)
+        ));
+        print(&text)?;
+    }
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Versions with problems, found by running the verifier over them.
+fn broken(
+    cache: &ModCache,
+    entries: &[ModuleEntry],
+    gosums: GoSums,
+) -> anyhow::Result<Vec<ModuleKey>> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let expect = Arc::new(Expectations {
+        gosums,
+        sumdb_keys: sumdb_keys(),
+    });
+    let jobs = std::thread::available_parallelism().map_or(1, usize::from);
+    crate::ops::verify::run(
+        cache,
+        entries.to_vec(),
+        expect,
+        jobs,
+        &tx,
+        &CancelToken::new(),
+    )?;
+    drop(tx);
+    Ok(rx
+        .into_iter()
+        .filter_map(|e| match e {
+            crate::ops::verify::VerifyEvent::Verdict(v) if v.status == Status::Problem => {
+                Some(v.key)
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// Leftovers of interrupted work and unrecognized names (not the harmless legacy lock).
+fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
+    snapshot
+        .leftovers
+        .iter()
+        .filter(|l| l.kind != LeftoverKind::LegacyLock)
+        .map(|l| PlanItem {
+            kind: l.kind.name(),
+            name: l.rel_path.display().to_string(),
+            bytes: l.usage.disk,
+            target: Target::Paths(vec![l.rel_path.clone()]),
+        })
+        .collect()
+}
+
+/// Items that could not be removed, with the reason.
+type Failures = Vec<(String, String)>;
+
+/// Runs the deletions as one job on this thread; returns removed names and failures.
+fn execute(
+    cache: &ModCache,
+    plan: &[PlanItem],
+) -> anyhow::Result<(Vec<String>, Failures)> {
+    let mut versions = Vec::new();
+    let mut paths = Vec::new();
+    for item in plan {
+        match &item.target {
+            Target::Version(k) => versions.push(k.clone()),
+            Target::Paths(p) => paths.extend(p.iter().cloned()),
+        }
+    }
+    let jobs = Jobs::new(cache.clone(), 1)?;
+    let (tx, rx) = crossbeam_channel::unbounded();
+    jobs.run_blocking(
+        1,
+        JobSpec::Delete { versions, paths },
+        &tx,
+        &CancelToken::new(),
+    );
+    drop(tx);
+    let mut failed_paths: HashSet<PathBuf> = HashSet::new();
+    let mut removed = Vec::new();
+    let mut failed = Vec::new();
+    for event in rx {
+        if let JobEvent::Item { item, result, .. } = event {
+            match (item, result) {
+                (JobItem::Version(k), Ok(_)) => removed.push(k.to_string()),
+                (JobItem::Version(k), Err(e)) => failed.push((k.to_string(), e)),
+                (JobItem::Path(p), Err(e)) => {
+                    failed.push((p.display().to_string(), e));
+                    failed_paths.insert(p);
+                }
+                (JobItem::Path(_), Ok(_)) => {}
+            }
+        }
+    }
+    for item in plan {
+        if let Target::Paths(p) = &item.target
+            && !p.iter().any(|x| failed_paths.contains(x))
+        {
+            removed.push(item.name.clone());
+        }
+    }
+    Ok((removed, failed))
+}
+
+fn print_json(
+    plan: &[PlanItem],
+    removed: &[String],
+    failed: &[(String, String)],
+    before: u64,
+    after: Option<u64>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        name: &'a str,
+        error: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Report<'a> {
+        dry_run: bool,
+        plan: &'a [PlanItem],
+        plan_bytes: u64,
+        removed: &'a [String],
+        failed: Vec<Failed<'a>>,
+        cache_bytes_before: u64,
+        cache_bytes_after: Option<u64>,
+    }
+    let report = Report {
+        dry_run,
+        plan,
+        plan_bytes: plan.iter().map(|p| p.bytes).sum(),
+        removed,
+        failed: failed
+            .iter()
+            .map(|(n, e)| Failed { name: n, error: e })
+            .collect(),
+        cache_bytes_before: before,
+        cache_bytes_after: after,
+    };
+    let mut text = serde_json::to_string_pretty(&report)?;
+    text.push('\n');
+    print(&text)?;
+    Ok(())
+}
+
+/// Which time `--older-than` compares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ByTime {
+    /// When go downloaded the version.
+    #[default]
+    Downloaded,
+    /// When go last read its `.mod` (meaningless on noatime mounts).
+    LastUsed,
+}

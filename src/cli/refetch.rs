@@ -1,0 +1,276 @@
+//! `modlens refetch`: repair module versions, cheapest way first, then verify them again.
+//!
+//! `--broken` repairs every version the verifier flags and removes leftovers of interrupted
+//! work; otherwise the named `path@version`s are repaired (a version not in the cache is simply
+//! downloaded). Repairs run concurrently on a bounded pool (`--jobs`, default 4 go processes).
+//! Each result is verified again, against the `--project` go.sum lines too, because outside a
+//! module go itself checks only the checksum database.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write as _};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::locate::Located;
+use super::verify::{is_problem, sumdb_keys};
+use super::{RefetchArgs, print, scan_cache};
+use crate::cache::scan::{Depth, scan_version};
+use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
+use crate::cancel::CancelToken;
+use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
+use crate::ops::refetch::{GoRunner, go_download};
+use crate::ops::verify::VerifyEvent;
+use crate::verify::gosum::GoSums;
+use crate::verify::{Expectations, Status, verify_entry};
+
+#[derive(Serialize)]
+struct Outcome {
+    path: String,
+    version: String,
+    /// `re-extracted`, `re-fetched`, `downloaded`, or `failed`.
+    action: String,
+    error: Option<String>,
+    /// Problem kinds left after the repair (empty when it verifies clean).
+    problems: Vec<&'static str>,
+}
+
+pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
+    if !args.broken && args.modules.is_empty() {
+        anyhow::bail!("say what to repair: --broken, or MODULE@VERSION arguments");
+    }
+    let mut wanted = Vec::new();
+    for m in &args.modules {
+        let (path, version) = m
+            .split_once('@')
+            .ok_or_else(|| anyhow::anyhow!("invalid argument {m:?}: want MODULE@VERSION"))?;
+        if semver::canonical(version).as_deref() != Some(version) {
+            anyhow::bail!("invalid argument {m:?}: {version:?} is not a canonical version");
+        }
+        wanted.push(ModuleKey {
+            path: path.to_owned(),
+            version: version.to_owned(),
+        });
+    }
+    let mut gosums = GoSums::default();
+    for dir in &args.project {
+        gosums.load_project(dir, args.recursive)?;
+    }
+    let expect = Arc::new(Expectations {
+        gosums,
+        sumdb_keys: sumdb_keys(),
+    });
+    let cache = ModCache::new(&located.root);
+    let snapshot = scan_cache(&located.root, Depth::Full)?;
+    let by_key: BTreeMap<&ModuleKey, &ModuleEntry> =
+        snapshot.entries.iter().map(|e| (&e.key, e)).collect();
+
+    let mut targets: Vec<ModuleEntry> = Vec::new();
+    let mut missing: Vec<ModuleKey> = Vec::new();
+    for k in &wanted {
+        match by_key.get(k) {
+            Some(e) => targets.push((*e).clone()),
+            None => missing.push(k.clone()),
+        }
+    }
+    if args.broken {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        crate::ops::verify::run(
+            &cache,
+            snapshot.entries.clone(),
+            Arc::clone(&expect),
+            cores,
+            &tx,
+            &CancelToken::new(),
+        )?;
+        drop(tx);
+        for event in rx {
+            if let VerifyEvent::Verdict(v) = event
+                && v.status == Status::Problem
+                && let Some(e) = by_key.get(&v.key)
+                && !targets.iter().any(|t| t.key == v.key)
+            {
+                targets.push((*e).clone());
+            }
+        }
+    }
+    // Leftovers of interrupted work only; stray files of unknown origin are the user's call.
+    let leftovers: Vec<std::path::PathBuf> = if args.broken {
+        snapshot
+            .leftovers
+            .iter()
+            .filter(|l| is_problem(l.kind))
+            .map(|l| l.rel_path.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if targets.is_empty() && missing.is_empty() && leftovers.is_empty() {
+        print("nothing to repair\n")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.yes && !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "refusing to repair {} versions without --yes: stdin is not a terminal (a repair deletes the broken files first)",
+            targets.len() + missing.len()
+        );
+    }
+
+    let goflags = std::env::var("GOFLAGS").unwrap_or_default();
+    let go = GoRunner {
+        modcacherw: goflags
+            .split_whitespace()
+            .any(|f| f.starts_with("-modcacherw")),
+        env: Vec::new(),
+    };
+    let jobs = Jobs::new(cache.clone(), usize::from(args.jobs.unwrap_or(4)))?;
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let show = !args.json && std::io::stderr().is_terminal();
+    let total = targets.len();
+    jobs.start(
+        1,
+        JobSpec::Repair {
+            entries: targets,
+            expect: Arc::clone(&expect),
+            go: go.clone(),
+        },
+        tx.clone(),
+        CancelToken::new(),
+    );
+    if !leftovers.is_empty() {
+        jobs.start(
+            2,
+            JobSpec::Delete {
+                versions: Vec::new(),
+                paths: leftovers,
+            },
+            tx.clone(),
+            CancelToken::new(),
+        );
+    }
+    drop(tx);
+    let mut outcomes = Vec::new();
+    let mut cleaned = 0;
+    for event in rx {
+        match event {
+            JobEvent::Item {
+                id: 1,
+                item: JobItem::Version(key),
+                result,
+            } => {
+                if show {
+                    eprint!("\r\x1b[2Krepaired {}/{total}: {key}", outcomes.len() + 1);
+                    let _ = std::io::stderr().flush();
+                }
+                outcomes.push(outcome(&cache, &key, result.map_err(Some), &expect));
+            }
+            JobEvent::Item {
+                id: 2,
+                result: Ok(_),
+                ..
+            } => cleaned += 1,
+            JobEvent::Item {
+                id: 2,
+                item,
+                result: Err(e),
+                ..
+            } => {
+                eprintln!("modlens: cannot remove leftover {item:?}: {e}");
+            }
+            _ => {}
+        }
+    }
+    if show {
+        eprint!("\r\x1b[2K");
+    }
+    for key in missing {
+        let result = go_download(&cache, &key, &go)
+            .map(|()| "downloaded".to_owned())
+            .map_err(Some);
+        outcomes.push(outcome(&cache, &key, result, &expect));
+    }
+    outcomes.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then_with(|| semver::sort_order(&a.version, &b.version))
+    });
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.error.is_some() || !o.problems.is_empty())
+        .count();
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            repaired: &'a [Outcome],
+            leftovers_removed: usize,
+            failed: usize,
+        }
+        let mut text = serde_json::to_string_pretty(&Report {
+            repaired: &outcomes,
+            leftovers_removed: cleaned,
+            failed,
+        })?;
+        text.push('\n');
+        print(&text)?;
+    } else {
+        let mut text = String::new();
+        for o in &outcomes {
+            match (&o.error, o.problems.is_empty()) {
+                (Some(e), _) => text.push_str(&format!("{}@{}: failed: {e}\n", o.path, o.version)),
+                (None, true) => text.push_str(&format!(
+                    "{}@{}: {}, verified\n",
+                    o.path, o.version, o.action
+                )),
+                (None, false) => text.push_str(&format!(
+                    "{}@{}: {}, but still has problems: {}\n",
+                    o.path,
+                    o.version,
+                    o.action,
+                    o.problems.join(", ")
+                )),
+            }
+        }
+        text.push_str(&format!(
+            "repaired {} of {} versions; removed {cleaned} leftovers\n",
+            outcomes.len() - failed,
+            outcomes.len()
+        ));
+        print(&text)?;
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Verifies a repaired version again and records what happened.
+fn outcome(
+    cache: &ModCache,
+    key: &ModuleKey,
+    result: Result<String, Option<String>>,
+    expect: &Expectations,
+) -> Outcome {
+    let (action, error) = match result {
+        Ok(action) => (action, None),
+        Err(e) => ("failed".to_owned(), e),
+    };
+    let problems = match (&error, scan_version(cache, key)) {
+        (None, Some(entry)) => verify_entry(cache, &entry, expect)
+            .problems
+            .iter()
+            .map(|p| p.kind.name())
+            .collect(),
+        (None, None) => vec!["missing_after_repair"],
+        (Some(_), _) => Vec::new(),
+    };
+    Outcome {
+        path: key.path.clone(),
+        version: key.version.clone(),
+        action,
+        error,
+        problems,
+    }
+}

@@ -1,0 +1,44 @@
+//! Fault injection for crash-safety tests: named checkpoints in deletes and repairs.
+//!
+//! Inert unless `MODLENS_FAULT_AT` is set. `MODLENS_FAULT_AT=<checkpoint>` makes the process
+//! SIGKILL itself when it reaches that checkpoint, exactly as a user's `kill -9` or a power cut
+//! would stop it; `<checkpoint>:sleep<ms>` pauses there instead (to race a real go command). The
+//! fault tests use it to stop modlens between every two steps of go's crash-safe order.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// What to do at a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fault {
+    Kill(String),
+    Sleep(String, u64),
+}
+
+fn configured() -> Option<&'static Fault> {
+    static FAULT: OnceLock<Option<Fault>> = OnceLock::new();
+    FAULT
+        .get_or_init(|| {
+            let value = std::env::var("MODLENS_FAULT_AT").ok()?;
+            Some(match value.split_once(":sleep") {
+                Some((name, ms)) => Fault::Sleep(name.to_owned(), ms.parse().unwrap_or(500)),
+                None => Fault::Kill(value),
+            })
+        })
+        .as_ref()
+}
+
+/// Marks a point between two steps of a destructive operation.
+pub fn checkpoint(name: &str) {
+    match configured() {
+        Some(Fault::Kill(at)) if at == name => {
+            // SIGKILL cannot be caught: nothing runs after this, as with a real crash.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &std::process::id().to_string()])
+                .status();
+            std::thread::sleep(Duration::from_secs(60));
+        }
+        Some(Fault::Sleep(at, ms)) if at == name => std::thread::sleep(Duration::from_millis(*ms)),
+        _ => {}
+    }
+}

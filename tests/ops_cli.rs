@@ -1,0 +1,586 @@
+//! `modlens clean` and `modlens refetch` as users run them, on caches the real go wrote: bad
+//! input changes nothing, policies select what they say, and a SIGKILL at any step of a delete
+//! or repair leaves a cache that go accepts and `refetch --broken` fully repairs.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::support::go::Go;
+use crate::support::proxy::{FixtureModule, standard_modules};
+use crate::support::{make_writable, modlens, stderr, stdout};
+
+/// Every file below `root`, for "nothing changed" checks.
+fn listing(root: &Path) -> BTreeSet<String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .collect()
+}
+
+/// modlens with the sandbox's go settings, so re-fetches reach the file:// proxy.
+fn ml(go: &Go, args: &[&str]) -> Command {
+    let mut cmd = modlens(args);
+    cmd.arg("--cache")
+        .arg(go.modcache())
+        .env("GOPROXY", format!("file://{}", go.proxy().display()))
+        .env("GOSUMDB", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOENV", "off")
+        .env("GOPATH", go.sandbox.path().join("gopath"))
+        .env("GOCACHE", go.sandbox.path().join("gocache"))
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+fn versions(go: &Go) -> BTreeSet<String> {
+    let out = output(&mut ml(go, &["list", "--json"]));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}@{}",
+                e["path"].as_str().unwrap(),
+                e["version"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn verify_code(go: &Go) -> (Option<i32>, Value) {
+    let out = output(&mut ml(go, &["verify", "--json"]));
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn bad_values_and_missing_consent_change_nothing() {
+    let Some(go) = Go::find("bad_values_and_missing_consent_change_nothing") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let before = listing(&go.modcache());
+    let cases: &[(&[&str], &str)] = &[
+        (&["clean", "--older-than", "0d"], "more than zero"),
+        (&["clean", "--older-than", "30"], "invalid duration"),
+        (&["clean", "--older-than=-3d"], "invalid duration"),
+        (&["clean", "--max-size", "10X"], "invalid size"),
+        (&["clean", "--max-size", ""], "invalid size"),
+        (&["clean"], "say what to clean"),
+        (&["clean", "--unused"], "--unused needs --project"),
+        (
+            &["clean", "--keep-latest", "1"],
+            "refusing to delete without --yes",
+        ),
+        (&["clean", "[bad"], "invalid pattern"),
+        (&["refetch"], "say what to repair"),
+        (&["refetch", "example.com/MixedCase"], "want MODULE@VERSION"),
+        (
+            &["refetch", "example.com/MixedCase@v1.2"],
+            "not a canonical version",
+        ),
+        (
+            &["refetch", "example.com/MixedCase@v1.2.3"],
+            "refusing to repair",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = output(&mut ml(&go, args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(needle),
+            "{args:?}: {:?} lacks {needle:?}",
+            stderr(&out)
+        );
+        assert_eq!(
+            stderr(&out).trim_end().lines().count(),
+            1,
+            "{args:?}: one line"
+        );
+    }
+    assert_eq!(listing(&go.modcache()), before, "nothing changed");
+}
+
+#[test]
+fn keep_latest_dry_run_plans_and_yes_removes_what_it_planned() {
+    let Some(go) = Go::find("keep_latest_dry_run_plans") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let before = listing(&go.modcache());
+    let out = output(&mut ml(
+        &go,
+        &["clean", "--keep-latest", "1", "--dry-run", "--json"],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let planned: BTreeSet<&str> = plan["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        planned,
+        BTreeSet::from([
+            "example.com/MixedCase@v1.2.3",
+            "example.com/MixedCase@v1.3.0-RC1",
+            "example.com/pseudo@v0.0.0-20230101000000-abcdefabcdef"
+        ]),
+        "all but the newest of each module, in Go's version order"
+    );
+    assert_eq!(listing(&go.modcache()), before, "a dry run changes nothing");
+
+    let out = output(&mut ml(&go, &["clean", "--keep-latest", "1", "--yes"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("removed 3 items"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("before") && stdout(&out).contains("after"));
+    let left = versions(&go);
+    assert!(
+        left.contains("example.com/MixedCase@v1.3.0-beta.1")
+            && !left.contains("example.com/MixedCase@v1.2.3")
+    );
+    assert_eq!(verify_code(&go).0, Some(0));
+    let project = go.project("p", &[("example.com/MixedCase", "v1.2.3")]);
+    let (ok, err) = go.mod_verify(&project);
+    assert!(
+        ok,
+        "go fetches the removed version again and verifies: {err}"
+    );
+}
+
+#[test]
+fn leftovers_vcs_max_size_and_older_than_select_what_they_say() {
+    let Some(go) = Go::find("leftovers_vcs_max_size") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let root = go.modcache();
+    fs::write(
+        root.join("cache/download/example.com/nested/@v/v1.0.0.zip777.tmp"),
+        "half",
+    )
+    .unwrap();
+    let hash = "b2f02d6f27c4649eccd98c249abe9f06b329934610ccddb3d63d6c9da1ae121d";
+    fs::create_dir_all(root.join(format!("cache/vcs/{hash}/objects"))).unwrap();
+    fs::write(
+        root.join(format!("cache/vcs/{hash}.info")),
+        "git3:https://github.com/Acme/Widget",
+    )
+    .unwrap();
+    fs::write(root.join(format!("cache/vcs/{hash}.lock")), "").unwrap();
+
+    let out = output(&mut ml(&go, &["clean", "--older-than", "1d", "--dry-run"]));
+    assert!(
+        stdout(&out).contains("would remove 0 items"),
+        "everything was just downloaded: {}",
+        stdout(&out)
+    );
+
+    let out = output(&mut ml(&go, &["clean", "--leftovers", "--vcs", "--yes"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !root
+            .join("cache/download/example.com/nested/@v/v1.0.0.zip777.tmp")
+            .exists()
+    );
+    assert!(
+        !root.join(format!("cache/vcs/{hash}")).exists()
+            && !root.join(format!("cache/vcs/{hash}.info")).exists()
+    );
+    assert!(
+        root.join(format!("cache/vcs/{hash}.lock")).exists(),
+        "lock files stay"
+    );
+
+    let report: Value =
+        serde_json::from_slice(&output(&mut ml(&go, &["list", "--json"])).stdout).unwrap();
+    let total = report["totals"]["disk_bytes"].as_u64().unwrap();
+    let max = total - 40_000;
+    let out = output(&mut ml(
+        &go,
+        &["clean", "--max-size", &max.to_string(), "--yes", "--json"],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let receipt: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        receipt["cache_bytes_after"].as_u64().unwrap() <= max,
+        "{receipt}"
+    );
+    assert!(!receipt["removed"].as_array().unwrap().is_empty());
+    assert_eq!(verify_code(&go).0, Some(0));
+}
+
+#[test]
+fn refetch_broken_repairs_every_kind_of_damage() {
+    let Some(go) = Go::find("refetch_broken_repairs") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let root = go.modcache();
+    make_writable(&root);
+    fs::write(
+        root.join("example.com/nested@v1.0.0/a/b/other.txt"),
+        "edited",
+    )
+    .unwrap();
+    fs::write(
+        root.join("cache/download/example.com/unicode/@v/v1.0.0.zip"),
+        "garbage",
+    )
+    .unwrap();
+    fs::remove_file(root.join("cache/download/example.com/legacy/@v/v2.0.0+incompatible.ziphash"))
+        .unwrap();
+    fs::write(
+        root.join("cache/download/example.com/!mixed!case/@v/v1.2.3.partial"),
+        "",
+    )
+    .unwrap();
+    fs::write(
+        root.join(
+            "cache/download/example.com/pseudo/@v/v1.2.4-0.20230105000000-abcdefabcdef.info123.tmp",
+        ),
+        "x",
+    )
+    .unwrap();
+    assert_eq!(verify_code(&go).0, Some(1));
+
+    let out = output(&mut ml(&go, &["refetch", "--broken", "--yes", "--json"]));
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions: BTreeSet<(String, String)> = report["repaired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["path"].as_str().unwrap().to_owned(),
+                o["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("example.com/nested".into(), "re-extracted".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("example.com/unicode".into(), "re-fetched".into())),
+        "{actions:?}"
+    );
+    assert_eq!(report["leftovers_removed"], 1);
+    let (code, after) = verify_code(&go);
+    assert_eq!(code, Some(0), "{after}");
+}
+
+#[test]
+fn refetch_downloads_a_version_that_is_not_cached() {
+    let Some(go) = Go::find("refetch_downloads_a_version") else {
+        return;
+    };
+    go.download(&standard_modules());
+    crate::support::proxy::write_proxy(
+        &go.proxy(),
+        &[FixtureModule::new(
+            "example.com/later",
+            "v1.0.0",
+            "2024-01-01T00:00:00Z",
+        )],
+    );
+    let out = output(&mut ml(
+        &go,
+        &["refetch", "--yes", "example.com/later@v1.0.0"],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("example.com/later@v1.0.0: downloaded, verified"),
+        "{}",
+        stdout(&out)
+    );
+    let out = output(&mut ml(
+        &go,
+        &["refetch", "--yes", "example.com/nothere@v1.0.0"],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("failed") && stdout(&out).contains("hint"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// After an interruption: go can still download and build with the module, and modlens finds
+/// nothing worse than a recoverable state, which `refetch --broken` repairs.
+fn assert_recoverable(go: &Go, module: &str, version: &str, when: &str) {
+    let out = go
+        .command(&["mod", "download", "-json", &format!("{module}@{version}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{when}: go mod download: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let project = go
+        .workdir()
+        .join(format!("build-{}", when.replace([':', ' '], "-")));
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("go.mod"),
+        format!("module test.example/b\n\ngo 1.18\n\nrequire {module} {version}\n"),
+    )
+    .unwrap();
+    fs::write(
+        project.join("main.go"),
+        format!("package main\n\nimport _ \"{module}\"\n\nfunc main() {{}}\n"),
+    )
+    .unwrap();
+    let out = go
+        .command(&["build", "./..."])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{when}: go build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (_, report) = verify_code(go);
+    let allowed = ["partial", "incomplete"];
+    for e in report["entries"].as_array().unwrap() {
+        for p in e["problems"].as_array().unwrap() {
+            let kind = p["kind"].as_str().unwrap();
+            assert!(
+                allowed.contains(&kind),
+                "{when}: {} {kind} is worse than recoverable",
+                e["path"]
+            );
+        }
+    }
+    let out = output(&mut ml(go, &["refetch", "--broken", "--yes"]));
+    assert!(
+        out.status.success(),
+        "{when}: refetch --broken: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let (code, report) = verify_code(go);
+    assert_eq!(code, Some(0), "{when}: after refetch --broken: {report}");
+}
+
+#[test]
+fn a_sigkill_at_any_step_of_a_delete_leaves_a_recoverable_cache() {
+    let Some(_) = Go::find("a_sigkill_at_any_step_of_a_delete") else {
+        return;
+    };
+    let steps = [
+        "locked",
+        "partial written",
+        "tree removed",
+        "zip",
+        "ziphash",
+        "info",
+        "mod",
+        "partial removed",
+        "list updated",
+    ];
+    for step in steps {
+        let go = Go::find("a_sigkill_at_any_step_of_a_delete").unwrap();
+        go.download(&standard_modules());
+        let out = output(
+            ml(&go, &["clean", "--yes", "example.com/MixedCase@v1.2.3"])
+                .env("MODLENS_FAULT_AT", format!("delete:{step}")),
+        );
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&out.status),
+            Some(9),
+            "killed at {step}: {}",
+            stderr(&out)
+        );
+        assert_recoverable(
+            &go,
+            "example.com/MixedCase",
+            "v1.2.3",
+            &format!("delete:{step}"),
+        );
+    }
+}
+
+#[test]
+fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
+    let Some(_) = Go::find("a_sigkill_at_any_step_of_a_repair") else {
+        return;
+    };
+    let steps = [
+        "reextract:partial written",
+        "reextract:tree removed",
+        "reextract:file written",
+        "reextract:extracted",
+    ];
+    for step in steps {
+        let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
+        go.download(&standard_modules());
+        make_writable(&go.modcache());
+        fs::write(
+            go.modcache()
+                .join("example.com/nested@v1.0.0/a/b/other.txt"),
+            "edited",
+        )
+        .unwrap();
+        let out = output(
+            ml(&go, &["refetch", "--yes", "example.com/nested@v1.0.0"])
+                .env("MODLENS_FAULT_AT", step),
+        );
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&out.status),
+            Some(9),
+            "killed at {step}"
+        );
+        assert_recoverable(&go, "example.com/nested", "v1.0.0", step);
+    }
+    // Re-fetching a version whose zip is garbage: once the zip is gone go downloads it again.
+    for step in [
+        "delete:zip",
+        "delete:ziphash",
+        "delete:tree removed",
+        "delete:mod",
+        "refetch:deleted",
+    ] {
+        let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
+        go.download(&standard_modules());
+        fs::write(
+            go.modcache()
+                .join("cache/download/example.com/unicode/@v/v1.0.0.zip"),
+            "garbage",
+        )
+        .unwrap();
+        let out = output(
+            ml(&go, &["refetch", "--yes", "example.com/unicode@v1.0.0"])
+                .env("MODLENS_FAULT_AT", step),
+        );
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&out.status),
+            Some(9),
+            "killed at {step}"
+        );
+        assert_recoverable(
+            &go,
+            "example.com/unicode",
+            "v1.0.0",
+            &format!("refetch {step}"),
+        );
+    }
+    // Killed before the garbage zip is removed, the cache is as broken as before (plus a
+    // .partial), and refetch --broken still repairs it.
+    let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
+    go.download(&standard_modules());
+    fs::write(
+        go.modcache()
+            .join("cache/download/example.com/unicode/@v/v1.0.0.zip"),
+        "garbage",
+    )
+    .unwrap();
+    let out = output(
+        ml(&go, &["refetch", "--yes", "example.com/unicode@v1.0.0"])
+            .env("MODLENS_FAULT_AT", "delete:partial written"),
+    );
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(9)
+    );
+    let (_, report) = verify_code(&go);
+    let kinds: BTreeSet<&str> = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| {
+            e["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["kind"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(kinds, BTreeSet::from(["partial", "zip_invalid"]));
+    let out = output(&mut ml(&go, &["refetch", "--broken", "--yes"]));
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(verify_code(&go).0, Some(0));
+}
+
+#[test]
+fn go_waits_for_a_concurrent_delete_and_neither_corrupts_the_other() {
+    let Some(go) = Go::find("go_waits_for_a_concurrent_delete") else {
+        return;
+    };
+    go.download(&standard_modules());
+    // modlens holds go's lock for 2 s after writing .partial.
+    let mut deleting = ml(&go, &["clean", "--yes", "example.com/MixedCase@v1.2.3"])
+        .env("MODLENS_FAULT_AT", "delete:partial written:sleep2000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let partial = go
+        .modcache()
+        .join("cache/download/example.com/!mixed!case/@v/v1.2.3.partial");
+    let started = Instant::now();
+    while !partial.exists() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "modlens never wrote .partial"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let go_started = Instant::now();
+    let out = go
+        .command(&["mod", "download", "-json", "example.com/MixedCase@v1.2.3"])
+        .output()
+        .unwrap();
+    let go_took = go_started.elapsed();
+    assert!(
+        deleting.wait().unwrap().success(),
+        "modlens finished its delete"
+    );
+    assert!(
+        go_took.as_millis() >= 1000,
+        "go waited for modlens's lock ({go_took:?})"
+    );
+    // go checks for the zip without the lock, then waits for the lock to extract it; the zip
+    // is gone by then, so this go command may fail once ("open …zip: no such file"). Nothing is
+    // corrupted: the cache verifies, and the next go command downloads the version again.
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            msg.contains("no such file or directory"),
+            "only the vanished zip may fail go: {msg}"
+        );
+    }
+    let (code, report) = verify_code(&go);
+    assert_eq!(code, Some(0), "the cache is consistent: {report}");
+    let again = go
+        .command(&["mod", "download", "-json", "example.com/MixedCase@v1.2.3"])
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    assert!(versions(&go).contains("example.com/MixedCase@v1.2.3"));
+    assert_eq!(verify_code(&go).0, Some(0));
+}
