@@ -584,3 +584,240 @@ fn go_waits_for_a_concurrent_delete_and_neither_corrupts_the_other() {
     assert!(versions(&go).contains("example.com/MixedCase@v1.2.3"));
     assert_eq!(verify_code(&go).0, Some(0));
 }
+
+#[test]
+fn symlinks_out_of_the_cache_are_removed_as_links_never_followed() {
+    use std::os::unix::fs::symlink;
+    let c = crate::support::fixture::HandCache::new();
+    c.version(
+        "example.com/a",
+        "v1.0.0",
+        "v1.0.0",
+        &[("a.go", "package a\n")],
+    );
+    fs::create_dir_all(c.outside().join("@v")).unwrap();
+    fs::write(c.outside().join("precious.txt"), "keep me").unwrap();
+    fs::write(c.outside().join("@v/v1.0.0.zip"), "keep me too").unwrap();
+    symlink(c.outside(), c.path("example.com/link@v1.0.0")).unwrap();
+    symlink(c.outside(), c.path("cache/download/example.com/evil")).unwrap();
+    symlink(
+        c.outside().join("precious.txt"),
+        c.path("example.com/a@v1.0.0/escape.txt"),
+    )
+    .unwrap();
+
+    let out = modlens(&[
+        "clean",
+        "--leftovers",
+        "--yes",
+        "--cache",
+        c.root().to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !c.path("example.com/link@v1.0.0").exists()
+            && !c.path("cache/download/example.com/evil").exists()
+    );
+    let out = modlens(&[
+        "clean",
+        "--yes",
+        "--cache",
+        c.root().to_str().unwrap(),
+        "example.com/a@v1.0.0",
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!c.path("example.com/a@v1.0.0").exists());
+    assert_eq!(
+        fs::read_to_string(c.outside().join("precious.txt")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(
+        fs::read_to_string(c.outside().join("@v/v1.0.0.zip")).unwrap(),
+        "keep me too"
+    );
+}
+
+#[test]
+fn undecodable_names_are_listed_and_only_removed_when_asked() {
+    let c = crate::support::fixture::HandCache::new();
+    c.file("Example.com/upper@v1.0.0/x.go", "package x\n");
+    c.file("cache/download/example.com/bad/@v/v1.2.info", "{}");
+    let root = c.root();
+    let before = listing(&root);
+    let out = modlens(&[
+        "clean",
+        "--keep-latest",
+        "0",
+        "--yes",
+        "--cache",
+        root.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        listing(&root),
+        before,
+        "version policies never touch names that are not versions"
+    );
+    let out = modlens(&[
+        "clean",
+        "--leftovers",
+        "--dry-run",
+        "--cache",
+        root.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        stdout(&out).contains("unrecognized") && stdout(&out).contains("Example.com/upper@v1.0.0"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_unreadable_directory_is_reported_and_a_failed_delete_changes_nothing_else() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = crate::support::fixture::HandCache::new();
+    c.version(
+        "example.com/a",
+        "v1.0.0",
+        "v1.0.0",
+        &[("a.go", "package a\n")],
+    );
+    c.version(
+        "example.com/b",
+        "v1.0.0",
+        "v1.0.0",
+        &[("b.go", "package b\n")],
+    );
+    let mode = |p: &Path, m| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+    for d in walkdir::WalkDir::new(c.root().parent().unwrap())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_dir())
+    {
+        mode(d.path(), 0o755);
+    }
+    mode(&c.path("example.com/b@v1.0.0"), 0o000);
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_modlens"),
+            ])
+            .args(args)
+            .args(["--cache", c.root().to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = as_nobody(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("example.com/b@v1.0.0") && stderr(&out).contains("ermission denied"),
+        "{}",
+        stderr(&out)
+    );
+    let before = listing(&c.root());
+    let out = as_nobody(&["clean", "--yes", "example.com/a@v1.0.0"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("failed"), "{}", stdout(&out));
+    mode(&c.path("example.com/b@v1.0.0"), 0o755);
+    assert_eq!(
+        listing(&c.root()),
+        before,
+        "nothing was removed by a user without write access"
+    );
+}
+
+/// A tmpfs mounted for one test, unmounted on drop.
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn on_a_read_only_file_system_deletes_fail_cleanly_and_change_nothing() {
+    let dir = crate::support::TempTree::new();
+    let point = dir.path().join("ro");
+    fs::create_dir_all(&point).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .arg(&point)
+        .output();
+    if !mounted.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIP on_a_read_only_file_system: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    let _mount = Mount(point.clone());
+    let root = point.join("modcache");
+    for (v, f) in [("v1.0.0", "a.go"), ("v1.1.0", "a.go")] {
+        let at_v = root.join("cache/download/example.com/a/@v");
+        fs::create_dir_all(&at_v).unwrap();
+        fs::write(
+            at_v.join(format!("{v}.info")),
+            format!("{{\"Version\":\"{v}\"}}"),
+        )
+        .unwrap();
+        fs::write(at_v.join(format!("{v}.mod")), "module example.com/a\n").unwrap();
+        fs::create_dir_all(root.join(format!("example.com/a@{v}"))).unwrap();
+        fs::write(root.join(format!("example.com/a@{v}/{f}")), "package a\n").unwrap();
+    }
+    assert!(
+        Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&point)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let before = listing(&root);
+    let out = modlens(&[
+        "clean",
+        "--keep-latest",
+        "0",
+        "--yes",
+        "--cache",
+        root.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("Read-only file system"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(listing(&root), before);
+    let out = modlens(&["list", "--cache", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "listing a read-only cache works: {}",
+        stderr(&out)
+    );
+}

@@ -288,10 +288,7 @@ fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
 type Failures = Vec<(String, String)>;
 
 /// Runs the deletions as one job on this thread; returns removed names and failures.
-fn execute(
-    cache: &ModCache,
-    plan: &[PlanItem],
-) -> anyhow::Result<(Vec<String>, Failures)> {
+fn execute(cache: &ModCache, plan: &[PlanItem]) -> anyhow::Result<(Vec<String>, Failures)> {
     let mut versions = Vec::new();
     let mut paths = Vec::new();
     for item in plan {

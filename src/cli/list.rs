@@ -52,7 +52,11 @@ pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
         )
     };
     print(&text)?;
-    for err in &snapshot.errors {
+    let entry_errors = snapshot
+        .entries
+        .iter()
+        .filter_map(|e| e.scan_error.as_ref());
+    for err in snapshot.errors.iter().chain(entry_errors) {
         eprintln!("modlens: warning: {err}");
     }
     Ok(ExitCode::SUCCESS)
