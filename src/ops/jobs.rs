@@ -14,7 +14,9 @@ use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
 use super::delete::{delete_rel, delete_version};
-use super::refetch::{GoRunner, repair};
+use super::refetch::{
+    GoRunner, Repair, delete_for_refetch, go_download_many, needs_download, reextract,
+};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
 use crate::cancel::CancelToken;
 use crate::verify::Expectations;
@@ -202,17 +204,7 @@ fn run(
             expect,
             go,
         } => {
-            pool.install(|| {
-                entries.into_par_iter().for_each(|entry| {
-                    if cancel.is_cancelled() {
-                        return;
-                    }
-                    let result = catch_unwind(AssertUnwindSafe(|| {
-                        repair(cache, &entry, &expect, &go).map(|r| r.name().to_owned())
-                    }));
-                    finish_item(JobItem::Version(entry.key), result);
-                });
-            });
+            pool.install(|| repair_all(cache, pool, entries, &expect, &go, cancel, &finish_item));
         }
     }
     let done = done.load(Ordering::Relaxed);
@@ -222,6 +214,70 @@ fn run(
         ok,
         failed: done - ok,
         cancelled: done < total,
+    });
+}
+
+/// Re-extracts what can be, offline; deletes the rest and downloads it again in batches, one go
+/// process per pool thread (go parallelizes within a batch), so the number of go processes
+/// stays bounded.
+fn repair_all(
+    cache: &ModCache,
+    pool: &rayon::ThreadPool,
+    entries: Vec<ModuleEntry>,
+    expect: &Expectations,
+    go: &GoRunner,
+    cancel: &CancelToken,
+    finish_item: &(dyn Fn(JobItem, std::thread::Result<Result<String, String>>) + Sync),
+) {
+    let needs: Vec<bool> = entries
+        .par_iter()
+        .map(|e| {
+            catch_unwind(AssertUnwindSafe(|| needs_download(cache, e, expect))).unwrap_or(true)
+        })
+        .collect();
+    let (fetch, extract): (Vec<_>, Vec<_>) = entries.into_iter().zip(needs).partition(|(_, n)| *n);
+    extract.into_par_iter().for_each(|(entry, _)| {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            reextract(cache, &entry.key, go.modcacherw)
+                .map(|()| Repair::Reextracted.name().to_owned())
+                .map_err(|e| e.to_string())
+        }));
+        finish_item(JobItem::Version(entry.key), result);
+    });
+    let deleted: Vec<ModuleKey> = fetch
+        .into_par_iter()
+        .filter_map(|(entry, _)| {
+            if cancel.is_cancelled() {
+                return None;
+            }
+            match catch_unwind(AssertUnwindSafe(|| delete_for_refetch(cache, &entry.key))) {
+                Ok(Ok(())) => Some(entry.key),
+                other => {
+                    finish_item(
+                        JobItem::Version(entry.key),
+                        other.map(|r| r.map(|()| String::new())),
+                    );
+                    None
+                }
+            }
+        })
+        .collect();
+    let batch = deleted
+        .len()
+        .div_ceil(pool.current_num_threads().max(1))
+        .clamp(1, 50);
+    deleted.par_chunks(batch).for_each(|keys| {
+        let results = catch_unwind(AssertUnwindSafe(|| go_download_many(cache, keys, go)));
+        for (i, key) in keys.iter().enumerate() {
+            let result = match &results {
+                Ok(r) => Ok(r[i].clone().map(|()| Repair::Refetched.name().to_owned())),
+                Err(_) => Ok(Err("internal error: the download panicked".to_owned())),
+            };
+            finish_item(JobItem::Version(key.clone()), result);
+        }
     });
 }
 

@@ -47,13 +47,10 @@ pub struct GoRunner {
     pub env: Vec<(String, String)>,
 }
 
-/// Repairs `entry`, choosing re-extraction when the zip can be trusted.
-pub fn repair(
-    cache: &ModCache,
-    entry: &ModuleEntry,
-    expect: &Expectations,
-    go: &GoRunner,
-) -> Result<Repair, String> {
+/// Whether `entry` must be downloaded again, or can be re-extracted from its zip: the zip must
+/// be present, readable, match `.ziphash`, and agree with go.sum and the checksum database
+/// where they know the version.
+pub fn needs_download(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> bool {
     let verdict = verify_entry(cache, entry, expect);
     let zip_distrusted = verdict.problems.iter().any(|p| {
         matches!(
@@ -70,14 +67,30 @@ pub fn repair(
                 | ProblemKind::GomodSumMismatch
         )
     });
-    if entry.pieces.zip && entry.pieces.ziphash && verdict.hashes.zip.is_some() && !zip_distrusted {
+    !(entry.pieces.zip && entry.pieces.ziphash && verdict.hashes.zip.is_some() && !zip_distrusted)
+}
+
+/// Repairs `entry`, choosing re-extraction when the zip can be trusted.
+pub fn repair(
+    cache: &ModCache,
+    entry: &ModuleEntry,
+    expect: &Expectations,
+    go: &GoRunner,
+) -> Result<Repair, String> {
+    if !needs_download(cache, entry, expect) {
         reextract(cache, &entry.key, go.modcacherw).map_err(|e| e.to_string())?;
         return Ok(Repair::Reextracted);
     }
-    delete_version(cache, &entry.key, |_| {}).map_err(|e| e.to_string())?;
-    super::fault::checkpoint("refetch:deleted");
+    delete_for_refetch(cache, &entry.key)?;
     go_download(cache, &entry.key, go)?;
     Ok(Repair::Refetched)
+}
+
+/// Removes a version before it is downloaded again.
+pub fn delete_for_refetch(cache: &ModCache, key: &ModuleKey) -> Result<(), String> {
+    delete_version(cache, key, |_| {}).map_err(|e| e.to_string())?;
+    super::fault::checkpoint("refetch:deleted");
+    Ok(())
 }
 
 /// Re-extracts the tree of `key` from its zip under go's lock and `.partial` protocol.
@@ -165,12 +178,29 @@ fn make_read_only_dir(_dir: &Path) -> io::Result<()> {
 /// Runs `go mod download -json path@version` in an empty temp dir with the user's environment,
 /// pointed at this cache. Errors carry go's message and a hint.
 pub fn go_download(cache: &ModCache, key: &ModuleKey, go: &GoRunner) -> Result<(), String> {
+    go_download_many(cache, std::slice::from_ref(key), go)
+        .pop()
+        .unwrap_or(Ok(()))
+}
+
+/// Downloads several versions with one go process (go fetches them in parallel itself);
+/// returns one result per key, in order.
+pub fn go_download_many(
+    cache: &ModCache,
+    keys: &[ModuleKey],
+    go: &GoRunner,
+) -> Vec<Result<(), String>> {
     let workdir = std::env::temp_dir().join(format!(
         "modlens-refetch-{}-{}",
         std::process::id(),
         fastrand_suffix()
     ));
-    fs::create_dir_all(&workdir).map_err(|e| format!("{}: {e}", workdir.display()))?;
+    if let Err(e) = fs::create_dir_all(&workdir) {
+        return keys
+            .iter()
+            .map(|_| Err(format!("{}: {e}", workdir.display())))
+            .collect();
+    }
     let flags = go
         .env
         .iter()
@@ -179,7 +209,8 @@ pub fn go_download(cache: &ModCache, key: &ModuleKey, go: &GoRunner) -> Result<(
         .or_else(|| std::env::var("GOFLAGS").ok())
         .unwrap_or_default();
     let out = Command::new("go")
-        .args(["mod", "download", "-json", &key.to_string()])
+        .args(["mod", "download", "-json"])
+        .args(keys.iter().map(ModuleKey::to_string))
         .current_dir(&workdir)
         .envs(go.env.iter().map(|(k, v)| (k, v)))
         .env("GOMODCACHE", cache.root())
@@ -187,22 +218,39 @@ pub fn go_download(cache: &ModCache, key: &ModuleKey, go: &GoRunner) -> Result<(
         .stdin(Stdio::null())
         .output();
     let _ = fs::remove_dir_all(&workdir);
-    let out = out.map_err(|e| format!("cannot run go: {e} (is go on PATH?)"))?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    if let Some(err) = json.get("Error").and_then(|e| e.as_str()) {
-        // go's message already names the module.
-        return Err(format!("{err}{}", hint(err)));
-    }
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let stderr = stderr.trim();
-        return Err(format!(
-            "{key}: go mod download failed: {stderr}{}",
-            hint(stderr)
-        ));
-    }
-    Ok(())
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            return keys
+                .iter()
+                .map(|_| Err(format!("cannot run go: {e} (is go on PATH?)")))
+                .collect();
+        }
+    };
+    let reports: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    keys.iter()
+        .map(|key| {
+            let report = reports
+                .iter()
+                .find(|r| r["Path"] == key.path.as_str() && r["Version"] == key.version.as_str());
+            match report.and_then(|r| r.get("Error")).and_then(|e| e.as_str()) {
+                // go's message already names the module.
+                Some(err) => Err(format!("{err}{}", hint(err))),
+                None if report.is_some() => Ok(()),
+                None => {
+                    let stderr = stderr.trim();
+                    Err(format!(
+                        "{key}: go mod download failed: {stderr}{}",
+                        hint(stderr)
+                    ))
+                }
+            }
+        })
+        .collect()
 }
 
 /// Advice for common go download failures.
