@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::locate::Located;
@@ -62,7 +63,8 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         sumdb_keys: sumdb_keys(),
     });
     let cache = ModCache::new(&located.root);
-    let snapshot = scan_cache(&located.root, Depth::Full)?;
+    // Sizes are not needed here, so the trees are not walked.
+    let snapshot = scan_cache(&located.root, Depth::Shallow)?;
     let by_key: BTreeMap<&ModuleKey, &ModuleEntry> =
         snapshot.entries.iter().map(|e| (&e.key, e)).collect();
 
@@ -151,7 +153,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     drop(tx);
-    let mut outcomes = Vec::new();
+    let mut results = Vec::new();
     let mut cleaned = 0;
     for event in rx {
         match event {
@@ -161,10 +163,10 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
                 result,
             } => {
                 if show {
-                    eprint!("\r\x1b[2Krepaired {}/{total}: {key}", outcomes.len() + 1);
+                    eprint!("\r\x1b[2Krepaired {}/{total}: {key}", results.len() + 1);
                     let _ = std::io::stderr().flush();
                 }
-                outcomes.push(outcome(&cache, &key, result.map_err(Some), &expect));
+                results.push((key, result.map_err(Some)));
             }
             JobEvent::Item {
                 id: 2,
@@ -189,8 +191,13 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         let result = go_download(&cache, &key, &go)
             .map(|()| "downloaded".to_owned())
             .map_err(Some);
-        outcomes.push(outcome(&cache, &key, result, &expect));
+        results.push((key, result));
     }
+    // Verifying the results again is hashing: spread it over the cores.
+    let mut outcomes: Vec<Outcome> = results
+        .into_par_iter()
+        .map(|(key, result)| outcome(&cache, &key, result, &expect))
+        .collect();
     outcomes.sort_by(|a, b| {
         a.path
             .cmp(&b.path)
