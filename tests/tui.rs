@@ -437,3 +437,29 @@ fn verification_marks_fill_in_as_verdicts_arrive() {
         modlens::tui::app::Integrity::Hashing
     );
 }
+
+#[test]
+fn tiny_terminals_and_keys_before_the_scan_never_panic() {
+    let config = AppConfig {
+        root: "/nowhere".into(),
+        ..AppConfig::default()
+    };
+    let mut app = App::new(config, fixed_now());
+    let every_key = "jkgGhl<enter><space>VacKx<enter>O0<enter>UB12345rp/x<bs><esc>DRq?";
+    for (w, h) in [(1, 1), (10, 4), (30, 8), (80, 24), (200, 60)] {
+        keys(&mut app, every_key);
+        if app.mode != Mode::Normal {
+            keys(&mut app, "<esc>");
+        }
+        let _ = screen(&mut app, w, h);
+    }
+    let mut f = fixture(true);
+    for (w, h) in [(1, 1), (5, 3), (12, 5), (119, 10), (120, 10)] {
+        keys(&mut f.app, "G<space>VD");
+        let _ = screen(&mut f.app, w, h);
+        keys(&mut f.app, "n?");
+        let _ = screen(&mut f.app, w, h);
+        keys(&mut f.app, "x<enter>");
+        let _ = screen(&mut f.app, w, h);
+    }
+}
