@@ -41,6 +41,13 @@ pub enum ScanEvent {
     Shared(Usage),
     /// A directory or file that could not be read; the scan goes on.
     Error(String),
+    /// Module paths measured so far, out of those found (sent every 32 modules and at the end).
+    Progress {
+        /// Module paths measured.
+        done: usize,
+        /// Module paths found.
+        total: usize,
+    },
     /// The scan has finished (or was cancelled).
     Done(ScanStats),
 }
@@ -180,16 +187,20 @@ pub fn scan(
         cancel.cancel();
     }
 
+    let total = units.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     units.into_par_iter().for_each(|(esc_path, unit)| {
         if cancel.is_cancelled() {
             return;
         }
         let out = measure_module(cache, depth, &esc_path, &unit, &inodes);
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let batch = [
             (!out.entries.is_empty()).then_some(ScanEvent::Entries(out.entries)),
             (!out.leftovers.is_empty()).then_some(ScanEvent::Leftovers(out.leftovers)),
             Some(ScanEvent::Shared(out.shared)),
             out.error.map(ScanEvent::Error),
+            (n % 32 == 0 || n == total).then_some(ScanEvent::Progress { done: n, total }),
         ];
         if batch.into_iter().flatten().any(|e| tx.send(e).is_err()) {
             cancel.cancel();

@@ -36,6 +36,7 @@ impl Snapshot {
             ScanEvent::Shared(usage) => self.shared.add(usage),
             ScanEvent::Error(err) => self.errors.push(err),
             ScanEvent::Done(stats) => self.stats = Some(stats),
+            ScanEvent::Progress { .. } => {}
         }
     }
 

@@ -55,8 +55,8 @@ pub struct Row {
 /// Where the scan is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanState {
-    /// Running; versions found so far.
-    Running(usize),
+    /// Running: versions found so far, and module paths measured out of those found.
+    Running(usize, usize, usize),
     /// Finished.
     Done,
 }
@@ -255,7 +255,7 @@ impl App {
             anchor: None,
             mode: Mode::Normal,
             show_detail: false,
-            scan: ScanState::Running(0),
+            scan: ScanState::Running(0, 0, 0),
             verify,
             jobs: BTreeMap::new(),
             busy: HashSet::new(),
@@ -768,8 +768,8 @@ impl App {
                         },
                     );
                 }
-                if let ScanState::Running(_) = self.scan {
-                    self.scan = ScanState::Running(self.rows.len());
+                if let ScanState::Running(_, done, total) = self.scan {
+                    self.scan = ScanState::Running(self.rows.len(), done, total);
                 }
                 self.rebuild();
             }
@@ -782,6 +782,11 @@ impl App {
             ScanEvent::Leftovers(l) => self.leftovers.extend(l),
             ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => self.other.add(u),
             ScanEvent::Error(err) => self.status = Some(err),
+            ScanEvent::Progress { done, total } => {
+                if let ScanState::Running(found, _, _) = self.scan {
+                    self.scan = ScanState::Running(found, done, total);
+                }
+            }
             ScanEvent::Done(_) => {
                 self.scan = ScanState::Done;
                 if self.verify == VerifyState::Waiting {

@@ -44,8 +44,12 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
     ]);
     let mut progress = vec![];
     match app.scan {
-        ScanState::Running(n) => progress.push(Span::styled(
-            format!("scanning… {n} versions"),
+        ScanState::Running(_, _, 0) => progress.push(Span::styled("scanning…", theme.warn())),
+        ScanState::Running(found, done, total) => progress.push(Span::styled(
+            format!(
+                "scan {} {done}/{total} modules, {found} versions",
+                bar(done as u64, total as u64, 12)
+            ),
             theme.warn(),
         )),
         ScanState::Done => progress.push(Span::raw("scan ✓")),
