@@ -75,6 +75,7 @@ fn fixture(verify: bool) -> Fixture {
             }
         }
     }
+    app.refresh();
     // Screens show a stable root instead of the temp dir.
     app.config.root = "/home/gopher/go/pkg/mod".into();
     Fixture { _dir: dir, app }

@@ -200,7 +200,7 @@ pub fn scan(
             (!out.leftovers.is_empty()).then_some(ScanEvent::Leftovers(out.leftovers)),
             Some(ScanEvent::Shared(out.shared)),
             out.error.map(ScanEvent::Error),
-            (n % 32 == 0 || n == total).then_some(ScanEvent::Progress { done: n, total }),
+            (n.is_multiple_of(32) || n == total).then_some(ScanEvent::Progress { done: n, total }),
         ];
         if batch.into_iter().flatten().any(|e| tx.send(e).is_err()) {
             cancel.cancel();

@@ -220,6 +220,9 @@ pub struct App {
     pub status: Option<String>,
     /// The current time, for ages.
     pub now: SystemTime,
+    /// Whether `visible` must be rebuilt: streaming scan results and verdicts only set this,
+    /// so the rows are rebuilt once per frame rather than once per message.
+    pub stale: bool,
     /// Whether the user has moved the cursor; until then it stays on the first row while rows
     /// stream in.
     pub moved: bool,
@@ -262,14 +265,27 @@ impl App {
             next_job: 1,
             status: None,
             now,
+            stale: false,
             moved: false,
             dirty: true,
+        }
+    }
+
+    /// Brings the visible rows up to date; the event loop calls it before drawing.
+    pub fn refresh(&mut self) {
+        if self.stale {
+            self.stale = false;
+            self.rebuild();
         }
     }
 
     /// Handles one message; returns what the event loop should do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         self.dirty = true;
+        if matches!(msg, Msg::Input(_)) {
+            // Keys act on the rows the user sees.
+            self.refresh();
+        }
         match msg {
             Msg::Input(Event::Key(key)) if key.kind != KeyEventKind::Release => self.key(key),
             Msg::Input(Event::Mouse(m)) => {
@@ -358,6 +374,7 @@ impl App {
     }
 
     fn rebuild(&mut self) {
+        self.stale = false;
         let selected = self.selected().cloned().filter(|_| self.moved);
         self.visible = build_visible(self);
         if let Some(sel) = selected
@@ -771,7 +788,7 @@ impl App {
                 if let ScanState::Running(_, done, total) = self.scan {
                     self.scan = ScanState::Running(self.rows.len(), done, total);
                 }
-                self.rebuild();
+                self.stale = true;
             }
             ScanEvent::Vcs(repos) => {
                 self.vcs.0 += repos.len();
@@ -808,8 +825,10 @@ impl App {
                 }
             }
             VerifyEvent::Verdict(verdict) => {
-                let problems_before = self.problem_count();
+                let mut counts_change = self.problems_only;
                 if let Some(row) = self.rows.get_mut(&verdict.key) {
+                    let was_problem =
+                        matches!(row.integrity, Integrity::Problem | Integrity::Partial);
                     row.integrity = match verdict.status {
                         Status::Ok => Integrity::Ok,
                         Status::Skipped => Integrity::Skipped,
@@ -824,10 +843,13 @@ impl App {
                         Status::Problem => Integrity::Problem,
                     };
                     row.verdict = Some(verdict);
+                    let is_problem =
+                        matches!(row.integrity, Integrity::Problem | Integrity::Partial);
+                    counts_change |= was_problem || is_problem;
                 }
-                if self.problems_only && self.problem_count() != problems_before {
-                    self.rebuild();
-                }
+                // Module rows count their problems: rebuild (once per frame) only when a count
+                // can change, so thousands of clean verdicts cost nothing.
+                self.stale |= counts_change;
             }
             VerifyEvent::Progress(p) => {
                 if matches!(

@@ -147,6 +147,7 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
             }
         }
         if app.dirty && last_draw.elapsed() >= FRAME {
+            app.refresh();
             terminal.draw(|f| view::render(&app, f))?;
             app.dirty = false;
             last_draw = Instant::now();
