@@ -1,7 +1,10 @@
 //! modlens explores, verifies and repairs the Go module cache (GOMODCACHE).
 //!
-//! The library is layered: [`cache`] models the cache on disk and scans it; [`cli`] turns
-//! command-line arguments into calls and output. The binary in `main.rs` only calls [`run`].
+//! The library is layered. [`cache`] models the cache on disk and scans it; [`verify`] finds
+//! and explains damage; both are synchronous and never write. [`ops`] runs them on pools and
+//! holds everything that changes the cache (crash-safe deletes, repairs, jobs). [`policy`]
+//! says which versions a cleaning rule selects. [`tui`] is the interactive explorer and [`cli`]
+//! the commands; `main.rs` only calls [`run`].
 
 pub mod cache;
 pub mod cancel;

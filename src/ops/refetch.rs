@@ -193,7 +193,7 @@ pub fn go_download_many(
     let workdir = std::env::temp_dir().join(format!(
         "modlens-refetch-{}-{}",
         std::process::id(),
-        fastrand_suffix()
+        unique_suffix()
     ));
     if let Err(e) = fs::create_dir_all(&workdir) {
         return keys
@@ -274,13 +274,8 @@ fn hint(err: &str) -> &'static str {
     }
 }
 
-fn fastrand_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-    );
-    h.finish()
+/// A name for a fresh temp dir, unique within this process.
+fn unique_suffix() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
