@@ -1,5 +1,6 @@
 //! The checksum-database check: a small signed sumdb cache built in the test with its own
-//! Ed25519 key, holding the `Sum` and `GoModSum` that go printed, then tampered with.
+//! Ed25519 key and Merkle tile, holding the `Sum` and `GoModSum` that go printed, then
+//! tampered with.
 
 use std::fs;
 use std::path::Path;
@@ -28,7 +29,8 @@ impl Db {
         data.extend_from_slice(key.verifying_key().as_bytes());
         let digest = Sha256::digest([DB.as_bytes(), b"\n", &data].concat());
         let key_hash = [digest[0], digest[1], digest[2], digest[3]];
-        let vkey = format!("{DB}+{}+{}", hex(&key_hash), STANDARD.encode(&data));
+        let hex: String = key_hash.iter().map(|b| format!("{b:02x}")).collect();
+        let vkey = format!("{DB}+{hex}+{}", STANDARD.encode(&data));
         Db {
             key,
             vkey,
@@ -36,21 +38,39 @@ impl Db {
         }
     }
 
-    /// A lookup answer: record id, go.sum lines, blank line, signed tree note.
-    fn lookup(&self, record: &str) -> String {
-        let text = format!("go.sum database tree\n5\n{}\n", STANDARD.encode([9u8; 32]));
+    /// A signed tree note for a tree of `size` leaves with `root`.
+    fn note(&self, size: usize, root: [u8; 32]) -> String {
+        let text = format!("go.sum database tree\n{size}\n{}\n", STANDARD.encode(root));
         let sig = self.key.sign(text.as_bytes());
         let mut blob = self.key_hash.to_vec();
         blob.extend_from_slice(&sig.to_bytes());
-        format!(
-            "3\n{record}\n{text}\n\u{2014} {DB} {}\n",
-            STANDARD.encode(blob)
-        )
+        format!("{text}\n\u{2014} {DB} {}\n", STANDARD.encode(blob))
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// RFC 6962 leaf hash, written out plainly (independently of modlens's tile walk).
+fn leaf(record: &str) -> [u8; 32] {
+    Sha256::digest([&[0u8][..], record.as_bytes()].concat()).into()
+}
+
+/// RFC 6962 Merkle tree hash: split at the largest power of two below n.
+fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
+    if leaves.len() == 1 {
+        return leaves[0];
+    }
+    let k = leaves.len().next_power_of_two() / 2;
+    let (l, r) = (mth(&leaves[..k]), mth(&leaves[k..]));
+    Sha256::digest([&[1u8][..], &l, &r].concat()).into()
+}
+
+/// Writes the level-0 tile of a tree with these leaves, as go caches it (partial tile).
+fn write_tile(cache: &Path, leaves: &[[u8; 32]]) {
+    let dir = cache
+        .join("cache/download/sumdb")
+        .join(DB)
+        .join("tile/8/0/000.p");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join(leaves.len().to_string()), leaves.concat()).unwrap();
 }
 
 fn write_lookup(cache: &Path, module: &str, body: &str) {
@@ -70,61 +90,80 @@ fn record(d: &Download, sum: &str, go_mod_sum: &str) -> String {
     )
 }
 
+fn verify(go: &Go, db: &Db, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let cache = go.modcache();
+    let mut args = vec!["verify", "--json", "--cache", cache.to_str().unwrap()];
+    args.extend(extra);
+    let out = modlens(&args).env("GOSUMDB", &db.vkey).output().unwrap();
+    let report =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code(), report)
+}
+
 #[test]
-fn cached_sumdb_answers_are_checked_and_their_signatures_verified() {
+fn cached_sumdb_answers_are_checked_signed_and_proven() {
     let Some(go) = Go::find("cached_sumdb_answers_are_checked") else {
         return;
     };
     let names = [
-        "example.com/sdb/good",
-        "example.com/sdb/wrongsum",
-        "example.com/sdb/wrongmod",
-        "example.com/sdb/badsig",
-        "example.com/sdb/stranger",
+        "good", "wrongsum", "wrongmod", "badsig", "stranger", "edited",
     ];
-    let modules: Vec<FixtureModule> = names
+    let paths: Vec<&'static str> = names
         .iter()
-        .map(|n| FixtureModule::new(n, "v1.0.0", "2023-01-01T00:00:00Z"))
+        .map(|n| &*Box::leak(format!("example.com/sdb/{n}").into_boxed_str()))
+        .collect();
+    let modules: Vec<FixtureModule> = paths
+        .iter()
+        .map(|p| FixtureModule::new(p, "v1.0.0", "2023-01-01T00:00:00Z"))
         .collect();
     let downloads = go.download(&modules);
     let db = Db::new(7);
     let other_sum = "h1:SXy42eQ/QbleX7vtuAPFnaM3tNuQnfeo7rulG/p7iOw=";
-    for d in &downloads {
-        let (sum, go_mod_sum) = (d.sum.clone().unwrap(), d.go_mod_sum.clone().unwrap());
-        let body = match d.path.rsplit('/').next().unwrap() {
-            "good" => db.lookup(&record(d, &sum, &go_mod_sum)),
-            "wrongsum" => db.lookup(&record(d, other_sum, &go_mod_sum)),
-            "wrongmod" => db.lookup(&record(d, &sum, other_sum)),
-            "badsig" => {
-                let good = db.lookup(&record(d, &sum, &go_mod_sum));
-                // The record changed after signing would not be caught by the note signature
-                // (only tiles bind records); a changed note is.
-                good.replace("\n5\n", "\n6\n")
+
+    // The database: one record per module; wrongsum and wrongmod are genuine records that
+    // disagree with the cache. The tree's level-0 tile is cached, as go caches it.
+    let records: Vec<String> = downloads
+        .iter()
+        .map(|d| {
+            let (sum, go_mod_sum) = (d.sum.clone().unwrap(), d.go_mod_sum.clone().unwrap());
+            match d.path.rsplit('/').next().unwrap() {
+                "wrongsum" => record(d, other_sum, &go_mod_sum),
+                "wrongmod" => record(d, &sum, other_sum),
+                _ => record(d, &sum, &go_mod_sum),
             }
-            _ => Db::new(8).lookup(&record(d, &sum, &go_mod_sum)),
+        })
+        .collect();
+    let leaves: Vec<[u8; 32]> = records.iter().map(|r| leaf(r)).collect();
+    write_tile(&go.modcache(), &leaves);
+    let note = db.note(leaves.len(), mth(&leaves));
+    for (id, (d, rec)) in downloads.iter().zip(&records).enumerate() {
+        let body = match d.path.rsplit('/').next().unwrap() {
+            // A changed note no longer verifies.
+            "badsig" => format!("{id}\n{rec}\n{}", note.replacen("\n6\n", "\n7\n", 1)),
+            "stranger" => format!(
+                "{id}\n{rec}\n{}",
+                Db::new(8).note(leaves.len(), mth(&leaves))
+            ),
+            // A changed record is not the one in the signed tree.
+            "edited" => format!("{id}\n{}\n{note}", rec.replacen(" h1:", " h1:A", 1)),
+            _ => format!("{id}\n{rec}\n{note}"),
         };
         write_lookup(&go.modcache(), &d.path, &body);
     }
 
-    let out = modlens(&[
-        "verify",
-        "--json",
-        "--cache",
-        go.modcache().to_str().unwrap(),
-    ])
-    .env("GOSUMDB", &db.vkey)
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let kinds = |name: &str| -> Vec<String> {
-        let e = report["entries"]
+    let (code, report) = verify(&go, &db, &[]);
+    assert_eq!(code, Some(1), "{report}");
+    let entry = |name: &str| {
+        report["entries"]
             .as_array()
             .unwrap()
             .iter()
             .find(|e| e["path"] == format!("example.com/sdb/{name}"))
-            .unwrap();
-        e["problems"]
+            .unwrap()
+            .clone()
+    };
+    let kinds = |name: &str| -> Vec<String> {
+        entry(name)["problems"]
             .as_array()
             .unwrap()
             .iter()
@@ -140,16 +179,44 @@ fn cached_sumdb_answers_are_checked_and_their_signatures_verified() {
         ["sumdb_bad_signature"],
         "signed by another key only"
     );
-    let good = report["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["path"] == "example.com/sdb/good")
-        .unwrap();
+    assert_eq!(
+        kinds("edited"),
+        ["sumdb_bad_signature"],
+        "a record changed after signing"
+    );
+    assert!(
+        entry("edited")["problems"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot authenticate record data")
+    );
+    let good = entry("good");
     assert_eq!(
         good["hashes"]["sumdb"].as_array().unwrap().len(),
         2,
         "both records are shown"
+    );
+    assert!(
+        good["notes"].as_array().unwrap().is_empty(),
+        "the record is proven: {good}"
+    );
+
+    // Without the tiles a record cannot be proven: a note, not a problem.
+    fs::remove_dir_all(
+        go.modcache()
+            .join("cache/download/sumdb")
+            .join(DB)
+            .join("tile"),
+    )
+    .unwrap();
+    let (code, report) = verify(&go, &db, &["example.com/sdb/good"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report["entries"][0]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("not proven"),
+        "{report}"
     );
 
     // Without the key, the database's answers cannot be checked and are left alone.

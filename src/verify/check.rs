@@ -12,6 +12,7 @@ use super::hash::{FileDigest, H1, hash_go_mod, hash1};
 use super::problem::{Change, FileChange, Fix, Hashes, Problem, ProblemKind, Status, Verdict};
 use super::read;
 use super::sumdb::{LookupError, Verifier, parse_lookup};
+use super::tlog::{Unproven, prove_record};
 use super::tree::{TreeReport, hash_tree};
 use super::zipfile::{ZipReport, check_zip};
 use crate::cache::{Kind, ModCache, ModuleEntry, VersionFile};
@@ -366,6 +367,28 @@ impl Checker<'_> {
                     );
                 }
                 Ok(lookup) => {
+                    let db_dir = self.cache.sumdb_root().join(&verifier.name);
+                    match prove_record(
+                        &db_dir,
+                        lookup.id,
+                        lookup.record.as_bytes(),
+                        lookup.tree_size,
+                        &lookup.root,
+                    ) {
+                        Ok(()) => {}
+                        Err(Unproven::TilesMissing(why)) => {
+                            self.notes
+                                .push(format!("{} record not proven: {why}", verifier.name));
+                        }
+                        Err(Unproven::Mismatch(why)) => {
+                            self.problem(
+                                ProblemKind::SumdbBadSignature,
+                                format!("{}: {why}", path.display()),
+                                Fix::Delete,
+                            );
+                            continue;
+                        }
+                    }
                     let checks = [
                         (key.version.clone(), module_hash, "module"),
                         (format!("{}/go.mod", key.version), go_mod, "go.mod"),

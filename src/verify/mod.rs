@@ -12,6 +12,7 @@ pub mod hash;
 mod problem;
 mod read;
 pub mod sumdb;
+pub mod tlog;
 mod tree;
 mod zipfile;
 

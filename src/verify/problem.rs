@@ -104,7 +104,8 @@ impl ProblemKind {
                 "the cached module differs from the checksum database's record (SECURITY ERROR)"
             }
             ProblemKind::SumdbBadSignature => {
-                "the cached checksum-database answer is not signed by the database's key"
+                "the cached checksum-database answer is not authentic: its note is not signed by \
+                 the database's key, or its record is not in the signed tree"
             }
         }
     }

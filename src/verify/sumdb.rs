@@ -4,7 +4,8 @@
 //! `cache/download/sumdb/<name>/lookup/`. Each holds the go.sum lines of the version followed
 //! by a signed tree note. modlens verifies the note's Ed25519 signature with the database's
 //! public key (`sum.golang.org`'s is built in; GOSUMDB may name another) and then compares the
-//! lines with the cache. Tile inclusion proofs are not checked yet.
+//! lines with the cache; [`super::tlog`] proves from the cached tiles that the record is in the
+//! signed tree.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -131,6 +132,14 @@ pub fn verify_note(note: &str, verifiers: &[Verifier]) -> Result<(), String> {
 pub struct Lookup {
     /// The go.sum lines of the record: (path, version or `version/go.mod`, hash).
     pub lines: Vec<(String, String, String)>,
+    /// The record's id (its leaf index in the tree).
+    pub id: u64,
+    /// The record text, as hashed into the tree.
+    pub record: String,
+    /// The tree size the signed note names.
+    pub tree_size: u64,
+    /// The tree's root hash the signed note names.
+    pub root: [u8; 32],
 }
 
 impl Lookup {
@@ -158,12 +167,26 @@ pub fn parse_lookup(body: &str, verifiers: &[Verifier]) -> Result<Lookup, Lookup
     let (id, rest) = body
         .split_once('\n')
         .ok_or_else(|| malformed("no record id"))?;
-    id.trim()
+    let id = id
+        .trim()
         .parse::<u64>()
         .map_err(|_| malformed("record id is not a number"))?;
     let split = rest.find("\n\n").ok_or_else(|| malformed("no tree note"))?;
     let (record, note) = (&rest[..=split], &rest[split + 2..]);
     verify_note(note, verifiers).map_err(LookupError::BadSignature)?;
+    let mut tree = note.lines();
+    if tree.next() != Some("go.sum database tree") {
+        return Err(malformed("the note is not a go.sum database tree"));
+    }
+    let tree_size = tree
+        .next()
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| malformed("bad tree size"))?;
+    let root: [u8; 32] = tree
+        .next()
+        .and_then(|h| STANDARD.decode(h).ok())
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| malformed("bad tree hash"))?;
     let lines = record
         .lines()
         .filter_map(|l| {
@@ -175,7 +198,13 @@ pub fn parse_lookup(body: &str, verifiers: &[Verifier]) -> Result<Lookup, Lookup
             ))
         })
         .collect();
-    Ok(Lookup { lines })
+    Ok(Lookup {
+        lines,
+        id,
+        record: record.to_owned(),
+        tree_size,
+        root,
+    })
 }
 
 #[cfg(test)]
