@@ -358,6 +358,14 @@ fn filtering_narrows_the_list_live_and_esc_clears_it() {
     assert_eq!(app.visible.version_count, 3, "glob */hello");
     keys(app, "/<esc>");
     assert_eq!(app.visible.rows.len(), all);
+    keys(app, "/hello<enter>p");
+    let effects = keys(app, "<esc>");
+    assert!(
+        effects.is_empty(),
+        "Esc clears an applied filter before it quits"
+    );
+    assert_eq!((app.visible.rows.len(), app.problems_only), (all, false));
+    assert!(matches!(keys(app, "<esc>").as_slice(), [Effect::Quit]));
 }
 
 #[test]

@@ -406,6 +406,17 @@ impl App {
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match self.mode.clone() {
+            // Esc first clears a filter or "problems only"; only then does it quit.
+            Mode::Normal
+                if key.code == KeyCode::Esc && (self.filter.is_some() || self.problems_only) =>
+            {
+                self.filter = None;
+                self.filter_text.clear();
+                self.problems_only = false;
+                self.status = Some("filter cleared".into());
+                self.rebuild();
+                Vec::new()
+            }
             Mode::Normal => match action_for(key) {
                 Some(action) => self.act(action),
                 None => {
