@@ -1,8 +1,10 @@
 //! The interactive explorer: state, keys, views and the event loop.
 
+mod actions;
 pub mod app;
 pub mod keymap;
 pub mod msg;
 pub mod rows;
 pub mod run;
+pub mod state;
 pub mod view;

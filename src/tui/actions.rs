@@ -1,0 +1,397 @@
+//! What keys do: the input modes, the actions of the keymap, marking rules, and asking before
+//! a delete or repair. Part of [`App`]'s update; no I/O happens here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::app::App;
+use super::keymap::action_for;
+use super::msg::{Action, Effect};
+use super::rows::RowRef;
+use super::state::{Integrity, JobState, Mode, OpKind, PendingOp, Rule};
+use crate::cache::{ModuleEntry, ModuleKey};
+use crate::cli::SortKey;
+use crate::filter::Filter;
+use crate::ops::jobs::JobSpec;
+use crate::policy;
+
+impl App {
+    pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match self.mode.clone() {
+            // Esc first clears a filter or "problems only"; only then does it quit.
+            Mode::Normal
+                if key.code == KeyCode::Esc && (self.filter.is_some() || self.problems_only) =>
+            {
+                self.filter = None;
+                self.filter_text.clear();
+                self.problems_only = false;
+                self.status = Some("filter cleared".into());
+                self.rebuild();
+                Vec::new()
+            }
+            Mode::Normal => match action_for(key) {
+                Some(action) => self.act(action),
+                None => {
+                    self.dirty = false;
+                    Vec::new()
+                }
+            },
+            Mode::Help => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            Mode::Filter => {
+                self.filter_key(key);
+                Vec::new()
+            }
+            Mode::Prompt(rule, mut input) => {
+                match key.code {
+                    KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 6 => {
+                        input.push(c);
+                        self.mode = Mode::Prompt(rule, input);
+                    }
+                    KeyCode::Backspace => {
+                        input.pop();
+                        self.mode = Mode::Prompt(rule, input);
+                    }
+                    KeyCode::Enter => {
+                        self.mode = Mode::Normal;
+                        self.apply_rule(rule, &input);
+                    }
+                    KeyCode::Esc => self.mode = Mode::Normal,
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Mode::Confirm(op) => match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    self.start_op(op)
+                }
+                KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                    self.mode = Mode::Normal;
+                    self.status = Some("cancelled".into());
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Mode::ConfirmQuit => match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => vec![Effect::Quit],
+                _ => {
+                    self.mode = Mode::Normal;
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                self.filter_text.clear();
+                self.filter = None;
+                self.rebuild();
+            }
+            KeyCode::Backspace => {
+                self.filter_text.pop();
+                self.apply_filter_text();
+            }
+            KeyCode::Char(c) => {
+                self.filter_text.push(c);
+                self.apply_filter_text();
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_filter_text(&mut self) {
+        if self.filter_text.is_empty() {
+            self.filter = None;
+            self.status = None;
+        } else {
+            match Filter::parse(&self.filter_text) {
+                Ok(f) => {
+                    self.filter = Some(f);
+                    self.status = None;
+                }
+                // An unfinished glob such as `[a` keeps the previous filter.
+                Err(err) => self.status = Some(err.to_string()),
+            }
+        }
+        self.rebuild();
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
+        let page = self.list_height().max(1) as isize;
+        match action {
+            Action::Up => self.move_cursor(-1),
+            Action::Down => self.move_cursor(1),
+            Action::PageUp => self.move_cursor(-page),
+            Action::PageDown => self.move_cursor(page),
+            Action::Top => self.move_cursor(isize::MIN / 2),
+            Action::Bottom => self.move_cursor(isize::MAX / 2),
+            Action::Expand => {
+                if let Some(RowRef::Module(path)) = self.selected().cloned() {
+                    self.collapsed.remove(&path);
+                    self.rebuild();
+                }
+            }
+            Action::Collapse => {
+                let path = match self.selected() {
+                    Some(RowRef::Module(p)) => Some(p.clone()),
+                    Some(RowRef::Version(k)) => Some(k.path.clone()),
+                    None => None,
+                };
+                if let Some(path) = path {
+                    self.collapsed.insert(path.clone());
+                    self.rebuild();
+                    if let Some(i) = self
+                        .visible
+                        .rows
+                        .iter()
+                        .position(|r| *r == RowRef::Module(path.clone()))
+                    {
+                        self.cursor = i;
+                        self.scroll_to_cursor();
+                    }
+                }
+            }
+            Action::ToggleDetail => self.show_detail = !self.show_detail,
+            Action::ToggleMark => {
+                match self.selected().cloned() {
+                    Some(RowRef::Version(key)) => {
+                        if !self.marks.remove(&key) {
+                            self.marks.insert(key.clone());
+                        }
+                        self.anchor = Some(key);
+                    }
+                    Some(RowRef::Module(path)) => {
+                        let keys: Vec<ModuleKey> =
+                            self.visible.versions_of(&path).cloned().collect();
+                        let all = keys.iter().all(|k| self.marks.contains(k));
+                        for k in keys {
+                            if all {
+                                self.marks.remove(&k);
+                            } else {
+                                self.marks.insert(k);
+                            }
+                        }
+                    }
+                    None => {}
+                }
+                self.move_cursor(1);
+            }
+            Action::MarkRange => self.mark_range(),
+            Action::MarkAllVisible => {
+                let keys: Vec<ModuleKey> = self.visible.all_versions().cloned().collect();
+                self.status = Some(format!("marked {} visible versions", keys.len()));
+                self.marks.extend(keys);
+            }
+            Action::ClearMarks => {
+                self.marks.clear();
+                self.status = Some("marks cleared".into());
+            }
+            Action::MarkAllButNewest => self.mode = Mode::Prompt(Rule::AllButNewest, "1".into()),
+            Action::MarkOlderThan => self.mode = Mode::Prompt(Rule::OlderThanDays, "90".into()),
+            Action::MarkUnreferenced => {
+                if self.config.has_projects {
+                    let entries: Vec<ModuleEntry> =
+                        self.rows.values().map(|r| r.entry.clone()).collect();
+                    let keys = policy::unreferenced(&entries, self.config.expect.gosums.keys());
+                    self.mark_keys(keys, "not referenced by the projects");
+                } else {
+                    self.status = Some(
+                        "start modlens with --project DIR to mark versions no project uses".into(),
+                    );
+                }
+            }
+            Action::MarkProblems => {
+                let keys: Vec<ModuleKey> = self
+                    .rows
+                    .values()
+                    .filter(|r| matches!(r.integrity, Integrity::Problem | Integrity::Partial))
+                    .map(|r| r.entry.key.clone())
+                    .collect();
+                self.mark_keys(keys, "with problems");
+            }
+            Action::SortSize => self.set_sort(SortKey::Size),
+            Action::SortAge => self.set_sort(SortKey::Age),
+            Action::SortLastUsed => self.set_sort(SortKey::LastUsed),
+            Action::SortName => self.set_sort(SortKey::Name),
+            Action::SortVersion => self.set_sort(SortKey::Version),
+            Action::ReverseSort => {
+                self.reverse = !self.reverse;
+                self.rebuild();
+            }
+            Action::StartFilter => self.mode = Mode::Filter,
+            Action::ToggleProblemsOnly => {
+                self.problems_only = !self.problems_only;
+                self.rebuild();
+            }
+            Action::DeleteMarked => self.ask(OpKind::Delete),
+            Action::RefetchMarked => self.ask(OpKind::Repair),
+            Action::ToggleHelp => self.mode = Mode::Help,
+            Action::Quit => {
+                if self.jobs_running() {
+                    self.mode = Mode::ConfirmQuit;
+                } else {
+                    return vec![Effect::Quit];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn set_sort(&mut self, key: SortKey) {
+        self.sort = key;
+        self.rebuild();
+    }
+
+    fn mark_range(&mut self) {
+        let Some(anchor) = self.anchor.clone() else {
+            self.status =
+                Some("mark a version with Space first, then V marks up to the cursor".into());
+            return;
+        };
+        let Some(start) = self
+            .visible
+            .rows
+            .iter()
+            .position(|r| *r == RowRef::Version(anchor.clone()))
+        else {
+            return;
+        };
+        let (lo, hi) = (start.min(self.cursor), start.max(self.cursor));
+        let keys: Vec<ModuleKey> = self.visible.rows[lo..=hi]
+            .iter()
+            .filter_map(|r| match r {
+                RowRef::Version(k) => Some(k.clone()),
+                RowRef::Module(_) => None,
+            })
+            .collect();
+        self.status = Some(format!("marked {} versions", keys.len()));
+        self.marks.extend(keys);
+    }
+
+    fn mark_keys(&mut self, keys: Vec<ModuleKey>, what: &str) {
+        let bytes: u64 = keys
+            .iter()
+            .filter_map(|k| self.rows.get(k))
+            .map(|r| r.entry.usage().disk)
+            .sum();
+        self.status = Some(format!(
+            "marked {} versions {what} ({})",
+            keys.len(),
+            crate::fmt::size(bytes)
+        ));
+        self.marks.extend(keys);
+    }
+
+    fn apply_rule(&mut self, rule: Rule, input: &str) {
+        let Ok(n) = input.parse::<u64>() else {
+            self.status = Some(format!("{input:?} is not a number"));
+            return;
+        };
+        let entries: Vec<ModuleEntry> = self.rows.values().map(|r| r.entry.clone()).collect();
+        match rule {
+            Rule::AllButNewest => {
+                let keys = policy::all_but_newest(&entries, n as usize);
+                self.mark_keys(keys, &format!("beyond the newest {n} of each module"));
+            }
+            Rule::OlderThanDays if n == 0 => {
+                self.status = Some("give a number of days above zero".into())
+            }
+            Rule::OlderThanDays => {
+                let age = Duration::from_secs(n * 86_400);
+                let keys =
+                    policy::older_than(&entries, age, self.now, policy::TimeBasis::Downloaded);
+                self.mark_keys(keys, &format!("downloaded more than {n} days ago"));
+            }
+        }
+    }
+
+    /// The versions an operation targets: the marks, else the selected version or module.
+    fn targets(&self) -> Vec<ModuleKey> {
+        if !self.marks.is_empty() {
+            return self.marks.iter().cloned().collect();
+        }
+        match self.selected() {
+            Some(RowRef::Version(k)) => vec![k.clone()],
+            Some(RowRef::Module(p)) => self.visible.versions_of(p).cloned().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn ask(&mut self, kind: OpKind) {
+        let (busy, keys): (Vec<ModuleKey>, Vec<ModuleKey>) = self
+            .targets()
+            .into_iter()
+            .filter(|k| self.rows.contains_key(k))
+            .partition(|k| self.busy.contains(k));
+        if keys.is_empty() {
+            self.status = Some(if busy.is_empty() {
+                "nothing selected".into()
+            } else {
+                "those versions already have a job running".into()
+            });
+            return;
+        }
+        let bytes = keys
+            .iter()
+            .filter_map(|k| self.rows.get(k))
+            .map(|r| r.entry.usage().disk)
+            .sum();
+        if !busy.is_empty() {
+            self.status = Some(format!(
+                "{} versions with a running job were left out",
+                busy.len()
+            ));
+        }
+        self.mode = Mode::Confirm(PendingOp { kind, keys, bytes });
+    }
+
+    fn start_op(&mut self, op: PendingOp) -> Vec<Effect> {
+        let id = self.next_job;
+        self.next_job += 1;
+        let spec = match op.kind {
+            OpKind::Delete => JobSpec::Delete {
+                versions: op.keys.clone(),
+                paths: Vec::new(),
+            },
+            OpKind::Repair => JobSpec::Repair {
+                entries: op
+                    .keys
+                    .iter()
+                    .filter_map(|k| self.rows.get(k))
+                    .map(|r| r.entry.clone())
+                    .collect(),
+                expect: Arc::clone(&self.config.expect),
+                go: self.config.go.clone(),
+            },
+        };
+        self.jobs.insert(
+            id,
+            JobState {
+                kind: spec.kind(),
+                done: 0,
+                total: spec.len(),
+                failed: 0,
+                finished: false,
+            },
+        );
+        for k in &op.keys {
+            self.busy.insert(k.clone());
+            self.marks.remove(k);
+        }
+        self.status = Some(format!(
+            "job {id}: {} of {} versions started",
+            spec.kind(),
+            op.keys.len()
+        ));
+        vec![Effect::StartJob(id, spec)]
+    }
+}

@@ -1,0 +1,152 @@
+//! The types the TUI's state is made of: rows, progress, jobs, modes and start-up settings.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cache::{ModuleEntry, ModuleKey};
+use crate::ops::refetch::GoRunner;
+use crate::ops::verify::VerifyProgress;
+use crate::verify::{Expectations, Verdict};
+
+/// What is known about a version's integrity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Integrity {
+    /// Not verified yet.
+    Unverified,
+    /// Being hashed now.
+    Hashing,
+    /// Verified, no problem.
+    Ok,
+    /// An interrupted extraction.
+    Partial,
+    /// Verified, with problems.
+    Problem,
+    /// Nothing to check.
+    Skipped,
+}
+
+/// A version as the TUI shows it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// What the scan found.
+    pub entry: ModuleEntry,
+    /// Integrity mark.
+    pub integrity: Integrity,
+    /// The verifier's findings, once verified.
+    pub verdict: Option<Box<Verdict>>,
+    /// The last job error for this version.
+    pub job_error: Option<String>,
+}
+
+/// Where the scan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanState {
+    /// Running: versions found so far, and module paths measured out of those found.
+    Running(usize, usize, usize),
+    /// Finished.
+    Done,
+}
+
+/// Where the background verification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyState {
+    /// Turned off with `--no-verify`.
+    Off,
+    /// Waiting for the scan.
+    Waiting,
+    /// Running.
+    Running(VerifyProgress),
+    /// Finished.
+    Done,
+}
+
+/// A running or finished job.
+#[derive(Debug, Clone)]
+pub struct JobState {
+    /// `delete` or `refetch`.
+    pub kind: &'static str,
+    /// Items finished.
+    pub done: usize,
+    /// Items in the job.
+    pub total: usize,
+    /// Items that failed.
+    pub failed: usize,
+    /// Whether the job has ended.
+    pub finished: bool,
+}
+
+/// What a confirmation dialog would start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// Delete versions.
+    Delete,
+    /// Re-extract or re-fetch versions.
+    Repair,
+}
+
+/// A destructive operation waiting for a yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingOp {
+    /// What it does.
+    pub kind: OpKind,
+    /// The versions it concerns.
+    pub keys: Vec<ModuleKey>,
+    /// Bytes on disk they occupy.
+    pub bytes: u64,
+}
+
+/// A rule that asks for a number before marking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// All but the newest N versions of each module.
+    AllButNewest,
+    /// Downloaded more than N days ago.
+    OlderThanDays,
+}
+
+/// The input mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Browsing.
+    Normal,
+    /// The help overlay.
+    Help,
+    /// Typing a filter.
+    Filter,
+    /// Typing the number for a marking rule.
+    Prompt(Rule, String),
+    /// Asking before a delete or repair.
+    Confirm(PendingOp),
+    /// Asking before quitting with jobs running.
+    ConfirmQuit,
+}
+
+/// The Go settings shown in the header.
+#[derive(Debug, Clone, Default)]
+pub struct EnvInfo {
+    /// GOPROXY in force.
+    pub goproxy: String,
+    /// GOSUMDB in force.
+    pub gosumdb: String,
+    /// GOFLAGS in force.
+    pub goflags: String,
+}
+
+/// Settings the TUI starts with.
+#[derive(Debug, Clone, Default)]
+pub struct AppConfig {
+    /// The cache root.
+    pub root: PathBuf,
+    /// Go settings for the header.
+    pub env: EnvInfo,
+    /// Whether to verify after the scan.
+    pub verify: bool,
+    /// go.sum lines and sumdb keys, for verification and the "unused" rule.
+    pub expect: Arc<Expectations>,
+    /// Whether projects were given (the "unused" rule needs them).
+    pub has_projects: bool,
+    /// How repairs run go.
+    pub go: GoRunner,
+    /// Whether colours are off (`NO_COLOR`).
+    pub no_color: bool,
+}
