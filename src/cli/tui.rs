@@ -51,6 +51,12 @@ pub fn run(
             env: Vec::new(),
         },
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        noatime: crate::cache::mount::atime_mode(
+            &located
+                .root
+                .canonicalize()
+                .unwrap_or_else(|_| located.root.clone()),
+        ) == crate::cache::mount::AtimeMode::Never,
     };
     let frame_log = std::env::var_os("MODLENS_FRAME_LOG").map(PathBuf::from);
     crate::tui::run::run(config, frame_log)?;

@@ -149,4 +149,6 @@ pub struct AppConfig {
     pub go: GoRunner,
     /// Whether colours are off (`NO_COLOR`).
     pub no_color: bool,
+    /// Whether the cache is on a `noatime` mount, where "last used" means nothing.
+    pub noatime: bool,
 }

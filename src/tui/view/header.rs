@@ -32,8 +32,14 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         )),
     ]);
     let env = &app.config.env;
+    let noatime = if app.config.noatime {
+        "  (noatime mount: USED is only the creation time)"
+    } else {
+        ""
+    };
     let line2 = Line::from(vec![
         Span::raw(app.config.root.display().to_string()),
+        Span::styled(noatime, theme.warn()),
         Span::styled(
             format!(
                 "  GOPROXY={}  GOSUMDB={}  GOFLAGS={}",
