@@ -133,7 +133,7 @@ fn set_owner_writable(dir: &Path) -> Result<(), DeleteError> {
 
 /// Holds go's flock on `@v/<v>.lock` while alive.
 pub struct VersionLock {
-    file: File,
+    _lock: FileLock,
 }
 
 impl VersionLock {
@@ -144,19 +144,32 @@ impl VersionLock {
         ensure_inside(cache.root(), &path)?;
         let dir = cache.at_v_dir(key);
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(VersionLock {
+            _lock: FileLock::acquire(&path)?,
+        })
+    }
+}
+
+/// An exclusive flock on a lock file (created if absent, never deleted), released on drop.
+struct FileLock {
+    file: File,
+}
+
+impl FileLock {
+    fn acquire(path: &Path) -> Result<FileLock, DeleteError> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)
-            .map_err(io_err(&path))?;
-        file.lock().map_err(io_err(&path))?;
-        Ok(VersionLock { file })
+            .open(path)
+            .map_err(io_err(path))?;
+        file.lock().map_err(io_err(path))?;
+        Ok(FileLock { file })
     }
 }
 
-impl Drop for VersionLock {
+impl Drop for FileLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
     }
@@ -247,18 +260,76 @@ fn drop_from_list(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> 
     Ok(())
 }
 
-/// Deletes a leftover or a vcs repository path (relative to the root), with its `.info` and
-/// `.lock` for vcs repositories left to the caller.
+/// Deletes a leftover or a vcs repository path (relative to the root), holding the lock go
+/// would hold while touching it: `cache/vcs/<hash>.lock` for a repository, the version's
+/// `@v/<v>.lock` for a version's temp files, orphan `.partial` or orphan tree.
 pub fn delete_rel(cache: &ModCache, rel: &Path) -> Result<Removed, DeleteError> {
     let path = cache.root().join(rel);
+    ensure_inside(cache.root(), &path)?;
+    let _lock = match lock_file_for(cache, rel) {
+        Some(lock) if lock.parent().is_some_and(Path::is_dir) => Some(FileLock::acquire(&lock)?),
+        _ => None,
+    };
     Ok(Removed {
         files: remove_path(cache.root(), &path)?,
     })
 }
 
+/// The lock file go takes for a path that is not a whole version, when there is one.
+fn lock_file_for(cache: &ModCache, rel: &Path) -> Option<PathBuf> {
+    let text = rel.to_str()?;
+    if let Some(name) = text.strip_prefix("cache/vcs/") {
+        let hash = name.split('.').next()?;
+        return Some(cache.vcs_root().join(format!("{hash}.lock")));
+    }
+    if let Some(rest) = text.strip_prefix("cache/download/") {
+        let (esc_path, file) = rest.rsplit_once("/@v/")?;
+        let stem = file
+            .strip_suffix(".tmp")
+            .map_or(file, |s| s.trim_end_matches(|c: char| c.is_ascii_digit()));
+        let (esc_version, _) = VersionFile::split_name(stem)?;
+        return Some(
+            cache
+                .at_v_dir_escaped(esc_path)
+                .join(format!("{esc_version}.lock")),
+        );
+    }
+    // `<esc path>@<esc version>` trees and their `.tmp-*` extraction dirs.
+    let (esc_path, version) = text.rsplit_once('@')?;
+    let esc_version = version.split(".tmp-").next()?;
+    Some(
+        cache
+            .at_v_dir_escaped(esc_path)
+            .join(format!("{esc_version}.lock")),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leftovers_are_deleted_under_the_lock_go_would_take() {
+        let cache = ModCache::new("/c");
+        let lock =
+            |rel: &str| lock_file_for(&cache, Path::new(rel)).map(|p| p.display().to_string());
+        let hash = "b2f02d6f27c4649eccd98c249abe9f06b329934610ccddb3d63d6c9da1ae121d";
+        let vcs_lock = format!("/c/cache/vcs/{hash}.lock");
+        assert_eq!(lock(&format!("cache/vcs/{hash}")), Some(vcs_lock.clone()));
+        assert_eq!(lock(&format!("cache/vcs/{hash}.info")), Some(vcs_lock));
+        let v_lock = Some("/c/cache/download/example.com/!a/@v/v1.0.0.lock".to_owned());
+        assert_eq!(
+            lock("cache/download/example.com/!a/@v/v1.0.0.zip123.tmp"),
+            v_lock
+        );
+        assert_eq!(
+            lock("cache/download/example.com/!a/@v/v1.0.0.partial"),
+            v_lock
+        );
+        assert_eq!(lock("example.com/!a@v1.0.0.tmp-42"), v_lock);
+        assert_eq!(lock("example.com/!a@v1.0.0"), v_lock);
+        assert_eq!(lock("stray.txt"), None);
+    }
 
     #[test]
     fn paths_must_stay_inside_the_root() {
