@@ -251,6 +251,26 @@ fn problem_rows_are_red_unless_no_color() {
 }
 
 #[test]
+fn opening_details_keeps_the_selected_row_on_screen() {
+    let mut f = fixture(true);
+    screen(&mut f.app, 80, 24);
+    select(
+        &mut f.app,
+        "golang.org/x/demo",
+        "v0.0.0-20230105000000-abcdefabcdef",
+    );
+    keys(&mut f.app, "<enter>");
+    // Drawn as the event loop draws: no resize event in between.
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|fr| render(&f.app, fr)).unwrap();
+    let s = format!("{}", terminal.backend());
+    assert!(
+        s.contains("    v0.0.0-20230105000000"),
+        "the selected row is visible:\n{s}"
+    );
+}
+
+#[test]
 fn a_narrow_terminal_still_shows_the_list() {
     let mut f = fixture(true);
     let s = screen(&mut f.app, 40, 12);

@@ -160,7 +160,11 @@ impl App {
                     }
                 }
             }
-            Action::ToggleDetail => self.show_detail = !self.show_detail,
+            Action::ToggleDetail => {
+                self.show_detail = !self.show_detail;
+                // The list shrinks or grows with the pane: keep the cursor on screen.
+                self.scroll_to_cursor();
+            }
             Action::ToggleMark => {
                 match self.selected().cloned() {
                     Some(RowRef::Version(key)) => {
