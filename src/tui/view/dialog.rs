@@ -69,15 +69,20 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     "re-extract from intact zips, else re-fetch through go",
                 ),
             };
-            let freed = match op.kind {
-                OpKind::Delete => format!("frees {}", size(op.bytes)),
-                OpKind::Repair => format!("{} on disk", size(op.bytes)),
+            let question = match op.kind {
+                OpKind::Delete => format!(
+                    "{verb} {} module versions? This frees {}.",
+                    op.keys.len(),
+                    size(op.bytes)
+                ),
+                OpKind::Repair => format!(
+                    "{verb} {} module versions ({} on disk)?",
+                    op.keys.len(),
+                    size(op.bytes)
+                ),
             };
             let mut lines = vec![
-                Line::styled(
-                    format!("{verb} {} module versions? This {freed}.", op.keys.len()),
-                    theme.heading(),
-                ),
+                Line::styled(question, theme.heading()),
                 Line::raw(how),
                 Line::raw(""),
             ];
