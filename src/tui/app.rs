@@ -398,8 +398,13 @@ impl App {
                 if let Some(j) = self.jobs.get_mut(&id) {
                     j.finished = true;
                     let what = if cancelled { "stopped" } else { "done" };
+                    let hint = if failed > 0 {
+                        "; the details of red rows say why"
+                    } else {
+                        ""
+                    };
                     self.status = Some(format!(
-                        "job {id} ({}) {what}: {ok} ok, {failed} failed",
+                        "job {id} ({}) {what}: {ok} ok, {failed} failed{hint}",
                         j.kind
                     ));
                 }
