@@ -97,6 +97,16 @@ pub fn to_fit(entries: &[ModuleEntry], current_bytes: u64, max_bytes: u64) -> Ve
     out
 }
 
+/// Orders times oldest first, unknown times before all known ones (for "age" sorts).
+pub fn oldest_first(a: Option<SystemTime>, b: Option<SystemTime>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
 /// Parses a duration such as `30d`, `12h`, `2w`, `90m` or `1y`. Zero, negative, unit-less or
 /// unknown values are errors, never "everything".
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -17,6 +17,7 @@ use crate::cache::mount::{AtimeMode, atime_mode};
 use crate::cache::{ModCache, ModuleEntry, Snapshot, Usage, VersionFile, semver};
 use crate::filter::Filter;
 use crate::fmt::{age, rfc3339, size};
+use crate::policy;
 
 pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let filter = args.filter.as_deref().map(Filter::parse).transpose()?;
@@ -71,17 +72,11 @@ pub fn sort_entries(entries: &mut [&ModuleEntry], key: SortKey) {
             .cmp(&b.key.path)
             .then_with(|| semver::sort_order(&a.key.version, &b.key.version))
     };
-    let oldest_first = |a: Option<SystemTime>, b: Option<SystemTime>| match (a, b) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    };
     entries.sort_by(|a, b| {
         let primary = match key {
             SortKey::Size => b.usage().disk.cmp(&a.usage().disk),
-            SortKey::Age => oldest_first(a.downloaded, b.downloaded),
-            SortKey::LastUsed => oldest_first(a.last_used, b.last_used),
+            SortKey::Age => policy::oldest_first(a.downloaded, b.downloaded),
+            SortKey::LastUsed => policy::oldest_first(a.last_used, b.last_used),
             SortKey::Name => Ordering::Equal,
             SortKey::Version => semver::sort_order(&a.key.version, &b.key.version),
         };

@@ -10,7 +10,7 @@ use super::app::App;
 use super::keymap::action_for;
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
-use super::state::{Integrity, JobState, Mode, OpKind, PendingOp, Rule};
+use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
 use crate::cache::{ModuleEntry, ModuleKey};
 use crate::cli::SortKey;
 use crate::filter::Filter;
@@ -217,7 +217,7 @@ impl App {
                 let keys: Vec<ModuleKey> = self
                     .rows
                     .values()
-                    .filter(|r| matches!(r.integrity, Integrity::Problem | Integrity::Partial))
+                    .filter(|r| r.integrity.is_problem())
                     .map(|r| r.entry.key.clone())
                     .collect();
                 self.mark_keys(keys, "with problems");

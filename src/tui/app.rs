@@ -205,7 +205,7 @@ impl App {
     pub fn problem_count(&self) -> usize {
         self.rows
             .values()
-            .filter(|r| matches!(r.integrity, Integrity::Problem | Integrity::Partial))
+            .filter(|r| r.integrity.is_problem())
             .count()
     }
 
@@ -315,8 +315,7 @@ impl App {
             VerifyEvent::Verdict(verdict) => {
                 let mut counts_change = self.problems_only;
                 if let Some(row) = self.rows.get_mut(&verdict.key) {
-                    let was_problem =
-                        matches!(row.integrity, Integrity::Problem | Integrity::Partial);
+                    let was_problem = row.integrity.is_problem();
                     row.integrity = match verdict.status {
                         Status::Ok => Integrity::Ok,
                         Status::Skipped => Integrity::Skipped,
@@ -331,8 +330,7 @@ impl App {
                         Status::Problem => Integrity::Problem,
                     };
                     row.verdict = Some(verdict);
-                    let is_problem =
-                        matches!(row.integrity, Integrity::Problem | Integrity::Partial);
+                    let is_problem = row.integrity.is_problem();
                     counts_change |= was_problem || is_problem;
                 }
                 // Module rows count their problems: rebuild (once per frame) only when a count

@@ -8,9 +8,10 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use super::app::{App, Integrity, Row};
+use super::app::{App, Row};
 use crate::cache::{ModuleKey, semver};
 use crate::cli::SortKey;
+use crate::policy;
 
 /// One line of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,17 +63,13 @@ impl Visible {
     }
 }
 
-fn is_problem(row: &Row) -> bool {
-    matches!(row.integrity, Integrity::Problem | Integrity::Partial)
-}
-
 /// Builds the visible rows from the app's state.
 pub fn build_visible(app: &App) -> Visible {
     let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in app.rows.values() {
         let key = &row.entry.key;
         if app.filter.as_ref().is_some_and(|f| !f.matches(key))
-            || (app.problems_only && !is_problem(row))
+            || (app.problems_only && !row.integrity.is_problem())
         {
             continue;
         }
@@ -89,7 +86,7 @@ pub fn build_visible(app: &App) -> Visible {
             let totals = ModuleTotals {
                 versions: rows.len(),
                 bytes: rows.iter().map(|r| r.entry.usage().disk).sum(),
-                problems: rows.iter().filter(|r| is_problem(r)).count(),
+                problems: rows.iter().filter(|r| r.integrity.is_problem()).count(),
                 downloaded: rows.iter().filter_map(|r| r.entry.downloaded).min(),
                 last_used: rows.iter().filter_map(|r| r.entry.last_used).max(),
             };
@@ -116,21 +113,12 @@ pub fn build_visible(app: &App) -> Visible {
     visible
 }
 
-fn oldest_first(a: Option<SystemTime>, b: Option<SystemTime>) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-}
-
 fn compare_rows(a: &Row, b: &Row, sort: SortKey) -> Ordering {
     let (x, y) = (&a.entry, &b.entry);
     let primary = match sort {
         SortKey::Size => y.usage().disk.cmp(&x.usage().disk),
-        SortKey::Age => oldest_first(x.downloaded, y.downloaded),
-        SortKey::LastUsed => oldest_first(x.last_used, y.last_used),
+        SortKey::Age => policy::oldest_first(x.downloaded, y.downloaded),
+        SortKey::LastUsed => policy::oldest_first(x.last_used, y.last_used),
         SortKey::Name | SortKey::Version => Ordering::Equal,
     };
     primary.then_with(|| semver::sort_order(&x.key.version, &y.key.version))
@@ -143,8 +131,8 @@ fn compare_modules(
 ) -> Ordering {
     let primary = match sort {
         SortKey::Size => b.2.bytes.cmp(&a.2.bytes),
-        SortKey::Age => oldest_first(a.2.downloaded, b.2.downloaded),
-        SortKey::LastUsed => oldest_first(a.2.last_used, b.2.last_used),
+        SortKey::Age => policy::oldest_first(a.2.downloaded, b.2.downloaded),
+        SortKey::LastUsed => policy::oldest_first(a.2.last_used, b.2.last_used),
         SortKey::Name => Ordering::Equal,
         // Modules by their newest version, Go's order.
         SortKey::Version => {

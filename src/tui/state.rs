@@ -25,6 +25,13 @@ pub enum Integrity {
     Skipped,
 }
 
+impl Integrity {
+    /// Whether the version counts as a problem (an interrupted extraction included).
+    pub fn is_problem(self) -> bool {
+        matches!(self, Integrity::Problem | Integrity::Partial)
+    }
+}
+
 /// A version as the TUI shows it.
 #[derive(Debug, Clone)]
 pub struct Row {
