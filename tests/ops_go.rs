@@ -4,9 +4,8 @@
 use std::fs;
 use std::sync::Arc;
 
-use modlens::cache::scan::{self, Depth};
-use modlens::cache::{ModCache, ModuleKey, ScanEvent, Snapshot};
-use modlens::cancel::CancelToken;
+use modlens::cache::scan::Depth;
+use modlens::cache::{ModCache, ModuleKey, Snapshot};
 use modlens::ops::delete::delete_version;
 use modlens::ops::refetch::{GoRunner, Repair, repair};
 use modlens::verify::Expectations;
@@ -16,12 +15,7 @@ use crate::support::proxy::standard_modules;
 use crate::support::{make_writable, run};
 
 fn snapshot(cache: &ModCache) -> Snapshot {
-    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(cache, Depth::Full, &tx, &CancelToken::new());
-    drop(tx);
-    let mut snap = Snapshot::default();
-    rx.into_iter().for_each(|e| snap.apply(e));
-    snap
+    modlens::cli::scan_cache(cache.root(), Depth::Full).unwrap()
 }
 
 fn key(path: &str, version: &str) -> ModuleKey {

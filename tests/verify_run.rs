@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use modlens::cache::scan::{self, Depth};
-use modlens::cache::{ModCache, ModuleEntry, ScanEvent, Snapshot};
+use modlens::cache::scan::Depth;
+use modlens::cache::{ModCache, ModuleEntry};
 use modlens::cancel::CancelToken;
 use modlens::ops::verify::{VerifyEvent, run};
 use modlens::verify::Expectations;
@@ -12,12 +12,9 @@ use modlens::verify::Expectations;
 use crate::support::fixture::HandCache;
 
 fn entries(cache: &ModCache) -> Vec<ModuleEntry> {
-    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(cache, Depth::Full, &tx, &CancelToken::new());
-    drop(tx);
-    let mut snap = Snapshot::default();
-    rx.into_iter().for_each(|e| snap.apply(e));
-    snap.entries
+    modlens::cli::scan_cache(cache.root(), Depth::Full)
+        .unwrap()
+        .entries
 }
 
 fn hand_cache(n: usize) -> HandCache {
