@@ -248,7 +248,7 @@ fn broken(
         gosums,
         sumdb_keys: sumdb_keys(),
     });
-    let jobs = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = crate::ops::verify::default_jobs();
     crate::ops::verify::run(
         cache,
         entries.to_vec(),

@@ -156,7 +156,7 @@ pub struct VerifyArgs {
     /// With --project, read every go.sum and go.work.sum below DIR.
     #[arg(long, requires = "project")]
     pub recursive: bool,
-    /// Number of hashing threads (default: one per core).
+    /// Number of hashing threads (default: one per core, plus one).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
     /// Module versions to check: a module path, `path@version`, or a glob such as

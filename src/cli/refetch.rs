@@ -78,12 +78,12 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.broken {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let jobs = crate::ops::verify::default_jobs();
         crate::ops::verify::run(
             &cache,
             snapshot.entries.clone(),
             Arc::clone(&expect),
-            cores,
+            jobs,
             &tx,
             &CancelToken::new(),
         )?;

@@ -122,10 +122,7 @@ fn verify_all(
     jobs: Option<u16>,
     show_progress: bool,
 ) -> anyhow::Result<(Vec<Verdict>, VerifySummary)> {
-    let jobs = jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, usize::from),
-        usize::from,
-    );
+    let jobs = jobs.map_or_else(crate::ops::verify::default_jobs, usize::from);
     let (tx, rx) = crossbeam_channel::unbounded();
     let cancel = CancelToken::new();
     let worker_cache = cache.clone();

@@ -166,10 +166,6 @@ fn note_key(ev: &Event, at: Instant, waiting: &mut Vec<Instant>) {
     }
 }
 
-fn verify_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
-
 fn spawn_verify(
     cache: &ModCache,
     entries: Vec<crate::cache::ModuleEntry>,
@@ -186,7 +182,14 @@ fn spawn_verify(
     std::thread::Builder::new()
         .name("modlens-verify".into())
         .spawn(move || {
-            let _ = crate::ops::verify::run(&cache, entries, expect, verify_jobs(), &tx, &cancel);
+            let _ = crate::ops::verify::run(
+                &cache,
+                entries,
+                expect,
+                crate::ops::verify::default_jobs(),
+                &tx,
+                &cancel,
+            );
         })?;
     Ok(())
 }
@@ -213,7 +216,7 @@ fn spawn_refresh(
                     &cache,
                     entries,
                     expect,
-                    verify_jobs(),
+                    crate::ops::verify::default_jobs(),
                     &verify_tx,
                     &cancel,
                 );
