@@ -88,6 +88,10 @@ fn bad_values_and_missing_consent_change_nothing() {
             "refusing to delete without --yes",
         ),
         (&["clean", "[bad"], "invalid pattern"),
+        (
+            &["clean", "--yes", "example.com/typo"],
+            "matches no module version",
+        ),
         (&["refetch"], "say what to repair"),
         (&["refetch", "example.com/MixedCase"], "want MODULE@VERSION"),
         (

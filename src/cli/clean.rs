@@ -83,6 +83,15 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         gosums.load_project(dir, args.recursive)?;
     }
     let snapshot = scan_cache(&located.root, Depth::Full)?;
+    // A pattern that matches nothing is most likely a typo; say so rather than clean nothing.
+    for (text, filter) in args.patterns.iter().zip(&patterns) {
+        if !snapshot.entries.iter().any(|e| filter.matches(&e.key)) {
+            anyhow::bail!(
+                "pattern {text:?} matches no module version in {}",
+                located.root.display()
+            );
+        }
+    }
     let cache = ModCache::new(&located.root);
     let before = snapshot.total().disk;
 
