@@ -327,6 +327,23 @@ fn refetch_downloads_a_version_that_is_not_cached() {
     );
 }
 
+/// Runs modlens with `MODLENS_FAULT_AT=<checkpoint>` and checks that it was SIGKILLed there.
+fn kill_at(go: &Go, args: &[&str], checkpoint: &str) {
+    let out = output(ml(go, args).env("MODLENS_FAULT_AT", checkpoint));
+    let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+    assert_eq!(signal, Some(9), "killed at {checkpoint}: {}", stderr(&out));
+}
+
+/// Overwrites a version's zip with garbage, as a torn download leaves it.
+fn garble_zip(go: &Go, module: &str) {
+    fs::write(
+        go.modcache()
+            .join(format!("cache/download/{module}/@v/v1.0.0.zip")),
+        "garbage",
+    )
+    .unwrap();
+}
+
 /// After an interruption: go can still download and build with the module, and modlens finds
 /// nothing worse than a recoverable state, which `refetch --broken` repairs.
 fn assert_recoverable(go: &Go, module: &str, version: &str, when: &str) {
@@ -406,15 +423,10 @@ fn a_sigkill_at_any_step_of_a_delete_leaves_a_recoverable_cache() {
     for step in steps {
         let go = Go::find("a_sigkill_at_any_step_of_a_delete").unwrap();
         go.download(&standard_modules());
-        let out = output(
-            ml(&go, &["clean", "--yes", "example.com/MixedCase@v1.2.3"])
-                .env("MODLENS_FAULT_AT", format!("delete:{step}")),
-        );
-        assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&out.status),
-            Some(9),
-            "killed at {step}: {}",
-            stderr(&out)
+        kill_at(
+            &go,
+            &["clean", "--yes", "example.com/MixedCase@v1.2.3"],
+            &format!("delete:{step}"),
         );
         assert_recoverable(
             &go,
@@ -446,14 +458,10 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
             "edited",
         )
         .unwrap();
-        let out = output(
-            ml(&go, &["refetch", "--yes", "example.com/nested@v1.0.0"])
-                .env("MODLENS_FAULT_AT", step),
-        );
-        assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&out.status),
-            Some(9),
-            "killed at {step}"
+        kill_at(
+            &go,
+            &["refetch", "--yes", "example.com/nested@v1.0.0"],
+            step,
         );
         assert_recoverable(&go, "example.com/nested", "v1.0.0", step);
     }
@@ -467,20 +475,11 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
     ] {
         let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
         go.download(&standard_modules());
-        fs::write(
-            go.modcache()
-                .join("cache/download/example.com/unicode/@v/v1.0.0.zip"),
-            "garbage",
-        )
-        .unwrap();
-        let out = output(
-            ml(&go, &["refetch", "--yes", "example.com/unicode@v1.0.0"])
-                .env("MODLENS_FAULT_AT", step),
-        );
-        assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&out.status),
-            Some(9),
-            "killed at {step}"
+        garble_zip(&go, "example.com/unicode");
+        kill_at(
+            &go,
+            &["refetch", "--yes", "example.com/unicode@v1.0.0"],
+            step,
         );
         assert_recoverable(
             &go,
@@ -493,19 +492,11 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
     // .partial), and refetch --broken still repairs it.
     let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
     go.download(&standard_modules());
-    fs::write(
-        go.modcache()
-            .join("cache/download/example.com/unicode/@v/v1.0.0.zip"),
-        "garbage",
-    )
-    .unwrap();
-    let out = output(
-        ml(&go, &["refetch", "--yes", "example.com/unicode@v1.0.0"])
-            .env("MODLENS_FAULT_AT", "delete:partial written"),
-    );
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&out.status),
-        Some(9)
+    garble_zip(&go, "example.com/unicode");
+    kill_at(
+        &go,
+        &["refetch", "--yes", "example.com/unicode@v1.0.0"],
+        "delete:partial written",
     );
     let (_, report) = verify_code(&go);
     let kinds: BTreeSet<&str> = report["entries"]
