@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::locate::Located;
 use super::verify::sumdb_keys;
-use super::{CleanArgs, print, scan_cache};
+use super::{CleanArgs, print, require_matches, scan_cache};
 use crate::cache::scan::Depth;
 use crate::cache::{LeftoverKind, ModCache, ModuleEntry, ModuleKey, Snapshot};
 use crate::cancel::CancelToken;
@@ -83,15 +83,7 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         gosums.load_project(dir, args.recursive)?;
     }
     let snapshot = scan_cache(&located.root, Depth::Full)?;
-    // A pattern that matches nothing is most likely a typo; say so rather than clean nothing.
-    for (text, filter) in args.patterns.iter().zip(&patterns) {
-        if !snapshot.entries.iter().any(|e| filter.matches(&e.key)) {
-            anyhow::bail!(
-                "pattern {text:?} matches no module version in {}",
-                located.root.display()
-            );
-        }
-    }
+    require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
     let cache = ModCache::new(&located.root);
     let before = snapshot.total().disk;
 

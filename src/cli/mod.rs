@@ -282,6 +282,25 @@ pub fn scan_cache(root: &std::path::Path, depth: scan::Depth) -> anyhow::Result<
     Ok(snapshot)
 }
 
+/// Fails on the first pattern that selects no version: most likely a typo, and silently
+/// doing nothing (or checking nothing) would hide it.
+fn require_matches(
+    located: &locate::Located,
+    texts: &[String],
+    filters: &[crate::filter::Filter],
+    entries: &[crate::cache::ModuleEntry],
+) -> anyhow::Result<()> {
+    for (text, filter) in texts.iter().zip(filters) {
+        if !entries.iter().any(|e| filter.matches(&e.key)) {
+            anyhow::bail!(
+                "pattern {text:?} matches no module version in {}",
+                located.root.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|e| e.downcast_ref::<io::Error>())

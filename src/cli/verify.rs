@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::locate::{Located, go_env};
-use super::{VerifyArgs, print, scan_cache};
+use super::{VerifyArgs, print, require_matches, scan_cache};
 use crate::cache::{Leftover, LeftoverKind, ModCache, ModuleEntry, semver};
 use crate::cancel::CancelToken;
 use crate::filter::Filter;
@@ -39,15 +39,7 @@ pub fn run(located: &Located, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     });
     // Verification reads every tree anyway; their sizes are not needed.
     let snapshot = scan_cache(&located.root, crate::cache::scan::Depth::Shallow)?;
-    for p in &args.patterns {
-        let filter = Filter::parse_pattern(p)?;
-        if !snapshot.entries.iter().any(|e| filter.matches(&e.key)) {
-            anyhow::bail!(
-                "pattern {p:?} matches no module version in {}",
-                located.root.display()
-            );
-        }
-    }
+    require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
     let selected = |key: &crate::cache::ModuleKey| {
         patterns.is_empty() || patterns.iter().any(|f| f.matches(key))
     };
