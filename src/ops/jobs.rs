@@ -229,6 +229,8 @@ fn repair_all(
     cancel: &CancelToken,
     finish_item: &(dyn Fn(JobItem, std::thread::Result<Result<String, String>>) + Sync),
 ) {
+    // Checked again rather than trusting the verdict that led here: the cache may have changed
+    // since, and re-extracting from a zip that no longer verifies would spread the damage.
     let needs: Vec<bool> = entries
         .par_iter()
         .map(|e| {

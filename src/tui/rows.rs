@@ -136,13 +136,13 @@ fn compare_modules(
         SortKey::Name => Ordering::Equal,
         // Modules by their newest version, Go's order.
         SortKey::Version => {
-            let newest = |rows: &[&Row]| {
+            fn newest<'r>(rows: &[&'r Row]) -> Option<&'r str> {
                 rows.iter()
-                    .map(|r| r.entry.key.version.clone())
+                    .map(|r| r.entry.key.version.as_str())
                     .max_by(|x, y| semver::sort_order(x, y))
-            };
+            }
             match (newest(&a.1), newest(&b.1)) {
-                (Some(x), Some(y)) => semver::sort_order(&x, &y),
+                (Some(x), Some(y)) => semver::sort_order(x, y),
                 _ => Ordering::Equal,
             }
         }
