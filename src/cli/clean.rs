@@ -20,7 +20,7 @@ use super::locate::Located;
 use super::verify::sumdb_keys;
 use super::{CleanArgs, print, require_matches, scan_cache};
 use crate::cache::scan::Depth;
-use crate::cache::{LeftoverKind, ModCache, ModuleEntry, ModuleKey, Snapshot};
+use crate::cache::{LeftoverKind, ModCache, ModuleEntry, ModuleKey, Snapshot, semver};
 use crate::cancel::CancelToken;
 use crate::filter::Filter;
 use crate::fmt::size;
@@ -128,6 +128,13 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         let pool: Vec<ModuleEntry> = candidates.iter().map(|e| (*e).clone()).collect();
         keep_only(&mut candidates, policy::to_fit(&pool, before, max));
     }
+    // The scan's order is the order threads finished in; a plan reads best sorted.
+    candidates.sort_by(|a, b| {
+        a.key
+            .path
+            .cmp(&b.key.path)
+            .then_with(|| semver::sort_order(&a.key.version, &b.key.version))
+    });
 
     let mut plan: Vec<PlanItem> = candidates
         .iter()
