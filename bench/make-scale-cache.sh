@@ -3,6 +3,9 @@
 # MODULES x VERSIONS module versions with FILES files each (defaults: 400 x 5 x 100 =
 # 2,000 versions, 200,000 files), downloaded by `go mod download` into DIR/modcache.
 #
+# With GEN_SOURCES=DIR (e.g. "$(go env GOROOT)/src") the files hold real source code instead
+# of generated comment lines, for realistic file sizes and compression.
+#
 # Usage: bench/make-scale-cache.sh DIR [MODULES VERSIONS FILES]
 set -euo pipefail
 dir=${1:?usage: make-scale-cache.sh DIR [MODULES VERSIONS FILES]}

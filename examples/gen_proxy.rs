@@ -4,6 +4,10 @@
 //! Usage: `cargo run --release --example gen_proxy -- DIR MODULES VERSIONS FILES`
 //! writes MODULES × VERSIONS module versions of FILES files each into DIR and prints every
 //! `path@version` to DIR/targets.txt (one per line), ready for `go mod download`.
+//!
+//! File contents are generated comment lines of about 1.5 KiB, unless `GEN_SOURCES=DIR` names a
+//! tree of real source files (such as `$(go env GOROOT)/src`): then each file takes the content
+//! of one of those, in turn, so that sizes and compressibility are those of real code.
 
 use std::fs;
 use std::io::Write;
@@ -20,6 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (modules, versions, files): (usize, usize, usize) =
         (modules.parse()?, versions.parse()?, files.parse()?);
     let dir = Path::new(dir);
+    let sources = match std::env::var_os("GEN_SOURCES") {
+        Some(root) => source_files(Path::new(&root))?,
+        None => Vec::new(),
+    };
+    let mut content = Content { sources, next: 0 };
     let mut targets = String::new();
     for m in 0..modules {
         // Mixed case in some paths, so escaping is exercised at scale too.
@@ -31,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut list = String::new();
         for v in 0..versions {
             let version = format!("v1.{v}.0");
-            write_version(&at_v, &path, &version, m, files)?;
+            write_version(&at_v, &path, &version, m, files, &mut content)?;
             list.push_str(&version);
             list.push('\n');
             targets.push_str(&format!("{path}@{version}\n"));
@@ -48,6 +57,7 @@ fn write_version(
     version: &str,
     seed: usize,
     files: usize,
+    content: &mut Content,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let go_mod = format!("module {path}\n\ngo 1.18\n");
     fs::write(
@@ -64,6 +74,10 @@ fn write_version(
         // Spread files over a few package directories, with sizes that vary by file.
         let name = format!("{prefix}pkg{}/file{f:04}.go", f % 8);
         zip.start_file(name, opts)?;
+        if let Some(real) = content.take()? {
+            zip.write_all(&real)?;
+            continue;
+        }
         writeln!(zip, "package pkg{}\n", f % 8)?;
         for line in 0..(f * 7 + seed) % 60 {
             writeln!(zip, "// line {line} of file {f} in {path}@{version}")?;
@@ -71,4 +85,40 @@ fn write_version(
     }
     zip.finish()?;
     Ok(())
+}
+
+/// Where file contents come from: real source files taken in turn, or none (generated text).
+struct Content {
+    sources: Vec<std::path::PathBuf>,
+    next: usize,
+}
+
+impl Content {
+    fn take(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        if self.sources.is_empty() {
+            return Ok(None);
+        }
+        let path = &self.sources[self.next % self.sources.len()];
+        self.next += 1;
+        fs::read(path).map(Some)
+    }
+}
+
+/// Every regular file below `root` (symlinks not followed), in a stable order.
+fn source_files(root: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }

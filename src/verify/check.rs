@@ -1,8 +1,10 @@
 //! The checks run on one module version, producing its [`Verdict`].
 //!
-//! The zip and the tree are hashed at the same time (rayon `join`), then compared with
-//! `.ziphash`, with each other (to name the changed files), with the projects' go.sum lines and
-//! with the cached checksum-database record. Toolchain trees, which go edits on first use, and
+//! The zip is read first and its contents kept in memory, so that each tree file equal to its
+//! zip entry byte for byte takes the entry's digest instead of being hashed again (the result
+//! is the same; the SHA-256 work halves). The hashes are then compared with `.ziphash`, with
+//! each other (to name the changed files), with the projects' go.sum lines and with the cached
+//! checksum-database record. Toolchain trees, which go edits on first use, and
 //! fips140 entries, which have no `.ziphash`, are not flagged for what is normal for them.
 
 use std::collections::BTreeMap;
@@ -13,8 +15,8 @@ use super::problem::{Change, FileChange, Fix, Hashes, Problem, ProblemKind, Stat
 use super::read;
 use super::sumdb::{LookupError, Verifier, parse_lookup};
 use super::tlog::{Unproven, prove_record};
-use super::tree::{TreeReport, hash_tree};
-use super::zipfile::{ZipReport, check_zip};
+use super::tree::{Reference, TreeReport, hash_tree};
+use super::zipfile::{Scratch, ZipReport, check_zip};
 use crate::cache::{Kind, ModCache, ModuleEntry, VersionFile};
 
 /// What a version is checked against besides itself.
@@ -100,10 +102,24 @@ impl Checker<'_> {
         let zip_path = self.cache.version_file(&e.key, VersionFile::Zip);
         let tree_path = self.cache.tree_dir(&e.key);
         let prefix = e.key.to_string();
-        let (zip, tree) = rayon::join(
-            || p.zip.then(|| check_zip(&zip_path, &e.key)),
-            || hash_dir.then(|| hash_tree(&tree_path, &prefix)),
-        );
+        // The tree is compared with the zip's contents where it can be: a file equal to its
+        // zip entry needs no second SHA-256. Without a usable zip, both run at once.
+        let (zip, tree) = if p.zip && hash_dir {
+            Scratch::with(|scratch| {
+                let zip = check_zip(&zip_path, &e.key, scratch, true);
+                let reference = scratch.contents().filter(|_| zip.is_ok());
+                let tree = hash_tree(&tree_path, &prefix, reference.map(|r| r as &dyn Reference));
+                (Some(zip), Some(tree))
+            })
+        } else {
+            rayon::join(
+                || {
+                    p.zip
+                        .then(|| Scratch::with(|s| check_zip(&zip_path, &e.key, s, false)))
+                },
+                || hash_dir.then(|| hash_tree(&tree_path, &prefix, None)),
+            )
+        };
         let zip = self.judge_zip(zip, ziphash);
         if let Some(tree) = tree {
             self.judge_tree(tree, ziphash, zip.as_ref());
