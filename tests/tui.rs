@@ -270,6 +270,22 @@ fn opening_details_keeps_the_selected_row_on_screen() {
     );
 }
 
+/// On a wide terminal the details sit beside the list until Tab hides them; the list then
+/// gets the full width, with the last-used column and the size bars.
+#[test]
+fn tab_hides_the_side_details_on_a_wide_terminal() {
+    let mut f = fixture(true);
+    let with_pane = screen(&mut f.app, 120, 24);
+    assert!(with_pane.contains("details"), "{with_pane}");
+    assert!(!with_pane.contains("USED"), "{with_pane}");
+    keys(&mut f.app, "<enter>");
+    let full = screen(&mut f.app, 120, 24);
+    assert!(!full.contains("details"), "{full}");
+    assert!(full.contains("USED") && full.contains('█'), "{full}");
+    keys(&mut f.app, "<enter>");
+    assert!(screen(&mut f.app, 120, 24).contains("details"));
+}
+
 #[test]
 fn a_narrow_terminal_still_shows_the_list() {
     let mut f = fixture(true);

@@ -161,7 +161,11 @@ impl App {
                 }
             }
             Action::ToggleDetail => {
-                self.show_detail = !self.show_detail;
+                if super::view::is_wide(self.size.0) {
+                    self.show_side_detail = !self.show_side_detail;
+                } else {
+                    self.show_detail = !self.show_detail;
+                }
                 // The list shrinks or grows with the pane: keep the cursor on screen.
                 self.scroll_to_cursor();
             }

@@ -58,8 +58,11 @@ pub struct App {
     pub anchor: Option<ModuleKey>,
     /// The input mode.
     pub mode: Mode,
-    /// Whether the detail pane is shown (always on wide terminals).
+    /// Whether the detail pane is shown below the list on narrow terminals (hidden until asked).
     pub show_detail: bool,
+    /// Whether the detail pane is shown beside the list on wide terminals (shown until hidden,
+    /// which gives the list its full width and every column).
+    pub show_side_detail: bool,
     /// Scan progress.
     pub scan: ScanState,
     /// Verification progress.
@@ -112,6 +115,7 @@ impl App {
             anchor: None,
             mode: Mode::Normal,
             show_detail: false,
+            show_side_detail: true,
             scan: ScanState::Running(0, 0, 0),
             verify,
             jobs: BTreeMap::new(),

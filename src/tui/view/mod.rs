@@ -35,13 +35,13 @@ fn areas(app: &App, area: Rect) -> Areas {
         Constraint::Length(FOOTER),
     ])
     .areas(area);
-    let (list, detail) = if area.width >= WIDE {
+    let (list, detail) = if is_wide(area.width) && app.show_side_detail {
         // Wide enough for a hash line (about 60 columns) beside a readable list.
         let detail_w = (area.width * 2 / 5).max(62).min(area.width - 56);
         let [l, d] =
             Layout::horizontal([Constraint::Min(56), Constraint::Length(detail_w)]).areas(body);
         (l, Some(d))
-    } else if app.show_detail {
+    } else if app.show_detail && !is_wide(area.width) {
         let [l, d] = Layout::new(
             Direction::Vertical,
             [Constraint::Percentage(45), Constraint::Percentage(55)],
@@ -57,6 +57,11 @@ fn areas(app: &App, area: Rect) -> Areas {
         detail,
         footer,
     }
+}
+
+/// Whether a terminal this wide shows the details beside the list rather than below it.
+pub fn is_wide(width: u16) -> bool {
+    width >= WIDE
 }
 
 /// How many list rows fit on screen (the list's own header line excluded).
