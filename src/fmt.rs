@@ -32,6 +32,26 @@ pub fn age(time: Option<SystemTime>, now: SystemTime) -> String {
     }
 }
 
+/// How long ago, for prose: `3d ago`, `just now`, or `-` when unknown.
+pub fn ago(time: Option<SystemTime>, now: SystemTime) -> String {
+    match age(time, now).as_str() {
+        "-" => "-".to_owned(),
+        "now" => "just now".to_owned(),
+        short => format!("{short} ago"),
+    }
+}
+
+/// `n` and a noun in the right number: `1 version`, `2 versions`, `3 entries`.
+pub fn count(n: impl Into<u64>, singular: &str) -> String {
+    let n = n.into();
+    match (n, singular) {
+        (1, _) => format!("1 {singular}"),
+        (_, "entry") => format!("{n} entries"),
+        (_, "vcs repository") => format!("{n} vcs repositories"),
+        _ => format!("{n} {singular}s"),
+    }
+}
+
 /// RFC 3339 in UTC with second precision, e.g. `2023-01-02T03:04:05Z`.
 pub fn rfc3339(time: SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -52,6 +72,17 @@ mod tests {
         assert_eq!(ago(90 * 86_400), "3mo");
         assert_eq!(ago(800 * 86_400), "2y");
         assert_eq!(age(None, now), "-");
+    }
+
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(count(1u64, "version"), "1 version");
+        assert_eq!(count(0u64, "version"), "0 versions");
+        assert_eq!(count(3u64, "entry"), "3 entries");
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(ago(Some(now), now), "just now");
+        assert_eq!(ago(Some(now - Duration::from_secs(7200)), now), "2h ago");
+        assert_eq!(ago(None, now), "-");
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn open_sort_filter_inspect_delete_and_quit() {
     let t = Tmux::start("journey", &cmd);
 
     t.wait_for("verify ✓");
-    let screen = t.wait_for("1 problems");
+    let screen = t.wait_for("1 problem ");
     assert!(screen.contains("example.com/MixedCase (3)"), "{screen}");
 
     t.keys(&["1"]);
@@ -156,7 +156,7 @@ fn open_sort_filter_inspect_delete_and_quit() {
     t.keys(&["/", "u", "n", "i", "c", "o", "d", "e", "Enter"]);
     t.wait_for("filter: unicode");
     t.keys(&["g", "j", "Space", "D"]);
-    t.wait_for("Delete 1 module versions?");
+    t.wait_for("Delete 1 module version?");
     t.keys(&["y"]);
     t.wait_for("job 1 (delete) done: 1 ok");
     let unicode = go.modcache().join("example.com/unicode@v1.0.0");

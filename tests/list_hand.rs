@@ -293,7 +293,7 @@ fn human_output_is_a_table_with_a_totals_line() {
         ["v1.0.0", "v1.9.0", "v1.10.0"],
         "Go's version order, not string order"
     );
-    assert!(lines[4].contains("3 versions of 1 modules"), "{text}");
+    assert!(lines[4].contains("3 versions of 1 module 72 KiB"), "{text}");
     assert!(lines[4].contains("on disk"), "{text}");
 }
 

@@ -98,6 +98,7 @@ fn keys(app: &mut App, script: &str) -> Vec<Effect> {
                 "down" => KeyCode::Down,
                 "up" => KeyCode::Up,
                 "enter" => KeyCode::Enter,
+                "tab" => KeyCode::Tab,
                 "esc" => KeyCode::Esc,
                 "space" => KeyCode::Char(' '),
                 "bs" => KeyCode::Backspace,
@@ -271,7 +272,7 @@ fn opening_details_keeps_the_selected_row_on_screen() {
 }
 
 /// On a wide terminal the details sit beside the list until Tab hides them; the list then
-/// gets the full width, with the last-used column and the size bars.
+/// gets the full width, with the last-used column and the size bars. Enter shows them again.
 #[test]
 fn tab_hides_the_side_details_on_a_wide_terminal() {
     let mut f = fixture(true);
@@ -279,11 +280,19 @@ fn tab_hides_the_side_details_on_a_wide_terminal() {
     assert!(with_pane.contains("details"), "{with_pane}");
     assert!(!with_pane.contains("USED"), "{with_pane}");
     keys(&mut f.app, "<enter>");
+    assert!(
+        screen(&mut f.app, 120, 24).contains("details"),
+        "Enter keeps them"
+    );
+    keys(&mut f.app, "<tab>");
     let full = screen(&mut f.app, 120, 24);
     assert!(!full.contains("details"), "{full}");
     assert!(full.contains("USED") && full.contains('█'), "{full}");
     keys(&mut f.app, "<enter>");
-    assert!(screen(&mut f.app, 120, 24).contains("details"));
+    assert!(
+        screen(&mut f.app, 120, 24).contains("details"),
+        "Enter shows them"
+    );
 }
 
 #[test]

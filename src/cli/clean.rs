@@ -23,7 +23,7 @@ use crate::cache::scan::Depth;
 use crate::cache::{LeftoverKind, ModCache, ModuleEntry, ModuleKey, Snapshot, semver};
 use crate::cancel::CancelToken;
 use crate::filter::Filter;
-use crate::fmt::size;
+use crate::fmt::{count, size};
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
 use crate::policy::{self, TimeBasis};
 use crate::verify::gosum::GoSums;
@@ -182,8 +182,8 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             "will remove"
         };
         text.push_str(&format!(
-            "{verb} {} items, freeing {} of {}\n",
-            plan.len(),
+            "{verb} {}, freeing {} of {}\n",
+            count(plan.len() as u64, "item"),
             size(freed),
             size(before)
         ));
@@ -202,8 +202,8 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             );
         }
         eprint!(
-            "delete {} items and free {}? [y/N] ",
-            plan.len(),
+            "delete {} and free {}? [y/N] ",
+            count(plan.len() as u64, "item"),
             size(freed)
         );
         let _ = std::io::stderr().flush();
@@ -230,8 +230,8 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             text.push_str(&format!("failed: {name}: {err}\n"));
         }
         text.push_str(&format!(
-            "removed {} items ({}); cache {} before, {} after\n",
-            removed.len(),
+            "removed {} ({}); cache {} before, {} after\n",
+            count(removed.len() as u64, "item"),
             size(removed_bytes),
             size(before),
             size(after)

@@ -16,7 +16,7 @@ use super::{ListArgs, SortKey, print, scan_cache};
 use crate::cache::mount::{AtimeMode, atime_mode};
 use crate::cache::{ModCache, ModuleEntry, Snapshot, Usage, VersionFile, semver};
 use crate::filter::Filter;
-use crate::fmt::{age, rfc3339, size};
+use crate::fmt::{age, count, rfc3339, size};
 use crate::policy;
 
 pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
@@ -153,10 +153,10 @@ fn table(
     };
     let _ = writeln!(
         out,
-        "{shown}{} versions of {} modules {}, vcs {} ({} repos), sumdb {}, leftovers {} ({}), \
+        "{shown}{} of {} {}, vcs {} ({} repos), sumdb {}, leftovers {} ({}), \
          shared dirs {}; total {} on disk in {}",
-        snap.entries.len(),
-        snap.module_count(),
+        count(snap.entries.len() as u64, "version"),
+        count(snap.module_count() as u64, "module"),
         size(snap.entries_usage().disk),
         size(snap.vcs_usage().disk),
         snap.vcs.len(),

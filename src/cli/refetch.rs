@@ -20,6 +20,7 @@ use super::{RefetchArgs, print, scan_cache};
 use crate::cache::scan::{Depth, scan_version};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
 use crate::cancel::CancelToken;
+use crate::fmt::count;
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
 use crate::ops::refetch::{GoRunner, go_download};
 use crate::ops::verify::VerifyEvent;
@@ -115,8 +116,8 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.yes && !std::io::stdin().is_terminal() {
         anyhow::bail!(
-            "refusing to repair {} versions without --yes: stdin is not a terminal (a repair deletes the broken files first)",
-            targets.len() + missing.len()
+            "refusing to repair {} without --yes: stdin is not a terminal (a repair deletes the broken files first)",
+            count((targets.len() + missing.len()) as u64, "version")
         );
     }
 
@@ -240,9 +241,10 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             }
         }
         text.push_str(&format!(
-            "repaired {} of {} versions; removed {cleaned} leftovers\n",
+            "repaired {} of {}; removed {}\n",
             outcomes.len() - failed,
-            outcomes.len()
+            count(outcomes.len() as u64, "version"),
+            count(cleaned as u64, "leftover")
         ));
         print(&text)?;
     }

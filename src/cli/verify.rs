@@ -17,7 +17,7 @@ use super::{VerifyArgs, print, require_matches, scan_cache};
 use crate::cache::{Leftover, LeftoverKind, ModCache, ModuleEntry, semver};
 use crate::cancel::CancelToken;
 use crate::filter::Filter;
-use crate::fmt::size;
+use crate::fmt::{count, size};
 use crate::ops::verify::{VerifyEvent, VerifyProgress, VerifySummary};
 use crate::verify::gosum::GoSums;
 use crate::verify::sumdb::{SUM_GOLANG_ORG, Verifier};
@@ -236,13 +236,13 @@ fn human(
     let secs = summary.elapsed.as_secs_f64();
     let _ = writeln!(
         out,
-        "checked {} versions: {} ok, {} with problems, {} skipped; {} leftovers of interrupted work; \
+        "checked {}: {} ok, {} with problems, {} skipped; {} of interrupted work; \
          hashed {} in {secs:.2} s",
-        summary.checked,
+        count(summary.checked, "version"),
         summary.ok,
         summary.problems,
         summary.skipped,
-        leftover_problems,
+        count(leftover_problems as u64, "leftover"),
         size(summary.bytes_hashed),
     );
     if summary.problems == 0 && leftover_problems == 0 {

@@ -160,7 +160,11 @@ impl App {
                     }
                 }
             }
-            Action::ToggleDetail => {
+            // Beside the list the details are shown already; below it, Enter closes them again.
+            Action::OpenDetail if super::view::is_wide(self.size.0) => {
+                self.show_side_detail = true;
+            }
+            Action::OpenDetail | Action::ToggleDetail => {
                 if super::view::is_wide(self.size.0) {
                     self.show_side_detail = !self.show_side_detail;
                 } else {
@@ -196,7 +200,10 @@ impl App {
             Action::MarkRange => self.mark_range(),
             Action::MarkAllVisible => {
                 let keys: Vec<ModuleKey> = self.visible.all_versions().cloned().collect();
-                self.status = Some(format!("marked {} visible versions", keys.len()));
+                self.status = Some(format!(
+                    "marked {}",
+                    crate::fmt::count(keys.len() as u64, "visible version")
+                ));
                 self.marks.extend(keys);
             }
             Action::ClearMarks => {
@@ -281,7 +288,10 @@ impl App {
                 RowRef::Module(_) => None,
             })
             .collect();
-        self.status = Some(format!("marked {} versions", keys.len()));
+        self.status = Some(format!(
+            "marked {}",
+            crate::fmt::count(keys.len() as u64, "version")
+        ));
         self.marks.extend(keys);
     }
 
@@ -292,8 +302,8 @@ impl App {
             .map(|r| r.entry.usage().disk)
             .sum();
         self.status = Some(format!(
-            "marked {} versions {what} ({})",
-            keys.len(),
+            "marked {} {what} ({})",
+            crate::fmt::count(keys.len() as u64, "version"),
             crate::fmt::size(bytes)
         ));
         self.marks.extend(keys);
@@ -355,8 +365,8 @@ impl App {
             .sum();
         if !busy.is_empty() {
             self.status = Some(format!(
-                "{} versions with a running job were left out",
-                busy.len()
+                "left out {} with a running job",
+                crate::fmt::count(busy.len() as u64, "version")
             ));
         }
         self.mode = Mode::Confirm(PendingOp { kind, keys, bytes });
@@ -396,9 +406,9 @@ impl App {
             self.marks.remove(k);
         }
         self.status = Some(format!(
-            "job {id}: {} of {} versions started",
+            "job {id}: {} of {} started",
             spec.kind(),
-            op.keys.len()
+            crate::fmt::count(op.keys.len() as u64, "version")
         ));
         vec![Effect::StartJob(id, spec)]
     }

@@ -93,9 +93,15 @@ pub const BINDINGS: &[Binding] = &[
         "collapse module",
     ),
     b(
-        &[KeyCode::Enter, KeyCode::Tab],
+        &[KeyCode::Enter],
+        Action::OpenDetail,
+        "Enter",
+        "show details",
+    ),
+    b(
+        &[KeyCode::Tab],
         Action::ToggleDetail,
-        "Enter Tab",
+        "Tab",
         "show/hide details",
     ),
     b(
@@ -233,6 +239,7 @@ mod tests {
             Bottom,
             Expand,
             Collapse,
+            OpenDetail,
             ToggleDetail,
             ToggleMark,
             MarkRange,

@@ -49,6 +49,7 @@ pub enum Action {
     Bottom,
     Expand,
     Collapse,
+    OpenDetail,
     ToggleDetail,
     ToggleMark,
     MarkRange,

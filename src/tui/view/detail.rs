@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::theme::Theme;
 use crate::cache::{ModCache, VersionFile};
-use crate::fmt::{age, rfc3339, size};
+use crate::fmt::{ago, count, rfc3339, size};
 use crate::tui::app::{App, Row};
 use crate::tui::rows::RowRef;
 
@@ -27,14 +27,14 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
             vec![
                 Line::styled(path.clone(), theme.heading()),
                 Line::raw(format!(
-                    "{} versions, {} on disk",
-                    t.versions,
+                    "{}, {} on disk",
+                    count(t.versions as u64, "version"),
                     size(t.bytes)
                 )),
                 Line::raw(format!(
-                    "oldest download {} ago, last used {} ago",
-                    age(t.downloaded, app.now),
-                    age(t.last_used, app.now)
+                    "oldest download {}, last used {}",
+                    ago(t.downloaded, app.now),
+                    ago(t.last_used, app.now)
                 )),
                 Line::styled(
                     format!("{} with problems", t.problems),
@@ -58,7 +58,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
 
 fn time_line(label: &str, time: Option<std::time::SystemTime>, app: &App) -> Line<'static> {
     let text = time.map_or("-".to_owned(), |t| {
-        format!("{} ({} ago)", rfc3339(t), age(Some(t), app.now))
+        format!("{} ({})", rfc3339(t), ago(Some(t), app.now))
     });
     Line::raw(format!("  {label:<11}{text}"))
 }

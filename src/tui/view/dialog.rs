@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
-use crate::fmt::size;
+use crate::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind, Rule};
 use crate::tui::keymap::help_rows;
 
@@ -71,13 +71,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             };
             let question = match op.kind {
                 OpKind::Delete => format!(
-                    "{verb} {} module versions? This frees {}.",
-                    op.keys.len(),
+                    "{verb} {}? This frees {}.",
+                    count(op.keys.len() as u64, "module version"),
                     size(op.bytes)
                 ),
                 OpKind::Repair => format!(
-                    "{verb} {} module versions ({} on disk)?",
-                    op.keys.len(),
+                    "{verb} {} ({} on disk)?",
+                    count(op.keys.len() as u64, "module version"),
                     size(op.bytes)
                 ),
             };

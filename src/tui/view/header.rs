@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::bar;
 use super::theme::Theme;
 use crate::cli::SortKey;
-use crate::fmt::size;
+use crate::fmt::{count, size};
 use crate::tui::app::{App, Mode, ScanState, VerifyState};
 
 pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -22,12 +22,12 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         Span::styled("modlens ", theme.heading()),
         Span::styled(size(app.total_bytes()), theme.heading()),
         Span::raw(" · "),
-        Span::styled(format!("{problems} problems"), problem_style),
+        Span::styled(count(problems as u64, "problem"), problem_style),
         Span::raw(format!(
-            " · {} versions · {} modules · {} leftovers · {} vcs",
-            app.rows.len(),
-            app.module_count(),
-            app.leftovers.len(),
+            " · {} · {} · {} · {} vcs",
+            count(app.rows.len() as u64, "version"),
+            count(app.module_count() as u64, "module"),
+            count(app.leftovers.len() as u64, "leftover"),
             app.vcs.0
         )),
     ]);
