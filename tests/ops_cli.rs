@@ -283,8 +283,12 @@ fn refetch_broken_repairs_every_kind_of_damage() {
         "{actions:?}"
     );
     assert!(
-        actions.contains(&("example.com/unicode".into(), "re-fetched".into())),
-        "{actions:?}"
+        actions.contains(&("example.com/unicode".into(), "re-zipped".into())),
+        "the tree still matches .ziphash, so the zip is rebuilt from it: {actions:?}"
+    );
+    assert!(
+        actions.contains(&("example.com/legacy".into(), "re-fetched".into())),
+        "without .ziphash nothing local is trusted: {actions:?}"
     );
     assert_eq!(report["leftovers_removed"], 1);
     let (code, after) = verify_code(&go);
@@ -342,6 +346,31 @@ fn garble_zip(go: &Go, module: &str) {
         "garbage",
     )
     .unwrap();
+}
+
+/// Garbles the zip and adds a file to the tree: with neither to trust, only a download helps.
+fn garble_zip_and_tree(go: &Go, module: &str) {
+    garble_zip(go, module);
+    let tree = go.modcache().join(format!("{module}@v1.0.0"));
+    make_writable(&tree);
+    fs::write(tree.join("planted.go"), "package planted\n").unwrap();
+}
+
+/// The problem kinds `modlens verify` reports, over all entries.
+fn problem_kinds(go: &Go) -> BTreeSet<String> {
+    let (_, report) = verify_code(go);
+    report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| {
+            e["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["kind"].as_str().unwrap().to_owned())
+        })
+        .collect()
 }
 
 /// After an interruption: go can still download and build with the module, and modlens finds
@@ -465,7 +494,8 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
         );
         assert_recoverable(&go, "example.com/nested", "v1.0.0", step);
     }
-    // Re-fetching a version whose zip is garbage: once the zip is gone go downloads it again.
+    // Re-fetching a version whose zip is garbage and whose tree was changed: once the zip is
+    // gone go downloads it again.
     for step in [
         "delete:zip",
         "delete:ziphash",
@@ -475,7 +505,7 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
     ] {
         let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
         go.download(&standard_modules());
-        garble_zip(&go, "example.com/unicode");
+        garble_zip_and_tree(&go, "example.com/unicode");
         kill_at(
             &go,
             &["refetch", "--yes", "example.com/unicode@v1.0.0"],
@@ -492,28 +522,39 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
     // .partial), and refetch --broken still repairs it.
     let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
     go.download(&standard_modules());
-    garble_zip(&go, "example.com/unicode");
+    garble_zip_and_tree(&go, "example.com/unicode");
     kill_at(
         &go,
         &["refetch", "--yes", "example.com/unicode@v1.0.0"],
         "delete:partial written",
     );
-    let (_, report) = verify_code(&go);
-    let kinds: BTreeSet<&str> = report["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|e| {
-            e["problems"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["kind"].as_str().unwrap())
-        })
-        .collect();
-    assert_eq!(kinds, BTreeSet::from(["partial", "zip_invalid"]));
+    assert_eq!(
+        problem_kinds(&go),
+        BTreeSet::from(["partial".to_owned(), "zip_invalid".to_owned()])
+    );
     let out = output(&mut ml(&go, &["refetch", "--broken", "--yes"]));
     assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(verify_code(&go).0, Some(0));
+
+    // Re-zipping from an intact tree, killed after the new zip is written but before it
+    // replaces the garbage: the garbage is still there (go builds from the tree regardless),
+    // plus a temp zip, and refetch --broken finishes the job offline.
+    let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
+    go.download(&standard_modules());
+    garble_zip(&go, "example.com/unicode");
+    kill_at(
+        &go,
+        &["refetch", "--yes", "example.com/unicode@v1.0.0"],
+        "rezip:written",
+    );
+    assert_eq!(
+        problem_kinds(&go),
+        BTreeSet::from(["zip_invalid".to_owned()])
+    );
+    let (_, report) = verify_code(&go);
+    assert_eq!(report["leftovers"].as_array().unwrap().len(), 1, "{report}");
+    let out = output(ml(&go, &["refetch", "--broken", "--yes"]).env("GOPROXY", "off"));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert_eq!(verify_code(&go).0, Some(0));
 }
 

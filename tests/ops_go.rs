@@ -99,7 +99,7 @@ fn a_deleted_version_is_gone_except_its_lock_and_go_fetches_it_again() {
 }
 
 #[test]
-fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_is_re_fetched() {
+fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_and_tree_are_re_fetched() {
     let Some(go) = Go::find("an_edited_tree_is_re_extracted") else {
         return;
     };
@@ -108,12 +108,14 @@ fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_is_re_fetched() {
     make_writable(&go.modcache());
     let edited = key("example.com/nested", "v1.0.0");
     fs::write(cache.tree_dir(&edited).join("a/b/other.txt"), "tampered\n").unwrap();
+    // Zip and tree both broken: nothing local can be trusted.
     let broken = key("example.com/unicode", "v1.0.0");
     fs::write(
         cache.version_file(&broken, modlens::cache::VersionFile::Zip),
         "garbage",
     )
     .unwrap();
+    fs::write(cache.tree_dir(&broken).join("extra.go"), "package x\n").unwrap();
 
     let snap = snapshot(&cache);
     let expect = Arc::new(Expectations::default());
@@ -159,4 +161,115 @@ fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_is_re_fetched() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o444);
+}
+
+/// "zip: not a valid zip file" with the tree intact: modlens rebuilds the zip from the tree
+/// offline (no proxy at all), and go accepts the result with the same Sum as before.
+#[test]
+fn a_broken_zip_beside_an_intact_tree_is_re_zipped_offline() {
+    let Some(go) = Go::find("a_broken_zip_beside_an_intact_tree") else {
+        return;
+    };
+    let before = go.download(&standard_modules());
+    let cache = ModCache::new(go.modcache());
+    make_writable(&go.modcache());
+    let truncated = key("example.com/MixedCase", "v1.2.3");
+    let zip = cache.version_file(&truncated, modlens::cache::VersionFile::Zip);
+    let len = fs::metadata(&zip).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&zip)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    // A valid zip of other content: zip_modified, tree still right.
+    let swapped = key("example.com/nested", "v1.0.0");
+    fs::copy(
+        go.modcache()
+            .join("cache/download/example.com/unicode/@v/v1.0.0.zip"),
+        cache.version_file(&swapped, modlens::cache::VersionFile::Zip),
+    )
+    .unwrap();
+    let project = go.project(
+        "p",
+        &[
+            ("example.com/MixedCase", "v1.2.3"),
+            ("example.com/nested", "v1.0.0"),
+        ],
+    );
+    assert!(!go.mod_verify(&project).0, "go sees the damage first");
+    let out = run(&[
+        "verify",
+        "--json",
+        "--cache",
+        go.modcache().to_str().unwrap(),
+    ]);
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for e in verified["entries"].as_array().unwrap() {
+        for p in e["problems"].as_array().unwrap() {
+            assert_eq!(p["fix"], "rezip", "verify advises rebuilding the zip: {p}");
+        }
+    }
+
+    let cache_arg = go.modcache().display().to_string();
+    let project_arg = project.display().to_string();
+    let out = crate::support::modlens(&[
+        "refetch",
+        "--broken",
+        "--yes",
+        "--json",
+        "--cache",
+        &cache_arg,
+        "--project",
+        &project_arg,
+    ])
+    .env("GOPROXY", "off")
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        crate::support::stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let actions: Vec<(String, String)> = report["repaired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["path"].as_str().unwrap().to_owned(),
+                o["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("example.com/MixedCase".into(), "re-zipped".into()))
+            && actions.contains(&("example.com/nested".into(), "re-zipped".into())),
+        "{text}"
+    );
+
+    let (ok, err) = go.mod_verify(&project);
+    assert!(ok, "go mod verify accepts the rebuilt zips: {err}");
+    let again = crate::support::go::parse_downloads(
+        &go.command(&[
+            "mod",
+            "download",
+            "-json",
+            "example.com/MixedCase@v1.2.3",
+            "example.com/nested@v1.0.0",
+        ])
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap(),
+    );
+    for d in &again {
+        let first = before.iter().find(|b| b.path == d.path).unwrap();
+        assert_eq!(d.error, None);
+        assert_eq!(d.sum, first.sum, "{} keeps its Sum", d.path);
+    }
+    let leftovers: Vec<_> = snapshot(&cache).leftovers;
+    assert!(leftovers.is_empty(), "no temp zip left: {leftovers:?}");
 }

@@ -295,6 +295,17 @@ fn tab_hides_the_side_details_on_a_wide_terminal() {
     );
 }
 
+/// In a narrow terminal the confirmation wraps its lines and still shows how to answer.
+#[test]
+fn a_narrow_confirmation_still_shows_its_answer_keys() {
+    let mut f = fixture(true);
+    screen(&mut f.app, 44, 20);
+    select(&mut f.app, "example.com/hello", "v1.0.0");
+    keys(&mut f.app, "D");
+    let s = screen(&mut f.app, 44, 20);
+    assert!(s.contains("Enter: yes"), "{s}");
+}
+
 #[test]
 fn a_narrow_terminal_still_shows_the_list() {
     let mut f = fixture(true);

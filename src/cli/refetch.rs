@@ -31,7 +31,7 @@ use crate::verify::{Expectations, Status, verify_entry};
 struct Outcome {
     path: String,
     version: String,
-    /// `re-extracted`, `re-fetched`, `downloaded`, or `failed`.
+    /// `re-extracted`, `re-zipped`, `re-fetched`, `downloaded`, or `failed`.
     action: String,
     error: Option<String>,
     /// Problem kinds left after the repair (empty when it verifies clean).

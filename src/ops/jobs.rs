@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::delete::{delete_rel, delete_version};
 use super::refetch::{
-    GoRunner, Repair, delete_for_refetch, go_download_many, needs_download, reextract,
+    GoRunner, Repair, delete_for_refetch, go_download_many, plan, reextract, rezip,
 };
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
 use crate::cancel::CancelToken;
@@ -217,9 +217,9 @@ fn run(
     });
 }
 
-/// Re-extracts what can be, offline; deletes the rest and downloads it again in batches, one go
-/// process per pool thread (go parallelizes within a batch), so the number of go processes
-/// stays bounded.
+/// Re-extracts or re-zips what can be, offline; deletes the rest and downloads it again in
+/// batches, one go process per pool thread (go parallelizes within a batch), so the number of go
+/// processes stays bounded.
 fn repair_all(
     cache: &ModCache,
     pool: &rayon::ThreadPool,
@@ -231,21 +231,27 @@ fn repair_all(
 ) {
     // Checked again rather than trusting the verdict that led here: the cache may have changed
     // since, and re-extracting from a zip that no longer verifies would spread the damage.
-    let needs: Vec<bool> = entries
+    let plans: Vec<Repair> = entries
         .par_iter()
         .map(|e| {
-            catch_unwind(AssertUnwindSafe(|| needs_download(cache, e, expect))).unwrap_or(true)
+            catch_unwind(AssertUnwindSafe(|| plan(cache, e, expect))).unwrap_or(Repair::Refetched)
         })
         .collect();
-    let (fetch, extract): (Vec<_>, Vec<_>) = entries.into_iter().zip(needs).partition(|(_, n)| *n);
-    extract.into_par_iter().for_each(|(entry, _)| {
+    let (fetch, offline): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .zip(plans)
+        .partition(|(_, how)| *how == Repair::Refetched);
+    offline.into_par_iter().for_each(|(entry, how)| {
         if cancel.is_cancelled() {
             return;
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            reextract(cache, &entry.key, go.modcacherw)
-                .map(|()| Repair::Reextracted.name().to_owned())
-                .map_err(|e| e.to_string())
+            match how {
+                Repair::Rezipped => rezip(cache, &entry.key),
+                _ => reextract(cache, &entry.key, go.modcacherw),
+            }
+            .map(|()| how.name().to_owned())
+            .map_err(|e| e.to_string())
         }));
         finish_item(JobItem::Version(entry.key), result);
     });

@@ -3,7 +3,11 @@
 //! 1. If the zip is intact (it hashes to `.ziphash`, and to the go.sum or sumdb hash where one
 //!    is known), the tree is re-extracted from it offline, under the `.partial` protocol and
 //!    go's lock, with files 0444 and directories read-only as go leaves them.
-//! 2. Otherwise the version is deleted in go's crash-safe order and downloaded again by the real
+//! 2. If the zip is broken ("zip: not a valid zip file") or modified but the tree still hashes
+//!    to `.ziphash` (and agrees with go.sum and sumdb), the zip is rebuilt from the tree,
+//!    offline. go judges a zip only by its `h1:` hash, which covers names and contents, not the
+//!    zip's bytes, so the rebuilt zip is as good as the one the proxy served.
+//! 3. Otherwise the version is deleted in go's crash-safe order and downloaded again by the real
 //!    go command (`go mod download -json path@version` in an empty temp dir, with the user's
 //!    environment), so GOPROXY, GOPRIVATE, GOFLAGS, `.netrc` and direct VCS fetches behave as in
 //!    the user's builds.
@@ -17,13 +21,17 @@ use std::process::{Command, Stdio};
 
 use super::delete::{DeleteError, VersionLock, delete_version, ensure_inside, remove_path};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile};
-use crate::verify::{Expectations, ProblemKind, verify_entry};
+use crate::verify::hash::H1;
+use crate::verify::zipfile::{Scratch, check_zip};
+use crate::verify::{Expectations, Fix, verify_entry};
 
 /// How a version was repaired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repair {
     /// The tree was re-extracted from the intact zip.
     Reextracted,
+    /// The zip was rebuilt from the intact tree.
+    Rezipped,
     /// The version was downloaded again through go.
     Refetched,
 }
@@ -33,6 +41,7 @@ impl Repair {
     pub fn name(self) -> &'static str {
         match self {
             Repair::Reextracted => "re-extracted",
+            Repair::Rezipped => "re-zipped",
             Repair::Refetched => "re-fetched",
         }
     }
@@ -47,43 +56,51 @@ pub struct GoRunner {
     pub env: Vec<(String, String)>,
 }
 
-/// Whether `entry` must be downloaded again, or can be re-extracted from its zip: the zip must
-/// be present, readable, match `.ziphash`, and agree with go.sum and the checksum database
-/// where they know the version.
-pub fn needs_download(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> bool {
+/// Decides the cheapest repair of `entry`, from a fresh verification: the fixes the verifier
+/// suggests for its problems (it knows when the zip, or the tree, can be trusted; see
+/// [`Fix`]). A version without problems, when asked for by name, is re-extracted if its zip is
+/// intact and downloaded again otherwise.
+pub fn plan(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> Repair {
     let verdict = verify_entry(cache, entry, expect);
-    let zip_distrusted = verdict.problems.iter().any(|p| {
-        matches!(
-            p.kind,
-            ProblemKind::ZipModified
-                | ProblemKind::ZipInvalid
-                | ProblemKind::ZipStructure
-                | ProblemKind::ZiphashMissing
-                | ProblemKind::ZiphashInvalid
-                | ProblemKind::GosumMismatch
-                | ProblemKind::SumdbMismatch
-                | ProblemKind::ModMissing
-                | ProblemKind::ModInvalid
-                | ProblemKind::GomodSumMismatch
-        )
-    });
-    !(entry.pieces.zip && entry.pieces.ziphash && verdict.hashes.zip.is_some() && !zip_distrusted)
+    let fixes: Vec<Fix> = verdict.problems.iter().map(|p| p.fix).collect();
+    if fixes
+        .iter()
+        .any(|f| matches!(f, Fix::Refetch | Fix::Delete))
+    {
+        Repair::Refetched
+    } else if fixes.contains(&Fix::Rezip) {
+        Repair::Rezipped
+    } else if !fixes.is_empty()
+        || (entry.pieces.zip
+            && verdict
+                .hashes
+                .zip
+                .is_some_and(|z| verdict.hashes.ziphash.as_deref() == Some(z.to_string().as_str())))
+    {
+        Repair::Reextracted
+    } else {
+        Repair::Refetched
+    }
 }
 
-/// Repairs `entry`, choosing re-extraction when the zip can be trusted.
+/// Repairs `entry` the cheapest way [`plan`] finds.
 pub fn repair(
     cache: &ModCache,
     entry: &ModuleEntry,
     expect: &Expectations,
     go: &GoRunner,
 ) -> Result<Repair, String> {
-    if !needs_download(cache, entry, expect) {
-        reextract(cache, &entry.key, go.modcacherw).map_err(|e| e.to_string())?;
-        return Ok(Repair::Reextracted);
+    let how = plan(cache, entry, expect);
+    match how {
+        Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw),
+        Repair::Rezipped => rezip(cache, &entry.key),
+        Repair::Refetched => {
+            delete_for_refetch(cache, &entry.key)?;
+            return go_download(cache, &entry.key, go).map(|()| how);
+        }
     }
-    delete_for_refetch(cache, &entry.key)?;
-    go_download(cache, &entry.key, go)?;
-    Ok(Repair::Refetched)
+    .map_err(|e| e.to_string())?;
+    Ok(how)
 }
 
 /// Removes a version before it is downloaded again.
@@ -145,6 +162,98 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
     }
     super::fault::checkpoint("reextract:extracted");
     fs::remove_file(&partial).map_err(io_err(&partial))?;
+    Ok(())
+}
+
+/// Rebuilds the zip of `key` from its tree, under go's lock: written to a temp file beside the
+/// zip (`<v>.zip<n>.tmp`, as go names its own), checked to hash to `.ziphash` and to follow
+/// go's module-zip rules, then renamed over the old zip.
+pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
+    let root = cache.root();
+    let tree = cache.tree_dir(key);
+    let zip_path = cache.version_file(key, VersionFile::Zip);
+    let ziphash_path = cache.version_file(key, VersionFile::Ziphash);
+    let tmp = zip_path.with_file_name(format!(
+        "{}.zip{}{}.tmp",
+        key.escaped_version(),
+        std::process::id(),
+        unique_suffix()
+    ));
+    for path in [&tree, &zip_path, &tmp] {
+        ensure_inside(root, path)?;
+    }
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source: io::Error| DeleteError::Io { path, source }
+    };
+    let _lock = VersionLock::acquire(cache, key)?;
+    let text = fs::read_to_string(&ziphash_path).map_err(io_err(&ziphash_path))?;
+    let expected = H1::parse(text.trim())
+        .ok_or_else(|| io_err(&ziphash_path)(io::Error::other("not an h1: hash")))?;
+    let checked = write_zip_of_tree(&tree, key, &tmp).and_then(|()| {
+        let report = Scratch::with(|s| check_zip(&tmp, key, s, false)).map_err(io::Error::other)?;
+        if let Some(rule) = report.structure.first() {
+            return Err(io::Error::other(format!(
+                "the rebuilt zip breaks go's rules: {rule}"
+            )));
+        }
+        match report.h1 {
+            Some(h1) if h1 == expected => Ok(()),
+            other => Err(io::Error::other(format!(
+                "the rebuilt zip hashes to {}, not to .ziphash {expected}",
+                other.map_or("nothing".to_owned(), |h| h.to_string())
+            ))),
+        }
+    });
+    if let Err(e) = checked {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(&tmp)(e));
+    }
+    super::fault::checkpoint("rezip:written");
+    fs::rename(&tmp, &zip_path).map_err(io_err(&zip_path))
+}
+
+/// Writes a module zip of the files below `tree`, named `path@version/<relative path>`, in name
+/// order, deflated, with zero timestamps as go writes zips itself. Symlinks and other special
+/// files are refused: go never extracts them, so a tree holding one cannot be zipped faithfully.
+fn write_zip_of_tree(tree: &Path, key: &ModuleKey, dest: &Path) -> io::Result<()> {
+    use zip::write::SimpleFileOptions;
+    let mut zip = zip::ZipWriter::new(io::BufWriter::new(
+        OpenOptions::new().write(true).create_new(true).open(dest)?,
+    ));
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for item in walkdir::WalkDir::new(tree)
+        .follow_links(false)
+        .follow_root_links(false)
+        .sort_by_file_name()
+    {
+        let item = item.map_err(io::Error::other)?;
+        let kind = item.file_type();
+        if kind.is_dir() {
+            continue;
+        }
+        if !kind.is_file() {
+            return Err(io::Error::other(format!(
+                "{} is not a regular file",
+                item.path().display()
+            )));
+        }
+        let rel = item
+            .path()
+            .strip_prefix(tree)
+            .map_err(io::Error::other)?
+            .to_str()
+            .ok_or_else(|| io::Error::other("a file name is not UTF-8"))?;
+        zip.start_file(format!("{key}/{rel}"), options)
+            .map_err(io::Error::other)?;
+        io::copy(&mut crate::verify::read::open(item.path())?, &mut zip)?;
+    }
+    zip.finish()
+        .map_err(io::Error::other)?
+        .into_inner()
+        .map_err(|e| e.into_error())?;
     Ok(())
 }
 

@@ -195,7 +195,7 @@ pub const BINDINGS: &[Binding] = &[
         &[KeyCode::Char('R')],
         Action::RefetchMarked,
         "R",
-        "repair marked: re-extract/re-fetch",
+        "repair marked (offline if it can)",
     ),
     b(&[KeyCode::Char('?')], Action::ToggleHelp, "?", "help"),
     b(

@@ -142,16 +142,37 @@ impl Checker<'_> {
                         | ProblemKind::ZipStructure
                 )
             });
+        // And a zip beside an intact tree can be rebuilt from the tree, offline.
+        let tree_intact = self.hashes.dir.is_some_and(|d| Some(d) == ziphash)
+            && !p.partial
+            && e.kind == Kind::Module
+            && !self.problems.iter().any(|p| {
+                matches!(
+                    p.kind,
+                    ProblemKind::GosumMismatch
+                        | ProblemKind::SumdbMismatch
+                        | ProblemKind::DirModified
+                        | ProblemKind::InfoInvalid
+                        | ProblemKind::ModMissing
+                        | ProblemKind::ModInvalid
+                        | ProblemKind::GomodSumMismatch
+                )
+            });
         for problem in &mut self.problems {
-            if matches!(
-                problem.kind,
-                ProblemKind::DirModified | ProblemKind::Partial
-            ) {
-                problem.fix = if zip_intact {
-                    Fix::Reextract
-                } else {
-                    Fix::Refetch
-                };
+            match problem.kind {
+                ProblemKind::DirModified | ProblemKind::Partial => {
+                    problem.fix = if zip_intact {
+                        Fix::Reextract
+                    } else {
+                        Fix::Refetch
+                    };
+                }
+                ProblemKind::ZipInvalid | ProblemKind::ZipModified | ProblemKind::ZipStructure
+                    if tree_intact =>
+                {
+                    problem.fix = Fix::Rezip;
+                }
+                _ => {}
             }
         }
     }

@@ -10,11 +10,11 @@ mod check;
 pub mod gosum;
 pub mod hash;
 mod problem;
-mod read;
+pub(crate) mod read;
 pub mod sumdb;
 pub mod tlog;
 mod tree;
-mod zipfile;
+pub(crate) mod zipfile;
 
 pub use check::{Expectations, verify_entry};
 pub use hash::H1;

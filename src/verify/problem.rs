@@ -116,6 +116,8 @@ impl ProblemKind {
 pub enum Fix {
     /// Re-extract the tree from the intact zip, offline.
     Reextract,
+    /// Rebuild the zip from the intact tree, offline.
+    Rezip,
     /// Download the version again through go.
     Refetch,
     /// Delete it.
@@ -127,6 +129,7 @@ impl Fix {
     pub fn name(self) -> &'static str {
         match self {
             Fix::Reextract => "reextract",
+            Fix::Rezip => "rezip",
             Fix::Refetch => "refetch",
             Fix::Delete => "delete",
         }
@@ -136,6 +139,7 @@ impl Fix {
     pub fn advice(self) -> &'static str {
         match self {
             Fix::Reextract => "re-extract from the zip",
+            Fix::Rezip => "rebuild the zip from the tree",
             Fix::Refetch => "re-fetch",
             Fix::Delete => "delete",
         }

@@ -21,7 +21,11 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn draw(frame: &mut Frame<'_>, title: &str, lines: Vec<Line<'static>>, width: u16) {
-    let height = lines.len() as u16 + 2;
+    // Lines wrap in narrow terminals; the box grows with them so the last line (the keys to
+    // answer with) stays visible.
+    let inner = usize::from(width.min(frame.area().width).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let area = centered(frame.area(), width, height);
     frame.render_widget(Clear, area);
     let block = Block::new()
@@ -66,7 +70,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 ),
                 OpKind::Repair => (
                     "Repair",
-                    "re-extract from intact zips, else re-fetch through go",
+                    "offline where it can (re-extract, re-zip), else re-fetch through go",
                 ),
             };
             let question = match op.kind {
