@@ -215,13 +215,17 @@ fn the_confirm_dialog_states_how_many_versions_and_bytes() {
 fn help_lists_every_binding_from_the_keymap() {
     let mut f = fixture(false);
     keys(&mut f.app, "?");
-    let s = screen(&mut f.app, 100, 30);
-    for (label, help) in modlens::tui::keymap::help_rows() {
-        assert!(
-            s.contains(label) && s.contains(help),
-            "{label} {help} missing:\n{s}"
-        );
+    // Every binding, also in the smallest terminal modlens supports.
+    for (width, height) in [(80, 24), (100, 30)] {
+        let s = screen(&mut f.app, width, height);
+        for (label, help) in modlens::tui::keymap::help_rows() {
+            assert!(
+                s.contains(label) && s.contains(help),
+                "{label} {help} missing at {width}x{height}:\n{s}"
+            );
+        }
     }
+    let s = screen(&mut f.app, 100, 30);
     assert_snapshot("help_100x30", &s);
     keys(&mut f.app, "x");
     assert_eq!(f.app.mode, Mode::Normal, "any key closes help");
@@ -351,6 +355,39 @@ fn marking_then_delete_asks_then_starts_a_job_and_the_row_goes() {
     assert!(!app.rows.contains_key(&k), "the deleted row disappears");
     assert!(app.total_bytes() < before, "totals drop");
     assert!(matches!(keys(app, "q").as_slice(), [Effect::Quit]));
+}
+
+/// `L` asks to delete the leftovers, naming them and their size; once the job has removed
+/// them the header no longer counts them.
+#[test]
+fn leftovers_are_deleted_after_a_confirmation() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    assert_eq!(app.leftovers.len(), 1, "the demo has one leftover");
+    let path = app.leftovers[0].rel_path.clone();
+    keys(app, "L");
+    let s = screen(app, 100, 30);
+    assert!(s.contains("Delete 1 leftover? This frees"), "{s}");
+    assert!(s.contains(&*path.to_string_lossy()), "{s}");
+    let effects = keys(app, "y");
+    let [Effect::StartJob(id, JobSpec::Delete { versions, paths })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(versions.is_empty());
+    assert_eq!(paths, &vec![path.clone()]);
+    keys(app, "L");
+    assert_eq!(
+        app.mode,
+        Mode::Normal,
+        "nothing left to ask about while the job runs"
+    );
+    app.update(Msg::Job(JobEvent::Item {
+        id: *id,
+        item: JobItem::Path(path),
+        result: Ok("deleted".into()),
+    }));
+    assert!(app.leftovers.is_empty());
+    assert!(screen(app, 100, 30).contains("0 leftovers"));
 }
 
 #[test]

@@ -248,6 +248,7 @@ impl App {
                 self.rebuild();
             }
             Action::DeleteMarked => self.ask(OpKind::Delete),
+            Action::DeleteLeftovers => self.ask_leftovers(),
             Action::RefetchMarked => self.ask(OpKind::Repair),
             Action::ToggleHelp => self.mode = Mode::Help,
             Action::Quit => {
@@ -369,16 +370,42 @@ impl App {
                 crate::fmt::count(busy.len() as u64, "version")
             ));
         }
-        self.mode = Mode::Confirm(PendingOp { kind, keys, bytes });
+        self.mode = Mode::Confirm(PendingOp {
+            kind,
+            keys,
+            paths: Vec::new(),
+            bytes,
+        });
+    }
+
+    /// Asks to delete every leftover that no job is deleting already.
+    fn ask_leftovers(&mut self) {
+        let leftovers: Vec<_> = self
+            .leftovers
+            .iter()
+            .filter(|l| !self.busy_paths.contains(&l.rel_path))
+            .collect();
+        if leftovers.is_empty() {
+            self.status = Some("no leftovers to delete".into());
+            return;
+        }
+        let bytes = leftovers.iter().map(|l| l.usage.disk).sum();
+        let paths = leftovers.iter().map(|l| l.rel_path.clone()).collect();
+        self.mode = Mode::Confirm(PendingOp {
+            kind: OpKind::DeleteLeftovers,
+            keys: Vec::new(),
+            paths,
+            bytes,
+        });
     }
 
     fn start_op(&mut self, op: PendingOp) -> Vec<Effect> {
         let id = self.next_job;
         self.next_job += 1;
         let spec = match op.kind {
-            OpKind::Delete => JobSpec::Delete {
+            OpKind::Delete | OpKind::DeleteLeftovers => JobSpec::Delete {
                 versions: op.keys.clone(),
-                paths: Vec::new(),
+                paths: op.paths.clone(),
             },
             OpKind::Repair => JobSpec::Repair {
                 entries: op
@@ -405,10 +432,15 @@ impl App {
             self.busy.insert(k.clone());
             self.marks.remove(k);
         }
+        self.busy_paths.extend(op.paths.iter().cloned());
         self.status = Some(format!(
             "job {id}: {} of {} started",
             spec.kind(),
-            crate::fmt::count(op.keys.len() as u64, "version")
+            if op.kind == OpKind::DeleteLeftovers {
+                crate::fmt::count(op.paths.len() as u64, "leftover")
+            } else {
+                crate::fmt::count(op.keys.len() as u64, "version")
+            }
         ));
         vec![Effect::StartJob(id, spec)]
     }

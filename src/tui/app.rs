@@ -71,6 +71,8 @@ pub struct App {
     pub jobs: BTreeMap<JobId, JobState>,
     /// Versions with a running job.
     pub busy: HashSet<ModuleKey>,
+    /// Leftovers (relative paths) with a running job.
+    pub busy_paths: HashSet<std::path::PathBuf>,
     /// The next job id.
     pub next_job: JobId,
     /// A message for the status line.
@@ -120,6 +122,7 @@ impl App {
             verify,
             jobs: BTreeMap::new(),
             busy: HashSet::new(),
+            busy_paths: HashSet::new(),
             next_job: 1,
             status: None,
             now,
@@ -363,8 +366,21 @@ impl App {
             }
             JobEvent::Item { id, item, result } => {
                 let kind = self.jobs.get(&id).map_or("", |j| j.kind);
-                let JobItem::Version(key) = item else {
-                    return Vec::new();
+                let key = match item {
+                    JobItem::Version(key) => key,
+                    JobItem::Path(path) => {
+                        self.busy_paths.remove(&path);
+                        match result {
+                            Ok(_) => self.leftovers.retain(|l| l.rel_path != path),
+                            Err(err) => {
+                                if let Some(j) = self.jobs.get_mut(&id) {
+                                    j.failed += 1;
+                                }
+                                self.status = Some(err);
+                            }
+                        }
+                        return Vec::new();
+                    }
                 };
                 self.busy.remove(&key);
                 match result {

@@ -132,7 +132,7 @@ pub const BINDINGS: &[Binding] = &[
         &[KeyCode::Char('K')],
         Action::MarkAllButNewest,
         "K",
-        "mark all but newest N per module",
+        "mark all but the newest N",
     ),
     b(
         &[KeyCode::Char('O')],
@@ -151,6 +151,12 @@ pub const BINDINGS: &[Binding] = &[
         Action::MarkProblems,
         "B",
         "mark everything broken",
+    ),
+    b(
+        &[KeyCode::Char('L')],
+        Action::DeleteLeftovers,
+        "L",
+        "delete leftovers",
     ),
     b(&[KeyCode::Char('1')], Action::SortSize, "1", "sort by size"),
     b(&[KeyCode::Char('2')], Action::SortAge, "2", "sort by age"),
@@ -195,7 +201,7 @@ pub const BINDINGS: &[Binding] = &[
         &[KeyCode::Char('R')],
         Action::RefetchMarked,
         "R",
-        "repair marked (offline if it can)",
+        "repair marked (offline first)",
     ),
     b(&[KeyCode::Char('?')], Action::ToggleHelp, "?", "help"),
     b(
@@ -249,6 +255,7 @@ mod tests {
             MarkOlderThan,
             MarkUnreferenced,
             MarkProblems,
+            DeleteLeftovers,
             SortSize,
             SortAge,
             SortLastUsed,

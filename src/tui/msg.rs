@@ -59,6 +59,7 @@ pub enum Action {
     MarkOlderThan,
     MarkUnreferenced,
     MarkProblems,
+    DeleteLeftovers,
     SortSize,
     SortAge,
     SortLastUsed,

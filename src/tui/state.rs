@@ -89,6 +89,8 @@ pub enum OpKind {
     Delete,
     /// Re-extract or re-fetch versions.
     Repair,
+    /// Delete the leftovers of interrupted work and unrecognized names.
+    DeleteLeftovers,
 }
 
 /// A destructive operation waiting for a yes.
@@ -98,6 +100,8 @@ pub struct PendingOp {
     pub kind: OpKind,
     /// The versions it concerns.
     pub keys: Vec<ModuleKey>,
+    /// The leftovers it concerns, relative to the cache root.
+    pub paths: Vec<std::path::PathBuf>,
     /// Bytes on disk they occupy.
     pub bytes: u64,
 }

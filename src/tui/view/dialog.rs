@@ -43,24 +43,30 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
     match &app.mode {
         Mode::Help => {
             let rows: Vec<(&str, &str)> = help_rows().collect();
-            let half = rows.len().div_ceil(2);
-            let wide = frame.area().width >= 98;
-            let lines: Vec<Line<'static>> = if wide {
-                (0..half)
-                    .map(|i| {
-                        let mut spans = cell(rows[i], theme);
-                        if let Some(r) = rows.get(i + half) {
-                            spans.extend(cell(*r, theme));
-                        }
-                        Line::from(spans)
-                    })
-                    .collect()
-            } else {
-                rows.iter().map(|r| Line::from(cell(*r, theme))).collect()
+            let widths = HelpWidths {
+                keys: rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0),
+                help: rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0),
             };
-            let mut lines = lines;
+            // Two columns whenever they fit (80 columns do), so that the help fits in 24 rows.
+            let cell_width = widths.keys + 1 + widths.help + 2;
+            let columns = if usize::from(frame.area().width) >= 2 * cell_width + 2 {
+                2
+            } else {
+                1
+            };
+            let per_column = rows.len().div_ceil(columns);
+            let mut lines: Vec<Line<'static>> = (0..per_column)
+                .map(|i| {
+                    let spans = (0..columns)
+                        .filter_map(|c| rows.get(i + c * per_column))
+                        .flat_map(|r| cell(*r, widths, theme))
+                        .collect::<Vec<_>>();
+                    Line::from(spans)
+                })
+                .collect();
             lines.push(Line::styled("any key closes this help", theme.dim()));
-            draw(frame, "keys", lines, if wide { 96 } else { 50 });
+            let width = u16::try_from(columns * cell_width + 2).unwrap_or(u16::MAX);
+            draw(frame, "keys", lines, width);
         }
         Mode::Confirm(op) => {
             let (verb, how) = match op.kind {
@@ -71,6 +77,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 OpKind::Repair => (
                     "Repair",
                     "offline where it can (re-extract, re-zip), else re-fetch through go",
+                ),
+                OpKind::DeleteLeftovers => (
+                    "Delete",
+                    "leftovers of interrupted work and names go cannot read, under go's locks",
                 ),
             };
             let question = match op.kind {
@@ -84,18 +94,29 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     count(op.keys.len() as u64, "module version"),
                     size(op.bytes)
                 ),
+                OpKind::DeleteLeftovers => format!(
+                    "{verb} {}? This frees {}.",
+                    count(op.paths.len() as u64, "leftover"),
+                    size(op.bytes)
+                ),
             };
             let mut lines = vec![
                 Line::styled(question, theme.heading()),
                 Line::raw(how),
                 Line::raw(""),
             ];
-            for k in op.keys.iter().take(6) {
-                lines.push(Line::raw(format!("  {k}")));
+            let items: Vec<String> = op
+                .keys
+                .iter()
+                .map(ToString::to_string)
+                .chain(op.paths.iter().map(|p| p.display().to_string()))
+                .collect();
+            for item in items.iter().take(6) {
+                lines.push(Line::raw(format!("  {item}")));
             }
-            if op.keys.len() > 6 {
+            if items.len() > 6 {
                 lines.push(Line::styled(
-                    format!("  … and {} more", op.keys.len() - 6),
+                    format!("  … and {} more", items.len() - 6),
                     theme.dim(),
                 ));
             }
@@ -140,9 +161,21 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
     }
 }
 
-fn cell((keys, help): (&'static str, &'static str), theme: Theme) -> Vec<Span<'static>> {
+/// The widest key label and the widest help text of the keymap.
+#[derive(Clone, Copy)]
+struct HelpWidths {
+    keys: usize,
+    help: usize,
+}
+
+fn cell(
+    (keys, help): (&'static str, &'static str),
+    widths: HelpWidths,
+    theme: Theme,
+) -> Vec<Span<'static>> {
+    let HelpWidths { keys: kw, help: hw } = widths;
     vec![
-        Span::styled(format!("{keys:>10} "), theme.key()),
-        Span::raw(format!("{help:<32}")),
+        Span::styled(format!("{keys:>kw$} "), theme.key()),
+        Span::raw(format!("{help:<hw$}  ")),
     ]
 }
