@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Delete and refetch benchmarks on the scale cache, each against its peer in the same run:
 #   1. `modlens clean` of 1,000 module versions vs `chmod -R u+w` + `rm -rf` of the same files;
-#   2. `modlens refetch` of 100 versions whose zips are broken vs `go mod download` of the same
-#      100 versions after removing them, both from the local file:// proxy.
+#   2. `modlens refetch` of 100 versions whose zips and trees are broken vs `go mod download` of
+#      the same 100 versions after removing them, both from the local file:// proxy; and, for
+#      comparison, `modlens refetch` of the same versions with only their zips broken, which it
+#      repairs offline by rebuilding the zips from the trees.
 # Every run starts from the same state: the versions a run touches are restored from the
 # pristine cache before it (hyperfine --prepare, not timed).
 #
@@ -66,10 +68,19 @@ cat > "$dir/rm-peer.sh" <<SH
 grep '@v[^/]*$' "$dir/del-paths" | xargs chmod -R u+w
 xargs rm -rf < "$dir/del-paths"
 SH
-cat > "$dir/break-zips.sh" <<SH
+# Broken zips beside intact trees are rebuilt from the trees (re-zip), offline; to measure a
+# re-fetch, each tree gets a planted file too, so that nothing local can be trusted.
+cat > "$dir/break-zips-only.sh" <<SH
 #!/usr/bin/env bash
 "$dir/restore.sh" "$dir/fetch-rel"
 grep '\.zip$' "$dir/fetch-paths" | while read -r z; do echo garbage > "\$z"; done
+SH
+cat > "$dir/break-zips.sh" <<SH
+#!/usr/bin/env bash
+"$dir/break-zips-only.sh"
+grep -v '/@v/' "$dir/fetch-paths" | while read -r d; do
+  chmod u+w "\$d" && echo 'package planted' > "\$d/planted.go"
+done
 SH
 cat > "$dir/remove-fetch.sh" <<SH
 #!/usr/bin/env bash
@@ -87,6 +98,7 @@ hyperfine -N --runs "$runs" --prepare "$dir/restore-del.sh" --export-json "$json
 hyperfine -N --runs "$runs" --export-json "$json2" \
   --prepare "$dir/break-zips.sh" "$bin refetch --yes --cache $work $(tr '\n' ' ' < "$dir/fetch-keys")" \
   --prepare "$dir/remove-fetch.sh" "bash -c 'cd $dir/empty && GOMODCACHE=$work go mod download $(tr '\n' ' ' < "$dir/fetch-keys")'" \
+  --prepare "$dir/break-zips-only.sh" "$bin refetch --yes --cache $work $(tr '\n' ' ' < "$dir/fetch-keys")" \
   >/dev/null
 python3 - "$json1" "$json2" <<'PY'
 import json, sys
@@ -95,6 +107,7 @@ f = json.load(open(sys.argv[2]))["results"]
 ms = lambda r: f"{r['mean']*1000:7.0f} ms ± {r['stddev']*1000:.0f}"
 print(f"delete 1,000 versions:  modlens clean {ms(d[0])}   rm -rf {ms(d[1])}   ratio {d[0]['mean']/d[1]['mean']:.2f}")
 print(f"refetch 100 versions:   modlens refetch {ms(f[0])}   go mod download {ms(f[1])}   ratio {f[0]['mean']/f[1]['mean']:.2f}")
+print(f"re-zip 100 versions:    modlens refetch {ms(f[2])}   (broken zips, intact trees: no download)")
 PY
 rm -f "$json1" "$json2"
 chmod -R u+w "$work" && rm -rf "$work"
