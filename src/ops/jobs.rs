@@ -34,7 +34,8 @@ pub enum JobSpec {
         /// Other paths, relative to the cache root.
         paths: Vec<PathBuf>,
     },
-    /// Repair versions: re-extract from an intact zip, else re-fetch through go.
+    /// Repair versions: re-extract from an intact zip, re-zip from an intact tree, else re-fetch
+    /// through go.
     Repair {
         /// The versions, as scanned.
         entries: Vec<ModuleEntry>,

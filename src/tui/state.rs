@@ -87,7 +87,7 @@ pub struct JobState {
 pub enum OpKind {
     /// Delete versions.
     Delete,
-    /// Re-extract or re-fetch versions.
+    /// Repair versions (re-extract, re-zip or re-fetch).
     Repair,
     /// Delete the leftovers of interrupted work and unrecognized names.
     DeleteLeftovers,
