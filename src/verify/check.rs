@@ -109,6 +109,7 @@ impl Checker<'_> {
                 let zip = check_zip(&zip_path, &e.key, scratch, true);
                 let reference = scratch.contents().filter(|_| zip.is_ok());
                 let tree = hash_tree(&tree_path, &prefix, reference.map(|r| r as &dyn Reference));
+                scratch.trim();
                 (Some(zip), Some(tree))
             })
         } else {

@@ -107,6 +107,26 @@ impl Scratch {
     pub fn contents(&self) -> Option<&ZipContents> {
         self.kept_complete.then_some(&self.kept)
     }
+
+    /// Gives back memory a big module left behind, so that long-lived threads (the TUI's
+    /// hashing pool) do not keep tens of megabytes each between runs. Typical buffers stay.
+    pub fn trim(&mut self) {
+        const KEEP: usize = 4 << 20;
+        for buf in [
+            &mut self.window,
+            &mut self.raw,
+            &mut self.decoded,
+            &mut self.kept.bytes,
+        ] {
+            if buf.capacity() > KEEP {
+                *buf = Vec::new();
+            }
+        }
+        if self.kept.entries.capacity() > 16_384 {
+            self.kept.entries = Vec::new();
+        }
+        self.kept_complete = false;
+    }
 }
 
 /// How many uncompressed bytes a zip may have for its contents to be kept: enough for nearly
@@ -134,6 +154,10 @@ pub fn check_zip(
     let mut reader = WindowReader::new(file, zip_len, window);
     let report = check_reader(&mut reader, zip_len, key, scratch, keep_contents);
     scratch.window = reader.buf;
+    if !keep_contents {
+        // Nobody reads the contents afterwards; with them kept, the caller trims when done.
+        scratch.trim();
+    }
     report
 }
 
@@ -565,6 +589,12 @@ mod tests {
             assert_eq!(report.bytes, 6 * 700_000);
             assert!(report.structure.is_empty(), "{:?}", report.structure);
             assert_eq!(scratch.contents().is_some(), kept == MAX_KEPT_CONTENTS);
+            scratch.trim();
+            assert!(scratch.contents().is_none());
+            assert!(
+                scratch.kept.bytes.capacity() <= 4 << 20 && scratch.window.capacity() <= 4 << 20,
+                "a big zip's buffers are given back"
+            );
         }
     }
 
