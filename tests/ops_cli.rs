@@ -511,6 +511,17 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
             &["refetch", "--yes", "example.com/unicode@v1.0.0"],
             step,
         );
+        if step == "delete:tree removed" {
+            // A re-fetch moves the old tree aside, to remove it while go downloads.
+            let (_, report) = verify_code(&go);
+            let kinds: Vec<&str> = report["leftovers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["kind"].as_str().unwrap())
+                .collect();
+            assert!(kinds.contains(&"tmp_dir"), "{report}");
+        }
         assert_recoverable(
             &go,
             "example.com/unicode",

@@ -4,7 +4,8 @@
 //! on `@v/<v>.lock` (the lock go takes, so a concurrent go command waits), write `.partial` so
 //! that go never adopts a half-deleted tree, remove the zip and `.ziphash`, make the read-only
 //! tree writable and remove it, remove `.info` and `.mod`, remove `.partial`, and drop the
-//! version from `@v/list`. The
+//! version from `@v/list`. For a re-fetch the tree can instead be renamed aside in the same
+//! step ([`TreeDisposal::MoveAside`]) and removed while go downloads. The
 //! `.lock` file stays: go keeps lock files for ever, and re-creating one would break mutual
 //! exclusion. Every path is checked to lie inside the cache root first, and symlinks are
 //! removed as links, never followed.
@@ -182,13 +183,34 @@ pub struct Removed {
     pub files: u64,
 }
 
+/// What happens to the extracted tree of a version being deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeDisposal {
+    /// Removed before the delete returns.
+    Remove,
+    /// Renamed aside, in one atomic step, to `<tree>.tmp-modlens-<pid>-<n>`, for the caller to
+    /// remove later, off the critical path (a re-fetch removes it while go downloads). go never
+    /// looks at that name; modlens lists it as a leftover if it is ever left behind.
+    MoveAside,
+}
+
 /// Deletes one module version in go's crash-safe order. Calls `step` between steps so callers
 /// can report progress or test interruptions.
 pub fn delete_version(
     cache: &ModCache,
     key: &ModuleKey,
-    mut on_step: impl FnMut(&str),
+    on_step: impl FnMut(&str),
 ) -> Result<Removed, DeleteError> {
+    delete_version_with(cache, key, TreeDisposal::Remove, on_step).map(|(removed, _)| removed)
+}
+
+/// [`delete_version`], choosing what happens to the tree; returns where a tree moved aside is.
+pub fn delete_version_with(
+    cache: &ModCache,
+    key: &ModuleKey,
+    disposal: TreeDisposal,
+    mut on_step: impl FnMut(&str),
+) -> Result<(Removed, Option<PathBuf>), DeleteError> {
     let mut step = |name: &str| {
         on_step(name);
         super::fault::checkpoint(&format!("delete:{name}"));
@@ -215,7 +237,17 @@ pub fn delete_version(
         removed.files += remove_path(root, &cache.version_file(key, file))?;
         step(file.ext());
     }
-    removed.files += remove_path(root, &tree)?;
+    let mut aside = None;
+    if disposal == TreeDisposal::MoveAside && tree_exists {
+        let to = aside_path(&tree);
+        ensure_inside(root, &to)?;
+        match fs::rename(&tree, &to) {
+            Ok(()) => aside = Some(to),
+            Err(_) => removed.files += remove_path(root, &tree)?,
+        }
+    } else {
+        removed.files += remove_path(root, &tree)?;
+    }
     step("tree removed");
     for file in [VersionFile::Info, VersionFile::Mod] {
         removed.files += remove_path(root, &cache.version_file(key, file))?;
@@ -225,7 +257,16 @@ pub fn delete_version(
     step("partial removed");
     drop_from_list(cache, key)?;
     step("list updated");
-    Ok(removed)
+    Ok((removed, aside))
+}
+
+/// A fresh name beside `tree` for moving it aside: `<tree>.tmp-modlens-<pid>-<n>`.
+fn aside_path(tree: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = tree.as_os_str().to_owned();
+    name.push(format!(".tmp-modlens-{}-{n}", std::process::id()));
+    PathBuf::from(name)
 }
 
 /// Rewrites `@v/list` without `key`'s version, under a flock on `list` itself, the way go

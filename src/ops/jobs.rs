@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::delete::{delete_rel, delete_version};
 use super::refetch::{
-    GoRunner, Repair, delete_for_refetch, go_download_many, plan, reextract, rezip,
+    GoRunner, Repair, delete_for_refetch, go_download_many, plan, reextract, remove_aside, rezip,
 };
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
 use crate::cancel::CancelToken;
@@ -256,38 +256,48 @@ fn repair_all(
         }));
         finish_item(JobItem::Version(entry.key), result);
     });
-    let deleted: Vec<ModuleKey> = fetch
+    let (deleted, asides): (Vec<ModuleKey>, Vec<Option<PathBuf>>) = fetch
         .into_par_iter()
         .filter_map(|(entry, _)| {
             if cancel.is_cancelled() {
                 return None;
             }
             match catch_unwind(AssertUnwindSafe(|| delete_for_refetch(cache, &entry.key))) {
-                Ok(Ok(())) => Some(entry.key),
+                Ok(Ok(aside)) => Some((entry.key, aside)),
                 other => {
                     finish_item(
                         JobItem::Version(entry.key),
-                        other.map(|r| r.map(|()| String::new())),
+                        other.map(|r| r.map(|_| String::new())),
                     );
                     None
                 }
             }
         })
-        .collect();
+        .unzip();
     let batch = deleted
         .len()
         .div_ceil(pool.current_num_threads().max(1))
         .clamp(1, 50);
-    deleted.par_chunks(batch).for_each(|keys| {
-        let results = catch_unwind(AssertUnwindSafe(|| go_download_many(cache, keys, go)));
-        for (i, key) in keys.iter().enumerate() {
-            let result = match &results {
-                Ok(r) => Ok(r[i].clone().map(|()| Repair::Refetched.name().to_owned())),
-                Err(_) => Ok(Err("internal error: the download panicked".to_owned())),
-            };
-            finish_item(JobItem::Version(key.clone()), result);
-        }
-    });
+    // The old trees, moved aside, are removed while go downloads.
+    rayon::join(
+        || {
+            deleted.par_chunks(batch).for_each(|keys| {
+                let results = catch_unwind(AssertUnwindSafe(|| go_download_many(cache, keys, go)));
+                for (i, key) in keys.iter().enumerate() {
+                    let result = match &results {
+                        Ok(r) => Ok(r[i].clone().map(|()| Repair::Refetched.name().to_owned())),
+                        Err(_) => Ok(Err("internal error: the download panicked".to_owned())),
+                    };
+                    finish_item(JobItem::Version(key.clone()), result);
+                }
+            });
+        },
+        || {
+            asides.par_iter().for_each(|aside| {
+                let _ = catch_unwind(AssertUnwindSafe(|| remove_aside(cache, aside.as_deref())));
+            });
+        },
+    );
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {

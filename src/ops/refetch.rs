@@ -16,10 +16,12 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::delete::{DeleteError, VersionLock, delete_version, ensure_inside, remove_path};
+use super::delete::{
+    DeleteError, TreeDisposal, VersionLock, delete_version_with, ensure_inside, remove_path,
+};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile};
 use crate::verify::hash::H1;
 use crate::verify::zipfile::{Scratch, check_zip};
@@ -95,19 +97,35 @@ pub fn repair(
         Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw),
         Repair::Rezipped => rezip(cache, &entry.key),
         Repair::Refetched => {
-            delete_for_refetch(cache, &entry.key)?;
-            return go_download(cache, &entry.key, go).map(|()| how);
+            let aside = delete_for_refetch(cache, &entry.key)?;
+            let (fetched, _) = rayon::join(
+                || go_download(cache, &entry.key, go),
+                || remove_aside(cache, aside.as_deref()),
+            );
+            return fetched.map(|()| how);
         }
     }
     .map_err(|e| e.to_string())?;
     Ok(how)
 }
 
-/// Removes a version before it is downloaded again.
-pub fn delete_for_refetch(cache: &ModCache, key: &ModuleKey) -> Result<(), String> {
-    delete_version(cache, key, |_| {}).map_err(|e| e.to_string())?;
+/// Removes a version before it is downloaded again, in go's crash-safe order, except that the
+/// tree is moved aside rather than removed: unlinking thousands of files then overlaps with
+/// the download instead of delaying it. Returns where the tree went, for [`remove_aside`].
+pub fn delete_for_refetch(cache: &ModCache, key: &ModuleKey) -> Result<Option<PathBuf>, String> {
+    let (_, aside) = delete_version_with(cache, key, TreeDisposal::MoveAside, |_| {})
+        .map_err(|e| e.to_string())?;
     super::fault::checkpoint("refetch:deleted");
-    Ok(())
+    Ok(aside)
+}
+
+/// Removes a tree moved aside by [`delete_for_refetch`]. If this fails or is interrupted, the
+/// rest is a `tmp_dir` leftover, which `clean --leftovers` and `refetch --broken` remove.
+pub fn remove_aside(cache: &ModCache, aside: Option<&Path>) {
+    if let Some(path) = aside {
+        let _ = remove_path(cache.root(), path);
+        super::fault::checkpoint("refetch:aside removed");
+    }
 }
 
 /// Re-extracts the tree of `key` from its zip under go's lock and `.partial` protocol.
