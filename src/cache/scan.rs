@@ -1,6 +1,6 @@
 //! The parallel scan of a whole cache, streaming records as they complete.
 //!
-//! A scan first finds the module directories ([`super::discover`]), then measures every module
+//! A scan first finds the module directories (`discover.rs`), then measures every module
 //! on the rayon pool: it lists `cache/download/<path>/@v`, joins each version's files with its
 //! extracted tree, walks the tree with walkdir and sends the finished [`ModuleEntry`]s of that
 //! module as one [`ScanEvent::Entries`] batch. The vcs repositories, the sumdb cache, leftovers
