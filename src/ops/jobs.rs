@@ -51,7 +51,7 @@ impl JobSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             JobSpec::Delete { .. } => "delete",
-            JobSpec::Repair { .. } => "refetch",
+            JobSpec::Repair { .. } => "repair",
         }
     }
 
