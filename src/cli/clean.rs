@@ -215,7 +215,8 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let (removed, failed) = execute(&cache, &plan)?;
+    let show_progress = !args.json && std::io::stderr().is_terminal();
+    let (removed, failed) = execute(&cache, &plan, show_progress)?;
     let after = scan_cache(&located.root, Depth::Full)?.total().disk;
     let removed_bytes: u64 = plan
         .iter()
@@ -296,7 +297,12 @@ fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
 type Failures = Vec<(String, String)>;
 
 /// Runs the deletions as one job on this thread; returns removed names and failures.
-fn execute(cache: &ModCache, plan: &[PlanItem]) -> anyhow::Result<(Vec<String>, Failures)> {
+/// Deletes the plan as one job; with `show_progress`, a line on stderr counts the items done.
+fn execute(
+    cache: &ModCache,
+    plan: &[PlanItem],
+    show_progress: bool,
+) -> anyhow::Result<(Vec<String>, Failures)> {
     let mut versions = Vec::new();
     let mut paths = Vec::new();
     for item in plan {
@@ -307,18 +313,32 @@ fn execute(cache: &ModCache, plan: &[PlanItem]) -> anyhow::Result<(Vec<String>, 
     }
     let jobs = Jobs::new(cache.clone(), 1)?;
     let (tx, rx) = crossbeam_channel::unbounded();
-    jobs.run_blocking(
+    let total = versions.len() + paths.len();
+    jobs.start(
         1,
         JobSpec::Delete { versions, paths },
-        &tx,
-        &CancelToken::new(),
+        tx,
+        CancelToken::new(),
     );
-    drop(tx);
     let mut failed_paths: HashSet<PathBuf> = HashSet::new();
     let mut removed = Vec::new();
     let mut failed = Vec::new();
+    let mut done = 0;
+    let mut last_shown: Option<std::time::Instant> = None;
     for event in rx {
         if let JobEvent::Item { item, result, .. } = event {
+            done += 1;
+            if show_progress
+                && last_shown.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(100))
+            {
+                last_shown = Some(std::time::Instant::now());
+                let name = match &item {
+                    JobItem::Version(k) => k.to_string(),
+                    JobItem::Path(p) => p.display().to_string(),
+                };
+                eprint!("\r\x1b[2Kdeleted {done}/{total}: {name}");
+                let _ = std::io::stderr().flush();
+            }
             match (item, result) {
                 (JobItem::Version(k), Ok(_)) => removed.push(k.to_string()),
                 (JobItem::Version(k), Err(e)) => failed.push((k.to_string(), e)),
@@ -329,6 +349,9 @@ fn execute(cache: &ModCache, plan: &[PlanItem]) -> anyhow::Result<(Vec<String>, 
                 (JobItem::Path(_), Ok(_)) => {}
             }
         }
+    }
+    if last_shown.is_some() {
+        eprint!("\r\x1b[2K");
     }
     for item in plan {
         if let Target::Paths(p) = &item.target
