@@ -272,4 +272,27 @@ fn a_broken_zip_beside_an_intact_tree_is_re_zipped_offline() {
     }
     let leftovers: Vec<_> = snapshot(&cache).leftovers;
     assert!(leftovers.is_empty(), "no temp zip left: {leftovers:?}");
+
+    // go can extract the rebuilt zip itself: remove a tree and let go put it back, offline.
+    let tree = cache.tree_dir(&truncated);
+    make_writable(&tree);
+    fs::remove_dir_all(&tree).unwrap();
+    let out = go
+        .command(&["mod", "download", "-json", "example.com/MixedCase@v1.2.3"])
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(tree.is_dir(), "go extracted the rebuilt zip");
+    let out = run(&["verify", "--cache", go.modcache().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
