@@ -5,5 +5,25 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    raise_open_file_limit();
     modlens::run(modlens::cli::Cli::parse())
+}
+
+/// Raises the soft limit on open files to the hard limit, as the go command does at start.
+/// Hashing walks each tree with one open directory per level, on every hashing thread; a
+/// deep tree must not fail for want of descriptors under the common soft limit of 1,024.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let (Some(current), Some(maximum)) = (limit.current, limit.maximum)
+        && current < maximum
+    {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(maximum),
+                maximum: Some(maximum),
+            },
+        );
+    }
 }

@@ -868,3 +868,32 @@ fn on_a_read_only_file_system_deletes_fail_cleanly_and_change_nothing() {
         stderr(&out)
     );
 }
+
+/// A tree deeper than the soft limit on open files allows (the walk holds one descriptor per
+/// level) still verifies clean: modlens raises the soft limit to the hard one at start, as go
+/// does.
+#[test]
+fn a_deep_tree_verifies_under_a_low_open_file_limit() {
+    let Some(go) = Go::find("a_deep_tree_verifies") else {
+        return;
+    };
+    let deep: &'static str = Box::leak(format!("{}deep.go", "d/".repeat(120)).into_boxed_str());
+    go.download(&[
+        FixtureModule::new("example.com/deep", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file(deep, "package d\n"),
+    ]);
+    let out = Command::new("sh")
+        .args(["-c", "ulimit -Sn 64 && exec \"$@\"", "sh"])
+        .arg(env!("CARGO_BIN_EXE_modlens"))
+        .args(["verify", "--cache"])
+        .arg(go.modcache())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
