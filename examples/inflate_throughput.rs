@@ -9,7 +9,9 @@ use std::io::Read;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cache = std::env::args().nth(1).ok_or("usage: inflate_throughput CACHE")?;
+    let cache = std::env::args()
+        .nth(1)
+        .ok_or("usage: inflate_throughput CACHE")?;
     let mut zips = Vec::new();
     for entry in walkdir::WalkDir::new(std::path::Path::new(&cache).join("cache/download")) {
         let entry = entry?;
