@@ -267,17 +267,7 @@ fn refetch_broken_repairs_every_kind_of_damage() {
     let out = output(&mut ml(&go, &["refetch", "--broken", "--yes", "--json"]));
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let actions: BTreeSet<(String, String)> = report["repaired"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["path"].as_str().unwrap().to_owned(),
-                o["action"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let actions = crate::support::repair_actions(&report);
     assert!(
         actions.contains(&("example.com/nested".into(), "re-extracted".into())),
         "{actions:?}"

@@ -234,17 +234,7 @@ fn a_broken_zip_beside_an_intact_tree_is_re_zipped_offline() {
         crate::support::stderr(&out)
     );
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let actions: Vec<(String, String)> = report["repaired"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["path"].as_str().unwrap().to_owned(),
-                o["action"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let actions = crate::support::repair_actions(&report);
     assert!(
         actions.contains(&("example.com/MixedCase".into(), "re-zipped".into()))
             && actions.contains(&("example.com/nested".into(), "re-zipped".into())),

@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::locate::Located;
+use super::progress::ProgressLine;
 use super::verify::sumdb_keys;
 use super::{CleanArgs, print, require_matches, scan_cache};
 use crate::cache::scan::Depth;
@@ -324,21 +325,17 @@ fn execute(
     let mut removed = Vec::new();
     let mut failed = Vec::new();
     let mut done = 0;
-    let mut last_shown: Option<std::time::Instant> = None;
+    let mut progress = ProgressLine::new(show_progress);
     for event in rx {
         if let JobEvent::Item { item, result, .. } = event {
             done += 1;
-            if show_progress
-                && last_shown.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(100))
-            {
-                last_shown = Some(std::time::Instant::now());
+            progress.show(|| {
                 let name = match &item {
                     JobItem::Version(k) => k.to_string(),
                     JobItem::Path(p) => p.display().to_string(),
                 };
-                eprint!("\r\x1b[2Kdeleted {done}/{total}: {name}");
-                let _ = std::io::stderr().flush();
-            }
+                format!("deleted {done}/{total}: {name}")
+            });
             match (item, result) {
                 (JobItem::Version(k), Ok(_)) => removed.push(k.to_string()),
                 (JobItem::Version(k), Err(e)) => failed.push((k.to_string(), e)),
@@ -350,9 +347,7 @@ fn execute(
             }
         }
     }
-    if last_shown.is_some() {
-        eprint!("\r\x1b[2K");
-    }
+    progress.clear();
     for item in plan {
         if let Target::Paths(p) = &item.target
             && !p.iter().any(|x| failed_paths.contains(x))

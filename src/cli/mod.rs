@@ -7,6 +7,7 @@
 mod clean;
 mod list;
 pub mod locate;
+mod progress;
 mod refetch;
 mod tui;
 mod verify;

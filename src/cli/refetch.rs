@@ -7,7 +7,7 @@
 //! module go itself checks only the checksum database.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::locate::Located;
+use super::progress::ProgressLine;
 use super::verify::{is_problem, sumdb_keys};
 use super::{RefetchArgs, print, scan_cache};
 use crate::cache::scan::{Depth, scan_version};
@@ -156,6 +157,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     drop(tx);
     let mut results = Vec::new();
     let mut cleaned = 0;
+    let mut progress = ProgressLine::new(show);
     for event in rx {
         match event {
             JobEvent::Item {
@@ -163,10 +165,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
                 item: JobItem::Version(key),
                 result,
             } => {
-                if show {
-                    eprint!("\r\x1b[2Krepaired {}/{total}: {key}", results.len() + 1);
-                    let _ = std::io::stderr().flush();
-                }
+                progress.show(|| format!("repaired {}/{total}: {key}", results.len() + 1));
                 results.push((key, result.map_err(Some)));
             }
             JobEvent::Item {
@@ -185,9 +184,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             _ => {}
         }
     }
-    if show {
-        eprint!("\r\x1b[2K");
-    }
+    progress.clear();
     for key in missing {
         let result = go_download(&cache, &key, &go)
             .map(|()| "downloaded".to_owned())

@@ -4,15 +4,15 @@
 //! progress line updates on stderr (only when stderr is a terminal and the output is not JSON).
 //! Exit status: 0 when everything checked is fine, 1 when problems were found, 2 on errors.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::locate::{Located, go_env};
+use super::progress::ProgressLine;
 use super::{VerifyArgs, print, require_matches, scan_cache};
 use crate::cache::{Leftover, LeftoverKind, ModCache, ModuleEntry, semver};
 use crate::cancel::CancelToken;
@@ -130,7 +130,7 @@ fn verify_all(
         match event {
             VerifyEvent::Started(_) => {}
             VerifyEvent::Verdict(v) => verdicts.push(*v),
-            VerifyEvent::Progress(p) => progress.show(p),
+            VerifyEvent::Progress(p) => progress.show(|| progress_text(p)),
             VerifyEvent::Done(s) => summary = Some(s),
         }
     }
@@ -148,51 +148,22 @@ fn verify_all(
     Ok((verdicts, summary))
 }
 
-/// A one-line progress display on stderr, redrawn at most every 100 ms.
-struct ProgressLine {
-    enabled: bool,
-    last: Option<Instant>,
-}
-
-impl ProgressLine {
-    fn new(enabled: bool) -> Self {
-        ProgressLine {
-            enabled,
-            last: None,
-        }
-    }
-
-    fn show(&mut self, p: VerifyProgress) {
-        if !self.enabled
-            || self
-                .last
-                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
-        {
-            return;
-        }
-        self.last = Some(Instant::now());
-        let pct = (p.bytes_done * 100)
-            .checked_div(p.bytes_total)
-            .unwrap_or(100);
-        let width = 30;
-        let filled = (pct as usize * width / 100).min(width);
-        eprint!(
-            "\r\x1b[2Kverifying [{}{}] {pct:>3}%  {}/{} versions  {}/{}",
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            p.entries_done,
-            p.entries_total,
-            size(p.bytes_done),
-            size(p.bytes_total)
-        );
-        let _ = std::io::stderr().flush();
-    }
-
-    fn clear(&self) {
-        if self.enabled && self.last.is_some() {
-            eprint!("\r\x1b[2K");
-        }
-    }
+/// The verification's progress as one line: a bar, versions and bytes.
+fn progress_text(p: VerifyProgress) -> String {
+    let pct = (p.bytes_done * 100)
+        .checked_div(p.bytes_total)
+        .unwrap_or(100);
+    let width = 30;
+    let filled = (pct as usize * width / 100).min(width);
+    format!(
+        "verifying [{}{}] {pct:>3}%  {}/{} versions  {}/{}",
+        "#".repeat(filled),
+        "-".repeat(width - filled),
+        p.entries_done,
+        p.entries_total,
+        size(p.bytes_done),
+        size(p.bytes_total)
+    )
 }
 
 fn human(

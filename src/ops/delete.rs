@@ -34,7 +34,8 @@ pub enum DeleteError {
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DeleteError + '_ {
+/// Wraps an I/O error with the path it concerns.
+pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DeleteError + '_ {
     move |source| DeleteError::Io {
         path: path.to_path_buf(),
         source,
@@ -262,11 +263,19 @@ pub fn delete_version_with(
 
 /// A fresh name beside `tree` for moving it aside: `<tree>.tmp-modlens-<pid>-<n>`.
 fn aside_path(tree: &Path) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut name = tree.as_os_str().to_owned();
-    name.push(format!(".tmp-modlens-{}-{n}", std::process::id()));
+    name.push(format!(
+        ".tmp-modlens-{}-{}",
+        std::process::id(),
+        unique_suffix()
+    ));
     PathBuf::from(name)
+}
+
+/// A number unique within this process, for temp names.
+pub(super) fn unique_suffix() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Rewrites `@v/list` without `key`'s version, under a flock on `list` itself, the way go

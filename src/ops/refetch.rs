@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::delete::{
-    DeleteError, TreeDisposal, VersionLock, delete_version_with, ensure_inside, remove_path,
+    DeleteError, TreeDisposal, VersionLock, delete_version_with, ensure_inside, io_err,
+    remove_path, unique_suffix,
 };
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile};
 use crate::verify::hash::H1;
@@ -72,13 +73,9 @@ pub fn plan(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> Rep
         Repair::Refetched
     } else if fixes.contains(&Fix::Rezip) {
         Repair::Rezipped
-    } else if !fixes.is_empty()
-        || (entry.pieces.zip
-            && verdict
-                .hashes
-                .zip
-                .is_some_and(|z| verdict.hashes.ziphash.as_deref() == Some(z.to_string().as_str())))
-    {
+    } else if !fixes.is_empty() || verdict.hashes.zip.is_some() {
+        // Without problems, a zip that could be hashed matches `.ziphash` (else the verifier
+        // would have reported it): the zip is intact.
         Repair::Reextracted
     } else {
         Repair::Refetched
@@ -135,10 +132,6 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
     let partial = cache.version_file(key, VersionFile::Partial);
     let zip_path = cache.version_file(key, VersionFile::Zip);
     let _lock = VersionLock::acquire(cache, key)?;
-    let io_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source: io::Error| DeleteError::Io { path, source }
-    };
     File::create(&partial).map_err(io_err(&partial))?;
     super::fault::checkpoint("reextract:partial written");
     remove_path(root, &tree)?;
@@ -200,10 +193,6 @@ pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
     for path in [&tree, &zip_path, &tmp] {
         ensure_inside(root, path)?;
     }
-    let io_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source: io::Error| DeleteError::Io { path, source }
-    };
     let _lock = VersionLock::acquire(cache, key)?;
     let text = fs::read_to_string(&ziphash_path).map_err(io_err(&ziphash_path))?;
     let expected = H1::parse(text.trim())
@@ -399,10 +388,4 @@ fn hint(err: &str) -> &'static str {
     } else {
         ""
     }
-}
-
-/// A name for a fresh temp dir, unique within this process.
-fn unique_suffix() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }

@@ -73,6 +73,11 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Whether a problem of one of `kinds` was found.
+    fn has(&self, kinds: &[ProblemKind]) -> bool {
+        self.problems.iter().any(|p| kinds.contains(&p.kind))
+    }
+
     fn problem(&mut self, kind: ProblemKind, detail: impl Into<String>, fix: Fix) {
         self.problems.push(Problem {
             kind,
@@ -132,33 +137,24 @@ impl Checker<'_> {
             self.problem(ProblemKind::InfoInvalid, err.clone(), Fix::Refetch);
         }
         // A tree whose zip is intact needs no download: point the fixes at re-extraction.
+        use ProblemKind::*;
         let zip_intact = zip
             .as_ref()
             .is_some_and(|z| z.h1.is_some() && z.h1 == ziphash)
-            && !self.problems.iter().any(|p| {
-                matches!(
-                    p.kind,
-                    ProblemKind::GosumMismatch
-                        | ProblemKind::SumdbMismatch
-                        | ProblemKind::ZipStructure
-                )
-            });
+            && !self.has(&[GosumMismatch, SumdbMismatch, ZipStructure]);
         // And a zip beside an intact tree can be rebuilt from the tree, offline.
         let tree_intact = self.hashes.dir.is_some_and(|d| Some(d) == ziphash)
             && !p.partial
             && e.kind == Kind::Module
-            && !self.problems.iter().any(|p| {
-                matches!(
-                    p.kind,
-                    ProblemKind::GosumMismatch
-                        | ProblemKind::SumdbMismatch
-                        | ProblemKind::DirModified
-                        | ProblemKind::InfoInvalid
-                        | ProblemKind::ModMissing
-                        | ProblemKind::ModInvalid
-                        | ProblemKind::GomodSumMismatch
-                )
-            });
+            && !self.has(&[
+                GosumMismatch,
+                SumdbMismatch,
+                DirModified,
+                InfoInvalid,
+                ModMissing,
+                ModInvalid,
+                GomodSumMismatch,
+            ]);
         for problem in &mut self.problems {
             match problem.kind {
                 ProblemKind::DirModified | ProblemKind::Partial => {

@@ -6,26 +6,40 @@
 
 use std::fs::File;
 use std::io;
+use std::os::fd::AsFd;
 use std::path::Path;
+
+use rustix::fs::{Mode, OFlags, openat};
 
 /// Opens `path` for reading, without updating its atime where the system allows it.
 pub fn open(path: &Path) -> io::Result<File> {
+    open_at(rustix::fs::CWD, path, Follow::Yes)
+}
+
+/// Whether opening a symlink opens its target.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Follow {
+    Yes,
+    No,
+}
+
+/// Opens `name`, relative to the directory `dir`, for reading, without updating its atime
+/// where the system allows it.
+pub fn open_at(
+    dir: impl AsFd,
+    name: impl rustix::path::Arg + Copy,
+    follow: Follow,
+) -> io::Result<File> {
+    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC;
+    if follow == Follow::No {
+        flags |= OFlags::NOFOLLOW;
+    }
     #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOATIME)
-            .open(path)
-        {
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => File::open(path),
-            other => other,
-        }
+    match openat(&dir, name, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => {}
+        other => return Ok(other?.into()),
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        File::open(path)
-    }
+    Ok(openat(&dir, name, flags, Mode::empty())?.into())
 }
 
 /// Reads a small file whole (`.ziphash`, `.mod`, go.sum lookups), without touching its atime.

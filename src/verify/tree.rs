@@ -24,6 +24,7 @@ use rustix::fs::{Dir, FileType, Mode, OFlags, openat, readlinkat};
 use sha2::{Digest, Sha256};
 
 use super::hash::{Digest32, FileDigest, sha256_reader};
+use super::read;
 
 /// What hashing a tree found.
 #[derive(Debug, Clone, Default)]
@@ -142,7 +143,7 @@ impl Walk<'_> {
 
     /// Hashes one file, or takes the reference digest when the bytes are the same.
     fn file(&mut self, parent: impl AsFd, name: &CStr) -> io::Result<Digest32> {
-        let mut file = std::fs::File::from(open_file(parent, name)?);
+        let mut file = read::open_at(parent, name, read::Follow::No)?;
         let Some((digest, expected)) = self.reference.and_then(|r| r.entry(&self.name)) else {
             let (digest, n) = sha256_reader(file)?;
             self.report.bytes += n;
@@ -172,18 +173,6 @@ fn open_dir(parent: impl AsFd, path: impl rustix::path::Arg) -> rustix::io::Resu
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )
-}
-
-/// Opens a file for reading without following a symlink and, where the kernel allows it (the
-/// file's owner), without updating its atime.
-fn open_file(parent: impl AsFd, name: &CStr) -> io::Result<OwnedFd> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    #[cfg(target_os = "linux")]
-    match openat(&parent, name, flags | OFlags::NOATIME, Mode::empty()) {
-        Err(rustix::io::Errno::PERM) => {}
-        other => return Ok(other?),
-    }
-    Ok(openat(&parent, name, flags, Mode::empty())?)
 }
 
 #[cfg(test)]

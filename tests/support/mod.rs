@@ -92,6 +92,21 @@ pub fn entry<'a>(report: &'a Value, path: &str, version: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{path}@{version} is not in the list"))
 }
 
+/// The (module path, action) pairs of a `modlens refetch --json` report.
+pub fn repair_actions(report: &Value) -> std::collections::BTreeSet<(String, String)> {
+    report["repaired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["path"].as_str().unwrap().to_owned(),
+                o["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
