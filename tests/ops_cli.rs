@@ -623,7 +623,7 @@ fn go_waits_for_a_concurrent_delete_and_neither_corrupts_the_other() {
 }
 
 #[test]
-fn symlinks_out_of_the_cache_are_removed_as_links_never_followed() {
+fn symlinks_out_of_the_cache_are_never_followed_nor_removed_as_leftovers() {
     use std::os::unix::fs::symlink;
     let c = crate::support::fixture::HandCache::new();
     c.version(
@@ -654,8 +654,9 @@ fn symlinks_out_of_the_cache_are_removed_as_links_never_followed() {
     .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        !c.path("example.com/link@v1.0.0").exists()
-            && !c.path("cache/download/example.com/evil").exists()
+        fs::symlink_metadata(c.path("example.com/link@v1.0.0")).is_ok()
+            && fs::symlink_metadata(c.path("cache/download/example.com/evil")).is_ok(),
+        "a link is not a temporary of go's: it is the user's to remove"
     );
     let out = modlens(&[
         "clean",
@@ -679,42 +680,47 @@ fn symlinks_out_of_the_cache_are_removed_as_links_never_followed() {
 }
 
 #[test]
-fn undecodable_names_are_listed_and_only_removed_when_asked() {
+fn undecodable_names_are_listed_and_never_removed_as_leftovers() {
     let c = crate::support::fixture::HandCache::new();
-    c.file("Example.com/upper@v1.0.0/x.go", "package x\n");
+    c.version(
+        "example.com/a",
+        "v1.0.0",
+        "v1.0.0",
+        &[("a.go", "package a\n")],
+    );
+    c.file("example.com/Upper@v1.0.0/x.go", "package x\n");
     c.file("cache/download/example.com/bad/@v/v1.2.info", "{}");
     let root = c.root();
     let before = listing(&root);
-    let out = modlens(&[
-        "clean",
-        "--keep-latest",
-        "0",
-        "--yes",
-        "--cache",
-        root.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        listing(&root),
-        before,
-        "version policies never touch names that are not versions"
-    );
-    let out = modlens(&[
-        "clean",
-        "--leftovers",
-        "--dry-run",
-        "--cache",
-        root.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
+    let report = crate::support::list_json(&root);
+    let names: Vec<&str> = report["leftovers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
     assert!(
-        stdout(&out).contains("unrecognized") && stdout(&out).contains("Example.com/upper@v1.0.0"),
-        "{}",
-        stdout(&out)
+        names.iter().any(|n| n.contains("example.com/Upper@v1.0.0"))
+            && names.iter().any(|n| n.contains("bad/@v/v1.2.info")),
+        "{names:?}"
     );
+    for args in [
+        &["clean", "--keep-latest", "0", "--yes"][..],
+        &["clean", "--leftovers", "--yes"][..],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--cache", root.to_str().unwrap()]);
+        let out = modlens(&args).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let after = listing(&root);
+    for name in ["example.com/Upper@v1.0.0/x.go", "bad/@v/v1.2.info"] {
+        assert!(
+            after.iter().any(|p| p.contains(name)),
+            "{name} was removed: {after:?}"
+        );
+    }
+    assert!(before.len() > after.len(), "the version went: {after:?}");
 }
 
 #[test]

@@ -29,6 +29,32 @@ pub struct Found {
     pub shared: Usage,
     /// Directories that could not be read, with the reason.
     pub errors: Vec<String>,
+    /// On the download side, escaped module-path prefixes whose contents modlens could not
+    /// see (a read error, or a symlink it does not follow); `""` stands for all of
+    /// `cache/download`. A tree below one of them may well have download files: it is never
+    /// taken for an orphan.
+    pub blind: Vec<String>,
+}
+
+impl Found {
+    /// A walk that saw nothing of `cache/download`.
+    pub fn blind_to_everything() -> Found {
+        Found {
+            blind: vec![String::new()],
+            ..Found::default()
+        }
+    }
+
+    /// Whether the download files of `esc_path` may exist unseen.
+    pub fn is_blind_to(&self, esc_path: &str) -> bool {
+        self.blind.iter().any(|p| {
+            p.is_empty()
+                || esc_path == p
+                || esc_path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        })
+    }
 }
 
 impl Found {
@@ -38,6 +64,7 @@ impl Found {
         self.leftovers.extend(other.leftovers);
         self.shared.add(other.shared);
         self.errors.extend(other.errors);
+        self.blind.extend(other.blind);
         self
     }
 }
@@ -68,6 +95,7 @@ fn walk(root: &Path, dir: &Path, esc_prefix: &str, side: Side, inodes: &InodeSet
         Ok(rd) => rd,
         Err(err) => {
             found.errors.push(format!("{}: {err}", dir.display()));
+            found.blind.push(esc_prefix.to_owned());
             return found;
         }
     };
@@ -81,7 +109,20 @@ fn walk(root: &Path, dir: &Path, esc_prefix: &str, side: Side, inodes: &InodeSet
             }
         };
         let path = child.path();
-        let is_dir = child.file_type().is_ok_and(|t| t.is_dir());
+        let kind = child.file_type().ok();
+        let is_dir = kind.is_some_and(|t| t.is_dir());
+        if side == Side::Downloads && !kind.is_some_and(|t| t.is_dir() || t.is_file()) {
+            // A link (or worse) where go keeps directories: what it hides stays unjudged.
+            let esc = child.file_name().to_str().map(|n| join_esc(esc_prefix, n));
+            found.blind.push(if name_is_at_v(&child.file_name()) {
+                esc_prefix.to_owned()
+            } else {
+                esc.unwrap_or_else(|| esc_prefix.to_owned())
+            });
+            let why = "not a regular file or directory (links are never followed)";
+            found.leftovers.push(unrecognized(root, &path, why, inodes));
+            continue;
+        }
         let Some(name) = child.file_name().to_str().map(str::to_owned) else {
             found
                 .leftovers
@@ -155,6 +196,10 @@ fn classify_tree(
         return;
     }
     found.trees.push((esc_path, version.to_owned()));
+}
+
+fn name_is_at_v(name: &std::ffi::OsStr) -> bool {
+    name == "@v"
 }
 
 fn join_esc(prefix: &str, name: &str) -> String {

@@ -181,6 +181,10 @@ pub enum LeftoverKind {
     LegacyLock,
     /// A name the go command could not have written.
     Unrecognized,
+    /// Something modlens could not see into (a read error, or a symlink it does not follow),
+    /// such as a tree whose download files are behind an unreadable directory. Never removed:
+    /// what cannot be read cannot be judged.
+    Unreadable,
 }
 
 impl LeftoverKind {
@@ -193,7 +197,22 @@ impl LeftoverKind {
             LeftoverKind::OrphanTree => "orphan_tree",
             LeftoverKind::LegacyLock => "legacy_lock",
             LeftoverKind::Unrecognized => "unrecognized",
+            LeftoverKind::Unreadable => "unreadable",
         }
+    }
+
+    /// Whether it is a temporary of go's own making (or what an interrupted go left), which
+    /// `clean --leftovers`, `refetch --broken` and the explorer may remove. Names go never
+    /// writes, unreadable items and go's lock files are never removed as leftovers: they may
+    /// be the user's files, or hide something that is still in use.
+    pub fn is_go_temporary(self) -> bool {
+        matches!(
+            self,
+            LeftoverKind::TmpFile
+                | LeftoverKind::TmpDir
+                | LeftoverKind::OrphanPartial
+                | LeftoverKind::OrphanTree
+        )
     }
 }
 

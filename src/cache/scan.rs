@@ -141,14 +141,30 @@ pub fn scan(
         }
     }
 
-    let (trees, downloads) = rayon::join(
+    let (trees, mut downloads) = rayon::join(
         || discover::trees(root, &inodes),
         || {
             let download_root = cache.download_root();
-            if download_root.is_dir() {
-                discover::downloads(root, &download_root, &inodes)
-            } else {
-                discover::Found::default()
+            match fs::symlink_metadata(&download_root) {
+                Ok(meta) if meta.is_dir() => discover::downloads(root, &download_root, &inodes),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    discover::Found::default()
+                }
+                Ok(_) => {
+                    let mut found = discover::Found::blind_to_everything();
+                    found.errors.push(format!(
+                        "{}: not a directory (links are never followed)",
+                        download_root.display()
+                    ));
+                    found
+                }
+                Err(err) => {
+                    let mut found = discover::Found::blind_to_everything();
+                    found
+                        .errors
+                        .push(format!("{}: {err}", download_root.display()));
+                    found
+                }
             }
         },
     );
@@ -160,11 +176,15 @@ pub fn scan(
     let repos = vcs::scan(cache, &inodes);
 
     let mut units: HashMap<String, Unit> = HashMap::new();
-    for esc_path in downloads.at_v {
+    for esc_path in std::mem::take(&mut downloads.at_v) {
         units.entry(esc_path).or_default().at_v = true;
     }
     for (esc_path, esc_version) in trees.trees {
-        units.entry(esc_path).or_default().trees.push(esc_version);
+        let unit = units.entry(esc_path).or_default();
+        unit.trees.push(esc_version);
+    }
+    for (esc_path, unit) in units.iter_mut() {
+        unit.blind = downloads.is_blind_to(esc_path);
     }
     shared.add(trees.shared);
     shared.add(downloads.shared);
@@ -224,6 +244,7 @@ pub fn scan_version(cache: &ModCache, key: &ModuleKey) -> Option<ModuleEntry> {
         } else {
             Vec::new()
         },
+        blind: false,
     };
     let out = measure_module(cache, Depth::Full, &esc_path, &unit, &InodeSet::default());
     out.entries.into_iter().find(|e| e.key == *key)
@@ -236,6 +257,8 @@ struct Unit {
     at_v: bool,
     /// Escaped versions that have an extracted tree.
     trees: Vec<String>,
+    /// Whether its download files may exist unseen (see [`discover::Found::blind`]).
+    blind: bool,
 }
 
 /// The download files of one escaped version, as found in `@v`.
@@ -306,6 +329,7 @@ fn measure_module(
     let mut out = ModuleScan::default();
     let mut versions: BTreeMap<String, (Parts, bool)> = BTreeMap::new();
     let at_v = cache.at_v_dir_escaped(esc_path);
+    let mut blind = unit.blind;
     if unit.at_v {
         match fs::symlink_metadata(&at_v) {
             Ok(meta) => out.shared.add(inodes.usage(&meta)),
@@ -335,7 +359,10 @@ fn measure_module(
                     }
                 }
             }
-            Err(err) => out.error = Some(format!("{}: {err}", at_v.display())),
+            Err(err) => {
+                blind = true;
+                out.error = Some(format!("{}: {err}", at_v.display()));
+            }
         }
     }
     for v in &unit.trees {
@@ -365,6 +392,19 @@ fn measure_module(
                 continue;
             }
         };
+        if blind && !parts.has_download() && has_tree {
+            out.leftovers.push(Leftover {
+                kind: LeftoverKind::Unreadable,
+                rel_path: relative(root, &tree_path),
+                module: Some(key),
+                reason: Some(format!(
+                    "its download files under {} cannot be read",
+                    relative(root, &at_v).display()
+                )),
+                usage: measure(&tree_path, inodes).usage,
+            });
+            continue;
+        }
         if let Some(entry) = build_entry(cache, depth, key, parts, has_tree, inodes, &mut out) {
             out.entries.push(entry);
         }

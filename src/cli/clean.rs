@@ -21,7 +21,7 @@ use super::progress::ProgressLine;
 use super::verify::sumdb_keys;
 use super::{CleanArgs, print, require_matches, scan_cache};
 use crate::cache::scan::Depth;
-use crate::cache::{LeftoverKind, ModCache, ModuleEntry, ModuleKey, Snapshot, semver};
+use crate::cache::{ModCache, ModuleEntry, ModuleKey, Snapshot, semver};
 use crate::cancel::CancelToken;
 use crate::filter::Filter;
 use crate::fmt::{count, size};
@@ -279,12 +279,13 @@ fn broken(
         .collect())
 }
 
-/// Leftovers of interrupted work and unrecognized names (not the harmless legacy lock).
+/// Leftovers of interrupted work: only temporaries go writes itself (see
+/// [`LeftoverKind::is_go_temporary`]).
 fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
     snapshot
         .leftovers
         .iter()
-        .filter(|l| l.kind != LeftoverKind::LegacyLock)
+        .filter(|l| l.kind.is_go_temporary())
         .map(|l| PlanItem {
             kind: l.kind.name(),
             name: l.rel_path.display().to_string(),

@@ -98,7 +98,8 @@ pub struct CleanArgs {
     /// Remove the least recently used versions until the cache fits in SIZE (e.g. 10G).
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<String>,
-    /// Leftovers of interrupted work and unrecognized names.
+    /// Leftovers of go's interrupted work: `*.tmp` files, `*.tmp-*` dirs, orphan `.partial`
+    /// files and orphan trees (never names go does not write).
     #[arg(long)]
     pub leftovers: bool,
     /// Repositories under cache/vcs (go clones them again when needed).
@@ -222,6 +223,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         None => locate_cache(cli.cache.as_deref())?,
     };
+    let listing_only = match &cli.command {
+        Some(Command::List(_)) => true,
+        Some(_) => false,
+        None => !io::stdout().is_terminal(),
+    };
+    if let Err(err) = crate::cache::recognize::recognize(&located.root) {
+        // Listing changes nothing, so it may look at any directory; everything else refuses.
+        if !listing_only {
+            return Err(err.into());
+        }
+        eprintln!("modlens: warning: {err}");
+    }
     let Some(command) = cli.command else {
         if !io::stdout().is_terminal() {
             return list::run(&located, &ListArgs::default());

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::locate::Located;
 use super::progress::ProgressLine;
-use super::verify::{is_problem, sumdb_keys};
+use super::verify::sumdb_keys;
 use super::{RefetchArgs, print, scan_cache};
 use crate::cache::scan::{Depth, scan_version};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
@@ -105,7 +105,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         snapshot
             .leftovers
             .iter()
-            .filter(|l| is_problem(l.kind))
+            .filter(|l| l.kind.is_go_temporary())
             .map(|l| l.rel_path.clone())
             .collect()
     } else {

@@ -77,15 +77,22 @@ pub fn run(located: &Located, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Leftovers of interrupted work count as problems; a legacy `list.lock` or a stray name does not.
+/// Leftovers of interrupted work count as problems, and so does anything modlens could not
+/// read (the verdict would be a guess); a legacy `list.lock` or a stray name does not.
 pub(super) fn is_problem(kind: LeftoverKind) -> bool {
-    matches!(
-        kind,
-        LeftoverKind::TmpFile
-            | LeftoverKind::TmpDir
-            | LeftoverKind::OrphanPartial
-            | LeftoverKind::OrphanTree
-    )
+    kind.is_go_temporary() || kind == LeftoverKind::Unreadable
+}
+
+/// What to do about a leftover, for people and for JSON.
+fn leftover_fix(kind: LeftoverKind) -> (&'static str, &'static str) {
+    if kind.is_go_temporary() {
+        (Fix::Delete.name(), Fix::Delete.advice())
+    } else {
+        (
+            "none",
+            "none: modlens cannot read it and leaves it alone; check its permissions",
+        )
+    }
 }
 
 /// The checksum databases whose cached answers are checked: sum.golang.org always, and the one
@@ -198,10 +205,14 @@ fn human(
     for l in leftovers.iter().filter(|l| is_problem(l.kind)) {
         let _ = writeln!(
             out,
-            "leftover  {}: {}  fix: {}",
+            "leftover  {}: {}{}  fix: {}",
             l.kind.name(),
             cache.root().join(&l.rel_path).display(),
-            Fix::Delete.advice()
+            l.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default(),
+            leftover_fix(l.kind).1
         );
     }
     let secs = summary.elapsed.as_secs_f64();
@@ -339,7 +350,7 @@ impl<'a> JsonReport<'a> {
                     module: l.module.as_ref().map(|k| k.path.clone()),
                     version: l.module.as_ref().map(|k| k.version.clone()),
                     problem: is_problem(l.kind),
-                    fix: Fix::Delete.name(),
+                    fix: leftover_fix(l.kind).0,
                 })
                 .collect(),
             summary: JsonSummary {

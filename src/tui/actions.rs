@@ -383,7 +383,7 @@ impl App {
         let leftovers: Vec<_> = self
             .leftovers
             .iter()
-            .filter(|l| !self.busy_paths.contains(&l.rel_path))
+            .filter(|l| l.kind.is_go_temporary() && !self.busy_paths.contains(&l.rel_path))
             .collect();
         if leftovers.is_empty() {
             self.status = Some("no leftovers to delete".into());

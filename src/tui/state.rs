@@ -89,7 +89,7 @@ pub enum OpKind {
     Delete,
     /// Repair versions (re-extract, re-zip or re-fetch).
     Repair,
-    /// Delete the leftovers of interrupted work and unrecognized names.
+    /// Delete the leftovers of go's interrupted work.
     DeleteLeftovers,
 }
 

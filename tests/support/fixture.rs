@@ -14,7 +14,7 @@ pub struct HandCache {
 impl HandCache {
     pub fn new() -> Self {
         let tree = TempTree::new();
-        fs::create_dir_all(tree.path().join("modcache")).unwrap();
+        fs::create_dir_all(tree.path().join("modcache/cache/download")).unwrap();
         HandCache { tree }
     }
 

@@ -118,3 +118,100 @@ pub fn stderr(out: &Output) -> String {
 pub fn path_buf(v: &Value) -> PathBuf {
     PathBuf::from(v.as_str().unwrap())
 }
+
+/// Everything below `dir` as path → (kind, content digest, mtime, mode), read without following
+/// links: two equal fingerprints mean nothing below `dir` was created, removed or changed.
+pub fn fingerprint(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    use sha2::Digest;
+    use std::os::unix::fs::MetadataExt;
+    let mut out = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = entry.unwrap();
+        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+        let kind = entry.file_type();
+        let content = if kind.is_file() {
+            sha2::Sha256::digest(std::fs::read(entry.path()).unwrap())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        } else if kind.is_symlink() {
+            std::fs::read_link(entry.path())
+                .unwrap()
+                .display()
+                .to_string()
+        } else {
+            String::new()
+        };
+        out.insert(
+            entry.path().to_path_buf(),
+            format!(
+                "{kind:?} {content} mtime={}.{} mode={:o} nlink={}",
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.mode(),
+                meta.nlink()
+            ),
+        );
+    }
+    out
+}
+
+/// A home-like directory of canary files that no modlens command may ever change: an ssh key,
+/// a git repository, documents and a go project.
+pub fn home_like(dir: &Path) {
+    for (rel, content) in [
+        (".ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n"),
+        (".bashrc", "export PATH\n"),
+        ("project/.git/HEAD", "ref: refs/heads/main\n"),
+        ("project/go.mod", "module example.com/project\n"),
+        ("project/main.tmp", "a temp-looking file\n"),
+        ("Documents/letter.txt", "Dear\n"),
+        ("notes@v1.0.0/todo.txt", "looks like a version\n"),
+    ] {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+/// Runs modlens as a user without privileges, so that permission bits count: as root (CI
+/// containers), the tree is given to `nobody` and modlens runs under `setpriv`.
+pub struct Unprivileged {
+    as_nobody: bool,
+}
+
+impl Unprivileged {
+    /// Prepares `tree` (everything the commands will touch) for the unprivileged user.
+    pub fn new(tree: &Path) -> Self {
+        let as_nobody = rustix::process::geteuid().is_root();
+        if as_nobody {
+            let out = Command::new("chown")
+                .args(["-R", "65534:65534"])
+                .arg(tree)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "chown: {}", stderr(&out));
+        }
+        Unprivileged { as_nobody }
+    }
+
+    /// Runs `modlens --cache <root> <args>` with GOPROXY=off.
+    pub fn run(&self, root: &Path, args: &[&str]) -> Output {
+        let mut cmd = if self.as_nobody {
+            let mut cmd = Command::new("setpriv");
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(env!("CARGO_BIN_EXE_modlens"));
+            cmd
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_modlens"))
+        };
+        cmd.args(args)
+            .arg("--cache")
+            .arg(root)
+            .env("GOPROXY", "off");
+        for var in ["GOMODCACHE", "GOPATH", "GOFLAGS", "NO_COLOR"] {
+            cmd.env_remove(var);
+        }
+        cmd.output().unwrap()
+    }
+}
