@@ -345,6 +345,7 @@ fn marking_then_delete_asks_then_starts_a_job_and_the_row_goes() {
         id: *id,
         item: JobItem::Version(k.clone()),
         result: Ok("deleted".into()),
+        files_removed: 0,
     }));
     app.update(Msg::Job(JobEvent::Finished {
         id: *id,
@@ -385,6 +386,7 @@ fn leftovers_are_deleted_after_a_confirmation() {
         id: *id,
         item: JobItem::Path(path),
         result: Ok("deleted".into()),
+        files_removed: 0,
     }));
     assert!(app.leftovers.is_empty());
     assert!(screen(app, 100, 30).contains("0 leftovers"));
@@ -428,6 +430,7 @@ fn a_repaired_version_is_measured_and_verified_again() {
         id: *id,
         item: JobItem::Version(k.clone()),
         result: Ok("re-extracted".into()),
+        files_removed: 0,
     }));
     assert!(matches!(effects.as_slice(), [Effect::Refresh(keys)] if keys == &vec![k]));
 }

@@ -10,6 +10,7 @@ pub mod layout;
 mod measure;
 pub mod module;
 pub mod mount;
+pub mod read;
 pub mod recognize;
 pub mod scan;
 pub mod semver;

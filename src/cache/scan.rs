@@ -577,7 +577,8 @@ fn read_info(path: &Path) -> Result<Info, String> {
         time: Option<String>,
         origin: Option<Box<Origin>>,
     }
-    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = super::read::read_capped(path, super::read::cap::INFO)
+        .map_err(|e| format!("cannot read it: {e}"))?;
     let raw: Raw = serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     let published = match raw.time.as_deref() {
         None => None,

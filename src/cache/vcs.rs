@@ -15,6 +15,7 @@ use super::discover::unrecognized;
 use super::entry::{Leftover, Usage, VcsRepo};
 use super::layout::ModCache;
 use super::measure::{InodeSet, measure};
+use super::read::{cap, read_text};
 
 /// What the `cache/vcs` directory holds.
 #[derive(Debug, Default)]
@@ -61,7 +62,7 @@ pub fn scan(cache: &ModCache, inodes: &InodeSet) -> VcsScan {
 }
 
 fn describe(vcs_root: &Path, hash: String, usage: Usage) -> VcsRepo {
-    let key = fs::read_to_string(vcs_root.join(format!("{hash}.info"))).ok();
+    let key = read_text(&vcs_root.join(format!("{hash}.info")), cap::VCS_TEXT).ok();
     let info_matches = key
         .as_deref()
         .is_some_and(|k| hex_sha256(k.as_bytes()) == hash);
@@ -93,7 +94,7 @@ fn parse_key(key: &str) -> Option<(String, String)> {
 
 /// The `url` of `[remote "origin"]` in a git config file.
 fn git_origin_url(config: &Path) -> Option<String> {
-    let text = fs::read_to_string(config).ok()?;
+    let text = read_text(config, cap::VCS_TEXT).ok()?;
     let mut in_origin = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {

@@ -7,7 +7,7 @@
 //! own items. Nothing is removed without a policy or a pattern, without a yes on a terminal, or
 //! without `--yes` elsewhere. `--dry-run` only prints the plan.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -192,7 +192,7 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
     if plan.is_empty() || args.dry_run {
         if args.json {
-            print_json(&plan, &[], &[], before, None, args.dry_run)?;
+            print_json(&plan, None, before, None, args.dry_run)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -217,30 +217,30 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
 
     let show_progress = !args.json && std::io::stderr().is_terminal();
-    let (removed, failed) = execute(&cache, &plan, show_progress)?;
+    let receipt = execute(&cache, &plan, show_progress)?;
     let after = scan_cache(&located.root, Depth::Full)?.total().disk;
-    let removed_bytes: u64 = plan
-        .iter()
-        .filter(|p| removed.contains(&p.name))
-        .map(|p| p.bytes)
-        .sum();
     if args.json {
-        print_json(&plan, &removed, &failed, before, Some(after), false)?;
+        print_json(&plan, Some(&receipt), before, Some(after), false)?;
     } else {
         let mut text = String::new();
-        for (name, err) in &failed {
+        for (name, err) in &receipt.failed {
             text.push_str(&format!("failed: {name}: {err}\n"));
         }
+        let gone = match receipt.already_gone.len() {
+            0 => String::new(),
+            n => format!("; {} already gone", count(n as u64, "item")),
+        };
         text.push_str(&format!(
-            "removed {} ({}); cache {} before, {} after\n",
-            count(removed.len() as u64, "item"),
-            size(removed_bytes),
+            "removed {} ({}, freeing {}){gone}; cache {} before, {} after\n",
+            count(receipt.removed.len() as u64, "item"),
+            count(receipt.files, "file"),
+            size(before.saturating_sub(after)),
             size(before),
             size(after)
         ));
         print(&text)?;
     }
-    Ok(if failed.is_empty() {
+    Ok(if receipt.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -298,13 +298,21 @@ fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
 /// Items that could not be removed, with the reason.
 type Failures = Vec<(String, String)>;
 
-/// Runs the deletions as one job on this thread; returns removed names and failures.
+/// What the deletions did on disk.
+#[derive(Debug, Default)]
+struct Receipt {
+    /// Items of which this run removed something.
+    removed: Vec<String>,
+    /// Items that were gone before this run got to them (another process removed them).
+    already_gone: Vec<String>,
+    /// Items that could not be (wholly) removed, with the reason.
+    failed: Failures,
+    /// Files this run removed, failed items included.
+    files: u64,
+}
+
 /// Deletes the plan as one job; with `show_progress`, a line on stderr counts the items done.
-fn execute(
-    cache: &ModCache,
-    plan: &[PlanItem],
-    show_progress: bool,
-) -> anyhow::Result<(Vec<String>, Failures)> {
+fn execute(cache: &ModCache, plan: &[PlanItem], show_progress: bool) -> anyhow::Result<Receipt> {
     let mut versions = Vec::new();
     let mut paths = Vec::new();
     for item in plan {
@@ -322,14 +330,20 @@ fn execute(
         tx,
         CancelToken::new(),
     );
-    let mut failed_paths: HashSet<PathBuf> = HashSet::new();
-    let mut removed = Vec::new();
-    let mut failed = Vec::new();
+    let mut receipt = Receipt::default();
+    let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
     let mut done = 0;
     let mut progress = ProgressLine::new(show_progress);
     for event in rx {
-        if let JobEvent::Item { item, result, .. } = event {
+        if let JobEvent::Item {
+            item,
+            result,
+            files_removed,
+            ..
+        } = event
+        {
             done += 1;
+            receipt.files += files_removed;
             progress.show(|| {
                 let name = match &item {
                     JobItem::Version(k) => k.to_string(),
@@ -338,31 +352,38 @@ fn execute(
                 format!("deleted {done}/{total}: {name}")
             });
             match (item, result) {
-                (JobItem::Version(k), Ok(_)) => removed.push(k.to_string()),
-                (JobItem::Version(k), Err(e)) => failed.push((k.to_string(), e)),
-                (JobItem::Path(p), Err(e)) => {
-                    failed.push((p.display().to_string(), e));
-                    failed_paths.insert(p);
+                (JobItem::Version(k), Ok(_)) if files_removed > 0 => {
+                    receipt.removed.push(k.to_string())
                 }
-                (JobItem::Path(_), Ok(_)) => {}
+                (JobItem::Version(k), Ok(_)) => receipt.already_gone.push(k.to_string()),
+                (JobItem::Version(k), Err(e)) => receipt.failed.push((k.to_string(), e)),
+                (JobItem::Path(p), result) => {
+                    path_files.insert(p, result.map(|_| files_removed));
+                }
             }
         }
     }
     progress.clear();
+    // A plan item of several paths (a vcs repository and its .info) is one item.
     for item in plan {
-        if let Target::Paths(p) = &item.target
-            && !p.iter().any(|x| failed_paths.contains(x))
-        {
-            removed.push(item.name.clone());
+        let Target::Paths(paths) = &item.target else {
+            continue;
+        };
+        let results: Vec<_> = paths.iter().filter_map(|p| path_files.get(p)).collect();
+        if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
+            receipt.failed.push((item.name.clone(), e.clone()));
+        } else if results.iter().any(|r| matches!(r, Ok(n) if *n > 0)) {
+            receipt.removed.push(item.name.clone());
+        } else if !results.is_empty() {
+            receipt.already_gone.push(item.name.clone());
         }
     }
-    Ok((removed, failed))
+    Ok(receipt)
 }
 
 fn print_json(
     plan: &[PlanItem],
-    removed: &[String],
-    failed: &[(String, String)],
+    receipt: Option<&Receipt>,
     before: u64,
     after: Option<u64>,
     dry_run: bool,
@@ -378,6 +399,8 @@ fn print_json(
         plan: &'a [PlanItem],
         plan_bytes: u64,
         removed: &'a [String],
+        already_gone: &'a [String],
+        files_removed: u64,
         failed: Vec<Failed<'a>>,
         cache_bytes_before: u64,
         cache_bytes_after: Option<u64>,
@@ -386,8 +409,11 @@ fn print_json(
         dry_run,
         plan,
         plan_bytes: plan.iter().map(|p| p.bytes).sum(),
-        removed,
-        failed: failed
+        removed: receipt.map_or(&[][..], |r| &r.removed),
+        already_gone: receipt.map_or(&[][..], |r| &r.already_gone),
+        files_removed: receipt.map_or(0, |r| r.files),
+        failed: receipt
+            .map_or(&[][..], |r| &r.failed)
             .iter()
             .map(|(n, e)| Failed { name: n, error: e })
             .collect(),

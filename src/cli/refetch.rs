@@ -164,6 +164,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
                 id: 1,
                 item: JobItem::Version(key),
                 result,
+                ..
             } => {
                 progress.show(|| format!("repaired {}/{total}: {key}", results.len() + 1));
                 results.push((key, result.map_err(Some)));
@@ -171,8 +172,9 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             JobEvent::Item {
                 id: 2,
                 result: Ok(_),
+                files_removed,
                 ..
-            } => cleaned += 1,
+            } => cleaned += usize::from(files_removed > 0),
             JobEvent::Item {
                 id: 2,
                 item,

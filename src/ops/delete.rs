@@ -7,16 +7,15 @@
 //! version from `@v/list`. For a re-fetch the tree can instead be renamed aside in the same
 //! step ([`TreeDisposal::MoveAside`]) and removed while go downloads. The
 //! `.lock` file stays: go keeps lock files for ever, and re-creating one would break mutual
-//! exclusion. Every path is checked to lie inside the cache root first, and symlinks are
-//! removed as links, never followed.
+//! exclusion. Every change goes through [`Confined`]: it stays inside the cache root, never
+//! follows a link, and counts only the files it removed itself.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, Write};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use walkdir::WalkDir;
-
-use crate::cache::{ModCache, ModuleKey, VersionFile, semver};
+use super::confined::Confined;
+use crate::cache::{ModCache, ModuleKey, VersionFile, read, semver};
 
 /// Why a delete did not happen or did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +23,17 @@ pub enum DeleteError {
     /// The path would leave the cache root.
     #[error("refusing to touch {0}: it is not inside the cache root")]
     OutsideRoot(PathBuf),
+    /// A symlink where modlens would write, lock or descend; links are never followed.
+    #[error("refusing to touch {0}: it is a symlink, and modlens never writes through links")]
+    Link(PathBuf),
+    /// A FIFO, socket, device or directory where a regular file belongs.
+    #[error("refusing to touch {path}: it is a {kind}, not a regular file")]
+    NotRegular {
+        /// The path concerned.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
     /// A file-system operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -32,6 +42,29 @@ pub enum DeleteError {
         /// The error.
         source: io::Error,
     },
+    /// A version delete stopped part way; what it removed is counted.
+    #[error("{error} (stopped after removing {files} files)")]
+    Interrupted {
+        /// Files removed before it stopped.
+        files: u64,
+        /// Why it stopped.
+        error: Box<DeleteError>,
+    },
+}
+
+impl DeleteError {
+    /// Whether it says that the path does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DeleteError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
+
+    /// Files removed before the error (0 unless the delete stopped part way).
+    pub fn files_removed(&self) -> u64 {
+        match self {
+            DeleteError::Interrupted { files, .. } => *files,
+            _ => 0,
+        }
+    }
 }
 
 /// Wraps an I/O error with the path it concerns.
@@ -43,7 +76,8 @@ pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DeleteError + '_ 
 }
 
 /// Checks that `path` is strictly inside `root` without `..` components, and that no directory
-/// between them is a symlink (which could lead out of the cache).
+/// between them is a symlink (which could lead out of the cache). Operations themselves go
+/// through [`Confined`], which enforces the same with handles; this is the early check.
 pub fn ensure_inside(root: &Path, path: &Path) -> Result<(), DeleteError> {
     let outside = || DeleteError::OutsideRoot(path.to_path_buf());
     let rel = path.strip_prefix(root).map_err(|_| outside())?;
@@ -55,82 +89,18 @@ pub fn ensure_inside(root: &Path, path: &Path) -> Result<(), DeleteError> {
     for part in &parts[..parts.len() - 1] {
         dir.push(part);
         match fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.file_type().is_symlink() => return Err(outside()),
+            Ok(meta) if meta.file_type().is_symlink() => return Err(DeleteError::Link(dir)),
             _ => {}
         }
     }
     Ok(())
 }
 
-/// Removes a file or a directory tree below the root: directories are made writable first (go
-/// makes them read-only), symlinks are removed as links. A missing path is not an error.
+/// Removes a file, a link (as a link) or a directory tree below the root; directories are made
+/// writable first (go makes them read-only). Returns the files this call removed; a missing
+/// path is not an error.
 pub fn remove_path(root: &Path, path: &Path) -> Result<u64, DeleteError> {
-    ensure_inside(root, path)?;
-    let meta = match fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(io_err(path)(e)),
-    };
-    if !meta.is_dir() {
-        fs::remove_file(path).map_err(io_err(path))?;
-        return Ok(1);
-    }
-    make_dirs_writable(path)?;
-    let mut removed = 0;
-    for entry in WalkDir::new(path)
-        .follow_links(false)
-        .follow_root_links(false)
-        .contents_first(true)
-    {
-        let entry = entry.map_err(|e| io_err(path)(e.into()))?;
-        let p = entry.path();
-        if entry.file_type().is_dir() {
-            fs::remove_dir(p).map_err(io_err(p))?;
-        } else {
-            fs::remove_file(p).map_err(io_err(p))?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
-
-/// Adds the owner's write and execute bits to every directory below `dir` (never through a
-/// symlink), so that its entries can be unlinked.
-fn make_dirs_writable(dir: &Path) -> Result<(), DeleteError> {
-    for entry in WalkDir::new(dir)
-        .follow_links(false)
-        .follow_root_links(false)
-    {
-        let entry = entry.map_err(|e| io_err(dir)(e.into()))?;
-        if entry.file_type().is_dir() {
-            set_owner_writable(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn set_owner_writable(dir: &Path) -> Result<(), DeleteError> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = fs::symlink_metadata(dir).map_err(io_err(dir))?;
-    let mode = meta.permissions().mode();
-    if mode & 0o700 != 0o700 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o700)).map_err(io_err(dir))?;
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn set_owner_writable(dir: &Path) -> Result<(), DeleteError> {
-    let mut perm = fs::symlink_metadata(dir)
-        .map_err(io_err(dir))?
-        .permissions();
-    #[expect(
-        clippy::permissions_set_readonly_false,
-        reason = "deleting needs write access"
-    )]
-    perm.set_readonly(false);
-    fs::set_permissions(dir, perm).map_err(io_err(dir))
+    Confined::open(root)?.remove(path)
 }
 
 /// Holds go's flock on `@v/<v>.lock` while alive.
@@ -140,14 +110,21 @@ pub struct VersionLock {
 
 impl VersionLock {
     /// Takes the exclusive lock go takes before touching a version's zip or tree, creating the
-    /// lock file if needed. Blocks while a go command holds it.
+    /// lock file (and its `@v` directory) if needed. Blocks while a go command holds it.
     pub fn acquire(cache: &ModCache, key: &ModuleKey) -> Result<VersionLock, DeleteError> {
+        let confined = Confined::open(cache.root())?;
+        Self::acquire_in(&confined, cache, key)
+    }
+
+    /// [`VersionLock::acquire`] through an open root.
+    pub(super) fn acquire_in(
+        confined: &Confined,
+        cache: &ModCache,
+        key: &ModuleKey,
+    ) -> Result<VersionLock, DeleteError> {
         let path = cache.version_file(key, VersionFile::Lock);
-        ensure_inside(cache.root(), &path)?;
-        let dir = cache.at_v_dir(key);
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         Ok(VersionLock {
-            _lock: FileLock::acquire(&path)?,
+            _lock: FileLock::acquire(confined, &path)?,
         })
     }
 }
@@ -158,14 +135,8 @@ struct FileLock {
 }
 
 impl FileLock {
-    fn acquire(path: &Path) -> Result<FileLock, DeleteError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io_err(path))?;
+    fn acquire(confined: &Confined, path: &Path) -> Result<FileLock, DeleteError> {
+        let file = confined.lock_file(path)?;
         file.lock().map_err(io_err(path))?;
         Ok(FileLock { file })
     }
@@ -180,7 +151,7 @@ impl Drop for FileLock {
 /// What one deletion removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Removed {
-    /// Files removed.
+    /// Files removed by this deletion (files someone else removed first do not count).
     pub files: u64,
 }
 
@@ -206,59 +177,74 @@ pub fn delete_version(
 }
 
 /// [`delete_version`], choosing what happens to the tree; returns where a tree moved aside is.
+/// An error after some files went is [`DeleteError::Interrupted`], which counts them.
 pub fn delete_version_with(
     cache: &ModCache,
     key: &ModuleKey,
     disposal: TreeDisposal,
-    mut on_step: impl FnMut(&str),
+    on_step: impl FnMut(&str),
 ) -> Result<(Removed, Option<PathBuf>), DeleteError> {
+    let mut removed = Removed::default();
+    delete_steps(cache, key, disposal, on_step, &mut removed)
+        .map(|aside| (removed, aside))
+        .map_err(|error| match removed.files {
+            0 => error,
+            files => DeleteError::Interrupted {
+                files,
+                error: Box::new(error),
+            },
+        })
+}
+
+fn delete_steps(
+    cache: &ModCache,
+    key: &ModuleKey,
+    disposal: TreeDisposal,
+    mut on_step: impl FnMut(&str),
+    removed: &mut Removed,
+) -> Result<Option<PathBuf>, DeleteError> {
     let mut step = |name: &str| {
         on_step(name);
         super::fault::checkpoint(&format!("delete:{name}"));
     };
-    let root = cache.root();
+    let confined = Confined::open(cache.root())?;
     let tree = cache.tree_dir(key);
     let partial = cache.version_file(key, VersionFile::Partial);
-    for path in [&tree, &partial] {
-        ensure_inside(root, path)?;
-    }
-    let _lock = VersionLock::acquire(cache, key)?;
+    let _lock = VersionLock::acquire_in(&confined, cache, key)?;
     step("locked");
-    let tree_exists = fs::symlink_metadata(&tree).is_ok();
+    let tree_exists = confined.file_type(&tree)?.is_some();
     if tree_exists {
-        File::create(&partial).map_err(io_err(&partial))?;
+        confined.create_marker(&partial)?;
         step("partial written");
     }
     // With `.partial` in place go treats whatever is left as incomplete, so the order below
     // only decides what an interrupted delete leaves. Zip and .ziphash go before the tree: a
     // broken zip is what makes go fail ("zip: not a valid zip file" is sticky), and once it is
     // gone go downloads the version again instead of extracting the broken one.
-    let mut removed = Removed::default();
     for file in [VersionFile::Zip, VersionFile::Ziphash] {
-        removed.files += remove_path(root, &cache.version_file(key, file))?;
+        removed.files += confined.remove(&cache.version_file(key, file))?;
         step(file.ext());
     }
     let mut aside = None;
     if disposal == TreeDisposal::MoveAside && tree_exists {
         let to = aside_path(&tree);
-        ensure_inside(root, &to)?;
-        match fs::rename(&tree, &to) {
+        match confined.rename(&tree, &to) {
             Ok(()) => aside = Some(to),
-            Err(_) => removed.files += remove_path(root, &tree)?,
+            Err(_) => removed.files += confined.remove(&tree)?,
         }
     } else {
-        removed.files += remove_path(root, &tree)?;
+        removed.files += confined.remove(&tree)?;
     }
     step("tree removed");
     for file in [VersionFile::Info, VersionFile::Mod] {
-        removed.files += remove_path(root, &cache.version_file(key, file))?;
+        removed.files += confined.remove(&cache.version_file(key, file))?;
         step(file.ext());
     }
-    remove_path(root, &partial)?;
+    confined.remove(&partial)?;
     step("partial removed");
-    drop_from_list(cache, key)?;
+    drop_from_list(&confined, cache, key)?;
     step("list updated");
-    Ok((removed, aside))
+    Ok(aside)
 }
 
 /// A fresh name beside `tree` for moving it aside: `<tree>.tmp-modlens-<pid>-<n>`.
@@ -279,49 +265,45 @@ pub(super) fn unique_suffix() -> u64 {
 }
 
 /// Rewrites `@v/list` without `key`'s version, under a flock on `list` itself, the way go
-/// rewrites it (truncate, then write in place).
-fn drop_from_list(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
+/// rewrites it (see [`Confined::rewrite`]).
+fn drop_from_list(
+    confined: &Confined,
+    cache: &ModCache,
+    key: &ModuleKey,
+) -> Result<(), DeleteError> {
     let path = cache.at_v_dir(key).join("list");
-    ensure_inside(cache.root(), &path)?;
-    let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io_err(&path)(e)),
-    };
-    file.lock().map_err(io_err(&path))?;
-    let mut text = String::new();
-    file.read_to_string(&mut text).map_err(io_err(&path))?;
-    let mut versions: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && *l != key.version)
-        .collect();
-    versions.sort_by(|a, b| semver::sort_order(a, b));
-    versions.dedup();
-    let mut out = String::new();
-    for v in versions {
-        out.push_str(v);
-        out.push('\n');
-    }
-    file.set_len(0).map_err(io_err(&path))?;
-    file.rewind().map_err(io_err(&path))?;
-    file.write_all(out.as_bytes()).map_err(io_err(&path))?;
-    let _ = file.unlock();
-    Ok(())
+    confined.rewrite(&path, read::cap::LIST, |text| {
+        let mut versions: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && *l != key.version)
+            .collect();
+        versions.sort_by(|a, b| semver::sort_order(a, b));
+        versions.dedup();
+        let mut out = String::new();
+        for v in versions {
+            out.push_str(v);
+            out.push('\n');
+        }
+        out
+    })
 }
 
 /// Deletes a leftover or a vcs repository path (relative to the root), holding the lock go
 /// would hold while touching it: `cache/vcs/<hash>.lock` for a repository, the version's
 /// `@v/<v>.lock` for a version's temp files, orphan `.partial` or orphan tree.
 pub fn delete_rel(cache: &ModCache, rel: &Path) -> Result<Removed, DeleteError> {
+    let confined = Confined::open(cache.root())?;
     let path = cache.root().join(rel);
     ensure_inside(cache.root(), &path)?;
     let _lock = match lock_file_for(cache, rel) {
-        Some(lock) if lock.parent().is_some_and(Path::is_dir) => Some(FileLock::acquire(&lock)?),
+        Some(lock) if lock.parent().is_some_and(|d| d.is_dir()) => {
+            Some(FileLock::acquire(&confined, &lock)?)
+        }
         _ => None,
     };
     Ok(Removed {
-        files: remove_path(cache.root(), &path)?,
+        files: confined.remove(&path)?,
     })
 }
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
-use super::delete::{delete_rel, delete_version};
+use super::delete::{DeleteError, Removed, delete_rel, delete_version};
 use super::refetch::{
     GoRunner, Repair, delete_for_refetch, go_download_many, plan, reextract, remove_aside, rezip,
 };
@@ -98,6 +98,9 @@ pub enum JobEvent {
         item: JobItem,
         /// `Ok(what was done)` or `Err(why not)`.
         result: Result<String, String>,
+        /// Files this item removed from disk, counted as they went (also when it failed part
+        /// way; files someone else removed first do not count).
+        files_removed: u64,
     },
     /// The job ended.
     Finished {
@@ -163,15 +166,33 @@ fn run(
     let total = spec.len();
     let done = AtomicUsize::new(0);
     let ok = AtomicUsize::new(0);
-    let finish_item = |item: JobItem, result: std::thread::Result<Result<String, String>>| {
-        let result =
-            result.unwrap_or_else(|panic| Err(format!("internal error: {}", panic_text(&panic))));
+    let send_item = |item: JobItem, result: Result<String, String>, files_removed: u64| {
         if result.is_ok() {
             ok.fetch_add(1, Ordering::Relaxed);
         }
-        let _ = tx.send(JobEvent::Item { id, item, result });
+        let _ = tx.send(JobEvent::Item {
+            id,
+            item,
+            result,
+            files_removed,
+        });
         let done = done.fetch_add(1, Ordering::Relaxed) + 1;
         let _ = tx.send(JobEvent::Progress { id, done, total });
+    };
+    let finish_deleted =
+        |item: JobItem, outcome: std::thread::Result<Result<Removed, DeleteError>>| {
+            let (result, files_removed) = match outcome {
+                Ok(Ok(Removed { files: 0 })) => (Ok("already gone".to_owned()), 0),
+                Ok(Ok(Removed { files })) => (Ok(format!("deleted ({files} files)")), files),
+                Ok(Err(e)) => (Err(e.to_string()), e.files_removed()),
+                Err(panic) => (Err(format!("internal error: {}", panic_text(&panic))), 0),
+            };
+            send_item(item, result, files_removed);
+        };
+    let finish_item = |item: JobItem, result: std::thread::Result<Result<String, String>>| {
+        let result =
+            result.unwrap_or_else(|panic| Err(format!("internal error: {}", panic_text(&panic))));
+        send_item(item, result, 0);
     };
     let _ = tx.send(JobEvent::Progress { id, done: 0, total });
     match spec {
@@ -181,23 +202,16 @@ fn run(
                 if cancel.is_cancelled() {
                     break;
                 }
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    delete_version(cache, &key, |_| {})
-                        .map(|r| format!("deleted ({} files)", r.files))
-                        .map_err(|e| e.to_string())
-                }));
-                finish_item(JobItem::Version(key), result);
+                let outcome =
+                    catch_unwind(AssertUnwindSafe(|| delete_version(cache, &key, |_| {})));
+                finish_deleted(JobItem::Version(key), outcome);
             }
             for rel in paths {
                 if cancel.is_cancelled() {
                     break;
                 }
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    delete_rel(cache, &rel)
-                        .map(|r| format!("deleted ({} files)", r.files))
-                        .map_err(|e| e.to_string())
-                }));
-                finish_item(JobItem::Path(rel), result);
+                let outcome = catch_unwind(AssertUnwindSafe(|| delete_rel(cache, &rel)));
+                finish_deleted(JobItem::Path(rel), outcome);
             }
         }
         JobSpec::Repair {

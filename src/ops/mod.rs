@@ -3,6 +3,7 @@
 //! The libraries below (`cache`, `verify`) are synchronous; this module runs them on named
 //! rayon pools and reports through channels, so the CLI and the TUI consume the same events.
 
+pub mod confined;
 pub mod delete;
 pub mod fault;
 pub mod jobs;

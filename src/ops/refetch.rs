@@ -14,16 +14,17 @@
 //!
 //! The caller verifies the result again.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::confined::{Confined, Missing};
 use super::delete::{
     DeleteError, TreeDisposal, VersionLock, delete_version_with, ensure_inside, io_err,
     remove_path, unique_suffix,
 };
-use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile};
+use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, read};
 use crate::verify::hash::H1;
 use crate::verify::zipfile::{Scratch, check_zip};
 use crate::verify::{Expectations, Fix, verify_entry};
@@ -127,21 +128,21 @@ pub fn remove_aside(cache: &ModCache, aside: Option<&Path>) {
 
 /// Re-extracts the tree of `key` from its zip under go's lock and `.partial` protocol.
 pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<(), DeleteError> {
-    let root = cache.root();
+    let confined = Confined::open(cache.root())?;
     let tree = cache.tree_dir(key);
     let partial = cache.version_file(key, VersionFile::Partial);
     let zip_path = cache.version_file(key, VersionFile::Zip);
-    let _lock = VersionLock::acquire(cache, key)?;
-    File::create(&partial).map_err(io_err(&partial))?;
+    let _lock = VersionLock::acquire_in(&confined, cache, key)?;
+    confined.create_marker(&partial)?;
     super::fault::checkpoint("reextract:partial written");
-    remove_path(root, &tree)?;
+    confined.remove(&tree)?;
     super::fault::checkpoint("reextract:tree removed");
-    let file = File::open(&zip_path).map_err(io_err(&zip_path))?;
+    let file = read::open(&zip_path).map_err(|e| io_err(&zip_path)(e.into()))?;
     let mut archive = zip::ZipArchive::new(io::BufReader::new(file))
         .map_err(|e| io_err(&zip_path)(io::Error::other(e)))?;
     let prefix = format!("{key}/");
     let mut dirs = vec![tree.clone()];
-    fs::create_dir_all(&tree).map_err(io_err(&tree))?;
+    confined.dir(&tree, Missing::Create)?;
     for i in 0..archive.len() {
         let mut entry = archive
             .by_index(i)
@@ -154,12 +155,14 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
             continue;
         }
         let dest = tree.join(rel);
-        ensure_inside(root, &dest)?;
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
-            dirs.push(parent.to_path_buf());
+        ensure_inside(cache.root(), &dest)?;
+        // Every directory between the tree and the file, so that all get go's modes.
+        let mut parent = dest.parent();
+        while let Some(dir) = parent.filter(|d| d.starts_with(&tree) && *d != tree) {
+            dirs.push(dir.to_path_buf());
+            parent = dir.parent();
         }
-        let mut out = create_read_only(&dest).map_err(io_err(&dest))?;
+        let mut out = confined.create_new(&dest, 0o444)?;
         io::copy(&mut entry, &mut out).map_err(io_err(&dest))?;
         super::fault::checkpoint("reextract:file written");
     }
@@ -168,11 +171,11 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
         dirs.dedup();
         // Children first, as go does, so parents are still writable while children change.
         for dir in dirs.iter().rev() {
-            make_read_only_dir(dir).map_err(io_err(dir))?;
+            confined.set_dir_mode(dir, |mode| mode & !0o222)?;
         }
     }
     super::fault::checkpoint("reextract:extracted");
-    fs::remove_file(&partial).map_err(io_err(&partial))?;
+    confined.remove(&partial)?;
     Ok(())
 }
 
@@ -180,7 +183,7 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
 /// zip (`<v>.zip<n>.tmp`, as go names its own), checked to hash to `.ziphash` and to follow
 /// go's module-zip rules, then renamed over the old zip.
 pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
-    let root = cache.root();
+    let confined = Confined::open(cache.root())?;
     let tree = cache.tree_dir(key);
     let zip_path = cache.version_file(key, VersionFile::Zip);
     let ziphash_path = cache.version_file(key, VersionFile::Ziphash);
@@ -191,13 +194,15 @@ pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
         unique_suffix()
     ));
     for path in [&tree, &zip_path, &tmp] {
-        ensure_inside(root, path)?;
+        ensure_inside(cache.root(), path)?;
     }
-    let _lock = VersionLock::acquire(cache, key)?;
-    let text = fs::read_to_string(&ziphash_path).map_err(io_err(&ziphash_path))?;
+    let _lock = VersionLock::acquire_in(&confined, cache, key)?;
+    let text = read::read_text(&ziphash_path, read::cap::ZIPHASH)
+        .map_err(|e| io_err(&ziphash_path)(e.into()))?;
     let expected = H1::parse(text.trim())
         .ok_or_else(|| io_err(&ziphash_path)(io::Error::other("not an h1: hash")))?;
-    let checked = write_zip_of_tree(&tree, key, &tmp).and_then(|()| {
+    let out = confined.create_new(&tmp, 0o666)?;
+    let checked = write_zip_of_tree(&tree, key, out).and_then(|()| {
         let report = Scratch::with(|s| check_zip(&tmp, key, s, false)).map_err(io::Error::other)?;
         if let Some(rule) = report.structure.first() {
             return Err(io::Error::other(format!(
@@ -213,21 +218,19 @@ pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
         }
     });
     if let Err(e) = checked {
-        let _ = fs::remove_file(&tmp);
+        let _ = confined.remove(&tmp);
         return Err(io_err(&tmp)(e));
     }
     super::fault::checkpoint("rezip:written");
-    fs::rename(&tmp, &zip_path).map_err(io_err(&zip_path))
+    confined.rename(&tmp, &zip_path)
 }
 
 /// Writes a module zip of the files below `tree`, named `path@version/<relative path>`, in name
 /// order, deflated, with zero timestamps as go writes zips itself. Symlinks and other special
 /// files are refused: go never extracts them, so a tree holding one cannot be zipped faithfully.
-fn write_zip_of_tree(tree: &Path, key: &ModuleKey, dest: &Path) -> io::Result<()> {
+fn write_zip_of_tree(tree: &Path, key: &ModuleKey, dest: File) -> io::Result<()> {
     use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new(io::BufWriter::new(
-        OpenOptions::new().write(true).create_new(true).open(dest)?,
-    ));
+    let mut zip = zip::ZipWriter::new(io::BufWriter::new(dest));
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .last_modified_time(zip::DateTime::default());
@@ -255,39 +258,12 @@ fn write_zip_of_tree(tree: &Path, key: &ModuleKey, dest: &Path) -> io::Result<()
             .ok_or_else(|| io::Error::other("a file name is not UTF-8"))?;
         zip.start_file(format!("{key}/{rel}"), options)
             .map_err(io::Error::other)?;
-        io::copy(&mut crate::verify::read::open(item.path())?, &mut zip)?;
+        io::copy(&mut crate::cache::read::open(item.path())?, &mut zip)?;
     }
     zip.finish()
         .map_err(io::Error::other)?
         .into_inner()
         .map_err(|e| e.into_error())?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn create_read_only(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o444)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn create_read_only(path: &Path) -> io::Result<File> {
-    OpenOptions::new().write(true).create_new(true).open(path)
-}
-
-#[cfg(unix)]
-fn make_read_only_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(dir)?.permissions().mode();
-    fs::set_permissions(dir, fs::Permissions::from_mode(mode & !0o222))
-}
-
-#[cfg(not(unix))]
-fn make_read_only_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 

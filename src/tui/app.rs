@@ -364,7 +364,9 @@ impl App {
                     j.total = total;
                 }
             }
-            JobEvent::Item { id, item, result } => {
+            JobEvent::Item {
+                id, item, result, ..
+            } => {
                 let kind = self.jobs.get(&id).map_or("", |j| j.kind);
                 let key = match item {
                     JobItem::Version(key) => key,

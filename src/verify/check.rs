@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use super::gosum::GoSums;
 use super::hash::{FileDigest, H1, hash_go_mod, hash1};
 use super::problem::{Change, FileChange, Fix, Hashes, Problem, ProblemKind, Status, Verdict};
-use super::read;
 use super::sumdb::{LookupError, Verifier, parse_lookup};
 use super::tlog::{Unproven, prove_record};
 use super::tree::{Reference, TreeReport, hash_tree};
 use super::zipfile::{Scratch, ZipReport, check_zip};
+use crate::cache::read::{self, cap};
 use crate::cache::{Kind, ModCache, ModuleEntry, VersionFile};
 
 /// What a version is checked against besides itself.
@@ -195,12 +195,12 @@ impl Checker<'_> {
             return None;
         }
         let path = self.cache.version_file(&e.key, VersionFile::Ziphash);
-        let bytes = match read::read_small(&path) {
+        let bytes = match read::read_capped(&path, cap::ZIPHASH) {
             Ok(b) => b,
             Err(err) => {
                 self.problem(
                     ProblemKind::ZiphashInvalid,
-                    format!("cannot read {}: {err}", path.display()),
+                    format!("cannot read it: {err}"),
                     Fix::Refetch,
                 );
                 return None;
@@ -385,7 +385,7 @@ impl Checker<'_> {
                 .join(&verifier.name)
                 .join("lookup")
                 .join(format!("{}@{}", key.escaped_path(), key.escaped_version()));
-            let Ok(body) = read::read_small(&path) else {
+            let Ok(body) = read::read_capped(&path, cap::SUMDB_NOTE) else {
                 continue;
             };
             if body.is_empty() {
@@ -456,7 +456,7 @@ impl Checker<'_> {
     fn mod_hash(&mut self) -> Option<H1> {
         if self.hashes.go_mod.is_none() && self.entry.pieces.mod_file {
             let path = self.cache.version_file(&self.entry.key, VersionFile::Mod);
-            if let Ok(bytes) = read::read_small(&path) {
+            if let Ok(bytes) = read::read_capped(&path, cap::GO_MOD) {
                 self.bytes += bytes.len() as u64;
                 self.hashes.go_mod = Some(hash_go_mod(&bytes));
             }
@@ -478,12 +478,12 @@ impl Checker<'_> {
             return;
         }
         let path = self.cache.version_file(&e.key, VersionFile::Mod);
-        let bytes = match read::read_small(&path) {
+        let bytes = match read::read_capped(&path, cap::GO_MOD) {
             Ok(b) => b,
             Err(err) => {
                 self.problem(
                     ProblemKind::ModInvalid,
-                    format!("cannot read: {err}"),
+                    format!("cannot read it: {err}"),
                     Fix::Refetch,
                 );
                 return;

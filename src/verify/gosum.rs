@@ -93,8 +93,10 @@ impl GoSums {
 
     /// Loads one go.sum file.
     pub fn load_file(&mut self, path: &Path) -> Result<(), GoSumError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| GoSumError(format!("cannot read {}: {e}", path.display())))?;
+        use crate::cache::read::{cap, read_outside_capped};
+        let bytes = read_outside_capped(path, cap::GO_SUM)
+            .map_err(|e| GoSumError(format!("cannot read {e}")))?;
+        let text = String::from_utf8_lossy(&bytes);
         self.parse(&text, path)
     }
 

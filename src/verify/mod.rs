@@ -10,7 +10,6 @@ mod check;
 pub mod gosum;
 pub mod hash;
 mod problem;
-pub(crate) mod read;
 pub mod sumdb;
 pub mod tlog;
 mod tree;

@@ -68,7 +68,20 @@ fn read_tile(db_dir: &Path, level: u32, index: u64, size: u64) -> Result<Vec<Has
         candidates.insert(0, dir.join(format!("{name}.p")).join(width.to_string()));
     }
     for path in &candidates {
-        if let Ok(bytes) = std::fs::read(path) {
+        use crate::cache::read::{ReadError, cap, read_capped};
+        let bytes = match read_capped(path, cap::TILE) {
+            Ok(bytes) => bytes,
+            Err(err) if err.is_not_found() => continue,
+            Err(
+                err @ (ReadError::TooLarge { .. }
+                | ReadError::NotRegular { .. }
+                | ReadError::Symlink(_)),
+            ) => {
+                return Err(Unproven::Mismatch(format!("tile: {err}")));
+            }
+            Err(_) => continue,
+        };
+        {
             let need = width as usize * 32;
             if bytes.len() < need || bytes.len() % 32 != 0 {
                 return Err(Unproven::Mismatch(format!(

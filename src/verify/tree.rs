@@ -24,7 +24,7 @@ use rustix::fs::{Dir, FileType, Mode, OFlags, openat, readlinkat};
 use sha2::{Digest, Sha256};
 
 use super::hash::{Digest32, FileDigest, sha256_reader};
-use super::read;
+use crate::cache::read;
 
 /// What hashing a tree found.
 #[derive(Debug, Clone, Default)]
@@ -143,7 +143,8 @@ impl Walk<'_> {
 
     /// Hashes one file, or takes the reference digest when the bytes are the same.
     fn file(&mut self, parent: impl AsFd, name: &CStr) -> io::Result<Digest32> {
-        let mut file = read::open_at(parent, name, read::Follow::No)?;
+        let shown = std::ffi::OsStr::from_bytes(&self.name);
+        let mut file = read::open_at(parent, name, Path::new(shown))?;
         let Some((digest, expected)) = self.reference.and_then(|r| r.entry(&self.name)) else {
             let (digest, n) = sha256_reader(file)?;
             self.report.bytes += n;

@@ -18,10 +18,10 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::hash::{Digest32, FileDigest, H1, hash1, sha256_reader};
-use super::read;
 use super::tree::Reference;
 use crate::cache::ModuleKey;
 use crate::cache::module::check_file_path;
+use crate::cache::read;
 
 /// Go's limits for module zips (`MaxZipFile`, `MaxGoMod`, `MaxLICENSE`).
 const MAX_ZIP_FILE: u64 = 500 << 20;
