@@ -150,3 +150,259 @@ fn a_download_dir_modlens_cannot_read_hides_nothing_that_gets_deleted() {
     assert_eq!(fingerprint(go.sandbox.path()), before);
     fs::set_permissions(&module_dir, fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// Runs `modlens <args> --cache <root>` offline, under a 1 GiB address-space limit, and fails
+/// the test if it takes more than `secs` seconds (the child is killed).
+fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--as={}", 1u64 << 30))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_modlens"))
+        .args(args)
+        .arg("--cache")
+        .arg(root)
+        .env("GOPROXY", "off")
+        .env_remove("GOMODCACHE")
+        .env_remove("GOFLAGS")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("modlens {} hung for more than {secs} s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+}
+
+/// Every command, as a user would run them on a strange cache (writing ones on a version).
+const EVERY_COMMAND: &[&[&str]] = &[
+    &["list"],
+    &["list", "--json"],
+    &["verify"],
+    &["verify", "--json"],
+    &["clean", "--leftovers", "--broken", "--dry-run"],
+    &["clean", "--leftovers", "--yes"],
+    &["clean", "example.com/a@v1.0.0", "--yes"],
+    &["refetch", "--broken", "--yes"],
+];
+
+/// Runs every command; each must finish within seconds with a status of 0, 1 or 2 and no crash.
+fn every_command_survives(root: &Path) {
+    for args in EVERY_COMMAND {
+        let out = run_bounded(root, args, 30);
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "modlens {}: {:?}\n{}",
+            args.join(" "),
+            out.status,
+            stderr(&out)
+        );
+        if args.contains(&"--json") {
+            let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&out.stdout);
+            assert!(parsed.is_ok(), "modlens {}: invalid JSON", args.join(" "));
+        }
+    }
+}
+
+#[test]
+fn links_in_writable_positions_are_never_written_through() {
+    let Some(go) = Go::find("links_in_writable_positions_are_never_written_through") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let outside = go.sandbox.path().join("canary");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("partial-target"), "precious partial\n").unwrap();
+    fs::write(outside.join("list-target"), "v9.9.9\n").unwrap();
+    let at_v = cache.join("cache/download/example.com/a/@v");
+    let at_v_b = cache.join("cache/download/example.com/b/@v");
+    use std::os::unix::fs::symlink;
+    symlink(outside.join("partial-target"), at_v.join("v1.0.0.partial")).unwrap();
+    fs::remove_file(at_v.join("list")).unwrap();
+    symlink(outside.join("list-target"), at_v.join("list")).unwrap();
+    fs::remove_file(at_v_b.join("v1.0.0.lock")).unwrap();
+    symlink(outside.join("created-by-lock"), at_v_b.join("v1.0.0.lock")).unwrap();
+    // A vcs repository whose lock is a link out of the cache.
+    let hash = "b2f02d6f27c4649eccd98c249abe9f06b329934610ccddb3d63d6c9da1ae121d";
+    let vcs = cache.join("cache/vcs");
+    fs::create_dir_all(vcs.join(hash)).unwrap();
+    fs::write(
+        vcs.join(format!("{hash}.info")),
+        "git3:https://github.com/Acme/Widget",
+    )
+    .unwrap();
+    symlink(
+        outside.join("created-by-vcs-lock"),
+        vcs.join(format!("{hash}.lock")),
+    )
+    .unwrap();
+    // Hard links: the outside file shares the inode of v1.1.0's .partial.
+    fs::write(outside.join("hardlinked"), "shared content\n").unwrap();
+    fs::hard_link(outside.join("hardlinked"), at_v.join("v1.1.0.partial")).unwrap();
+
+    let before = fingerprint(&outside);
+    for args in [
+        &["clean", "example.com/a@v1.0.0", "--yes"][..],
+        &["clean", "example.com/a@v1.1.0", "--yes"][..],
+        &["clean", "example.com/b@v1.0.0", "--yes"][..],
+        &["clean", "--vcs", "--yes"][..],
+        &["refetch", "example.com/a@v1.0.0", "--yes"][..],
+        &["refetch", "--broken", "--yes"][..],
+    ] {
+        let out = run_on(&cache, args);
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        fingerprint(&outside),
+        before,
+        "the canaries outside are untouched"
+    );
+    assert!(!outside.join("created-by-lock").exists());
+    assert!(!outside.join("created-by-vcs-lock").exists());
+}
+
+#[test]
+fn a_delete_that_stops_part_way_counts_what_it_removed() {
+    let Some(go) = Go::find("a_delete_that_stops_part_way_counts_what_it_removed") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let at_v = cache.join("cache/download/example.com/a/@v");
+    let outside = go.sandbox.path().join("canary.txt");
+    fs::write(&outside, "v9.9.9\n").unwrap();
+    // The last step, rewriting `list`, meets a link out of the cache and refuses.
+    fs::remove_file(at_v.join("list")).unwrap();
+    std::os::unix::fs::symlink(&outside, at_v.join("list")).unwrap();
+    let out = run_on(
+        &cache,
+        &["clean", "example.com/a@v1.0.0", "--yes", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = report["failed"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("symlink") && error.contains("stopped after removing"),
+        "{error}"
+    );
+    assert!(report["files_removed"].as_u64().unwrap() >= 4, "{report}");
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "v9.9.9\n");
+}
+
+#[test]
+fn concurrent_cleans_never_count_a_version_twice() {
+    let Some(go) = Go::find("concurrent_cleans_never_count_a_version_twice") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let clean = || {
+        let mut cmd = modlens(&["clean", "--keep-latest", "0", "--yes", "--json"]);
+        cmd.arg("--cache").arg(&cache);
+        cmd.stdout(std::process::Stdio::piped()).spawn().unwrap()
+    };
+    let (first, second) = (clean(), clean());
+    let mut removed = Vec::new();
+    for child in [first, second] {
+        let out = child.wait_with_output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for name in report["removed"].as_array().unwrap() {
+            removed.push(name.as_str().unwrap().to_owned());
+        }
+    }
+    removed.sort();
+    let before = removed.len();
+    removed.dedup();
+    assert_eq!(
+        removed.len(),
+        before,
+        "a version counted twice: {removed:?}"
+    );
+    assert_eq!(removed.len(), 3, "{removed:?}");
+}
+
+#[test]
+fn fifos_devices_deep_chains_and_huge_sparse_files_never_hang_crash_or_grow_memory() {
+    let Some(go) = Go::find("fifos_devices_deep_chains_and_huge_sparse_files") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let at_v_a = cache.join("cache/download/example.com/a/@v");
+    let at_v_b = cache.join("cache/download/example.com/b/@v");
+    crate::support::make_writable(&cache);
+    // FIFOs where go keeps .partial, list, a tree file, a sumdb lookup and a vcs .info.
+    mkfifo(&at_v_a.join("v1.0.0.partial"));
+    fs::remove_file(at_v_b.join("list")).unwrap();
+    mkfifo(&at_v_b.join("list"));
+    mkfifo(&cache.join("example.com/a@v1.1.0/fifo"));
+    let lookup = cache.join("cache/download/sumdb/sum.golang.org/lookup/example.com");
+    fs::create_dir_all(&lookup).unwrap();
+    mkfifo(&lookup.join("b@v1.0.0"));
+    fs::create_dir_all(cache.join("cache/vcs/0000")).unwrap();
+    mkfifo(&cache.join("cache/vcs/0000.info"));
+    // /dev/zero behind a link as .info, and multi-GB sparse .ziphash and .mod.
+    fs::remove_file(at_v_b.join("v1.0.0.info")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", at_v_b.join("v1.0.0.info")).unwrap();
+    for name in ["v1.0.0.ziphash", "v1.0.0.mod"] {
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(at_v_b.join(name))
+            .unwrap();
+        f.set_len(8 << 30).unwrap();
+    }
+    // A chain of 1,200 directories at the top and inside a tree.
+    for base in [
+        cache.join("example.com/deep"),
+        cache.join("example.com/b@v1.0.0/deep"),
+    ] {
+        let mut dir = base;
+        for _ in 0..1200 {
+            dir.push("d");
+        }
+        let out = std::process::Command::new("mkdir")
+            .arg("-p")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        fs::write(dir.join("leaf.go"), "package d\n").unwrap();
+    }
+    let canary = go.sandbox.path().join("canary");
+    home_like(&canary);
+    let before = fingerprint(&canary);
+    let out = run_bounded(&cache, &["verify", "--json"], 30);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("FIFO"),
+        "the FIFO in the tree is reported: {report}"
+    );
+    assert!(
+        report.contains("too large"),
+        "the sparse files are reported: {report}"
+    );
+    every_command_survives(&cache);
+    assert_eq!(fingerprint(&canary), before);
+}

@@ -18,7 +18,7 @@ use std::ffi::CStr;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustix::fs::{Dir, FileType, Mode, OFlags, openat, readlinkat};
 use sha2::{Digest, Sha256};
@@ -63,6 +63,14 @@ pub fn hash_tree(dir: &Path, prefix: &str, reference: Option<&dyn Reference>) ->
     walk.report
 }
 
+/// One open directory of the walk.
+struct Level {
+    entries: Dir,
+    /// Length of the directory's own summary name, to which children append.
+    name_len: usize,
+    path: PathBuf,
+}
+
 struct Walk<'a> {
     report: TreeReport,
     /// The summary name of the directory being walked; children append to it.
@@ -79,59 +87,95 @@ impl Walk<'_> {
             .get_or_insert_with(|| format!("{}: {err}", path.display()));
     }
 
-    fn dir(&mut self, fd: OwnedFd, path: &Path) {
+    /// Opens a directory level of the walk, noting whether it is writable.
+    fn enter(&mut self, fd: OwnedFd, path: PathBuf) -> Option<Level> {
         match rustix::fs::fstat(&fd) {
             Ok(st) => self.report.writable |= st.st_mode & 0o200 != 0,
-            Err(err) => return self.fail(path, err.into()),
+            Err(err) => {
+                self.fail(&path, err.into());
+                return None;
+            }
         }
-        let mut entries = match Dir::new(fd) {
-            Ok(d) => d,
-            Err(err) => return self.fail(path, err.into()),
-        };
-        let parent_len = self.name.len();
-        while let Some(item) = entries.read() {
-            let entry = match item {
-                Ok(e) => e,
-                Err(err) => return self.fail(path, err.into()),
+        match Dir::new(fd) {
+            Ok(entries) => Some(Level {
+                entries,
+                name_len: self.name.len(),
+                path,
+            }),
+            Err(err) => {
+                self.fail(&path, err.into());
+                None
+            }
+        }
+    }
+
+    /// Walks the tree below `fd` depth-first with an explicit stack of open directories: a
+    /// chain of thousands of directories costs memory per level, never call stack.
+    fn dir(&mut self, fd: OwnedFd, path: &Path) {
+        let mut stack: Vec<Level> = self.enter(fd, path.to_path_buf()).into_iter().collect();
+        while let Some(top) = stack.last_mut() {
+            let entry = match top.entries.read() {
+                None => {
+                    stack.pop();
+                    continue;
+                }
+                Some(Ok(e)) => e,
+                Some(Err(err)) => {
+                    let level = stack.pop().expect("the loop holds a level");
+                    self.fail(&level.path, err.into());
+                    continue;
+                }
             };
             let file = entry.file_name();
             if matches!(file.to_bytes(), b"." | b"..") {
                 continue;
             }
-            let Ok(parent) = entries.fd() else {
-                return self.fail(path, io::Error::other("directory closed"));
+            let Ok(parent) = top.entries.fd() else {
+                let level = stack.pop().expect("the loop holds a level");
+                self.fail(&level.path, io::Error::other("directory closed"));
+                continue;
             };
-            self.name.truncate(parent_len);
+            self.name.truncate(top.name_len);
             self.name.push(b'/');
             self.name.extend_from_slice(file.to_bytes());
-            let child = || path.join(std::ffi::OsStr::from_bytes(file.to_bytes()));
+            let child = || top.path.join(std::ffi::OsStr::from_bytes(file.to_bytes()));
             let mut kind = entry.file_type();
             if kind == FileType::Unknown {
                 match rustix::fs::statat(parent, file, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
                     Ok(st) => kind = FileType::from_raw_mode(st.st_mode),
                     Err(err) => {
-                        self.fail(&child(), err.into());
+                        let at = child();
+                        self.fail(&at, err.into());
                         continue;
                     }
                 }
             }
             match kind {
-                FileType::Directory => match open_dir(parent, file) {
-                    Ok(sub) => self.dir(sub, &child()),
-                    Err(err) => self.fail(&child(), err.into()),
-                },
+                FileType::Directory => {
+                    let at = child();
+                    match open_dir(parent, file) {
+                        Ok(sub) => {
+                            if let Some(level) = self.enter(sub, at) {
+                                stack.push(level);
+                            }
+                        }
+                        Err(err) => self.fail(&at, err.into()),
+                    }
+                }
                 FileType::Symlink => {
                     let target = readlinkat(parent, file, Vec::new()).unwrap_or_default();
                     let digest = Sha256::digest(target.as_bytes()).into();
                     self.push(digest);
                 }
-                _ => match self.file(parent, file) {
-                    Ok(digest) => self.push(digest),
-                    Err(err) => self.fail(&child(), err),
-                },
+                _ => {
+                    let at = child();
+                    match self.file(parent, file) {
+                        Ok(digest) => self.push(digest),
+                        Err(err) => self.fail(&at, err),
+                    }
+                }
             }
         }
-        self.name.truncate(parent_len);
     }
 
     fn push(&mut self, digest: Digest32) {

@@ -145,11 +145,10 @@ pub fn fingerprint(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
         out.insert(
             entry.path().to_path_buf(),
             format!(
-                "{kind:?} {content} mtime={}.{} mode={:o} nlink={}",
+                "{kind:?} {content} mtime={}.{} mode={:o}",
                 meta.mtime(),
                 meta.mtime_nsec(),
                 meta.mode(),
-                meta.nlink()
             ),
         );
     }
