@@ -484,14 +484,47 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
         );
         assert_recoverable(&go, "example.com/nested", "v1.0.0", step);
     }
-    // Re-fetching a version whose zip is garbage and whose tree was changed: once the zip is
-    // gone go downloads it again.
+    // Re-fetching a version whose zip is garbage and whose tree was changed. Killed before the
+    // new zip is in, the cache is as broken as before (plus a .partial and the scratch dir),
+    // and refetch --broken repairs it; from then on go can build with it by itself.
     for step in [
-        "delete:zip",
-        "delete:ziphash",
-        "delete:tree removed",
-        "delete:mod",
-        "refetch:deleted",
+        "fetch:downloaded",
+        "swap:partial written",
+        "swap:info",
+        "swap:mod",
+        "swap:ziphash",
+    ] {
+        let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
+        go.download(&standard_modules());
+        garble_zip_and_tree(&go, "example.com/unicode");
+        let before = problem_kinds(&go);
+        kill_at(
+            &go,
+            &["refetch", "--yes", "example.com/unicode@v1.0.0"],
+            step,
+        );
+        let after = problem_kinds(&go);
+        assert!(
+            after
+                .iter()
+                .all(|k| before.contains(k) || k == "partial" || k == "zip_modified"),
+            "{step}: {before:?} became {after:?}"
+        );
+        let out = output(&mut ml(&go, &["refetch", "--broken", "--yes"]));
+        assert!(
+            out.status.success(),
+            "{step}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let (code, report) = verify_code(&go);
+        assert_eq!(code, Some(0), "{step}: {report}");
+    }
+    for step in [
+        "swap:zip",
+        "swap:tree aside",
+        "swap:tree in",
+        "swap:partial removed",
     ] {
         let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
         go.download(&standard_modules());
@@ -501,17 +534,6 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
             &["refetch", "--yes", "example.com/unicode@v1.0.0"],
             step,
         );
-        if step == "delete:tree removed" {
-            // A re-fetch moves the old tree aside, to remove it while go downloads.
-            let (_, report) = verify_code(&go);
-            let kinds: Vec<&str> = report["leftovers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l["kind"].as_str().unwrap())
-                .collect();
-            assert!(kinds.contains(&"tmp_dir"), "{report}");
-        }
         assert_recoverable(
             &go,
             "example.com/unicode",
@@ -519,15 +541,14 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
             &format!("refetch {step}"),
         );
     }
-    // Killed before the garbage zip is removed, the cache is as broken as before (plus a
-    // .partial), and refetch --broken still repairs it.
+    // Killed before the garbage zip is replaced, refetch --broken still repairs it.
     let go = Go::find("a_sigkill_at_any_step_of_a_repair").unwrap();
     go.download(&standard_modules());
     garble_zip_and_tree(&go, "example.com/unicode");
     kill_at(
         &go,
         &["refetch", "--yes", "example.com/unicode@v1.0.0"],
-        "delete:partial written",
+        "swap:partial written",
     );
     assert_eq!(
         problem_kinds(&go),

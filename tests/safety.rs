@@ -406,3 +406,37 @@ fn fifos_devices_deep_chains_and_huge_sparse_files_never_hang_crash_or_grow_memo
     every_command_survives(&cache);
     assert_eq!(fingerprint(&canary), before);
 }
+
+#[test]
+fn a_refetch_that_cannot_download_leaves_the_cache_byte_for_byte_as_it_was() {
+    let Some(go) = Go::find("a_refetch_that_cannot_download_leaves_the_cache_as_it_was") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let at_v = cache.join("cache/download/example.com/a/@v");
+    // v1.0.0: a garbage zip and an edited tree, so only a download can repair it.
+    fs::write(at_v.join("v1.0.0.zip"), "not a zip").unwrap();
+    let tree = cache.join("example.com/a@v1.0.0");
+    crate::support::make_writable(&tree);
+    fs::write(tree.join("planted.go"), "package a\n").unwrap();
+    // v1.1.0: only its .ziphash is missing; go still builds with it offline.
+    fs::remove_file(at_v.join("v1.1.0.ziphash")).unwrap();
+    let before = fingerprint(&cache);
+    let missing = go.sandbox.path().join("no-such-proxy");
+    for proxy in ["off".to_owned(), format!("file://{}", missing.display())] {
+        for args in [
+            &["refetch", "--broken", "--yes"][..],
+            &["refetch", "example.com/a@v1.0.0", "--yes"][..],
+        ] {
+            let mut cmd = modlens(args);
+            cmd.arg("--cache").arg(&cache).env("GOPROXY", &proxy);
+            let out = cmd.output().unwrap();
+            let text = format!("{}{}", crate::support::stdout(&out), stderr(&out));
+            assert_eq!(out.status.code(), Some(1), "{proxy} {args:?}: {text}");
+            assert!(text.contains("unchanged"), "{proxy} {args:?}: {text}");
+            assert!(text.contains("hint"), "{proxy} {args:?}: {text}");
+            assert_eq!(fingerprint(&cache), before, "{proxy} {args:?}: {text}");
+        }
+    }
+}

@@ -56,6 +56,10 @@ impl VersionFile {
     }
 }
 
+/// The name prefix, inside `cache/`, of the scratch caches modlens downloads into before it
+/// swaps a re-fetched version in. One left behind by a crash is a `tmp_dir` leftover.
+pub const SCRATCH_PREFIX: &str = "modlens-fetch-";
+
 /// A module cache rooted at an absolute directory (GOMODCACHE).
 #[derive(Debug, Clone)]
 pub struct ModCache {

@@ -121,6 +121,15 @@ pub fn scan(
                 let is_dir = child.file_type().is_ok_and(|t| t.is_dir());
                 match (name.to_str(), is_dir) {
                     (Some("download" | "vcs"), true) => {}
+                    (Some(n), true) if n.starts_with(super::layout::SCRATCH_PREFIX) => {
+                        leftovers.push(Leftover {
+                            kind: LeftoverKind::TmpDir,
+                            rel_path: relative(root, &path),
+                            module: None,
+                            reason: None,
+                            usage: measure(&path, &inodes).usage,
+                        });
+                    }
                     (Some("lock"), false) => {
                         if let Ok(meta) = child.metadata() {
                             shared.add(inodes.usage(&meta));

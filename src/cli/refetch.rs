@@ -22,8 +22,9 @@ use crate::cache::scan::{Depth, scan_version};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
 use crate::cancel::CancelToken;
 use crate::fmt::count;
+use crate::ops::fetch::fetch_and_swap;
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
-use crate::ops::refetch::{GoRunner, go_download};
+use crate::ops::refetch::GoRunner;
 use crate::ops::verify::VerifyEvent;
 use crate::verify::gosum::GoSums;
 use crate::verify::{Expectations, Status, verify_entry};
@@ -187,11 +188,9 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     progress.clear();
-    for key in missing {
-        let result = go_download(&cache, &key, &go)
-            .map(|()| "downloaded".to_owned())
-            .map_err(Some);
-        results.push((key, result));
+    let downloaded = fetch_and_swap(&cache, &missing, &expect, &go);
+    for (key, result) in missing.into_iter().zip(downloaded) {
+        results.push((key, result.map(|()| "downloaded".to_owned()).map_err(Some)));
     }
     // Verifying the results again is hashing: spread it over the cores.
     let mut outcomes: Vec<Outcome> = results

@@ -14,9 +14,8 @@ use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
 use super::delete::{DeleteError, Removed, delete_rel, delete_version};
-use super::refetch::{
-    GoRunner, Repair, delete_for_refetch, go_download_many, plan, reextract, remove_aside, rezip,
-};
+use super::fetch::fetch_and_swap;
+use super::refetch::{GoRunner, Repair, plan, reextract, rezip};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
 use crate::cancel::CancelToken;
 use crate::verify::Expectations;
@@ -270,48 +269,26 @@ fn repair_all(
         }));
         finish_item(JobItem::Version(entry.key), result);
     });
-    let (deleted, asides): (Vec<ModuleKey>, Vec<Option<PathBuf>>) = fetch
-        .into_par_iter()
-        .filter_map(|(entry, _)| {
-            if cancel.is_cancelled() {
-                return None;
-            }
-            match catch_unwind(AssertUnwindSafe(|| delete_for_refetch(cache, &entry.key))) {
-                Ok(Ok(aside)) => Some((entry.key, aside)),
-                other => {
-                    finish_item(
-                        JobItem::Version(entry.key),
-                        other.map(|r| r.map(|_| String::new())),
-                    );
-                    None
-                }
-            }
-        })
-        .unzip();
-    let batch = deleted
+    let keys: Vec<ModuleKey> = fetch.into_iter().map(|(entry, _)| entry.key).collect();
+    let batch = keys
         .len()
         .div_ceil(pool.current_num_threads().max(1))
         .clamp(1, 50);
-    // The old trees, moved aside, are removed while go downloads.
-    rayon::join(
-        || {
-            deleted.par_chunks(batch).for_each(|keys| {
-                let results = catch_unwind(AssertUnwindSafe(|| go_download_many(cache, keys, go)));
-                for (i, key) in keys.iter().enumerate() {
-                    let result = match &results {
-                        Ok(r) => Ok(r[i].clone().map(|()| Repair::Refetched.name().to_owned())),
-                        Err(_) => Ok(Err("internal error: the download panicked".to_owned())),
-                    };
-                    finish_item(JobItem::Version(key.clone()), result);
-                }
-            });
-        },
-        || {
-            asides.par_iter().for_each(|aside| {
-                let _ = catch_unwind(AssertUnwindSafe(|| remove_aside(cache, aside.as_deref())));
-            });
-        },
-    );
+    // One go process per batch downloads into a scratch cache; each version that arrives
+    // and checks out is swapped in. A failed download leaves the cache as it was.
+    keys.par_chunks(batch).for_each(|keys| {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let results = catch_unwind(AssertUnwindSafe(|| fetch_and_swap(cache, keys, expect, go)));
+        for (i, key) in keys.iter().enumerate() {
+            let result = match &results {
+                Ok(r) => Ok(r[i].clone().map(|()| Repair::Refetched.name().to_owned())),
+                Err(_) => Ok(Err("internal error: the download panicked".to_owned())),
+            };
+            finish_item(JobItem::Version(key.clone()), result);
+        }
+    });
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {

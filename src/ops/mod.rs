@@ -6,6 +6,7 @@
 pub mod confined;
 pub mod delete;
 pub mod fault;
+pub mod fetch;
 pub mod jobs;
 pub mod refetch;
 pub mod verify;

@@ -14,16 +14,12 @@
 //!
 //! The caller verifies the result again.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
 use super::confined::{Confined, Missing};
-use super::delete::{
-    DeleteError, TreeDisposal, VersionLock, delete_version_with, ensure_inside, io_err,
-    remove_path, unique_suffix,
-};
+use super::delete::{DeleteError, VersionLock, ensure_inside, io_err, unique_suffix};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, read};
 use crate::verify::hash::H1;
 use crate::verify::zipfile::{Scratch, check_zip};
@@ -95,35 +91,13 @@ pub fn repair(
         Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw),
         Repair::Rezipped => rezip(cache, &entry.key),
         Repair::Refetched => {
-            let aside = delete_for_refetch(cache, &entry.key)?;
-            let (fetched, _) = rayon::join(
-                || go_download(cache, &entry.key, go),
-                || remove_aside(cache, aside.as_deref()),
-            );
-            return fetched.map(|()| how);
+            let fetched =
+                super::fetch::fetch_and_swap(cache, std::slice::from_ref(&entry.key), expect, go);
+            return fetched.into_iter().next().unwrap_or(Ok(())).map(|()| how);
         }
     }
     .map_err(|e| e.to_string())?;
     Ok(how)
-}
-
-/// Removes a version before it is downloaded again, in go's crash-safe order, except that the
-/// tree is moved aside rather than removed: unlinking thousands of files then overlaps with
-/// the download instead of delaying it. Returns where the tree went, for [`remove_aside`].
-pub fn delete_for_refetch(cache: &ModCache, key: &ModuleKey) -> Result<Option<PathBuf>, String> {
-    let (_, aside) = delete_version_with(cache, key, TreeDisposal::MoveAside, |_| {})
-        .map_err(|e| e.to_string())?;
-    super::fault::checkpoint("refetch:deleted");
-    Ok(aside)
-}
-
-/// Removes a tree moved aside by [`delete_for_refetch`]. If this fails or is interrupted, the
-/// rest is a `tmp_dir` leftover, which `clean --leftovers` and `refetch --broken` remove.
-pub fn remove_aside(cache: &ModCache, aside: Option<&Path>) {
-    if let Some(path) = aside {
-        let _ = remove_path(cache.root(), path);
-        super::fault::checkpoint("refetch:aside removed");
-    }
 }
 
 /// Re-extracts the tree of `key` from its zip under go's lock and `.partial` protocol.
@@ -265,103 +239,4 @@ fn write_zip_of_tree(tree: &Path, key: &ModuleKey, dest: File) -> io::Result<()>
         .into_inner()
         .map_err(|e| e.into_error())?;
     Ok(())
-}
-
-/// Runs `go mod download -json path@version` in an empty temp dir with the user's environment,
-/// pointed at this cache. Errors carry go's message and a hint.
-pub fn go_download(cache: &ModCache, key: &ModuleKey, go: &GoRunner) -> Result<(), String> {
-    go_download_many(cache, std::slice::from_ref(key), go)
-        .pop()
-        .unwrap_or(Ok(()))
-}
-
-/// Downloads several versions with one go process (go fetches them in parallel itself);
-/// returns one result per key, in order.
-pub fn go_download_many(
-    cache: &ModCache,
-    keys: &[ModuleKey],
-    go: &GoRunner,
-) -> Vec<Result<(), String>> {
-    let workdir = std::env::temp_dir().join(format!(
-        "modlens-refetch-{}-{}",
-        std::process::id(),
-        unique_suffix()
-    ));
-    if let Err(e) = fs::create_dir_all(&workdir) {
-        return keys
-            .iter()
-            .map(|_| Err(format!("{}: {e}", workdir.display())))
-            .collect();
-    }
-    let flags = go
-        .env
-        .iter()
-        .find(|(k, _)| k == "GOFLAGS")
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var("GOFLAGS").ok())
-        .unwrap_or_default();
-    let out = Command::new("go")
-        .args(["mod", "download", "-json"])
-        .args(keys.iter().map(ModuleKey::to_string))
-        .current_dir(&workdir)
-        .envs(go.env.iter().map(|(k, v)| (k, v)))
-        .env("GOMODCACHE", cache.root())
-        .env("GOFLAGS", format!("{flags} -mod=mod").trim())
-        .stdin(Stdio::null())
-        .output();
-    let _ = fs::remove_dir_all(&workdir);
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => {
-            return keys
-                .iter()
-                .map(|_| Err(format!("cannot run go: {e} (is go on PATH?)")))
-                .collect();
-        }
-    };
-    let reports: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
-        .into_iter()
-        .filter_map(Result::ok)
-        .collect();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    keys.iter()
-        .map(|key| {
-            let report = reports
-                .iter()
-                .find(|r| r["Path"] == key.path.as_str() && r["Version"] == key.version.as_str());
-            match report.and_then(|r| r.get("Error")).and_then(|e| e.as_str()) {
-                // go's message already names the module.
-                Some(err) => Err(format!("{err}{}", hint(err))),
-                None if report.is_some() => Ok(()),
-                None => {
-                    let stderr = stderr.trim();
-                    Err(format!(
-                        "{key}: go mod download failed: {stderr}{}",
-                        hint(stderr)
-                    ))
-                }
-            }
-        })
-        .collect()
-}
-
-/// Advice for common go download failures.
-fn hint(err: &str) -> &'static str {
-    if err.contains("exit status 128") || err.contains("terminal prompts disabled") {
-        " (hint: git could not fetch it: check access to the repository, GOPRIVATE/GONOPROXY and ~/.netrc)"
-    } else if err.contains("410 Gone")
-        || err.contains("404 Not Found")
-        || err.contains("not found")
-        || err.contains("no such file or directory")
-    {
-        " (hint: the proxy does not have it: for a private module set GOPRIVATE, or check GOPROXY)"
-    } else if err.contains("GOPROXY=off") || err.contains("lookup disabled") {
-        " (hint: GOPROXY=off forbids downloads)"
-    } else if err.contains("SECURITY ERROR") || err.contains("checksum mismatch") {
-        " (hint: the source serves different content than recorded: check GOPROXY and go.sum)"
-    } else if err.contains("dial tcp") || err.contains("no such host") {
-        " (hint: the network or proxy is unreachable: check GOPROXY and connectivity)"
-    } else {
-        ""
-    }
 }

@@ -119,8 +119,8 @@ pub fn path_buf(v: &Value) -> PathBuf {
     PathBuf::from(v.as_str().unwrap())
 }
 
-/// Everything below `dir` as path → (kind, content digest, mtime, mode), read without following
-/// links: two equal fingerprints mean nothing below `dir` was created, removed or changed.
+/// Everything below `dir` as path → (kind, content digest, file mtime, mode), read without
+/// following links: two equal fingerprints mean nothing below `dir` was created, removed or changed.
 pub fn fingerprint(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
     use sha2::Digest;
     use std::os::unix::fs::MetadataExt;
@@ -144,12 +144,18 @@ pub fn fingerprint(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
         };
         out.insert(
             entry.path().to_path_buf(),
-            format!(
-                "{kind:?} {content} mtime={}.{} mode={:o}",
-                meta.mtime(),
-                meta.mtime_nsec(),
-                meta.mode(),
-            ),
+            // A directory's mtime changes with any temp name made and removed in it; its
+            // listing is compared entry by entry instead.
+            if kind.is_dir() {
+                format!("dir mode={:o}", meta.mode())
+            } else {
+                format!(
+                    "{kind:?} {content} mtime={}.{} mode={:o}",
+                    meta.mtime(),
+                    meta.mtime_nsec(),
+                    meta.mode(),
+                )
+            },
         );
     }
     out
