@@ -111,6 +111,19 @@ fn no_cache_at_all_says_where_it_looked() {
 }
 
 #[test]
+fn without_a_cache_and_without_go_the_explorer_shows_the_demo() {
+    let c = HandCache::new();
+    let out = modlens(&[])
+        .env("HOME", c.root())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("demo"), "{}", stderr(&out));
+    assert!(crate::support::stdout(&out).contains("example.com/hello"));
+}
+
+#[test]
 fn a_malformed_filter_is_an_error_not_a_match_all() {
     let c = HandCache::new();
     c.version("example.com/a", "v1.0.0", "v1.0.0", &[]);

@@ -22,12 +22,7 @@ impl Tmux {
             .output()
             .is_ok_and(|o| o.status.success());
         if !ok {
-            if std::env::var_os("MODLENS_REQUIRE_GO").is_some_and(|v| v == "1") {
-                panic!(
-                    "{test}: tmux is not installed but MODLENS_REQUIRE_GO=1 (.ci/run installs it)"
-                );
-            }
-            eprintln!("SKIP {test}: tmux is not installed");
+            crate::support::go::missing_tool(test, "tmux", "tmux");
         }
         ok
     }

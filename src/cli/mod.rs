@@ -215,7 +215,23 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
-    let demo = cli.demo.then(DemoDir::create).transpose()?;
+    // With no cache to find and no go installed, a first `cargo run` (the explorer, no
+    // subcommand) shows the demo rather than an error: there is nothing of the user's to show
+    // yet. Subcommands, which scripts run, still fail.
+    let no_cache_no_go = !cli.demo
+        && cli.command.is_none()
+        && cli.cache.is_none()
+        && locate_cache(None).is_err()
+        && locate::go_env("GOROOT").is_none();
+    if no_cache_no_go {
+        eprintln!(
+            "modlens: no Go module cache here and no go on PATH: showing the demo cache \
+             (pass --cache DIR for another one)"
+        );
+    }
+    let demo = (cli.demo || no_cache_no_go)
+        .then(DemoDir::create)
+        .transpose()?;
     let located = match &demo {
         Some(d) => locate::Located {
             root: d.root.clone(),

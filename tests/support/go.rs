@@ -1,7 +1,8 @@
 //! Running the real go command against a temp GOMODCACHE and a `file://` proxy.
 //!
-//! Tests that need go call [`Go::find`]; without go on PATH they skip with a printed reason,
-//! unless `MODLENS_REQUIRE_GO=1` (set by `.ci/run`), in which case they fail.
+//! Tests that need go call [`Go::find`]. Without go on PATH they fail with an install hint: a
+//! green run means "checked against go". Only `MODLENS_SKIP_GO=1`, set by the user on
+//! purpose, makes them skip instead, with a printed reason.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -39,12 +40,7 @@ impl Go {
             .output()
             .is_ok_and(|o| o.status.success());
         if !found {
-            if std::env::var_os("MODLENS_REQUIRE_GO").is_some_and(|v| v == "1") {
-                panic!("{test}: go is not on PATH but MODLENS_REQUIRE_GO=1");
-            }
-            eprintln!(
-                "SKIP {test}: the go command is not on PATH (set MODLENS_REQUIRE_GO=1 to fail instead)"
-            );
+            missing_tool(test, "go", "golang-go");
             return None;
         }
         let sandbox = TempTree::new();
@@ -183,4 +179,18 @@ pub fn du(path: &Path, apparent: bool) -> u64 {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// Fails the test because `tool` is missing, with how to install it, unless the user set
+/// `MODLENS_SKIP_GO=1` to skip tests that need go and tmux; then it says so and returns.
+pub fn missing_tool(test: &str, tool: &str, debian_package: &str) {
+    if std::env::var_os("MODLENS_SKIP_GO").is_some_and(|v| v == "1") {
+        eprintln!("SKIP {test}: {tool} is not on PATH and MODLENS_SKIP_GO=1");
+        return;
+    }
+    panic!(
+        "{test}: {tool} is not on PATH. This test checks modlens against the real {tool}: \
+         install it (Debian/Ubuntu: `sudo apt-get install {debian_package}`; or run \
+         `bash .ci/run`, which installs it), or set MODLENS_SKIP_GO=1 to skip such tests"
+    );
 }
