@@ -8,6 +8,7 @@ mod support;
 mod cli_errors;
 mod demo_go;
 mod e2e_tmux;
+mod gosum_go;
 mod list_go;
 mod list_hand;
 mod names_go;

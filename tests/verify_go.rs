@@ -598,7 +598,11 @@ fn a_wrong_go_sum_line_is_found_with_recursive_projects() {
         Some(2),
         "without --recursive, nested has no go.sum"
     );
-    assert!(stderr(&out).contains("no go.sum"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no go.mod, go.work, go.sum or go.work.sum"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

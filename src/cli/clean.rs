@@ -79,10 +79,7 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     if args.unused && args.project.is_empty() {
         anyhow::bail!("--unused needs --project DIR: the projects whose go.sum lines count as use");
     }
-    let mut gosums = GoSums::default();
-    for dir in &args.project {
-        gosums.load_project(dir, args.recursive)?;
-    }
+    let gosums = super::load_projects(&args.project, args.recursive)?;
     let snapshot = scan_cache(&located.root, Depth::Full)?;
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
     let cache = ModCache::new(&located.root);

@@ -312,6 +312,22 @@ pub fn scan_cache(root: &std::path::Path, depth: scan::Depth) -> anyhow::Result<
     Ok(snapshot)
 }
 
+/// Loads the go.sum files of the `--project` directories; their notes (a module without
+/// go.sum, ...) go to stderr.
+fn load_projects(
+    dirs: &[PathBuf],
+    recursive: bool,
+) -> anyhow::Result<crate::verify::gosum::GoSums> {
+    let mut gosums = crate::verify::gosum::GoSums::default();
+    for dir in dirs {
+        gosums.load_project(dir, recursive)?;
+    }
+    for note in gosums.notes() {
+        eprintln!("modlens: note: {note}");
+    }
+    Ok(gosums)
+}
+
 /// Fails on the first pattern that selects no version: most likely a typo, and silently
 /// doing nothing (or checking nothing) would hide it.
 fn require_matches(

@@ -26,7 +26,6 @@ use crate::ops::fetch::fetch_and_swap;
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
 use crate::ops::refetch::GoRunner;
 use crate::ops::verify::VerifyEvent;
-use crate::verify::gosum::GoSums;
 use crate::verify::{Expectations, Status, verify_entry};
 
 #[derive(Serialize)]
@@ -57,10 +56,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             version: version.to_owned(),
         });
     }
-    let mut gosums = GoSums::default();
-    for dir in &args.project {
-        gosums.load_project(dir, args.recursive)?;
-    }
+    let gosums = super::load_projects(&args.project, args.recursive)?;
     let expect = Arc::new(Expectations {
         gosums,
         sumdb_keys: sumdb_keys(),

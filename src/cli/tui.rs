@@ -9,7 +9,6 @@ use super::locate::{Located, go_env};
 use super::verify::sumdb_keys;
 use crate::tui::app::{AppConfig, EnvInfo};
 use crate::verify::Expectations;
-use crate::verify::gosum::GoSums;
 
 /// A Go setting as go sees it: the environment, else `go env`, else go's default.
 fn setting(name: &str, default: &str) -> String {
@@ -26,10 +25,7 @@ pub fn run(
     recursive: bool,
     verify: bool,
 ) -> anyhow::Result<ExitCode> {
-    let mut gosums = GoSums::default();
-    for dir in projects {
-        gosums.load_project(dir, recursive)?;
-    }
+    let gosums = super::load_projects(projects, recursive)?;
     let goflags = setting("GOFLAGS", "");
     let config = AppConfig {
         root: located.root.clone(),

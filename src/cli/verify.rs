@@ -19,7 +19,6 @@ use crate::cancel::CancelToken;
 use crate::filter::Filter;
 use crate::fmt::{count, size};
 use crate::ops::verify::{VerifyEvent, VerifyProgress, VerifySummary};
-use crate::verify::gosum::GoSums;
 use crate::verify::sumdb::{SUM_GOLANG_ORG, Verifier};
 use crate::verify::{Expectations, Fix, Verdict};
 
@@ -29,10 +28,7 @@ pub fn run(located: &Located, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| Filter::parse_pattern(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut gosums = GoSums::default();
-    for dir in &args.project {
-        gosums.load_project(dir, args.recursive)?;
-    }
+    let gosums = super::load_projects(&args.project, args.recursive)?;
     let expect = Arc::new(Expectations {
         gosums,
         sumdb_keys: sumdb_keys(),

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::gosum::GoSums;
+use super::gosum::{GoSums, SumLine};
 use super::hash::{FileDigest, H1, hash_go_mod, hash1};
 use super::problem::{Change, FileChange, Fix, Hashes, Problem, ProblemKind, Status, Verdict};
 use super::sumdb::{LookupError, Verifier, parse_lookup};
@@ -26,6 +26,15 @@ pub struct Expectations {
     pub gosums: GoSums,
     /// Keys of the checksum databases whose cached answers are checked.
     pub sumdb_keys: Vec<Verifier>,
+}
+
+/// The `h1:` lines of `lines` that name another hash than `hash`.
+fn disagreeing(lines: &[SumLine], hash: H1) -> Vec<&SumLine> {
+    let hash = hash.to_string();
+    lines
+        .iter()
+        .filter(|l| l.is_h1() && l.hash != hash)
+        .collect()
 }
 
 /// How many changed files a `dir_modified` problem lists at most.
@@ -351,30 +360,40 @@ impl Checker<'_> {
         let go_mod = self.mod_hash();
         let zip_lines = expect.gosums.zip_lines(key);
         let mod_lines = expect.gosums.mod_lines(key);
-        for l in zip_lines.iter().chain(mod_lines) {
-            self.hashes
-                .gosum
-                .push(format!("{}  {}", l.hash, l.file.display()));
+        for l in zip_lines.iter().chain(mod_lines).filter(|l| l.is_h1()) {
+            self.hashes.gosum.push(format!("{}  {}", l.hash, l.place()));
         }
+        // Each line stands on its own, as in go: any h1: line of any project that names
+        // another hash is a mismatch, even when another line agrees.
+        let also = |n: usize| match n {
+            0 => String::new(),
+            n => format!(" (and {} more)", crate::fmt::count(n as u64, "line")),
+        };
         if let Some(h) = module_hash
-            && !zip_lines.is_empty()
-            && !zip_lines.iter().any(|l| l.hash == h.to_string())
+            && let [l, rest @ ..] = disagreeing(zip_lines, h).as_slice()
         {
-            let l = &zip_lines[0];
             self.problem(
                 ProblemKind::GosumMismatch,
-                format!("cache has {h}, {} says {}", l.file.display(), l.hash),
+                format!(
+                    "cache has {h}, {} says {}{}",
+                    l.place(),
+                    l.hash,
+                    also(rest.len())
+                ),
                 Fix::Refetch,
             );
         }
         if let Some(m) = go_mod
-            && !mod_lines.is_empty()
-            && !mod_lines.iter().any(|l| l.hash == m.to_string())
+            && let [l, rest @ ..] = disagreeing(mod_lines, m).as_slice()
         {
-            let l = &mod_lines[0];
             self.problem(
                 ProblemKind::GomodSumMismatch,
-                format!(".mod hashes to {m}, {} says {}", l.file.display(), l.hash),
+                format!(
+                    ".mod hashes to {m}, {} says {}{}",
+                    l.place(),
+                    l.hash,
+                    also(rest.len())
+                ),
                 Fix::Refetch,
             );
         }

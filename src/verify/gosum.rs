@@ -35,6 +35,21 @@ pub struct SumLine {
     pub hash: String,
     /// The go.sum file it came from.
     pub file: PathBuf,
+    /// Its line number there, from 1.
+    pub line: usize,
+}
+
+impl SumLine {
+    /// Whether go compares it with the cache: only `h1:` lines are (other algorithms are
+    /// kept in go.sum but never checked).
+    pub fn is_h1(&self) -> bool {
+        self.hash.starts_with("h1:")
+    }
+
+    /// `file:line`, for messages.
+    pub fn place(&self) -> String {
+        format!("{}:{}", self.file.display(), self.line)
+    }
 }
 
 /// Expected hashes from go.sum files, by module version.
@@ -43,11 +58,67 @@ pub struct GoSums {
     zips: HashMap<ModuleKey, Vec<SumLine>>,
     mods: HashMap<ModuleKey, Vec<SumLine>>,
     files: Vec<PathBuf>,
+    notes: Vec<String>,
+}
+
+/// The go.sum files of a project directory: its go.sum and go.work.sum, and, when it has a
+/// go.work, the go.sum of every module its `use` directives name.
+fn project_sum_files(dir: &Path) -> Result<Vec<PathBuf>, GoSumError> {
+    let mut files = vec![dir.join("go.sum"), dir.join("go.work.sum")];
+    let work = dir.join("go.work");
+    if work.is_file() {
+        let bytes = crate::cache::read::read_outside_capped(&work, crate::cache::read::cap::GO_SUM)
+            .map_err(|e| GoSumError(format!("cannot read {e}")))?;
+        for used in work_uses(&String::from_utf8_lossy(&bytes)) {
+            let module: PathBuf = dir.join(used).join("go.sum").components().collect();
+            if !files.contains(&module) {
+                files.push(module);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The directories named by `use` directives of a go.work file, in order: `use dir`, and
+/// `use ( dir ... )` blocks; `//` comments and quotes are dropped.
+fn work_uses(text: &str) -> Vec<String> {
+    let mut uses = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        let unquote = |s: &str| s.trim_matches(|c| c == '"' || c == '`').to_owned();
+        if in_block {
+            if line.starts_with(')') {
+                in_block = false;
+            } else if !line.is_empty() {
+                uses.push(unquote(line));
+            }
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("use") else {
+            continue;
+        };
+        let rest = rest.trim();
+        if let Some(inner) = rest.strip_prefix('(') {
+            in_block = true;
+            let inner = inner.trim();
+            if let Some(inner) = inner.strip_suffix(')') {
+                in_block = false;
+                uses.extend(inner.split_whitespace().map(unquote));
+            } else if !inner.is_empty() {
+                uses.push(unquote(inner));
+            }
+        } else if !rest.is_empty() && line.starts_with("use ") {
+            uses.push(unquote(rest));
+        }
+    }
+    uses
 }
 
 impl GoSums {
-    /// Loads a project directory: its go.sum and go.work.sum, or every one below it when
-    /// `recursive`. A project with none of them is an error, as is a missing directory.
+    /// Loads a project directory: its go.sum and go.work.sum (and, with a go.work, the go.sum
+    /// of every module it uses), or every one below it when `recursive`. A module with no
+    /// go.sum (no dependencies) gets a note; a directory that is no project is an error.
     pub fn load_project(&mut self, dir: &Path, recursive: bool) -> Result<(), GoSumError> {
         if !dir.is_dir() {
             return Err(GoSumError(format!(
@@ -74,21 +145,34 @@ impl GoSums {
                 }
             }
         } else {
-            for name in ["go.sum", "go.work.sum"] {
-                let path = dir.join(name);
+            for path in project_sum_files(dir)? {
                 if path.is_file() {
                     self.load_file(&path)?;
                 }
             }
         }
         if self.files.len() == before {
+            let has_manifest = ["go.mod", "go.work"].iter().any(|m| dir.join(m).is_file());
+            if has_manifest && !recursive {
+                // A module without dependencies has no go.sum: nothing to check against.
+                self.notes.push(format!(
+                    "project {} has no go.sum (a module with no dependencies): nothing to check there",
+                    dir.display()
+                ));
+                return Ok(());
+            }
             let where_ = if recursive { "below" } else { "in" };
             return Err(GoSumError(format!(
-                "no go.sum or go.work.sum {where_} project {}",
+                "no go.mod, go.work, go.sum or go.work.sum {where_} project {}",
                 dir.display()
             )));
         }
         Ok(())
+    }
+
+    /// Remarks on what was loaded, for people (a project without go.sum, ...).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Loads one go.sum file.
@@ -129,6 +213,7 @@ impl GoSums {
             table.entry(key).or_default().push(SumLine {
                 hash: hash.to_owned(),
                 file: file.to_path_buf(),
+                line: n + 1,
             });
         }
         self.files.push(file.to_path_buf());
@@ -159,6 +244,12 @@ impl GoSums {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_work_use_directives_are_read_in_both_forms() {
+        let text = "go 1.18\n\nuse ./a // the app\nuse (\n\t./b\n\t\"../c\"\n)\nuse (./d)\n";
+        assert_eq!(work_uses(text), ["./a", "./b", "../c", "./d"]);
+    }
 
     #[test]
     fn lines_are_split_into_zip_and_go_mod_hashes() {

@@ -1,0 +1,177 @@
+//! `--project` as go reads go.sum: every `h1:` line of every named project is checked on its
+//! own, lines of other algorithms are ignored, a go.work brings the go.sum of every module it
+//! uses, and a module without dependencies (no go.sum) is a note, not an error. The go.sum files
+//! are written by the real go; the wrong lines are planted by hand, as a hand edit would.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::go::Go;
+use crate::support::proxy::FixtureModule;
+use crate::support::{run, stderr};
+
+const WRONG: &str = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+fn verify(cache: &Path, projects: &[&Path]) -> (Option<i32>, Value, String) {
+    let mut args = vec!["verify", "--json", "--cache", cache.to_str().unwrap()];
+    for p in projects {
+        args.extend(["--project", p.to_str().unwrap()]);
+    }
+    let out = run(&args);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("modlens verify --json: {e}; stderr: {}", stderr(&out)));
+    (out.status.code(), report, stderr(&out))
+}
+
+/// The problems reported for `path@v1.0.0`, as "kind: detail".
+fn problems(report: &Value, path: &str) -> Vec<String> {
+    report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"] == path)
+        .flat_map(|e| e["problems"].as_array().unwrap().clone())
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["kind"].as_str().unwrap(),
+                p["detail"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn setup() -> Option<Go> {
+    let go = Go::find("gosum_go")?;
+    go.download(&[FixtureModule::new(
+        "example.com/dep",
+        "v1.0.0",
+        "2023-01-01T00:00:00Z",
+    )]);
+    Some(go)
+}
+
+/// Appends a line to a go.sum go wrote.
+fn append(go_sum: &Path, line: &str) {
+    let mut text = fs::read_to_string(go_sum).unwrap();
+    text.push_str(line);
+    text.push('\n');
+    fs::write(go_sum, text).unwrap();
+}
+
+#[test]
+fn one_projects_wrong_line_is_a_mismatch_even_when_another_agrees() {
+    let Some(go) = setup() else { return };
+    let good = go.project("good", &[("example.com/dep", "v1.0.0")]);
+    let bad = go.project("bad", &[("example.com/dep", "v1.0.0")]);
+    let bad_sum = bad.join("go.sum");
+    let text = fs::read_to_string(&bad_sum).unwrap();
+    let edited: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("example.com/dep v1.0.0 h1:") {
+                format!("example.com/dep v1.0.0 {WRONG}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    fs::write(&bad_sum, edited).unwrap();
+    let (code, report, _) = verify(&go.modcache(), &[&good, &bad]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = problems(&report, "example.com/dep");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("gosum_mismatch")
+                && p.contains(&format!("{}:", bad_sum.display()))),
+        "{found:?}"
+    );
+    // The good project alone agrees with the cache, as go mod verify there would.
+    let (code, report, _) = verify(&go.modcache(), &[&good]);
+    assert_eq!(code, Some(0), "{report}");
+}
+
+#[test]
+fn lines_of_other_hash_algorithms_are_ignored_as_go_ignores_them() {
+    let Some(go) = setup() else { return };
+    let project = go.project("h2", &[("example.com/dep", "v1.0.0")]);
+    append(
+        &project.join("go.sum"),
+        "example.com/dep v1.0.0 h2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    );
+    // go itself still accepts the project offline.
+    let out = go
+        .command(&["mod", "verify"])
+        .current_dir(&project)
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report, _) = verify(&go.modcache(), &[&project]);
+    assert_eq!(code, Some(0), "{report}");
+}
+
+#[test]
+fn a_workspace_brings_the_go_sum_of_every_module_it_uses() {
+    let Some(go) = setup() else { return };
+    let ws = go.workdir().join("ws");
+    let a = go.project("ws/a", &[("example.com/dep", "v1.0.0")]);
+    let b = go.project("ws/b", &[("example.com/dep", "v1.0.0")]);
+    fs::write(
+        ws.join("go.work"),
+        "go 1.18\n\nuse (\n\t./a\n\t./b // second\n)\n",
+    )
+    .unwrap();
+    let (code, report, _) = verify(&go.modcache(), &[&ws]);
+    assert_eq!(code, Some(0), "{report}");
+    let listed = report.to_string();
+    assert!(
+        listed.contains(&a.join("go.sum").display().to_string()),
+        "{report}"
+    );
+    append(
+        &b.join("go.sum"),
+        &format!("example.com/dep v1.0.0/go.mod {WRONG}"),
+    );
+    let (code, report, _) = verify(&go.modcache(), &[&ws]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = problems(&report, "example.com/dep");
+    assert!(
+        found.iter().any(|p| p.starts_with("gomod_sum_mismatch")
+            && p.contains(&b.join("go.sum").display().to_string())),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_module_without_dependencies_has_no_go_sum_and_that_is_a_note() {
+    let Some(go) = setup() else { return };
+    let lonely = go.workdir().join("lonely");
+    fs::create_dir_all(&lonely).unwrap();
+    fs::write(
+        lonely.join("go.mod"),
+        "module test.example/lonely\n\ngo 1.18\n",
+    )
+    .unwrap();
+    // go agrees there is nothing to verify.
+    let out = go
+        .command(&["mod", "verify"])
+        .current_dir(&lonely)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report, err) = verify(&go.modcache(), &[&lonely]);
+    assert_eq!(code, Some(0), "{report} {err}");
+    assert!(err.contains("note") && err.contains("no go.sum"), "{err}");
+}
