@@ -742,6 +742,36 @@ fn undecodable_names_are_listed_and_never_removed_as_leftovers() {
         );
     }
     assert!(before.len() > after.len(), "the version went: {after:?}");
+    // Named explicitly, an unrecognized leftover goes; a name that is no leftover is an error.
+    let root_arg = root.to_str().unwrap();
+    let out = modlens(&[
+        "clean",
+        "--leftover",
+        "example.com/Upper@v1.0.0",
+        "--yes",
+        "--cache",
+        root_arg,
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!c.path("example.com/Upper@v1.0.0").exists());
+    assert!(
+        c.path("cache/download/example.com/bad/@v/v1.2.info")
+            .exists()
+    );
+    let out = modlens(&[
+        "clean",
+        "--leftover",
+        "example.com/a@v1.0.0",
+        "--yes",
+        "--cache",
+        root_arg,
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a leftover"), "{}", stderr(&out));
 }
 
 #[test]

@@ -70,10 +70,15 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         || args.toolchains
         || args.broken
         || max_size.is_some();
-    if !version_policy && patterns.is_empty() && !args.leftovers && !args.vcs {
+    if !version_policy
+        && patterns.is_empty()
+        && !args.leftovers
+        && !args.vcs
+        && args.named_leftovers.is_empty()
+    {
         anyhow::bail!(
             "say what to clean: --older-than, --keep-latest, --unused, --toolchains, --broken, \
-             --max-size, --leftovers, --vcs, or PATTERNs"
+             --max-size, --leftovers, --leftover PATH, --vcs, or PATTERNs"
         );
     }
     if args.unused && args.project.is_empty() {
@@ -145,6 +150,12 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         .collect();
     if args.leftovers {
         plan.extend(leftover_items(&snapshot));
+    }
+    for named in &args.named_leftovers {
+        let item = named_leftover(&located.root, &snapshot, named)?;
+        if !plan.iter().any(|p| p.name == item.name) {
+            plan.push(item);
+        }
     }
     if args.vcs {
         plan.extend(snapshot.vcs.iter().map(|r| PlanItem {
@@ -290,6 +301,39 @@ fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
             target: Target::Paths(vec![l.rel_path.clone()]),
         })
         .collect()
+}
+
+/// The leftover the user named with `--leftover PATH`: it must be one the scan lists, and
+/// readable (what modlens cannot see into, it does not delete).
+fn named_leftover(
+    root: &std::path::Path,
+    snapshot: &Snapshot,
+    named: &std::path::Path,
+) -> anyhow::Result<PlanItem> {
+    let rel = named.strip_prefix(root).unwrap_or(named);
+    let leftover = snapshot
+        .leftovers
+        .iter()
+        .find(|l| l.rel_path == rel)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--leftover {}: not a leftover in {} (see `modlens list`)",
+                named.display(),
+                root.display()
+            )
+        })?;
+    if leftover.kind == crate::cache::LeftoverKind::Unreadable {
+        anyhow::bail!(
+            "--leftover {}: modlens cannot read what it hides, and does not delete it",
+            named.display()
+        );
+    }
+    Ok(PlanItem {
+        kind: leftover.kind.name(),
+        name: leftover.rel_path.display().to_string(),
+        bytes: leftover.usage.disk,
+        target: Target::Paths(vec![leftover.rel_path.clone()]),
+    })
 }
 
 /// Items that could not be removed, with the reason.

@@ -102,6 +102,11 @@ pub struct CleanArgs {
     /// files and orphan trees (never names go does not write).
     #[arg(long)]
     pub leftovers: bool,
+    /// A leftover to remove by name, whatever its kind (e.g. an unrecognized file that
+    /// `list` shows), as a path relative to the cache root or inside it (repeatable). It must
+    /// be one of the leftovers the scan lists; an unreadable one cannot be removed.
+    #[arg(long = "leftover", value_name = "PATH")]
+    pub named_leftovers: Vec<PathBuf>,
     /// Repositories under cache/vcs (go clones them again when needed).
     #[arg(long)]
     pub vcs: bool,

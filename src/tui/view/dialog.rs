@@ -80,7 +80,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 ),
                 OpKind::DeleteLeftovers => (
                     "Delete",
-                    "leftovers of interrupted work and names go cannot read, under go's locks",
+                    "go's temporaries left by interrupted work, under go's locks",
                 ),
             };
             let question = match op.kind {
