@@ -20,17 +20,6 @@ use crate::policy;
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match self.mode.clone() {
-            // Esc first clears a filter or "problems only"; only then does it quit.
-            Mode::Normal
-                if key.code == KeyCode::Esc && (self.filter.is_some() || self.problems_only) =>
-            {
-                self.filter = None;
-                self.filter_text.clear();
-                self.problems_only = false;
-                self.status = Some("filter cleared".into());
-                self.rebuild();
-                Vec::new()
-            }
             Mode::Normal => match action_for(key) {
                 Some(action) => self.act(action),
                 None => {
@@ -251,6 +240,19 @@ impl App {
             Action::DeleteLeftovers => self.ask_leftovers(),
             Action::RefetchMarked => self.ask(OpKind::Repair),
             Action::ToggleHelp => self.mode = Mode::Help,
+            // Esc backs out of what is applied and never quits: q does.
+            Action::Back if self.filter.is_some() || self.problems_only => {
+                self.filter = None;
+                self.filter_text.clear();
+                self.problems_only = false;
+                self.status = Some("filter cleared".into());
+                self.rebuild();
+            }
+            Action::Back if self.show_detail && !super::view::is_wide(self.size.0) => {
+                self.show_detail = false;
+                self.scroll_to_cursor();
+            }
+            Action::Back => self.status = Some("nothing to close (q quits)".into()),
             Action::Quit => {
                 if self.jobs_running() {
                     self.mode = Mode::ConfirmQuit;

@@ -205,11 +205,12 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(&[KeyCode::Char('?')], Action::ToggleHelp, "?", "help"),
     b(
-        &[KeyCode::Char('q'), KeyCode::Esc],
-        Action::Quit,
-        "q Esc",
-        "quit",
+        &[KeyCode::Esc],
+        Action::Back,
+        "Esc",
+        "back: filter, details",
     ),
+    b(&[KeyCode::Char('q')], Action::Quit, "q", "quit"),
 ];
 
 /// The action bound to a key in the normal mode.
@@ -267,6 +268,7 @@ mod tests {
             DeleteMarked,
             RefetchMarked,
             ToggleHelp,
+            Back,
             Quit,
         ];
         for action in all {

@@ -71,5 +71,6 @@ pub enum Action {
     DeleteMarked,
     RefetchMarked,
     ToggleHelp,
+    Back,
     Quit,
 }
