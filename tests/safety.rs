@@ -440,3 +440,69 @@ fn a_refetch_that_cannot_download_leaves_the_cache_byte_for_byte_as_it_was() {
         }
     }
 }
+
+#[test]
+fn a_version_go_wrote_but_cannot_use_is_one_entry_and_never_a_leftover() {
+    let Some(go) = Go::find("a_version_go_wrote_but_cannot_use") else {
+        return;
+    };
+    go_cache(&go);
+    // v2.0.0 of a path without /v2: go downloads it, writes its files, refuses to extract it.
+    crate::support::proxy::write_proxy(
+        &go.proxy(),
+        &[FixtureModule::new(
+            "example.com/m",
+            "v2.0.0",
+            "2023-01-01T00:00:00Z",
+        )],
+    );
+    let out = go
+        .command(&["mod", "download", "-json", "example.com/m@v2.0.0"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("should be v0 or v1, not v2"), "{said}");
+    let cache = go.modcache();
+    let at_v = cache.join("cache/download/example.com/m/@v");
+    for ext in ["info", "mod", "zip", "ziphash", "lock"] {
+        assert!(
+            at_v.join(format!("v2.0.0.{ext}")).is_file(),
+            "go wrote .{ext}"
+        );
+    }
+    let report = crate::support::list_json(&cache);
+    crate::support::entry(&report, "example.com/m", "v2.0.0");
+    assert!(
+        report["leftovers"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let out = run_on(&cache, &["verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let verdicts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = verdicts["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "example.com/m")
+        .unwrap();
+    assert_eq!(m["problems"][0]["kind"], "unusable_version", "{m}");
+    assert_eq!(m["problems"][0]["fix"], "delete", "{m}");
+    let before = fingerprint(&cache);
+    let out = run_on(&cache, &["clean", "--leftovers", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fingerprint(&cache),
+        before,
+        "go's own files are no leftovers"
+    );
+    let out = run_on(&cache, &["clean", "--broken", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!at_v.join("v2.0.0.zip").exists() && at_v.join("v2.0.0.lock").exists());
+    let out = run_on(&cache, &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stdout(&out)
+    );
+}

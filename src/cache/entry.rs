@@ -139,6 +139,9 @@ pub struct ModuleEntry {
     pub info_error: Option<String>,
     /// The first I/O error met while measuring the version, if any.
     pub scan_error: Option<String>,
+    /// Why go refuses to use the version as published (a major version that does not fit the
+    /// path: go downloads it, then "invalid version: should be v0 or v1, not v2"), if so.
+    pub unusable: Option<String>,
     /// Apparent size of each download file, in [`crate::cache::VersionFile::ALL`] order
     /// (0 when absent), for the detail view.
     pub piece_bytes: [u64; 6],

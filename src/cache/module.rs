@@ -30,6 +30,15 @@ impl ModuleKey {
     /// checks that the go command could have written them: the path passes `CheckPath`, the
     /// version is canonical and matches the path's major-version suffix.
     pub fn from_escaped(esc_path: &str, esc_version: &str) -> Result<Self, String> {
+        let key = Self::from_escaped_any_major(esc_path, esc_version)?;
+        check_path_major(&key.path, &key.version)?;
+        Ok(key)
+    }
+
+    /// Like [`ModuleKey::from_escaped`], but accepts a major version that does not fit the
+    /// path (`v2.0.0` of a path without `/v2`): go downloads such a version, writes its files,
+    /// and then refuses to use it. The caller learns why from [`ModuleKey::unusable`].
+    pub fn from_escaped_any_major(esc_path: &str, esc_version: &str) -> Result<Self, String> {
         let path = unescape_path(esc_path)?;
         let version = unescape_version(esc_version)?;
         match semver::canonical(&version) {
@@ -37,8 +46,13 @@ impl ModuleKey {
             Some(_) => return Err(format!("version {version:?} is not canonical")),
             None => return Err(format!("version {version:?} is not a semantic version")),
         }
-        check_path_major(&path, &version)?;
         Ok(ModuleKey { path, version })
+    }
+
+    /// Why go refuses to use this version, in go's words, when its major version does not fit
+    /// the path (`module.Check`); `None` for a usable one.
+    pub fn unusable(&self) -> Option<String> {
+        check_path_major(&self.path, &self.version).err()
     }
 
     /// The escaped path, as used in cache directory names.

@@ -378,9 +378,9 @@ fn measure_module(
         versions.entry(v.clone()).or_default().1 = true;
     }
 
-    for (esc_version, (parts, has_tree)) in versions {
+    for (esc_version, (parts, mut has_tree)) in versions {
         let tree_path = cache.tree_dir_escaped(esc_path, &esc_version);
-        let key = match ModuleKey::from_escaped(esc_path, &esc_version) {
+        let key = match ModuleKey::from_escaped_any_major(esc_path, &esc_version) {
             Ok(key) => key,
             Err(reason) => {
                 for file in parts.present() {
@@ -401,6 +401,17 @@ fn measure_module(
                 continue;
             }
         };
+        if let Some(why) = key.unusable()
+            && has_tree
+        {
+            // go downloads such a version but never extracts it: the tree is not go's.
+            let why = format!("go never extracts it: {why}");
+            out.leftovers.push(unrecognized(root, &tree_path, &why, inodes));
+            has_tree = false;
+            if !parts.has_download() {
+                continue;
+            }
+        }
         if blind && !parts.has_download() && has_tree {
             out.leftovers.push(Leftover {
                 kind: LeftoverKind::Unreadable,
@@ -566,6 +577,7 @@ fn build_entry(
         origin,
         info_error,
         scan_error: tree.and_then(|t| t.error),
+        unusable: key.unusable(),
         piece_bytes: parts.usage.map(|u| u.apparent),
         key,
     })

@@ -99,6 +99,15 @@ impl Checker<'_> {
     fn run(&mut self) {
         let e = self.entry;
         let p = e.pieces;
+        if let Some(why) = &e.unusable {
+            // Nothing else about it matters: go refuses it before reading a byte.
+            self.problem(
+                ProblemKind::UnusableVersion,
+                format!("{}: invalid version: {why}", e.key),
+                Fix::Delete,
+            );
+            return;
+        }
         let ziphash = self.read_ziphash();
         if p.partial {
             self.problem(

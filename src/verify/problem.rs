@@ -40,6 +40,8 @@ pub enum ProblemKind {
     SumdbMismatch,
     /// The cached checksum-database record's signature does not verify.
     SumdbBadSignature,
+    /// A version go downloaded but can never use: its major version does not fit the path.
+    UnusableVersion,
 }
 
 impl ProblemKind {
@@ -61,6 +63,7 @@ impl ProblemKind {
             ProblemKind::GomodSumMismatch => "gomod_sum_mismatch",
             ProblemKind::SumdbMismatch => "sumdb_mismatch",
             ProblemKind::SumdbBadSignature => "sumdb_bad_signature",
+            ProblemKind::UnusableVersion => "unusable_version",
         }
     }
 
@@ -106,6 +109,10 @@ impl ProblemKind {
             ProblemKind::SumdbBadSignature => {
                 "the cached checksum-database answer is not authentic: its note is not signed by \
                  the database's key, or its record is not in the signed tree"
+            }
+            ProblemKind::UnusableVersion => {
+                "go downloaded this version but can never use it: its major version does not \
+                 fit the module path (go: \"invalid version\"); downloading it again gives the same"
             }
         }
     }
