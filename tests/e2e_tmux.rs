@@ -192,3 +192,24 @@ fn open_sort_filter_inspect_delete_and_quit() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn the_explorer_refuses_a_home_directory_and_changes_nothing() {
+    if !Tmux::available("the_explorer_refuses_a_home_directory") {
+        return;
+    }
+    let t = crate::support::TempTree::new();
+    let home = t.path().join("home");
+    crate::support::home_like(&home);
+    let before = crate::support::fingerprint(t.path());
+    let cmd = format!(
+        "{} --cache {}; echo exit=$?; sleep 30",
+        env!("CARGO_BIN_EXE_modlens"),
+        home.display()
+    );
+    let tmux = Tmux::start("refuse-home", &cmd);
+    let screen = tmux.wait_for("exit=");
+    assert!(screen.contains("is not a Go module cache"), "{screen}");
+    assert!(screen.contains("exit=2"), "{screen}");
+    assert_eq!(crate::support::fingerprint(t.path()), before);
+}

@@ -406,7 +406,8 @@ fn measure_module(
         {
             // go downloads such a version but never extracts it: the tree is not go's.
             let why = format!("go never extracts it: {why}");
-            out.leftovers.push(unrecognized(root, &tree_path, &why, inodes));
+            out.leftovers
+                .push(unrecognized(root, &tree_path, &why, inodes));
             has_tree = false;
             if !parts.has_download() {
                 continue;
