@@ -9,6 +9,7 @@ mod cli_errors;
 mod demo_go;
 mod e2e_tmux;
 mod gosum_go;
+mod hostile;
 mod list_go;
 mod list_hand;
 mod names_go;

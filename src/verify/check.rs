@@ -285,7 +285,7 @@ impl Checker<'_> {
                             Fix::Refetch,
                         );
                     }
-                    (None, _) => {
+                    (None, _) if report.hashed => {
                         self.problem(
                             ProblemKind::ZipStructure,
                             "an entry name contains a newline, which dirhash refuses",

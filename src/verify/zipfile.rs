@@ -41,6 +41,9 @@ pub struct ZipReport {
     pub structure: Vec<String>,
     /// Number of directory entries (names ending in `/`).
     pub dir_entries: usize,
+    /// Whether the entries were read and hashed: not when the sizes the zip declares already
+    /// break go's limits (a zip bomb is judged by its directory, never inflated).
+    pub hashed: bool,
 }
 
 /// The uncompressed bytes of a zip's entries, looked up by name.
@@ -182,8 +185,29 @@ fn check_reader(
     reader.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let mut archive =
         zip::ZipArchive::new(reader).map_err(|e| format!("not a valid zip file: {e}"))?;
-    let mut files = Vec::with_capacity(archive.len());
     let mut declared = Vec::with_capacity(archive.len());
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| format!("entry {i}: {e}"))?;
+        declared.push((entry.name_raw().to_vec(), entry.size()));
+    }
+    let declared_total = declared
+        .iter()
+        .fold(0u64, |sum, (_, size)| sum.saturating_add(*size));
+    if declared_total > MAX_ZIP_FILE {
+        // go refuses it before extracting (checkZip); inflating it could only cost.
+        structure.extend(structure_problems(key, &declared));
+        return Ok(ZipReport {
+            h1: None,
+            files: Vec::new(),
+            bytes: 0,
+            structure,
+            dir_entries: 0,
+            hashed: false,
+        });
+    }
+    let mut files = Vec::with_capacity(archive.len());
     let mut bytes = 0;
     let Scratch {
         max_whole_entry,
@@ -201,7 +225,6 @@ fn check_reader(
             .map_err(|e| format!("entry {i}: {e}"))?;
         let name = entry.name_raw().to_vec();
         let size = entry.size();
-        declared.push((name.clone(), size));
         let damaged = |e: std::io::Error| format!("{}: {e}", String::from_utf8_lossy(&name));
         if contents
             .as_ref()
@@ -257,6 +280,7 @@ fn check_reader(
         bytes,
         structure,
         dir_entries,
+        hashed: true,
     })
 }
 
