@@ -180,12 +180,8 @@ fn a_version_of_100000_files_lists_and_verifies_in_bounded_memory() {
     let cache = go.modcache();
     let out = bounded(&cache, &["list", "--json"], 60);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        report["totals"]["files"].as_u64().unwrap() > 100_000,
-        true,
-        "{}",
-        report["totals"]
-    );
+    let files = report["totals"]["files"].as_u64().unwrap();
+    assert!(files > 100_000, "{}", report["totals"]);
     let out = bounded(&cache, &["verify"], 120);
     assert_eq!(
         out.status.code(),
