@@ -15,6 +15,7 @@ mod list_hand;
 mod names_go;
 mod ops_cli;
 mod ops_go;
+mod published_go;
 mod safety;
 mod tui;
 mod verify_go;

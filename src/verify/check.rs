@@ -517,22 +517,37 @@ impl Checker<'_> {
                 return;
             }
         };
-        if let Some(why) = go_mod_problem(&bytes, &e.key.path) {
-            self.problem(ProblemKind::ModInvalid, why, Fix::Refetch);
+        match go_mod_problem(&bytes, &e.key.path) {
+            Some(GoModFinding::Damage(why)) => {
+                self.problem(ProblemKind::ModInvalid, why, Fix::Refetch)
+            }
+            // Downloading it again gives the same bytes: not damage, and nothing to repair.
+            Some(GoModFinding::AsPublished(why)) => self.notes.push(why),
+            None => {}
         }
     }
 }
 
-/// Why `.mod` content is unusable for module `path`, if it is.
-fn go_mod_problem(bytes: &[u8], path: &str) -> Option<String> {
+/// What is wrong with a `.mod` file.
+enum GoModFinding {
+    /// The cache's copy is damaged (empty, a pre-1.11 conversion go ignores, not text).
+    Damage(String),
+    /// The version was published this way (another module path, no module directive): go
+    /// caches it and refuses to use it, and a new download gives the same bytes.
+    AsPublished(String),
+}
+
+/// What is wrong with `.mod` content for module `path`, if anything.
+fn go_mod_problem(bytes: &[u8], path: &str) -> Option<GoModFinding> {
+    let damage = |why: &str| Some(GoModFinding::Damage(why.to_owned()));
     if bytes.is_empty() {
-        return Some("the file is empty".into());
+        return damage("the file is empty");
     }
     if bytes.starts_with(b"//vgo 0.0.") {
-        return Some("a pre-Go-1.11 conversion, which go ignores".into());
+        return damage("a pre-Go-1.11 conversion, which go ignores");
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Some("not UTF-8".into());
+        return damage("not UTF-8");
     };
     let declared = text.lines().find_map(|line| {
         let line = line.split("//").next().unwrap_or("").trim();
@@ -540,8 +555,15 @@ fn go_mod_problem(bytes: &[u8], path: &str) -> Option<String> {
         (rest.starts_with([' ', '\t', '"'])).then(|| rest.trim().trim_matches('"').to_owned())
     });
     match declared {
-        None => Some("no module directive".into()),
-        Some(d) if d != path => Some(format!("declares module {d:?}, not {path:?}")),
+        None => Some(GoModFinding::AsPublished(
+            "its go.mod has no module directive, as published; go refuses to use it \
+             (\"no module declaration in go.mod\")"
+                .into(),
+        )),
+        Some(d) if d != path => Some(GoModFinding::AsPublished(format!(
+            "its go.mod declares module {d:?}, as published; go caches it but refuses to use it \
+             (\"module declares its path as: {d} but was required as: {path}\")"
+        ))),
         Some(_) => None,
     }
 }
@@ -610,34 +632,21 @@ mod tests {
 
     #[test]
     fn go_mod_content_is_judged() {
-        assert_eq!(
-            go_mod_problem(b"module example.com/m\n", "example.com/m"),
-            None
-        );
-        assert_eq!(
-            go_mod_problem(b"// c\nmodule \"example.com/m\" // x\n", "example.com/m"),
-            None
-        );
+        let judged = |bytes: &[u8]| match go_mod_problem(bytes, "example.com/m") {
+            None => "ok".to_owned(),
+            Some(GoModFinding::Damage(why)) => format!("damage: {why}"),
+            Some(GoModFinding::AsPublished(why)) => format!("published: {why}"),
+        };
+        assert_eq!(judged(b"module example.com/m\n"), "ok");
+        assert_eq!(judged(b"// c\nmodule \"example.com/m\" // x\n"), "ok");
+        assert!(judged(b"").starts_with("damage: the file is empty"));
+        assert!(judged(b"//vgo 0.0.4\n").contains("damage: a pre-Go-1.11"));
+        let other = judged(b"module example.com/other\n");
         assert!(
-            go_mod_problem(b"", "example.com/m")
-                .unwrap()
-                .contains("empty")
+            other.starts_with("published:") && other.contains("other"),
+            "{other}"
         );
-        assert!(
-            go_mod_problem(b"//vgo 0.0.4\n", "example.com/m")
-                .unwrap()
-                .contains("pre-Go-1.11")
-        );
-        assert!(
-            go_mod_problem(b"module example.com/other\n", "example.com/m")
-                .unwrap()
-                .contains("other")
-        );
-        assert!(
-            go_mod_problem(b"go 1.18\n", "example.com/m")
-                .unwrap()
-                .contains("no module")
-        );
+        assert!(judged(b"go 1.18\n").starts_with("published:"));
     }
 
     #[test]

@@ -271,6 +271,10 @@ fn check_reader(
         kept.entries.sort_by(|a, b| a.0.cmp(&b.0));
         scratch.kept_complete = true;
     }
+    if archive.has_duplicate_names() {
+        let repeats = repeated_names(archive.into_inner())?;
+        add_repeats(&repeats, &mut files, &mut declared);
+    }
     structure.extend(structure_problems(key, &declared));
     let dir_entries = files.iter().filter(|f| f.name.ends_with(b"/")).count();
     let h1 = hash1(&mut files);
@@ -433,6 +437,49 @@ impl Seek for WindowReader {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start")
         })?;
         Ok(self.pos)
+    }
+}
+
+/// Names the central directory holds more than once, with how many times. The archive reader
+/// keys entries by name, so a repeated name shows there once; go's `dirhash.HashZip` lists it
+/// once per entry.
+fn repeated_names(
+    mut reader: impl Read + Seek,
+) -> Result<std::collections::HashMap<Vec<u8>, usize>, String> {
+    reader.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let mut listing =
+        zip::unstable::read::ZipIterable::try_new(reader, zip::read::Config::default())
+            .map_err(|e| format!("not a valid zip file: {e}"))?;
+    let mut counts = std::collections::HashMap::new();
+    for entry in listing.files().map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        *counts.entry(entry.name_raw().to_vec()).or_insert(0usize) += 1;
+    }
+    counts.retain(|_, n| *n > 1);
+    Ok(counts)
+}
+
+/// Adds a line per extra entry of a repeated name, with the content the archive reader gave
+/// for that name: the last entry's, which is the one go opens by name (`HashZip` keeps a map
+/// of name to entry, so later entries replace earlier ones). Such a zip breaks go's rules
+/// ("multiple entries for file"), yet go downloads it and writes its `.ziphash` this way.
+fn add_repeats(
+    repeats: &std::collections::HashMap<Vec<u8>, usize>,
+    files: &mut Vec<FileDigest>,
+    declared: &mut Vec<(Vec<u8>, u64)>,
+) {
+    for (name, times) in repeats {
+        let digest = files.iter().find(|f| &f.name == name).map(|f| f.digest);
+        let size = declared.iter().find(|d| &d.0 == name).map(|d| d.1);
+        for _ in 1..*times {
+            if let Some(digest) = digest {
+                files.push(FileDigest {
+                    name: name.clone(),
+                    digest,
+                });
+            }
+            declared.push((name.clone(), size.unwrap_or(0)));
+        }
     }
 }
 

@@ -142,3 +142,44 @@ pub fn standard_modules() -> Vec<FixtureModule> {
             .file("données/é.txt", "bonjour\n"),
     ]
 }
+
+/// A zip written byte by byte, entries stored (not compressed) in the given order, names
+/// verbatim: for shapes the zip crate refuses to write, such as a repeated name.
+pub fn raw_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let le16 = |v: u16| v.to_le_bytes();
+    let le32 = |v: u32| v.to_le_bytes();
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = libdeflater::Crc::new();
+        crc.update(data);
+        let offset = out.len() as u32;
+        let sizes = [crc.sum(), data.len() as u32, data.len() as u32];
+        out.extend(le32(0x0403_4b50));
+        out.extend([le16(20), le16(0), le16(0)].concat());
+        out.extend(le32(0));
+        sizes.iter().for_each(|v| out.extend(le32(*v)));
+        out.extend([le16(name.len() as u16), le16(0)].concat());
+        out.extend(name.as_bytes());
+        out.extend(*data);
+        central.extend(le32(0x0201_4b50));
+        central.extend([le16(20), le16(20), le16(0), le16(0)].concat());
+        central.extend(le32(0));
+        sizes.iter().for_each(|v| central.extend(le32(*v)));
+        central.extend(le16(name.len() as u16));
+        central.extend([0; 12]);
+        central.extend(le32(offset));
+        central.extend(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    let cd_size = central.len() as u32;
+    out.extend(central);
+    out.extend(le32(0x0605_4b50));
+    out.extend([0; 4]);
+    out.extend(le16(entries.len() as u16));
+    out.extend(le16(entries.len() as u16));
+    out.extend(le32(cd_size));
+    out.extend(le32(cd_offset));
+    out.extend(le16(0));
+    out
+}
