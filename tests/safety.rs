@@ -506,3 +506,62 @@ fn a_version_go_wrote_but_cannot_use_is_one_entry_and_never_a_leftover() {
         crate::support::stdout(&out)
     );
 }
+
+#[test]
+fn names_that_are_not_utf8_keep_every_command_going_with_valid_json() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(go) = Go::find("names_that_are_not_utf8") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let raw = |bytes: &[u8]| std::ffi::OsStr::from_bytes(bytes).to_owned();
+    let bad_tree = cache.join("example.com").join(raw(b"bad\xff@v1.0.0"));
+    fs::create_dir_all(&bad_tree).unwrap();
+    fs::write(bad_tree.join("x.go"), "package x\n").unwrap();
+    let at_v = cache.join("cache/download/example.com/a/@v");
+    fs::write(at_v.join(raw(b"v1.0.0.zip\xfe42.tmp")), "partial zip").unwrap();
+    let tree = cache.join("example.com/b@v1.0.0");
+    crate::support::make_writable(&tree);
+    fs::write(tree.join(raw(b"caf\xe9.go")), "package b\n").unwrap();
+    for (args, code) in [
+        (&["list"][..], 0),
+        (&["verify"][..], 1),
+        (&["clean", "--leftovers", "--dry-run"][..], 0),
+    ] {
+        let text = run_on(&cache, args);
+        let mut json_args = args.to_vec();
+        json_args.push("--json");
+        let json = run_on(&cache, &json_args);
+        assert_eq!(
+            text.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr(&text)
+        );
+        assert_eq!(
+            json.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr(&json)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: invalid JSON: {e}: {}", stderr(&json)));
+        if args[0] != "clean" {
+            let leftover = report["leftovers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["path"].as_str().unwrap().ends_with("bad\\xff@v1.0.0"))
+                .unwrap_or_else(|| panic!("{args:?}: {report}"));
+            let hex = leftover["path_hex"].as_str().unwrap();
+            assert!(hex.ends_with("626164ff4076312e302e30"), "{hex}");
+        }
+    }
+    let out = run_on(&cache, &["verify", "--json"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("caf\\\\xe9.go"),
+        "the tree's file is named escaped: {report}"
+    );
+}

@@ -296,7 +296,7 @@ fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
         .filter(|l| l.kind.is_go_temporary())
         .map(|l| PlanItem {
             kind: l.kind.name(),
-            name: l.rel_path.display().to_string(),
+            name: crate::fmt::escaped_path(&l.rel_path),
             bytes: l.usage.disk,
             target: Target::Paths(vec![l.rel_path.clone()]),
         })
@@ -330,7 +330,7 @@ fn named_leftover(
     }
     Ok(PlanItem {
         kind: leftover.kind.name(),
-        name: leftover.rel_path.display().to_string(),
+        name: crate::fmt::escaped_path(&leftover.rel_path),
         bytes: leftover.usage.disk,
         target: Target::Paths(vec![leftover.rel_path.clone()]),
     })

@@ -142,7 +142,7 @@ fn table(
             "leftover  {:>10}  {}  {}{why}",
             size(l.usage.disk),
             l.kind.name(),
-            l.rel_path.display()
+            crate::fmt::escaped_path(&l.rel_path)
         );
     }
     let shown = if entries.len() == snap.entries.len() {
@@ -280,7 +280,11 @@ struct JsonVcs<'a> {
 #[derive(Serialize)]
 struct JsonLeftover {
     kind: &'static str,
+    /// The path, with bytes that are not UTF-8 escaped as `\xNN`.
     path: String,
+    /// The raw bytes of the path as hex, only when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     module: Option<String>,
     version: Option<String>,
     reason: Option<String>,
@@ -334,7 +338,8 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|l| JsonLeftover {
                     kind: l.kind.name(),
-                    path: root.join(&l.rel_path).display().to_string(),
+                    path: crate::fmt::escaped_path(&root.join(&l.rel_path)),
+                    path_hex: crate::fmt::path_hex(&root.join(&l.rel_path)),
                     module: l.module.as_ref().map(|k| k.path.clone()),
                     version: l.module.as_ref().map(|k| k.version.clone()),
                     reason: l.reason.clone(),

@@ -5,7 +5,6 @@
 //! Exit status: 0 when everything checked is fine, 1 when problems were found, 2 on errors.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -203,7 +202,7 @@ fn human(
             out,
             "leftover  {}: {}{}  fix: {}",
             l.kind.name(),
-            cache.root().join(&l.rel_path).display(),
+            crate::fmt::escaped_path(&cache.root().join(&l.rel_path)),
             l.reason
                 .as_deref()
                 .map(|r| format!(" ({r})"))
@@ -275,7 +274,11 @@ struct JsonHashes<'a> {
 #[derive(Serialize)]
 struct JsonLeftover {
     kind: &'static str,
-    path: PathBuf,
+    /// The path, with bytes that are not UTF-8 escaped as `\xNN`.
+    path: String,
+    /// The raw bytes of the path as hex, only when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     module: Option<String>,
     version: Option<String>,
     problem: bool,
@@ -342,7 +345,8 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|l| JsonLeftover {
                     kind: l.kind.name(),
-                    path: cache.root().join(&l.rel_path),
+                    path: crate::fmt::escaped_path(&cache.root().join(&l.rel_path)),
+                    path_hex: crate::fmt::path_hex(&cache.root().join(&l.rel_path)),
                     module: l.module.as_ref().map(|k| k.path.clone()),
                     version: l.module.as_ref().map(|k| k.version.clone()),
                     problem: is_problem(l.kind),

@@ -575,7 +575,7 @@ fn diff(prefix: &str, zip: &[FileDigest], tree: &[FileDigest]) -> Vec<FileChange
             .strip_prefix(prefix.as_bytes())
             .and_then(|r| r.strip_prefix(b"/"))
             .unwrap_or(name);
-        String::from_utf8_lossy(rel).into_owned()
+        crate::fmt::escaped(rel)
     };
     let zip_files: BTreeMap<String, [u8; 32]> = zip
         .iter()
