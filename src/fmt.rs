@@ -57,6 +57,34 @@ pub fn rfc3339(time: SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// A path for people and JSON: valid UTF-8 as is, every byte that is not escaped as `\xNN`
+/// (so two different names never print the same, unlike a lossy decode).
+pub fn escaped_path(path: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    escaped(path.as_os_str().as_bytes())
+}
+
+/// Bytes as text: valid UTF-8 as is, every other byte escaped as `\xNN`.
+pub fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The raw bytes of a path as hex, when it is not valid UTF-8 (JSON's `path_hex`).
+pub fn path_hex(path: &std::path::Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    std::str::from_utf8(bytes)
+        .is_err()
+        .then(|| bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,32 +118,4 @@ mod tests {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_672_628_645);
         assert_eq!(rfc3339(t), "2023-01-02T03:04:05Z");
     }
-}
-
-/// A path for people and JSON: valid UTF-8 as is, every byte that is not escaped as `\xNN`
-/// (so two different names never print the same, unlike a lossy decode).
-pub fn escaped_path(path: &std::path::Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    escaped(path.as_os_str().as_bytes())
-}
-
-/// Bytes as text: valid UTF-8 as is, every other byte escaped as `\xNN`.
-pub fn escaped(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
-/// The raw bytes of a path as hex, when it is not valid UTF-8 (JSON's `path_hex`).
-pub fn path_hex(path: &std::path::Path) -> Option<String> {
-    use std::os::unix::ffi::OsStrExt;
-    let bytes = path.as_os_str().as_bytes();
-    std::str::from_utf8(bytes)
-        .is_err()
-        .then(|| bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
