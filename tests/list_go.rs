@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::support::go::{Go, du};
 use crate::support::proxy::standard_modules;
-use crate::support::{entry, list_json, path_buf};
+use crate::support::{entry, list_json, path_buf, stderr};
 
 #[test]
 fn list_reports_every_version_go_downloaded_with_its_dir_and_zip() {
@@ -127,4 +127,96 @@ fn list_reads_publish_time_and_origin_from_info() {
         "{}",
         mixed.display()
     );
+}
+
+/// What go answers for the cache location in an environment: a path, or an error.
+fn go_says(go: &crate::support::go::Go, vars: &[(&str, String)]) -> Result<String, String> {
+    let mut cmd = std::process::Command::new("go");
+    cmd.args(["env", "GOMODCACHE"]).current_dir(go.workdir());
+    for v in [
+        "GOMODCACHE",
+        "GOPATH",
+        "HOME",
+        "GOENV",
+        "XDG_CONFIG_HOME",
+        "GOFLAGS",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(vars.iter().map(|(k, v)| (k, v)));
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    match (out.status.success(), text.is_empty()) {
+        (true, false) if std::path::Path::new(&text).is_absolute() => Ok(text),
+        (true, false) => Err("relative".into()),
+        (true, true) => Err("module cache not found".into()),
+        (false, _) => Err("relative".into()),
+    }
+}
+
+#[test]
+fn the_cache_is_located_exactly_as_go_locates_it_with_and_without_go() {
+    let Some(go) = crate::support::go::Go::find("the_cache_is_located_exactly_as_go") else {
+        return;
+    };
+    let base = go.sandbox.path().to_path_buf();
+    let p = |rel: &str| base.join(rel).display().to_string();
+    // A GOENV file as `go env -w GOMODCACHE=...` writes it.
+    std::fs::create_dir_all(base.join("cfg")).unwrap();
+    std::fs::write(
+        base.join("cfg/env"),
+        format!("GOMODCACHE={}\n", p("fromfile")),
+    )
+    .unwrap();
+    let table: Vec<Vec<(&str, String)>> = vec![
+        vec![("GOMODCACHE", p("explicit")), ("HOME", p("h"))],
+        vec![("GOMODCACHE", "relative/mod".into()), ("HOME", p("h"))],
+        vec![
+            ("GOPATH", format!("{}:{}", p("gp1"), p("gp2"))),
+            ("HOME", p("h")),
+        ],
+        vec![("GOPATH", format!(":{}", p("gp2"))), ("HOME", p("h"))],
+        vec![("GOPATH", "relative".into()), ("HOME", p("h"))],
+        vec![("GOPATH", String::new()), ("HOME", p("h"))],
+        vec![("HOME", p("h"))],
+        vec![("HOME", String::new())],
+        vec![("GOENV", p("cfg/env")), ("HOME", p("h"))],
+        vec![("GOENV", "off".into()), ("HOME", p("h"))],
+    ];
+    let empty_path = base.join("no-go-on-path");
+    std::fs::create_dir_all(&empty_path).unwrap();
+    for vars in &table {
+        let expected = go_says(&go, vars);
+        if let Ok(dir) = &expected {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        for with_go in [true, false] {
+            let mut cmd = crate::support::modlens(&["list", "--json"]);
+            cmd.current_dir(go.workdir());
+            for v in ["GOENV", "HOME", "XDG_CONFIG_HOME"] {
+                cmd.env_remove(v);
+            }
+            cmd.envs(vars.iter().map(|(k, v)| (k, v)));
+            if !with_go {
+                cmd.env("PATH", &empty_path);
+            }
+            let out = cmd.output().unwrap();
+            let what = format!("{vars:?}, go on PATH: {with_go}");
+            match &expected {
+                Ok(dir) => {
+                    assert!(out.status.success(), "{what}: {}", stderr(&out));
+                    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                    assert_eq!(report["cache"], dir.as_str(), "{what}");
+                }
+                Err(needle) => {
+                    assert_eq!(out.status.code(), Some(2), "{what}: go says {needle}");
+                    assert!(
+                        stderr(&out).contains(needle.as_str()),
+                        "{what}: {}",
+                        stderr(&out)
+                    );
+                }
+            }
+        }
+    }
 }

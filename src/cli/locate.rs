@@ -1,9 +1,11 @@
 //! Finding the module cache the way a user's go command would.
 //!
-//! The order is: `--cache DIR`, then `GOMODCACHE`, then `go env GOMODCACHE` (which also sees
-//! `go env -w` settings and `$GOROOT/go.env`), then the first `GOPATH` entry plus `/pkg/mod`,
-//! then `$HOME/go/pkg/mod`. As in go, a relative GOMODCACHE or GOPATH is an error. This is the
-//! only place in modlens that reads those environment variables.
+//! The order is: `--cache DIR`, then `GOMODCACHE`, then what `go env GOMODCACHE` answers (it
+//! also sees `go env -w` settings and `$GOROOT/go.env`), and only without go on PATH, go's own
+//! rule: the first `GOPATH` entry plus `/pkg/mod`, with `$HOME/go` as the GOPATH when it is
+//! unset or empty. As in go, a relative GOMODCACHE or GOPATH is an error, and so is an empty
+//! answer (a GOPATH whose first entry is empty, or no HOME): "module cache not found", never a
+//! guess. This is the only place in modlens that reads those environment variables.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -23,6 +25,17 @@ pub enum Source {
     GoPath,
     /// The default `$HOME/go/pkg/mod`.
     Home,
+}
+
+/// What running `go env GOMODCACHE` gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GoAnswer {
+    /// go is not on PATH (or could not be started).
+    NotAvailable,
+    /// What it printed, trimmed; empty when go has no module cache.
+    Value(String),
+    /// It failed, with its message (e.g. a relative GOPATH).
+    Failed(String),
 }
 
 impl fmt::Display for Source {
@@ -63,8 +76,8 @@ impl std::error::Error for LocateError {}
 pub struct Env<'a> {
     /// Reads an environment variable.
     pub var: &'a dyn Fn(&str) -> Option<OsString>,
-    /// Runs `go env GOMODCACHE`; `None` when go is not available.
-    pub go_env: &'a dyn Fn() -> Option<PathBuf>,
+    /// Runs `go env GOMODCACHE`.
+    pub go_env: &'a dyn Fn() -> GoAnswer,
     /// The current directory, to make `--cache` absolute.
     pub cwd: &'a Path,
 }
@@ -84,29 +97,54 @@ pub fn choose(flag: Option<&Path>, env: &Env<'_>) -> Result<(PathBuf, Source), L
         }
         return Ok((dir, Source::GoModCacheEnv));
     }
-    if let Some(dir) = (env.go_env)().filter(|d| d.is_absolute()) {
-        return Ok((dir, Source::GoEnv));
-    }
-    let gopath = (env.var)("GOPATH").unwrap_or_default();
-    if let Some(first) = std::env::split_paths(&gopath)
-        .next()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        if !first.is_absolute() {
+    let not_found = || {
+        LocateError(
+            "module cache not found: neither GOMODCACHE nor GOPATH is set (as go says); \
+             set one, or pass --cache DIR"
+                .into(),
+        )
+    };
+    let relative = |what: &str, dir: &Path| {
+        LocateError(format!(
+            "{what} entry is relative; must be absolute path: {:?}",
+            dir.display().to_string()
+        ))
+    };
+    match (env.go_env)() {
+        GoAnswer::Value(text) if text.is_empty() => return Err(not_found()),
+        GoAnswer::Value(text) => {
+            let dir = PathBuf::from(text);
+            if !dir.is_absolute() {
+                return Err(relative("GOMODCACHE", &dir));
+            }
+            return Ok((dir, Source::GoEnv));
+        }
+        GoAnswer::Failed(message) => {
             return Err(LocateError(format!(
-                "GOPATH entry is relative ({}); must be an absolute path",
-                first.display()
+                "`go env GOMODCACHE` failed: {message}"
             )));
         }
-        return Ok((first.join("pkg").join("mod"), Source::GoPath));
+        GoAnswer::NotAvailable => {}
     }
-    let home = (env.var)("HOME").filter(|v| !v.is_empty()).ok_or_else(|| {
-        LocateError("cannot find the module cache: set GOMODCACHE or pass --cache".into())
-    })?;
-    Ok((
-        PathBuf::from(home).join("go").join("pkg").join("mod"),
-        Source::Home,
-    ))
+    // go's rule, for when go cannot be asked: GOPATH's first entry, else $HOME/go.
+    let gopath = (env.var)("GOPATH").filter(|v| !v.is_empty());
+    let (gopath, source) = match gopath {
+        Some(list) => {
+            let first = std::env::split_paths(&list).next().unwrap_or_default();
+            (first, Source::GoPath)
+        }
+        None => match (env.var)("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => (PathBuf::from(home).join("go"), Source::Home),
+            None => return Err(not_found()),
+        },
+    };
+    if gopath.as_os_str().is_empty() {
+        return Err(not_found());
+    }
+    if !gopath.is_absolute() {
+        return Err(relative("GOPATH", &gopath));
+    }
+    Ok((gopath.join("pkg").join("mod"), source))
 }
 
 /// Chooses the cache and checks that it is a readable directory.
@@ -144,9 +182,50 @@ fn check_dir(root: &Path, source: Source) -> Result<(), LocateError> {
     }
 }
 
-/// Runs `go env GOMODCACHE`, if go is on PATH.
-pub fn go_env_gomodcache() -> Option<PathBuf> {
-    go_env("GOMODCACHE").map(PathBuf::from)
+/// The settings `go env -w` wrote to the GOENV file (`$GOENV`, else
+/// `$XDG_CONFIG_HOME/go/env` or `$HOME/.config/go/env`; `GOENV=off` disables it), as
+/// `KEY=VALUE` lines. go reads them after the process environment.
+pub fn goenv_file(var: &dyn Fn(&str) -> Option<OsString>) -> Vec<(String, String)> {
+    let set = |k: &str| var(k).filter(|v| !v.is_empty());
+    let path = match set("GOENV") {
+        Some(v) if v == "off" => return Vec::new(),
+        Some(v) => PathBuf::from(v),
+        None => match set("XDG_CONFIG_HOME") {
+            Some(dir) => PathBuf::from(dir).join("go").join("env"),
+            None => match set("HOME") {
+                Some(home) => PathBuf::from(home).join(".config").join("go").join("env"),
+                None => return Vec::new(),
+            },
+        },
+    };
+    let Ok(bytes) = crate::cache::read::read_outside_capped(&path, 1 << 20) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(|line| {
+            let (k, v) = line.split_once('=')?;
+            Some((k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Runs `go env GOMODCACHE`.
+pub fn go_env_gomodcache() -> GoAnswer {
+    let out = match Command::new("go")
+        .args(["env", "GOMODCACHE"])
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => return GoAnswer::NotAvailable,
+    };
+    if !out.status.success() {
+        let message = String::from_utf8_lossy(&out.stderr);
+        let first = message.lines().next().unwrap_or("").trim();
+        return GoAnswer::Failed(first.trim_start_matches("go: ").to_owned());
+    }
+    GoAnswer::Value(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Runs `go env NAME`, if go is on PATH, and returns a non-empty value. Its stderr is
@@ -184,7 +263,10 @@ mod tests {
                 .find(|(n, _)| n == k)
                 .map(|(_, v)| OsString::from(v))
         };
-        let go_env = move || go.map(PathBuf::from);
+        let go_env = move || match go {
+            None => GoAnswer::NotAvailable,
+            Some(text) => GoAnswer::Value(text.to_owned()),
+        };
         let env = Env {
             var: &var,
             go_env: &go_env,
@@ -239,5 +321,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got.1, Source::Home);
+    }
+
+    #[test]
+    fn an_empty_answer_is_go_s_error_never_a_fallback() {
+        for (vars, go) in [
+            (&[("GOPATH", ":/b"), ("HOME", "/h")][..], None),
+            (&[("HOME", "")][..], None),
+            (&[("HOME", "/h")][..], Some("")),
+        ] {
+            let err = choose_with(None, vars, go).unwrap_err();
+            assert!(err.0.contains("module cache not found"), "{vars:?}: {err}");
+        }
     }
 }

@@ -294,7 +294,16 @@ impl Drop for DemoDir {
 
 fn locate_cache(flag: Option<&std::path::Path>) -> anyhow::Result<locate::Located> {
     let cwd = std::env::current_dir()?;
-    let var = |k: &str| std::env::var_os(k);
+    let process = |k: &str| std::env::var_os(k);
+    let file = locate::goenv_file(&process);
+    // As go: the process environment first, then what `go env -w` wrote.
+    let var = |k: &str| {
+        process(k).or_else(|| {
+            file.iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.into())
+        })
+    };
     let env = locate::Env {
         var: &var,
         go_env: &locate::go_env_gomodcache,
