@@ -141,6 +141,43 @@ pub fn tree_hash(db_dir: &Path, size: u64) -> Result<Hash, Unproven> {
     Ok(root)
 }
 
+/// Entry `index` of tile level `tile_level` (a hash of tree level 8·`tile_level`), read from
+/// its tile and authenticated as go's `TileHashReader` authenticates tiles. A partial tile sits
+/// at the right edge of the tree: every one of its hashes went into [`tree_hash`], so once the
+/// root matched it is authentic. A full tile must hash to its entry in the parent tile, which
+/// is authenticated the same way, up to a partial one. A forged hash anywhere on the way makes
+/// some tile disagree with its parent.
+fn authenticated_entry(
+    db_dir: &Path,
+    tile_level: u32,
+    index: u64,
+    size: u64,
+) -> Result<Hash, Unproven> {
+    let tile = read_tile(db_dir, tile_level, index / WIDTH, size)?;
+    let entry = *tile
+        .get((index % WIDTH) as usize)
+        .ok_or_else(|| Unproven::Mismatch(format!("tile too short for hash {index}")))?;
+    if tile.len() < WIDTH as usize {
+        return Ok(entry);
+    }
+    let parent = authenticated_entry(db_dir, tile_level + 1, index / WIDTH, size)?;
+    let mut hashes = tile;
+    while hashes.len() > 1 {
+        hashes = hashes
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
+    }
+    if hashes[0] != parent {
+        return Err(Unproven::Mismatch(format!(
+            "tile {tile_level}/{} does not hash to its entry in the tile above it: a cached \
+             tile was changed",
+            index / WIDTH
+        )));
+    }
+    Ok(entry)
+}
+
 /// Proves record `id` (its text `record`) is in the tree of `size` leaves with root `root`.
 pub fn prove_record(
     db_dir: &Path,
@@ -160,7 +197,7 @@ pub fn prove_record(
             "the cached tiles do not hash to the signed root of tree {size}"
         )));
     }
-    if stored_hash(db_dir, 0, id, size)? != record_hash(record) {
+    if authenticated_entry(db_dir, 0, id, size)? != record_hash(record) {
         return Err(Unproven::Mismatch(format!(
             "record {id} was changed: it is not the one in the signed tree (go: \"cannot authenticate record data\")"
         )));

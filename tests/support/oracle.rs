@@ -14,13 +14,56 @@ const MAIN_GO: &str = r#"package main
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
+
+// fileTiles reads tiles as go's sumdb client caches them: the exact tile, or the full tile
+// cut to the width asked for.
+type fileTiles struct{ dir string }
+
+func (f fileTiles) Height() int { return 8 }
+
+func (f fileTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		data, err := os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(t.Path())))
+		if err != nil {
+			full := t
+			full.W = 1 << 8
+			data, err = os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(full.Path())))
+			if err != nil {
+				return nil, err
+			}
+			if len(data) < t.W*tlog.HashSize {
+				return nil, fmt.Errorf("short tile %s", full.Path())
+			}
+			data = data[:t.W*tlog.HashSize]
+		}
+		out[i] = data
+	}
+	return out, nil
+}
+
+func (f fileTiles) SaveTiles(tiles []tlog.Tile, data [][]byte) {}
+
+func fail(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
 
 func main() {
 	in := bufio.NewScanner(os.Stdin)
@@ -29,6 +72,73 @@ func main() {
 		lines = append(lines, in.Text())
 	}
 	switch os.Args[1] {
+	case "tlog-build":
+		// A checksum database of n records: its tiles written under dir as go caches them,
+		// and the key, the signed tree note and the records printed as JSON.
+		dir := os.Args[2]
+		n, err := strconv.ParseInt(os.Args[3], 10, 64)
+		fail(err)
+		skey, vkey, err := note.GenerateKey(rand.Reader, "sum.oracle.test")
+		fail(err)
+		signer, err := note.NewSigner(skey)
+		fail(err)
+		var stored []tlog.Hash
+		hr := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+			out := make([]tlog.Hash, len(idx))
+			for i, x := range idx {
+				out[i] = stored[x]
+			}
+			return out, nil
+		})
+		records := make([]string, n)
+		for i := int64(0); i < n; i++ {
+			h := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%032d", i)))
+			records[i] = fmt.Sprintf("example.com/m%d v1.0.0 h1:%s\nexample.com/m%d v1.0.0/go.mod h1:%s\n", i, h, i, h)
+			hs, err := tlog.StoredHashes(i, []byte(records[i]), hr)
+			fail(err)
+			stored = append(stored, hs...)
+		}
+		th, err := tlog.TreeHash(n, hr)
+		fail(err)
+		msg, err := note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: n, Hash: th}))}, signer)
+		fail(err)
+		for _, t := range tlog.NewTiles(8, 0, n) {
+			data, err := tlog.ReadTileData(t, hr)
+			fail(err)
+			p := filepath.Join(dir, filepath.FromSlash(t.Path()))
+			fail(os.MkdirAll(filepath.Dir(p), 0o777))
+			fail(os.WriteFile(p, data, 0o666))
+		}
+		fail(json.NewEncoder(os.Stdout).Encode(map[string]interface{}{
+			"vkey": vkey, "note": string(msg), "root": th.String(), "records": records,
+		}))
+		return
+	case "tlog-check":
+		// For each input line "<id> <base64 record>": does go's client accept the record,
+		// proven through the cached tiles (tlog.TileHashReader) against the signed root?
+		dir := os.Args[2]
+		n, err := strconv.ParseInt(os.Args[3], 10, 64)
+		fail(err)
+		th, err := tlog.ParseHash(os.Args[4])
+		fail(err)
+		for _, l := range lines {
+			f := strings.Fields(l)
+			id, err := strconv.ParseInt(f[0], 10, 64)
+			fail(err)
+			rec, err := base64.StdEncoding.DecodeString(f[1])
+			fail(err)
+			hr := tlog.TileHashReader(tlog.Tree{N: n, Hash: th}, fileTiles{dir})
+			p, err := tlog.ProveRecord(n, id, hr)
+			if err == nil {
+				err = tlog.CheckRecord(p, n, th, id, tlog.RecordHash(rec))
+			}
+			if err == nil {
+				fmt.Println("accept")
+			} else {
+				fmt.Println("reject")
+			}
+		}
+		return
 	case "sort":
 		semver.Sort(lines)
 		fmt.Println(strings.Join(lines, "\n"))
@@ -49,6 +159,11 @@ func main() {
 
 /// Runs the oracle with `mode` (`sort` or `decode`), feeding it `input` lines.
 pub fn ask_go(go: &Go, mode: &str, input: &[&str]) -> Vec<String> {
+    ask_go_with(go, &[mode], input)
+}
+
+/// Runs the oracle with `args` (a mode and its arguments), feeding it `input` lines.
+pub fn ask_go_with(go: &Go, args: &[&str], input: &[&str]) -> Vec<String> {
     let goroot =
         String::from_utf8(go.command(&["env", "GOROOT"]).output().unwrap().stdout).unwrap();
     let xmod = Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod");
@@ -58,18 +173,12 @@ pub fn ask_go(go: &Go, mode: &str, input: &[&str]) -> Vec<String> {
         xmod.display()
     );
     let dir = go.sandbox.path().join("oracle");
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg(&xmod)
-        .arg(&dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::write(dir.join("go.mod"), "module golang.org/x/mod\n\ngo 1.17\n").unwrap();
-    std::fs::create_dir_all(dir.join("oracle")).unwrap();
-    std::fs::write(dir.join("oracle/main.go"), MAIN_GO).unwrap();
+    if !dir.exists() {
+        copy_oracle(&xmod, &dir);
+    }
     let mut child = go
-        .command(&["run", "./oracle", mode])
+        .command(&["run", "./oracle"])
+        .args(args)
         .current_dir(&dir)
         .env("GOPROXY", "off")
         .env("GOFLAGS", "-mod=mod")
@@ -92,4 +201,38 @@ pub fn ask_go(go: &Go, mode: &str, input: &[&str]) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// Copies GOROOT's vendored x/mod to `dir` as a module, with the oracle's main package.
+fn copy_oracle(xmod: &Path, dir: &Path) {
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(xmod)
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Older x/mod signs notes with golang.org/x/crypto/ed25519, vendored beside it.
+    let xcrypto = xmod.parent().unwrap().join("crypto");
+    let mut go_mod = "module golang.org/x/mod\n\ngo 1.17\n".to_owned();
+    if xcrypto.is_dir() {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(&xcrypto)
+            .arg(dir.join("xcrypto"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::write(
+            dir.join("xcrypto/go.mod"),
+            "module golang.org/x/crypto\n\ngo 1.17\n",
+        )
+        .unwrap();
+        go_mod.push_str(
+            "\nrequire golang.org/x/crypto v0.0.0\n\nreplace golang.org/x/crypto => ./xcrypto\n",
+        );
+    }
+    std::fs::write(dir.join("go.mod"), go_mod).unwrap();
+    std::fs::create_dir_all(dir.join("oracle")).unwrap();
+    std::fs::write(dir.join("oracle/main.go"), MAIN_GO).unwrap();
 }
