@@ -201,6 +201,44 @@ fn cached_sumdb_answers_are_checked_signed_and_proven() {
         "the record is proven: {good}"
     );
 
+    // clean --broken removes exactly the unauthentic lookups (go fetches them again) and the
+    // versions the database contradicts; the versions behind a bad lookup stay.
+    let lookup = |name: &str| {
+        go.modcache()
+            .join("cache/download/sumdb")
+            .join(DB)
+            .join(format!("lookup/example.com/sdb/{name}@v1.0.0"))
+    };
+    let tree = |name: &str| go.modcache().join(format!("example.com/sdb/{name}@v1.0.0"));
+    let cache_arg = go.modcache().display().to_string();
+    let out = modlens(&["clean", "--broken", "--dry-run", "--cache", &cache_arg])
+        .env("GOSUMDB", &db.vkey)
+        .output()
+        .unwrap();
+    let plan = crate::support::stdout(&out);
+    assert!(
+        plan.contains("sumdb") && plan.contains("lookup/example.com/sdb/edited@v1.0.0"),
+        "{plan}"
+    );
+    let out = modlens(&["clean", "--broken", "--yes", "--cache", &cache_arg])
+        .env("GOSUMDB", &db.vkey)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in ["badsig", "stranger", "edited"] {
+        assert!(!lookup(name).exists(), "{name}'s lookup is removed");
+        assert!(tree(name).exists(), "{name}'s version stays");
+    }
+    assert!(lookup("good").exists() && tree("good").exists());
+    for name in ["wrongsum", "wrongmod"] {
+        assert!(
+            !tree(name).exists(),
+            "{name} disagrees with the database and goes"
+        );
+    }
+    let (code, report) = verify(&go, &db, &[]);
+    assert_eq!(code, Some(0), "{report}");
+
     // Without the tiles a record cannot be proven: a note, not a problem.
     fs::remove_dir_all(
         go.modcache()

@@ -124,8 +124,11 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     if args.toolchains {
         keep_only(&mut candidates, policy::old_toolchains(&all));
     }
+    let mut sumdb_files = Vec::new();
     if args.broken {
-        keep_only(&mut candidates, broken(&cache, &all, gosums.clone())?);
+        let (versions, files) = broken(&cache, &all, gosums.clone())?;
+        keep_only(&mut candidates, versions);
+        sumdb_files = files;
     }
     if let Some(max) = max_size {
         let pool: Vec<ModuleEntry> = candidates.iter().map(|e| (*e).clone()).collect();
@@ -151,6 +154,15 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     if args.leftovers {
         plan.extend(leftover_items(&snapshot));
     }
+    plan.extend(sumdb_files.into_iter().map(|rel| PlanItem {
+        kind: "sumdb",
+        name: crate::fmt::escaped_path(&rel),
+        bytes: std::fs::symlink_metadata(cache.root().join(&rel)).map_or(0, |m| {
+            use std::os::unix::fs::MetadataExt;
+            m.blocks() * 512
+        }),
+        target: Target::Paths(vec![rel]),
+    }));
     for named in &args.named_leftovers {
         let item = named_leftover(&located.root, &snapshot, named)?;
         if !plan.iter().any(|p| p.name == item.name) {
@@ -255,12 +267,14 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Versions with problems, found by running the verifier over them.
+/// What `--broken` selects: versions with problems, and the cached checksum-database files
+/// found unauthentic (relative to the root). A version whose only problem is such a file is
+/// not deleted: removing the file is the fix.
 fn broken(
     cache: &ModCache,
     entries: &[ModuleEntry],
     gosums: GoSums,
-) -> anyhow::Result<Vec<ModuleKey>> {
+) -> anyhow::Result<(Vec<ModuleKey>, Vec<PathBuf>)> {
     let (tx, rx) = crossbeam_channel::unbounded();
     let expect = Arc::new(Expectations {
         gosums,
@@ -276,15 +290,26 @@ fn broken(
         &CancelToken::new(),
     )?;
     drop(tx);
-    Ok(rx
-        .into_iter()
-        .filter_map(|e| match e {
-            crate::ops::verify::VerifyEvent::Verdict(v) if v.status == Status::Problem => {
-                Some(v.key)
+    let mut versions = Vec::new();
+    let mut sumdb_files: Vec<PathBuf> = Vec::new();
+    for event in rx {
+        let crate::ops::verify::VerifyEvent::Verdict(v) = event else {
+            continue;
+        };
+        for file in v.sumdb_files() {
+            let rel = file
+                .strip_prefix(cache.root())
+                .unwrap_or(file)
+                .to_path_buf();
+            if !sumdb_files.contains(&rel) {
+                sumdb_files.push(rel);
             }
-            _ => None,
-        })
-        .collect())
+        }
+        if v.status == Status::Problem && v.needs_version_repair() {
+            versions.push(v.key);
+        }
+    }
+    Ok((versions, sumdb_files))
 }
 
 /// Leftovers of interrupted work: only temporaries go writes itself (see

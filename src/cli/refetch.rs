@@ -69,6 +69,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
 
     let mut targets: Vec<ModuleEntry> = Vec::new();
     let mut missing: Vec<ModuleKey> = Vec::new();
+    let mut sumdb_files: Vec<std::path::PathBuf> = Vec::new();
     for k in &wanted {
         match by_key.get(k) {
             Some(e) => targets.push((*e).clone()),
@@ -88,8 +89,22 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         )?;
         drop(tx);
         for event in rx {
-            if let VerifyEvent::Verdict(v) = event
-                && v.status == Status::Problem
+            let VerifyEvent::Verdict(v) = event else {
+                continue;
+            };
+            // Unauthentic checksum-database answers are removed (go fetches them again);
+            // the version itself is repaired only when something else is wrong with it.
+            for file in v.sumdb_files() {
+                let rel = file
+                    .strip_prefix(cache.root())
+                    .unwrap_or(file)
+                    .to_path_buf();
+                if !sumdb_files.contains(&rel) {
+                    sumdb_files.push(rel);
+                }
+            }
+            if v.status == Status::Problem
+                && v.needs_version_repair()
                 && let Some(e) = by_key.get(&v.key)
                 && !targets.iter().any(|t| t.key == v.key)
             {
@@ -98,7 +113,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     // Leftovers of interrupted work only; stray files of unknown origin are the user's call.
-    let leftovers: Vec<std::path::PathBuf> = if args.broken {
+    let mut leftovers: Vec<std::path::PathBuf> = if args.broken {
         snapshot
             .leftovers
             .iter()
@@ -108,6 +123,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
+    leftovers.extend(sumdb_files);
     if targets.is_empty() && missing.is_empty() && leftovers.is_empty() {
         print("nothing to repair\n")?;
         return Ok(ExitCode::SUCCESS);
@@ -238,7 +254,10 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             "repaired {} of {}; removed {}\n",
             outcomes.len() - failed,
             count(outcomes.len() as u64, "version"),
-            count(cleaned as u64, "leftover")
+            count(
+                cleaned as u64,
+                "leftover or unauthentic checksum-database file"
+            )
         ));
         print(&text)?;
     }

@@ -195,6 +195,9 @@ fn human(
             if p.files.len() > 10 {
                 let _ = writeln!(out, "    … and {} more (see --json)", p.files.len() - 10);
             }
+            for r in &p.remove {
+                let _ = writeln!(out, "    remove    {}", crate::fmt::escaped_path(r));
+            }
         }
     }
     for l in leftovers.iter().filter(|l| is_problem(l.kind)) {
@@ -253,6 +256,9 @@ struct JsonProblem<'a> {
     detail: &'a str,
     fix: &'static str,
     files: Vec<JsonFile<'a>>,
+    /// For `remove_sumdb_files`: the cached files the fix removes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remove: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -326,6 +332,11 @@ impl<'a> JsonReport<'a> {
                                     name: &f.name,
                                     change: f.change.name(),
                                 })
+                                .collect(),
+                            remove: p
+                                .remove
+                                .iter()
+                                .map(|r| crate::fmt::escaped_path(r))
                                 .collect(),
                         })
                         .collect(),

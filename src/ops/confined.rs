@@ -173,6 +173,22 @@ impl Confined {
         open_regular(&dir, &name, path, OFlags::RDWR | OFlags::CREATE)
     }
 
+    /// Opens the existing regular file `path` for reading and writing (to lock it), without
+    /// creating it; `None` when it does not exist.
+    pub fn open_existing(&self, path: &Path) -> Result<Option<File>, DeleteError> {
+        let (dir, name) = match self.parent_of(path, Missing::Fail) {
+            Ok(found) => found,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        refuse_special(&dir, &name, path)?;
+        match open_regular(&dir, &name, path, OFlags::RDWR) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Makes `path` an empty regular file (go's `.partial` marker). A hard-linked one is
     /// replaced rather than truncated; a link or special file is refused.
     pub fn create_marker(&self, path: &Path) -> Result<(), DeleteError> {

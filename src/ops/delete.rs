@@ -296,6 +296,17 @@ pub fn delete_rel(cache: &ModCache, rel: &Path) -> Result<Removed, DeleteError> 
     let confined = Confined::open(cache.root())?;
     let path = cache.root().join(rel);
     ensure_inside(cache.root(), &path)?;
+    if path.starts_with(cache.sumdb_root()) {
+        // go reads and writes each checksum-database cache file under a flock on the file
+        // itself (lockedfile): take it exclusively, then unlink.
+        let Some(file) = confined.open_existing(&path)? else {
+            return Ok(Removed::default());
+        };
+        file.lock().map_err(io_err(&path))?;
+        let files = confined.remove(&path)?;
+        let _ = file.unlock();
+        return Ok(Removed { files });
+    }
     let _lock = match lock_file_for(cache, rel) {
         Some(lock) if lock.parent().is_some_and(|d| d.is_dir()) => {
             Some(FileLock::acquire(&confined, &lock)?)

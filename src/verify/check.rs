@@ -87,12 +87,24 @@ impl Checker<'_> {
         self.problems.iter().any(|p| kinds.contains(&p.kind))
     }
 
+    /// A cached checksum-database answer that is not authentic, and the files to blame.
+    fn unauthentic(&mut self, detail: String, remove: Vec<std::path::PathBuf>) {
+        self.problems.push(Problem {
+            kind: ProblemKind::SumdbBadSignature,
+            detail,
+            files: Vec::new(),
+            fix: Fix::RemoveSumdbFiles,
+            remove,
+        });
+    }
+
     fn problem(&mut self, kind: ProblemKind, detail: impl Into<String>, fix: Fix) {
         self.problems.push(Problem {
             kind,
             detail: detail.into(),
             files: Vec::new(),
             fix,
+            remove: Vec::new(),
         });
     }
 
@@ -359,6 +371,7 @@ impl Checker<'_> {
             detail: format!("{counts}; tree hashes to {d}, .ziphash says {reference}"),
             files: listed,
             fix: Fix::Refetch,
+            remove: Vec::new(),
         });
     }
 
@@ -422,11 +435,7 @@ impl Checker<'_> {
             let body = String::from_utf8_lossy(&body);
             match parse_lookup(&body, std::slice::from_ref(verifier)) {
                 Err(LookupError::BadSignature(why) | LookupError::Malformed(why)) => {
-                    self.problem(
-                        ProblemKind::SumdbBadSignature,
-                        format!("{}: {why}", path.display()),
-                        Fix::Delete,
-                    );
+                    self.unauthentic(format!("{}: {why}", path.display()), vec![path.clone()]);
                 }
                 Ok(lookup) => {
                     let db_dir = self.cache.sumdb_root().join(&verifier.name);
@@ -442,12 +451,14 @@ impl Checker<'_> {
                             self.notes
                                 .push(format!("{} record not proven: {why}", verifier.name));
                         }
-                        Err(Unproven::Mismatch(why)) => {
-                            self.problem(
-                                ProblemKind::SumdbBadSignature,
-                                format!("{}: {why}", path.display()),
-                                Fix::Delete,
-                            );
+                        Err(Unproven::Mismatch(why, tiles)) => {
+                            // No tile to blame: the record itself is what changed.
+                            let remove = if tiles.is_empty() {
+                                vec![path.clone()]
+                            } else {
+                                tiles
+                            };
+                            self.unauthentic(format!("{}: {why}", path.display()), remove);
                             continue;
                         }
                     }

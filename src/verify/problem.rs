@@ -129,6 +129,9 @@ pub enum Fix {
     Refetch,
     /// Delete it.
     Delete,
+    /// Remove the unauthentic checksum-database files it names (go fetches them again); the
+    /// version itself is not touched.
+    RemoveSumdbFiles,
 }
 
 impl Fix {
@@ -139,6 +142,7 @@ impl Fix {
             Fix::Rezip => "rezip",
             Fix::Refetch => "refetch",
             Fix::Delete => "delete",
+            Fix::RemoveSumdbFiles => "remove_sumdb_files",
         }
     }
 
@@ -149,6 +153,9 @@ impl Fix {
             Fix::Rezip => "rebuild the zip from the tree",
             Fix::Refetch => "re-fetch",
             Fix::Delete => "delete",
+            Fix::RemoveSumdbFiles => {
+                "remove the unauthentic checksum-database files (go fetches them again)"
+            }
         }
     }
 }
@@ -195,6 +202,8 @@ pub struct Problem {
     pub files: Vec<FileChange>,
     /// The suggested repair.
     pub fix: Fix,
+    /// For [`Fix::RemoveSumdbFiles`]: the cached lookup and tile files found unauthentic.
+    pub remove: Vec<std::path::PathBuf>,
 }
 
 /// The overall result for a version.
@@ -251,4 +260,17 @@ pub struct Verdict {
     pub hashes: Hashes,
     /// Bytes read and hashed.
     pub bytes_hashed: u64,
+}
+
+impl Verdict {
+    /// Whether the version itself needs a repair (or a delete), beyond removing unauthentic
+    /// checksum-database files.
+    pub fn needs_version_repair(&self) -> bool {
+        self.problems.iter().any(|p| p.fix != Fix::RemoveSumdbFiles)
+    }
+
+    /// The cached checksum-database files found unauthentic, to remove.
+    pub fn sumdb_files(&self) -> impl Iterator<Item = &std::path::PathBuf> {
+        self.problems.iter().flat_map(|p| p.remove.iter())
+    }
 }

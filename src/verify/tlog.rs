@@ -7,7 +7,7 @@
 //! root of the tree size the signed note names and checks the record's leaf, which is what go
 //! does before it trusts a cached lookup ("cannot authenticate record data" otherwise).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -21,8 +21,9 @@ const WIDTH: u64 = 1 << HEIGHT;
 pub enum Unproven {
     /// The tiles needed are not cached (go would fetch them); nothing can be said.
     TilesMissing(String),
-    /// The tiles contradict the record or the signed root: the record is not authentic.
-    Mismatch(String),
+    /// The tiles contradict the record or the signed root: the record is not authentic. With
+    /// the cached tiles found to be the unauthentic ones, if any (else it is the record).
+    Mismatch(String, Vec<PathBuf>),
 }
 
 /// The leaf hash of a record.
@@ -55,7 +56,12 @@ fn tile_index_path(mut n: u64) -> String {
 
 /// Reads the hashes of tile (`level`, `index`) for a tree of `size` leaves: the exact partial
 /// tile, or the full one cut to the width needed.
-fn read_tile(db_dir: &Path, level: u32, index: u64, size: u64) -> Result<Vec<Hash>, Unproven> {
+fn read_tile(
+    db_dir: &Path,
+    level: u32,
+    index: u64,
+    size: u64,
+) -> Result<(Vec<Hash>, PathBuf), Unproven> {
     let nodes = size >> (HEIGHT * level);
     let width = (nodes - index * WIDTH).min(WIDTH);
     let dir = db_dir
@@ -77,23 +83,30 @@ fn read_tile(db_dir: &Path, level: u32, index: u64, size: u64) -> Result<Vec<Has
                 | ReadError::NotRegular { .. }
                 | ReadError::Symlink(_)),
             ) => {
-                return Err(Unproven::Mismatch(format!("tile: {err}")));
+                return Err(Unproven::Mismatch(
+                    format!("tile: {err}"),
+                    vec![path.clone()],
+                ));
             }
             Err(_) => continue,
         };
         {
             let need = width as usize * 32;
             if bytes.len() < need || bytes.len() % 32 != 0 {
-                return Err(Unproven::Mismatch(format!(
-                    "tile {} is {} bytes, not a whole number of hashes covering {width}",
-                    path.display(),
-                    bytes.len()
-                )));
+                return Err(Unproven::Mismatch(
+                    format!(
+                        "tile {} is {} bytes, not a whole number of hashes covering {width}",
+                        path.display(),
+                        bytes.len()
+                    ),
+                    vec![path.clone()],
+                ));
             }
-            return Ok(bytes[..need]
+            let hashes = bytes[..need]
                 .chunks_exact(32)
                 .map(|c| c.try_into().expect("32-byte chunk"))
-                .collect());
+                .collect();
+            return Ok((hashes, path.clone()));
         }
     }
     Err(Unproven::TilesMissing(format!(
@@ -102,16 +115,27 @@ fn read_tile(db_dir: &Path, level: u32, index: u64, size: u64) -> Result<Vec<Has
     )))
 }
 
-/// The hash of the complete subtree at (`level`, `index`), from the tiles.
-fn stored_hash(db_dir: &Path, level: u32, index: u64, size: u64) -> Result<Hash, Unproven> {
+/// The hash of the complete subtree at (`level`, `index`), from the tiles, with the tile it
+/// came from.
+fn stored_hash(
+    db_dir: &Path,
+    level: u32,
+    index: u64,
+    size: u64,
+) -> Result<(Hash, PathBuf), Unproven> {
     let tile_level = level / HEIGHT;
     let within = level % HEIGHT;
     let first = index << within;
-    let tile = read_tile(db_dir, tile_level, first / WIDTH, size)?;
+    let (tile, path) = read_tile(db_dir, tile_level, first / WIDTH, size)?;
     let start = (first % WIDTH) as usize;
     let mut hashes: Vec<Hash> = tile
         .get(start..start + (1usize << within))
-        .ok_or_else(|| Unproven::Mismatch(format!("tile too short for node ({level}, {index})")))?
+        .ok_or_else(|| {
+            Unproven::Mismatch(
+                format!("tile too short for node ({level}, {index})"),
+                vec![path.clone()],
+            )
+        })?
         .to_vec();
     while hashes.len() > 1 {
         hashes = hashes
@@ -119,26 +143,31 @@ fn stored_hash(db_dir: &Path, level: u32, index: u64, size: u64) -> Result<Hash,
             .map(|p| node_hash(&p[0], &p[1]))
             .collect();
     }
-    Ok(hashes[0])
+    Ok((hashes[0], path))
 }
 
-/// The root hash of the tree of `size` leaves, from the tiles.
-pub fn tree_hash(db_dir: &Path, size: u64) -> Result<Hash, Unproven> {
+/// The root hash of the tree of `size` leaves, from the tiles, with the tiles it came from.
+pub fn tree_hash(db_dir: &Path, size: u64) -> Result<(Hash, Vec<PathBuf>), Unproven> {
     let mut subtrees = Vec::new();
+    let mut tiles: Vec<PathBuf> = Vec::new();
     let mut start = 0u64;
     for level in (0..64u32).rev() {
         if size & (1u64 << level) != 0 {
-            subtrees.push(stored_hash(db_dir, level, start >> level, size)?);
+            let (hash, tile) = stored_hash(db_dir, level, start >> level, size)?;
+            subtrees.push(hash);
+            if !tiles.contains(&tile) {
+                tiles.push(tile);
+            }
             start += 1u64 << level;
         }
     }
     let mut root = subtrees
         .pop()
-        .ok_or_else(|| Unproven::Mismatch("empty tree".into()))?;
+        .ok_or_else(|| Unproven::Mismatch("empty tree".into(), Vec::new()))?;
     while let Some(left) = subtrees.pop() {
         root = node_hash(&left, &root);
     }
-    Ok(root)
+    Ok((root, tiles))
 }
 
 /// Entry `index` of tile level `tile_level` (a hash of tree level 8·`tile_level`), read from
@@ -153,10 +182,13 @@ fn authenticated_entry(
     index: u64,
     size: u64,
 ) -> Result<Hash, Unproven> {
-    let tile = read_tile(db_dir, tile_level, index / WIDTH, size)?;
-    let entry = *tile
-        .get((index % WIDTH) as usize)
-        .ok_or_else(|| Unproven::Mismatch(format!("tile too short for hash {index}")))?;
+    let (tile, path) = read_tile(db_dir, tile_level, index / WIDTH, size)?;
+    let entry = *tile.get((index % WIDTH) as usize).ok_or_else(|| {
+        Unproven::Mismatch(
+            format!("tile too short for hash {index}"),
+            vec![path.clone()],
+        )
+    })?;
     if tile.len() < WIDTH as usize {
         return Ok(entry);
     }
@@ -169,11 +201,14 @@ fn authenticated_entry(
             .collect();
     }
     if hashes[0] != parent {
-        return Err(Unproven::Mismatch(format!(
-            "tile {tile_level}/{} does not hash to its entry in the tile above it: a cached \
-             tile was changed",
-            index / WIDTH
-        )));
+        return Err(Unproven::Mismatch(
+            format!(
+                "tile {} does not hash to its entry in the tile above it: a cached tile was \
+                 changed",
+                path.display()
+            ),
+            vec![path],
+        ));
     }
     Ok(entry)
 }
@@ -187,20 +222,27 @@ pub fn prove_record(
     root: &Hash,
 ) -> Result<(), Unproven> {
     if id >= size {
-        return Err(Unproven::Mismatch(format!(
-            "record {id} is beyond the signed tree of {size}"
-        )));
+        return Err(Unproven::Mismatch(
+            format!("record {id} is beyond the signed tree of {size}"),
+            Vec::new(),
+        ));
     }
-    let computed = tree_hash(db_dir, size)?;
+    let (computed, tiles) = tree_hash(db_dir, size)?;
     if computed != *root {
-        return Err(Unproven::Mismatch(format!(
-            "the cached tiles do not hash to the signed root of tree {size}"
-        )));
+        // The note is signed, so the tiles are what is wrong.
+        return Err(Unproven::Mismatch(
+            format!("the cached tiles do not hash to the signed root of tree {size}"),
+            tiles,
+        ));
     }
     if authenticated_entry(db_dir, 0, id, size)? != record_hash(record) {
-        return Err(Unproven::Mismatch(format!(
-            "record {id} was changed: it is not the one in the signed tree (go: \"cannot authenticate record data\")"
-        )));
+        return Err(Unproven::Mismatch(
+            format!(
+                "record {id} was changed: it is not the one in the signed tree (go: \"cannot \
+                 authenticate record data\")"
+            ),
+            Vec::new(),
+        ));
     }
     Ok(())
 }
@@ -236,7 +278,7 @@ mod tests {
         tile(0, "002.p/88", &leaves[512..]);
         tile(1, "000.p/2", &[mth(&leaves[..256]), mth(&leaves[256..512])]);
         let root = mth(&leaves);
-        assert_eq!(tree_hash(dir.path(), 600), Ok(root));
+        assert_eq!(tree_hash(dir.path(), 600).map(|t| t.0), Ok(root));
         for id in [0, 255, 256, 511, 512, 599] {
             assert_eq!(
                 prove_record(dir.path(), id, records[id as usize].as_bytes(), 600, &root),
@@ -246,7 +288,7 @@ mod tests {
         }
         assert!(matches!(
             prove_record(dir.path(), 300, b"edited\n", 600, &root),
-            Err(Unproven::Mismatch(_))
+            Err(Unproven::Mismatch(..))
         ));
         assert!(matches!(
             tree_hash(dir.path(), 700),
