@@ -175,3 +175,48 @@ fn a_module_without_dependencies_has_no_go_sum_and_that_is_a_note() {
     assert_eq!(code, Some(0), "{report} {err}");
     assert!(err.contains("note") && err.contains("no go.sum"), "{err}");
 }
+
+#[test]
+fn a_missing_ziphash_confirmed_by_go_sum_is_written_offline_as_go_wrote_it() {
+    let Some(go) = setup() else { return };
+    let project = go.project("p", &[("example.com/dep", "v1.0.0")]);
+    let ziphash = go
+        .modcache()
+        .join("cache/download/example.com/dep/@v/v1.0.0.ziphash");
+    let written_by_go = fs::read(&ziphash).unwrap();
+    fs::remove_file(&ziphash).unwrap();
+    let fix = |projects: &[&Path]| -> String {
+        let (_, report, _) = verify(&go.modcache(), projects);
+        let entry = &report["entries"][0];
+        assert_eq!(entry["problems"][0]["kind"], "ziphash_missing", "{entry}");
+        entry["problems"][0]["fix"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(fix(&[]), "refetch", "nothing confirms the zip's hash");
+    assert_eq!(fix(&[&project]), "write_ziphash");
+    let out = crate::support::modlens(&["refetch", "--broken", "--yes", "--json"])
+        .arg("--cache")
+        .arg(go.modcache())
+        .arg("--project")
+        .arg(&project)
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        crate::support::stdout(&out),
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["repaired"][0]["action"], ".ziphash written",
+        "{report}"
+    );
+    assert_eq!(
+        fs::read(&ziphash).unwrap(),
+        written_by_go,
+        "byte for byte as go wrote it"
+    );
+    let (ok, err) = go.mod_verify(&project);
+    assert!(ok, "go mod verify: {err}");
+}

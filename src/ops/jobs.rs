@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::delete::{DeleteError, Removed, delete_rel, delete_version};
 use super::fetch::fetch_and_swap;
-use super::refetch::{GoRunner, Repair, plan, reextract, rezip};
+use super::refetch::{GoRunner, Repair, plan, reextract, rezip, write_ziphash};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
 use crate::cancel::CancelToken;
 use crate::verify::Expectations;
@@ -262,6 +262,7 @@ fn repair_all(
         let result = catch_unwind(AssertUnwindSafe(|| {
             match how {
                 Repair::Rezipped => rezip(cache, &entry.key),
+                Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
                 _ => reextract(cache, &entry.key, go.modcacherw),
             }
             .map(|()| how.name().to_owned())

@@ -34,6 +34,9 @@ pub enum Repair {
     Rezipped,
     /// The version was downloaded again through go.
     Refetched,
+    /// The missing `.ziphash` was written from the zip, whose hash go.sum or the checksum
+    /// database confirms.
+    ZiphashWritten,
 }
 
 impl Repair {
@@ -43,6 +46,7 @@ impl Repair {
             Repair::Reextracted => "re-extracted",
             Repair::Rezipped => "re-zipped",
             Repair::Refetched => "re-fetched",
+            Repair::ZiphashWritten => ".ziphash written",
         }
     }
 }
@@ -62,7 +66,14 @@ pub struct GoRunner {
 /// intact and downloaded again otherwise.
 pub fn plan(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> Repair {
     let verdict = verify_entry(cache, entry, expect);
-    let fixes: Vec<Fix> = verdict.problems.iter().map(|p| p.fix).collect();
+    // Unauthentic checksum-database files are removed on their own; they say nothing about
+    // the version's files.
+    let fixes: Vec<Fix> = verdict
+        .problems
+        .iter()
+        .map(|p| p.fix)
+        .filter(|f| *f != Fix::RemoveSumdbFiles)
+        .collect();
     if fixes
         .iter()
         .any(|f| matches!(f, Fix::Refetch | Fix::Delete))
@@ -70,6 +81,8 @@ pub fn plan(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> Rep
         Repair::Refetched
     } else if fixes.contains(&Fix::Rezip) {
         Repair::Rezipped
+    } else if fixes.iter().all(|f| *f == Fix::WriteZiphash) && !fixes.is_empty() {
+        Repair::ZiphashWritten
     } else if !fixes.is_empty() || verdict.hashes.zip.is_some() {
         // Without problems, a zip that could be hashed matches `.ziphash` (else the verifier
         // would have reported it): the zip is intact.
@@ -90,6 +103,7 @@ pub fn repair(
     match how {
         Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw),
         Repair::Rezipped => rezip(cache, &entry.key),
+        Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
         Repair::Refetched => {
             let fetched =
                 super::fetch::fetch_and_swap(cache, std::slice::from_ref(&entry.key), expect, go);
@@ -197,6 +211,32 @@ pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
     }
     super::fault::checkpoint("rezip:written");
     confined.rename(&tmp, &zip_path)
+}
+
+/// Writes the missing `.ziphash` of `key` from its zip, under go's version lock and a flock on
+/// `.ziphash` itself (go's `lockedfile`), after checking again that the zip is readable and
+/// follows go's rules. The caller checked that go.sum or the checksum database confirms it.
+pub fn write_ziphash(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
+    use std::io::Write as _;
+    let confined = Confined::open(cache.root())?;
+    let zip_path = cache.version_file(key, VersionFile::Zip);
+    let ziphash_path = cache.version_file(key, VersionFile::Ziphash);
+    let _lock = VersionLock::acquire_in(&confined, cache, key)?;
+    let report = Scratch::with(|s| check_zip(&zip_path, key, s, false))
+        .map_err(|e| io_err(&zip_path)(io::Error::other(e)))?;
+    let h1 = match (report.h1, report.structure.first()) {
+        (Some(h1), None) => h1,
+        (_, Some(rule)) => return Err(io_err(&zip_path)(io::Error::other(rule.clone()))),
+        (None, None) => return Err(io_err(&zip_path)(io::Error::other("cannot be hashed"))),
+    };
+    let mut file = confined.lock_file(&ziphash_path)?;
+    file.lock().map_err(io_err(&ziphash_path))?;
+    file.set_len(0).map_err(io_err(&ziphash_path))?;
+    file.write_all(h1.to_string().as_bytes())
+        .map_err(io_err(&ziphash_path))?;
+    let _ = file.unlock();
+    super::fault::checkpoint("ziphash:written");
+    Ok(())
 }
 
 /// Writes a module zip of the files below `tree`, named `path@version/<relative path>`, in name

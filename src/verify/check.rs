@@ -50,6 +50,7 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
         notes: Vec::new(),
         hashes: Hashes::default(),
         bytes: 0,
+        confirmed_by: None,
     };
     v.run();
     let status = if !v.problems.is_empty() {
@@ -79,6 +80,9 @@ struct Checker<'a> {
     notes: Vec<String>,
     hashes: Hashes,
     bytes: u64,
+    /// What confirms the module hash independently of the cache (a go.sum line, a proven
+    /// checksum-database record), if anything.
+    confirmed_by: Option<String>,
 }
 
 impl Checker<'_> {
@@ -185,8 +189,25 @@ impl Checker<'_> {
                 ModInvalid,
                 GomodSumMismatch,
             ]);
+        // A zip without .ziphash whose hash something else confirms needs no download: go
+        // would rewrite .ziphash from the zip, and modlens can, offline.
+        let zip_confirmed = zip.as_ref().is_some_and(|z| z.h1.is_some())
+            && self.confirmed_by.is_some()
+            && !self.has(&[
+                GosumMismatch,
+                SumdbMismatch,
+                ZipStructure,
+                SumdbBadSignature,
+            ]);
+        let confirmed_by = self.confirmed_by.clone().unwrap_or_default();
         for problem in &mut self.problems {
             match problem.kind {
+                ProblemKind::ZiphashMissing if zip_confirmed => {
+                    problem.fix = Fix::WriteZiphash;
+                    problem
+                        .detail
+                        .push_str(&format!("; {confirmed_by} confirms the zip's hash"));
+                }
                 ProblemKind::DirModified | ProblemKind::Partial => {
                     problem.fix = if zip_intact {
                         Fix::Reextract
@@ -392,6 +413,12 @@ impl Checker<'_> {
             n => format!(" (and {} more)", crate::fmt::count(n as u64, "line")),
         };
         if let Some(h) = module_hash
+            && let Some(agrees) = zip_lines.iter().find(|l| l.hash == h.to_string())
+            && disagreeing(zip_lines, h).is_empty()
+        {
+            self.confirmed_by = Some(agrees.place());
+        }
+        if let Some(h) = module_hash
             && let [l, rest @ ..] = disagreeing(zip_lines, h).as_slice()
         {
             self.problem(
@@ -439,6 +466,7 @@ impl Checker<'_> {
                 }
                 Ok(lookup) => {
                     let db_dir = self.cache.sumdb_root().join(&verifier.name);
+                    let mut proven = false;
                     match prove_record(
                         &db_dir,
                         lookup.id,
@@ -446,7 +474,7 @@ impl Checker<'_> {
                         lookup.tree_size,
                         &lookup.root,
                     ) {
-                        Ok(()) => {}
+                        Ok(()) => proven = true,
                         Err(Unproven::TilesMissing(why)) => {
                             self.notes
                                 .push(format!("{} record not proven: {why}", verifier.name));
@@ -473,6 +501,13 @@ impl Checker<'_> {
                         self.hashes
                             .sumdb
                             .push(format!("{theirs}  {} ({what})", verifier.name));
+                        if proven
+                            && what == "module"
+                            && ours.is_some_and(|o| o.to_string() == theirs)
+                            && self.confirmed_by.is_none()
+                        {
+                            self.confirmed_by = Some(format!("the {} record", verifier.name));
+                        }
                         if let Some(ours) = ours
                             && ours.to_string() != theirs
                         {

@@ -132,6 +132,9 @@ pub enum Fix {
     /// Remove the unauthentic checksum-database files it names (go fetches them again); the
     /// version itself is not touched.
     RemoveSumdbFiles,
+    /// Write the missing `.ziphash` from the zip, offline: go.sum or the checksum database
+    /// confirms the zip's hash.
+    WriteZiphash,
 }
 
 impl Fix {
@@ -143,6 +146,7 @@ impl Fix {
             Fix::Refetch => "refetch",
             Fix::Delete => "delete",
             Fix::RemoveSumdbFiles => "remove_sumdb_files",
+            Fix::WriteZiphash => "write_ziphash",
         }
     }
 
@@ -156,6 +160,7 @@ impl Fix {
             Fix::RemoveSumdbFiles => {
                 "remove the unauthentic checksum-database files (go fetches them again)"
             }
+            Fix::WriteZiphash => "write .ziphash from the zip, offline (its hash is confirmed)",
         }
     }
 }
