@@ -16,6 +16,7 @@ mod names_go;
 mod ops_cli;
 mod ops_go;
 mod published_go;
+mod repair_go;
 mod safety;
 mod tui;
 mod verify_go;

@@ -27,6 +27,7 @@ fn key(path: &str, version: &str) -> ModuleKey {
 
 fn go_env(go: &Go) -> GoRunner {
     GoRunner {
+        goflags: String::new(),
         modcacherw: false,
         env: vec![
             ("GOPROXY".into(), format!("file://{}", go.proxy().display())),

@@ -326,6 +326,26 @@ pub fn scan_cache(root: &std::path::Path, depth: scan::Depth) -> anyhow::Result<
     Ok(snapshot)
 }
 
+/// How to run go for repairs, from the user's effective settings: GOFLAGS as `go env GOFLAGS`
+/// reports it (the environment, the `go env -w` file and `$GOROOT/go.env`), else the
+/// environment. Read once, here, and passed down.
+fn go_runner() -> crate::ops::refetch::GoRunner {
+    let goflags = std::env::var("GOFLAGS")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| locate::go_env("GOFLAGS"))
+        .unwrap_or_default();
+    let modcacherw = goflags.split_whitespace().any(|f| {
+        let f = f.trim_start_matches('-');
+        f == "modcacherw" || f == "modcacherw=true"
+    });
+    crate::ops::refetch::GoRunner {
+        goflags,
+        modcacherw,
+        env: Vec::new(),
+    }
+}
+
 /// Loads the go.sum files of the `--project` directories; their notes (a module without
 /// go.sum, ...) go to stderr.
 fn load_projects(

@@ -24,7 +24,6 @@ use crate::cancel::CancelToken;
 use crate::fmt::count;
 use crate::ops::fetch::fetch_and_swap;
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
-use crate::ops::refetch::GoRunner;
 use crate::ops::verify::VerifyEvent;
 use crate::verify::{Expectations, Status, verify_entry};
 
@@ -135,13 +134,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let goflags = std::env::var("GOFLAGS").unwrap_or_default();
-    let go = GoRunner {
-        modcacherw: goflags
-            .split_whitespace()
-            .any(|f| f.starts_with("-modcacherw")),
-        env: Vec::new(),
-    };
+    let go = super::go_runner();
     let jobs = Jobs::new(cache.clone(), usize::from(args.jobs.unwrap_or(4)))?;
     let (tx, rx) = crossbeam_channel::unbounded();
     let show = !args.json && std::io::stderr().is_terminal();

@@ -40,12 +40,7 @@ pub fn run(
             sumdb_keys: sumdb_keys(),
         }),
         has_projects: !projects.is_empty(),
-        go: crate::ops::refetch::GoRunner {
-            modcacherw: goflags
-                .split_whitespace()
-                .any(|f| f == "-modcacherw" || f == "-modcacherw=true"),
-            env: Vec::new(),
-        },
+        go: super::go_runner(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         noatime: crate::cache::mount::atime_mode(
             &located

@@ -233,9 +233,8 @@ pub fn go_download_many(
         .env
         .iter()
         .find(|(k, _)| k == "GOFLAGS")
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var("GOFLAGS").ok())
-        .unwrap_or_default();
+        .map_or(go.goflags.as_str(), |(_, v)| v.as_str());
+    // Appended, so the user's own flags (from any source) stay in force.
     let extra = if writable_dirs {
         " -mod=mod -modcacherw"
     } else {

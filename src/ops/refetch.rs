@@ -54,6 +54,9 @@ impl Repair {
 /// How to run go for re-fetches.
 #[derive(Debug, Clone, Default)]
 pub struct GoRunner {
+    /// The user's effective GOFLAGS (environment, `go env -w` file, `$GOROOT/go.env`), as the
+    /// cli read it; re-fetches pass it on and only append what they need.
+    pub goflags: String,
     /// Whether GOFLAGS holds `-modcacherw` (re-extracted directories then stay writable).
     pub modcacherw: bool,
     /// Variables set for go on top of the inherited environment.

@@ -1,0 +1,99 @@
+//! Repairs leave exactly what go leaves: a re-extracted tree has go's modes on every file and
+//! directory, and a re-fetch runs go with the user's own settings, including those `go env -w`
+//! wrote to the GOENV file.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::support::go::Go;
+use crate::support::proxy::standard_modules;
+use crate::support::{make_writable, modlens, stderr, stdout};
+
+/// Every path below `tree` (relative) with its permission bits.
+fn modes(tree: &Path) -> BTreeMap<String, u32> {
+    walkdir::WalkDir::new(tree)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let rel = e.path().strip_prefix(tree).unwrap().display().to_string();
+            (rel, e.metadata().unwrap().permissions().mode() & 0o7777)
+        })
+        .collect()
+}
+
+#[test]
+fn a_re_extracted_tree_has_go_s_modes_on_every_file_and_directory() {
+    let Some(go) = Go::find("a_re_extracted_tree_has_go_s_modes") else {
+        return;
+    };
+    go.download(&standard_modules());
+    // example.com/nested has a/ (only a directory below it) and a/b/c/d/deep.go.
+    let tree = go.modcache().join("example.com/nested@v1.0.0");
+    let by_go = modes(&tree);
+    assert!(by_go.contains_key("a") && by_go.contains_key("a/b/c/d/deep.go"));
+    make_writable(&tree);
+    fs::write(tree.join("a/b/other.txt"), "edited").unwrap();
+    let out = modlens(&["refetch", "--yes", "example.com/nested@v1.0.0", "--json"])
+        .arg("--cache")
+        .arg(go.modcache())
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("re-extracted"), "{}", stdout(&out));
+    assert_eq!(
+        modes(&tree),
+        by_go,
+        "modes after re-extraction, path by path"
+    );
+}
+
+#[test]
+fn a_re_fetch_honours_the_settings_go_env_w_wrote() {
+    let Some(go) = Go::find("a_re_fetch_honours_go_env_w") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let at_v = go.modcache().join("cache/download/example.com/unicode/@v");
+    let tree = go.modcache().join("example.com/unicode@v1.0.0");
+    make_writable(&tree);
+    fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
+    fs::write(tree.join("planted.go"), "package planted\n").unwrap();
+    // The proxy and -modcacherw come only from the GOENV file, as `go env -w` writes them.
+    let goenv = go.sandbox.path().join("goenv");
+    fs::write(
+        &goenv,
+        format!(
+            "GOPROXY=file://{}\nGOSUMDB=off\nGOFLAGS=-modcacherw\n",
+            go.proxy().display()
+        ),
+    )
+    .unwrap();
+    let out = modlens(&["refetch", "--yes", "example.com/unicode@v1.0.0"])
+        .arg("--cache")
+        .arg(go.modcache())
+        .env("GOENV", &goenv)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPATH", go.sandbox.path().join("gopath"))
+        .env("GOCACHE", go.sandbox.path().join("gocache"))
+        .env_remove("GOPROXY")
+        .env_remove("GOSUMDB")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("re-fetched"), "{}", stdout(&out));
+    let mode = fs::metadata(&tree).unwrap().permissions().mode();
+    assert_ne!(
+        mode & 0o200,
+        0,
+        "-modcacherw from the GOENV file keeps the tree writable"
+    );
+    let out = modlens(&["verify"])
+        .arg("--cache")
+        .arg(go.modcache())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
