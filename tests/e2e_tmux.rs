@@ -213,3 +213,47 @@ fn the_explorer_refuses_a_home_directory_and_changes_nothing() {
     assert!(screen.contains("exit=2"), "{screen}");
     assert_eq!(crate::support::fingerprint(t.path()), before);
 }
+
+#[test]
+fn refetch_on_a_terminal_shows_its_plan_and_asks_first() {
+    let Some(go) = Go::find("refetch_on_a_terminal_shows_its_plan") else {
+        return;
+    };
+    if !Tmux::available("refetch_on_a_terminal_shows_its_plan") {
+        return;
+    }
+    go.download(&standard_modules());
+    let tree = go.modcache().join("example.com/nested@v1.0.0");
+    make_writable(&tree);
+    fs::write(tree.join("a/b/other.txt"), "tampered\n").unwrap();
+    let before = crate::support::fingerprint(&go.modcache());
+    let cmd = |name: &str| {
+        let cmd = format!(
+            "GOPROXY=off {} refetch --broken --cache {}; echo exit=$?; sleep 30",
+            env!("CARGO_BIN_EXE_modlens"),
+            go.modcache().display()
+        );
+        Tmux::start(name, &cmd)
+    };
+    let t = cmd("refetch-no");
+    let screen = t.wait_for("[y/N]");
+    assert!(
+        screen.contains("example.com/nested@v1.0.0: re-extract the tree from the intact zip"),
+        "{screen}"
+    );
+    t.keys(&["n", "Enter"]);
+    let screen = t.wait_for("exit=");
+    assert!(
+        screen.contains("nothing repaired") && screen.contains("exit=0"),
+        "{screen}"
+    );
+    assert_eq!(crate::support::fingerprint(&go.modcache()), before);
+    let t = cmd("refetch-yes");
+    t.wait_for("[y/N]");
+    t.keys(&["y", "Enter"]);
+    let screen = t.wait_for("exit=");
+    assert!(
+        screen.contains("re-extracted") && screen.contains("exit=0"),
+        "{screen}"
+    );
+}

@@ -99,7 +99,7 @@ fn bad_values_and_missing_consent_change_nothing() {
             "not a canonical version",
         ),
         (
-            &["refetch", "example.com/MixedCase@v1.2.3"],
+            &["refetch", "example.com/MixedCase@v9.9.9"],
             "refusing to repair",
         ),
     ];
@@ -118,6 +118,19 @@ fn bad_values_and_missing_consent_change_nothing() {
         );
     }
     assert_eq!(listing(&go.modcache()), before, "nothing changed");
+    // A healthy version: nothing to repair, and nothing is rewritten.
+    let untouched = crate::support::fingerprint(&go.modcache());
+    let out = output(&mut ml(
+        &go,
+        &["refetch", "--yes", "example.com/MixedCase@v1.2.3"],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to repair"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(crate::support::fingerprint(&go.modcache()), untouched);
 }
 
 #[test]

@@ -24,6 +24,7 @@ use crate::cancel::CancelToken;
 use crate::fmt::count;
 use crate::ops::fetch::fetch_and_swap;
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
+use crate::ops::refetch::{Repair, plan_for};
 use crate::ops::verify::VerifyEvent;
 use crate::verify::{Expectations, Status, verify_entry};
 
@@ -69,6 +70,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     let mut targets: Vec<ModuleEntry> = Vec::new();
     let mut missing: Vec<ModuleKey> = Vec::new();
     let mut sumdb_files: Vec<std::path::PathBuf> = Vec::new();
+    let mut intents: BTreeMap<ModuleKey, Repair> = BTreeMap::new();
     for k in &wanted {
         match by_key.get(k) {
             Some(e) => targets.push((*e).clone()),
@@ -108,6 +110,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
                 && !targets.iter().any(|t| t.key == v.key)
             {
                 targets.push((*e).clone());
+                intents.insert(v.key.clone(), plan_for(&v));
             }
         }
     }
@@ -123,15 +126,59 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
     leftovers.extend(sumdb_files);
+    // Versions named by hand are planned from a fresh verdict; a healthy one is left alone.
+    for t in &targets {
+        if !intents.contains_key(&t.key) {
+            intents.insert(t.key.clone(), plan_for(&verify_entry(&cache, t, &expect)));
+        }
+    }
+    let healthy: Vec<ModuleKey> = targets
+        .iter()
+        .filter(|t| intents.get(&t.key) == Some(&Repair::Nothing))
+        .map(|t| t.key.clone())
+        .collect();
+    targets.retain(|t| !healthy.contains(&t.key));
     if targets.is_empty() && missing.is_empty() && leftovers.is_empty() {
-        print("nothing to repair\n")?;
+        let mut text = String::new();
+        for key in &healthy {
+            text.push_str(&format!("{key}: nothing to repair\n"));
+        }
+        text.push_str("nothing to repair\n");
+        print(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.yes && !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "refusing to repair {} without --yes: stdin is not a terminal (a repair deletes the broken files first)",
-            count((targets.len() + missing.len()) as u64, "version")
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "refusing to repair {} without --yes: stdin is not a terminal",
+                count((targets.len() + missing.len()) as u64, "version")
+            );
+        }
+        let mut plan = String::new();
+        for t in &targets {
+            let how = intents.get(&t.key).copied().unwrap_or(Repair::Refetched);
+            plan.push_str(&format!("  {}: {}\n", t.key, how.intent()));
+        }
+        for key in &missing {
+            plan.push_str(&format!(
+                "  {key}: download through go (not in the cache)\n"
+            ));
+        }
+        for rel in &leftovers {
+            plan.push_str(&format!("  remove {}\n", crate::fmt::escaped_path(rel)));
+        }
+        eprint!(
+            "{plan}repair {} and remove {}? [y/N] ",
+            count((targets.len() + missing.len()) as u64, "version"),
+            count(leftovers.len() as u64, "file")
         );
+        let _ = std::io::Write::flush(&mut std::io::stderr());
+        let mut answer = String::new();
+        std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("nothing repaired");
+            return Ok(ExitCode::SUCCESS);
+        }
     }
 
     let go = super::go_runner();
@@ -193,6 +240,9 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     progress.clear();
+    for key in healthy {
+        results.push((key, Ok(Repair::Nothing.name().to_owned())));
+    }
     let downloaded = fetch_and_swap(&cache, &missing, &expect, &go);
     for (key, result) in missing.into_iter().zip(downloaded) {
         results.push((key, result.map(|()| "downloaded".to_owned()).map_err(Some)));

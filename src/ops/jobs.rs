@@ -261,6 +261,7 @@ fn repair_all(
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
             match how {
+                Repair::Nothing => Ok(()),
                 Repair::Rezipped => rezip(cache, &entry.key),
                 Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
                 _ => reextract(cache, &entry.key, go.modcacherw),

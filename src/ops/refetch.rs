@@ -37,6 +37,8 @@ pub enum Repair {
     /// The missing `.ziphash` was written from the zip, whose hash go.sum or the checksum
     /// database confirms.
     ZiphashWritten,
+    /// The version has no problem: nothing was rewritten.
+    Nothing,
 }
 
 impl Repair {
@@ -47,6 +49,21 @@ impl Repair {
             Repair::Rezipped => "re-zipped",
             Repair::Refetched => "re-fetched",
             Repair::ZiphashWritten => ".ziphash written",
+            Repair::Nothing => "nothing to repair",
+        }
+    }
+
+    /// What it will do, for a confirmation.
+    pub fn intent(self) -> &'static str {
+        match self {
+            Repair::Reextracted => "re-extract the tree from the intact zip (offline)",
+            Repair::Rezipped => "rebuild the zip from the intact tree (offline)",
+            Repair::Refetched => {
+                "download again through go, into a scratch cache first (the cache changes only \
+                 if it succeeds)"
+            }
+            Repair::ZiphashWritten => "write .ziphash from the confirmed zip (offline)",
+            Repair::Nothing => "nothing to repair",
         }
     }
 }
@@ -68,7 +85,11 @@ pub struct GoRunner {
 /// [`Fix`]). A version without problems, when asked for by name, is re-extracted if its zip is
 /// intact and downloaded again otherwise.
 pub fn plan(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> Repair {
-    let verdict = verify_entry(cache, entry, expect);
+    plan_for(&verify_entry(cache, entry, expect))
+}
+
+/// [`plan`] from a verdict already at hand.
+pub fn plan_for(verdict: &crate::verify::Verdict) -> Repair {
     // Unauthentic checksum-database files are removed on their own; they say nothing about
     // the version's files.
     let fixes: Vec<Fix> = verdict
@@ -86,12 +107,10 @@ pub fn plan(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> Rep
         Repair::Rezipped
     } else if fixes.iter().all(|f| *f == Fix::WriteZiphash) && !fixes.is_empty() {
         Repair::ZiphashWritten
-    } else if !fixes.is_empty() || verdict.hashes.zip.is_some() {
-        // Without problems, a zip that could be hashed matches `.ziphash` (else the verifier
-        // would have reported it): the zip is intact.
-        Repair::Reextracted
+    } else if fixes.is_empty() {
+        Repair::Nothing
     } else {
-        Repair::Refetched
+        Repair::Reextracted
     }
 }
 
@@ -107,6 +126,7 @@ pub fn repair(
         Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw),
         Repair::Rezipped => rezip(cache, &entry.key),
         Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
+        Repair::Nothing => Ok(()),
         Repair::Refetched => {
             let fetched =
                 super::fetch::fetch_and_swap(cache, std::slice::from_ref(&entry.key), expect, go);
