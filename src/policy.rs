@@ -8,16 +8,49 @@ use std::time::{Duration, SystemTime};
 
 use crate::cache::{Kind, ModuleEntry, ModuleKey, semver};
 
-/// All but the newest `keep` versions of each module (Go's version order).
+/// All but the newest `keep` versions of each module, "newest" as go's `@latest` means it:
+/// releases rank above prereleases, and prereleases above pseudo-versions, then semver order.
+/// A prerelease or pseudo-version newer than the newest kept release is kept too: someone is
+/// testing it. `keep` is at least 1 (the CLI refuses 0).
 pub fn all_but_newest(entries: &[ModuleEntry], keep: usize) -> Vec<ModuleKey> {
     let mut by_path: BTreeMap<&str, Vec<&ModuleKey>> = BTreeMap::new();
     for e in entries {
         by_path.entry(&e.key.path).or_default().push(&e.key);
     }
+    let class = |v: &str| {
+        if semver::is_pseudo(v) {
+            0
+        } else if !semver::prerelease(v).is_empty() {
+            1
+        } else {
+            2
+        }
+    };
     let mut out = Vec::new();
     for versions in by_path.values_mut() {
-        versions.sort_by(|a, b| semver::sort_order(&b.version, &a.version));
-        out.extend(versions.iter().skip(keep).map(|k| (*k).clone()));
+        versions.sort_by(|a, b| {
+            class(&b.version)
+                .cmp(&class(&a.version))
+                .then_with(|| semver::sort_order(&b.version, &a.version))
+        });
+        let kept = &versions[..keep.min(versions.len())];
+        let newest_kept_release = kept
+            .iter()
+            .filter(|k| class(&k.version) == 2)
+            .map(|k| k.version.as_str())
+            .max_by(|a, b| semver::compare(a, b));
+        out.extend(
+            versions
+                .iter()
+                .skip(keep)
+                .filter(|k| {
+                    let testing = class(&k.version) < 2
+                        && newest_kept_release
+                            .is_some_and(|r| semver::compare(&k.version, r).is_gt());
+                    !testing
+                })
+                .map(|k| (*k).clone()),
+        );
     }
     out
 }
@@ -161,6 +194,68 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry_of(path: &str, version: &str) -> ModuleEntry {
+        ModuleEntry {
+            key: ModuleKey {
+                path: path.into(),
+                version: version.into(),
+            },
+            kind: Kind::Module,
+            pieces: crate::cache::Pieces::default(),
+            tree: crate::cache::Usage::default(),
+            zip: crate::cache::Usage::default(),
+            rest: crate::cache::Usage::default(),
+            downloaded: None,
+            last_used: None,
+            published: None,
+            origin: None,
+            info_error: None,
+            scan_error: None,
+            unusable: None,
+            piece_bytes: [0; 6],
+        }
+    }
+
+    #[test]
+    fn newest_is_what_go_calls_latest_and_newer_prereleases_are_kept() {
+        let entries: Vec<ModuleEntry> = [
+            "v1.0.0",
+            "v1.1.0",
+            "v1.2.0-rc.1",
+            "v1.1.1-0.20240101000000-abcdefabcdef",
+            "v1.0.1-0.20230101000000-abcdefabcdef",
+            "v0.9.0-beta",
+        ]
+        .iter()
+        .map(|v| entry_of("example.com/m", v))
+        .collect();
+        let mut gone: Vec<String> = all_but_newest(&entries, 1)
+            .into_iter()
+            .map(|k| k.version)
+            .collect();
+        gone.sort();
+        // v1.1.0 is the newest release; the rc and the pseudo-version above it are tested.
+        assert_eq!(
+            gone,
+            [
+                "v0.9.0-beta",
+                "v1.0.0",
+                "v1.0.1-0.20230101000000-abcdefabcdef"
+            ]
+        );
+        let only_prereleases: Vec<ModuleEntry> =
+            ["v0.1.0-rc.1", "v0.0.0-20230101000000-abcdefabcdef"]
+                .iter()
+                .map(|v| entry_of("example.com/p", v))
+                .collect();
+        let gone = all_but_newest(&only_prereleases, 1);
+        assert_eq!(gone.len(), 1);
+        assert!(
+            semver::is_pseudo(&gone[0].version),
+            "a prerelease beats a pseudo-version"
+        );
+    }
 
     #[test]
     fn durations_parse_and_reject_nonsense() {

@@ -504,7 +504,7 @@ fn rule_marks_select_old_versions_and_problems() {
         [
             "example.com/hello@v1.0.0",
             "example.com/hello@v1.1.0",
-            "github.com/Acme/Widget@v0.3.1"
+            // Widget's v0.3.1 is its newest release, and v0.4.0-rc.1 is being tested.
         ]
     );
     keys(app, "cB");

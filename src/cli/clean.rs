@@ -59,6 +59,18 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         .map(policy::parse_size)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    if args.keep_latest == Some(0) {
+        anyhow::bail!(
+            "invalid --keep-latest 0: it would remove every version; keep at least 1 (to remove \
+             versions, name them as PATTERNs)"
+        );
+    }
+    if max_size == Some(0) {
+        anyhow::bail!(
+            "invalid --max-size {:?}: a cache of 0 bytes is no cache; give a size above zero",
+            args.max_size.as_deref().unwrap_or_default()
+        );
+    }
     let patterns = args
         .patterns
         .iter()

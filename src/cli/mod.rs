@@ -77,7 +77,9 @@ pub struct CleanArgs {
     /// Which time --older-than compares.
     #[arg(long, value_enum, default_value_t = clean::ByTime::Downloaded, requires = "older_than")]
     pub by: clean::ByTime,
-    /// All but the newest N versions of each module.
+    /// All but the newest N (at least 1) versions of each module, newest as go's @latest
+    /// means it: releases above prereleases above pseudo-versions. A prerelease or
+    /// pseudo-version newer than the newest kept release is kept too (someone is testing it).
     #[arg(long, value_name = "N")]
     pub keep_latest: Option<usize>,
     /// Versions no go.sum of the --project directories names.

@@ -319,6 +319,9 @@ impl App {
         };
         let entries: Vec<ModuleEntry> = self.rows.values().map(|r| r.entry.clone()).collect();
         match rule {
+            Rule::AllButNewest if n == 0 => {
+                self.status = Some("keep at least 1 version of each module".into())
+            }
             Rule::AllButNewest => {
                 let keys = policy::all_but_newest(&entries, n as usize);
                 self.mark_keys(keys, &format!("beyond the newest {n} of each module"));
