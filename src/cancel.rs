@@ -24,4 +24,15 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
+
+    /// Cancels this token on Ctrl-C (SIGINT) and SIGTERM. A second Ctrl-C, once the first is
+    /// being handled, ends the process the default way.
+    pub fn cancel_on_interrupt(&self) -> std::io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        for signal in [SIGINT, SIGTERM] {
+            signal_hook::flag::register_conditional_default(signal, Arc::clone(&self.0))?;
+            signal_hook::flag::register(signal, Arc::clone(&self.0))?;
+        }
+        Ok(())
+    }
 }

@@ -319,7 +319,7 @@ fn concurrent_cleans_never_count_a_version_twice() {
     go_cache(&go);
     let cache = go.modcache();
     let clean = || {
-        let mut cmd = modlens(&["clean", "example.com/*", "--yes", "--json"]);
+        let mut cmd = modlens(&["clean", "--max-size", "1", "--yes", "--json"]);
         cmd.arg("--cache").arg(&cache);
         cmd.stdout(std::process::Stdio::piped()).spawn().unwrap()
     };

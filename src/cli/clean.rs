@@ -400,14 +400,12 @@ fn execute(cache: &ModCache, plan: &[PlanItem], show_progress: bool) -> anyhow::
         }
     }
     let jobs = Jobs::new(cache.clone(), 1)?;
+    // Ctrl-C stops between items: each version goes in go's crash-safe order or not at all.
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
     let (tx, rx) = crossbeam_channel::unbounded();
     let total = versions.len() + paths.len();
-    jobs.start(
-        1,
-        JobSpec::Delete { versions, paths },
-        tx,
-        CancelToken::new(),
-    );
+    jobs.start(1, JobSpec::Delete { versions, paths }, tx, cancel);
     let mut receipt = Receipt::default();
     let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
     let mut done = 0;

@@ -182,6 +182,10 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     }
 
     let go = super::go_runner();
+    // Ctrl-C stops the jobs between items, kills go's whole process group and removes the
+    // scratch caches: what was not swapped in stays as it was.
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
     let jobs = Jobs::new(cache.clone(), usize::from(args.jobs.unwrap_or(4)))?;
     let (tx, rx) = crossbeam_channel::unbounded();
     let show = !args.json && std::io::stderr().is_terminal();
@@ -194,7 +198,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             go: go.clone(),
         },
         tx.clone(),
-        CancelToken::new(),
+        cancel.clone(),
     );
     if !leftovers.is_empty() {
         jobs.start(
@@ -204,7 +208,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
                 paths: leftovers,
             },
             tx.clone(),
-            CancelToken::new(),
+            cancel.clone(),
         );
     }
     drop(tx);
@@ -243,7 +247,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     for key in healthy {
         results.push((key, Ok(Repair::Nothing.name().to_owned())));
     }
-    let downloaded = fetch_and_swap(&cache, &missing, &expect, &go);
+    let downloaded = fetch_and_swap(&cache, &missing, &expect, &go, &cancel);
     for (key, result) in missing.into_iter().zip(downloaded) {
         results.push((key, result.map(|()| "downloaded".to_owned()).map_err(Some)));
     }
@@ -261,6 +265,12 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|o| o.error.is_some() || !o.problems.is_empty())
         .count();
+    if cancel.is_cancelled() {
+        eprintln!(
+            "modlens: interrupted: {} repaired; the rest is unchanged",
+            count((outcomes.len() - failed) as u64, "version")
+        );
+    }
     if args.json {
         #[derive(Serialize)]
         struct Report<'a> {
@@ -304,7 +314,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         ));
         print(&text)?;
     }
-    Ok(if failed == 0 {
+    Ok(if failed == 0 && !cancel.is_cancelled() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -27,6 +27,7 @@ use super::fault::checkpoint;
 use super::refetch::GoRunner;
 use crate::cache::layout::SCRATCH_PREFIX;
 use crate::cache::{ModCache, ModuleKey, VersionFile, read, semver};
+use crate::cancel::CancelToken;
 use crate::verify::Expectations;
 
 /// What go reported for one downloaded version.
@@ -45,6 +46,7 @@ pub fn fetch_and_swap(
     keys: &[ModuleKey],
     expect: &Expectations,
     go: &GoRunner,
+    cancel: &CancelToken,
 ) -> Vec<Result<(), String>> {
     let unchanged = |e: String| format!("unchanged: {e}");
     let confined = match Confined::open(cache.root()) {
@@ -61,12 +63,15 @@ pub fn fetch_and_swap(
         return keys.iter().map(|_| Err(unchanged(e.to_string()))).collect();
     }
     let scratch = ModCache::new(&scratch_root);
-    let fetched = go_download_many(&scratch, keys, go, true);
+    let fetched = go_download_many(&scratch, keys, go, true, cancel);
     checkpoint("fetch:downloaded");
     let results = keys
         .iter()
         .zip(fetched)
         .map(|(key, fetched)| {
+            if cancel.is_cancelled() {
+                return Err(unchanged("cancelled".into()));
+            }
             let fetched = fetched.map_err(unchanged)?;
             check_sums(key, &fetched, expect).map_err(unchanged)?;
             swap(&confined, cache, &scratch, key, go.modcacherw).map_err(|e| e.to_string())
@@ -217,6 +222,7 @@ pub fn go_download_many(
     keys: &[ModuleKey],
     go: &GoRunner,
     writable_dirs: bool,
+    cancel: &CancelToken,
 ) -> Vec<Result<Fetched, String>> {
     let workdir = std::env::temp_dir().join(format!(
         "modlens-refetch-{}-{}",
@@ -240,23 +246,20 @@ pub fn go_download_many(
     } else {
         " -mod=mod"
     };
-    let out = Command::new("go")
+    let mut command = Command::new("go");
+    command
         .args(["mod", "download", "-json"])
         .args(keys.iter().map(ModuleKey::to_string))
         .current_dir(&workdir)
         .envs(go.env.iter().map(|(k, v)| (k, v)))
         .env("GOMODCACHE", modcache.root())
-        .env("GOFLAGS", format!("{flags}{extra}").trim())
-        .stdin(Stdio::null())
-        .output();
+        .env("GOFLAGS", format!("{flags}{extra}").trim());
+    let out = run_cancellable(command, &workdir, cancel);
     let _ = std::fs::remove_dir_all(&workdir);
     let out = match out {
         Ok(out) => out,
         Err(e) => {
-            return keys
-                .iter()
-                .map(|_| Err(format!("cannot run go: {e} (is go on PATH?)")))
-                .collect();
+            return keys.iter().map(|_| Err(e.clone())).collect();
         }
     };
     let reports: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
@@ -292,6 +295,48 @@ pub fn go_download_many(
             }
         })
         .collect()
+}
+
+/// Runs `command` in its own process group, its output going to files in `workdir` (no pipe
+/// to drain, no thread), and waits for it. When `cancel` is set, the whole group (go and the
+/// git or other helpers it started) is killed and waited for, so no child outlives the job.
+fn run_cancellable(
+    mut command: Command,
+    workdir: &std::path::Path,
+    cancel: &CancelToken,
+) -> Result<std::process::Output, String> {
+    use std::os::unix::process::CommandExt;
+    let file = |name: &str| {
+        std::fs::File::create(workdir.join(name)).map_err(|e| format!("{}: {e}", workdir.display()))
+    };
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(file("stdout")?)
+        .stderr(file("stderr")?)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot run go: {e} (is go on PATH?)"))?;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if cancel.is_cancelled() => {
+                if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
+                    let _ =
+                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                }
+                let _ = child.wait();
+                return Err("cancelled".into());
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(format!("waiting for go: {e}")),
+        }
+    };
+    let read = |name: &str| std::fs::read(workdir.join(name)).unwrap_or_default();
+    Ok(std::process::Output {
+        status,
+        stdout: read("stdout"),
+        stderr: read("stderr"),
+    })
 }
 
 /// Advice for common go download failures.

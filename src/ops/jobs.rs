@@ -118,6 +118,17 @@ pub enum JobEvent {
 pub struct Jobs {
     cache: ModCache,
     pool: Arc<rayon::ThreadPool>,
+    /// Jobs started and not yet finished.
+    active: Arc<AtomicUsize>,
+}
+
+/// Counts a job as finished when dropped, also when the job panicked.
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Jobs {
@@ -131,6 +142,7 @@ impl Jobs {
         Ok(Jobs {
             cache,
             pool: Arc::new(pool),
+            active: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -138,8 +150,26 @@ impl Jobs {
     pub fn start(&self, id: JobId, spec: JobSpec, tx: Sender<JobEvent>, cancel: CancelToken) {
         let cache = self.cache.clone();
         let pool = Arc::clone(&self.pool);
-        self.pool
-            .spawn(move || run(&cache, &pool, id, spec, &tx, &cancel));
+        self.active.fetch_add(1, Ordering::SeqCst);
+        let running = Running(Arc::clone(&self.active));
+        self.pool.spawn(move || {
+            let _running = running;
+            run(&cache, &pool, id, spec, &tx, &cancel);
+        });
+    }
+
+    /// Waits until every started job has finished, at most `limit`; returns whether they all
+    /// did. Used after cancelling, so that go processes are killed and scratch dirs removed
+    /// before the program exits.
+    pub fn wait_idle(&self, limit: std::time::Duration) -> bool {
+        let started = std::time::Instant::now();
+        while self.active.load(Ordering::SeqCst) > 0 {
+            if started.elapsed() >= limit {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        true
     }
 
     /// Runs `spec` on the calling thread (for the CLI and tests).
@@ -282,7 +312,9 @@ fn repair_all(
         if cancel.is_cancelled() {
             return;
         }
-        let results = catch_unwind(AssertUnwindSafe(|| fetch_and_swap(cache, keys, expect, go)));
+        let results = catch_unwind(AssertUnwindSafe(|| {
+            fetch_and_swap(cache, keys, expect, go, cancel)
+        }));
         for (i, key) in keys.iter().enumerate() {
             let result = match &results {
                 Ok(r) => Ok(r[i].clone().map(|()| Repair::Refetched.name().to_owned())),

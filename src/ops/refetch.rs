@@ -128,8 +128,13 @@ pub fn repair(
         Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
         Repair::Nothing => Ok(()),
         Repair::Refetched => {
-            let fetched =
-                super::fetch::fetch_and_swap(cache, std::slice::from_ref(&entry.key), expect, go);
+            let fetched = super::fetch::fetch_and_swap(
+                cache,
+                std::slice::from_ref(&entry.key),
+                expect,
+                go,
+                &crate::cancel::CancelToken::new(),
+            );
             return fetched.into_iter().next().unwrap_or(Ok(())).map(|()| how);
         }
     }

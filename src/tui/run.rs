@@ -136,7 +136,10 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
         for effect in effects {
             match effect {
                 Effect::Quit => {
+                    // Running jobs stop between items; a download's go processes are killed
+                    // and its scratch cache removed before the program ends.
                     cancel.cancel();
+                    jobs.wait_idle(Duration::from_secs(30));
                     return Ok(());
                 }
                 Effect::Verify(entries) => spawn_verify(&cache, entries, &expect, &ch, &cancel)?,
