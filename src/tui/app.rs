@@ -216,6 +216,14 @@ impl App {
             .count()
     }
 
+    /// Versions without a verdict yet (or at all, with `--no-verify`).
+    pub fn unverified_count(&self) -> usize {
+        self.rows
+            .values()
+            .filter(|r| r.integrity == Integrity::Unverified)
+            .count()
+    }
+
     /// Number of module paths.
     pub fn module_count(&self) -> usize {
         let mut last: Option<&str> = None;

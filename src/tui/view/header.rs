@@ -13,16 +13,26 @@ use crate::tui::app::{App, Mode, ScanState, VerifyState};
 
 pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let problems = app.problem_count();
+    let unverified = app.unverified_count();
     let problem_style = if problems > 0 {
         theme.problem()
+    } else if unverified > 0 {
+        theme.warn()
     } else {
         theme.dim()
+    };
+    // Unverified is not healthy: never "0 problems" while versions lack a verdict.
+    let problem_text = match (problems, unverified) {
+        (0, 0) => count(0u64, "problem"),
+        (0, n) => format!("{n} not verified"),
+        (p, 0) => count(p as u64, "problem"),
+        (p, n) => format!("{} ({n} not verified)", count(p as u64, "problem")),
     };
     let line1 = Line::from(vec![
         Span::styled("modlens ", theme.heading()),
         Span::styled(size(app.total_bytes()), theme.heading()),
         Span::raw(" · "),
-        Span::styled(count(problems as u64, "problem"), problem_style),
+        Span::styled(problem_text, problem_style),
         Span::raw(format!(
             " · {} · {} · {} · {} vcs",
             count(app.rows.len() as u64, "version"),
