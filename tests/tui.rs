@@ -436,6 +436,44 @@ fn a_repaired_version_is_measured_and_verified_again() {
 }
 
 #[test]
+fn a_failed_job_shows_what_is_on_disk_and_a_gone_version_leaves_the_list() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    select(app, "example.com/tampered", "v1.0.0");
+    let effects = keys(app, "Ry");
+    let [Effect::StartJob(id, _)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let k = ModuleKey {
+        path: "example.com/tampered".into(),
+        version: "v1.0.0".into(),
+    };
+    let effects = app.update(Msg::Job(JobEvent::Item {
+        id: *id,
+        item: JobItem::Version(k.clone()),
+        result: Err("unchanged: module lookup disabled by GOPROXY=off".into()),
+        files_removed: 0,
+    }));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Refresh(keys)] if keys == &vec![k.clone()]),
+        "a failed job is measured again too: {effects:?}"
+    );
+    assert!(
+        app.rows[&k]
+            .job_error
+            .as_deref()
+            .is_some_and(|e| e.contains("unchanged"))
+    );
+    let before = app.rows.len();
+    app.update(Msg::Scan(modlens::cache::ScanEvent::Gone(vec![k.clone()])));
+    assert!(
+        !app.rows.contains_key(&k),
+        "a version no longer on disk leaves the list"
+    );
+    assert_eq!(app.rows.len(), before - 1);
+}
+
+#[test]
 fn filtering_narrows_the_list_live_and_esc_clears_it() {
     let mut f = fixture(true);
     let app = &mut f.app;

@@ -34,6 +34,8 @@ pub enum ScanEvent {
     Vcs(Vec<super::entry::VcsRepo>),
     /// Things that belong to no module version.
     Leftovers(Vec<Leftover>),
+    /// Versions measured again (after a job) that are no longer in the cache.
+    Gone(Vec<ModuleKey>),
     /// The size of `cache/download/sumdb`.
     Sumdb(Usage),
     /// Space shared by many versions: directories between the root and the modules, `@v`

@@ -300,6 +300,13 @@ impl App {
                 }
             }
             ScanEvent::Leftovers(l) => self.leftovers.extend(l),
+            ScanEvent::Gone(keys) => {
+                for key in &keys {
+                    self.rows.remove(key);
+                    self.marks.remove(key);
+                }
+                self.rebuild();
+            }
             ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => self.other.add(u),
             ScanEvent::Error(err) => self.status = Some(err),
             ScanEvent::Progress { done, total } => {
@@ -413,7 +420,11 @@ impl App {
                         self.status = Some(err.clone());
                         if let Some(row) = self.rows.get_mut(&key) {
                             row.job_error = Some(err);
+                            row.integrity = Integrity::Unverified;
                         }
+                        // A failed job may still have changed the version (a delete that
+                        // stopped part way): show what is on disk now.
+                        return vec![Effect::Refresh(vec![key])];
                     }
                 }
             }

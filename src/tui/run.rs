@@ -210,10 +210,15 @@ fn spawn_refresh(
     std::thread::Builder::new()
         .name("modlens-refresh".into())
         .spawn(move || {
-            let entries: Vec<_> = keys
+            let (entries, gone): (Vec<_>, Vec<_>) = keys
                 .iter()
-                .filter_map(|k| scan_version(&cache, k))
-                .collect();
+                .map(|k| (k, scan_version(&cache, k)))
+                .partition(|(_, e)| e.is_some());
+            let entries: Vec<_> = entries.into_iter().filter_map(|(_, e)| e).collect();
+            let gone: Vec<_> = gone.into_iter().map(|(k, _)| k.clone()).collect();
+            if !gone.is_empty() {
+                let _ = scan_tx.send(ScanEvent::Gone(gone));
+            }
             if scan_tx.send(ScanEvent::Entries(entries.clone())).is_ok() {
                 let _ = crate::ops::verify::run(
                     &cache,
