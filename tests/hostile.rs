@@ -4,42 +4,10 @@
 //! in `safety.rs`.)
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::support::fingerprint;
 use crate::support::go::Go;
 use crate::support::proxy::{FixtureModule, write_proxy};
-
-/// `modlens <args> --cache <root>` offline under `prlimit --as=1GiB`, killed after `secs`.
-fn bounded(root: &Path, args: &[&str], secs: u64) -> Output {
-    let mut child = Command::new("prlimit")
-        .arg(format!("--as={}", 1u64 << 30))
-        .arg("--")
-        .arg(env!("CARGO_BIN_EXE_modlens"))
-        .args(args)
-        .arg("--cache")
-        .arg(root)
-        .env("GOPROXY", "off")
-        .env_remove("GOMODCACHE")
-        .env_remove("GOFLAGS")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(secs) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("modlens {} ran for more than {secs} s", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
+use crate::support::{fingerprint, run_bounded};
 
 /// A zip with one deflated entry of `real` zero bytes that declares `declared` bytes.
 fn lying_zip(name: &str, real: usize, declared: u32) -> Vec<u8> {
@@ -125,14 +93,14 @@ fn zip_bombs_are_caught_by_their_sizes_without_inflating_them() {
     .unwrap();
     let before = fingerprint(&cache);
     for args in COMMANDS {
-        let out = bounded(&cache, args, 30);
+        let out = run_bounded(&cache, args, 30);
         assert!(
             matches!(out.status.code(), Some(0..=1)),
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let out = bounded(&cache, &["verify", "--json"], 30);
+    let out = run_bounded(&cache, &["verify", "--json"], 30);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let problems = |path: &str| -> String {
         report["entries"]
@@ -178,11 +146,11 @@ fn a_version_of_100000_files_lists_and_verifies_in_bounded_memory() {
         String::from_utf8_lossy(&out.stderr)
     );
     let cache = go.modcache();
-    let out = bounded(&cache, &["list", "--json"], 60);
+    let out = run_bounded(&cache, &["list", "--json"], 60);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let files = report["totals"]["files"].as_u64().unwrap();
     assert!(files > 100_000, "{}", report["totals"]);
-    let out = bounded(&cache, &["verify"], 120);
+    let out = run_bounded(&cache, &["verify"], 120);
     assert_eq!(
         out.status.code(),
         Some(0),

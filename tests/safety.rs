@@ -8,7 +8,7 @@ use std::process::Output;
 
 use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
-use crate::support::{TempTree, fingerprint, home_like, modlens, stderr};
+use crate::support::{TempTree, fingerprint, home_like, modlens, run_bounded, stderr};
 
 /// Every command that could change something, in its most destructive form.
 const DESTRUCTIVE: &[&[&str]] = &[
@@ -149,35 +149,6 @@ fn a_download_dir_modlens_cannot_read_hides_nothing_that_gets_deleted() {
     assert!(crate::support::stdout(&out).contains("unreadable"));
     assert_eq!(fingerprint(go.sandbox.path()), before);
     fs::set_permissions(&module_dir, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-/// Runs `modlens <args> --cache <root>` offline, under a 1 GiB address-space limit, and fails
-/// the test if it takes more than `secs` seconds (the child is killed).
-fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
-    let mut cmd = std::process::Command::new("prlimit");
-    cmd.arg(format!("--as={}", 1u64 << 30))
-        .arg("--")
-        .arg(env!("CARGO_BIN_EXE_modlens"))
-        .args(args)
-        .arg("--cache")
-        .arg(root)
-        .env("GOPROXY", "off")
-        .env_remove("GOMODCACHE")
-        .env_remove("GOFLAGS")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed().as_secs() > secs {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("modlens {} hung for more than {secs} s", args.join(" "));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn mkfifo(path: &Path) {

@@ -308,15 +308,7 @@ fn broken(
         let crate::ops::verify::VerifyEvent::Verdict(v) = event else {
             continue;
         };
-        for file in v.sumdb_files() {
-            let rel = file
-                .strip_prefix(cache.root())
-                .unwrap_or(file)
-                .to_path_buf();
-            if !sumdb_files.contains(&rel) {
-                sumdb_files.push(rel);
-            }
-        }
+        super::verify::collect_sumdb_files(cache, &v, &mut sumdb_files);
         if v.status == Status::Problem && v.needs_version_repair() {
             versions.push(v.key);
         }

@@ -95,15 +95,7 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             };
             // Unauthentic checksum-database answers are removed (go fetches them again);
             // the version itself is repaired only when something else is wrong with it.
-            for file in v.sumdb_files() {
-                let rel = file
-                    .strip_prefix(cache.root())
-                    .unwrap_or(file)
-                    .to_path_buf();
-                if !sumdb_files.contains(&rel) {
-                    sumdb_files.push(rel);
-                }
-            }
+            super::verify::collect_sumdb_files(&cache, &v, &mut sumdb_files);
             if v.status == Status::Problem
                 && v.needs_version_repair()
                 && let Some(e) = by_key.get(&v.key)

@@ -220,3 +220,33 @@ impl Unprivileged {
         cmd.output().unwrap()
     }
 }
+
+/// Runs `modlens <args> --cache <root>` offline under a 1 GiB address-space limit
+/// (`prlimit`), and fails the test if it runs longer than `secs` seconds (it is killed).
+pub fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
+    let mut child = Command::new("prlimit")
+        .arg(format!("--as={}", 1u64 << 30))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_modlens"))
+        .args(args)
+        .arg("--cache")
+        .arg(root)
+        .env("GOPROXY", "off")
+        .env_remove("GOMODCACHE")
+        .env_remove("GOFLAGS")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("modlens {} ran for more than {secs} s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
