@@ -604,3 +604,36 @@ fn tiny_terminals_and_keys_before_the_scan_never_panic() {
         let _ = screen(&mut f.app, w, h);
     }
 }
+
+#[test]
+fn a_sort_key_again_flips_and_plus_minus_expand_and_collapse_everything() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    keys(app, "1");
+    let reverse = app.reverse;
+    keys(app, "1");
+    assert_eq!(
+        app.reverse, !reverse,
+        "the same sort key again flips the direction"
+    );
+    keys(app, "-");
+    assert!(
+        app.visible
+            .rows
+            .iter()
+            .all(|r| matches!(r, RowRef::Module(_))),
+        "every module collapsed"
+    );
+    keys(app, "+");
+    assert!(
+        app.visible
+            .rows
+            .iter()
+            .any(|r| matches!(r, RowRef::Version(_)))
+    );
+    let effects = app.update(Msg::Input(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert!(matches!(effects.as_slice(), [Effect::Quit]), "Ctrl-C quits");
+}

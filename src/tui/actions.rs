@@ -129,6 +129,15 @@ impl App {
                     self.rebuild();
                 }
             }
+            Action::ExpandAll => {
+                self.collapsed.clear();
+                self.rebuild();
+            }
+            Action::CollapseAll => {
+                let paths: Vec<String> = self.rows.keys().map(|k| k.path.clone()).collect();
+                self.collapsed.extend(paths);
+                self.rebuild();
+            }
             Action::Collapse => {
                 let path = match self.selected() {
                     Some(RowRef::Module(p)) => Some(p.clone()),
@@ -264,7 +273,11 @@ impl App {
         Vec::new()
     }
 
+    /// Sorts by `key`; pressing the key of the current order again flips its direction.
     fn set_sort(&mut self, key: SortKey) {
+        if self.sort == key {
+            self.reverse = !self.reverse;
+        }
         self.sort = key;
         self.rebuild();
     }

@@ -93,6 +93,18 @@ pub const BINDINGS: &[Binding] = &[
         "collapse module",
     ),
     b(
+        &[KeyCode::Char('+'), KeyCode::Char('=')],
+        Action::ExpandAll,
+        "+",
+        "expand every module",
+    ),
+    b(
+        &[KeyCode::Char('-')],
+        Action::CollapseAll,
+        "-",
+        "collapse every module",
+    ),
+    b(
         &[KeyCode::Enter],
         Action::OpenDetail,
         "Enter",
@@ -210,7 +222,14 @@ pub const BINDINGS: &[Binding] = &[
         "Esc",
         "back: filter, details",
     ),
-    b(&[KeyCode::Char('q')], Action::Quit, "q", "quit"),
+    b(&[KeyCode::Char('q')], Action::Quit, "q ^c", "quit"),
+    Binding {
+        keys: &[KeyCode::Char('c')],
+        ctrl: true,
+        action: Action::Quit,
+        label: "",
+        help: "",
+    },
 ];
 
 /// The action bound to a key in the normal mode.
@@ -270,6 +289,8 @@ mod tests {
             ToggleHelp,
             Back,
             Quit,
+            ExpandAll,
+            CollapseAll,
         ];
         for action in all {
             assert!(

@@ -49,6 +49,8 @@ pub enum Action {
     Bottom,
     Expand,
     Collapse,
+    ExpandAll,
+    CollapseAll,
     OpenDetail,
     ToggleDetail,
     ToggleMark,
