@@ -15,7 +15,7 @@ use modlens::cancel::CancelToken;
 use modlens::cli::SortKey;
 use modlens::ops::jobs::{JobEvent, JobItem, JobSpec};
 use modlens::ops::verify::{VerifyEvent, run as verify_run};
-use modlens::tui::app::{App, AppConfig, EnvInfo, Mode, OpKind};
+use modlens::tui::app::{App, AppConfig, EnvInfo, Integrity, Mode, OpKind};
 use modlens::tui::msg::{Effect, Msg};
 use modlens::tui::rows::RowRef;
 use modlens::tui::view::render;
@@ -636,4 +636,54 @@ fn a_sort_key_again_flips_and_plus_minus_expand_and_collapse_everything() {
         KeyModifiers::CONTROL,
     ))));
     assert!(matches!(effects.as_slice(), [Effect::Quit]), "Ctrl-C quits");
+}
+
+#[test]
+fn a_rescan_picks_up_what_another_program_changed_and_keeps_marks_and_verdicts() {
+    let mut f = fixture(true);
+    let root = f._dir.path().join("modcache");
+    let app = &mut f.app;
+    keys(app, "ja");
+    let marks_before = app.marks.len();
+    let effects = app.update(key(KeyCode::F(5)));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Rescan]),
+        "{effects:?}"
+    );
+    // Another program deletes a version meanwhile.
+    let gone = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.0.0".into(),
+    };
+    modlens::ops::delete::delete_version(&ModCache::new(&root), &gone, |_| {}).unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
+    scan::scan(&ModCache::new(&root), Depth::Full, &tx, &CancelToken::new());
+    drop(tx);
+    let mut effects = Vec::new();
+    for ev in rx {
+        effects.extend(app.update(Msg::Scan(ev)));
+    }
+    assert!(
+        !app.rows.contains_key(&gone),
+        "the deleted version left the list"
+    );
+    let widget = ModuleKey {
+        path: "github.com/Acme/Widget".into(),
+        version: "v0.3.1".into(),
+    };
+    assert_eq!(
+        app.rows[&widget].integrity,
+        Integrity::Ok,
+        "an unchanged version keeps its verdict"
+    );
+    assert!(
+        app.marks.len() <= marks_before && !app.marks.is_empty(),
+        "marks are kept"
+    );
+    assert!(
+        effects
+            .iter()
+            .all(|e| !matches!(e, Effect::Verify(v) if v.iter().any(|x| x.key == widget))),
+        "unchanged versions are not verified again: {effects:?}"
+    );
 }

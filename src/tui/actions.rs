@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::app::App;
+use super::app::{App, Integrity, ScanState};
 use super::keymap::action_for;
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
@@ -127,6 +127,31 @@ impl App {
                 if let Some(RowRef::Module(path)) = self.selected().cloned() {
                     self.collapsed.remove(&path);
                     self.rebuild();
+                }
+            }
+            Action::VerifyAgain => {
+                let keys: Vec<ModuleKey> = if self.marks.is_empty() {
+                    self.rows.keys().cloned().collect()
+                } else {
+                    self.marks.iter().cloned().collect()
+                };
+                for key in &keys {
+                    if let Some(row) = self.rows.get_mut(key) {
+                        row.integrity = Integrity::Unverified;
+                    }
+                }
+                self.status = Some(format!(
+                    "measuring and verifying {} again",
+                    crate::fmt::count(keys.len() as u64, "version")
+                ));
+                return vec![Effect::Refresh(keys)];
+            }
+            Action::Rescan => {
+                if matches!(self.scan, ScanState::Running(..)) {
+                    self.status = Some("a scan is running already".into());
+                } else {
+                    self.start_rescan();
+                    return vec![Effect::Rescan];
                 }
             }
             Action::ExpandAll => {

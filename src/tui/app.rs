@@ -65,6 +65,8 @@ pub struct App {
     pub show_side_detail: bool,
     /// Scan progress.
     pub scan: ScanState,
+    /// During a rescan, the versions it has seen so far; rows it does not see are gone.
+    pub rescan_seen: Option<HashSet<ModuleKey>>,
     /// Verification progress.
     pub verify: VerifyState,
     /// Jobs by id.
@@ -119,6 +121,7 @@ impl App {
             show_detail: false,
             show_side_detail: true,
             scan: ScanState::Running(0, 0, 0),
+            rescan_seen: None,
             verify,
             jobs: BTreeMap::new(),
             busy: HashSet::new(),
@@ -216,6 +219,17 @@ impl App {
             .count()
     }
 
+    /// Starts a rescan: totals that the scan reports again start from zero; rows stay (with
+    /// marks and cursor) until the scan has finished without seeing them.
+    pub(super) fn start_rescan(&mut self) {
+        self.scan = ScanState::Running(0, 0, 0);
+        self.rescan_seen = Some(HashSet::new());
+        self.leftovers.clear();
+        self.vcs = (0, Usage::default());
+        self.other = Usage::default();
+        self.status = Some("rescanning…".into());
+    }
+
     /// Versions without a verdict yet (or at all, with `--no-verify`).
     pub fn unverified_count(&self) -> usize {
         self.rows
@@ -278,6 +292,13 @@ impl App {
             ScanEvent::Entries(entries) => {
                 for entry in entries {
                     let key = entry.key.clone();
+                    if let Some(seen) = &mut self.rescan_seen {
+                        seen.insert(key.clone());
+                        // Unchanged on disk (same pieces, sizes and times): keep the verdict.
+                        if self.rows.get(&key).is_some_and(|r| r.entry == entry) {
+                            continue;
+                        }
+                    }
                     self.rows.insert(
                         key,
                         Row {
@@ -289,7 +310,11 @@ impl App {
                     );
                 }
                 if let ScanState::Running(_, done, total) = self.scan {
-                    self.scan = ScanState::Running(self.rows.len(), done, total);
+                    let found = self
+                        .rescan_seen
+                        .as_ref()
+                        .map_or(self.rows.len(), |s| s.len());
+                    self.scan = ScanState::Running(found, done, total);
                 }
                 self.stale = true;
             }
@@ -316,6 +341,23 @@ impl App {
             }
             ScanEvent::Done(_) => {
                 self.scan = ScanState::Done;
+                if let Some(seen) = self.rescan_seen.take() {
+                    self.rows.retain(|k, _| seen.contains(k));
+                    self.marks.retain(|k| seen.contains(k));
+                    self.rebuild();
+                    self.status = Some("rescanned".into());
+                    let changed: Vec<_> = self
+                        .rows
+                        .values()
+                        .filter(|r| r.integrity == Integrity::Unverified)
+                        .map(|r| r.entry.clone())
+                        .collect();
+                    if self.verify != VerifyState::Off && !changed.is_empty() {
+                        self.verify = VerifyState::Running(VerifyProgress::default());
+                        return vec![Effect::Verify(changed)];
+                    }
+                    return Vec::new();
+                }
                 if self.verify == VerifyState::Waiting {
                     self.verify = VerifyState::Running(VerifyProgress::default());
                     return vec![Effect::Verify(

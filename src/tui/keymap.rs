@@ -215,6 +215,18 @@ pub const BINDINGS: &[Binding] = &[
         "R",
         "repair marked (offline first)",
     ),
+    b(
+        &[KeyCode::Char('v')],
+        Action::VerifyAgain,
+        "v",
+        "verify again (marked, or all)",
+    ),
+    b(
+        &[KeyCode::F(5)],
+        Action::Rescan,
+        "F5",
+        "rescan the whole cache",
+    ),
     b(&[KeyCode::Char('?')], Action::ToggleHelp, "?", "help"),
     b(
         &[KeyCode::Esc],
@@ -291,6 +303,8 @@ mod tests {
             Quit,
             ExpandAll,
             CollapseAll,
+            VerifyAgain,
+            Rescan,
         ];
         for action in all {
             assert!(

@@ -34,6 +34,8 @@ pub enum Effect {
     StartJob(JobId, JobSpec),
     /// Measure these versions again and verify them (after a repair).
     Refresh(Vec<ModuleKey>),
+    /// Scan the whole cache again.
+    Rescan,
     /// Leave.
     Quit,
 }
@@ -51,6 +53,8 @@ pub enum Action {
     Collapse,
     ExpandAll,
     CollapseAll,
+    VerifyAgain,
+    Rescan,
     OpenDetail,
     ToggleDetail,
     ToggleMark,

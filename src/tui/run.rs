@@ -147,6 +147,14 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
                     jobs.start(id, spec, ch.job_tx.clone(), cancel.clone())
                 }
                 Effect::Refresh(keys) => spawn_refresh(&cache, keys, &expect, &mut ch, &cancel)?,
+                Effect::Rescan => {
+                    scan::spawn(
+                        cache.clone(),
+                        Depth::Full,
+                        ch.scan_tx.clone(),
+                        cancel.clone(),
+                    )?;
+                }
             }
         }
         if app.dirty && last_draw.elapsed() >= FRAME {
