@@ -257,3 +257,66 @@ fn refetch_on_a_terminal_shows_its_plan_and_asks_first() {
         "{screen}"
     );
 }
+
+/// Demo dirs that exist now.
+fn demo_dirs() -> std::collections::BTreeSet<std::path::PathBuf> {
+    fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("modlens-demo-"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_leaves_nothing_behind_on_sighup_and_sigterm() {
+    if !Tmux::available("the_demo_leaves_nothing_behind") {
+        return;
+    }
+    for signal in ["HUP", "TERM"] {
+        let before = demo_dirs();
+        let t = Tmux::start(
+            &format!("demo-{signal}"),
+            &format!("{} --demo", env!("CARGO_BIN_EXE_modlens")),
+        );
+        t.wait_for("verify ✓");
+        // Other tests may run a demo meanwhile: ours is the one whose process has `--demo`.
+        let new: Vec<_> = demo_dirs()
+            .difference(&before)
+            .filter(|d| {
+                let pid = d
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace("modlens-demo-", "");
+                fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("--demo"))
+            })
+            .cloned()
+            .collect();
+        assert_eq!(new.len(), 1, "{new:?}");
+        let pid = new[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches("modlens-demo-")
+            .to_owned();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let started = Instant::now();
+        while new[0].exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "SIG{signal} left {}",
+                new[0].display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

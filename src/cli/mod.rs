@@ -32,7 +32,7 @@ pub struct Cli {
 
     /// Build a small demo cache (with a few broken entries) in a temp dir and use it; it is
     /// removed on exit. Needs no Go.
-    #[arg(long, conflicts_with = "cache")]
+    #[arg(long, global = true, conflicts_with = "cache")]
     pub demo: bool,
 
     /// Do not verify in the background after the scan (TUI).
@@ -284,8 +284,29 @@ impl DemoDir {
         let root = crate::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
             anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
         })?;
+        remove_on_termination(dir.clone())?;
         Ok(DemoDir { dir, root })
     }
+}
+
+/// Removes the demo dir when the process is told to end (SIGTERM, SIGHUP as when its terminal
+/// closes, SIGINT outside the explorer), which skips destructors: restore the terminal, remove
+/// the dir, and exit as the signal would have.
+fn remove_on_termination(dir: PathBuf) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    std::thread::Builder::new()
+        .name("modlens-demo-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                if std::io::IsTerminal::is_terminal(&io::stdout()) {
+                    ratatui::restore();
+                }
+                let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &dir);
+                std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
 }
 
 impl Drop for DemoDir {
