@@ -102,6 +102,8 @@ fn keys(app: &mut App, script: &str) -> Vec<Effect> {
                 "esc" => KeyCode::Esc,
                 "space" => KeyCode::Char(' '),
                 "bs" => KeyCode::Backspace,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
                 other => panic!("unknown key {other}"),
             }
         } else {
@@ -686,4 +688,46 @@ fn a_rescan_picks_up_what_another_program_changed_and_keeps_marks_and_verdicts()
             .all(|e| !matches!(e, Effect::Verify(v) if v.iter().any(|x| x.key == widget))),
         "unchanged versions are not verified again: {effects:?}"
     );
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    app.update(Msg::Input(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    ))))
+}
+
+#[test]
+fn the_filter_prompt_edits_like_a_shell_and_a_bad_pattern_keeps_the_last_filter() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    keys(app, "/hllo<left><left><left>e");
+    assert_eq!(app.filter_text, "hello");
+    assert_eq!(app.visible.version_count, 3);
+    ctrl(app, 'u');
+    assert_eq!(app.filter_text, "llo", "Ctrl-U deletes to the start");
+    keys(app, "<right><right><right> x");
+    ctrl(app, 'w');
+    assert_eq!(
+        app.filter_text, "llo ",
+        "Ctrl-W deletes the word before the cursor"
+    );
+    ctrl(app, 'h');
+    assert_eq!(app.filter_text, "llo", "Ctrl-H deletes a character");
+    ctrl(app, 'u');
+    keys(app, "*/hello");
+    let shown = app.visible.version_count;
+    keys(app, "[");
+    assert_eq!(
+        app.visible.version_count, shown,
+        "an unfinished glob keeps the last filter"
+    );
+    assert!(app.status.is_some(), "and says why");
+    keys(app, "<enter>");
+    assert_eq!(app.mode, Mode::Normal);
+    // The rule prompt edits too.
+    keys(app, "K");
+    ctrl(app, 'u');
+    keys(app, "2<esc>");
+    assert_eq!(app.mode, Mode::Normal);
 }

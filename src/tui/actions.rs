@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::app::{App, Integrity, ScanState};
 use super::keymap::action_for;
+use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
 use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
@@ -35,22 +36,19 @@ impl App {
                 self.filter_key(key);
                 Vec::new()
             }
-            Mode::Prompt(rule, mut input) => {
+            Mode::Prompt(rule, input) => {
                 match key.code {
-                    KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 6 => {
-                        input.push(c);
-                        self.mode = Mode::Prompt(rule, input);
-                    }
-                    KeyCode::Backspace => {
-                        input.pop();
-                        self.mode = Mode::Prompt(rule, input);
-                    }
                     KeyCode::Enter => {
                         self.mode = Mode::Normal;
                         self.apply_rule(rule, &input);
                     }
                     KeyCode::Esc => self.mode = Mode::Normal,
-                    _ => {}
+                    _ => {
+                        let mut line = LineEdit::new(&input);
+                        let short = input.len() < 6;
+                        line.key(key, |c| c.is_ascii_digit() && short);
+                        self.mode = Mode::Prompt(rule, line.text);
+                    }
                 }
                 Vec::new()
             }
@@ -85,15 +83,20 @@ impl App {
                 self.filter = None;
                 self.rebuild();
             }
-            KeyCode::Backspace => {
-                self.filter_text.pop();
-                self.apply_filter_text();
+            _ => {
+                let mut line = LineEdit {
+                    text: std::mem::take(&mut self.filter_text),
+                    cursor: self.filter_cursor,
+                };
+                let edited = line.key(key, |c| !c.is_control());
+                self.filter_text = line.text;
+                self.filter_cursor = line.cursor;
+                match edited {
+                    Edited::Text => self.apply_filter_text(),
+                    Edited::Cursor => self.dirty = true,
+                    Edited::Ignored => {}
+                }
             }
-            KeyCode::Char(c) => {
-                self.filter_text.push(c);
-                self.apply_filter_text();
-            }
-            _ => {}
         }
     }
 
@@ -265,7 +268,10 @@ impl App {
                 self.reverse = !self.reverse;
                 self.rebuild();
             }
-            Action::StartFilter => self.mode = Mode::Filter,
+            Action::StartFilter => {
+                self.filter_cursor = self.filter_text.chars().count();
+                self.mode = Mode::Filter;
+            }
             Action::ToggleProblemsOnly => {
                 self.problems_only = !self.problems_only;
                 self.rebuild();

@@ -48,6 +48,8 @@ pub struct App {
     pub reverse: bool,
     /// The filter being typed or applied.
     pub filter_text: String,
+    /// Where the cursor is in `filter_text`, in characters, while it is edited.
+    pub filter_cursor: usize,
     /// The compiled filter.
     pub filter: Option<Filter>,
     /// Whether only problem rows are shown.
@@ -113,6 +115,7 @@ impl App {
             sort: SortKey::Name,
             reverse: false,
             filter_text: String::new(),
+            filter_cursor: 0,
             filter: None,
             problems_only: false,
             marks: BTreeSet::new(),

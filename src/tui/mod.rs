@@ -3,6 +3,7 @@
 mod actions;
 pub mod app;
 pub mod keymap;
+pub mod line;
 pub mod msg;
 pub mod rows;
 pub mod run;

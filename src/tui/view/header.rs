@@ -140,11 +140,22 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         spans.push(Span::styled("  problems only", theme.problem()));
     }
     let second = if app.mode == Mode::Filter {
-        Line::from(vec![
+        let line = crate::tui::line::LineEdit {
+            text: app.filter_text.clone(),
+            cursor: app.filter_cursor,
+        };
+        let (before, after) = line.split();
+        let mut spans = vec![
             Span::styled("/", theme.key()),
-            Span::raw(app.filter_text.clone()),
+            Span::raw(before.to_owned()),
             Span::raw("▏"),
-        ])
+            Span::raw(after.to_owned()),
+        ];
+        // An unfinished or invalid pattern says why; the previous filter stays in force.
+        if let Some(status) = &app.status {
+            spans.push(Span::styled(format!("   {status}"), theme.warn()));
+        }
+        Line::from(spans)
     } else {
         let marked: u64 = app
             .marks
