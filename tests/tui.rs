@@ -731,3 +731,27 @@ fn the_filter_prompt_edits_like_a_shell_and_a_bad_pattern_keeps_the_last_filter(
     keys(app, "2<esc>");
     assert_eq!(app.mode, Mode::Normal);
 }
+
+#[test]
+fn the_jobs_view_lists_jobs_and_x_cancels_the_selected_one() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    keys(app, "J");
+    assert_eq!(app.mode, Mode::Normal, "no jobs yet: nothing to show");
+    select(app, "example.com/tampered", "v1.0.0");
+    let effects = keys(app, "Ry");
+    let [Effect::StartJob(id, _)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let id = *id;
+    keys(app, "J");
+    assert_eq!(app.mode, Mode::Jobs(0));
+    let effects = keys(app, "x");
+    assert!(
+        matches!(effects.as_slice(), [Effect::CancelJob(i)] if *i == id),
+        "{effects:?}"
+    );
+    assert!(app.jobs[&id].cancelling);
+    keys(app, "<esc>");
+    assert_eq!(app.mode, Mode::Normal, "Esc closes the jobs view");
+}

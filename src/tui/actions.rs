@@ -15,7 +15,7 @@ use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
 use crate::cache::{ModuleEntry, ModuleKey};
 use crate::cli::SortKey;
 use crate::filter::Filter;
-use crate::ops::jobs::JobSpec;
+use crate::ops::jobs::{JobId, JobSpec};
 use crate::policy;
 
 impl App {
@@ -64,6 +64,31 @@ impl App {
                 }
                 _ => Vec::new(),
             },
+            Mode::Jobs(selected) => {
+                let ids: Vec<JobId> = self.jobs.keys().rev().copied().collect();
+                let last = ids.len().saturating_sub(1);
+                match key.code {
+                    KeyCode::Char('j') | KeyCode::Down => {
+                        self.mode = Mode::Jobs((selected + 1).min(last));
+                    }
+                    KeyCode::Char('k') | KeyCode::Up => {
+                        self.mode = Mode::Jobs(selected.saturating_sub(1));
+                    }
+                    KeyCode::Char('x') => {
+                        if let Some(id) = ids.get(selected)
+                            && let Some(job) = self.jobs.get_mut(id)
+                            && !job.finished
+                        {
+                            job.cancelling = true;
+                            self.status = Some(format!("cancelling job {id}…"));
+                            return vec![Effect::CancelJob(*id)];
+                        }
+                    }
+                    KeyCode::Esc | KeyCode::Char('J' | 'q') => self.mode = Mode::Normal,
+                    _ => {}
+                }
+                Vec::new()
+            }
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => vec![Effect::Quit],
                 _ => {
@@ -130,6 +155,13 @@ impl App {
                 if let Some(RowRef::Module(path)) = self.selected().cloned() {
                     self.collapsed.remove(&path);
                     self.rebuild();
+                }
+            }
+            Action::ShowJobs => {
+                if self.jobs.is_empty() {
+                    self.status = Some("no jobs yet".into());
+                } else {
+                    self.mode = Mode::Jobs(0);
                 }
             }
             Action::VerifyAgain => {
@@ -475,6 +507,8 @@ impl App {
                 total: spec.len(),
                 failed: 0,
                 finished: false,
+                cancelling: false,
+                last: None,
             },
         );
         for k in &op.keys {

@@ -427,6 +427,17 @@ impl App {
             JobEvent::Item {
                 id, item, result, ..
             } => {
+                if let Some(j) = self.jobs.get_mut(&id) {
+                    let name = match &item {
+                        JobItem::Version(k) => k.to_string(),
+                        JobItem::Path(p) => crate::fmt::escaped_path(p),
+                    };
+                    let outcome = match &result {
+                        Ok(how) => how.clone(),
+                        Err(why) => format!("failed: {why}"),
+                    };
+                    j.last = Some(format!("{name} {outcome}"));
+                }
                 let kind = self.jobs.get(&id).map_or("", |j| j.kind);
                 let key = match item {
                     JobItem::Version(key) => key,

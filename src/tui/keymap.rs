@@ -227,6 +227,12 @@ pub const BINDINGS: &[Binding] = &[
         "F5",
         "rescan the whole cache",
     ),
+    b(
+        &[KeyCode::Char('J')],
+        Action::ShowJobs,
+        "J",
+        "jobs (x cancels one)",
+    ),
     b(&[KeyCode::Char('?')], Action::ToggleHelp, "?", "help"),
     b(
         &[KeyCode::Esc],
@@ -305,6 +311,7 @@ mod tests {
             CollapseAll,
             VerifyAgain,
             Rescan,
+            ShowJobs,
         ];
         for action in all {
             assert!(

@@ -36,6 +36,8 @@ pub enum Effect {
     Refresh(Vec<ModuleKey>),
     /// Scan the whole cache again.
     Rescan,
+    /// Cancel a running job: it stops between items, its go processes are killed.
+    CancelJob(JobId),
     /// Leave.
     Quit,
 }
@@ -55,6 +57,7 @@ pub enum Action {
     CollapseAll,
     VerifyAgain,
     Rescan,
+    ShowJobs,
     OpenDetail,
     ToggleDetail,
     ToggleMark,

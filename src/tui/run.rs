@@ -98,6 +98,8 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
         .unwrap_or_else(Instant::now);
     let mut last_tick = Instant::now();
     let mut waiting_keys: Vec<Instant> = Vec::new();
+    let mut job_tokens: std::collections::HashMap<crate::ops::jobs::JobId, CancelToken> =
+        std::collections::HashMap::new();
     loop {
         let timeout = if app.dirty {
             FRAME.saturating_sub(last_draw.elapsed())
@@ -139,12 +141,21 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
                     // Running jobs stop between items; a download's go processes are killed
                     // and its scratch cache removed before the program ends.
                     cancel.cancel();
+                    job_tokens.values().for_each(CancelToken::cancel);
                     jobs.wait_idle(Duration::from_secs(30));
                     return Ok(());
                 }
                 Effect::Verify(entries) => spawn_verify(&cache, entries, &expect, &ch, &cancel)?,
                 Effect::StartJob(id, spec) => {
-                    jobs.start(id, spec, ch.job_tx.clone(), cancel.clone())
+                    // Each job can be cancelled on its own; quitting cancels them all.
+                    let token = CancelToken::new();
+                    job_tokens.insert(id, token.clone());
+                    jobs.start(id, spec, ch.job_tx.clone(), token)
+                }
+                Effect::CancelJob(id) => {
+                    if let Some(token) = job_tokens.get(&id) {
+                        token.cancel();
+                    }
                 }
                 Effect::Refresh(keys) => spawn_refresh(&cache, keys, &expect, &mut ch, &cancel)?,
                 Effect::Rescan => {

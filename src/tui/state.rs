@@ -80,6 +80,10 @@ pub struct JobState {
     pub failed: usize,
     /// Whether the job has ended.
     pub finished: bool,
+    /// Whether the user asked to cancel it.
+    pub cancelling: bool,
+    /// The last outcome it reported, for the jobs view.
+    pub last: Option<String>,
 }
 
 /// What a confirmation dialog would start.
@@ -130,6 +134,8 @@ pub enum Mode {
     Confirm(PendingOp),
     /// Asking before quitting with jobs running.
     ConfirmQuit,
+    /// The jobs view: running and finished jobs, the selected one by index.
+    Jobs(usize),
 }
 
 /// The Go settings shown in the header.

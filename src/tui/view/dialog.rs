@@ -157,6 +157,45 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             ];
             draw(frame, "quit?", lines, 70);
         }
+        Mode::Jobs(selected) => {
+            let mut lines: Vec<Line<'static>> = app
+                .jobs
+                .iter()
+                .rev()
+                .enumerate()
+                .map(|(i, (id, job))| {
+                    let state = if job.finished {
+                        "finished"
+                    } else if job.cancelling {
+                        "cancelling"
+                    } else {
+                        "running"
+                    };
+                    let text = format!(
+                        "{} #{id} {:<7} {}/{} done, {} failed  {state}{}",
+                        if i == *selected { "▶" } else { " " },
+                        job.kind,
+                        job.done,
+                        job.total,
+                        job.failed,
+                        job.last
+                            .as_deref()
+                            .map(|l| format!(": {l}"))
+                            .unwrap_or_default()
+                    );
+                    if i == *selected {
+                        Line::styled(text, theme.key())
+                    } else {
+                        Line::raw(text)
+                    }
+                })
+                .collect();
+            lines.push(Line::styled(
+                "j/k select, x cancel (stops between items; go is killed), Esc closes",
+                theme.dim(),
+            ));
+            draw(frame, "jobs", lines, 76);
+        }
         Mode::Normal | Mode::Filter => {}
     }
 }
