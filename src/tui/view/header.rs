@@ -126,18 +126,34 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         ("R", "repair"),
         ("q", "quit"),
     ];
-    let mut spans = Vec::new();
-    for (k, what) in keys {
-        spans.push(Span::styled(*k, theme.key()));
-        spans.push(Span::raw(format!(" {what} ")));
-    }
+    // The state comes first, so that it shows at any width; the key hints follow as far as
+    // they fit, whole, with "…" where the rest is cut (all of them are in `?`).
     let order = if app.reverse { "↑" } else { "↓" };
-    spans.push(Span::styled(
+    let mut spans = vec![Span::styled(
         format!("sort: {} {order}", sort_name(app.sort)),
         theme.dim(),
-    ));
+    )];
+    let mut used = spans[0].width();
     if app.problems_only {
         spans.push(Span::styled("  problems only", theme.problem()));
+        used += spans[spans.len() - 1].width();
+    }
+    spans.push(Span::raw("  "));
+    used += 2;
+    let room = usize::from(area.width);
+    for (i, (k, what)) in keys.iter().enumerate() {
+        let hint = [
+            Span::styled(*k, theme.key()),
+            Span::raw(format!(" {what} ")),
+        ];
+        let width: usize = hint.iter().map(Span::width).sum();
+        let more = i + 1 < keys.len();
+        if used + width + usize::from(more) > room {
+            spans.push(Span::styled("…", theme.dim()));
+            break;
+        }
+        used += width;
+        spans.extend(hint);
     }
     let second = if app.mode == Mode::Filter {
         let line = crate::tui::line::LineEdit {
