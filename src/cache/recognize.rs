@@ -137,7 +137,7 @@ fn holds_as_cache_part(outer: &Path, inner: &Path) -> bool {
     let first = rel.components().next().and_then(|c| c.as_os_str().to_str());
     let part =
         first.is_some_and(|f| f == "cache" || (f.contains('.') && plausible_top_name(f.as_ref())));
-    part && has_download_dir(outer)
+    part && has_download_dir(outer) && holds_a_version(&outer.join("cache").join("download"))
 }
 
 /// Whether `dir/cache/download` is a directory (not through a symlink).
@@ -270,6 +270,16 @@ mod tests {
     fn a_cache_below_an_unrelated_cache_download_is_still_a_cache() {
         let t = tree(&[VERSION, &format!("go/pkg/mod/{VERSION}")]);
         recognize(&t.path().join("go/pkg/mod")).unwrap();
+    }
+
+    #[test]
+    fn a_cache_under_a_dir_named_cache_is_still_a_cache() {
+        // /srv/cache/download belongs to something else; /srv/cache/gomod is the Go cache.
+        let t = tree(&[
+            "cache/download/files/a.bin",
+            &format!("cache/gomod/{VERSION}"),
+        ]);
+        recognize(&t.path().join("cache/gomod")).unwrap();
     }
 
     #[test]
