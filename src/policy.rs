@@ -213,7 +213,7 @@ mod tests {
             info_error: None,
             scan_error: None,
             unusable: None,
-            piece_bytes: [0; 6],
+            piece_usage: [crate::cache::Usage::default(); 6],
         }
     }
 

@@ -755,3 +755,27 @@ fn the_jobs_view_lists_jobs_and_x_cancels_the_selected_one() {
     keys(app, "<esc>");
     assert_eq!(app.mode, Mode::Normal, "Esc closes the jobs view");
 }
+
+#[test]
+fn a_toggles_apparent_sizes_and_a_version_s_pieces_add_up_to_its_row() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    select(app, "example.com/hello", "v1.0.0");
+    let k = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.0.0".into(),
+    };
+    for apparent in [false, true] {
+        if apparent {
+            keys(app, "A");
+        }
+        assert_eq!(app.apparent, apparent);
+        let e = &app.rows[&k].entry;
+        let pieces: u64 = e.piece_usage.iter().map(|u| app.bytes(*u)).sum();
+        assert_eq!(
+            app.bytes(e.tree) + pieces,
+            app.bytes(e.usage()),
+            "tree and pieces add up to the row (apparent: {apparent})"
+        );
+    }
+}

@@ -142,9 +142,9 @@ pub struct ModuleEntry {
     /// Why go refuses to use the version as published (a major version that does not fit the
     /// path: go downloads it, then "invalid version: should be v0 or v1, not v2"), if so.
     pub unusable: Option<String>,
-    /// Apparent size of each download file, in [`crate::cache::VersionFile::ALL`] order
-    /// (0 when absent), for the detail view.
-    pub piece_bytes: [u64; 6],
+    /// The space of each download file, in [`crate::cache::VersionFile::ALL`] order (zero
+    /// when absent), for the detail view.
+    pub piece_usage: [Usage; 6],
 }
 
 impl ModuleEntry {

@@ -581,7 +581,7 @@ fn build_entry(
         info_error,
         scan_error: tree.and_then(|t| t.error),
         unusable: key.unusable(),
-        piece_bytes: parts.usage.map(|u| u.apparent),
+        piece_usage: parts.usage,
         key,
     })
 }

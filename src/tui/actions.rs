@@ -157,6 +157,10 @@ impl App {
                     self.rebuild();
                 }
             }
+            Action::ToggleApparent => {
+                self.apparent = !self.apparent;
+                self.rebuild();
+            }
             Action::ShowJobs => {
                 if self.jobs.is_empty() {
                     self.status = Some("no jobs yet".into());

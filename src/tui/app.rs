@@ -50,6 +50,8 @@ pub struct App {
     pub filter_text: String,
     /// Where the cursor is in `filter_text`, in characters, while it is edited.
     pub filter_cursor: usize,
+    /// Whether sizes are apparent (`du --apparent-size`) rather than on disk.
+    pub apparent: bool,
     /// The compiled filter.
     pub filter: Option<Filter>,
     /// Whether only problem rows are shown.
@@ -116,6 +118,7 @@ impl App {
             reverse: false,
             filter_text: String::new(),
             filter_cursor: 0,
+            apparent: false,
             filter: None,
             problems_only: false,
             marks: BTreeSet::new(),
@@ -207,11 +210,15 @@ impl App {
     pub fn total_bytes(&self) -> u64 {
         self.rows
             .values()
-            .map(|r| r.entry.usage().disk)
+            .map(|r| self.bytes(r.entry.usage()))
             .sum::<u64>()
-            + self.vcs.1.disk
-            + self.leftovers.iter().map(|l| l.usage.disk).sum::<u64>()
-            + self.other.disk
+            + self.bytes(self.vcs.1)
+            + self
+                .leftovers
+                .iter()
+                .map(|l| self.bytes(l.usage))
+                .sum::<u64>()
+            + self.bytes(self.other)
     }
 
     /// Versions with problems (partial included).
@@ -231,6 +238,15 @@ impl App {
         self.vcs = (0, Usage::default());
         self.other = Usage::default();
         self.status = Some("rescanning…".into());
+    }
+
+    /// The bytes of `usage` in the unit shown (on disk, or apparent).
+    pub fn bytes(&self, usage: Usage) -> u64 {
+        if self.apparent {
+            usage.apparent
+        } else {
+            usage.disk
+        }
     }
 
     /// Versions without a verdict yet (or at all, with `--no-verify`).

@@ -228,6 +228,12 @@ pub const BINDINGS: &[Binding] = &[
         "rescan the whole cache",
     ),
     b(
+        &[KeyCode::Char('A')],
+        Action::ToggleApparent,
+        "A",
+        "apparent or on-disk sizes",
+    ),
+    b(
         &[KeyCode::Char('J')],
         Action::ShowJobs,
         "J",
@@ -312,6 +318,7 @@ mod tests {
             VerifyAgain,
             Rescan,
             ShowJobs,
+            ToggleApparent,
         ];
         for action in all {
             assert!(

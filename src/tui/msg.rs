@@ -58,6 +58,7 @@ pub enum Action {
     VerifyAgain,
     Rescan,
     ShowJobs,
+    ToggleApparent,
     OpenDetail,
     ToggleDetail,
     ToggleMark,

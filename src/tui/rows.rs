@@ -79,13 +79,13 @@ pub fn build_visible(app: &App) -> Visible {
     let mut ordered: Vec<(&str, Vec<&Row>, ModuleTotals)> = groups
         .into_iter()
         .map(|(path, mut rows)| {
-            rows.sort_by(|a, b| compare_rows(a, b, app.sort));
+            rows.sort_by(|a, b| compare_rows(app, a, b, app.sort));
             if app.reverse {
                 rows.reverse();
             }
             let totals = ModuleTotals {
                 versions: rows.len(),
-                bytes: rows.iter().map(|r| r.entry.usage().disk).sum(),
+                bytes: rows.iter().map(|r| app.bytes(r.entry.usage())).sum(),
                 problems: rows.iter().filter(|r| r.integrity.is_problem()).count(),
                 downloaded: rows.iter().filter_map(|r| r.entry.downloaded).min(),
                 last_used: rows.iter().filter_map(|r| r.entry.last_used).max(),
@@ -113,10 +113,10 @@ pub fn build_visible(app: &App) -> Visible {
     visible
 }
 
-fn compare_rows(a: &Row, b: &Row, sort: SortKey) -> Ordering {
+fn compare_rows(app: &App, a: &Row, b: &Row, sort: SortKey) -> Ordering {
     let (x, y) = (&a.entry, &b.entry);
     let primary = match sort {
-        SortKey::Size => y.usage().disk.cmp(&x.usage().disk),
+        SortKey::Size => app.bytes(y.usage()).cmp(&app.bytes(x.usage())),
         SortKey::Age => policy::oldest_first(x.downloaded, y.downloaded),
         SortKey::LastUsed => policy::oldest_first(x.last_used, y.last_used),
         SortKey::Name | SortKey::Version => Ordering::Equal,

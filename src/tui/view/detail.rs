@@ -138,7 +138,7 @@ fn piece_lines(app: &App, theme: Theme, e: &crate::cache::ModuleEntry) -> Vec<Li
     };
     out.push(Line::raw(format!(
         "  tree     {:>10}  {tree}",
-        size(e.tree.disk)
+        size(app.bytes(e.tree))
     )));
     let present = [
         e.pieces.info,
@@ -151,7 +151,11 @@ fn piece_lines(app: &App, theme: Theme, e: &crate::cache::ModuleEntry) -> Vec<Li
     for (i, file) in VersionFile::ALL.into_iter().enumerate() {
         let line = if present[i] {
             let path = rel(cache.version_file(&e.key, file));
-            format!("  .{:<8}{:>9}  {path}", file.ext(), size(e.piece_bytes[i]))
+            format!(
+                "  .{:<8}{:>9}  {path}",
+                file.ext(),
+                size(app.bytes(e.piece_usage[i]))
+            )
         } else {
             format!("  .{:<8}{:>9}", file.ext(), "absent")
         };

@@ -133,7 +133,10 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         format!("sort: {} {order}", sort_name(app.sort)),
         theme.dim(),
     )];
-    let mut used = spans[0].width();
+    if app.apparent {
+        spans.push(Span::styled("  apparent sizes", theme.warn()));
+    }
+    let mut used: usize = spans.iter().map(Span::width).sum();
     if app.problems_only {
         spans.push(Span::styled("  problems only", theme.problem()));
         used += spans[spans.len() - 1].width();

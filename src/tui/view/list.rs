@@ -174,7 +174,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 ];
                 spans.extend(columns(
                     narrow,
-                    e.usage().disk,
+                    app.bytes(e.usage()),
                     app.visible.max_bytes,
                     (e.downloaded, e.last_used),
                     app.now,
