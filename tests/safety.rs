@@ -129,6 +129,28 @@ fn a_linked_module_download_dir_hides_nothing_that_gets_deleted() {
 }
 
 #[test]
+fn a_linked_cache_download_is_refused_and_hides_nothing_that_gets_deleted() {
+    let Some(go) = Go::find("a_linked_cache_download_is_refused") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let elsewhere = go.sandbox.path().join("downloads-elsewhere");
+    fs::rename(cache.join("cache/download"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, cache.join("cache/download")).unwrap();
+    let before = fingerprint(go.sandbox.path());
+    for _ in 0..2 {
+        let out = run_on(&cache, &["clean", "--leftovers", "--yes"]);
+        assert_refused(&out, "clean --leftovers", "is a symlink");
+    }
+    assert_eq!(
+        fingerprint(go.sandbox.path()),
+        before,
+        "the link and every tree stay"
+    );
+}
+
+#[test]
 fn a_download_dir_modlens_cannot_read_hides_nothing_that_gets_deleted() {
     let Some(go) = Go::find("a_download_dir_modlens_cannot_read_hides_nothing_that_gets_deleted")
     else {
@@ -344,6 +366,11 @@ fn fifos_devices_deep_chains_and_huge_sparse_files_never_hang_crash_or_grow_memo
             .unwrap();
         f.set_len(8 << 30).unwrap();
     }
+    let info = fs::OpenOptions::new()
+        .write(true)
+        .open(at_v_a.join("v1.1.0.info"))
+        .unwrap();
+    info.set_len(8 << 30).unwrap();
     // A chain of 1,200 directories at the top and inside a tree.
     for base in [
         cache.join("example.com/deep"),
@@ -534,5 +561,32 @@ fn names_that_are_not_utf8_keep_every_command_going_with_valid_json() {
     assert!(
         report.contains("caf\\\\xe9.go"),
         "the tree's file is named escaped: {report}"
+    );
+}
+
+#[test]
+fn a_hard_linked_list_is_replaced_never_rewritten_in_place() {
+    let Some(go) = Go::find("a_hard_linked_list_is_replaced") else {
+        return;
+    };
+    go_cache(&go);
+    let cache = go.modcache();
+    let list = cache.join("cache/download/example.com/a/@v/list");
+    let outside = go.sandbox.path().join("shared-list");
+    fs::copy(&list, &outside).unwrap();
+    fs::remove_file(&list).unwrap();
+    fs::hard_link(&outside, &list).unwrap();
+    let before = fingerprint(&outside);
+    let out = run_on(&cache, &["clean", "example.com/a@v1.0.0", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fingerprint(&outside),
+        before,
+        "the file outside is untouched"
+    );
+    assert_eq!(
+        fs::read_to_string(&list).unwrap(),
+        "v1.1.0\n",
+        "the cache's list is updated"
     );
 }

@@ -453,8 +453,18 @@ impl Checker<'_> {
                 .join(&verifier.name)
                 .join("lookup")
                 .join(format!("{}@{}", key.escaped_path(), key.escaped_version()));
-            let Ok(body) = read::read_capped(&path, cap::SUMDB_NOTE) else {
-                continue;
+            let body = match read::read_capped(&path, cap::SUMDB_NOTE) {
+                Ok(body) => body,
+                // Too large, a link or a special file: nothing go wrote, and go would choke.
+                Err(
+                    err @ (read::ReadError::TooLarge { .. }
+                    | read::ReadError::NotRegular { .. }
+                    | read::ReadError::Symlink(_)),
+                ) => {
+                    self.unauthentic(err.to_string(), vec![path.clone()]);
+                    continue;
+                }
+                Err(_) => continue,
             };
             if body.is_empty() {
                 continue; // go treats an empty cache file as missing
