@@ -779,3 +779,26 @@ fn a_toggles_apparent_sizes_and_a_version_s_pieces_add_up_to_its_row() {
         );
     }
 }
+
+#[test]
+fn a_mouse_click_selects_the_row_under_it() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    app.size = (80, 24);
+    // Rows start below the three header lines and the list's own heading.
+    let click = |row: u16| {
+        Msg::Input(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
+    app.update(click(4 + 2));
+    assert_eq!(app.cursor, 2);
+    app.update(click(4));
+    assert_eq!(app.cursor, 0);
+    app.update(click(1));
+    assert_eq!(app.cursor, 0, "a click on the header selects nothing");
+}

@@ -162,6 +162,19 @@ impl App {
                 match m.kind {
                     MouseEventKind::ScrollDown => self.move_cursor(3),
                     MouseEventKind::ScrollUp => self.move_cursor(-3),
+                    // A click on a list row selects it.
+                    MouseEventKind::Down(crossterm::event::MouseButton::Left)
+                        if self.mode == Mode::Normal =>
+                    {
+                        match super::view::list_row_at(self, m.column, m.row) {
+                            Some(index) => {
+                                self.cursor = index;
+                                self.moved = true;
+                                self.scroll_to_cursor();
+                            }
+                            None => self.dirty = false,
+                        }
+                    }
                     _ => self.dirty = false,
                 }
                 Vec::new()

@@ -70,6 +70,18 @@ pub fn list_height(app: &App) -> usize {
     usize::from(areas(app, area).list.height.saturating_sub(1))
 }
 
+/// The index into the visible rows of the list line at screen position (`column`, `row`),
+/// if there is one.
+pub fn list_row_at(app: &App, column: u16, row: u16) -> Option<usize> {
+    let list = areas(app, Rect::new(0, 0, app.size.0, app.size.1)).list;
+    let inside = column >= list.x
+        && column < list.x + list.width
+        && row > list.y
+        && row < list.y + list.height;
+    let index = app.offset + usize::from(row.checked_sub(list.y + 1)?);
+    (inside && index < app.visible.rows.len()).then_some(index)
+}
+
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame<'_>) {
     let theme = Theme::new(app.config.no_color);
