@@ -802,3 +802,47 @@ fn a_mouse_click_selects_the_row_under_it() {
     app.update(click(1));
     assert_eq!(app.cursor, 0, "a click on the header selects nothing");
 }
+
+#[test]
+fn right_on_a_version_opens_its_files_largest_first_with_changed_ones_marked() {
+    let mut f = fixture(true);
+    let root = f._dir.path().join("modcache");
+    let app = &mut f.app;
+    select(app, "example.com/tampered", "v1.0.0");
+    let k = ModuleKey {
+        path: "example.com/tampered".into(),
+        version: "v1.0.0".into(),
+    };
+    let effects = keys(app, "l");
+    assert!(
+        matches!(effects.as_slice(), [Effect::ListFiles(key)] if *key == k),
+        "{effects:?}"
+    );
+    assert_eq!(app.mode, Mode::Files(k.clone(), 0));
+    let items = modlens::cache::tree_items(&ModCache::new(&root).tree_dir(&k), 1000);
+    assert!(
+        items.windows(2).all(|w| w[0].usage.disk >= w[1].usage.disk),
+        "largest first"
+    );
+    app.update(Msg::Scan(ScanEvent::TreeItems(k.clone(), items)));
+    let shown = screen(app, 80, 24);
+    let changed = app.rows[&k]
+        .verdict
+        .as_ref()
+        .unwrap()
+        .problems
+        .iter()
+        .flat_map(|p| p.files.iter())
+        .next()
+        .unwrap()
+        .name
+        .clone();
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains(&changed) && (l.contains("modified") || l.contains("extra"))),
+        "{shown}"
+    );
+    keys(app, "<esc>");
+    assert_eq!(app.mode, Mode::Normal, "Esc goes back");
+}

@@ -126,3 +126,66 @@ fn describe_walk_error(err: &walkdir::Error, root: &Path) -> String {
         None => format!("{at}: {err}"),
     }
 }
+
+/// One file or directory of an extracted tree, for the drill-down view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeItem {
+    /// The path relative to the tree, `/`-separated.
+    pub rel: String,
+    /// Whether it is a directory (its usage then includes everything below it).
+    pub is_dir: bool,
+    /// Its space, with everything below it for a directory.
+    pub usage: Usage,
+}
+
+/// Every file and directory below `tree`, each directory with the total of what it holds,
+/// largest first on disk. Links are listed as themselves, never followed. Stops after `limit`
+/// items (a huge tree is summarised, not listed whole).
+pub fn tree_items(tree: &Path, limit: usize) -> Vec<TreeItem> {
+    use std::collections::HashMap;
+    let inodes = InodeSet::default();
+    let mut items: Vec<TreeItem> = Vec::new();
+    let mut dirs: HashMap<String, usize> = HashMap::new();
+    for entry in WalkDir::new(tree)
+        .min_depth(1)
+        .follow_links(false)
+        .follow_root_links(false)
+        .into_iter()
+        .flatten()
+    {
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        let rel = entry
+            .path()
+            .strip_prefix(tree)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let usage = inodes.usage(&meta);
+        // Add this entry's space to every directory above it.
+        let mut parent = rel.as_str();
+        while let Some((up, _)) = parent.rsplit_once('/') {
+            if let Some(&i) = dirs.get(up) {
+                items[i].usage.add(usage);
+            }
+            parent = up;
+        }
+        if items.len() < limit {
+            if meta.is_dir() {
+                dirs.insert(rel.clone(), items.len());
+            }
+            items.push(TreeItem {
+                rel,
+                is_dir: meta.is_dir(),
+                usage,
+            });
+        }
+    }
+    items.sort_by(|a, b| {
+        b.usage
+            .disk
+            .cmp(&a.usage.disk)
+            .then_with(|| a.rel.cmp(&b.rel))
+    });
+    items
+}

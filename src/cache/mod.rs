@@ -19,6 +19,7 @@ mod vcs;
 
 pub use entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage, VcsRepo};
 pub use layout::{ModCache, VersionFile};
+pub use measure::{TreeItem, tree_items};
 pub use module::ModuleKey;
 pub use scan::{ScanEvent, ScanStats};
 pub use snapshot::Snapshot;

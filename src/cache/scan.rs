@@ -36,6 +36,8 @@ pub enum ScanEvent {
     Leftovers(Vec<Leftover>),
     /// Versions measured again (after a job) that are no longer in the cache.
     Gone(Vec<ModuleKey>),
+    /// The files and directories of one version's tree, for the drill-down view.
+    TreeItems(ModuleKey, Vec<super::measure::TreeItem>),
     /// The size of `cache/download/sumdb`.
     Sumdb(Usage),
     /// Space shared by many versions: directories between the root and the modules, `@v`

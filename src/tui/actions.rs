@@ -89,6 +89,28 @@ impl App {
                 }
                 Vec::new()
             }
+            Mode::Files(open, selected) => {
+                let count = self.tree_items.as_ref().map_or(0, |(_, items)| items.len());
+                let page = self.list_height().max(1);
+                let selected = match key.code {
+                    KeyCode::Char('j') | KeyCode::Down => {
+                        (selected + 1).min(count.saturating_sub(1))
+                    }
+                    KeyCode::Char('k') | KeyCode::Up => selected.saturating_sub(1),
+                    KeyCode::PageDown => (selected + page).min(count.saturating_sub(1)),
+                    KeyCode::PageUp => selected.saturating_sub(page),
+                    KeyCode::Char('g') | KeyCode::Home => 0,
+                    KeyCode::Char('G') | KeyCode::End => count.saturating_sub(1),
+                    KeyCode::Esc | KeyCode::Left | KeyCode::Char('h' | 'q') => {
+                        self.mode = Mode::Normal;
+                        self.tree_items = None;
+                        return Vec::new();
+                    }
+                    _ => selected,
+                };
+                self.mode = Mode::Files(open, selected);
+                Vec::new()
+            }
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => vec![Effect::Quit],
                 _ => {
@@ -151,12 +173,22 @@ impl App {
             Action::PageDown => self.move_cursor(page),
             Action::Top => self.move_cursor(isize::MIN / 2),
             Action::Bottom => self.move_cursor(isize::MAX / 2),
-            Action::Expand => {
-                if let Some(RowRef::Module(path)) = self.selected().cloned() {
+            Action::Expand => match self.selected().cloned() {
+                Some(RowRef::Module(path)) => {
                     self.collapsed.remove(&path);
                     self.rebuild();
                 }
-            }
+                // Inside a version, as gdu enters a directory: its files, largest first.
+                Some(RowRef::Version(key))
+                    if self.rows.get(&key).is_some_and(|r| r.entry.pieces.tree) =>
+                {
+                    self.tree_items = None;
+                    self.mode = Mode::Files(key.clone(), 0);
+                    return vec![Effect::ListFiles(key)];
+                }
+                Some(RowRef::Version(_)) => self.status = Some("this version has no tree".into()),
+                None => {}
+            },
             Action::ToggleApparent => {
                 self.apparent = !self.apparent;
                 self.rebuild();

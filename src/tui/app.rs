@@ -69,6 +69,8 @@ pub struct App {
     pub show_side_detail: bool,
     /// Scan progress.
     pub scan: ScanState,
+    /// The files and directories of the version open in the drill-down view.
+    pub tree_items: Option<(ModuleKey, Vec<crate::cache::TreeItem>)>,
     /// During a rescan, the versions it has seen so far; rows it does not see are gone.
     pub rescan_seen: Option<HashSet<ModuleKey>>,
     /// Verification progress.
@@ -128,6 +130,7 @@ impl App {
             show_side_detail: true,
             scan: ScanState::Running(0, 0, 0),
             rescan_seen: None,
+            tree_items: None,
             verify,
             jobs: BTreeMap::new(),
             busy: HashSet::new(),
@@ -357,6 +360,7 @@ impl App {
                 }
             }
             ScanEvent::Leftovers(l) => self.leftovers.extend(l),
+            ScanEvent::TreeItems(key, items) => self.tree_items = Some((key, items)),
             ScanEvent::Gone(keys) => {
                 for key in &keys {
                     self.rows.remove(key);

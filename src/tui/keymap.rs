@@ -84,7 +84,7 @@ pub const BINDINGS: &[Binding] = &[
         &[KeyCode::Char('l'), KeyCode::Right],
         Action::Expand,
         "l →",
-        "expand module",
+        "expand module / open version",
     ),
     b(
         &[KeyCode::Char('h'), KeyCode::Left],

@@ -38,6 +38,8 @@ pub enum Effect {
     Rescan,
     /// Cancel a running job: it stops between items, its go processes are killed.
     CancelJob(JobId),
+    /// List the files of a version's tree (for the drill-down view).
+    ListFiles(ModuleKey),
     /// Leave.
     Quit,
 }

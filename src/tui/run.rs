@@ -152,6 +152,16 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
                     job_tokens.insert(id, token.clone());
                     jobs.start(id, spec, ch.job_tx.clone(), token)
                 }
+                Effect::ListFiles(key) => {
+                    let tree = cache.tree_dir(&key);
+                    let tx = ch.scan_tx.clone();
+                    std::thread::Builder::new()
+                        .name("modlens-files".into())
+                        .spawn(move || {
+                            let items = crate::cache::tree_items(&tree, 100_000);
+                            let _ = tx.send(ScanEvent::TreeItems(key, items));
+                        })?;
+                }
                 Effect::CancelJob(id) => {
                     if let Some(token) = job_tokens.get(&id) {
                         token.cancel();

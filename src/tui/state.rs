@@ -136,6 +136,8 @@ pub enum Mode {
     ConfirmQuit,
     /// The jobs view: running and finished jobs, the selected one by index.
     Jobs(usize),
+    /// Inside a version: its files and directories, the selected one by index.
+    Files(ModuleKey, usize),
 }
 
 /// The Go settings shown in the header.

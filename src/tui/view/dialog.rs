@@ -196,6 +196,60 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             ));
             draw(frame, "jobs", lines, 76);
         }
+        Mode::Files(key, selected) => {
+            let area = frame.area();
+            let rows = usize::from(area.height.saturating_sub(6)).max(1);
+            let mut lines: Vec<Line<'static>> = Vec::new();
+            match app.tree_items.as_ref().filter(|(k, _)| k == key) {
+                None => lines.push(Line::styled("reading the tree…", theme.dim())),
+                Some((_, items)) => {
+                    // Which files verification found changed, by relative name.
+                    let changed: std::collections::HashMap<&str, &'static str> = app
+                        .rows
+                        .get(key)
+                        .and_then(|r| r.verdict.as_ref())
+                        .map(|v| {
+                            v.problems
+                                .iter()
+                                .flat_map(|p| p.files.iter())
+                                .map(|f| (f.name.as_str(), f.change.name()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let first = selected.saturating_sub(rows.saturating_sub(1));
+                    for (i, item) in items.iter().enumerate().skip(first).take(rows) {
+                        let mark = changed.get(item.rel.as_str()).copied().unwrap_or("");
+                        let text = format!(
+                            "{} {:>10}  {}{}  {mark}",
+                            if i == *selected { "▶" } else { " " },
+                            crate::fmt::size(app.bytes(item.usage)),
+                            item.rel,
+                            if item.is_dir { "/" } else { "" },
+                        );
+                        lines.push(if !mark.is_empty() {
+                            Line::styled(text, theme.problem())
+                        } else if i == *selected {
+                            Line::styled(text, theme.key())
+                        } else {
+                            Line::raw(text)
+                        });
+                    }
+                    if items.is_empty() {
+                        lines.push(Line::raw("(empty)"));
+                    }
+                }
+            }
+            lines.push(Line::styled(
+                "largest first, read-only; j/k move, Esc or ← goes back",
+                theme.dim(),
+            ));
+            draw(
+                frame,
+                &format!("{key}"),
+                lines,
+                area.width.saturating_sub(4),
+            );
+        }
         Mode::Normal | Mode::Filter => {}
     }
 }
