@@ -320,3 +320,105 @@ fn the_demo_leaves_nothing_behind_on_sighup_and_sigterm() {
         }
     }
 }
+
+#[test]
+fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(go) = Go::find("failed_and_cancelled_repairs_in_a_real_terminal") else {
+        return;
+    };
+    if !Tmux::available("failed_and_cancelled_repairs_in_a_real_terminal") {
+        return;
+    }
+    go.download(&standard_modules());
+    // A garbage zip and an edited tree: only a download can repair the version.
+    let at_v = go.modcache().join("cache/download/example.com/unicode/@v");
+    let tree = go.modcache().join("example.com/unicode@v1.0.0");
+    make_writable(&tree);
+    fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
+    fs::write(tree.join("planted.go"), "package planted\n").unwrap();
+    // A proxy that never answers, so the download hangs until it is cancelled.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let asked = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&asked);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            flag.store(true, Ordering::SeqCst);
+            held.push(conn);
+        }
+    });
+    let before = crate::support::fingerprint(&go.modcache());
+    let cmd = format!(
+        "GOPROXY=http://127.0.0.1:{port} GOSUMDB=off {} --cache {}",
+        env!("CARGO_BIN_EXE_modlens"),
+        go.modcache().display()
+    );
+    let t = Tmux::start("cancel", &cmd);
+    t.wait_for("verify ✓");
+    // Esc with nothing to close does nothing; the explorer keeps running.
+    t.keys(&["Escape"]);
+    t.wait_for("q quits");
+    assert!(t.running());
+    // Repair the broken version; cancel it from the jobs view while go hangs.
+    t.keys(&["B", "R"]);
+    t.wait_for("Repair 1 module version");
+    t.keys(&["y"]);
+    let started = Instant::now();
+    while !asked.load(Ordering::SeqCst) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "go never asked the proxy"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t.keys(&["J"]);
+    t.wait_for("running");
+    t.keys(&["x"]);
+    t.wait_for("1 failed");
+    t.keys(&["Escape"]);
+    // A terminal reads Esc followed at once by a key as Alt-key: let the Esc land first.
+    std::thread::sleep(Duration::from_millis(300));
+    let cmdline_has = |text: &str| {
+        fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            fs::read(p.path().join("cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c).replace('\0', " ");
+                c.contains("mod download") && c.contains(text)
+            })
+        })
+    };
+    assert!(!cmdline_has("example.com/unicode@v1.0.0"), "go was killed");
+    assert_eq!(
+        crate::support::fingerprint(&go.modcache()),
+        before,
+        "the cancelled repair changed nothing"
+    );
+    // The row still shows the truth: broken, with why.
+    t.keys(&["c", "p", "g", "j", "Enter"]);
+    let screen = t.wait_for("unchanged");
+    assert!(screen.contains("zip_invalid"), "{screen}");
+    // Inside the version: its files, the planted one marked.
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["l"]);
+    let screen = t.wait_for("planted.go");
+    assert!(screen.contains("extra"), "{screen}");
+    t.keys(&["Left"]);
+    // Another program removes a version; F5 shows it gone.
+    let out = crate::support::modlens(&["clean", "--yes", "example.com/nested@v1.0.0"])
+        .arg("--cache")
+        .arg(go.modcache())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    t.keys(&["p", "F5"]);
+    let screen = t.wait_for("rescanned");
+    assert!(!screen.contains("example.com/nested (2)"), "{screen}");
+    t.keys(&["q"]);
+    let started = Instant::now();
+    while t.running() {
+        assert!(started.elapsed() < Duration::from_secs(10), "q quits");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

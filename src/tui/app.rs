@@ -334,13 +334,15 @@ impl App {
                             continue;
                         }
                     }
+                    // A failed job's message stays with the row when it is measured again.
+                    let job_error = self.rows.get(&key).and_then(|r| r.job_error.clone());
                     self.rows.insert(
                         key,
                         Row {
                             entry,
                             integrity: Integrity::Unverified,
                             verdict: None,
-                            job_error: None,
+                            job_error,
                         },
                     );
                 }
