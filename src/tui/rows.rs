@@ -27,8 +27,10 @@ pub enum RowRef {
 pub struct ModuleTotals {
     /// Versions shown.
     pub versions: usize,
-    /// Bytes on disk of those versions.
+    /// Bytes of those versions, in the unit shown.
     pub bytes: u64,
+    /// Files of those versions.
+    pub files: u64,
     /// Versions with problems.
     pub problems: usize,
     /// Oldest download.
@@ -86,6 +88,7 @@ pub fn build_visible(app: &App) -> Visible {
             let totals = ModuleTotals {
                 versions: rows.len(),
                 bytes: rows.iter().map(|r| app.bytes(r.entry.usage())).sum(),
+                files: rows.iter().map(|r| r.entry.usage().files).sum(),
                 problems: rows.iter().filter(|r| r.integrity.is_problem()).count(),
                 downloaded: rows.iter().filter_map(|r| r.entry.downloaded).min(),
                 last_used: rows.iter().filter_map(|r| r.entry.last_used).max(),

@@ -15,6 +15,9 @@ use crate::tui::rows::RowRef;
 const SIZE_W: usize = 10;
 const BAR_W: usize = 8;
 const AGE_W: usize = 5;
+const FILES_W: usize = 7;
+/// Terminals at least this wide also show the files column.
+const FILES_FROM: usize = 96;
 
 fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -38,8 +41,10 @@ fn size_bar(bytes: u64, max: u64) -> String {
 }
 
 /// The size, bar and age columns; narrow terminals get size and age only.
+#[allow(clippy::too_many_arguments)]
 fn columns(
     narrow: bool,
+    files: Option<u64>,
     bytes: u64,
     max: u64,
     (downloaded, last_used): (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
@@ -47,7 +52,11 @@ fn columns(
     style: Style,
     theme: Theme,
 ) -> Vec<Span<'static>> {
-    let mut spans = vec![Span::styled(format!("{:>SIZE_W$} ", size(bytes)), style)];
+    let mut spans = Vec::new();
+    if let Some(files) = files {
+        spans.push(Span::styled(format!("{files:>FILES_W$} "), style));
+    }
+    spans.push(Span::styled(format!("{:>SIZE_W$} ", size(bytes)), style));
     if narrow {
         spans.push(Span::styled(
             format!("{:>AGE_W$}", age(downloaded, now)),
@@ -76,6 +85,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     } else {
         2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 3
     };
+    let show_files = width >= FILES_FROM;
+    let fixed = fixed + if show_files { FILES_W + 1 } else { 0 };
     let name_w = width.saturating_sub(fixed).max(8);
     let tick = app
         .now
@@ -91,8 +102,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         )
     } else {
         format!(
-            "  {}{:>SIZE_W$} {:BAR_W$} {:>AGE_W$} {:>AGE_W$}  ✓",
+            "  {}{}{:>SIZE_W$} {:BAR_W$} {:>AGE_W$} {:>AGE_W$}  ✓",
             truncate("MODULE / VERSION", name_w + 1),
+            if show_files {
+                format!("{:>FILES_W$} ", "FILES")
+            } else {
+                String::new()
+            },
             "SIZE",
             "",
             "AGE",
@@ -135,6 +151,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 ];
                 spans.extend(columns(
                     narrow,
+                    show_files.then_some(t.files),
                     t.bytes,
                     app.visible.max_bytes,
                     (t.downloaded, t.last_used),
@@ -174,6 +191,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 ];
                 spans.extend(columns(
                     narrow,
+                    show_files.then_some(e.usage().files),
                     app.bytes(e.usage()),
                     app.visible.max_bytes,
                     (e.downloaded, e.last_used),
