@@ -189,6 +189,8 @@ impl App {
                 Some(RowRef::Version(_)) => self.status = Some("this version has no tree".into()),
                 None => {}
             },
+            Action::ScrollDetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3),
+            Action::ScrollDetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(3),
             Action::ToggleApparent => {
                 self.apparent = !self.apparent;
                 self.rebuild();

@@ -69,6 +69,8 @@ pub struct App {
     pub show_side_detail: bool,
     /// Scan progress.
     pub scan: ScanState,
+    /// How far the detail pane is scrolled, in lines (back to 0 when the selection moves).
+    pub detail_scroll: u16,
     /// The files and directories of the version open in the drill-down view.
     pub tree_items: Option<(ModuleKey, Vec<crate::cache::TreeItem>)>,
     /// During a rescan, the versions it has seen so far; rows it does not see are gone.
@@ -131,6 +133,7 @@ impl App {
             scan: ScanState::Running(0, 0, 0),
             rescan_seen: None,
             tree_items: None,
+            detail_scroll: 0,
             verify,
             jobs: BTreeMap::new(),
             busy: HashSet::new(),
@@ -317,6 +320,7 @@ impl App {
 
     pub(super) fn move_cursor(&mut self, delta: isize) {
         self.moved = true;
+        self.detail_scroll = 0;
         let last = self.visible.rows.len().saturating_sub(1);
         self.cursor = self.cursor.saturating_add_signed(delta).min(last);
         self.scroll_to_cursor();

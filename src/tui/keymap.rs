@@ -234,6 +234,19 @@ pub const BINDINGS: &[Binding] = &[
         "apparent or on-disk sizes",
     ),
     b(
+        &[KeyCode::Char(']')],
+        Action::ScrollDetailDown,
+        "] [",
+        "scroll the details down, up",
+    ),
+    Binding {
+        keys: &[KeyCode::Char('[')],
+        ctrl: false,
+        action: Action::ScrollDetailUp,
+        label: "",
+        help: "",
+    },
+    b(
         &[KeyCode::Char('J')],
         Action::ShowJobs,
         "J",
@@ -319,6 +332,7 @@ mod tests {
             Rescan,
             ShowJobs,
             ToggleApparent,
+            ScrollDetailDown,
         ];
         for action in all {
             assert!(

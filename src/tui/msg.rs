@@ -61,6 +61,8 @@ pub enum Action {
     Rescan,
     ShowJobs,
     ToggleApparent,
+    ScrollDetailDown,
+    ScrollDetailUp,
     OpenDetail,
     ToggleDetail,
     ToggleMark,

@@ -48,12 +48,46 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         }
         None => vec![Line::styled("nothing selected", theme.dim())],
     };
+    let inner = usize::from(area.width.saturating_sub(1)).max(8);
+    let lines: Vec<Line<'static>> = lines
+        .into_iter()
+        .flat_map(|l| wrap_at_slashes(l, inner))
+        .collect();
+    // Scrolled with [ and ]; never past the last line.
+    let scroll = app
+        .detail_scroll
+        .min(u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         area,
     );
+}
+
+/// Breaks a one-span line longer than `width` after a `/` where it can, so that long paths
+/// wrap between their elements rather than in the middle of a name. Other lines are left to
+/// the paragraph's own wrapping.
+fn wrap_at_slashes(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    if line.width() <= width || line.spans.len() != 1 || !line.spans[0].content.contains('/') {
+        return vec![line];
+    }
+    let style = line.spans[0].style;
+    let text = line.spans[0].content.to_string();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for piece in text.split_inclusive('/') {
+        if !current.is_empty() && current.chars().count() + piece.chars().count() > width {
+            out.push(Line::styled(std::mem::take(&mut current), style));
+            current.push_str("    ");
+        }
+        current.push_str(piece);
+    }
+    if !current.is_empty() {
+        out.push(Line::styled(current, style));
+    }
+    out
 }
 
 fn time_line(label: &str, time: Option<std::time::SystemTime>, app: &App) -> Line<'static> {
