@@ -422,3 +422,61 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn quitting_during_a_delete_finishes_the_item_and_leaves_a_verified_cache() {
+    let Some(go) = Go::find("quitting_during_a_delete") else {
+        return;
+    };
+    if !Tmux::available("quitting_during_a_delete") {
+        return;
+    }
+    go.download(&standard_modules());
+    let cache = go.modcache().display().to_string();
+    // The header's total is the total a fresh `modlens list` reports.
+    let out = crate::support::modlens(&["list", "--cache", &cache])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let total = listed
+        .rsplit("total ")
+        .next()
+        .and_then(|t| t.split(" on disk").next())
+        .unwrap()
+        .to_owned();
+    let cmd = format!(
+        "MODLENS_FAULT_AT='delete:partial written:sleep1500' {} --cache {cache}",
+        env!("CARGO_BIN_EXE_modlens"),
+    );
+    let t = Tmux::start("quit-delete", &cmd);
+    let screen = t.wait_for("verify ✓");
+    assert!(
+        screen.starts_with(&format!("modlens {total} ")),
+        "{total}: {screen}"
+    );
+    t.keys(&["/", "n", "e", "s", "t", "e", "d", "Enter"]);
+    t.wait_for("filter: nested");
+    t.keys(&["g", "j", "Space", "D"]);
+    t.wait_for("Delete 1 module version?");
+    t.keys(&["y"]);
+    t.keys(&["q"]);
+    t.wait_for("Quit anyway?");
+    t.keys(&["y"]);
+    let started = Instant::now();
+    while t.running() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "quits once the item is done"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = crate::support::modlens(&["verify", "--cache", &cache])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "no orphan .partial, nothing half-deleted: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -161,4 +161,10 @@ fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
         before,
         "the cache is as it was: no scratch dir, no partial download"
     );
+    let out = modlens(&["verify"])
+        .arg("--cache")
+        .arg(go.modcache())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
