@@ -323,7 +323,6 @@ fn the_demo_leaves_nothing_behind_on_sighup_and_sigterm() {
 
 #[test]
 fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let Some(go) = Go::find("failed_and_cancelled_repairs_in_a_real_terminal") else {
         return;
     };
@@ -338,17 +337,7 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
     fs::write(tree.join("planted.go"), "package planted\n").unwrap();
     // A proxy that never answers, so the download hangs until it is cancelled.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let asked = std::sync::Arc::new(AtomicBool::new(false));
-    let flag = std::sync::Arc::clone(&asked);
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming().flatten() {
-            flag.store(true, Ordering::SeqCst);
-            held.push(conn);
-        }
-    });
+    let (port, asked) = crate::support::hanging_proxy();
     let before = crate::support::fingerprint(&go.modcache());
     let cmd = format!(
         "GOPROXY=http://127.0.0.1:{port} GOSUMDB=off {} --cache {}",
@@ -365,14 +354,7 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     t.keys(&["B", "R"]);
     t.wait_for("Repair 1 module version");
     t.keys(&["y"]);
-    let started = Instant::now();
-    while !asked.load(Ordering::SeqCst) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "go never asked the proxy"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::support::wait_until(&asked, "go to ask the proxy");
     t.keys(&["J"]);
     t.wait_for("running");
     t.keys(&["x"]);
@@ -380,15 +362,10 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     t.keys(&["Escape"]);
     // A terminal reads Esc followed at once by a key as Alt-key: let the Esc land first.
     std::thread::sleep(Duration::from_millis(300));
-    let cmdline_has = |text: &str| {
-        fs::read_dir("/proc").unwrap().flatten().any(|p| {
-            fs::read(p.path().join("cmdline")).is_ok_and(|c| {
-                let c = String::from_utf8_lossy(&c).replace('\0', " ");
-                c.contains("mod download") && c.contains(text)
-            })
-        })
-    };
-    assert!(!cmdline_has("example.com/unicode@v1.0.0"), "go was killed");
+    assert!(
+        !crate::support::process_running(&["mod download", "example.com/unicode@v1.0.0"]),
+        "go was killed"
+    );
     assert_eq!(
         crate::support::fingerprint(&go.modcache()),
         before,

@@ -98,36 +98,14 @@ fn a_re_fetch_honours_the_settings_go_env_w_wrote() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
-/// Whether any process's command line contains `text`.
-fn process_with(text: &str) -> bool {
-    fs::read_dir("/proc").unwrap().flatten().any(|p| {
-        fs::read(p.path().join("cmdline")).is_ok_and(|c| {
-            String::from_utf8_lossy(&c)
-                .replace('\0', " ")
-                .contains(text)
-        })
-    })
-}
-
 #[test]
 fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let Some(go) = Go::find("ctrl_c_during_a_download") else {
         return;
     };
     go.download(&standard_modules());
     // A proxy that accepts connections and never answers: go hangs on it.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let asked = std::sync::Arc::new(AtomicBool::new(false));
-    let flag = std::sync::Arc::clone(&asked);
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming().flatten() {
-            flag.store(true, Ordering::SeqCst);
-            held.push(conn);
-        }
-    });
+    let (port, asked) = crate::support::hanging_proxy();
     let before = crate::support::fingerprint(&go.modcache());
     let target = "example.com/hanging@v1.0.0";
     let child = modlens(&["refetch", "--yes", target])
@@ -143,11 +121,11 @@ fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
         .spawn()
         .unwrap();
     let started = std::time::Instant::now();
-    while !asked.load(Ordering::SeqCst) {
-        assert!(started.elapsed().as_secs() < 20, "go never asked the proxy");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(process_with(target), "go is running");
+    crate::support::wait_until(&asked, "go to ask the proxy");
+    assert!(
+        crate::support::process_running(&["mod download", target]),
+        "go is running"
+    );
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -155,7 +133,10 @@ fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
     assert!(stdout(&out).contains("unchanged"), "{}", stdout(&out));
-    assert!(!process_with(target), "no go process is left");
+    assert!(
+        !crate::support::process_running(&["mod download", target]),
+        "no go process is left"
+    );
     assert_eq!(
         crate::support::fingerprint(&go.modcache()),
         before,

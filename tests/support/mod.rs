@@ -250,3 +250,40 @@ pub fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// A proxy on 127.0.0.1 that accepts connections and never answers, so a go download hangs on
+/// it. Returns its port and a flag that turns true once a client has connected.
+pub fn hanging_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let asked = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&asked);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            flag.store(true, Ordering::SeqCst);
+            held.push(conn);
+        }
+    });
+    (port, asked)
+}
+
+/// Waits (at most 20 s) until `flag` turns true.
+pub fn wait_until(flag: &std::sync::atomic::AtomicBool, what: &str) {
+    let started = std::time::Instant::now();
+    while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(started.elapsed().as_secs() < 20, "waited for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Whether some running process's command line contains every one of `texts`.
+pub fn process_running(texts: &[&str]) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+        std::fs::read(p.path().join("cmdline")).is_ok_and(|c| {
+            let c = String::from_utf8_lossy(&c).replace('\0', " ");
+            texts.iter().all(|t| c.contains(t))
+        })
+    })
+}
