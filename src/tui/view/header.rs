@@ -196,7 +196,9 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
             ));
         }
         if let Some(status) = &app.status {
-            s.push(Span::raw(status.clone()));
+            let used: usize = s.iter().map(Span::width).sum();
+            let room = usize::from(area.width).saturating_sub(used);
+            s.push(Span::raw(super::fit(status, room)));
         }
         Line::from(s)
     };

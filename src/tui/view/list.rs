@@ -19,13 +19,9 @@ const FILES_W: usize = 7;
 /// Terminals at least this wide also show the files column.
 const FILES_FROM: usize = 96;
 
+/// `s` padded to `width`, or cut to fit with "…" (see [`super::fit`]).
 fn truncate(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        format!("{s:width$}")
-    } else {
-        let kept: String = s.chars().take(width.saturating_sub(1)).collect();
-        format!("{kept}…")
-    }
+    format!("{:width$}", super::fit(s, width))
 }
 
 fn size_bar(bytes: u64, max: u64) -> String {

@@ -95,6 +95,24 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     dialog::render(app, theme, frame);
 }
 
+/// `s` if it fits in `width` characters, else cut and ended with "…": at a space when one
+/// falls in the last third, so that prose is not cut in the middle of a word; a name (which
+/// has no spaces) is cut wherever it must, keeping as much of it as fits.
+pub(super) fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    let room = width.saturating_sub(1);
+    let kept: String = s.chars().take(room).collect();
+    let cut = kept
+        .char_indices()
+        .rev()
+        .find(|(i, c)| *i >= room * 2 / 3 && *c == ' ')
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(kept.len());
+    format!("{}…", &kept[..cut])
+}
+
 /// A text progress bar of `width` cells.
 fn bar(done: u64, total: u64, width: usize) -> String {
     let filled = if total == 0 {
@@ -104,4 +122,16 @@ fn bar(done: u64, total: u64, width: usize) -> String {
     };
     let filled = filled.min(width);
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn prose_is_cut_between_words_and_names_keep_all_that_fits() {
+        assert_eq!(fit("ok", 5), "ok");
+        assert_eq!(fit("the quick brown fox", 12), "the quick …");
+        assert_eq!(fit("example.com/hello", 10), "example.c…");
+    }
 }
