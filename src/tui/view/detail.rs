@@ -70,7 +70,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
 /// wrap between their elements rather than in the middle of a name. Other lines are left to
 /// the paragraph's own wrapping.
 fn wrap_at_slashes(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
-    if line.width() <= width || line.spans.len() != 1 || !line.spans[0].content.contains('/') {
+    let text = &line.spans.first().map(|s| s.content.as_ref()).unwrap_or("");
+    // Hashes are base64, where `/` is just a digit: only paths wrap at it.
+    if line.width() <= width || line.spans.len() != 1 || !text.contains('/') || text.contains("h1:")
+    {
         return vec![line];
     }
     let style = line.spans[0].style;
