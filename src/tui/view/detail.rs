@@ -245,3 +245,18 @@ fn hash_lines(theme: Theme, v: &crate::verify::Verdict) -> Vec<Line<'static>> {
     )));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_wrap_after_a_slash_and_hashes_never_do() {
+        let path = Line::raw("  .info   50 B  cache/download/example.com/tampered/@v/v1.0.0.info");
+        let wrapped = wrap_at_slashes(path, 50);
+        assert_eq!(wrapped.len(), 2);
+        assert!(wrapped[0].to_string().ends_with('/'), "{wrapped:?}");
+        let hash = Line::raw("h1:GEoMmYIsjmFTS0JYgHfQ/zhLdolfz+CAGwEGM2ZAlok=, .ziphash says");
+        assert_eq!(wrap_at_slashes(hash, 30).len(), 1);
+    }
+}
