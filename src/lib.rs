@@ -14,6 +14,7 @@ pub mod filter;
 mod fmt;
 pub mod ops;
 pub mod policy;
+pub mod sort;
 pub mod tui;
 pub mod verify;
 

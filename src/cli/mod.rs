@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::cache::{ModCache, ScanEvent, Snapshot, scan};
 use crate::cancel::CancelToken;
@@ -192,21 +192,7 @@ pub struct ListArgs {
     pub filter: Option<String>,
 }
 
-/// Orders for `list`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum SortKey {
-    /// Largest on disk first.
-    Size,
-    /// Oldest download first.
-    Age,
-    /// Least recently used first.
-    LastUsed,
-    /// Module path, then version as Go orders versions.
-    #[default]
-    Name,
-    /// Version as Go orders versions, then module path.
-    Version,
-}
+pub use crate::sort::SortKey;
 
 /// Runs modlens with parsed arguments and returns the process exit status.
 pub fn run(cli: Cli) -> ExitCode {

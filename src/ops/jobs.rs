@@ -45,12 +45,31 @@ pub enum JobSpec {
     },
 }
 
-impl JobSpec {
-    /// A short name for the job kind.
-    pub fn kind(&self) -> &'static str {
+/// What kind of job it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Deleting versions and paths.
+    Delete,
+    /// Repairing versions.
+    Repair,
+}
+
+impl JobKind {
+    /// A short name for people.
+    pub fn name(self) -> &'static str {
         match self {
-            JobSpec::Delete { .. } => "delete",
-            JobSpec::Repair { .. } => "repair",
+            JobKind::Delete => "delete",
+            JobKind::Repair => "repair",
+        }
+    }
+}
+
+impl JobSpec {
+    /// The job's kind.
+    pub fn kind(&self) -> JobKind {
+        match self {
+            JobSpec::Delete { .. } => JobKind::Delete,
+            JobSpec::Repair { .. } => JobKind::Repair,
         }
     }
 

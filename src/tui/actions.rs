@@ -13,10 +13,10 @@ use super::msg::{Action, Effect};
 use super::rows::RowRef;
 use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
 use crate::cache::{ModuleEntry, ModuleKey};
-use crate::cli::SortKey;
 use crate::filter::Filter;
 use crate::ops::jobs::{JobId, JobSpec};
 use crate::policy;
+use crate::sort::SortKey;
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -556,7 +556,7 @@ impl App {
         self.busy_paths.extend(op.paths.iter().cloned());
         self.status = Some(format!(
             "job {id}: {} of {} started",
-            spec.kind(),
+            spec.kind().name(),
             if op.kind == OpKind::DeleteLeftovers {
                 crate::fmt::count(op.paths.len() as u64, "leftover")
             } else {

@@ -13,10 +13,10 @@ use super::msg::{Effect, Msg};
 use super::rows::{RowRef, Visible, build_visible};
 pub use super::state::*;
 use crate::cache::{Leftover, ModuleKey, ScanEvent, Usage};
-use crate::cli::SortKey;
 use crate::filter::Filter;
 use crate::ops::jobs::{JobEvent, JobId, JobItem};
 use crate::ops::verify::{VerifyEvent, VerifyProgress};
+use crate::sort::SortKey;
 use crate::verify::{ProblemKind, Status};
 
 /// The whole state of the TUI.
@@ -477,7 +477,7 @@ impl App {
                     };
                     j.last = Some(format!("{name} {outcome}"));
                 }
-                let kind = self.jobs.get(&id).map_or("", |j| j.kind);
+                let kind = self.jobs.get(&id).map(|j| j.kind);
                 let key = match item {
                     JobItem::Version(key) => key,
                     JobItem::Path(path) => {
@@ -496,7 +496,7 @@ impl App {
                 };
                 self.busy.remove(&key);
                 match result {
-                    Ok(_) if kind == "delete" => {
+                    Ok(_) if kind == Some(crate::ops::jobs::JobKind::Delete) => {
                         self.rows.remove(&key);
                         self.marks.remove(&key);
                         self.rebuild();
@@ -539,7 +539,7 @@ impl App {
                     };
                     self.status = Some(format!(
                         "job {id} ({}) {what}: {ok} ok, {failed} failed{hint}",
-                        j.kind
+                        j.kind.name()
                     ));
                 }
             }

@@ -10,8 +10,8 @@ use std::time::SystemTime;
 
 use super::app::{App, Row};
 use crate::cache::{ModuleKey, semver};
-use crate::cli::SortKey;
 use crate::policy;
+use crate::sort::SortKey;
 
 /// One line of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]

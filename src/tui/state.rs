@@ -70,8 +70,8 @@ pub enum VerifyState {
 /// A running or finished job.
 #[derive(Debug, Clone)]
 pub struct JobState {
-    /// `delete` or `refetch`.
-    pub kind: &'static str,
+    /// Delete or repair.
+    pub kind: crate::ops::jobs::JobKind,
     /// Items finished.
     pub done: usize,
     /// Items in the job.

@@ -174,7 +174,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     let text = format!(
                         "{} #{id} {:<7} {}/{} done, {} failed  {state}{}",
                         if i == *selected { "▶" } else { " " },
-                        job.kind,
+                        job.kind.name(),
                         job.done,
                         job.total,
                         job.failed,

@@ -7,8 +7,8 @@ use ratatui::widgets::Paragraph;
 
 use super::bar;
 use super::theme::Theme;
-use crate::cli::SortKey;
 use crate::fmt::{count, size};
+use crate::sort::SortKey;
 use crate::tui::app::{App, Mode, ScanState, VerifyState};
 
 pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -90,7 +90,7 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         progress.push(Span::styled(
             format!(
                 "job {id} {} {} {}/{}",
-                job.kind,
+                job.kind.name(),
                 bar(job.done as u64, job.total as u64, 8),
                 job.done,
                 job.total
