@@ -415,10 +415,9 @@ fn a_busy_version_is_not_sent_to_a_second_job() {
     );
 }
 
-#[test]
-fn a_repaired_version_is_measured_and_verified_again() {
-    let mut f = fixture(true);
-    let app = &mut f.app;
+/// Marks nothing, selects the demo's tampered version and starts its repair; returns the job
+/// and the version.
+fn repair_tampered(app: &mut App) -> (u64, ModuleKey) {
     select(app, "example.com/tampered", "v1.0.0");
     let effects = keys(app, "Ry");
     let [Effect::StartJob(id, _)] = effects.as_slice() else {
@@ -428,12 +427,25 @@ fn a_repaired_version_is_measured_and_verified_again() {
         path: "example.com/tampered".into(),
         version: "v1.0.0".into(),
     };
-    let effects = app.update(Msg::Job(JobEvent::Item {
-        id: *id,
-        item: JobItem::Version(k.clone()),
-        result: Ok("re-extracted".into()),
+    (*id, k)
+}
+
+/// The job event for one finished version.
+fn job_item(id: u64, key: &ModuleKey, result: Result<String, String>) -> Msg {
+    Msg::Job(JobEvent::Item {
+        id,
+        item: JobItem::Version(key.clone()),
+        result,
         files_removed: 0,
-    }));
+    })
+}
+
+#[test]
+fn a_repaired_version_is_measured_and_verified_again() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    let (id, k) = repair_tampered(app);
+    let effects = app.update(job_item(id, &k, Ok("re-extracted".into())));
     assert!(matches!(effects.as_slice(), [Effect::Refresh(keys)] if keys == &vec![k]));
 }
 
@@ -441,21 +453,12 @@ fn a_repaired_version_is_measured_and_verified_again() {
 fn a_failed_job_shows_what_is_on_disk_and_a_gone_version_leaves_the_list() {
     let mut f = fixture(true);
     let app = &mut f.app;
-    select(app, "example.com/tampered", "v1.0.0");
-    let effects = keys(app, "Ry");
-    let [Effect::StartJob(id, _)] = effects.as_slice() else {
-        panic!("{effects:?}")
-    };
-    let k = ModuleKey {
-        path: "example.com/tampered".into(),
-        version: "v1.0.0".into(),
-    };
-    let effects = app.update(Msg::Job(JobEvent::Item {
-        id: *id,
-        item: JobItem::Version(k.clone()),
-        result: Err("unchanged: module lookup disabled by GOPROXY=off".into()),
-        files_removed: 0,
-    }));
+    let (id, k) = repair_tampered(app);
+    let effects = app.update(job_item(
+        id,
+        &k,
+        Err("unchanged: module lookup disabled by GOPROXY=off".into()),
+    ));
     assert!(
         matches!(effects.as_slice(), [Effect::Refresh(keys)] if keys == &vec![k.clone()]),
         "a failed job is measured again too: {effects:?}"

@@ -323,13 +323,18 @@ fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
         .leftovers
         .iter()
         .filter(|l| l.kind.is_go_temporary())
-        .map(|l| PlanItem {
-            kind: l.kind.name(),
-            name: crate::fmt::escaped_path(&l.rel_path),
-            bytes: l.usage.disk,
-            target: Target::Paths(vec![l.rel_path.clone()]),
-        })
+        .map(leftover_item)
         .collect()
+}
+
+/// The plan item that removes one leftover.
+fn leftover_item(l: &crate::cache::Leftover) -> PlanItem {
+    PlanItem {
+        kind: l.kind.name(),
+        name: crate::fmt::escaped_path(&l.rel_path),
+        bytes: l.usage.disk,
+        target: Target::Paths(vec![l.rel_path.clone()]),
+    }
 }
 
 /// The leftover the user named with `--leftover PATH`: it must be one the scan lists, and
@@ -357,12 +362,7 @@ fn named_leftover(
             named.display()
         );
     }
-    Ok(PlanItem {
-        kind: leftover.kind.name(),
-        name: crate::fmt::escaped_path(&leftover.rel_path),
-        bytes: leftover.usage.disk,
-        target: Target::Paths(vec![leftover.rel_path.clone()]),
-    })
+    Ok(leftover_item(leftover))
 }
 
 /// Items that could not be removed, with the reason.
