@@ -151,6 +151,15 @@ impl Confined {
         Ok(())
     }
 
+    /// Clears the write bits of `dirs` as go does after extracting, children first, so that
+    /// parents are still writable while their children change. `dirs` is sorted by path.
+    pub fn make_read_only(&self, dirs: &[PathBuf]) -> Result<(), DeleteError> {
+        for dir in dirs.iter().rev() {
+            self.set_dir_mode(dir, |mode| mode & !0o222)?;
+        }
+        Ok(())
+    }
+
     /// The type of `path`, without following a link; `None` when it does not exist.
     pub fn file_type(&self, path: &Path) -> Result<Option<FileType>, DeleteError> {
         let (dir, name) = match self.parent_of(path, Missing::Fail) {

@@ -166,10 +166,8 @@ fn swap(
         let dirs = directories_below(&new_tree);
         confined.rename(&new_tree, &tree)?;
         if !modcacherw {
-            // Children first, as go does, so parents are still writable while children change.
-            for rel in dirs.iter().rev() {
-                confined.set_dir_mode(&tree.join(rel), |mode| mode & !0o222)?;
-            }
+            let dirs: Vec<PathBuf> = dirs.iter().map(|rel| tree.join(rel)).collect();
+            confined.make_read_only(&dirs)?;
         }
     }
     checkpoint("swap:tree in");

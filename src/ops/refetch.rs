@@ -185,10 +185,7 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
     if !modcacherw {
         dirs.sort();
         dirs.dedup();
-        // Children first, as go does, so parents are still writable while children change.
-        for dir in dirs.iter().rev() {
-            confined.set_dir_mode(dir, |mode| mode & !0o222)?;
-        }
+        confined.make_read_only(&dirs)?;
     }
     super::fault::checkpoint("reextract:extracted");
     confined.remove(&partial)?;
