@@ -2,19 +2,13 @@
 //!
 //! The library is layered. [`cache`] models the cache on disk and scans it; [`verify`] finds
 //! and explains damage; both are synchronous and never write. [`ops`] runs them on pools and
-//! holds everything that changes the cache (crash-safe deletes, repairs, jobs). [`policy`]
+//! holds everything that changes the cache (crash-safe deletes, repairs, jobs); [`ops::policy`]
 //! says which versions a cleaning rule selects. [`tui`] is the interactive explorer and [`cli`]
 //! the commands; `main.rs` only calls [`run`].
 
 pub mod cache;
-pub mod cancel;
 pub mod cli;
-pub mod demo;
-pub mod filter;
-mod fmt;
 pub mod ops;
-pub mod policy;
-pub mod sort;
 pub mod tui;
 pub mod verify;
 

@@ -13,7 +13,7 @@ fn go_accepts_the_demo_cache_and_modlens_finds_only_the_planted_damage() {
     let Some(go) = Go::find("go_accepts_the_demo_cache") else {
         return;
     };
-    let root = modlens::demo::build(go.sandbox.path(), std::time::SystemTime::now()).unwrap();
+    let root = modlens::cli::demo::build(go.sandbox.path(), std::time::SystemTime::now()).unwrap();
     let intact = [
         "example.com/hello@v1.2.0",
         "github.com/Acme/Widget@v0.3.1",
@@ -103,7 +103,7 @@ fn go_accepts_the_demo_cache_and_modlens_finds_only_the_planted_damage() {
             })
         })
         .collect();
-    let planted: BTreeSet<(String, String, String)> = modlens::demo::BROKEN
+    let planted: BTreeSet<(String, String, String)> = modlens::cli::demo::BROKEN
         .iter()
         .map(|(p, v, k)| (p.to_string(), v.to_string(), k.to_string()))
         .collect();

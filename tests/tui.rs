@@ -9,9 +9,9 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use modlens::cache::cancel::CancelToken;
 use modlens::cache::scan::{self, Depth};
 use modlens::cache::{ModCache, ModuleKey, ScanEvent};
-use modlens::cancel::CancelToken;
 use modlens::cli::SortKey;
 use modlens::ops::jobs::{JobEvent, JobItem, JobSpec};
 use modlens::ops::verify::{VerifyEvent, run as verify_run};
@@ -36,7 +36,7 @@ struct Fixture {
 
 fn fixture(verify: bool) -> Fixture {
     let dir = TempTree::new();
-    let root = modlens::demo::build(dir.path(), fixed_now()).unwrap();
+    let root = modlens::cli::demo::build(dir.path(), fixed_now()).unwrap();
     let config = AppConfig {
         root: root.clone(),
         env: EnvInfo {

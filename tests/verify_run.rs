@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use modlens::cache::cancel::CancelToken;
 use modlens::cache::scan::Depth;
 use modlens::cache::{ModCache, ModuleEntry};
-use modlens::cancel::CancelToken;
 use modlens::ops::verify::{VerifyEvent, run};
 use modlens::verify::Expectations;
 

@@ -4,8 +4,11 @@
 //! TUI or jobs, never reads environment variables, and never writes to the cache. The only
 //! threads it uses are the scan thread and the rayon pool the scan runs on.
 
+pub mod cancel;
 mod discover;
 pub mod entry;
+pub mod filter;
+pub mod fmt;
 pub mod layout;
 mod measure;
 pub mod module;
@@ -15,6 +18,7 @@ pub mod recognize;
 pub mod scan;
 pub mod semver;
 pub mod snapshot;
+pub mod sort;
 mod vcs;
 
 pub use entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage, VcsRepo};

@@ -23,7 +23,7 @@ use super::layout::{ModCache, VersionFile};
 use super::measure::{InodeSet, measure, measure_top};
 use super::module::ModuleKey;
 use super::vcs;
-use crate::cancel::CancelToken;
+use crate::cache::cancel::CancelToken;
 
 /// What a running scan reports.
 #[derive(Debug, Clone)]

@@ -20,13 +20,13 @@ use super::locate::Located;
 use super::progress::ProgressLine;
 use super::verify::sumdb_keys;
 use super::{CleanArgs, print, require_matches, scan_cache};
+use crate::cache::cancel::CancelToken;
+use crate::cache::filter::Filter;
+use crate::cache::fmt::{count, size};
 use crate::cache::scan::Depth;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, Snapshot, semver};
-use crate::cancel::CancelToken;
-use crate::filter::Filter;
-use crate::fmt::{count, size};
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
-use crate::policy::{self, TimeBasis};
+use crate::ops::policy::{self, TimeBasis};
 use crate::verify::gosum::GoSums;
 use crate::verify::{Expectations, Status};
 
@@ -168,7 +168,7 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
     plan.extend(sumdb_files.into_iter().map(|rel| PlanItem {
         kind: "sumdb",
-        name: crate::fmt::escaped_path(&rel),
+        name: crate::cache::fmt::escaped_path(&rel),
         bytes: std::fs::symlink_metadata(cache.root().join(&rel)).map_or(0, |m| {
             use std::os::unix::fs::MetadataExt;
             m.blocks() * 512
@@ -331,7 +331,7 @@ fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
 fn leftover_item(l: &crate::cache::Leftover) -> PlanItem {
     PlanItem {
         kind: l.kind.name(),
-        name: crate::fmt::escaped_path(&l.rel_path),
+        name: crate::cache::fmt::escaped_path(&l.rel_path),
         bytes: l.usage.disk,
         target: Target::Paths(vec![l.rel_path.clone()]),
     }

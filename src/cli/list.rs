@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use super::locate::Located;
 use super::{ListArgs, SortKey, print, scan_cache};
+use crate::cache::filter::Filter;
+use crate::cache::fmt::{age, count, rfc3339, size};
 use crate::cache::mount::{AtimeMode, atime_mode};
 use crate::cache::{ModCache, ModuleEntry, Snapshot, Usage, VersionFile, semver};
-use crate::filter::Filter;
-use crate::fmt::{age, count, rfc3339, size};
-use crate::policy;
+use crate::ops::policy;
 
 pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let filter = args.filter.as_deref().map(Filter::parse).transpose()?;
@@ -142,7 +142,7 @@ fn table(
             "leftover  {:>10}  {}  {}{why}",
             size(l.usage.disk),
             l.kind.name(),
-            crate::fmt::escaped_path(&l.rel_path)
+            crate::cache::fmt::escaped_path(&l.rel_path)
         );
     }
     let shown = if entries.len() == snap.entries.len() {
@@ -338,8 +338,8 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|l| JsonLeftover {
                     kind: l.kind.name(),
-                    path: crate::fmt::escaped_path(&root.join(&l.rel_path)),
-                    path_hex: crate::fmt::path_hex(&root.join(&l.rel_path)),
+                    path: crate::cache::fmt::escaped_path(&root.join(&l.rel_path)),
+                    path_hex: crate::cache::fmt::path_hex(&root.join(&l.rel_path)),
                     module: l.module.as_ref().map(|k| k.path.clone()),
                     version: l.module.as_ref().map(|k| k.version.clone()),
                     reason: l.reason.clone(),

@@ -5,6 +5,7 @@
 //! not an error.
 
 mod clean;
+pub mod demo;
 mod list;
 pub mod locate;
 mod progress;
@@ -18,8 +19,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ScanEvent, Snapshot, scan};
-use crate::cancel::CancelToken;
 
 /// Explore, verify and repair the Go module cache.
 #[derive(Debug, Parser)]
@@ -192,7 +193,7 @@ pub struct ListArgs {
     pub filter: Option<String>,
 }
 
-pub use crate::sort::SortKey;
+pub use crate::cache::sort::SortKey;
 
 /// Runs modlens with parsed arguments and returns the process exit status.
 pub fn run(cli: Cli) -> ExitCode {
@@ -267,7 +268,7 @@ struct DemoDir {
 impl DemoDir {
     fn create() -> anyhow::Result<DemoDir> {
         let dir = std::env::temp_dir().join(format!("modlens-demo-{}", std::process::id()));
-        let root = crate::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
+        let root = crate::cli::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
             anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
         })?;
         remove_on_termination(dir.clone())?;
@@ -376,7 +377,7 @@ fn load_projects(
 fn require_matches(
     located: &locate::Located,
     texts: &[String],
-    filters: &[crate::filter::Filter],
+    filters: &[crate::cache::filter::Filter],
     entries: &[crate::cache::ModuleEntry],
 ) -> anyhow::Result<()> {
     for (text, filter) in texts.iter().zip(filters) {

@@ -18,10 +18,10 @@ use super::locate::Located;
 use super::progress::ProgressLine;
 use super::verify::sumdb_keys;
 use super::{RefetchArgs, print, scan_cache};
+use crate::cache::cancel::CancelToken;
+use crate::cache::fmt::count;
 use crate::cache::scan::{Depth, scan_version};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
-use crate::cancel::CancelToken;
-use crate::fmt::count;
 use crate::ops::fetch::fetch_and_swap;
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
 use crate::ops::refetch::{Repair, plan_for};
@@ -157,7 +157,10 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             ));
         }
         for rel in &leftovers {
-            plan.push_str(&format!("  remove {}\n", crate::fmt::escaped_path(rel)));
+            plan.push_str(&format!(
+                "  remove {}\n",
+                crate::cache::fmt::escaped_path(rel)
+            ));
         }
         eprint!(
             "{plan}repair {} and remove {}? [y/N] ",

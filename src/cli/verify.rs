@@ -13,10 +13,10 @@ use serde::Serialize;
 use super::locate::{Located, go_env};
 use super::progress::ProgressLine;
 use super::{VerifyArgs, print, require_matches, scan_cache};
+use crate::cache::cancel::CancelToken;
+use crate::cache::filter::Filter;
+use crate::cache::fmt::{count, size};
 use crate::cache::{Leftover, LeftoverKind, ModCache, ModuleEntry, semver};
-use crate::cancel::CancelToken;
-use crate::filter::Filter;
-use crate::fmt::{count, size};
 use crate::ops::verify::{VerifyEvent, VerifyProgress, VerifySummary};
 use crate::verify::sumdb::{SUM_GOLANG_ORG, Verifier};
 use crate::verify::{Expectations, Fix, Verdict};
@@ -214,7 +214,7 @@ fn human(
                 let _ = writeln!(out, "    … and {} more (see --json)", p.files.len() - 10);
             }
             for r in &p.remove {
-                let _ = writeln!(out, "    remove    {}", crate::fmt::escaped_path(r));
+                let _ = writeln!(out, "    remove    {}", crate::cache::fmt::escaped_path(r));
             }
         }
     }
@@ -223,7 +223,7 @@ fn human(
             out,
             "leftover  {}: {}{}  fix: {}",
             l.kind.name(),
-            crate::fmt::escaped_path(&cache.root().join(&l.rel_path)),
+            crate::cache::fmt::escaped_path(&cache.root().join(&l.rel_path)),
             l.reason
                 .as_deref()
                 .map(|r| format!(" ({r})"))
@@ -354,7 +354,7 @@ impl<'a> JsonReport<'a> {
                             remove: p
                                 .remove
                                 .iter()
-                                .map(|r| crate::fmt::escaped_path(r))
+                                .map(|r| crate::cache::fmt::escaped_path(r))
                                 .collect(),
                         })
                         .collect(),
@@ -374,8 +374,8 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|l| JsonLeftover {
                     kind: l.kind.name(),
-                    path: crate::fmt::escaped_path(&cache.root().join(&l.rel_path)),
-                    path_hex: crate::fmt::path_hex(&cache.root().join(&l.rel_path)),
+                    path: crate::cache::fmt::escaped_path(&cache.root().join(&l.rel_path)),
+                    path_hex: crate::cache::fmt::path_hex(&cache.root().join(&l.rel_path)),
                     module: l.module.as_ref().map(|k| k.path.clone()),
                     version: l.module.as_ref().map(|k| k.version.clone()),
                     problem: is_problem(l.kind),

@@ -25,9 +25,9 @@ use super::confined::{Confined, Missing};
 use super::delete::{DeleteError, VersionLock, unique_suffix};
 use super::fault::checkpoint;
 use super::refetch::GoRunner;
+use crate::cache::cancel::CancelToken;
 use crate::cache::layout::SCRATCH_PREFIX;
 use crate::cache::{ModCache, ModuleKey, VersionFile, read, semver};
-use crate::cancel::CancelToken;
 use crate::verify::Expectations;
 
 /// What go reported for one downloaded version.

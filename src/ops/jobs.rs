@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use super::delete::{DeleteError, Removed, delete_rel, delete_version};
 use super::fetch::fetch_and_swap;
 use super::refetch::{GoRunner, Repair, plan, reextract, rezip, write_ziphash};
+use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
-use crate::cancel::CancelToken;
 use crate::verify::Expectations;
 
 /// Identifies a job.

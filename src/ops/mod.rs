@@ -8,5 +8,6 @@ pub mod delete;
 pub mod fault;
 pub mod fetch;
 pub mod jobs;
+pub mod policy;
 pub mod refetch;
 pub mod verify;

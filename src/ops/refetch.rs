@@ -133,7 +133,7 @@ pub fn repair(
                 std::slice::from_ref(&entry.key),
                 expect,
                 go,
-                &crate::cancel::CancelToken::new(),
+                &crate::cache::cancel::CancelToken::new(),
             );
             return fetched.into_iter().next().unwrap_or(Ok(())).map(|()| how);
         }

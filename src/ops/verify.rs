@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
+use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry};
-use crate::cancel::CancelToken;
 use crate::verify::{Expectations, Status, Verdict, verify_entry};
 
 /// What a running verification reports.

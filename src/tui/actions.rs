@@ -12,11 +12,11 @@ use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
 use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
+use crate::cache::filter::Filter;
+use crate::cache::sort::SortKey;
 use crate::cache::{ModuleEntry, ModuleKey};
-use crate::filter::Filter;
 use crate::ops::jobs::{JobId, JobSpec};
-use crate::policy;
-use crate::sort::SortKey;
+use crate::ops::policy;
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -215,7 +215,7 @@ impl App {
                 }
                 self.status = Some(format!(
                     "measuring and verifying {} again",
-                    crate::fmt::count(keys.len() as u64, "version")
+                    crate::cache::fmt::count(keys.len() as u64, "version")
                 ));
                 return vec![Effect::Refresh(keys)];
             }
@@ -298,7 +298,7 @@ impl App {
                 let keys: Vec<ModuleKey> = self.visible.all_versions().cloned().collect();
                 self.status = Some(format!(
                     "marked {}",
-                    crate::fmt::count(keys.len() as u64, "visible version")
+                    crate::cache::fmt::count(keys.len() as u64, "visible version")
                 ));
                 self.marks.extend(keys);
             }
@@ -407,7 +407,7 @@ impl App {
             .collect();
         self.status = Some(format!(
             "marked {}",
-            crate::fmt::count(keys.len() as u64, "version")
+            crate::cache::fmt::count(keys.len() as u64, "version")
         ));
         self.marks.extend(keys);
     }
@@ -420,8 +420,8 @@ impl App {
             .sum();
         self.status = Some(format!(
             "marked {} {what} ({})",
-            crate::fmt::count(keys.len() as u64, "version"),
-            crate::fmt::size(bytes)
+            crate::cache::fmt::count(keys.len() as u64, "version"),
+            crate::cache::fmt::size(bytes)
         ));
         self.marks.extend(keys);
     }
@@ -486,7 +486,7 @@ impl App {
         if !busy.is_empty() {
             self.status = Some(format!(
                 "left out {} with a running job",
-                crate::fmt::count(busy.len() as u64, "version")
+                crate::cache::fmt::count(busy.len() as u64, "version")
             ));
         }
         self.mode = Mode::Confirm(PendingOp {
@@ -558,9 +558,9 @@ impl App {
             "job {id}: {} of {} started",
             spec.kind().name(),
             if op.kind == OpKind::DeleteLeftovers {
-                crate::fmt::count(op.paths.len() as u64, "leftover")
+                crate::cache::fmt::count(op.paths.len() as u64, "leftover")
             } else {
-                crate::fmt::count(op.keys.len() as u64, "version")
+                crate::cache::fmt::count(op.keys.len() as u64, "version")
             }
         ));
         vec![Effect::StartJob(id, spec)]

@@ -12,11 +12,11 @@ use crossterm::event::{Event, KeyEventKind, MouseEventKind};
 use super::msg::{Effect, Msg};
 use super::rows::{RowRef, Visible, build_visible};
 pub use super::state::*;
+use crate::cache::filter::Filter;
+use crate::cache::sort::SortKey;
 use crate::cache::{Leftover, ModuleKey, ScanEvent, Usage};
-use crate::filter::Filter;
 use crate::ops::jobs::{JobEvent, JobId, JobItem};
 use crate::ops::verify::{VerifyEvent, VerifyProgress};
-use crate::sort::SortKey;
 use crate::verify::{ProblemKind, Status};
 
 /// The whole state of the TUI.
@@ -469,7 +469,7 @@ impl App {
                 if let Some(j) = self.jobs.get_mut(&id) {
                     let name = match &item {
                         JobItem::Version(k) => k.to_string(),
-                        JobItem::Path(p) => crate::fmt::escaped_path(p),
+                        JobItem::Path(p) => crate::cache::fmt::escaped_path(p),
                     };
                     let outcome = match &result {
                         Ok(how) => how.clone(),

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::app::{App, Row};
+use crate::cache::sort::SortKey;
 use crate::cache::{ModuleKey, semver};
-use crate::policy;
-use crate::sort::SortKey;
+use crate::ops::policy;
 
 /// One line of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]

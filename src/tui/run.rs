@@ -20,9 +20,9 @@ use crossterm::execute;
 use super::app::{App, AppConfig};
 use super::msg::{Effect, Msg};
 use super::view;
+use crate::cache::cancel::CancelToken;
 use crate::cache::scan::{self, Depth, scan_version};
 use crate::cache::{ModCache, ScanEvent};
-use crate::cancel::CancelToken;
 use crate::ops::jobs::{JobEvent, Jobs};
 use crate::ops::verify::VerifyEvent;
 

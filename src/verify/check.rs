@@ -410,7 +410,7 @@ impl Checker<'_> {
         // another hash is a mismatch, even when another line agrees.
         let also = |n: usize| match n {
             0 => String::new(),
-            n => format!(" (and {} more)", crate::fmt::count(n as u64, "line")),
+            n => format!(" (and {} more)", crate::cache::fmt::count(n as u64, "line")),
         };
         if let Some(h) = module_hash
             && let Some(agrees) = zip_lines.iter().find(|l| l.hash == h.to_string())
@@ -631,7 +631,7 @@ fn diff(prefix: &str, zip: &[FileDigest], tree: &[FileDigest]) -> Vec<FileChange
             .strip_prefix(prefix.as_bytes())
             .and_then(|r| r.strip_prefix(b"/"))
             .unwrap_or(name);
-        crate::fmt::escaped(rel)
+        crate::cache::fmt::escaped(rel)
     };
     let zip_files: BTreeMap<String, [u8; 32]> = zip
         .iter()

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::theme::Theme;
+use crate::cache::fmt::{ago, count, rfc3339, size};
 use crate::cache::{ModCache, VersionFile};
-use crate::fmt::{ago, count, rfc3339, size};
 use crate::tui::app::{App, Row};
 use crate::tui::rows::RowRef;
 

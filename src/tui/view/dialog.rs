@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
-use crate::fmt::{count, size};
+use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind, Rule};
 use crate::tui::keymap::help_rows;
 
@@ -222,7 +222,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                         let text = format!(
                             "{} {:>10}  {}{}  {mark}",
                             if i == *selected { "▶" } else { " " },
-                            crate::fmt::size(app.bytes(item.usage)),
+                            crate::cache::fmt::size(app.bytes(item.usage)),
                             item.rel,
                             if item.is_dir { "/" } else { "" },
                         );

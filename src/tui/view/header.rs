@@ -7,8 +7,8 @@ use ratatui::widgets::Paragraph;
 
 use super::bar;
 use super::theme::Theme;
-use crate::fmt::{count, size};
-use crate::sort::SortKey;
+use crate::cache::fmt::{count, size};
+use crate::cache::sort::SortKey;
 use crate::tui::app::{App, Mode, ScanState, VerifyState};
 
 pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme::Theme;
-use crate::fmt::{age, size};
+use crate::cache::fmt::{age, size};
 use crate::tui::app::{App, Integrity};
 use crate::tui::rows::RowRef;
 

@@ -20,7 +20,7 @@ use zip::write::SimpleFileOptions;
 use crate::cache::{ModCache, ModuleKey, VersionFile, semver};
 use crate::verify::hash::{FileDigest, hash1};
 
-const SOURCES: &str = include_str!("../assets/demo.txtar");
+const SOURCES: &str = include_str!("../../assets/demo.txtar");
 const DAY: u64 = 86_400;
 
 /// The versions `--demo` breaks, and how.
@@ -131,7 +131,7 @@ fn write_version(
     let info = format!(
         "{{\"Version\":\"{}\",\"Time\":\"{}\"}}",
         key.version,
-        crate::fmt::rfc3339(published)
+        crate::cache::fmt::rfc3339(published)
     );
     fs::write(cache.version_file(key, VersionFile::Info), info)?;
     fs::write(cache.version_file(key, VersionFile::Mod), &go_mod)?;
