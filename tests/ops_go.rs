@@ -4,7 +4,6 @@
 use std::fs;
 use std::sync::Arc;
 
-use modlens::cache::scan::Depth;
 use modlens::cache::{ModCache, ModuleKey, Snapshot};
 use modlens::ops::delete::delete_version;
 use modlens::ops::refetch::{GoRunner, Repair, repair};
@@ -15,7 +14,7 @@ use crate::support::proxy::standard_modules;
 use crate::support::{make_writable, run};
 
 fn snapshot(cache: &ModCache) -> Snapshot {
-    modlens::cli::scan_cache(cache.root(), Depth::Full).unwrap()
+    crate::support::snapshot(cache.root())
 }
 
 fn key(path: &str, version: &str) -> ModuleKey {

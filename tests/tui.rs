@@ -51,7 +51,13 @@ fn fixture(verify: bool) -> Fixture {
     let mut app = App::new(config, fixed_now());
     let cache = ModCache::new(&root);
     let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(&cache, Depth::Full, &tx, &CancelToken::new());
+    scan::scan(
+        crate::support::pools(2).scan_pool(),
+        &cache,
+        Depth::Full,
+        &tx,
+        &CancelToken::new(),
+    );
     drop(tx);
     let mut effects = Vec::new();
     for ev in rx {
@@ -61,14 +67,13 @@ fn fixture(verify: bool) -> Fixture {
         if let Effect::Verify(entries) = effect {
             let (tx, rx) = crossbeam_channel::unbounded();
             verify_run(
+                &crate::support::pools(2),
                 &cache,
                 entries,
                 Arc::new(Expectations::default()),
-                2,
                 &tx,
                 &CancelToken::new(),
-            )
-            .unwrap();
+            );
             drop(tx);
             for ev in rx {
                 app.update(Msg::Verify(ev));
@@ -662,7 +667,13 @@ fn a_rescan_picks_up_what_another_program_changed_and_keeps_marks_and_verdicts()
     };
     modlens::ops::delete::delete_version(&ModCache::new(&root), &gone, |_| {}).unwrap();
     let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(&ModCache::new(&root), Depth::Full, &tx, &CancelToken::new());
+    scan::scan(
+        crate::support::pools(2).scan_pool(),
+        &ModCache::new(&root),
+        Depth::Full,
+        &tx,
+        &CancelToken::new(),
+    );
     drop(tx);
     let mut effects = Vec::new();
     for ev in rx {

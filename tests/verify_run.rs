@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use modlens::cache::cancel::CancelToken;
-use modlens::cache::scan::Depth;
 use modlens::cache::{ModCache, ModuleEntry};
 use modlens::ops::verify::{VerifyEvent, run};
 use modlens::verify::Expectations;
@@ -12,9 +11,7 @@ use modlens::verify::Expectations;
 use crate::support::fixture::HandCache;
 
 fn entries(cache: &ModCache) -> Vec<ModuleEntry> {
-    modlens::cli::scan_cache(cache.root(), Depth::Full)
-        .unwrap()
-        .entries
+    crate::support::snapshot(cache.root()).entries
 }
 
 fn hand_cache(n: usize) -> HandCache {
@@ -37,14 +34,13 @@ fn verdicts_stream_one_per_entry_and_progress_reaches_the_total() {
     let list = entries(&cache);
     let (tx, rx) = crossbeam_channel::unbounded();
     let summary = run(
+        &crate::support::pools(2),
         &cache,
         list,
         Arc::new(Expectations::default()),
-        2,
         &tx,
         &CancelToken::new(),
-    )
-    .unwrap();
+    );
     drop(tx);
     let events: Vec<VerifyEvent> = rx.into_iter().collect();
     let verdicts = events
@@ -74,14 +70,13 @@ fn a_cancelled_run_starts_nothing_and_says_so() {
     let cancel = CancelToken::new();
     cancel.cancel();
     let summary = run(
+        &crate::support::pools(2),
         &cache,
         list,
         Arc::new(Expectations::default()),
-        2,
         &tx,
         &cancel,
-    )
-    .unwrap();
+    );
     drop(tx);
     assert!(summary.cancelled);
     assert_eq!(summary.checked, 0);
@@ -100,14 +95,13 @@ fn a_consumer_that_goes_away_cancels_the_run() {
     drop(rx);
     let cancel = CancelToken::new();
     let summary = run(
+        &crate::support::pools(1),
         &cache,
         list,
         Arc::new(Expectations::default()),
-        1,
         &tx,
         &cancel,
-    )
-    .unwrap();
+    );
     assert!(cancel.is_cancelled());
     assert!(summary.checked < 40, "stopped early: {}", summary.checked);
 }

@@ -3,7 +3,8 @@
 //! The first phase of a scan walks only the directories *between* the cache root and the module
 //! data: the escaped-path directories leading to extracted trees (`<path>@<version>`) and to
 //! `cache/download/<path>/@v`. It never descends into an extracted tree, because `a/b@v1` and
-//! `a/b/c@v1` are siblings, never parent and child. Directories are read in parallel with rayon, a level at a time, without recursion.
+//! `a/b/c@v1` are siblings, never parent and child. Directories are read in parallel on the pool the scan
+//! is handed, a level at a time, without recursion.
 //! Anything found on the way that go would not have written becomes a leftover, and the inodes of
 //! the directories walked are accounted as shared space, so that nothing goes uncounted.
 
@@ -80,25 +81,38 @@ enum Side {
 
 /// Walks the extracted-tree side of the cache, starting at the root. The root's own `cache`
 /// directory is skipped; the caller handles it.
-pub fn trees(root: &Path, inodes: &InodeSet) -> Found {
-    walk(root, root, Side::Trees, inodes)
+pub fn trees(pool: &rayon::ThreadPool, root: &Path, inodes: &InodeSet) -> Found {
+    walk(pool, root, root, Side::Trees, inodes)
 }
 
 /// Walks `cache/download`, except `sumdb`, which the caller measures on its own.
-pub fn downloads(root: &Path, download_root: &Path, inodes: &InodeSet) -> Found {
-    walk(root, download_root, Side::Downloads, inodes)
+pub fn downloads(
+    pool: &rayon::ThreadPool,
+    root: &Path,
+    download_root: &Path,
+    inodes: &InodeSet,
+) -> Found {
+    walk(pool, root, download_root, Side::Downloads, inodes)
 }
 
 /// Walks breadth-first, one level at a time, reading the directories of a level in parallel.
 /// No recursion: a chain of thousands of directories costs iterations, not stack.
-fn walk(root: &Path, start: &Path, side: Side, inodes: &InodeSet) -> Found {
+fn walk(
+    pool: &rayon::ThreadPool,
+    root: &Path,
+    start: &Path,
+    side: Side,
+    inodes: &InodeSet,
+) -> Found {
     let mut found = Found::default();
     let mut frontier = vec![(start.to_path_buf(), String::new())];
     while !frontier.is_empty() {
-        let level: Vec<(Found, Vec<(PathBuf, String)>)> = frontier
-            .into_par_iter()
-            .map(|(dir, esc)| read_level_dir(root, &dir, &esc, side, inodes))
-            .collect();
+        let level: Vec<(Found, Vec<(PathBuf, String)>)> = pool.install(|| {
+            frontier
+                .into_par_iter()
+                .map(|(dir, esc)| read_level_dir(root, &dir, &esc, side, inodes))
+                .collect()
+        });
         frontier = Vec::new();
         for (f, below) in level {
             found = found.merge(f);

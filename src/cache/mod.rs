@@ -1,14 +1,16 @@
 //! The model of the Go module cache: names, layout, records and the scan that fills them.
 //!
 //! This layer is a synchronous library over the file system. It knows nothing of the CLI, the
-//! TUI or jobs, never reads environment variables, and never writes to the cache. The only
-//! threads it uses are the scan thread and the rayon pool the scan runs on.
+//! TUI or jobs, and never writes to the cache. It starts no thread: the scan's parallel parts run
+//! on a pool `ops` hands it. It also holds the small shared types every layer uses (sort keys,
+//! filters, sizes and ages for people, cancellation) and go's settings ([`goenv`]).
 
 pub mod cancel;
 mod discover;
 pub mod entry;
 pub mod filter;
 pub mod fmt;
+pub mod goenv;
 pub mod layout;
 mod measure;
 pub mod module;

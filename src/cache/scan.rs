@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, Metadata};
 use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
@@ -77,23 +76,10 @@ pub enum Depth {
     Shallow,
 }
 
-/// Starts a scan of `cache` on a thread named `modlens-scan`; events arrive on `tx`.
-pub fn spawn(
-    cache: ModCache,
-    depth: Depth,
-    tx: Sender<ScanEvent>,
-    cancel: CancelToken,
-) -> std::io::Result<thread::JoinHandle<()>> {
-    thread::Builder::new()
-        .name("modlens-scan".into())
-        .spawn(move || {
-            scan(&cache, depth, &tx, &cancel);
-        })
-}
-
 /// Scans `cache`, sending events to `tx` as records complete, and ends with
-/// [`ScanEvent::Done`]. Runs its parallel parts on the current rayon pool.
+/// [`ScanEvent::Done`]. Runs its parallel parts on `pool`, which `ops` owns.
 pub fn scan(
+    pool: &rayon::ThreadPool,
     cache: &ModCache,
     depth: Depth,
     tx: &Sender<ScanEvent>,
@@ -154,12 +140,14 @@ pub fn scan(
         }
     }
 
-    let (trees, mut downloads) = rayon::join(
-        || discover::trees(root, &inodes),
+    let (trees, mut downloads) = pool.join(
+        || discover::trees(pool, root, &inodes),
         || {
             let download_root = cache.download_root();
             match fs::symlink_metadata(&download_root) {
-                Ok(meta) if meta.is_dir() => discover::downloads(root, &download_root, &inodes),
+                Ok(meta) if meta.is_dir() => {
+                    discover::downloads(pool, root, &download_root, &inodes)
+                }
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                     discover::Found::default()
                 }
@@ -222,22 +210,25 @@ pub fn scan(
 
     let total = units.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    units.into_par_iter().for_each(|(esc_path, unit)| {
-        if cancel.is_cancelled() {
-            return;
-        }
-        let out = measure_module(cache, depth, &esc_path, &unit, &inodes);
-        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let batch = [
-            (!out.entries.is_empty()).then_some(ScanEvent::Entries(out.entries)),
-            (!out.leftovers.is_empty()).then_some(ScanEvent::Leftovers(out.leftovers)),
-            Some(ScanEvent::Shared(out.shared)),
-            out.error.map(ScanEvent::Error),
-            (n.is_multiple_of(32) || n == total).then_some(ScanEvent::Progress { done: n, total }),
-        ];
-        if batch.into_iter().flatten().any(|e| tx.send(e).is_err()) {
-            cancel.cancel();
-        }
+    pool.install(|| {
+        units.into_par_iter().for_each(|(esc_path, unit)| {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let out = measure_module(cache, depth, &esc_path, &unit, &inodes);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let batch = [
+                (!out.entries.is_empty()).then_some(ScanEvent::Entries(out.entries)),
+                (!out.leftovers.is_empty()).then_some(ScanEvent::Leftovers(out.leftovers)),
+                Some(ScanEvent::Shared(out.shared)),
+                out.error.map(ScanEvent::Error),
+                (n.is_multiple_of(32) || n == total)
+                    .then_some(ScanEvent::Progress { done: n, total }),
+            ];
+            if batch.into_iter().flatten().any(|e| tx.send(e).is_err()) {
+                cancel.cancel();
+            }
+        });
     });
 
     stats.cancelled = cancel.is_cancelled();

@@ -16,10 +16,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::locate::Located;
 use super::progress::ProgressLine;
-use super::verify::sumdb_keys;
-use super::{CleanArgs, print, require_matches, scan_cache};
+use super::{CleanArgs, Ctx, print, require_matches};
 use crate::cache::cancel::CancelToken;
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
@@ -27,7 +25,6 @@ use crate::cache::scan::Depth;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, Snapshot, semver};
 use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
 use crate::ops::policy::{self, TimeBasis};
-use crate::verify::gosum::GoSums;
 use crate::verify::{Expectations, Status};
 
 /// One thing the plan removes.
@@ -46,7 +43,8 @@ enum Target {
     Paths(Vec<PathBuf>),
 }
 
-pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
+    let located = &ctx.located;
     let older_than = args
         .older_than
         .as_deref()
@@ -96,8 +94,8 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     if args.unused && args.project.is_empty() {
         anyhow::bail!("--unused needs --project DIR: the projects whose go.sum lines count as use");
     }
-    let gosums = super::load_projects(&args.project, args.recursive)?;
-    let snapshot = scan_cache(&located.root, Depth::Full)?;
+    let expect = ctx.expectations(&args.project, args.recursive)?;
+    let snapshot = ctx.snapshot(Depth::Full)?;
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
     let cache = ModCache::new(&located.root);
     let before = snapshot.total().disk;
@@ -131,14 +129,17 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         keep_only(&mut candidates, policy::all_but_newest(&all, n));
     }
     if args.unused {
-        keep_only(&mut candidates, policy::unreferenced(&all, gosums.keys()));
+        keep_only(
+            &mut candidates,
+            policy::unreferenced(&all, expect.gosums.keys()),
+        );
     }
     if args.toolchains {
         keep_only(&mut candidates, policy::old_toolchains(&all));
     }
     let mut sumdb_files = Vec::new();
     if args.broken {
-        let (versions, files) = broken(&cache, &all, gosums.clone())?;
+        let (versions, files) = broken(ctx, &all, Arc::clone(&expect));
         keep_only(&mut candidates, versions);
         sumdb_files = files;
     }
@@ -249,8 +250,8 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
 
     let show_progress = !args.json && std::io::stderr().is_terminal();
-    let receipt = execute(&cache, &plan, show_progress)?;
-    let after = scan_cache(&located.root, Depth::Full)?.total().disk;
+    let receipt = execute(ctx, &plan, show_progress)?;
+    let after = ctx.snapshot(Depth::Full)?.total().disk;
     if args.json {
         print_json(&plan, Some(&receipt), before, Some(after), false)?;
     } else {
@@ -283,24 +284,20 @@ pub fn run(located: &Located, args: &CleanArgs) -> anyhow::Result<ExitCode> {
 /// found unauthentic (relative to the root). A version whose only problem is such a file is
 /// not deleted: removing the file is the fix.
 fn broken(
-    cache: &ModCache,
+    ctx: &Ctx,
     entries: &[ModuleEntry],
-    gosums: GoSums,
-) -> anyhow::Result<(Vec<ModuleKey>, Vec<PathBuf>)> {
+    expect: Arc<Expectations>,
+) -> (Vec<ModuleKey>, Vec<PathBuf>) {
+    let cache = &ctx.cache();
     let (tx, rx) = crossbeam_channel::unbounded();
-    let expect = Arc::new(Expectations {
-        gosums,
-        sumdb_keys: sumdb_keys(),
-    });
-    let jobs = crate::ops::verify::default_jobs();
     crate::ops::verify::run(
+        &ctx.pools,
         cache,
         entries.to_vec(),
         expect,
-        jobs,
         &tx,
         &CancelToken::new(),
-    )?;
+    );
     drop(tx);
     let mut versions = Vec::new();
     let mut sumdb_files: Vec<PathBuf> = Vec::new();
@@ -313,7 +310,7 @@ fn broken(
             versions.push(v.key);
         }
     }
-    Ok((versions, sumdb_files))
+    (versions, sumdb_files)
 }
 
 /// Leftovers of interrupted work: only temporaries go writes itself (see
@@ -382,7 +379,7 @@ struct Receipt {
 }
 
 /// Deletes the plan as one job; with `show_progress`, a line on stderr counts the items done.
-fn execute(cache: &ModCache, plan: &[PlanItem], show_progress: bool) -> anyhow::Result<Receipt> {
+fn execute(ctx: &Ctx, plan: &[PlanItem], show_progress: bool) -> anyhow::Result<Receipt> {
     let mut versions = Vec::new();
     let mut paths = Vec::new();
     for item in plan {
@@ -391,7 +388,7 @@ fn execute(cache: &ModCache, plan: &[PlanItem], show_progress: bool) -> anyhow::
             Target::Paths(p) => paths.extend(p.iter().cloned()),
         }
     }
-    let jobs = Jobs::new(cache.clone(), 1)?;
+    let jobs = Jobs::new(ctx.cache(), &ctx.pools);
     // Ctrl-C stops between items: each version goes in go's crash-safe order or not at all.
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;

@@ -11,17 +11,17 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::locate::Located;
-use super::{ListArgs, SortKey, print, scan_cache};
+use super::{Ctx, ListArgs, SortKey, print};
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{age, count, rfc3339, size};
 use crate::cache::mount::{AtimeMode, atime_mode};
 use crate::cache::{ModCache, ModuleEntry, Snapshot, Usage, VersionFile, semver};
 use crate::ops::policy;
 
-pub fn run(located: &Located, args: &ListArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Ctx, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let located = &ctx.located;
     let filter = args.filter.as_deref().map(Filter::parse).transpose()?;
-    let snapshot = scan_cache(&located.root, crate::cache::scan::Depth::Full)?;
+    let snapshot = ctx.snapshot(crate::cache::scan::Depth::Full)?;
     let atime = atime_mode(
         &located
             .root

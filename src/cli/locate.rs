@@ -5,12 +5,13 @@
 //! rule: the first `GOPATH` entry plus `/pkg/mod`, with `$HOME/go` as the GOPATH when it is
 //! unset or empty. As in go, a relative GOMODCACHE or GOPATH is an error, and so is an empty
 //! answer (a GOPATH whose first entry is empty, or no HOME): "module cache not found", never a
-//! guess. This is the only place in modlens that reads those environment variables.
+//! guess. The settings come from the run's [`GoEnv`].
 
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use crate::cache::goenv::{GoAnswer as GoEnvAnswer, GoEnv};
 
 /// Where the cache path came from, so errors can say which setting to fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,67 +183,29 @@ fn check_dir(root: &Path, source: Source) -> Result<(), LocateError> {
     }
 }
 
-/// The settings `go env -w` wrote to the GOENV file (`$GOENV`, else
-/// `$XDG_CONFIG_HOME/go/env` or `$HOME/.config/go/env`; `GOENV=off` disables it), as
-/// `KEY=VALUE` lines. go reads them after the process environment.
-pub fn goenv_file(var: &dyn Fn(&str) -> Option<OsString>) -> Vec<(String, String)> {
-    let set = |k: &str| var(k).filter(|v| !v.is_empty());
-    let path = match set("GOENV") {
-        Some(v) if v == "off" => return Vec::new(),
-        Some(v) => PathBuf::from(v),
-        None => match set("XDG_CONFIG_HOME") {
-            Some(dir) => PathBuf::from(dir).join("go").join("env"),
-            None => match set("HOME") {
-                Some(home) => PathBuf::from(home).join(".config").join("go").join("env"),
-                None => return Vec::new(),
-            },
-        },
-    };
-    let Ok(bytes) = crate::cache::read::read_outside_capped(&path, 1 << 20) else {
-        return Vec::new();
-    };
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .filter_map(|line| {
-            let (k, v) = line.split_once('=')?;
-            Some((k.trim().to_owned(), v.trim().to_owned()))
-        })
-        .collect()
+/// What go answers for GOMODCACHE, from the run's settings.
+pub fn gomodcache_answer(goenv: &GoEnv) -> GoAnswer {
+    match goenv.go_answer() {
+        GoEnvAnswer::NotAvailable => GoAnswer::NotAvailable,
+        GoEnvAnswer::Failed(message) => GoAnswer::Failed(message.clone()),
+        GoEnvAnswer::Values(values) => {
+            GoAnswer::Value(values.get("GOMODCACHE").cloned().unwrap_or_default())
+        }
+    }
 }
 
-/// Runs `go env GOMODCACHE`.
-pub fn go_env_gomodcache() -> GoAnswer {
-    let out = match Command::new("go")
-        .args(["env", "GOMODCACHE"])
-        .stdin(Stdio::null())
-        .output()
-    {
-        Ok(out) => out,
-        Err(_) => return GoAnswer::NotAvailable,
+/// Locates the cache by the rules above, from the run's settings.
+pub fn locate_with(flag: Option<&Path>, goenv: &GoEnv) -> Result<Located, LocateError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| LocateError(format!("cannot read the current directory: {e}")))?;
+    let var = |k: &str| goenv.var_os(k);
+    let go_env = || gomodcache_answer(goenv);
+    let env = Env {
+        var: &var,
+        go_env: &go_env,
+        cwd: &cwd,
     };
-    if !out.status.success() {
-        let message = String::from_utf8_lossy(&out.stderr);
-        let first = message.lines().next().unwrap_or("").trim();
-        return GoAnswer::Failed(first.trim_start_matches("go: ").to_owned());
-    }
-    GoAnswer::Value(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// Runs `go env NAME`, if go is on PATH, and returns a non-empty value. Its stderr is
-/// discarded: a broken go installation just means this source is skipped.
-pub fn go_env(name: &str) -> Option<String> {
-    let out = Command::new("go")
-        .args(["env", name])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8(out.stdout).ok()?;
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
+    locate(flag, &env)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! not an error.
 
 mod clean;
+mod context;
 pub mod demo;
 mod list;
 pub mod locate;
@@ -19,8 +20,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cache::cancel::CancelToken;
-use crate::cache::{ModCache, ScanEvent, Snapshot, scan};
+use crate::cache::goenv::GoEnv;
+use crate::ops::pools::{PoolSizes, Pools};
+pub use context::Ctx;
+use context::{DemoDir, locate_cache};
 
 /// Explore, verify and repair the Go module cache.
 #[derive(Debug, Parser)]
@@ -209,14 +212,15 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
+    let goenv = GoEnv::from_process();
     // With no cache to find and no go installed, a first `cargo run` (the explorer, no
     // subcommand) shows the demo rather than an error: there is nothing of the user's to show
     // yet. Subcommands, which scripts run, still fail.
     let no_cache_no_go = !cli.demo
         && cli.command.is_none()
         && cli.cache.is_none()
-        && locate_cache(None).is_err()
-        && locate::go_env("GOROOT").is_none();
+        && locate_cache(None, &goenv).is_err()
+        && !goenv.go_available();
     if no_cache_no_go {
         eprintln!(
             "modlens: no Go module cache here and no go on PATH: showing the demo cache \
@@ -231,7 +235,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             root: d.root.clone(),
             source: locate::Source::Flag,
         },
-        None => locate_cache(cli.cache.as_deref())?,
+        None => locate_cache(cli.cache.as_deref(), &goenv)?,
     };
     let listing_only = match &cli.command {
         Some(Command::List(_)) => true,
@@ -245,131 +249,29 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         eprintln!("modlens: warning: {err}");
     }
+    let mut sizes = PoolSizes::default();
+    match &cli.command {
+        Some(Command::Verify(args)) => sizes.hash = args.jobs.map_or(sizes.hash, usize::from),
+        Some(Command::Refetch(args)) => sizes.jobs = args.jobs.map_or(sizes.jobs, usize::from),
+        _ => {}
+    }
+    let ctx = Ctx {
+        located,
+        goenv,
+        pools: Pools::new(sizes)?,
+    };
     let Some(command) = cli.command else {
         if !io::stdout().is_terminal() {
-            return list::run(&located, &ListArgs::default());
+            return list::run(&ctx, &ListArgs::default());
         }
-        return tui::run(&located, &cli.project, cli.recursive, !cli.no_verify);
+        return tui::run(&ctx, &cli.project, cli.recursive, !cli.no_verify);
     };
     match command {
-        Command::List(args) => list::run(&located, &args),
-        Command::Verify(args) => verify::run(&located, &args),
-        Command::Clean(args) => clean::run(&located, &args),
-        Command::Refetch(args) => refetch::run(&located, &args),
+        Command::List(args) => list::run(&ctx, &args),
+        Command::Verify(args) => verify::run(&ctx, &args),
+        Command::Clean(args) => clean::run(&ctx, &args),
+        Command::Refetch(args) => refetch::run(&ctx, &args),
     }
-}
-
-/// The demo cache's temp dir, removed when dropped.
-struct DemoDir {
-    dir: PathBuf,
-    root: PathBuf,
-}
-
-impl DemoDir {
-    fn create() -> anyhow::Result<DemoDir> {
-        let dir = std::env::temp_dir().join(format!("modlens-demo-{}", std::process::id()));
-        let root = crate::cli::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
-            anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
-        })?;
-        remove_on_termination(dir.clone())?;
-        Ok(DemoDir { dir, root })
-    }
-}
-
-/// Removes the demo dir when the process is told to end (SIGTERM, SIGHUP as when its terminal
-/// closes, SIGINT outside the explorer), which skips destructors: restore the terminal, remove
-/// the dir, and exit as the signal would have.
-fn remove_on_termination(dir: PathBuf) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
-    std::thread::Builder::new()
-        .name("modlens-demo-signals".into())
-        .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                if std::io::IsTerminal::is_terminal(&io::stdout()) {
-                    ratatui::restore();
-                }
-                let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &dir);
-                std::process::exit(128 + signal);
-            }
-        })?;
-    Ok(())
-}
-
-impl Drop for DemoDir {
-    fn drop(&mut self) {
-        let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &self.dir);
-    }
-}
-
-fn locate_cache(flag: Option<&std::path::Path>) -> anyhow::Result<locate::Located> {
-    let cwd = std::env::current_dir()?;
-    let process = |k: &str| std::env::var_os(k);
-    let file = locate::goenv_file(&process);
-    // As go: the process environment first, then what `go env -w` wrote.
-    let var = |k: &str| {
-        process(k).or_else(|| {
-            file.iter()
-                .find(|(name, _)| name == k)
-                .map(|(_, v)| v.into())
-        })
-    };
-    let env = locate::Env {
-        var: &var,
-        go_env: &locate::go_env_gomodcache,
-        cwd: &cwd,
-    };
-    Ok(locate::locate(flag, &env)?)
-}
-
-/// Scans the whole cache on the scan thread and folds the events into a snapshot.
-pub fn scan_cache(root: &std::path::Path, depth: scan::Depth) -> anyhow::Result<Snapshot> {
-    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    let handle = scan::spawn(ModCache::new(root), depth, tx, CancelToken::new())?;
-    let mut snapshot = Snapshot::default();
-    for event in rx {
-        snapshot.apply(event);
-    }
-    if handle.join().is_err() {
-        anyhow::bail!("the scan of {} failed unexpectedly", root.display());
-    }
-    Ok(snapshot)
-}
-
-/// How to run go for repairs, from the user's effective settings: GOFLAGS as `go env GOFLAGS`
-/// reports it (the environment, the `go env -w` file and `$GOROOT/go.env`), else the
-/// environment. Read once, here, and passed down.
-fn go_runner() -> crate::ops::refetch::GoRunner {
-    let goflags = std::env::var("GOFLAGS")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .or_else(|| locate::go_env("GOFLAGS"))
-        .unwrap_or_default();
-    let modcacherw = goflags.split_whitespace().any(|f| {
-        let f = f.trim_start_matches('-');
-        f == "modcacherw" || f == "modcacherw=true"
-    });
-    crate::ops::refetch::GoRunner {
-        goflags,
-        modcacherw,
-        env: Vec::new(),
-    }
-}
-
-/// Loads the go.sum files of the `--project` directories; their notes (a module without
-/// go.sum, ...) go to stderr.
-fn load_projects(
-    dirs: &[PathBuf],
-    recursive: bool,
-) -> anyhow::Result<crate::verify::gosum::GoSums> {
-    let mut gosums = crate::verify::gosum::GoSums::default();
-    for dir in dirs {
-        gosums.load_project(dir, recursive)?;
-    }
-    for note in gosums.notes() {
-        eprintln!("modlens: note: {note}");
-    }
-    Ok(gosums)
 }
 
 /// Fails on the first pattern that selects no version: most likely a typo, and silently

@@ -11,13 +11,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
-use super::locate::Located;
 use super::progress::ProgressLine;
-use super::verify::sumdb_keys;
-use super::{RefetchArgs, print, scan_cache};
+use super::{Ctx, RefetchArgs, print};
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
 use crate::cache::scan::{Depth, scan_version};
@@ -39,7 +36,7 @@ struct Outcome {
     problems: Vec<&'static str>,
 }
 
-pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     if !args.broken && args.modules.is_empty() {
         anyhow::bail!("say what to repair: --broken, or MODULE@VERSION arguments");
     }
@@ -56,14 +53,10 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             version: version.to_owned(),
         });
     }
-    let gosums = super::load_projects(&args.project, args.recursive)?;
-    let expect = Arc::new(Expectations {
-        gosums,
-        sumdb_keys: sumdb_keys(),
-    });
-    let cache = ModCache::new(&located.root);
+    let expect = ctx.expectations(&args.project, args.recursive)?;
+    let cache = ctx.cache();
     // Sizes are not needed here, so the trees are not walked.
-    let snapshot = scan_cache(&located.root, Depth::Shallow)?;
+    let snapshot = ctx.snapshot(Depth::Shallow)?;
     let by_key: BTreeMap<&ModuleKey, &ModuleEntry> =
         snapshot.entries.iter().map(|e| (&e.key, e)).collect();
 
@@ -79,15 +72,14 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.broken {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let jobs = crate::ops::verify::default_jobs();
         crate::ops::verify::run(
+            &ctx.pools,
             &cache,
             snapshot.entries.clone(),
             Arc::clone(&expect),
-            jobs,
             &tx,
             &CancelToken::new(),
-        )?;
+        );
         drop(tx);
         for event in rx {
             let VerifyEvent::Verdict(v) = event else {
@@ -176,12 +168,12 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let go = super::go_runner();
+    let go = ctx.go_runner();
     // Ctrl-C stops the jobs between items, kills go's whole process group and removes the
     // scratch caches: what was not swapped in stays as it was.
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let jobs = Jobs::new(cache.clone(), usize::from(args.jobs.unwrap_or(4)))?;
+    let jobs = Jobs::new(cache.clone(), &ctx.pools);
     let (tx, rx) = crossbeam_channel::unbounded();
     let show = !args.json && std::io::stderr().is_terminal();
     let total = targets.len();
@@ -247,10 +239,9 @@ pub fn run(located: &Located, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         results.push((key, result.map(|()| "downloaded".to_owned()).map_err(Some)));
     }
     // Verifying the results again is hashing: spread it over the cores.
-    let mut outcomes: Vec<Outcome> = results
-        .into_par_iter()
-        .map(|(key, result)| outcome(&cache, &key, result, &expect))
-        .collect();
+    let mut outcomes: Vec<Outcome> = ctx.pools.hash_map(results, |(key, result)| {
+        outcome(&cache, &key, result, &expect)
+    });
     outcomes.sort_by(|a, b| {
         a.path
             .cmp(&b.path)

@@ -3,44 +3,28 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use super::locate::{Located, go_env};
-use super::verify::sumdb_keys;
+use super::Ctx;
 use crate::tui::app::{AppConfig, EnvInfo};
-use crate::verify::Expectations;
-
-/// A Go setting as go sees it: the environment, else `go env`, else go's default.
-fn setting(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .or_else(|| go_env(name))
-        .unwrap_or_else(|| default.to_owned())
-}
 
 pub fn run(
-    located: &Located,
+    ctx: &Ctx,
     projects: &[PathBuf],
     recursive: bool,
     verify: bool,
 ) -> anyhow::Result<ExitCode> {
-    let gosums = super::load_projects(projects, recursive)?;
-    let goflags = setting("GOFLAGS", "");
+    let located = &ctx.located;
     let config = AppConfig {
         root: located.root.clone(),
         env: EnvInfo {
-            goproxy: setting("GOPROXY", "https://proxy.golang.org,direct"),
-            gosumdb: setting("GOSUMDB", "sum.golang.org"),
-            goflags: goflags.clone(),
+            goproxy: ctx.goenv.goproxy(),
+            gosumdb: ctx.goenv.gosumdb(),
+            goflags: ctx.goenv.goflags(),
         },
         verify,
-        expect: Arc::new(Expectations {
-            gosums,
-            sumdb_keys: sumdb_keys(),
-        }),
+        expect: ctx.expectations(projects, recursive)?,
         has_projects: !projects.is_empty(),
-        go: super::go_runner(),
+        go: ctx.go_runner(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         noatime: crate::cache::mount::atime_mode(
             &located
@@ -50,6 +34,6 @@ pub fn run(
         ) == crate::cache::mount::AtimeMode::Never,
     };
     let frame_log = std::env::var_os("MODLENS_FRAME_LOG").map(PathBuf::from);
-    crate::tui::run::run(config, frame_log)?;
+    crate::tui::run::run(config, &ctx.pools, frame_log)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,30 +10,25 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::locate::{Located, go_env};
 use super::progress::ProgressLine;
-use super::{VerifyArgs, print, require_matches, scan_cache};
+use super::{Ctx, VerifyArgs, print, require_matches};
 use crate::cache::cancel::CancelToken;
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
 use crate::cache::{Leftover, LeftoverKind, ModCache, ModuleEntry, semver};
 use crate::ops::verify::{VerifyEvent, VerifyProgress, VerifySummary};
-use crate::verify::sumdb::{SUM_GOLANG_ORG, Verifier};
 use crate::verify::{Expectations, Fix, Verdict};
 
-pub fn run(located: &Located, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let located = &ctx.located;
     let patterns = args
         .patterns
         .iter()
         .map(|p| Filter::parse_pattern(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let gosums = super::load_projects(&args.project, args.recursive)?;
-    let expect = Arc::new(Expectations {
-        gosums,
-        sumdb_keys: sumdb_keys(),
-    });
+    let expect = ctx.expectations(&args.project, args.recursive)?;
     // Verification reads every tree anyway; their sizes are not needed.
-    let snapshot = scan_cache(&located.root, crate::cache::scan::Depth::Shallow)?;
+    let snapshot = ctx.snapshot(crate::cache::scan::Depth::Shallow)?;
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
     let selected = |key: &crate::cache::ModuleKey| {
         patterns.is_empty() || patterns.iter().any(|f| f.matches(key))
@@ -51,7 +46,7 @@ pub fn run(located: &Located, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .collect();
 
     let cache = ModCache::new(&located.root);
-    let (verdicts, summary) = verify_all(&cache, entries, expect, args.jobs, !args.json)?;
+    let (verdicts, summary) = verify_all(ctx, entries, expect, !args.json)?;
     let leftover_problems = leftovers.iter().filter(|l| is_problem(l.kind)).count();
     let text = if args.json {
         let report = JsonReport::new(&cache, &verdicts, &leftovers, &summary, leftover_problems);
@@ -108,41 +103,17 @@ fn leftover_fix(kind: LeftoverKind) -> (&'static str, &'static str) {
     }
 }
 
-/// The checksum databases whose cached answers are checked: sum.golang.org always, and the one
-/// GOSUMDB names (from the environment or `go env`) when it carries a key.
-pub(super) fn sumdb_keys() -> Vec<Verifier> {
-    let mut keys = vec![Verifier::parse(SUM_GOLANG_ORG).expect("the built-in key is valid")];
-    let gosumdb = std::env::var("GOSUMDB")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .or_else(|| go_env("GOSUMDB"));
-    if let Some(value) = gosumdb {
-        match Verifier::from_gosumdb(&value) {
-            Ok(Some(v)) if !keys.iter().any(|k| k.name == v.name) => keys.push(v),
-            Ok(_) => {}
-            Err(err) => eprintln!("modlens: warning: {err}; its cached answers are not checked"),
-        }
-    }
-    keys
-}
-
-/// Runs the verification on a pool and collects the verdicts, sorted by module and version.
+/// Runs the verification on the hashing pool and collects the verdicts, sorted by module and
+/// version.
 fn verify_all(
-    cache: &ModCache,
+    ctx: &Ctx,
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
-    jobs: Option<u16>,
     show_progress: bool,
 ) -> anyhow::Result<(Vec<Verdict>, VerifySummary)> {
-    let jobs = jobs.map_or_else(crate::ops::verify::default_jobs, usize::from);
     let (tx, rx) = crossbeam_channel::unbounded();
     let cancel = CancelToken::new();
-    let worker_cache = cache.clone();
-    let handle = std::thread::Builder::new()
-        .name("modlens-verify".into())
-        .spawn(move || {
-            crate::ops::verify::run(&worker_cache, entries, expect, jobs, &tx, &cancel)
-        })?;
+    crate::ops::verify::start(&ctx.pools, ctx.cache(), entries, expect, tx, cancel);
     let mut progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
     let mut verdicts = Vec::new();
     let mut summary = None;
@@ -155,10 +126,8 @@ fn verify_all(
         }
     }
     progress.clear();
-    let result = handle
-        .join()
-        .map_err(|_| anyhow::anyhow!("the verification failed unexpectedly"))?;
-    let summary = summary.map_or_else(|| result.map_err(anyhow::Error::from), Ok)?;
+    let summary =
+        summary.ok_or_else(|| anyhow::anyhow!("the verification stopped unexpectedly"))?;
     verdicts.sort_by(|a, b| {
         a.key
             .path

@@ -1,8 +1,9 @@
 //! Background jobs (delete, repair) with ids, progress, cancellation and an outcome per item.
 //!
 //! The TUI and the CLI start jobs through [`Jobs::start`] and receive [`JobEvent`]s. Items of a
-//! job run on a small, named I/O pool (`modlens-io-{i}`), so a slow proxy cannot starve hashing
-//! and the number of concurrent go processes stays bounded. A job that panics reports a failure
+//! job run on the job pool (`modlens-job-{i}`), so a slow proxy cannot starve hashing and the
+//! number of concurrent go processes stays bounded; checking what to repair is hashing, and
+//! runs on the hashing pool. A job that panics reports a failure
 //! instead of taking the program down.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,6 +16,7 @@ use rayon::prelude::*;
 
 use super::delete::{DeleteError, Removed, delete_rel, delete_version};
 use super::fetch::fetch_and_swap;
+use super::pools::Pools;
 use super::refetch::{GoRunner, Repair, plan, reextract, rezip, write_ziphash};
 use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
@@ -136,7 +138,7 @@ pub enum JobEvent {
 /// Starts jobs on a shared I/O pool.
 pub struct Jobs {
     cache: ModCache,
-    pool: Arc<rayon::ThreadPool>,
+    pools: Arc<Pools>,
     /// Jobs started and not yet finished.
     active: Arc<AtomicUsize>,
 }
@@ -151,29 +153,24 @@ impl Drop for Running {
 }
 
 impl Jobs {
-    /// A job runner for `cache` with `threads` I/O threads.
-    pub fn new(cache: ModCache, threads: usize) -> std::io::Result<Jobs> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .thread_name(|i| format!("modlens-io-{i}"))
-            .build()
-            .map_err(std::io::Error::other)?;
-        Ok(Jobs {
+    /// A job runner for `cache` on the run's pools.
+    pub fn new(cache: ModCache, pools: &Arc<Pools>) -> Jobs {
+        Jobs {
             cache,
-            pool: Arc::new(pool),
+            pools: Arc::clone(pools),
             active: Arc::new(AtomicUsize::new(0)),
-        })
+        }
     }
 
     /// Starts `spec` as job `id`; returns at once. Events go to `tx`.
     pub fn start(&self, id: JobId, spec: JobSpec, tx: Sender<JobEvent>, cancel: CancelToken) {
         let cache = self.cache.clone();
-        let pool = Arc::clone(&self.pool);
+        let pools = Arc::clone(&self.pools);
         self.active.fetch_add(1, Ordering::SeqCst);
         let running = Running(Arc::clone(&self.active));
-        self.pool.spawn(move || {
+        self.pools.spawn_job(move || {
             let _running = running;
-            run(&cache, &pool, id, spec, &tx, &cancel);
+            run(&cache, &pools, id, spec, &tx, &cancel);
         });
     }
 
@@ -199,13 +196,13 @@ impl Jobs {
         tx: &Sender<JobEvent>,
         cancel: &CancelToken,
     ) {
-        run(&self.cache, &self.pool, id, spec, tx, cancel);
+        run(&self.cache, &self.pools, id, spec, tx, cancel);
     }
 }
 
 fn run(
     cache: &ModCache,
-    pool: &rayon::ThreadPool,
+    pools: &Pools,
     id: JobId,
     spec: JobSpec,
     tx: &Sender<JobEvent>,
@@ -267,7 +264,9 @@ fn run(
             expect,
             go,
         } => {
-            pool.install(|| repair_all(cache, pool, entries, &expect, &go, cancel, &finish_item));
+            let job_pool = pools.job_pool();
+            job_pool
+                .install(|| repair_all(cache, pools, entries, &expect, &go, cancel, &finish_item));
         }
     }
     let done = done.load(Ordering::Relaxed);
@@ -285,7 +284,7 @@ fn run(
 /// processes stays bounded.
 fn repair_all(
     cache: &ModCache,
-    pool: &rayon::ThreadPool,
+    pools: &Pools,
     entries: Vec<ModuleEntry>,
     expect: &Expectations,
     go: &GoRunner,
@@ -294,12 +293,9 @@ fn repair_all(
 ) {
     // Checked again rather than trusting the verdict that led here: the cache may have changed
     // since, and re-extracting from a zip that no longer verifies would spread the damage.
-    let plans: Vec<Repair> = entries
-        .par_iter()
-        .map(|e| {
-            catch_unwind(AssertUnwindSafe(|| plan(cache, e, expect))).unwrap_or(Repair::Refetched)
-        })
-        .collect();
+    let plans: Vec<Repair> = pools.hash_map(entries.iter().collect(), |e| {
+        catch_unwind(AssertUnwindSafe(|| plan(cache, e, expect))).unwrap_or(Repair::Refetched)
+    });
     let (fetch, offline): (Vec<_>, Vec<_>) = entries
         .into_iter()
         .zip(plans)
@@ -323,7 +319,7 @@ fn repair_all(
     let keys: Vec<ModuleKey> = fetch.into_iter().map(|(entry, _)| entry.key).collect();
     let batch = keys
         .len()
-        .div_ceil(pool.current_num_threads().max(1))
+        .div_ceil(pools.job_pool().current_num_threads().max(1))
         .clamp(1, 50);
     // One go process per batch downloads into a scratch cache; each version that arrives
     // and checks out is swapped in. A failed download leaves the cache as it was.

@@ -5,9 +5,12 @@
 
 pub mod confined;
 pub mod delete;
+pub mod error;
 pub mod fault;
 pub mod fetch;
 pub mod jobs;
 pub mod policy;
+pub mod pools;
 pub mod refetch;
+pub mod scan;
 pub mod verify;

@@ -119,7 +119,8 @@ impl Pools {
 
     /// Maps `items` through `f` on the hashing pool, keeping their order.
     pub fn hash_map<T: Send, U: Send>(&self, items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
-        self.hash.install(|| items.into_par_iter().map(f).collect())
+        self.hash
+            .install(|| items.into_par_iter().map(&f).collect())
     }
 
     /// Starts a thread that blocks for the life of the run (the terminal reader, a signal
@@ -148,9 +149,24 @@ mod tests {
         })
         .expect("pools");
         let name = || std::thread::current().name().map(str::to_owned);
-        assert!(pools.scan_pool().install(name).is_some_and(|n| n.starts_with("modlens-scan-")));
-        assert!(pools.hash_pool().install(name).is_some_and(|n| n.starts_with("modlens-hash-")));
-        assert!(pools.job_pool().install(name).is_some_and(|n| n.starts_with("modlens-job-")));
+        assert!(
+            pools
+                .scan_pool()
+                .install(name)
+                .is_some_and(|n| n.starts_with("modlens-scan-"))
+        );
+        assert!(
+            pools
+                .hash_pool()
+                .install(name)
+                .is_some_and(|n| n.starts_with("modlens-hash-"))
+        );
+        assert!(
+            pools
+                .job_pool()
+                .install(name)
+                .is_some_and(|n| n.starts_with("modlens-job-"))
+        );
         assert_eq!(pools.hash_pool().current_num_threads(), 3);
         assert_eq!(pools.hash_map(vec![1, 2, 3], |n| n * 2), vec![2, 4, 6]);
     }

@@ -20,6 +20,7 @@ use std::path::Path;
 
 use super::confined::{Confined, Missing};
 use super::delete::{DeleteError, VersionLock, ensure_inside, io_err, unique_suffix};
+use crate::cache::goenv::GoEnv;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, read};
 use crate::verify::hash::H1;
 use crate::verify::zipfile::{Scratch, check_zip};
@@ -78,6 +79,17 @@ pub struct GoRunner {
     pub modcacherw: bool,
     /// Variables set for go on top of the inherited environment.
     pub env: Vec<(String, String)>,
+}
+
+impl GoRunner {
+    /// go as the user's settings run it.
+    pub fn new(goenv: &GoEnv) -> GoRunner {
+        GoRunner {
+            goflags: goenv.goflags(),
+            modcacherw: goenv.modcacherw(),
+            env: Vec::new(),
+        }
+    }
 }
 
 /// Decides the cheapest repair of `entry`, from a fresh verification: the fixes the verifier

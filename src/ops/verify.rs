@@ -1,4 +1,4 @@
-//! Verifying many module versions on a thread pool, streaming verdicts as they complete.
+//! Verifying many module versions on the hashing pool, streaming verdicts as they complete.
 //!
 //! Entries are verified largest first, so that a big toolchain does not start last and hold up
 //! the end. Each verdict is sent as soon as it is ready; progress (entries and input bytes done,
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
+use super::pools::Pools;
 use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry};
 use crate::verify::{Expectations, Status, Verdict, verify_entry};
@@ -62,28 +63,37 @@ pub struct VerifySummary {
     pub cancelled: bool,
 }
 
-/// The default number of hashing threads: one per core plus one. Measured on the scale cache
-/// (2 cores, 2026-11-22): 3 threads verify in 1.17 s, 2 threads in 1.33 s, 4 in 1.20 s; with one
-/// spare thread a core never idles while another thread waits in a system call.
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from) + 1
-}
-
 /// The input bytes of an entry, the unit of progress.
 fn input_bytes(entry: &ModuleEntry) -> u64 {
     entry.tree.apparent + entry.zip.apparent
 }
 
-/// Verifies `entries` on a pool of `jobs` threads (`modlens-cpu-{i}`), sending events to `tx`.
-/// Blocks until done and returns the summary (also sent as [`VerifyEvent::Done`]).
+/// Starts verifying `entries` on the hashing pool without waiting; events arrive on `tx`,
+/// ending with [`VerifyEvent::Done`].
+pub fn start(
+    pools: &Arc<Pools>,
+    cache: ModCache,
+    entries: Vec<ModuleEntry>,
+    expect: Arc<Expectations>,
+    tx: Sender<VerifyEvent>,
+    cancel: CancelToken,
+) {
+    let owned = Arc::clone(pools);
+    pools.spawn_hash(move || {
+        run(&owned, &cache, entries, expect, &tx, &cancel);
+    });
+}
+
+/// Verifies `entries` on the hashing pool, sending events to `tx`. Blocks until done and
+/// returns the summary (also sent as [`VerifyEvent::Done`]).
 pub fn run(
+    pools: &Pools,
     cache: &ModCache,
     mut entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
-    jobs: usize,
     tx: &Sender<VerifyEvent>,
     cancel: &CancelToken,
-) -> std::io::Result<VerifySummary> {
+) -> VerifySummary {
     let started = Instant::now();
     entries.sort_by_key(|e| std::cmp::Reverse(input_bytes(e)));
     let total = VerifyProgress {
@@ -91,15 +101,10 @@ pub fn run(
         bytes_total: entries.iter().map(input_bytes).sum(),
         ..VerifyProgress::default()
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .thread_name(|i| format!("modlens-cpu-{i}"))
-        .build()
-        .map_err(std::io::Error::other)?;
     let counters = Counters::default();
     let last_progress = Mutex::new(Instant::now());
     let _ = tx.send(VerifyEvent::Progress(total));
-    pool.install(|| {
+    pools.hash_pool().install(|| {
         entries.par_iter().for_each(|entry| {
             if cancel.is_cancelled() {
                 return;
@@ -129,7 +134,7 @@ pub fn run(
     let _ = tx.send(VerifyEvent::Progress(counters.progress(total)));
     let summary = counters.summary(started.elapsed(), cancel.is_cancelled());
     let _ = tx.send(VerifyEvent::Done(summary));
-    Ok(summary)
+    summary
 }
 
 #[derive(Default)]

@@ -2,7 +2,7 @@
 //! through channels.
 //!
 //! Input is read on its own thread (`modlens-input`); the scan, verification and jobs run on
-//! their own threads and pools. Each iteration drains all pending input before a bounded batch
+//! the pools `ops` owns. Each iteration drains all pending input before a bounded batch
 //! of work messages, so a flood of verdicts cannot delay a key, and draws at most every 33 ms,
 //! only when something changed. With `MODLENS_FRAME_LOG=path`, the time from each key's
 //! arrival to the end of the frame that shows it is logged, one line per key.
@@ -21,10 +21,13 @@ use super::app::{App, AppConfig};
 use super::msg::{Effect, Msg};
 use super::view;
 use crate::cache::cancel::CancelToken;
-use crate::cache::scan::{self, Depth, scan_version};
-use crate::cache::{ModCache, ScanEvent};
+use crate::cache::scan::Depth;
+use crate::cache::{ModCache, ModuleKey, ScanEvent};
 use crate::ops::jobs::{JobEvent, Jobs};
+use crate::ops::pools::Pools;
+use crate::ops::scan;
 use crate::ops::verify::VerifyEvent;
+use crate::verify::Expectations;
 
 const FRAME: Duration = Duration::from_millis(33);
 const TICK: Duration = Duration::from_millis(250);
@@ -51,16 +54,20 @@ struct Channels {
 }
 
 /// Runs the TUI until the user quits.
-pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run(
+    config: AppConfig,
+    pools: &Arc<Pools>,
+    frame_log: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let cache = ModCache::new(&config.root);
     let expect = Arc::clone(&config.expect);
     let mut log = frame_log.map(File::create).transpose()?;
     let cancel = CancelToken::new();
-    let jobs = Jobs::new(cache.clone(), 4)?;
+    let jobs = Jobs::new(cache.clone(), pools);
     let (scan_tx, scan_rx) = unbounded();
     let (verify_tx, verify_rx) = unbounded();
     let (job_tx, job_rx) = unbounded();
-    let mut ch = Channels {
+    let ch = Channels {
         scan_tx,
         scan_rx,
         verify_tx,
@@ -69,15 +76,13 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
         job_rx,
     };
     let (input_tx, input_rx) = bounded::<(Instant, Event)>(256);
-    std::thread::Builder::new()
-        .name("modlens-input".into())
-        .spawn(move || {
-            while let Ok(ev) = event::read() {
-                if input_tx.send((Instant::now(), ev)).is_err() {
-                    break;
-                }
+    Pools::service("input", move || {
+        while let Ok(ev) = event::read() {
+            if input_tx.send((Instant::now(), ev)).is_err() {
+                break;
             }
-        })?;
+        }
+    })?;
 
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;
@@ -85,12 +90,13 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
     let mut app = App::new(config, SystemTime::now());
     let size = terminal.size()?;
     app.size = (size.width, size.height);
-    scan::spawn(
+    scan::start(
+        pools,
         cache.clone(),
         Depth::Full,
         ch.scan_tx.clone(),
         cancel.clone(),
-    )?;
+    );
 
     let mut input_rx = input_rx;
     let mut last_draw = Instant::now()
@@ -145,7 +151,14 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
                     jobs.wait_idle(Duration::from_secs(30));
                     return Ok(());
                 }
-                Effect::Verify(entries) => spawn_verify(&cache, entries, &expect, &ch, &cancel)?,
+                Effect::Verify(entries) => crate::ops::verify::start(
+                    pools,
+                    cache.clone(),
+                    entries,
+                    Arc::clone(&expect),
+                    ch.verify_tx.clone(),
+                    cancel.clone(),
+                ),
                 Effect::StartJob(id, spec) => {
                     // Each job can be cancelled on its own; quitting cancels them all.
                     let token = CancelToken::new();
@@ -153,28 +166,22 @@ pub fn run(config: AppConfig, frame_log: Option<PathBuf>) -> anyhow::Result<()> 
                     jobs.start(id, spec, ch.job_tx.clone(), token)
                 }
                 Effect::ListFiles(key) => {
-                    let tree = cache.tree_dir(&key);
-                    let tx = ch.scan_tx.clone();
-                    std::thread::Builder::new()
-                        .name("modlens-files".into())
-                        .spawn(move || {
-                            let items = crate::cache::tree_items(&tree, 100_000);
-                            let _ = tx.send(ScanEvent::TreeItems(key, items));
-                        })?;
+                    scan::list_files(pools, &cache, key, 100_000, ch.scan_tx.clone())
                 }
                 Effect::CancelJob(id) => {
                     if let Some(token) = job_tokens.get(&id) {
                         token.cancel();
                     }
                 }
-                Effect::Refresh(keys) => spawn_refresh(&cache, keys, &expect, &mut ch, &cancel)?,
+                Effect::Refresh(keys) => refresh(pools, &cache, keys, &expect, &ch, &cancel),
                 Effect::Rescan => {
-                    scan::spawn(
+                    scan::start(
+                        pools,
                         cache.clone(),
                         Depth::Full,
                         ch.scan_tx.clone(),
                         cancel.clone(),
-                    )?;
+                    );
                 }
             }
         }
@@ -198,66 +205,29 @@ fn note_key(ev: &Event, at: Instant, waiting: &mut Vec<Instant>) {
     }
 }
 
-fn spawn_verify(
+/// Measures repaired versions again and verifies them, on the pools.
+fn refresh(
+    pools: &Arc<Pools>,
     cache: &ModCache,
-    entries: Vec<crate::cache::ModuleEntry>,
-    expect: &Arc<crate::verify::Expectations>,
+    keys: Vec<ModuleKey>,
+    expect: &Arc<Expectations>,
     ch: &Channels,
     cancel: &CancelToken,
-) -> anyhow::Result<()> {
-    let (cache, expect, tx, cancel) = (
+) {
+    let (owned, cache, expect, cancel) = (
+        Arc::clone(pools),
         cache.clone(),
         Arc::clone(expect),
-        ch.verify_tx.clone(),
         cancel.clone(),
     );
-    std::thread::Builder::new()
-        .name("modlens-verify".into())
-        .spawn(move || {
-            let _ = crate::ops::verify::run(
-                &cache,
-                entries,
-                expect,
-                crate::ops::verify::default_jobs(),
-                &tx,
-                &cancel,
-            );
-        })?;
-    Ok(())
-}
-
-/// Measures repaired versions again and verifies them.
-fn spawn_refresh(
-    cache: &ModCache,
-    keys: Vec<crate::cache::ModuleKey>,
-    expect: &Arc<crate::verify::Expectations>,
-    ch: &mut Channels,
-    cancel: &CancelToken,
-) -> anyhow::Result<()> {
-    let (cache, expect, cancel) = (cache.clone(), Arc::clone(expect), cancel.clone());
     let (scan_tx, verify_tx) = (ch.scan_tx.clone(), ch.verify_tx.clone());
-    std::thread::Builder::new()
-        .name("modlens-refresh".into())
-        .spawn(move || {
-            let (entries, gone): (Vec<_>, Vec<_>) = keys
-                .iter()
-                .map(|k| (k, scan_version(&cache, k)))
-                .partition(|(_, e)| e.is_some());
-            let entries: Vec<_> = entries.into_iter().filter_map(|(_, e)| e).collect();
-            let gone: Vec<_> = gone.into_iter().map(|(k, _)| k.clone()).collect();
-            if !gone.is_empty() {
-                let _ = scan_tx.send(ScanEvent::Gone(gone));
-            }
-            if scan_tx.send(ScanEvent::Entries(entries.clone())).is_ok() {
-                let _ = crate::ops::verify::run(
-                    &cache,
-                    entries,
-                    expect,
-                    crate::ops::verify::default_jobs(),
-                    &verify_tx,
-                    &cancel,
-                );
-            }
-        })?;
-    Ok(())
+    pools.spawn_scan(move || {
+        let (entries, gone) = scan::measure_again(&owned, &cache, &keys);
+        if !gone.is_empty() {
+            let _ = scan_tx.send(ScanEvent::Gone(gone));
+        }
+        if scan_tx.send(ScanEvent::Entries(entries.clone())).is_ok() {
+            crate::ops::verify::run(&owned, &cache, entries, expect, &verify_tx, &cancel);
+        }
+    });
 }

@@ -142,7 +142,7 @@ impl Checker<'_> {
         let tree_path = self.cache.tree_dir(&e.key);
         let prefix = e.key.to_string();
         // The tree is compared with the zip's contents where it can be: a file equal to its
-        // zip entry needs no second SHA-256. Without a usable zip, both run at once.
+        // zip entry needs no second SHA-256. Otherwise at most one of the two is there.
         let (zip, tree) = if p.zip && hash_dir {
             Scratch::with(|scratch| {
                 let zip = check_zip(&zip_path, &e.key, scratch, true);
@@ -152,13 +152,10 @@ impl Checker<'_> {
                 (Some(zip), Some(tree))
             })
         } else {
-            rayon::join(
-                || {
-                    p.zip
-                        .then(|| Scratch::with(|s| check_zip(&zip_path, &e.key, s, false)))
-                },
-                || hash_dir.then(|| hash_tree(&tree_path, &prefix, None)),
-            )
+            let zip = p
+                .zip
+                .then(|| Scratch::with(|s| check_zip(&zip_path, &e.key, s, false)));
+            (zip, hash_dir.then(|| hash_tree(&tree_path, &prefix, None)))
         };
         let zip = self.judge_zip(zip, ziphash);
         if let Some(tree) = tree {

@@ -287,3 +287,19 @@ pub fn process_running(texts: &[&str]) -> bool {
         })
     })
 }
+
+/// Pools for library-level tests, with `hash` hashing threads.
+pub fn pools(hash: usize) -> std::sync::Arc<modlens::ops::pools::Pools> {
+    modlens::ops::pools::Pools::new(modlens::ops::pools::PoolSizes {
+        scan: 2,
+        hash,
+        jobs: 2,
+    })
+    .unwrap()
+}
+
+/// Scans `root` fully into a snapshot, as the commands do.
+pub fn snapshot(root: &Path) -> modlens::cache::Snapshot {
+    let cache = modlens::cache::ModCache::new(root);
+    modlens::ops::scan::snapshot(&pools(2), &cache, modlens::cache::scan::Depth::Full).unwrap()
+}

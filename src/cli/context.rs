@@ -1,0 +1,130 @@
+//! What every command receives: the cache it works on, go's settings and the pools, set up
+//! once per run; and the one place where go.sum expectations are put together.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::locate::{self, Located};
+use crate::cache::goenv::GoEnv;
+use crate::cache::scan::Depth;
+use crate::cache::{ModCache, Snapshot};
+use crate::ops::pools::Pools;
+use crate::ops::refetch::GoRunner;
+use crate::verify::Expectations;
+use crate::verify::gosum::GoSums;
+use crate::verify::sumdb::{SUM_GOLANG_ORG, Verifier};
+
+/// A command's world.
+pub struct Ctx {
+    /// The cache.
+    pub located: Located,
+    /// go's settings, read once.
+    pub goenv: GoEnv,
+    /// The run's threads.
+    pub pools: Arc<Pools>,
+}
+
+impl Ctx {
+    /// The cache as a model.
+    pub fn cache(&self) -> ModCache {
+        ModCache::new(&self.located.root)
+    }
+
+    /// Scans the whole cache into a snapshot.
+    pub fn snapshot(&self, depth: Depth) -> anyhow::Result<Snapshot> {
+        Ok(crate::ops::scan::snapshot(
+            &self.pools,
+            &self.cache(),
+            depth,
+        )?)
+    }
+
+    /// How to run go for repairs, from the user's effective settings.
+    pub fn go_runner(&self) -> GoRunner {
+        GoRunner::new(&self.goenv)
+    }
+
+    /// What versions are checked against: the go.sum files of `projects` (every go.sum below
+    /// them with `recursive`) and the checksum databases whose answers go cached. Notes about
+    /// the projects (a module without go.sum, ...) go to stderr. Every command uses this.
+    pub fn expectations(
+        &self,
+        projects: &[PathBuf],
+        recursive: bool,
+    ) -> anyhow::Result<Arc<Expectations>> {
+        let mut gosums = GoSums::default();
+        for dir in projects {
+            gosums.load_project(dir, recursive)?;
+        }
+        for note in gosums.notes() {
+            eprintln!("modlens: note: {note}");
+        }
+        Ok(Arc::new(Expectations {
+            gosums,
+            sumdb_keys: sumdb_keys(&self.goenv),
+        }))
+    }
+}
+
+/// The checksum databases whose cached answers are checked: sum.golang.org always, and the one
+/// GOSUMDB names when it carries a key.
+fn sumdb_keys(goenv: &GoEnv) -> Vec<Verifier> {
+    let mut keys = vec![Verifier::parse(SUM_GOLANG_ORG).expect("the built-in key is valid")];
+    if let Some(value) = goenv.get("GOSUMDB") {
+        match Verifier::from_gosumdb(&value) {
+            Ok(Some(v)) if !keys.iter().any(|k| k.name == v.name) => keys.push(v),
+            Ok(_) => {}
+            Err(err) => eprintln!("modlens: warning: {err}; its cached answers are not checked"),
+        }
+    }
+    keys
+}
+
+/// Finds the cache for `--cache` (or go's settings).
+pub fn locate_cache(flag: Option<&Path>, goenv: &GoEnv) -> anyhow::Result<Located> {
+    Ok(locate::locate_with(flag, goenv)?)
+}
+
+/// The demo cache's temp dir, removed when dropped.
+pub struct DemoDir {
+    dir: PathBuf,
+    /// The demo cache's root.
+    pub root: PathBuf,
+}
+
+impl DemoDir {
+    /// Builds the demo cache in a temp dir.
+    pub fn create() -> anyhow::Result<DemoDir> {
+        let dir = std::env::temp_dir().join(format!("modlens-demo-{}", std::process::id()));
+        let root = super::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
+            anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
+        })?;
+        remove_on_termination(dir.clone())?;
+        Ok(DemoDir { dir, root })
+    }
+}
+
+/// Removes the demo dir when the process is told to end (SIGTERM, SIGHUP as when its terminal
+/// closes, SIGINT outside the explorer), which skips destructors: restore the terminal, remove
+/// the dir, and exit as the signal would have.
+fn remove_on_termination(dir: PathBuf) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    Pools::service("demo-signals", move || {
+        if let Some(signal) = signals.forever().next() {
+            if std::io::IsTerminal::is_terminal(&io::stdout()) {
+                ratatui::restore();
+            }
+            let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &dir);
+            std::process::exit(128 + signal);
+        }
+    })?;
+    Ok(())
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &self.dir);
+    }
+}
