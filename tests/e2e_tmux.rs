@@ -457,3 +457,48 @@ fn quitting_during_a_delete_finishes_the_item_and_leaves_a_verified_cache() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The explorer's threads while it verifies: the UI (main) thread, and only threads `ops`
+/// started and named. An unnamed thread (rayon's global pool, a stray spawn) would show as a
+/// second `modlens`.
+#[test]
+fn every_thread_of_the_explorer_is_one_ops_started_and_named() {
+    let Some(go) = Go::find("every_thread_of_the_explorer") else {
+        return;
+    };
+    if !Tmux::available("every_thread_of_the_explorer") {
+        return;
+    }
+    go.download(&standard_modules());
+    let cmd = format!(
+        "exec {} --cache {}",
+        env!("CARGO_BIN_EXE_modlens"),
+        go.modcache().display()
+    );
+    let t = Tmux::start("threads", &cmd);
+    t.wait_for("verify ✓");
+    let out = Command::new("tmux")
+        .args(["-L", &t.socket, "display-message", "-p", "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let mut names: Vec<String> = fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|task| fs::read_to_string(task.unwrap().path().join("comm")).unwrap())
+        .map(|comm| comm.trim().to_owned())
+        .collect();
+    names.sort();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let count = |prefix: &str| names.iter().filter(|n| n.starts_with(prefix)).count();
+    assert_eq!(count("modlens-scan-"), cores, "{names:?}");
+    assert_eq!(count("modlens-hash-"), cores + 1, "{names:?}");
+    assert_eq!(count("modlens-job-"), 4, "{names:?}");
+    assert_eq!(count("modlens-input"), 1, "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| *n == "modlens").count(),
+        1,
+        "only the UI thread is unnamed: {names:?}"
+    );
+    assert_eq!(names.len(), 2 * cores + 7, "no other thread: {names:?}");
+    t.keys(&["q"]);
+}
