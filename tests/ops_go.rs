@@ -122,11 +122,11 @@ fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_and_tree_are_re_fetch
     let runner = go_env(&go);
     let entry = |k: &ModuleKey| snap.entries.iter().find(|e| e.key == *k).unwrap().clone();
     assert_eq!(
-        repair(&cache, &entry(&edited), &expect, &runner),
+        repair(&cache, &entry(&edited), &expect, &runner).map_err(|e| e.to_string()),
         Ok(Repair::Reextracted)
     );
     assert_eq!(
-        repair(&cache, &entry(&broken), &expect, &runner),
+        repair(&cache, &entry(&broken), &expect, &runner).map_err(|e| e.to_string()),
         Ok(Repair::Refetched)
     );
 

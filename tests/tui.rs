@@ -13,7 +13,9 @@ use modlens::cache::cancel::CancelToken;
 use modlens::cache::scan::{self, Depth};
 use modlens::cache::{ModCache, ModuleKey, ScanEvent};
 use modlens::cli::SortKey;
-use modlens::ops::jobs::{JobEvent, JobItem, JobSpec};
+use modlens::ops::error::OpsError;
+use modlens::ops::jobs::{ItemDone, JobEvent, JobItem, JobSpec};
+use modlens::ops::refetch::Repair;
 use modlens::ops::verify::{VerifyEvent, run as verify_run};
 use modlens::tui::app::{App, AppConfig, EnvInfo, Integrity, Mode, OpKind};
 use modlens::tui::msg::{Effect, Msg};
@@ -351,7 +353,7 @@ fn marking_then_delete_asks_then_starts_a_job_and_the_row_goes() {
     app.update(Msg::Job(JobEvent::Item {
         id: *id,
         item: JobItem::Version(k.clone()),
-        result: Ok("deleted".into()),
+        result: Ok(ItemDone::Deleted { files: 0 }),
         files_removed: 0,
     }));
     app.update(Msg::Job(JobEvent::Finished {
@@ -392,7 +394,7 @@ fn leftovers_are_deleted_after_a_confirmation() {
     app.update(Msg::Job(JobEvent::Item {
         id: *id,
         item: JobItem::Path(path),
-        result: Ok("deleted".into()),
+        result: Ok(ItemDone::Deleted { files: 0 }),
         files_removed: 0,
     }));
     assert!(app.leftovers.is_empty());
@@ -436,11 +438,11 @@ fn repair_tampered(app: &mut App) -> (u64, ModuleKey) {
 }
 
 /// The job event for one finished version.
-fn job_item(id: u64, key: &ModuleKey, result: Result<String, String>) -> Msg {
+fn job_item(id: u64, key: &ModuleKey, result: Result<ItemDone, OpsError>) -> Msg {
     Msg::Job(JobEvent::Item {
         id,
         item: JobItem::Version(key.clone()),
-        result,
+        result: result.map_err(std::sync::Arc::new),
         files_removed: 0,
     })
 }
@@ -450,7 +452,11 @@ fn a_repaired_version_is_measured_and_verified_again() {
     let mut f = fixture(true);
     let app = &mut f.app;
     let (id, k) = repair_tampered(app);
-    let effects = app.update(job_item(id, &k, Ok("re-extracted".into())));
+    let effects = app.update(job_item(
+        id,
+        &k,
+        Ok(ItemDone::Repaired(Repair::Reextracted)),
+    ));
     assert!(matches!(effects.as_slice(), [Effect::Refresh(keys)] if keys == &vec![k]));
 }
 
@@ -462,7 +468,10 @@ fn a_failed_job_shows_what_is_on_disk_and_a_gone_version_leaves_the_list() {
     let effects = app.update(job_item(
         id,
         &k,
-        Err("unchanged: module lookup disabled by GOPROXY=off".into()),
+        Err(OpsError::unchanged(
+            &k,
+            "module lookup disabled by GOPROXY=off",
+        )),
     ));
     assert!(
         matches!(effects.as_slice(), [Effect::Refresh(keys)] if keys == &vec![k.clone()]),

@@ -8,6 +8,7 @@
 pub mod cancel;
 mod discover;
 pub mod entry;
+pub mod error;
 pub mod filter;
 pub mod fmt;
 pub mod goenv;

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use super::error::CacheError;
 use super::semver;
 
 /// One module version, with the real (unescaped) path and canonical version.
@@ -29,22 +30,27 @@ impl ModuleKey {
     /// Decodes an escaped module path and escaped version as found in cache file names, and
     /// checks that the go command could have written them: the path passes `CheckPath`, the
     /// version is canonical and matches the path's major-version suffix.
-    pub fn from_escaped(esc_path: &str, esc_version: &str) -> Result<Self, String> {
+    pub fn from_escaped(esc_path: &str, esc_version: &str) -> Result<Self, CacheError> {
         let key = Self::from_escaped_any_major(esc_path, esc_version)?;
-        check_path_major(&key.path, &key.version)?;
+        if let Err(reason) = check_path_major(&key.path, &key.version) {
+            return Err(CacheError::WrongMajor {
+                key: key.to_string(),
+                reason,
+            });
+        }
         Ok(key)
     }
 
     /// Like [`ModuleKey::from_escaped`], but accepts a major version that does not fit the
     /// path (`v2.0.0` of a path without `/v2`): go downloads such a version, writes its files,
     /// and then refuses to use it. The caller learns why from [`ModuleKey::unusable`].
-    pub fn from_escaped_any_major(esc_path: &str, esc_version: &str) -> Result<Self, String> {
+    pub fn from_escaped_any_major(esc_path: &str, esc_version: &str) -> Result<Self, CacheError> {
         let path = unescape_path(esc_path)?;
         let version = unescape_version(esc_version)?;
         match semver::canonical(&version) {
             Some(c) if c == version => {}
-            Some(_) => return Err(format!("version {version:?} is not canonical")),
-            None => return Err(format!("version {version:?} is not a semantic version")),
+            Some(_) => return Err(CacheError::NotCanonical(version)),
+            None => return Err(CacheError::NotSemver(version)),
         }
         Ok(ModuleKey { path, version })
     }
@@ -110,18 +116,22 @@ pub fn unescape(escaped: &str) -> Option<String> {
 }
 
 /// `module.UnescapePath`: unescape, then require a valid module path.
-pub fn unescape_path(escaped: &str) -> Result<String, String> {
-    let path =
-        unescape(escaped).ok_or_else(|| format!("invalid escaped module path {escaped:?}"))?;
-    check_path(&path).map_err(|e| format!("invalid module path {path:?}: {e}"))?;
+pub fn unescape_path(escaped: &str) -> Result<String, CacheError> {
+    let path = unescape(escaped).ok_or_else(|| CacheError::EscapedPath(escaped.to_owned()))?;
+    if let Err(reason) = check_path(&path) {
+        return Err(CacheError::ModulePath { path, reason });
+    }
     Ok(path)
 }
 
 /// `module.UnescapeVersion`: unescape, then require a valid file-name element.
-pub fn unescape_version(escaped: &str) -> Result<String, String> {
-    let v = unescape(escaped).ok_or_else(|| format!("invalid escaped version {escaped:?}"))?;
-    check_elem(&v, PathKind::File).map_err(|e| format!("invalid version {v:?}: {e}"))?;
-    Ok(v)
+pub fn unescape_version(escaped: &str) -> Result<String, CacheError> {
+    let version =
+        unescape(escaped).ok_or_else(|| CacheError::EscapedVersion(escaped.to_owned()))?;
+    if let Err(reason) = check_elem(&version, PathKind::File) {
+        return Err(CacheError::VersionName { version, reason });
+    }
+    Ok(version)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::discover::{self, relative, unrecognized};
 use super::entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage};
+use super::error::CacheError;
 use super::layout::{ModCache, VersionFile};
 use super::measure::{InodeSet, measure, measure_top};
 use super::module::ModuleKey;
@@ -377,7 +378,8 @@ fn measure_module(
         let tree_path = cache.tree_dir_escaped(esc_path, &esc_version);
         let key = match ModuleKey::from_escaped_any_major(esc_path, &esc_version) {
             Ok(key) => key,
-            Err(reason) => {
+            Err(err) => {
+                let reason = err.to_string();
                 for file in parts.present() {
                     let path = at_v.join(format!("{esc_version}.{}", file.ext()));
                     out.leftovers.push(Leftover {
@@ -540,7 +542,7 @@ fn build_entry(
                 .then(|| format!("Version is {:?}, not {:?}", info.version, key.version));
             (info.published, info.origin, error)
         }
-        Some(Err(err)) => (None, None, Some(err)),
+        Some(Err(err)) => (None, None, Some(err.to_string())),
         None => (None, None, None),
     };
     let rest = [
@@ -586,7 +588,11 @@ struct Info {
     origin: Option<Box<Origin>>,
 }
 
-fn read_info(path: &Path) -> Result<Info, String> {
+fn read_info(path: &Path) -> Result<Info, CacheError> {
+    let invalid = |reason: String| CacheError::Info {
+        path: path.to_path_buf(),
+        reason,
+    };
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Raw {
@@ -595,13 +601,14 @@ fn read_info(path: &Path) -> Result<Info, String> {
         origin: Option<Box<Origin>>,
     }
     let bytes = super::read::read_capped(path, super::read::cap::INFO)
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    let raw: Raw = serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+        .map_err(|e| invalid(format!("cannot read it: {e}")))?;
+    let raw: Raw =
+        serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
     let published = match raw.time.as_deref() {
         None => None,
         Some(t) => {
             let time = chrono::DateTime::parse_from_rfc3339(t)
-                .map_err(|e| format!("Time {t:?} is not RFC 3339: {e}"))?;
+                .map_err(|e| invalid(format!("Time {t:?} is not RFC 3339: {e}")))?;
             // Go writes its zero time when a proxy sent none: it means "unknown".
             (time.timestamp() > 0).then(|| SystemTime::from(time))
         }

@@ -49,14 +49,12 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         .older_than
         .as_deref()
         .map(policy::parse_duration)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .transpose()?;
     let max_size = args
         .max_size
         .as_deref()
         .map(policy::parse_size)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .transpose()?;
     if args.keep_latest == Some(0) {
         anyhow::bail!(
             "invalid --keep-latest 0: it would remove every version; keep at least 1 (to remove \
@@ -421,9 +419,11 @@ fn execute(ctx: &Ctx, plan: &[PlanItem], show_progress: bool) -> anyhow::Result<
                     receipt.removed.push(k.to_string())
                 }
                 (JobItem::Version(k), Ok(_)) => receipt.already_gone.push(k.to_string()),
-                (JobItem::Version(k), Err(e)) => receipt.failed.push((k.to_string(), e)),
+                (JobItem::Version(k), Err(e)) => {
+                    receipt.failed.push((k.to_string(), e.to_string()))
+                }
                 (JobItem::Path(p), result) => {
-                    path_files.insert(p, result.map(|_| files_removed));
+                    path_files.insert(p, result.map(|_| files_removed).map_err(|e| e.to_string()));
                 }
             }
         }

@@ -20,7 +20,7 @@ use crate::cache::fmt::count;
 use crate::cache::scan::{Depth, scan_version};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
 use crate::ops::fetch::fetch_and_swap;
-use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
+use crate::ops::jobs::{ItemDone, ItemError, JobEvent, JobItem, JobSpec, Jobs};
 use crate::ops::refetch::{Repair, plan_for};
 use crate::ops::verify::VerifyEvent;
 use crate::verify::{Expectations, Status, verify_entry};
@@ -232,11 +232,16 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     }
     progress.clear();
     for key in healthy {
-        results.push((key, Ok(Repair::Nothing.name().to_owned())));
+        results.push((key, Ok(ItemDone::Repaired(Repair::Nothing))));
     }
     let downloaded = fetch_and_swap(&cache, &missing, &expect, &go, &cancel);
     for (key, result) in missing.into_iter().zip(downloaded) {
-        results.push((key, result.map(|()| "downloaded".to_owned()).map_err(Some)));
+        results.push((
+            key,
+            result
+                .map(|()| ItemDone::Downloaded)
+                .map_err(|e| Some(Arc::new(e))),
+        ));
     }
     // Verifying the results again is hashing: spread it over the cores.
     let mut outcomes: Vec<Outcome> = ctx.pools.hash_map(results, |(key, result)| {
@@ -311,12 +316,12 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
 fn outcome(
     cache: &ModCache,
     key: &ModuleKey,
-    result: Result<String, Option<String>>,
+    result: Result<ItemDone, Option<ItemError>>,
     expect: &Expectations,
 ) -> Outcome {
     let (action, error) = match result {
-        Ok(action) => (action, None),
-        Err(e) => ("failed".to_owned(), e),
+        Ok(done) => (done.to_string(), None),
+        Err(e) => ("failed".to_owned(), e.map(|e| e.to_string())),
     };
     let problems = match (&error, scan_version(cache, key)) {
         (None, Some(entry)) => verify_entry(cache, &entry, expect)

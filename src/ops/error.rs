@@ -14,26 +14,34 @@ pub enum OpsError {
     /// Threads could not be started.
     #[error("cannot start threads: {0}")]
     Threads(#[source] std::io::Error),
-    /// Removing, locking, writing or renaming in the cache failed.
+    /// Removing, locking, writing or renaming in the cache failed, or was refused.
     #[error(transparent)]
-    Delete(#[from] DeleteError),
-    /// A download through go failed or was refused; the cache is unchanged for that version.
+    Change(#[from] DeleteError),
+    /// Running go failed, in go's words (they name the module) with a hint.
+    #[error("{message}")]
+    Go {
+        /// What go (or starting it) said.
+        message: String,
+    },
+    /// A download was refused or failed; the cache is unchanged for that version.
     #[error("unchanged: {reason}")]
     Fetch {
         /// The version.
         key: ModuleKey,
-        /// go's words (they name the module) and a hint, or modlens's check that failed.
-        reason: String,
-    },
-    /// The version could not be repaired offline.
-    #[error("{key}: {reason}")]
-    Repair {
-        /// The version.
-        key: ModuleKey,
-        /// What went wrong.
+        /// Why: go's words, or the check of go's hashes against go.sum that failed.
         reason: String,
     },
     /// An operation panicked; the program goes on, the item failed.
     #[error("internal error: {0}")]
     Panicked(String),
+}
+
+impl OpsError {
+    /// The download of `key` did not change the cache, for `reason`.
+    pub fn unchanged(key: &ModuleKey, reason: impl std::fmt::Display) -> OpsError {
+        OpsError::Fetch {
+            key: key.clone(),
+            reason: reason.to_string(),
+        }
+    }
 }

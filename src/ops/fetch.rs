@@ -23,6 +23,7 @@ use std::process::{Command, Stdio};
 
 use super::confined::{Confined, Missing};
 use super::delete::{DeleteError, VersionLock, unique_suffix};
+use super::error::OpsError;
 use super::fault::checkpoint;
 use super::refetch::GoRunner;
 use crate::cache::cancel::CancelToken;
@@ -47,11 +48,15 @@ pub fn fetch_and_swap(
     expect: &Expectations,
     go: &GoRunner,
     cancel: &CancelToken,
-) -> Vec<Result<(), String>> {
-    let unchanged = |e: String| format!("unchanged: {e}");
+) -> Vec<Result<(), OpsError>> {
     let confined = match Confined::open(cache.root()) {
         Ok(c) => c,
-        Err(e) => return keys.iter().map(|_| Err(unchanged(e.to_string()))).collect(),
+        Err(e) => {
+            return keys
+                .iter()
+                .map(|k| Err(OpsError::unchanged(k, &e)))
+                .collect();
+        }
     };
     let scratch_root = cache.root().join("cache").join(format!(
         "{SCRATCH_PREFIX}{}-{}",
@@ -60,7 +65,10 @@ pub fn fetch_and_swap(
     ));
     if let Err(e) = prepare_scratch(&confined, cache, &scratch_root) {
         let _ = confined.remove(&scratch_root);
-        return keys.iter().map(|_| Err(unchanged(e.to_string()))).collect();
+        return keys
+            .iter()
+            .map(|k| Err(OpsError::unchanged(k, &e)))
+            .collect();
     }
     let scratch = ModCache::new(&scratch_root);
     let fetched = go_download_many(&scratch, keys, go, true, cancel);
@@ -70,11 +78,11 @@ pub fn fetch_and_swap(
         .zip(fetched)
         .map(|(key, fetched)| {
             if cancel.is_cancelled() {
-                return Err(unchanged("cancelled".into()));
+                return Err(OpsError::unchanged(key, "cancelled"));
             }
-            let fetched = fetched.map_err(unchanged)?;
-            check_sums(key, &fetched, expect).map_err(unchanged)?;
-            swap(&confined, cache, &scratch, key, go.modcacherw).map_err(|e| e.to_string())
+            let fetched = fetched.map_err(|e| OpsError::unchanged(key, e))?;
+            check_sums(key, &fetched, expect)?;
+            Ok(swap(&confined, cache, &scratch, key, go.modcacherw)?)
         })
         .collect();
     let _ = confined.remove(&scratch_root);
@@ -98,7 +106,7 @@ fn prepare_scratch(
 }
 
 /// Compares go's hashes with every go.sum line named for the version.
-fn check_sums(key: &ModuleKey, fetched: &Fetched, expect: &Expectations) -> Result<(), String> {
+fn check_sums(key: &ModuleKey, fetched: &Fetched, expect: &Expectations) -> Result<(), OpsError> {
     let pairs = [
         (expect.gosums.zip_lines(key), &fetched.sum, ""),
         (expect.gosums.mod_lines(key), &fetched.go_mod_sum, "/go.mod"),
@@ -106,12 +114,15 @@ fn check_sums(key: &ModuleKey, fetched: &Fetched, expect: &Expectations) -> Resu
     for (lines, got, what) in pairs {
         for line in lines.iter().filter(|l| l.hash.starts_with("h1:")) {
             if got.as_deref() != Some(line.hash.as_str()) {
-                return Err(format!(
-                    "{key}{what}: checksum mismatch: downloaded {}, {} says {} \
-                     (hint: the source serves different content than recorded)",
-                    got.as_deref().unwrap_or("nothing"),
-                    line.file.display(),
-                    line.hash
+                return Err(OpsError::unchanged(
+                    key,
+                    format!(
+                        "{key}{what}: checksum mismatch: downloaded {}, {} says {} \
+                         (hint: the source serves different content than recorded)",
+                        got.as_deref().unwrap_or("nothing"),
+                        line.file.display(),
+                        line.hash
+                    ),
                 ));
             }
         }
@@ -221,16 +232,21 @@ pub fn go_download_many(
     go: &GoRunner,
     writable_dirs: bool,
     cancel: &CancelToken,
-) -> Vec<Result<Fetched, String>> {
+) -> Vec<Result<Fetched, OpsError>> {
     let workdir = std::env::temp_dir().join(format!(
         "modlens-refetch-{}-{}",
         std::process::id(),
         unique_suffix()
     ));
     if let Err(e) = std::fs::create_dir_all(&workdir) {
+        let message = format!("{}: {e}", workdir.display());
         return keys
             .iter()
-            .map(|_| Err(format!("{}: {e}", workdir.display())))
+            .map(|_| {
+                Err(OpsError::Go {
+                    message: message.clone(),
+                })
+            })
             .collect();
     }
     let flags = go
@@ -256,8 +272,16 @@ pub fn go_download_many(
     let _ = std::fs::remove_dir_all(&workdir);
     let out = match out {
         Ok(out) => out,
-        Err(e) => {
-            return keys.iter().map(|_| Err(e.clone())).collect();
+        Err(err) => {
+            let message = err.to_string();
+            return keys
+                .iter()
+                .map(|_| {
+                    Err(OpsError::Go {
+                        message: message.clone(),
+                    })
+                })
+                .collect();
         }
     };
     let reports: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
@@ -278,17 +302,18 @@ pub fn go_download_many(
             };
             match (report, text("Error")) {
                 // go's message already names the module.
-                (_, Some(err)) => Err(format!("{err}{}", hint(&err))),
+                (_, Some(err)) => Err(OpsError::Go {
+                    message: format!("{err}{}", hint(&err)),
+                }),
                 (Some(_), None) => Ok(Fetched {
                     sum: text("Sum"),
                     go_mod_sum: text("GoModSum"),
                 }),
                 (None, None) => {
                     let stderr = stderr.trim();
-                    Err(format!(
-                        "{key}: go mod download failed: {stderr}{}",
-                        hint(stderr)
-                    ))
+                    Err(OpsError::Go {
+                        message: format!("{key}: go mod download failed: {stderr}{}", hint(stderr)),
+                    })
                 }
             }
         })
@@ -302,10 +327,12 @@ fn run_cancellable(
     mut command: Command,
     workdir: &std::path::Path,
     cancel: &CancelToken,
-) -> Result<std::process::Output, String> {
+) -> Result<std::process::Output, OpsError> {
     use std::os::unix::process::CommandExt;
+    let go_error = |message: String| OpsError::Go { message };
     let file = |name: &str| {
-        std::fs::File::create(workdir.join(name)).map_err(|e| format!("{}: {e}", workdir.display()))
+        std::fs::File::create(workdir.join(name))
+            .map_err(|e| go_error(format!("{}: {e}", workdir.display())))
     };
     let mut child = command
         .stdin(Stdio::null())
@@ -313,7 +340,7 @@ fn run_cancellable(
         .stderr(file("stderr")?)
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("cannot run go: {e} (is go on PATH?)"))?;
+        .map_err(|e| go_error(format!("cannot run go: {e} (is go on PATH?)")))?;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -323,10 +350,10 @@ fn run_cancellable(
                         rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
                 }
                 let _ = child.wait();
-                return Err("cancelled".into());
+                return Err(go_error("cancelled".into()));
             }
             Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
-            Err(e) => return Err(format!("waiting for go: {e}")),
+            Err(e) => return Err(go_error(format!("waiting for go: {e}"))),
         }
     };
     let read = |name: &str| std::fs::read(workdir.join(name)).unwrap_or_default();

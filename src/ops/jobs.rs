@@ -15,6 +15,7 @@ use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
 use super::delete::{DeleteError, Removed, delete_rel, delete_version};
+use super::error::OpsError;
 use super::fetch::fetch_and_swap;
 use super::pools::Pools;
 use super::refetch::{GoRunner, Repair, plan, reextract, rezip, write_ziphash};
@@ -98,6 +99,34 @@ pub enum JobItem {
     Path(PathBuf),
 }
 
+/// What a job did with one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemDone {
+    /// Removed; `files` counts the files this job removed (0: someone else removed them first).
+    Deleted {
+        /// Files removed.
+        files: u64,
+    },
+    /// Repaired, and how.
+    Repaired(Repair),
+    /// Downloaded: it was not in the cache.
+    Downloaded,
+}
+
+impl std::fmt::Display for ItemDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ItemDone::Deleted { files: 0 } => f.write_str("already gone"),
+            ItemDone::Deleted { files } => write!(f, "deleted ({files} files)"),
+            ItemDone::Repaired(how) => f.write_str(how.name()),
+            ItemDone::Downloaded => f.write_str("downloaded"),
+        }
+    }
+}
+
+/// Why an item failed, shared by the events that report it.
+pub type ItemError = Arc<OpsError>;
+
 /// What a job reports.
 #[derive(Debug, Clone)]
 pub enum JobEvent {
@@ -116,8 +145,8 @@ pub enum JobEvent {
         id: JobId,
         /// The item.
         item: JobItem,
-        /// `Ok(what was done)` or `Err(why not)`.
-        result: Result<String, String>,
+        /// What was done, or why not.
+        result: Result<ItemDone, ItemError>,
         /// Files this item removed from disk, counted as they went (also when it failed part
         /// way; files someone else removed first do not count).
         files_removed: u64,
@@ -211,7 +240,7 @@ fn run(
     let total = spec.len();
     let done = AtomicUsize::new(0);
     let ok = AtomicUsize::new(0);
-    let send_item = |item: JobItem, result: Result<String, String>, files_removed: u64| {
+    let send_item = |item: JobItem, result: Result<ItemDone, ItemError>, files_removed: u64| {
         if result.is_ok() {
             ok.fetch_add(1, Ordering::Relaxed);
         }
@@ -227,16 +256,20 @@ fn run(
     let finish_deleted =
         |item: JobItem, outcome: std::thread::Result<Result<Removed, DeleteError>>| {
             let (result, files_removed) = match outcome {
-                Ok(Ok(Removed { files: 0 })) => (Ok("already gone".to_owned()), 0),
-                Ok(Ok(Removed { files })) => (Ok(format!("deleted ({files} files)")), files),
-                Ok(Err(e)) => (Err(e.to_string()), e.files_removed()),
-                Err(panic) => (Err(format!("internal error: {}", panic_text(&panic))), 0),
+                Ok(Ok(Removed { files })) => (Ok(ItemDone::Deleted { files }), files),
+                Ok(Err(e)) => {
+                    let files = e.files_removed();
+                    (Err(Arc::new(OpsError::from(e))), files)
+                }
+                Err(panic) => (Err(panicked(&panic)), 0),
             };
             send_item(item, result, files_removed);
         };
-    let finish_item = |item: JobItem, result: std::thread::Result<Result<String, String>>| {
-        let result =
-            result.unwrap_or_else(|panic| Err(format!("internal error: {}", panic_text(&panic))));
+    let finish_item = |item: JobItem, result: std::thread::Result<Result<ItemDone, OpsError>>| {
+        let result = match result {
+            Ok(result) => result.map_err(Arc::new),
+            Err(panic) => Err(panicked(&panic)),
+        };
         send_item(item, result, 0);
     };
     let _ = tx.send(JobEvent::Progress { id, done: 0, total });
@@ -289,7 +322,7 @@ fn repair_all(
     expect: &Expectations,
     go: &GoRunner,
     cancel: &CancelToken,
-    finish_item: &(dyn Fn(JobItem, std::thread::Result<Result<String, String>>) + Sync),
+    finish_item: &(dyn Fn(JobItem, std::thread::Result<Result<ItemDone, OpsError>>) + Sync),
 ) {
     // Checked again rather than trusting the verdict that led here: the cache may have changed
     // since, and re-extracting from a zip that no longer verifies would spread the damage.
@@ -311,8 +344,8 @@ fn repair_all(
                 Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
                 _ => reextract(cache, &entry.key, go.modcacherw),
             }
-            .map(|()| how.name().to_owned())
-            .map_err(|e| e.to_string())
+            .map(|()| ItemDone::Repaired(how))
+            .map_err(OpsError::from)
         }));
         finish_item(JobItem::Version(entry.key), result);
     });
@@ -330,20 +363,29 @@ fn repair_all(
         let results = catch_unwind(AssertUnwindSafe(|| {
             fetch_and_swap(cache, keys, expect, go, cancel)
         }));
-        for (i, key) in keys.iter().enumerate() {
-            let result = match &results {
-                Ok(r) => Ok(r[i].clone().map(|()| Repair::Refetched.name().to_owned())),
-                Err(_) => Ok(Err("internal error: the download panicked".to_owned())),
-            };
-            finish_item(JobItem::Version(key.clone()), result);
+        match results {
+            Ok(results) => {
+                for (key, result) in keys.iter().zip(results) {
+                    let result = result.map(|()| ItemDone::Repaired(Repair::Refetched));
+                    finish_item(JobItem::Version(key.clone()), Ok(result));
+                }
+            }
+            Err(_) => {
+                for key in keys {
+                    let panicked = OpsError::Panicked("the download panicked".to_owned());
+                    finish_item(JobItem::Version(key.clone()), Ok(Err(panicked)));
+                }
+            }
         }
     });
 }
 
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
+/// A panic of an item as its error.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> ItemError {
+    let text = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a job panicked".to_owned())
+        .unwrap_or_else(|| "a job panicked".to_owned());
+    Arc::new(OpsError::Panicked(text))
 }

@@ -140,18 +140,30 @@ pub fn oldest_first(a: Option<SystemTime>, b: Option<SystemTime>) -> std::cmp::O
     }
 }
 
+/// A rule's value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadValue {
+    /// Not a duration with a unit.
+    #[error("invalid duration {0:?}: use a number and a unit, e.g. 30d, 12h, 2w, 6mo, 1y")]
+    Duration(String),
+    /// A zero duration, which would select everything.
+    #[error("invalid duration {0:?}: must be more than zero")]
+    ZeroDuration(String),
+    /// Not a size.
+    #[error("invalid size {0:?}: use a number with an optional unit, e.g. 500M, 10G")]
+    Size(String),
+}
+
 /// Parses a duration such as `30d`, `12h`, `2w`, `90m` or `1y`. Zero, negative, unit-less or
 /// unknown values are errors, never "everything".
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let err = || {
-        format!("invalid duration {text:?}: use a number and a unit, e.g. 30d, 12h, 2w, 6mo, 1y")
-    };
+pub fn parse_duration(text: &str) -> Result<Duration, BadValue> {
+    let err = || BadValue::Duration(text.to_owned());
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
     let (num, unit) = text.split_at(split);
     let n: u64 = num.parse().map_err(|_| err())?;
     if n == 0 {
-        return Err(format!("invalid duration {text:?}: must be more than zero"));
+        return Err(BadValue::ZeroDuration(text.to_owned()));
     }
     let secs = match unit {
         "s" => 1,
@@ -167,9 +179,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Parses a size such as `10G`, `500MiB`, `1.5GB` or `123456`. Units are binary (K = 1024).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let err =
-        || format!("invalid size {text:?}: use a number with an optional unit, e.g. 500M, 10G");
+pub fn parse_size(text: &str) -> Result<u64, BadValue> {
+    let err = || BadValue::Size(text.to_owned());
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))

@@ -20,6 +20,7 @@ use std::path::Path;
 
 use super::confined::{Confined, Missing};
 use super::delete::{DeleteError, VersionLock, ensure_inside, io_err, unique_suffix};
+use super::error::OpsError;
 use crate::cache::goenv::GoEnv;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, read};
 use crate::verify::hash::H1;
@@ -132,7 +133,7 @@ pub fn repair(
     entry: &ModuleEntry,
     expect: &Expectations,
     go: &GoRunner,
-) -> Result<Repair, String> {
+) -> Result<Repair, OpsError> {
     let how = plan(cache, entry, expect);
     match how {
         Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw),
@@ -149,8 +150,7 @@ pub fn repair(
             );
             return fetched.into_iter().next().unwrap_or(Ok(())).map(|()| how);
         }
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     Ok(how)
 }
 

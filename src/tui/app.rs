@@ -472,7 +472,7 @@ impl App {
                         JobItem::Path(p) => crate::cache::fmt::escaped_path(p),
                     };
                     let outcome = match &result {
-                        Ok(how) => how.clone(),
+                        Ok(done) => done.to_string(),
                         Err(why) => format!("failed: {why}"),
                     };
                     j.last = Some(format!("{name} {outcome}"));
@@ -488,7 +488,7 @@ impl App {
                                 if let Some(j) = self.jobs.get_mut(&id) {
                                     j.failed += 1;
                                 }
-                                self.status = Some(err);
+                                self.status = Some(err.to_string());
                             }
                         }
                         return Vec::new();
@@ -512,9 +512,9 @@ impl App {
                         if let Some(j) = self.jobs.get_mut(&id) {
                             j.failed += 1;
                         }
-                        self.status = Some(err.clone());
+                        self.status = Some(err.to_string());
                         if let Some(row) = self.rows.get_mut(&key) {
-                            row.job_error = Some(err);
+                            row.job_error = Some(err.to_string());
                             row.integrity = Integrity::Unverified;
                         }
                         // A failed job may still have changed the version (a delete that

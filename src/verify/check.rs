@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use super::error::VerifyError;
 use super::gosum::{GoSums, SumLine};
 use super::hash::{FileDigest, H1, hash_go_mod, hash1};
 use super::problem::{Change, FileChange, Fix, Hashes, Problem, ProblemKind, Status, Verdict};
@@ -277,12 +278,12 @@ impl Checker<'_> {
 
     fn judge_zip(
         &mut self,
-        zip: Option<Result<ZipReport, String>>,
+        zip: Option<Result<ZipReport, VerifyError>>,
         ziphash: Option<H1>,
     ) -> Option<ZipReport> {
         match zip? {
             Err(err) => {
-                self.problem(ProblemKind::ZipInvalid, err, Fix::Refetch);
+                self.problem(ProblemKind::ZipInvalid, err.to_string(), Fix::Refetch);
                 None
             }
             Ok(report) => {

@@ -12,6 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use super::error::VerifyError;
+
 /// The verifier key of sum.golang.org, as built into the go command.
 pub const SUM_GOLANG_ORG: &str =
     "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
@@ -28,8 +30,11 @@ pub struct Verifier {
 
 impl Verifier {
     /// Parses a verifier key `<name>+<8 hex key hash>+<base64(0x01 || ed25519 key)>`.
-    pub fn parse(vkey: &str) -> Result<Verifier, String> {
-        let err = |why: &str| format!("invalid verifier key {vkey:?}: {why}");
+    pub fn parse(vkey: &str) -> Result<Verifier, VerifyError> {
+        let err = |why: &'static str| VerifyError::VerifierKey {
+            key: vkey.to_owned(),
+            reason: why,
+        };
         let mut parts = vkey.splitn(3, '+');
         let (Some(name), Some(hash), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err("want <name>+<hash>+<key>"));
@@ -62,16 +67,14 @@ impl Verifier {
     /// The key for a GOSUMDB value: `off` gives `None`; `sum.golang.org` and
     /// `sum.golang.google.cn` mean the built-in key; otherwise the value's first word must be
     /// a verifier key (an optional URL may follow it).
-    pub fn from_gosumdb(value: &str) -> Result<Option<Verifier>, String> {
+    pub fn from_gosumdb(value: &str) -> Result<Option<Verifier>, VerifyError> {
         let first = value.split_whitespace().next().unwrap_or("");
         match first {
             "off" => Ok(None),
             "" | "sum.golang.org" | "sum.golang.google.cn" => {
                 Verifier::parse(SUM_GOLANG_ORG).map(Some)
             }
-            other if !other.contains('+') => Err(format!(
-                "GOSUMDB={value:?} names a checksum database without its key; use <name>+<hash>+<key>"
-            )),
+            other if !other.contains('+') => Err(VerifyError::GosumdbWithoutKey(value.to_owned())),
             other => Verifier::parse(other).map(Some),
         }
     }
@@ -89,22 +92,26 @@ fn note_key_hash(name: &str, key_data: &[u8]) -> u32 {
 
 /// Checks the signatures of a signed note. Unknown signers are ignored; a bad signature from a
 /// known key is an error; at least one known signature must verify.
-pub fn verify_note(note: &str, verifiers: &[Verifier]) -> Result<(), String> {
-    let split = note.rfind("\n\n").ok_or("note has no signature block")?;
+pub fn verify_note(note: &str, verifiers: &[Verifier]) -> Result<(), VerifyError> {
+    let split = note
+        .rfind("\n\n")
+        .ok_or_else(|| VerifyError::Note("note has no signature block".into()))?;
     let (text, sigs) = (&note[..=split], &note[split + 2..]);
     let mut verified = 0;
     for line in sigs.lines() {
         let rest = line
             .strip_prefix("\u{2014} ")
-            .ok_or_else(|| format!("malformed signature line {line:?}"))?;
+            .ok_or_else(|| VerifyError::Note(format!("malformed signature line {line:?}")))?;
         let (name, b64) = rest
             .split_once(' ')
-            .ok_or_else(|| format!("malformed signature line {line:?}"))?;
+            .ok_or_else(|| VerifyError::Note(format!("malformed signature line {line:?}")))?;
         let raw = STANDARD
             .decode(b64)
-            .map_err(|_| format!("signature of {name} is not base64"))?;
+            .map_err(|_| VerifyError::Note(format!("signature of {name} is not base64")))?;
         let Some((hash, sig)) = raw.split_first_chunk::<4>() else {
-            return Err(format!("signature of {name} is too short"));
+            return Err(VerifyError::Note(format!(
+                "signature of {name} is too short"
+            )));
         };
         let hash = u32::from_be_bytes(*hash);
         let Some(v) = verifiers
@@ -115,14 +122,14 @@ pub fn verify_note(note: &str, verifiers: &[Verifier]) -> Result<(), String> {
         };
         let sig: [u8; 64] = sig
             .try_into()
-            .map_err(|_| format!("signature of {name} is not 64 bytes"))?;
+            .map_err(|_| VerifyError::Note(format!("signature of {name} is not 64 bytes")))?;
         v.key
             .verify(text.as_bytes(), &Signature::from_bytes(&sig))
-            .map_err(|_| format!("signature by {name} does not verify"))?;
+            .map_err(|_| VerifyError::Note(format!("signature by {name} does not verify")))?;
         verified += 1;
     }
     if verified == 0 {
-        return Err("no signature by a known key".into());
+        return Err(VerifyError::Note("no signature by a known key".into()));
     }
     Ok(())
 }
@@ -173,7 +180,7 @@ pub fn parse_lookup(body: &str, verifiers: &[Verifier]) -> Result<Lookup, Lookup
         .map_err(|_| malformed("record id is not a number"))?;
     let split = rest.find("\n\n").ok_or_else(|| malformed("no tree note"))?;
     let (record, note) = (&rest[..=split], &rest[split + 2..]);
-    verify_note(note, verifiers).map_err(LookupError::BadSignature)?;
+    verify_note(note, verifiers).map_err(|e| LookupError::BadSignature(e.to_string()))?;
     let mut tree = note.lines();
     if tree.next() != Some("go.sum database tree") {
         return Err(malformed("the note is not a go.sum database tree"));

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::error::VerifyError;
 use super::hash::{Digest32, FileDigest, H1, hash1, sha256_reader};
 use super::tree::Reference;
 use crate::cache::ModuleKey;
@@ -147,15 +148,19 @@ pub fn check_zip(
     key: &ModuleKey,
     scratch: &mut Scratch,
     keep_contents: bool,
-) -> Result<ZipReport, String> {
+) -> Result<ZipReport, VerifyError> {
     scratch.kept_complete = false;
     scratch.kept.bytes.clear();
     scratch.kept.entries.clear();
-    let file = read::open(path).map_err(|e| e.to_string())?;
-    let zip_len = file.metadata().map_err(|e| e.to_string())?.len();
+    let failed = |reason: String| VerifyError::Zip {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = read::open(path).map_err(|e| failed(e.to_string()))?;
+    let zip_len = file.metadata().map_err(|e| failed(e.to_string()))?.len();
     let window = std::mem::take(&mut scratch.window);
     let mut reader = WindowReader::new(file, zip_len, window);
-    let report = check_reader(&mut reader, zip_len, key, scratch, keep_contents);
+    let report = check_reader(&mut reader, zip_len, key, scratch, keep_contents).map_err(failed);
     scratch.window = reader.buf;
     if !keep_contents {
         // Nobody reads the contents afterwards; with them kept, the caller trims when done.
@@ -715,7 +720,7 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         for whole in [MAX_WHOLE_ENTRY, 4] {
             let err = check_zip(&path, &key(), &mut Scratch::new(whole, 1000), true).unwrap_err();
-            assert!(err.contains("checksum"), "whole {whole}: {err}");
+            assert!(err.to_string().contains("checksum"), "whole {whole}: {err}");
         }
     }
 
