@@ -6,6 +6,8 @@
 
 use crossterm::event::Event;
 
+pub use super::keymap::Action;
+
 use crate::cache::{ModuleEntry, ModuleKey, ScanEvent};
 use crate::ops::jobs::{JobEvent, JobId, JobSpec};
 use crate::ops::verify::VerifyEvent;
@@ -41,50 +43,5 @@ pub enum Effect {
     /// List the files of a version's tree (for the drill-down view).
     ListFiles(ModuleKey),
     /// Leave.
-    Quit,
-}
-
-/// What a key means, independent of which key it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Expand,
-    Collapse,
-    ExpandAll,
-    CollapseAll,
-    VerifyAgain,
-    Rescan,
-    ShowJobs,
-    ToggleApparent,
-    ScrollDetailDown,
-    ScrollDetailUp,
-    OpenDetail,
-    ToggleDetail,
-    ToggleMark,
-    MarkRange,
-    MarkAllVisible,
-    ClearMarks,
-    MarkAllButNewest,
-    MarkOlderThan,
-    MarkUnreferenced,
-    MarkProblems,
-    DeleteLeftovers,
-    SortSize,
-    SortAge,
-    SortLastUsed,
-    SortName,
-    SortVersion,
-    ReverseSort,
-    StartFilter,
-    ToggleProblemsOnly,
-    DeleteMarked,
-    RefetchMarked,
-    ToggleHelp,
-    Back,
     Quit,
 }
