@@ -80,7 +80,7 @@ key_table! {
     Rescan: [F(5)], ctrl [], "F5", "rescan the whole cache";
     ToggleApparent: [Char('A')], ctrl [], "A", "apparent or on-disk sizes";
     ScrollDetailDown: [Char(']')], ctrl [], "] [", "scroll the details down, up";
-    ScrollDetailUp: [Char('[')], ctrl [], "", "";
+    ScrollDetailUp: [Char('[')], ctrl [], "", "scroll the details up";
     ShowJobs: [Char('J')], ctrl [], "J", "jobs (x cancels one)";
     ToggleHelp: [Char('?')], ctrl [], "?", "help";
     Back: [Esc], ctrl [], "Esc", "back: filter, details";
