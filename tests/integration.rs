@@ -10,6 +10,7 @@ mod demo_go;
 mod e2e_tmux;
 mod gosum_go;
 mod hostile;
+mod layers;
 mod list_go;
 mod list_hand;
 mod names_go;

@@ -23,6 +23,7 @@ pub mod semver;
 pub mod snapshot;
 pub mod sort;
 mod vcs;
+mod versions;
 
 pub use entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage, VcsRepo};
 pub use layout::{ModCache, VersionFile};

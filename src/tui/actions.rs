@@ -1,9 +1,6 @@
 //! What keys do: the input modes, the actions of the keymap, marking rules, and asking before
 //! a delete or repair. Part of [`App`]'s update; no I/O happens here.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::app::{App, Integrity, ScanState};
@@ -11,11 +8,11 @@ use super::keymap::action_for;
 use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
-use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
+use super::state::{Mode, OpKind, Rule};
 use crate::cache::filter::Filter;
 use crate::cache::sort::SortKey;
 use crate::cache::{ModuleEntry, ModuleKey};
-use crate::ops::jobs::{JobId, JobSpec};
+use crate::ops::jobs::JobId;
 use crate::ops::policy;
 
 impl App {
@@ -381,188 +378,5 @@ impl App {
         }
         self.sort = key;
         self.rebuild();
-    }
-
-    fn mark_range(&mut self) {
-        let Some(anchor) = self.anchor.clone() else {
-            self.status =
-                Some("mark a version with Space first, then V marks up to the cursor".into());
-            return;
-        };
-        let Some(start) = self
-            .visible
-            .rows
-            .iter()
-            .position(|r| *r == RowRef::Version(anchor.clone()))
-        else {
-            return;
-        };
-        let (lo, hi) = (start.min(self.cursor), start.max(self.cursor));
-        let keys: Vec<ModuleKey> = self.visible.rows[lo..=hi]
-            .iter()
-            .filter_map(|r| match r {
-                RowRef::Version(k) => Some(k.clone()),
-                RowRef::Module(_) => None,
-            })
-            .collect();
-        self.status = Some(format!(
-            "marked {}",
-            crate::cache::fmt::count(keys.len() as u64, "version")
-        ));
-        self.marks.extend(keys);
-    }
-
-    fn mark_keys(&mut self, keys: Vec<ModuleKey>, what: &str) {
-        let bytes: u64 = keys
-            .iter()
-            .filter_map(|k| self.rows.get(k))
-            .map(|r| r.entry.usage().disk)
-            .sum();
-        self.status = Some(format!(
-            "marked {} {what} ({})",
-            crate::cache::fmt::count(keys.len() as u64, "version"),
-            crate::cache::fmt::size(bytes)
-        ));
-        self.marks.extend(keys);
-    }
-
-    fn apply_rule(&mut self, rule: Rule, input: &str) {
-        let Ok(n) = input.parse::<u64>() else {
-            self.status = Some(format!("{input:?} is not a number"));
-            return;
-        };
-        let entries: Vec<ModuleEntry> = self.rows.values().map(|r| r.entry.clone()).collect();
-        match rule {
-            Rule::AllButNewest if n == 0 => {
-                self.status = Some("keep at least 1 version of each module".into())
-            }
-            Rule::AllButNewest => {
-                let keys = policy::all_but_newest(&entries, n as usize);
-                self.mark_keys(keys, &format!("beyond the newest {n} of each module"));
-            }
-            Rule::OlderThanDays if n == 0 => {
-                self.status = Some("give a number of days above zero".into())
-            }
-            Rule::OlderThanDays => {
-                let age = Duration::from_secs(n * 86_400);
-                let keys =
-                    policy::older_than(&entries, age, self.now, policy::TimeBasis::Downloaded);
-                self.mark_keys(keys, &format!("downloaded more than {n} days ago"));
-            }
-        }
-    }
-
-    /// The versions an operation targets: the marks, else the selected version or module.
-    fn targets(&self) -> Vec<ModuleKey> {
-        if !self.marks.is_empty() {
-            return self.marks.iter().cloned().collect();
-        }
-        match self.selected() {
-            Some(RowRef::Version(k)) => vec![k.clone()],
-            Some(RowRef::Module(p)) => self.visible.versions_of(p).cloned().collect(),
-            None => Vec::new(),
-        }
-    }
-
-    fn ask(&mut self, kind: OpKind) {
-        let (busy, keys): (Vec<ModuleKey>, Vec<ModuleKey>) = self
-            .targets()
-            .into_iter()
-            .filter(|k| self.rows.contains_key(k))
-            .partition(|k| self.busy.contains(k));
-        if keys.is_empty() {
-            self.status = Some(if busy.is_empty() {
-                "nothing selected".into()
-            } else {
-                "those versions already have a job running".into()
-            });
-            return;
-        }
-        let bytes = keys
-            .iter()
-            .filter_map(|k| self.rows.get(k))
-            .map(|r| r.entry.usage().disk)
-            .sum();
-        if !busy.is_empty() {
-            self.status = Some(format!(
-                "left out {} with a running job",
-                crate::cache::fmt::count(busy.len() as u64, "version")
-            ));
-        }
-        self.mode = Mode::Confirm(PendingOp {
-            kind,
-            keys,
-            paths: Vec::new(),
-            bytes,
-        });
-    }
-
-    /// Asks to delete every leftover that no job is deleting already.
-    fn ask_leftovers(&mut self) {
-        let leftovers: Vec<_> = self
-            .leftovers
-            .iter()
-            .filter(|l| l.kind.is_go_temporary() && !self.busy_paths.contains(&l.rel_path))
-            .collect();
-        if leftovers.is_empty() {
-            self.status = Some("no leftovers to delete".into());
-            return;
-        }
-        let bytes = leftovers.iter().map(|l| l.usage.disk).sum();
-        let paths = leftovers.iter().map(|l| l.rel_path.clone()).collect();
-        self.mode = Mode::Confirm(PendingOp {
-            kind: OpKind::DeleteLeftovers,
-            keys: Vec::new(),
-            paths,
-            bytes,
-        });
-    }
-
-    fn start_op(&mut self, op: PendingOp) -> Vec<Effect> {
-        let id = self.next_job;
-        self.next_job += 1;
-        let spec = match op.kind {
-            OpKind::Delete | OpKind::DeleteLeftovers => JobSpec::Delete {
-                versions: op.keys.clone(),
-                paths: op.paths.clone(),
-            },
-            OpKind::Repair => JobSpec::Repair {
-                entries: op
-                    .keys
-                    .iter()
-                    .filter_map(|k| self.rows.get(k))
-                    .map(|r| r.entry.clone())
-                    .collect(),
-                expect: Arc::clone(&self.config.expect),
-                go: self.config.go.clone(),
-            },
-        };
-        self.jobs.insert(
-            id,
-            JobState {
-                kind: spec.kind(),
-                done: 0,
-                total: spec.len(),
-                failed: 0,
-                finished: false,
-                cancelling: false,
-                last: None,
-            },
-        );
-        for k in &op.keys {
-            self.busy.insert(k.clone());
-            self.marks.remove(k);
-        }
-        self.busy_paths.extend(op.paths.iter().cloned());
-        self.status = Some(format!(
-            "job {id}: {} of {} started",
-            spec.kind().name(),
-            if op.kind == OpKind::DeleteLeftovers {
-                crate::cache::fmt::count(op.paths.len() as u64, "leftover")
-            } else {
-                crate::cache::fmt::count(op.keys.len() as u64, "version")
-            }
-        ));
-        vec![Effect::StartJob(id, spec)]
     }
 }

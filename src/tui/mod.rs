@@ -2,8 +2,10 @@
 
 mod actions;
 pub mod app;
+mod events;
 pub mod keymap;
 pub mod line;
+mod marks;
 pub mod msg;
 pub mod rows;
 pub mod run;

@@ -7,7 +7,10 @@
 //! own items. Nothing is removed without a policy or a pattern, without a yes on a terminal, or
 //! without `--yes` elsewhere. `--dry-run` only prints the plan.
 
-use std::collections::{HashMap, HashSet};
+mod receipt;
+mod select;
+
+use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,16 +19,14 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::progress::ProgressLine;
 use super::{CleanArgs, Ctx, print, require_matches};
-use crate::cache::cancel::CancelToken;
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
 use crate::cache::scan::Depth;
-use crate::cache::{ModCache, ModuleEntry, ModuleKey, Snapshot, semver};
-use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
+use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
 use crate::ops::policy::{self, TimeBasis};
-use crate::verify::{Expectations, Status};
+use receipt::{execute, print_json};
+use select::{broken, leftover_items, named_leftover};
 
 /// One thing the plan removes.
 #[derive(Debug, Clone, Serialize)]
@@ -276,219 +277,6 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// What `--broken` selects: versions with problems, and the cached checksum-database files
-/// found unauthentic (relative to the root). A version whose only problem is such a file is
-/// not deleted: removing the file is the fix.
-fn broken(
-    ctx: &Ctx,
-    entries: &[ModuleEntry],
-    expect: Arc<Expectations>,
-) -> (Vec<ModuleKey>, Vec<PathBuf>) {
-    let cache = &ctx.cache();
-    let (tx, rx) = crossbeam_channel::unbounded();
-    crate::ops::verify::run(
-        &ctx.pools,
-        cache,
-        entries.to_vec(),
-        expect,
-        &tx,
-        &CancelToken::new(),
-    );
-    drop(tx);
-    let mut versions = Vec::new();
-    let mut sumdb_files: Vec<PathBuf> = Vec::new();
-    for event in rx {
-        let crate::ops::verify::VerifyEvent::Verdict(v) = event else {
-            continue;
-        };
-        super::verify::collect_sumdb_files(cache, &v, &mut sumdb_files);
-        if v.status == Status::Problem && v.needs_version_repair() {
-            versions.push(v.key);
-        }
-    }
-    (versions, sumdb_files)
-}
-
-/// Leftovers of interrupted work: only temporaries go writes itself (see
-/// [`LeftoverKind::is_go_temporary`]).
-fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
-    snapshot
-        .leftovers
-        .iter()
-        .filter(|l| l.kind.is_go_temporary())
-        .map(leftover_item)
-        .collect()
-}
-
-/// The plan item that removes one leftover.
-fn leftover_item(l: &crate::cache::Leftover) -> PlanItem {
-    PlanItem {
-        kind: l.kind.name(),
-        name: crate::cache::fmt::escaped_path(&l.rel_path),
-        bytes: l.usage.disk,
-        target: Target::Paths(vec![l.rel_path.clone()]),
-    }
-}
-
-/// The leftover the user named with `--leftover PATH`: it must be one the scan lists, and
-/// readable (what modlens cannot see into, it does not delete).
-fn named_leftover(
-    root: &std::path::Path,
-    snapshot: &Snapshot,
-    named: &std::path::Path,
-) -> anyhow::Result<PlanItem> {
-    let rel = named.strip_prefix(root).unwrap_or(named);
-    let leftover = snapshot
-        .leftovers
-        .iter()
-        .find(|l| l.rel_path == rel)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--leftover {}: not a leftover in {} (see `modlens list`)",
-                named.display(),
-                root.display()
-            )
-        })?;
-    if leftover.kind == crate::cache::LeftoverKind::Unreadable {
-        anyhow::bail!(
-            "--leftover {}: modlens cannot read what it hides, and does not delete it",
-            named.display()
-        );
-    }
-    Ok(leftover_item(leftover))
-}
-
-/// Items that could not be removed, with the reason.
-type Failures = Vec<(String, String)>;
-
-/// What the deletions did on disk.
-#[derive(Debug, Default)]
-struct Receipt {
-    /// Items of which this run removed something.
-    removed: Vec<String>,
-    /// Items that were gone before this run got to them (another process removed them).
-    already_gone: Vec<String>,
-    /// Items that could not be (wholly) removed, with the reason.
-    failed: Failures,
-    /// Files this run removed, failed items included.
-    files: u64,
-}
-
-/// Deletes the plan as one job; with `show_progress`, a line on stderr counts the items done.
-fn execute(ctx: &Ctx, plan: &[PlanItem], show_progress: bool) -> anyhow::Result<Receipt> {
-    let mut versions = Vec::new();
-    let mut paths = Vec::new();
-    for item in plan {
-        match &item.target {
-            Target::Version(k) => versions.push(k.clone()),
-            Target::Paths(p) => paths.extend(p.iter().cloned()),
-        }
-    }
-    let jobs = Jobs::new(ctx.cache(), &ctx.pools);
-    // Ctrl-C stops between items: each version goes in go's crash-safe order or not at all.
-    let cancel = CancelToken::new();
-    cancel.cancel_on_interrupt()?;
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let total = versions.len() + paths.len();
-    jobs.start(1, JobSpec::Delete { versions, paths }, tx, cancel);
-    let mut receipt = Receipt::default();
-    let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
-    let mut done = 0;
-    let mut progress = ProgressLine::new(show_progress);
-    for event in rx {
-        if let JobEvent::Item {
-            item,
-            result,
-            files_removed,
-            ..
-        } = event
-        {
-            done += 1;
-            receipt.files += files_removed;
-            progress.show(|| {
-                let name = match &item {
-                    JobItem::Version(k) => k.to_string(),
-                    JobItem::Path(p) => p.display().to_string(),
-                };
-                format!("deleted {done}/{total}: {name}")
-            });
-            match (item, result) {
-                (JobItem::Version(k), Ok(_)) if files_removed > 0 => {
-                    receipt.removed.push(k.to_string())
-                }
-                (JobItem::Version(k), Ok(_)) => receipt.already_gone.push(k.to_string()),
-                (JobItem::Version(k), Err(e)) => {
-                    receipt.failed.push((k.to_string(), e.to_string()))
-                }
-                (JobItem::Path(p), result) => {
-                    path_files.insert(p, result.map(|_| files_removed).map_err(|e| e.to_string()));
-                }
-            }
-        }
-    }
-    progress.clear();
-    // A plan item of several paths (a vcs repository and its .info) is one item.
-    for item in plan {
-        let Target::Paths(paths) = &item.target else {
-            continue;
-        };
-        let results: Vec<_> = paths.iter().filter_map(|p| path_files.get(p)).collect();
-        if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
-            receipt.failed.push((item.name.clone(), e.clone()));
-        } else if results.iter().any(|r| matches!(r, Ok(n) if *n > 0)) {
-            receipt.removed.push(item.name.clone());
-        } else if !results.is_empty() {
-            receipt.already_gone.push(item.name.clone());
-        }
-    }
-    Ok(receipt)
-}
-
-fn print_json(
-    plan: &[PlanItem],
-    receipt: Option<&Receipt>,
-    before: u64,
-    after: Option<u64>,
-    dry_run: bool,
-) -> anyhow::Result<()> {
-    #[derive(Serialize)]
-    struct Failed<'a> {
-        name: &'a str,
-        error: &'a str,
-    }
-    #[derive(Serialize)]
-    struct Report<'a> {
-        dry_run: bool,
-        plan: &'a [PlanItem],
-        plan_bytes: u64,
-        removed: &'a [String],
-        already_gone: &'a [String],
-        files_removed: u64,
-        failed: Vec<Failed<'a>>,
-        cache_bytes_before: u64,
-        cache_bytes_after: Option<u64>,
-    }
-    let report = Report {
-        dry_run,
-        plan,
-        plan_bytes: plan.iter().map(|p| p.bytes).sum(),
-        removed: receipt.map_or(&[][..], |r| &r.removed),
-        already_gone: receipt.map_or(&[][..], |r| &r.already_gone),
-        files_removed: receipt.map_or(0, |r| r.files),
-        failed: receipt
-            .map_or(&[][..], |r| &r.failed)
-            .iter()
-            .map(|(n, e)| Failed { name: n, error: e })
-            .collect(),
-        cache_bytes_before: before,
-        cache_bytes_after: after,
-    };
-    let mut text = serde_json::to_string_pretty(&report)?;
-    text.push('\n');
-    print(&text)?;
-    Ok(())
 }
 
 /// Which time `--older-than` compares.

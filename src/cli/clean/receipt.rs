@@ -1,0 +1,148 @@
+//! Carrying out a `clean` plan as a delete job, and the receipt: what went, what was already
+//! gone, what failed, and the space freed, as text or JSON.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{PlanItem, Target};
+use crate::cache::cancel::CancelToken;
+use crate::cli::progress::ProgressLine;
+use crate::cli::{Ctx, print};
+use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
+
+/// Items that could not be removed, with the reason.
+type Failures = Vec<(String, String)>;
+
+/// What the deletions did on disk.
+#[derive(Debug, Default)]
+pub(super) struct Receipt {
+    /// Items of which this run removed something.
+    pub(super) removed: Vec<String>,
+    /// Items that were gone before this run got to them (another process removed them).
+    pub(super) already_gone: Vec<String>,
+    /// Items that could not be (wholly) removed, with the reason.
+    pub(super) failed: Failures,
+    /// Files this run removed, failed items included.
+    pub(super) files: u64,
+}
+
+/// Deletes the plan as one job; with `show_progress`, a line on stderr counts the items done.
+pub(super) fn execute(
+    ctx: &Ctx,
+    plan: &[PlanItem],
+    show_progress: bool,
+) -> anyhow::Result<Receipt> {
+    let mut versions = Vec::new();
+    let mut paths = Vec::new();
+    for item in plan {
+        match &item.target {
+            Target::Version(k) => versions.push(k.clone()),
+            Target::Paths(p) => paths.extend(p.iter().cloned()),
+        }
+    }
+    let jobs = Jobs::new(ctx.cache(), &ctx.pools);
+    // Ctrl-C stops between items: each version goes in go's crash-safe order or not at all.
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let total = versions.len() + paths.len();
+    jobs.start(1, JobSpec::Delete { versions, paths }, tx, cancel);
+    let mut receipt = Receipt::default();
+    let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
+    let mut done = 0;
+    let mut progress = ProgressLine::new(show_progress);
+    for event in rx {
+        if let JobEvent::Item {
+            item,
+            result,
+            files_removed,
+            ..
+        } = event
+        {
+            done += 1;
+            receipt.files += files_removed;
+            progress.show(|| {
+                let name = match &item {
+                    JobItem::Version(k) => k.to_string(),
+                    JobItem::Path(p) => p.display().to_string(),
+                };
+                format!("deleted {done}/{total}: {name}")
+            });
+            match (item, result) {
+                (JobItem::Version(k), Ok(_)) if files_removed > 0 => {
+                    receipt.removed.push(k.to_string())
+                }
+                (JobItem::Version(k), Ok(_)) => receipt.already_gone.push(k.to_string()),
+                (JobItem::Version(k), Err(e)) => {
+                    receipt.failed.push((k.to_string(), e.to_string()))
+                }
+                (JobItem::Path(p), result) => {
+                    path_files.insert(p, result.map(|_| files_removed).map_err(|e| e.to_string()));
+                }
+            }
+        }
+    }
+    progress.clear();
+    // A plan item of several paths (a vcs repository and its .info) is one item.
+    for item in plan {
+        let Target::Paths(paths) = &item.target else {
+            continue;
+        };
+        let results: Vec<_> = paths.iter().filter_map(|p| path_files.get(p)).collect();
+        if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
+            receipt.failed.push((item.name.clone(), e.clone()));
+        } else if results.iter().any(|r| matches!(r, Ok(n) if *n > 0)) {
+            receipt.removed.push(item.name.clone());
+        } else if !results.is_empty() {
+            receipt.already_gone.push(item.name.clone());
+        }
+    }
+    Ok(receipt)
+}
+
+pub(super) fn print_json(
+    plan: &[PlanItem],
+    receipt: Option<&Receipt>,
+    before: u64,
+    after: Option<u64>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        name: &'a str,
+        error: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Report<'a> {
+        dry_run: bool,
+        plan: &'a [PlanItem],
+        plan_bytes: u64,
+        removed: &'a [String],
+        already_gone: &'a [String],
+        files_removed: u64,
+        failed: Vec<Failed<'a>>,
+        cache_bytes_before: u64,
+        cache_bytes_after: Option<u64>,
+    }
+    let report = Report {
+        dry_run,
+        plan,
+        plan_bytes: plan.iter().map(|p| p.bytes).sum(),
+        removed: receipt.map_or(&[][..], |r| &r.removed),
+        already_gone: receipt.map_or(&[][..], |r| &r.already_gone),
+        files_removed: receipt.map_or(0, |r| r.files),
+        failed: receipt
+            .map_or(&[][..], |r| &r.failed)
+            .iter()
+            .map(|(n, e)| Failed { name: n, error: e })
+            .collect(),
+        cache_bytes_before: before,
+        cache_bytes_after: after,
+    };
+    let mut text = serde_json::to_string_pretty(&report)?;
+    text.push('\n');
+    print(&text)?;
+    Ok(())
+}

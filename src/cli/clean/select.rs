@@ -1,0 +1,93 @@
+//! What `clean` selects besides versions by rule: broken versions (by verifying them), the
+//! cached checksum-database files found unauthentic, and leftovers of interrupted work.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{PlanItem, Target};
+use crate::cache::cancel::CancelToken;
+use crate::cache::{ModuleEntry, ModuleKey, Snapshot};
+use crate::cli::Ctx;
+use crate::verify::{Expectations, Status};
+
+/// What `--broken` selects: versions with problems, and the cached checksum-database files
+/// found unauthentic (relative to the root). A version whose only problem is such a file is
+/// not deleted: removing the file is the fix.
+pub(super) fn broken(
+    ctx: &Ctx,
+    entries: &[ModuleEntry],
+    expect: Arc<Expectations>,
+) -> (Vec<ModuleKey>, Vec<PathBuf>) {
+    let cache = &ctx.cache();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    crate::ops::verify::run(
+        &ctx.pools,
+        cache,
+        entries.to_vec(),
+        expect,
+        &tx,
+        &CancelToken::new(),
+    );
+    drop(tx);
+    let mut versions = Vec::new();
+    let mut sumdb_files: Vec<PathBuf> = Vec::new();
+    for event in rx {
+        let crate::ops::verify::VerifyEvent::Verdict(v) = event else {
+            continue;
+        };
+        crate::cli::verify::collect_sumdb_files(cache, &v, &mut sumdb_files);
+        if v.status == Status::Problem && v.needs_version_repair() {
+            versions.push(v.key);
+        }
+    }
+    (versions, sumdb_files)
+}
+
+/// Leftovers of interrupted work: only temporaries go writes itself (see
+/// [`LeftoverKind::is_go_temporary`]).
+pub(super) fn leftover_items(snapshot: &Snapshot) -> Vec<PlanItem> {
+    snapshot
+        .leftovers
+        .iter()
+        .filter(|l| l.kind.is_go_temporary())
+        .map(leftover_item)
+        .collect()
+}
+
+/// The plan item that removes one leftover.
+pub(super) fn leftover_item(l: &crate::cache::Leftover) -> PlanItem {
+    PlanItem {
+        kind: l.kind.name(),
+        name: crate::cache::fmt::escaped_path(&l.rel_path),
+        bytes: l.usage.disk,
+        target: Target::Paths(vec![l.rel_path.clone()]),
+    }
+}
+
+/// The leftover the user named with `--leftover PATH`: it must be one the scan lists, and
+/// readable (what modlens cannot see into, it does not delete).
+pub(super) fn named_leftover(
+    root: &std::path::Path,
+    snapshot: &Snapshot,
+    named: &std::path::Path,
+) -> anyhow::Result<PlanItem> {
+    let rel = named.strip_prefix(root).unwrap_or(named);
+    let leftover = snapshot
+        .leftovers
+        .iter()
+        .find(|l| l.rel_path == rel)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--leftover {}: not a leftover in {} (see `modlens list`)",
+                named.display(),
+                root.display()
+            )
+        })?;
+    if leftover.kind == crate::cache::LeftoverKind::Unreadable {
+        anyhow::bail!(
+            "--leftover {}: modlens cannot read what it hides, and does not delete it",
+            named.display()
+        );
+    }
+    Ok(leftover_item(leftover))
+}

@@ -1,0 +1,232 @@
+//! Folding the work messages (scan, verification, jobs) into the explorer's state. Part of
+//! [`App`]'s update; no I/O happens here.
+
+use super::app::{App, Integrity, Row, ScanState, VerifyState};
+use super::msg::Effect;
+use crate::cache::ScanEvent;
+use crate::ops::jobs::{JobEvent, JobItem};
+use crate::ops::verify::{VerifyEvent, VerifyProgress};
+use crate::verify::{ProblemKind, Status};
+
+impl App {
+    pub(super) fn scan_event(&mut self, event: ScanEvent) -> Vec<Effect> {
+        match event {
+            ScanEvent::Entries(entries) => {
+                for entry in entries {
+                    let key = entry.key.clone();
+                    if let Some(seen) = &mut self.rescan_seen {
+                        seen.insert(key.clone());
+                        // Unchanged on disk (same pieces, sizes and times): keep the verdict.
+                        if self.rows.get(&key).is_some_and(|r| r.entry == entry) {
+                            continue;
+                        }
+                    }
+                    // A failed job's message stays with the row when it is measured again.
+                    let job_error = self.rows.get(&key).and_then(|r| r.job_error.clone());
+                    self.rows.insert(
+                        key,
+                        Row {
+                            entry,
+                            integrity: Integrity::Unverified,
+                            verdict: None,
+                            job_error,
+                        },
+                    );
+                }
+                if let ScanState::Running(_, done, total) = self.scan {
+                    let found = self
+                        .rescan_seen
+                        .as_ref()
+                        .map_or(self.rows.len(), |s| s.len());
+                    self.scan = ScanState::Running(found, done, total);
+                }
+                self.stale = true;
+            }
+            ScanEvent::Vcs(repos) => {
+                self.vcs.0 += repos.len();
+                for r in repos {
+                    self.vcs.1.add(r.usage);
+                }
+            }
+            ScanEvent::Leftovers(l) => self.leftovers.extend(l),
+            ScanEvent::TreeItems(key, items) => self.tree_items = Some((key, items)),
+            ScanEvent::Gone(keys) => {
+                for key in &keys {
+                    self.rows.remove(key);
+                    self.marks.remove(key);
+                }
+                self.rebuild();
+            }
+            ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => self.other.add(u),
+            ScanEvent::Error(err) => self.status = Some(err),
+            ScanEvent::Progress { done, total } => {
+                if let ScanState::Running(found, _, _) = self.scan {
+                    self.scan = ScanState::Running(found, done, total);
+                }
+            }
+            ScanEvent::Done(_) => {
+                self.scan = ScanState::Done;
+                if let Some(seen) = self.rescan_seen.take() {
+                    self.rows.retain(|k, _| seen.contains(k));
+                    self.marks.retain(|k| seen.contains(k));
+                    self.rebuild();
+                    self.status = Some("rescanned".into());
+                    let changed: Vec<_> = self
+                        .rows
+                        .values()
+                        .filter(|r| r.integrity == Integrity::Unverified)
+                        .map(|r| r.entry.clone())
+                        .collect();
+                    if self.verify != VerifyState::Off && !changed.is_empty() {
+                        self.verify = VerifyState::Running(VerifyProgress::default());
+                        return vec![Effect::Verify(changed)];
+                    }
+                    return Vec::new();
+                }
+                if self.verify == VerifyState::Waiting {
+                    self.verify = VerifyState::Running(VerifyProgress::default());
+                    return vec![Effect::Verify(
+                        self.rows.values().map(|r| r.entry.clone()).collect(),
+                    )];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    pub(super) fn verify_event(&mut self, event: VerifyEvent) {
+        match event {
+            VerifyEvent::Started(key) => {
+                if let Some(row) = self.rows.get_mut(&key) {
+                    row.integrity = Integrity::Hashing;
+                }
+            }
+            VerifyEvent::Verdict(verdict) => {
+                let mut counts_change = self.problems_only;
+                if let Some(row) = self.rows.get_mut(&verdict.key) {
+                    let was_problem = row.integrity.is_problem();
+                    row.integrity = match verdict.status {
+                        Status::Ok => Integrity::Ok,
+                        Status::Skipped => Integrity::Skipped,
+                        Status::Problem
+                            if verdict
+                                .problems
+                                .iter()
+                                .all(|p| p.kind == ProblemKind::Partial) =>
+                        {
+                            Integrity::Partial
+                        }
+                        Status::Problem => Integrity::Problem,
+                    };
+                    row.verdict = Some(verdict);
+                    let is_problem = row.integrity.is_problem();
+                    counts_change |= was_problem || is_problem;
+                }
+                // Module rows count their problems: rebuild (once per frame) only when a count
+                // can change, so thousands of clean verdicts cost nothing.
+                self.stale |= counts_change;
+            }
+            VerifyEvent::Progress(p) => {
+                if matches!(
+                    self.verify,
+                    VerifyState::Running(_) | VerifyState::Waiting | VerifyState::Done
+                ) {
+                    self.verify = VerifyState::Running(p);
+                }
+            }
+            VerifyEvent::Done(_) => self.verify = VerifyState::Done,
+        }
+    }
+
+    pub(super) fn job_event(&mut self, event: JobEvent) -> Vec<Effect> {
+        match event {
+            JobEvent::Progress { id, done, total } => {
+                if let Some(j) = self.jobs.get_mut(&id) {
+                    j.done = done;
+                    j.total = total;
+                }
+            }
+            JobEvent::Item {
+                id, item, result, ..
+            } => {
+                if let Some(j) = self.jobs.get_mut(&id) {
+                    let name = match &item {
+                        JobItem::Version(k) => k.to_string(),
+                        JobItem::Path(p) => crate::cache::fmt::escaped_path(p),
+                    };
+                    let outcome = match &result {
+                        Ok(done) => done.to_string(),
+                        Err(why) => format!("failed: {why}"),
+                    };
+                    j.last = Some(format!("{name} {outcome}"));
+                }
+                let kind = self.jobs.get(&id).map(|j| j.kind);
+                let key = match item {
+                    JobItem::Version(key) => key,
+                    JobItem::Path(path) => {
+                        self.busy_paths.remove(&path);
+                        match result {
+                            Ok(_) => self.leftovers.retain(|l| l.rel_path != path),
+                            Err(err) => {
+                                if let Some(j) = self.jobs.get_mut(&id) {
+                                    j.failed += 1;
+                                }
+                                self.status = Some(err.to_string());
+                            }
+                        }
+                        return Vec::new();
+                    }
+                };
+                self.busy.remove(&key);
+                match result {
+                    Ok(_) if kind == Some(crate::ops::jobs::JobKind::Delete) => {
+                        self.rows.remove(&key);
+                        self.marks.remove(&key);
+                        self.rebuild();
+                    }
+                    Ok(_) => {
+                        if let Some(row) = self.rows.get_mut(&key) {
+                            row.integrity = Integrity::Unverified;
+                            row.job_error = None;
+                        }
+                        return vec![Effect::Refresh(vec![key])];
+                    }
+                    Err(err) => {
+                        if let Some(j) = self.jobs.get_mut(&id) {
+                            j.failed += 1;
+                        }
+                        self.status = Some(err.to_string());
+                        if let Some(row) = self.rows.get_mut(&key) {
+                            row.job_error = Some(err.to_string());
+                            row.integrity = Integrity::Unverified;
+                        }
+                        // A failed job may still have changed the version (a delete that
+                        // stopped part way): show what is on disk now.
+                        return vec![Effect::Refresh(vec![key])];
+                    }
+                }
+            }
+            JobEvent::Finished {
+                id,
+                ok,
+                failed,
+                cancelled,
+            } => {
+                if let Some(j) = self.jobs.get_mut(&id) {
+                    j.finished = true;
+                    let what = if cancelled { "stopped" } else { "done" };
+                    let hint = if failed > 0 {
+                        "; the details of red rows say why"
+                    } else {
+                        ""
+                    };
+                    self.status = Some(format!(
+                        "job {id} ({}) {what}: {ok} ok, {failed} failed{hint}",
+                        j.kind.name()
+                    ));
+                }
+            }
+        }
+        Vec::new()
+    }
+}

@@ -1,0 +1,159 @@
+//! The house rules, checked on the source: layers point one way, only `ops` starts threads,
+//! files stay small and say what they own.
+//!
+//! Layers, lowest first: `cache` (the model), `verify`, `ops`, `tui`, `cli`. A module may name
+//! its own layer and those below it, never one above.
+
+use std::path::{Path, PathBuf};
+
+const LAYERS: [&str; 5] = ["cache", "verify", "ops", "tui", "cli"];
+
+/// Where threads and pools may be created: the one owner of concurrency.
+const POOL_OWNER: &str = "src/ops/pools.rs";
+
+/// Files outside `ops` that run parallel iterators, each on a pool it is handed (`pool:
+/// &rayon::ThreadPool`, entered with `install`), never on rayon's global pool.
+const HANDED_A_POOL: [&str; 2] = ["src/cache/scan.rs", "src/cache/discover.rs"];
+
+/// The most lines of code (not blank, not comments) a file may have.
+const MAX_LINES: usize = 400;
+
+fn sources() -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path
+                    .strip_prefix(root.parent().unwrap())
+                    .unwrap()
+                    .to_path_buf();
+                files.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 20, "the source tree was not found");
+    files
+}
+
+/// The code of a file without comments (doc comments name other layers in prose).
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().filter_map(|(i, line)| {
+        let code = line.split("//").next().unwrap_or("").trim();
+        (!code.is_empty()).then_some((i + 1, code))
+    })
+}
+
+fn layer_of(rel: &Path) -> Option<usize> {
+    let top = rel.components().nth(1)?.as_os_str().to_str()?;
+    LAYERS.iter().position(|l| *l == top)
+}
+
+#[test]
+fn layers_point_one_way() {
+    let mut wrong = Vec::new();
+    for (rel, text) in sources() {
+        let Some(own) = layer_of(&rel) else {
+            continue;
+        };
+        for (n, code) in code_lines(&text) {
+            for (i, _) in code.match_indices("crate::") {
+                let named = code[i + "crate::".len()..]
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap_or("");
+                match LAYERS.iter().position(|l| *l == named) {
+                    Some(other) if other > own => wrong.push(format!(
+                        "{}:{n}: {} names {named}",
+                        rel.display(),
+                        LAYERS[own]
+                    )),
+                    None => wrong.push(format!(
+                        "{}:{n}: crate::{named} is in no layer (lib.rs holds only the layers)",
+                        rel.display()
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports that run back up:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn only_ops_starts_threads_or_pools() {
+    const STARTS: [&str; 9] = [
+        "thread::spawn",
+        "thread::Builder",
+        "thread::scope",
+        "ThreadPoolBuilder",
+        "build_global",
+        "rayon::spawn",
+        "rayon::join",
+        "rayon::scope",
+        "rayon::broadcast",
+    ];
+    const PARALLEL: [&str; 4] = ["par_iter", "par_chunks", "par_bridge", "rayon::prelude"];
+    let mut wrong = Vec::new();
+    for (rel, text) in sources() {
+        let path = rel.to_string_lossy().replace('\\', "/");
+        for (n, code) in code_lines(&text) {
+            if path != POOL_OWNER
+                && let Some(s) = STARTS.iter().find(|s| code.contains(*s))
+            {
+                wrong.push(format!(
+                    "{path}:{n}: {s} (only {POOL_OWNER} starts threads)"
+                ));
+            }
+            if !path.starts_with("src/ops/")
+                && !HANDED_A_POOL.contains(&path.as_str())
+                && let Some(s) = PARALLEL.iter().find(|s| code.contains(*s))
+            {
+                wrong.push(format!(
+                    "{path}:{n}: {s} outside ops, on no pool it was handed"
+                ));
+            }
+        }
+    }
+    for path in HANDED_A_POOL {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+        assert!(
+            text.contains("pool: &rayon::ThreadPool") && text.contains(".install("),
+            "{path} must run its parallel parts on the pool it is handed"
+        );
+    }
+    assert!(
+        wrong.is_empty(),
+        "concurrency outside ops:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn files_are_small_and_say_what_they_own() {
+    let mut wrong = Vec::new();
+    for (rel, text) in sources() {
+        let lines = code_lines(&text).count();
+        if lines > MAX_LINES {
+            wrong.push(format!("{}: {lines} lines of code", rel.display()));
+        }
+        if !text.starts_with("//!") {
+            wrong.push(format!("{}: no //! paragraph on top", rel.display()));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "files over {MAX_LINES} lines or without a doc paragraph:\n{}",
+        wrong.join("\n")
+    );
+}
