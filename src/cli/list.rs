@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::json::LeftoverPlace;
 use super::{Ctx, ListArgs, SortKey, print};
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{age, count, rfc3339, size};
@@ -279,14 +280,8 @@ struct JsonVcs<'a> {
 
 #[derive(Serialize)]
 struct JsonLeftover {
-    kind: &'static str,
-    /// The path, with bytes that are not UTF-8 escaped as `\xNN`.
-    path: String,
-    /// The raw bytes of the path as hex, only when it is not UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path_hex: Option<String>,
-    module: Option<String>,
-    version: Option<String>,
+    #[serde(flatten)]
+    place: LeftoverPlace,
     reason: Option<String>,
     #[serde(flatten)]
     usage: JsonUsage,
@@ -337,11 +332,7 @@ impl<'a> JsonReport<'a> {
                 .leftovers
                 .iter()
                 .map(|l| JsonLeftover {
-                    kind: l.kind.name(),
-                    path: crate::cache::fmt::escaped_path(&root.join(&l.rel_path)),
-                    path_hex: crate::cache::fmt::path_hex(&root.join(&l.rel_path)),
-                    module: l.module.as_ref().map(|k| k.path.clone()),
-                    version: l.module.as_ref().map(|k| k.version.clone()),
+                    place: LeftoverPlace::new(root, l),
                     reason: l.reason.clone(),
                     usage: l.usage.into(),
                 })

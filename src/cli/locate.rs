@@ -62,16 +62,9 @@ pub struct Located {
 }
 
 /// Why no usable cache was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct LocateError(pub String);
-
-impl fmt::Display for LocateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for LocateError {}
 
 /// What locating needs from the outside world; tests pass fakes.
 pub struct Env<'a> {

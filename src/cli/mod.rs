@@ -7,6 +7,7 @@
 mod clean;
 mod context;
 pub mod demo;
+mod json;
 mod list;
 pub mod locate;
 mod progress;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::json::LeftoverPlace;
 use super::progress::ProgressLine;
 use super::{Ctx, VerifyArgs, print, require_matches};
 use crate::cache::cancel::CancelToken;
@@ -266,14 +267,8 @@ struct JsonHashes<'a> {
 
 #[derive(Serialize)]
 struct JsonLeftover {
-    kind: &'static str,
-    /// The path, with bytes that are not UTF-8 escaped as `\xNN`.
-    path: String,
-    /// The raw bytes of the path as hex, only when it is not UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path_hex: Option<String>,
-    module: Option<String>,
-    version: Option<String>,
+    #[serde(flatten)]
+    place: LeftoverPlace,
     problem: bool,
     fix: &'static str,
 }
@@ -342,11 +337,7 @@ impl<'a> JsonReport<'a> {
             leftovers: leftovers
                 .iter()
                 .map(|l| JsonLeftover {
-                    kind: l.kind.name(),
-                    path: crate::cache::fmt::escaped_path(&cache.root().join(&l.rel_path)),
-                    path_hex: crate::cache::fmt::path_hex(&cache.root().join(&l.rel_path)),
-                    module: l.module.as_ref().map(|k| k.path.clone()),
-                    version: l.module.as_ref().map(|k| k.version.clone()),
+                    place: LeftoverPlace::new(cache.root(), l),
                     problem: is_problem(l.kind),
                     fix: leftover_fix(l.kind).0,
                 })

@@ -238,16 +238,18 @@ pub fn go_download_many(
         std::process::id(),
         unique_suffix()
     ));
-    if let Err(e) = std::fs::create_dir_all(&workdir) {
-        let message = format!("{}: {e}", workdir.display());
-        return keys
-            .iter()
+    // One failure for every key.
+    let all_failed = |message: String| {
+        keys.iter()
             .map(|_| {
                 Err(OpsError::Go {
                     message: message.clone(),
                 })
             })
-            .collect();
+            .collect()
+    };
+    if let Err(e) = std::fs::create_dir_all(&workdir) {
+        return all_failed(format!("{}: {e}", workdir.display()));
     }
     let flags = go
         .env
@@ -272,17 +274,7 @@ pub fn go_download_many(
     let _ = std::fs::remove_dir_all(&workdir);
     let out = match out {
         Ok(out) => out,
-        Err(err) => {
-            let message = err.to_string();
-            return keys
-                .iter()
-                .map(|_| {
-                    Err(OpsError::Go {
-                        message: message.clone(),
-                    })
-                })
-                .collect();
-        }
+        Err(err) => return all_failed(err.to_string()),
     };
     let reports: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
         .into_iter()

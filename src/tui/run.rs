@@ -90,13 +90,16 @@ pub fn run(
     let mut app = App::new(config, SystemTime::now());
     let size = terminal.size()?;
     app.size = (size.width, size.height);
-    scan::start(
-        pools,
-        cache.clone(),
-        Depth::Full,
-        ch.scan_tx.clone(),
-        cancel.clone(),
-    );
+    let rescan = || {
+        scan::start(
+            pools,
+            cache.clone(),
+            Depth::Full,
+            ch.scan_tx.clone(),
+            cancel.clone(),
+        )
+    };
+    rescan();
 
     let mut input_rx = input_rx;
     let mut last_draw = Instant::now()
@@ -174,15 +177,7 @@ pub fn run(
                     }
                 }
                 Effect::Refresh(keys) => refresh(pools, &cache, keys, &expect, &ch, &cancel),
-                Effect::Rescan => {
-                    scan::start(
-                        pools,
-                        cache.clone(),
-                        Depth::Full,
-                        ch.scan_tx.clone(),
-                        cancel.clone(),
-                    );
-                }
+                Effect::Rescan => rescan(),
             }
         }
         if app.dirty && last_draw.elapsed() >= FRAME {

@@ -5,8 +5,8 @@
 //! followed). Lines are parsed as go 1.19's `readGoSum` does: three fields, blank lines skipped,
 //! the old empty-go.mod hash dropped. A malformed line is an error naming the file and line.
 
+use super::error::VerifyError;
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -15,18 +15,6 @@ use crate::cache::ModuleKey;
 
 /// The hash of an empty go.mod, which an old go bug wrote into go.sum; go ignores such lines.
 const EMPTY_GO_MOD_HASH: &str = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
-
-/// Why go.sum lines could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GoSumError(pub String);
-
-impl fmt::Display for GoSumError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for GoSumError {}
 
 /// One expected hash and the file that states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,12 +51,12 @@ pub struct GoSums {
 
 /// The go.sum files of a project directory: its go.sum and go.work.sum, and, when it has a
 /// go.work, the go.sum of every module its `use` directives name.
-fn project_sum_files(dir: &Path) -> Result<Vec<PathBuf>, GoSumError> {
+fn project_sum_files(dir: &Path) -> Result<Vec<PathBuf>, VerifyError> {
     let mut files = vec![dir.join("go.sum"), dir.join("go.work.sum")];
     let work = dir.join("go.work");
     if work.is_file() {
         let bytes = crate::cache::read::read_outside_capped(&work, crate::cache::read::cap::GO_SUM)
-            .map_err(|e| GoSumError(format!("cannot read {e}")))?;
+            .map_err(VerifyError::Unreadable)?;
         for used in work_uses(&String::from_utf8_lossy(&bytes)) {
             let module: PathBuf = dir.join(used).join("go.sum").components().collect();
             if !files.contains(&module) {
@@ -119,12 +107,9 @@ impl GoSums {
     /// Loads a project directory: its go.sum and go.work.sum (and, with a go.work, the go.sum
     /// of every module it uses), or every one below it when `recursive`. A module with no
     /// go.sum (no dependencies) gets a note; a directory that is no project is an error.
-    pub fn load_project(&mut self, dir: &Path, recursive: bool) -> Result<(), GoSumError> {
+    pub fn load_project(&mut self, dir: &Path, recursive: bool) -> Result<(), VerifyError> {
         if !dir.is_dir() {
-            return Err(GoSumError(format!(
-                "project {} is not a directory",
-                dir.display()
-            )));
+            return Err(VerifyError::NotADirectory(dir.to_path_buf()));
         }
         let before = self.files.len();
         if recursive {
@@ -137,8 +122,10 @@ impl GoSums {
                         || !(name.starts_with('.') || name == "vendor" || name == "node_modules")
                 });
             for entry in walk {
-                let entry = entry
-                    .map_err(|e| GoSumError(format!("reading project {}: {e}", dir.display())))?;
+                let entry = entry.map_err(|source| VerifyError::ProjectUnreadable {
+                    dir: dir.to_path_buf(),
+                    source,
+                })?;
                 let name = entry.file_name();
                 if entry.file_type().is_file() && (name == "go.sum" || name == "go.work.sum") {
                     self.load_file(entry.path())?;
@@ -161,11 +148,10 @@ impl GoSums {
                 ));
                 return Ok(());
             }
-            let where_ = if recursive { "below" } else { "in" };
-            return Err(GoSumError(format!(
-                "no go.mod, go.work, go.sum or go.work.sum {where_} project {}",
-                dir.display()
-            )));
+            return Err(VerifyError::NoGoFiles {
+                dir: dir.to_path_buf(),
+                below: recursive,
+            });
         }
         Ok(())
     }
@@ -176,28 +162,26 @@ impl GoSums {
     }
 
     /// Loads one go.sum file.
-    pub fn load_file(&mut self, path: &Path) -> Result<(), GoSumError> {
+    pub fn load_file(&mut self, path: &Path) -> Result<(), VerifyError> {
         use crate::cache::read::{cap, read_outside_capped};
-        let bytes = read_outside_capped(path, cap::GO_SUM)
-            .map_err(|e| GoSumError(format!("cannot read {e}")))?;
+        let bytes = read_outside_capped(path, cap::GO_SUM).map_err(VerifyError::Unreadable)?;
         let text = String::from_utf8_lossy(&bytes);
         self.parse(&text, path)
     }
 
     /// Adds the lines of one go.sum text, attributed to `file`.
-    pub fn parse(&mut self, text: &str, file: &Path) -> Result<(), GoSumError> {
+    pub fn parse(&mut self, text: &str, file: &Path) -> Result<(), VerifyError> {
         for (n, line) in text.lines().enumerate() {
             let fields: Vec<&str> = line.split_whitespace().collect();
             if fields.is_empty() {
                 continue;
             }
             let [path, version, hash] = fields[..] else {
-                return Err(GoSumError(format!(
-                    "malformed go.sum: {}:{}: wrong number of fields {}",
-                    file.display(),
-                    n + 1,
-                    fields.len()
-                )));
+                return Err(VerifyError::MalformedGoSum {
+                    file: file.to_path_buf(),
+                    line: n + 1,
+                    fields: fields.len(),
+                });
             };
             if hash == EMPTY_GO_MOD_HASH {
                 continue;
@@ -288,7 +272,7 @@ mod tests {
             .parse("a b c\nexample.com/m v1.0.0\n", Path::new("/p/go.sum"))
             .unwrap_err();
         assert_eq!(
-            err.0,
+            err.to_string(),
             "malformed go.sum: /p/go.sum:2: wrong number of fields 2"
         );
     }

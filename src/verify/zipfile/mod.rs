@@ -358,7 +358,7 @@ fn size_error(read: u64, declared: u64) -> std::io::Error {
 mod tests {
     use super::*;
 
-    fn key() -> ModuleKey {
+    pub(super) fn key() -> ModuleKey {
         ModuleKey {
             path: "example.com/m".into(),
             version: "v1.0.0".into(),

@@ -167,13 +167,7 @@ fn check_collision(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key() -> ModuleKey {
-        ModuleKey {
-            path: "example.com/m".into(),
-            version: "v1.0.0".into(),
-        }
-    }
+    use crate::verify::zipfile::tests::key;
 
     fn names(list: &[&str]) -> Vec<(Vec<u8>, u64)> {
         list.iter().map(|n| (n.as_bytes().to_vec(), 1)).collect()
