@@ -157,20 +157,6 @@ impl GoEnv {
             .unwrap_or_else(|| "sum.golang.org".to_owned())
     }
 
-    /// GOPRIVATE, GONOSUMDB, GOINSECURE and GOTOOLCHAIN as set, for reports.
-    pub fn private_settings(&self) -> Vec<(&'static str, String)> {
-        [
-            "GOPRIVATE",
-            "GONOPROXY",
-            "GONOSUMDB",
-            "GOINSECURE",
-            "GOTOOLCHAIN",
-        ]
-        .into_iter()
-        .filter_map(|k| self.get(k).map(|v| (k, v)))
-        .collect()
-    }
-
     /// The `go env -w` file's settings.
     fn file(&self) -> &[(String, String)] {
         self.file
