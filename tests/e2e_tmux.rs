@@ -363,7 +363,10 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     // A terminal reads Esc followed at once by a key as Alt-key: let the Esc land first.
     std::thread::sleep(Duration::from_millis(300));
     assert!(
-        !crate::support::process_running(&["mod download", "example.com/unicode@v1.0.0"]),
+        !crate::support::process_running(
+            &["mod download", "example.com/unicode@v1.0.0"],
+            &go.modcache()
+        ),
         "go was killed"
     );
     assert_eq!(

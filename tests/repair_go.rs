@@ -123,7 +123,7 @@ fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
     let started = std::time::Instant::now();
     crate::support::wait_until(&asked, "go to ask the proxy");
     assert!(
-        crate::support::process_running(&["mod download", target]),
+        crate::support::process_running(&["mod download", target], &go.modcache()),
         "go is running"
     );
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
@@ -134,7 +134,7 @@ fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
     assert!(stdout(&out).contains("unchanged"), "{}", stdout(&out));
     assert!(
-        !crate::support::process_running(&["mod download", target]),
+        !crate::support::process_running(&["mod download", target], &go.modcache()),
         "no go process is left"
     );
     assert_eq!(

@@ -278,13 +278,18 @@ pub fn wait_until(flag: &std::sync::atomic::AtomicBool, what: &str) {
     }
 }
 
-/// Whether some running process's command line contains every one of `texts`.
-pub fn process_running(texts: &[&str]) -> bool {
+/// Whether a go process modlens started for the cache at `in_cache` is running with every one of
+/// `texts` in its command line.
+pub fn process_running(texts: &[&str], in_cache: &Path) -> bool {
+    // Only go processes modlens started for this cache: other tests run go at the same time.
+    let scratch = format!("GOMODCACHE={}/cache/modlens-fetch", in_cache.display());
     std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
-        std::fs::read(p.path().join("cmdline")).is_ok_and(|c| {
-            let c = String::from_utf8_lossy(&c).replace('\0', " ");
-            texts.iter().all(|t| c.contains(t))
-        })
+        let cmdline = std::fs::read(p.path().join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "));
+        let environ = std::fs::read(p.path().join("environ"))
+            .map(|e| String::from_utf8_lossy(&e).into_owned())
+            .unwrap_or_default();
+        cmdline.is_ok_and(|c| texts.iter().all(|t| c.contains(t))) && environ.contains(&scratch)
     })
 }
 
