@@ -31,6 +31,14 @@ pub enum OpsError {
         /// Why: go's words, or the check of go's hashes against go.sum that failed.
         reason: String,
     },
+    /// A `doctor` project directory go cannot work in.
+    #[error("project {dir}: {reason}")]
+    Project {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// An operation panicked; the program goes on, the item failed.
     #[error("internal error: {0}")]
     Panicked(String),

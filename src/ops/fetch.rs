@@ -19,12 +19,12 @@
 //!    leftovers that `clean --leftovers` and `refetch --broken` remove.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::confined::{Confined, Missing};
 use super::delete::{DeleteError, VersionLock, unique_suffix};
 use super::error::OpsError;
 use super::fault::checkpoint;
+use super::gocmd;
 use super::refetch::GoRunner;
 use crate::cache::cancel::CancelToken;
 use crate::cache::layout::SCRATCH_PREFIX;
@@ -233,11 +233,6 @@ pub fn go_download_many(
     writable_dirs: bool,
     cancel: &CancelToken,
 ) -> Vec<Result<Fetched, OpsError>> {
-    let workdir = std::env::temp_dir().join(format!(
-        "modlens-refetch-{}-{}",
-        std::process::id(),
-        unique_suffix()
-    ));
     // One failure for every key.
     let all_failed = |message: String| {
         keys.iter()
@@ -248,30 +243,22 @@ pub fn go_download_many(
             })
             .collect()
     };
-    if let Err(e) = std::fs::create_dir_all(&workdir) {
-        return all_failed(format!("{}: {e}", workdir.display()));
-    }
-    let flags = go
-        .env
-        .iter()
-        .find(|(k, _)| k == "GOFLAGS")
-        .map_or(go.goflags.as_str(), |(_, v)| v.as_str());
-    // Appended, so the user's own flags (from any source) stay in force.
-    let extra = if writable_dirs {
-        " -mod=mod -modcacherw"
-    } else {
-        " -mod=mod"
+    let workdir = match gocmd::TempDir::create("refetch") {
+        Ok(dir) => dir,
+        Err(e) => return all_failed(e.to_string()),
     };
-    let mut command = Command::new("go");
+    let extra = if writable_dirs {
+        "-mod=mod -modcacherw"
+    } else {
+        "-mod=mod"
+    };
+    let mut command = gocmd::command(go, modcache.root(), extra);
     command
         .args(["mod", "download", "-json"])
         .args(keys.iter().map(ModuleKey::to_string))
-        .current_dir(&workdir)
-        .envs(go.env.iter().map(|(k, v)| (k, v)))
-        .env("GOMODCACHE", modcache.root())
-        .env("GOFLAGS", format!("{flags}{extra}").trim());
-    let out = run_cancellable(command, &workdir, cancel);
-    let _ = std::fs::remove_dir_all(&workdir);
+        .current_dir(workdir.path());
+    let out = gocmd::run(command, workdir.path(), cancel);
+    drop(workdir);
     let out = match out {
         Ok(out) => out,
         Err(err) => return all_failed(err.to_string()),
@@ -312,52 +299,8 @@ pub fn go_download_many(
         .collect()
 }
 
-/// Runs `command` in its own process group, its output going to files in `workdir` (no pipe
-/// to drain, no thread), and waits for it. When `cancel` is set, the whole group (go and the
-/// git or other helpers it started) is killed and waited for, so no child outlives the job.
-fn run_cancellable(
-    mut command: Command,
-    workdir: &std::path::Path,
-    cancel: &CancelToken,
-) -> Result<std::process::Output, OpsError> {
-    use std::os::unix::process::CommandExt;
-    let go_error = |message: String| OpsError::Go { message };
-    let file = |name: &str| {
-        std::fs::File::create(workdir.join(name))
-            .map_err(|e| go_error(format!("{}: {e}", workdir.display())))
-    };
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(file("stdout")?)
-        .stderr(file("stderr")?)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| go_error(format!("cannot run go: {e} (is go on PATH?)")))?;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if cancel.is_cancelled() => {
-                if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
-                    let _ =
-                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-                }
-                let _ = child.wait();
-                return Err(go_error("cancelled".into()));
-            }
-            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
-            Err(e) => return Err(go_error(format!("waiting for go: {e}"))),
-        }
-    };
-    let read = |name: &str| std::fs::read(workdir.join(name)).unwrap_or_default();
-    Ok(std::process::Output {
-        status,
-        stdout: read("stdout"),
-        stderr: read("stderr"),
-    })
-}
-
 /// Advice for common go download failures.
-fn hint(err: &str) -> &'static str {
+pub(super) fn hint(err: &str) -> &'static str {
     if err.contains("exit status 128") || err.contains("terminal prompts disabled") {
         " (hint: git could not fetch it: check access to the repository, GOPRIVATE/GONOPROXY and ~/.netrc)"
     } else if err.contains("410 Gone")

@@ -1,0 +1,101 @@
+//! Running the real go command on modlens's behalf: the user's settings with a module cache and
+//! flags of modlens's choosing, output to files (no pipe to drain, no thread), and, on cancel,
+//! the whole process group killed and waited for, so no go or git process outlives its job.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::error::OpsError;
+use super::refetch::GoRunner;
+use crate::cache::cancel::CancelToken;
+
+/// A go command with the user's environment, `modcache` as GOMODCACHE, and `extra` flags
+/// appended to the user's effective GOFLAGS, so that the user's own flags (from any source)
+/// stay in force.
+pub fn command(go: &GoRunner, modcache: &Path, extra: &str) -> Command {
+    let flags = go
+        .env
+        .iter()
+        .find(|(k, _)| k == "GOFLAGS")
+        .map_or(go.goflags.as_str(), |(_, v)| v.as_str());
+    let mut command = Command::new("go");
+    command
+        .envs(go.env.iter().map(|(k, v)| (k, v)))
+        .env("GOMODCACHE", modcache)
+        .env("GOFLAGS", format!("{flags} {extra}").trim());
+    command
+}
+
+/// Runs `command` in its own process group, its output going to files in `workdir` (no pipe
+/// to drain, no thread), and waits for it. When `cancel` is set, the whole group (go and the
+/// git or other helpers it started) is killed and waited for, so no child outlives the job.
+pub fn run(
+    mut command: Command,
+    workdir: &std::path::Path,
+    cancel: &CancelToken,
+) -> Result<std::process::Output, OpsError> {
+    use std::os::unix::process::CommandExt;
+    let go_error = |message: String| OpsError::Go { message };
+    let file = |name: &str| {
+        std::fs::File::create(workdir.join(name))
+            .map_err(|e| go_error(format!("{}: {e}", workdir.display())))
+    };
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(file("stdout")?)
+        .stderr(file("stderr")?)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| go_error(format!("cannot run go: {e} (is go on PATH?)")))?;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if cancel.is_cancelled() => {
+                if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
+                    let _ =
+                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                }
+                let _ = child.wait();
+                return Err(go_error("cancelled".into()));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(go_error(format!("waiting for go: {e}"))),
+        }
+    };
+    let read = |name: &str| std::fs::read(workdir.join(name)).unwrap_or_default();
+    Ok(std::process::Output {
+        status,
+        stdout: read("stdout"),
+        stderr: read("stderr"),
+    })
+}
+
+
+/// A private temp directory for go's output files and copies, removed when dropped.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// Creates `$TMPDIR/modlens-<what>-<pid>-<n>`.
+    pub fn create(what: &str) -> Result<TempDir, OpsError> {
+        let path = std::env::temp_dir().join(format!(
+            "modlens-{what}-{}-{}",
+            std::process::id(),
+            super::delete::unique_suffix()
+        ));
+        std::fs::create_dir_all(&path).map_err(|e| OpsError::Go {
+            message: format!("{}: {e}", path.display()),
+        })?;
+        Ok(TempDir(path))
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
