@@ -7,6 +7,7 @@
 mod clean;
 mod context;
 pub mod demo;
+mod doctor;
 mod json;
 mod list;
 pub mod locate;
@@ -70,6 +71,9 @@ pub enum Command {
     Clean(CleanArgs),
     /// Repair module versions: re-extract from an intact zip, else download again through go.
     Refetch(RefetchArgs),
+    /// Check what a Go project needs from the cache (go's build list, every version verified,
+    /// the project's go.sum included), and with --fix repair or download exactly that.
+    Doctor(DoctorArgs),
 }
 
 /// Options of `modlens clean`.
@@ -130,6 +134,25 @@ pub struct CleanArgs {
     /// select exactly the matching versions.
     #[arg(value_name = "PATTERN")]
     pub patterns: Vec<String>,
+}
+
+/// Options of `modlens doctor`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DoctorArgs {
+    /// The project: a directory in a module (go.mod) or a workspace (go.work); default: the
+    /// current directory.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Repair the broken versions (offline first) and download the missing ones through go,
+    /// then check again.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: do not ask (needed when stdin is not a terminal).
+    #[arg(long, short = 'y', requires = "fix")]
+    pub yes: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `modlens refetch`.
@@ -272,6 +295,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&ctx, &args),
         Command::Clean(args) => clean::run(&ctx, &args),
         Command::Refetch(args) => refetch::run(&ctx, &args),
+        Command::Doctor(args) => doctor::run(&ctx, &args),
     }
 }
 

@@ -25,15 +25,16 @@ use crate::ops::refetch::{Repair, plan_for};
 use crate::ops::verify::VerifyEvent;
 use crate::verify::{Expectations, Status, verify_entry};
 
+/// What became of one version.
 #[derive(Serialize)]
-struct Outcome {
-    path: String,
-    version: String,
+pub(super) struct Outcome {
+    pub(super) path: String,
+    pub(super) version: String,
     /// `re-extracted`, `re-zipped`, `re-fetched`, `downloaded`, or `failed`.
-    action: String,
-    error: Option<String>,
+    pub(super) action: String,
+    pub(super) error: Option<String>,
     /// Problem kinds left after the repair (empty when it verifies clean).
-    problems: Vec<&'static str>,
+    pub(super) problems: Vec<&'static str>,
 }
 
 pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
@@ -168,90 +169,17 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let go = ctx.go_runner();
     // Ctrl-C stops the jobs between items, kills go's whole process group and removes the
     // scratch caches: what was not swapped in stays as it was.
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let jobs = Jobs::new(cache.clone(), &ctx.pools);
-    let (tx, rx) = crossbeam_channel::unbounded();
     let show = !args.json && std::io::stderr().is_terminal();
-    let total = targets.len();
-    jobs.start(
-        1,
-        JobSpec::Repair {
-            entries: targets,
-            expect: Arc::clone(&expect),
-            go: go.clone(),
-        },
-        tx.clone(),
-        cancel.clone(),
-    );
-    if !leftovers.is_empty() {
-        jobs.start(
-            2,
-            JobSpec::Delete {
-                versions: Vec::new(),
-                paths: leftovers,
-            },
-            tx.clone(),
-            cancel.clone(),
-        );
-    }
-    drop(tx);
-    let mut results = Vec::new();
-    let mut cleaned = 0;
-    let mut progress = ProgressLine::new(show);
-    for event in rx {
-        match event {
-            JobEvent::Item {
-                id: 1,
-                item: JobItem::Version(key),
-                result,
-                ..
-            } => {
-                progress.show(|| format!("repaired {}/{total}: {key}", results.len() + 1));
-                results.push((key, result.map_err(Some)));
-            }
-            JobEvent::Item {
-                id: 2,
-                result: Ok(_),
-                files_removed,
-                ..
-            } => cleaned += usize::from(files_removed > 0),
-            JobEvent::Item {
-                id: 2,
-                item,
-                result: Err(e),
-                ..
-            } => {
-                eprintln!("modlens: cannot remove leftover {item:?}: {e}");
-            }
-            _ => {}
-        }
-    }
-    progress.clear();
+    let mut done = execute(ctx, targets, missing, leftovers, &expect, &cancel, show);
     for key in healthy {
-        results.push((key, Ok(ItemDone::Repaired(Repair::Nothing))));
+        done.results
+            .push((key, Ok(ItemDone::Repaired(Repair::Nothing))));
     }
-    let downloaded = fetch_and_swap(&cache, &missing, &expect, &go, &cancel);
-    for (key, result) in missing.into_iter().zip(downloaded) {
-        results.push((
-            key,
-            result
-                .map(|()| ItemDone::Downloaded)
-                .map_err(|e| Some(Arc::new(e))),
-        ));
-    }
-    // Verifying the results again is hashing: spread it over the cores.
-    let mut outcomes: Vec<Outcome> = ctx.pools.hash_map(results, |(key, result)| {
-        outcome(&cache, &key, result, &expect)
-    });
-    outcomes.sort_by(|a, b| {
-        a.path
-            .cmp(&b.path)
-            .then_with(|| semver::sort_order(&a.version, &b.version))
-    });
+    let (outcomes, cleaned) = (verify_outcomes(ctx, done.results, &expect), done.cleaned);
     let failed = outcomes
         .iter()
         .filter(|o| o.error.is_some() || !o.problems.is_empty())
@@ -310,6 +238,115 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What [`execute`] did: one result per version, and how many leftovers it removed.
+pub(super) struct Executed {
+    /// Each version and what became of it.
+    pub(super) results: Vec<(ModuleKey, Result<ItemDone, Option<ItemError>>)>,
+    /// Leftovers removed.
+    pub(super) cleaned: usize,
+}
+
+/// Repairs `targets` (cheapest way first) and downloads `missing` through go, removing
+/// `leftovers` on the side; with `show`, a progress line on stderr.
+pub(super) fn execute(
+    ctx: &Ctx,
+    targets: Vec<ModuleEntry>,
+    missing: Vec<ModuleKey>,
+    leftovers: Vec<std::path::PathBuf>,
+    expect: &Arc<Expectations>,
+    cancel: &CancelToken,
+    show: bool,
+) -> Executed {
+    let cache = ctx.cache();
+    let go = ctx.go_runner();
+    let jobs = Jobs::new(cache.clone(), &ctx.pools);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let total = targets.len();
+    jobs.start(
+        1,
+        JobSpec::Repair {
+            entries: targets,
+            expect: Arc::clone(expect),
+            go: go.clone(),
+        },
+        tx.clone(),
+        cancel.clone(),
+    );
+    if !leftovers.is_empty() {
+        jobs.start(
+            2,
+            JobSpec::Delete {
+                versions: Vec::new(),
+                paths: leftovers,
+            },
+            tx.clone(),
+            cancel.clone(),
+        );
+    }
+    drop(tx);
+    let mut results = Vec::new();
+    let mut cleaned = 0;
+    let mut progress = ProgressLine::new(show);
+    for event in rx {
+        match event {
+            JobEvent::Item {
+                id: 1,
+                item: JobItem::Version(key),
+                result,
+                ..
+            } => {
+                progress.show(|| format!("repaired {}/{total}: {key}", results.len() + 1));
+                results.push((key, result.map_err(Some)));
+            }
+            JobEvent::Item {
+                id: 2,
+                result: Ok(_),
+                files_removed,
+                ..
+            } => cleaned += usize::from(files_removed > 0),
+            JobEvent::Item {
+                id: 2,
+                item,
+                result: Err(e),
+                ..
+            } => {
+                eprintln!("modlens: cannot remove leftover {item:?}: {e}");
+            }
+            _ => {}
+        }
+    }
+    progress.clear();
+    let downloaded = fetch_and_swap(&cache, &missing, expect, &go, cancel);
+    for (key, result) in missing.into_iter().zip(downloaded) {
+        results.push((
+            key,
+            result
+                .map(|()| ItemDone::Downloaded)
+                .map_err(|e| Some(Arc::new(e))),
+        ));
+    }
+    Executed { results, cleaned }
+}
+
+/// Verifies each repaired or downloaded version again (hashing, on the hashing pool), sorted by
+/// module and version.
+pub(super) fn verify_outcomes(
+    ctx: &Ctx,
+    results: Vec<(ModuleKey, Result<ItemDone, Option<ItemError>>)>,
+    expect: &Expectations,
+) -> Vec<Outcome> {
+    let cache = ctx.cache();
+    let mut outcomes: Vec<Outcome> = ctx.pools.hash_map(results, |(key, result)| {
+        outcome(&cache, &key, result, expect)
+    });
+    outcomes.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then_with(|| semver::sort_order(&a.version, &b.version))
+    });
+    outcomes
 }
 
 /// Verifies a repaired version again and records what happened.

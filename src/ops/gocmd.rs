@@ -70,7 +70,6 @@ pub fn run(
     })
 }
 
-
 /// A private temp directory for go's output files and copies, removed when dropped.
 pub struct TempDir(std::path::PathBuf);
 

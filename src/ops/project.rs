@@ -307,7 +307,10 @@ impl State {
 
     /// Whether modlens can fix it (repair or download).
     pub fn is_fixable(&self) -> bool {
-        matches!(self, State::Broken(_) | State::Missing | State::SourceMissing)
+        matches!(
+            self,
+            State::Broken(_) | State::Missing | State::SourceMissing
+        )
     }
 }
 

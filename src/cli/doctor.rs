@@ -1,0 +1,454 @@
+//! `modlens doctor [DIR]`: what a Go project needs from the cache, version by version, and with
+//! `--fix`, the cheapest repair of what is broken and a download of what is missing, through the
+//! same jobs as `refetch`; then the project is checked again and a receipt printed.
+//!
+//! go says what the project needs ([`crate::ops::project`]); modlens says what the cache holds
+//! and whether it verifies, against the project's go.sum files too. Nothing outside the
+//! project's needs is touched.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::refetch::{Outcome, execute, verify_outcomes};
+use super::verify::collect_sumdb_files;
+use super::{Ctx, DoctorArgs, print};
+use crate::cache::cancel::CancelToken;
+use crate::cache::fmt::{count, size};
+use crate::cache::scan::Depth;
+use crate::cache::{ModuleEntry, ModuleKey};
+use crate::ops::project::{self, Needed, Needs, State};
+use crate::verify::{Expectations, Verdict};
+
+/// The project looked at once: go's needs, the cache's entries and their states.
+struct Examined {
+    needs: Needs,
+    entries: BTreeMap<ModuleKey, ModuleEntry>,
+    verdicts: BTreeMap<ModuleKey, Verdict>,
+    states: Vec<State>,
+    expect: Arc<Expectations>,
+}
+
+impl Examined {
+    fn rows(&self) -> impl Iterator<Item = (&Needed, &State)> {
+        self.needs.modules.iter().zip(&self.states)
+    }
+
+    fn counts(&self) -> Counts {
+        let mut c = Counts {
+            needed: self.states.len(),
+            ..Counts::default()
+        };
+        for s in &self.states {
+            match s {
+                State::Verified => c.verified += 1,
+                State::Broken(_) => c.broken += 1,
+                State::Missing | State::SourceMissing => c.missing += 1,
+                State::Unusable(_) => c.unusable += 1,
+                State::LocalReplacement => c.local += 1,
+            }
+        }
+        c
+    }
+}
+
+/// How many needed versions are in each state.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Counts {
+    needed: usize,
+    verified: usize,
+    broken: usize,
+    missing: usize,
+    unusable: usize,
+    local: usize,
+}
+
+impl Counts {
+    fn all_fine(&self) -> bool {
+        self.broken + self.missing + self.unusable == 0
+    }
+}
+
+pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let dir = args
+        .dir
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |d| cwd.join(d));
+    let before = examine(ctx, &dir)?;
+    let counts = before.counts();
+    if !args.fix {
+        if args.json {
+            print_json(&before, None)?;
+        } else {
+            print(&table(&before))?;
+        }
+        return Ok(exit(counts.all_fine()));
+    }
+    let fixable: Vec<(&Needed, &State)> = before.rows().filter(|(_, s)| s.is_fixable()).collect();
+    if fixable.is_empty() {
+        if args.json {
+            print_json(&before, Some(&Fixed::nothing(counts)))?;
+        } else {
+            print(&format!("{}nothing to fix\n", table(&before)))?;
+        }
+        return Ok(exit(counts.all_fine()));
+    }
+    if !args.json {
+        eprint!("{}", table(&before));
+    }
+    if !args.yes && !confirm(&fixable)? {
+        eprintln!("nothing changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let fixed = fix(ctx, &before, &fixable, args.json)?;
+    let after = examine(ctx, &dir)?;
+    let fixed = Fixed {
+        after: after.counts(),
+        ..fixed
+    };
+    if args.json {
+        print_json(&after, Some(&fixed))?;
+    } else {
+        print(&format!("{}{}", table(&after), receipt(&fixed)))?;
+    }
+    Ok(exit(fixed.after.all_fine() && fixed.failed == 0))
+}
+
+fn exit(fine: bool) -> ExitCode {
+    if fine {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Asks go what the project needs, scans the cache and verifies what it holds of that.
+fn examine(ctx: &Ctx, dir: &std::path::Path) -> anyhow::Result<Examined> {
+    let needs = project::find(
+        &ctx.go_runner(),
+        &ctx.located.root,
+        dir,
+        &CancelToken::new(),
+    )?;
+    let root = needs
+        .project
+        .gowork
+        .as_deref()
+        .or(needs.project.gomod.as_deref())
+        .and_then(|f| f.parent())
+        .map_or_else(|| dir.to_path_buf(), std::path::Path::to_path_buf);
+    let expect = ctx.expectations(&[root], false)?;
+    let snapshot = ctx.snapshot(Depth::Shallow)?;
+    let wanted: std::collections::HashSet<&ModuleKey> = needs
+        .modules
+        .iter()
+        .filter_map(|n| n.in_cache.as_ref())
+        .collect();
+    let entries: BTreeMap<ModuleKey, ModuleEntry> = snapshot
+        .entries
+        .into_iter()
+        .filter(|e| wanted.contains(&e.key))
+        .map(|e| (e.key.clone(), e))
+        .collect();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    crate::ops::verify::run(
+        &ctx.pools,
+        &ctx.cache(),
+        entries.values().cloned().collect(),
+        Arc::clone(&expect),
+        &tx,
+        &CancelToken::new(),
+    );
+    drop(tx);
+    let verdicts: BTreeMap<ModuleKey, Verdict> = rx
+        .into_iter()
+        .filter_map(|event| match event {
+            crate::ops::verify::VerifyEvent::Verdict(v) => Some((v.key.clone(), *v)),
+            _ => None,
+        })
+        .collect();
+    let states = needs
+        .modules
+        .iter()
+        .map(|n| project::judge(n, &entries, &verdicts))
+        .collect();
+    Ok(Examined {
+        needs,
+        entries,
+        verdicts,
+        states,
+        expect,
+    })
+}
+
+fn table(ex: &Examined) -> String {
+    let mut out = String::new();
+    for (needed, state) in ex.rows() {
+        let name = format!("{}@{}", needed.path, needed.version);
+        let by = needed
+            .replaced_by
+            .as_ref()
+            .map(|r| format!(" => {r}"))
+            .unwrap_or_default();
+        let detail = match state {
+            State::Verified if needed.needs_source => "zip, tree and .mod verified".to_owned(),
+            State::Verified => "its go.mod verified (go needs only that)".to_owned(),
+            State::Broken(problems) => problems
+                .iter()
+                .map(|p| format!("{}: {} (fix: {})", p.kind.name(), p.detail, p.fix.name()))
+                .collect::<Vec<_>>()
+                .join("; "),
+            State::Missing => "not in the cache".to_owned(),
+            State::SourceMissing => {
+                "only its go.mod is cached, and its packages are built".to_owned()
+            }
+            State::Unusable(why) => format!("go refuses it as published: {why}"),
+            State::LocalReplacement => "replaced by a local directory".to_owned(),
+        };
+        let go_error = needed
+            .go_error
+            .as_ref()
+            .map(|e| format!(" (go: {e})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<15} {name}{by}  {detail}{go_error}\n",
+            state.name()
+        ));
+    }
+    let c = ex.counts();
+    let project = &ex.needs.project;
+    let file = project
+        .gowork
+        .as_ref()
+        .or(project.gomod.as_ref())
+        .map_or_else(String::new, |f| format!(" ({})", f.display()));
+    out.push_str(&format!(
+        "project {}{file}: {} needed: {} verified, {} broken, {} missing, {} unusable{}\n",
+        project.dir.display(),
+        count(c.needed as u64, "module version"),
+        c.verified,
+        c.broken,
+        c.missing,
+        c.unusable,
+        if c.local > 0 {
+            format!(", {} local", c.local)
+        } else {
+            String::new()
+        }
+    ));
+    out
+}
+
+fn confirm(fixable: &[(&Needed, &State)]) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "refusing to fix {} without --yes: stdin is not a terminal",
+            count(fixable.len() as u64, "version")
+        );
+    }
+    let mut plan = String::new();
+    for (needed, state) in fixable {
+        let how = match state {
+            State::Broken(_) => "repair it, cheapest way first (offline when it can)",
+            _ => "download it through go",
+        };
+        plan.push_str(&format!("  {}@{}: {how}\n", needed.path, needed.version));
+    }
+    eprint!(
+        "{plan}fix {}? [y/N] ",
+        count(fixable.len() as u64, "version")
+    );
+    let _ = std::io::Write::flush(&mut std::io::stderr());
+    let mut answer = String::new();
+    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// What `--fix` did.
+#[derive(Serialize)]
+struct Fixed {
+    before: Counts,
+    after: Counts,
+    /// Bytes of the versions downloaded (zip, `.mod`, `.info`).
+    bytes_downloaded: u64,
+    /// Versions that could not be fixed.
+    failed: usize,
+    touched: Vec<Outcome>,
+}
+
+impl Fixed {
+    fn nothing(counts: Counts) -> Fixed {
+        Fixed {
+            before: counts,
+            after: counts,
+            bytes_downloaded: 0,
+            failed: 0,
+            touched: Vec::new(),
+        }
+    }
+}
+
+fn fix(
+    ctx: &Ctx,
+    ex: &Examined,
+    fixable: &[(&Needed, &State)],
+    quiet: bool,
+) -> anyhow::Result<Fixed> {
+    let cache = ctx.cache();
+    let mut targets = Vec::new();
+    let mut missing = Vec::new();
+    let mut sumdb_files = Vec::new();
+    for (needed, state) in fixable {
+        let Some(key) = needed.in_cache.clone() else {
+            continue;
+        };
+        match (state, ex.entries.get(&key)) {
+            (State::Broken(_), Some(entry)) => {
+                if let Some(v) = ex.verdicts.get(&key) {
+                    collect_sumdb_files(&cache, v, &mut sumdb_files);
+                    if !v.needs_version_repair() {
+                        continue;
+                    }
+                }
+                targets.push(entry.clone());
+            }
+            _ => missing.push(key),
+        }
+    }
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let show = !quiet && std::io::stderr().is_terminal();
+    let done = execute(
+        ctx,
+        targets,
+        missing,
+        sumdb_files,
+        &ex.expect,
+        &cancel,
+        show,
+    );
+    let touched = verify_outcomes(ctx, done.results, &ex.expect);
+    let failed = touched
+        .iter()
+        .filter(|o| o.error.is_some() || !o.problems.is_empty())
+        .count();
+    let downloaded: Vec<ModuleKey> = touched
+        .iter()
+        .filter(|o| o.error.is_none() && (o.action == "re-fetched" || o.action == "downloaded"))
+        .map(|o| ModuleKey {
+            path: o.path.clone(),
+            version: o.version.clone(),
+        })
+        .collect();
+    let bytes_downloaded = downloaded
+        .iter()
+        .filter_map(|k| crate::cache::scan::scan_version(&cache, k))
+        .map(|e| e.zip.apparent + e.rest.apparent)
+        .sum();
+    Ok(Fixed {
+        before: ex.counts(),
+        after: Counts::default(),
+        bytes_downloaded,
+        failed,
+        touched,
+    })
+}
+
+fn receipt(fixed: &Fixed) -> String {
+    let mut out = String::new();
+    for o in &fixed.touched {
+        let what = match (&o.error, o.problems.is_empty()) {
+            (Some(e), _) => format!("failed: {e}"),
+            (None, true) => format!("{}, verified", o.action),
+            (None, false) => format!("{}, but still: {}", o.action, o.problems.join(", ")),
+        };
+        out.push_str(&format!("  {}@{}: {what}\n", o.path, o.version));
+    }
+    let (b, a) = (fixed.before, fixed.after);
+    out.push_str(&format!(
+        "fixed {} of {}: broken {} -> {}, missing {} -> {}; downloaded {}\n",
+        fixed.touched.len() - fixed.failed,
+        count(fixed.touched.len() as u64, "version"),
+        b.broken,
+        a.broken,
+        b.missing,
+        a.missing,
+        size(fixed.bytes_downloaded)
+    ));
+    out
+}
+
+fn print_json(ex: &Examined, fixed: Option<&Fixed>) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct JsonProblem<'a> {
+        kind: &'static str,
+        detail: &'a str,
+        fix: &'static str,
+    }
+    #[derive(Serialize)]
+    struct JsonModule<'a> {
+        path: &'a str,
+        version: &'a str,
+        replaced_by: Option<&'a str>,
+        state: &'static str,
+        needs_source: bool,
+        indirect: bool,
+        problems: Vec<JsonProblem<'a>>,
+        unusable: Option<&'a str>,
+        go_error: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Report<'a> {
+        project: PathBuf,
+        gomod: Option<&'a std::path::Path>,
+        gowork: Option<&'a std::path::Path>,
+        modules: Vec<JsonModule<'a>>,
+        summary: Counts,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fix: Option<&'a Fixed>,
+    }
+    let modules = ex
+        .rows()
+        .map(|(n, s)| JsonModule {
+            path: &n.path,
+            version: &n.version,
+            replaced_by: n.replaced_by.as_deref(),
+            state: s.name(),
+            needs_source: n.needs_source,
+            indirect: n.indirect,
+            problems: match s {
+                State::Broken(problems) => problems
+                    .iter()
+                    .map(|p| JsonProblem {
+                        kind: p.kind.name(),
+                        detail: &p.detail,
+                        fix: p.fix.name(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            unusable: match s {
+                State::Unusable(why) => Some(why),
+                _ => None,
+            },
+            go_error: n.go_error.as_deref(),
+        })
+        .collect();
+    let report = Report {
+        project: ex.needs.project.dir.clone(),
+        gomod: ex.needs.project.gomod.as_deref(),
+        gowork: ex.needs.project.gowork.as_deref(),
+        modules,
+        summary: ex.counts(),
+        fix: fixed,
+    };
+    let mut text = serde_json::to_string_pretty(&report)?;
+    text.push('\n');
+    print(&text)?;
+    Ok(())
+}
