@@ -129,20 +129,16 @@ fn exit(fine: bool) -> ExitCode {
 
 /// Asks go what the project needs, scans the cache and verifies what it holds of that.
 fn examine(ctx: &Ctx, dir: &std::path::Path) -> anyhow::Result<Examined> {
-    let needs = project::find(
-        &ctx.go_runner(),
-        &ctx.located.root,
-        dir,
-        &CancelToken::new(),
-    )?;
-    let root = needs
-        .project
+    let (go, cancel) = (ctx.go_runner(), CancelToken::new());
+    let found = project::locate(&go, &ctx.located.root, dir, &cancel)?;
+    let root = found
         .gowork
         .as_deref()
-        .or(needs.project.gomod.as_deref())
+        .or(found.gomod.as_deref())
         .and_then(|f| f.parent())
         .map_or_else(|| dir.to_path_buf(), std::path::Path::to_path_buf);
     let expect = ctx.expectations(&[root], false)?;
+    let needs = project::needs(&go, &ctx.located.root, &found, &expect.gosums, &cancel)?;
     let snapshot = ctx.snapshot(Depth::Shallow)?;
     let wanted: std::collections::HashSet<&ModuleKey> = needs
         .modules
@@ -205,7 +201,7 @@ fn table(ex: &Examined) -> String {
                 .join("; "),
             State::Missing => "not in the cache".to_owned(),
             State::SourceMissing => {
-                "only its go.mod is cached, and its packages are built".to_owned()
+                "only its go.mod is cached, and go.sum says its source is needed".to_owned()
             }
             State::Unusable(why) => format!("go refuses it as published: {why}"),
             State::LocalReplacement => "replaced by a local directory".to_owned(),

@@ -1,14 +1,17 @@
 //! What a project needs from the module cache, in go's own words.
 //!
 //! go is asked, offline (`GOPROXY=off`) and with the user's other settings, for the module
-//! build list (`go list -m -e -json all`) and for the packages the build and its tests load
-//! (`go list -e all`), whose modules are the ones whose source is needed; the others need only
-//! their `go.mod`. In a single module, go works on a private copy of `go.mod` and `go.sum`
-//! (`-modfile`), so the project's files are never rewritten; in a workspace it runs with
-//! `-mod=readonly`. Nothing here judges the cache: [`judge`] joins go's answer with the scan
-//! and the verdicts.
+//! build list (`go list -m -e -json all`), which needs only `.mod` files and so never makes go
+//! extract or change anything in the cache. Which versions need their source (zip and tree)
+//! and which only their `go.mod` is what go itself recorded in the project's go.sum: a zip
+//! hash line for the first, only a `/go.mod` line for the second. In a single module, go works
+//! on a private copy of `go.mod` with an empty `go.sum` and no checksum database (`-modfile`,
+//! `GOSUMDB=off`), so that a go.sum that disagrees with the cache does not hide the build list
+//! (modlens checks every go.sum line itself) and the project's files are never rewritten; in
+//! a workspace it runs with `-mod=readonly`. Nothing here judges the cache: [`judge`] joins go's
+//! answer with the scan and the verdicts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -18,6 +21,7 @@ use super::gocmd;
 use super::refetch::GoRunner;
 use crate::cache::cancel::CancelToken;
 use crate::cache::{ModuleEntry, ModuleKey};
+use crate::verify::gosum::GoSums;
 use crate::verify::{Problem, Status, Verdict};
 
 /// Where the project is, as go sees it.
@@ -43,7 +47,8 @@ pub struct Needed {
     pub in_cache: Option<ModuleKey>,
     /// What replaces it, for people: `path@version` or a directory.
     pub replaced_by: Option<String>,
-    /// Whether packages of it are built (its zip and tree are needed, not only its go.mod).
+    /// Whether its source is needed (zip and tree), not only its go.mod: the project's go.sum
+    /// holds its zip hash.
     pub needs_source: bool,
     /// Only required by other modules.
     pub indirect: bool,
@@ -79,35 +84,46 @@ struct ListedError {
     err: String,
 }
 
-/// Asks go what the project in `dir` needs, against the cache at `modcache`.
-pub fn find(
+/// Asks go where the project in `dir` is: its go.mod, or its go.work.
+pub fn locate(
     go: &GoRunner,
     modcache: &Path,
     dir: &Path,
     cancel: &CancelToken,
+) -> Result<Project, OpsError> {
+    let work = gocmd::TempDir::create("doctor")?;
+    locate_in(go, modcache, dir, &work, cancel)
+}
+
+/// Asks go what `project` needs, against the cache at `modcache`; `gosums` are the project's
+/// go.sum files, which say whose source is needed.
+pub fn needs(
+    go: &GoRunner,
+    modcache: &Path,
+    project: &Project,
+    gosums: &GoSums,
+    cancel: &CancelToken,
 ) -> Result<Needs, OpsError> {
     let work = gocmd::TempDir::create("doctor")?;
-    let project = locate(go, modcache, dir, &work, cancel)?;
-    let extra = match (&project.gowork, &project.gomod) {
-        (Some(_), _) => "-mod=readonly".to_owned(),
+    let mut command = match (&project.gowork, &project.gomod) {
+        (Some(_), _) | (None, None) => gocmd::command(go, modcache, "-mod=readonly"),
         (None, Some(gomod)) => {
-            // go may tidy the copy; the project's own files stay as they are.
             let copy = work.path().join("go.mod");
             copy_file(gomod, &copy)?;
-            let sum = gomod.with_file_name("go.sum");
-            if sum.is_file() {
-                copy_file(&sum, &work.path().join("go.sum"))?;
-            }
-            format!("-mod=mod -modfile={}", copy.display())
+            let mut command = gocmd::command(
+                go,
+                modcache,
+                &format!("-mod=mod -modfile={}", copy.display()),
+            );
+            command.env("GOSUMDB", "off");
+            command
         }
-        (None, None) => unreachable!("locate returns a go.mod or a go.work"),
     };
-    let offline = |args: &[&str]| {
-        let mut command = gocmd::command(go, modcache, &extra);
-        command.env("GOPROXY", "off").args(args).current_dir(dir);
-        gocmd::run(command, work.path(), cancel)
-    };
-    let listed = offline(&["list", "-m", "-e", "-json", "all"])?;
+    command
+        .env("GOPROXY", "off")
+        .args(["list", "-m", "-e", "-json", "all"])
+        .current_dir(&project.dir);
+    let listed = gocmd::run(command, work.path(), cancel)?;
     let modules: Vec<ListedModule> = serde_json::Deserializer::from_slice(&listed.stdout)
         .into_iter()
         .collect::<Result<_, _>>()
@@ -115,19 +131,6 @@ pub fn find(
     if modules.is_empty() {
         return Err(go_failed("go list -m", &listed.stderr, None));
     }
-    let packages = offline(&[
-        "list",
-        "-e",
-        "-f",
-        "{{if not .Standard}}{{.ImportPath}}\t{{with .Module}}{{.Path}}\t{{.Version}}{{end}}{{end}}",
-        "all",
-    ])?;
-    let build_list: Vec<(String, String)> = modules
-        .iter()
-        .filter(|m| !m.main)
-        .filter_map(|m| Some((m.path.clone(), m.version.clone()?)))
-        .collect();
-    let with_source = modules_with_source(&String::from_utf8_lossy(&packages.stdout), &build_list);
     let modules = modules
         .into_iter()
         .filter(|m| !m.main)
@@ -154,8 +157,11 @@ pub fn find(
                     None,
                 ),
             };
+            let needs_source = in_cache
+                .as_ref()
+                .is_some_and(|k| gosums.zip_lines(k).iter().any(|l| l.is_h1()));
             Some(Needed {
-                needs_source: with_source.contains(&(m.path.clone(), version.clone())),
+                needs_source,
                 path: m.path,
                 version,
                 in_cache,
@@ -165,11 +171,14 @@ pub fn find(
             })
         })
         .collect();
-    Ok(Needs { project, modules })
+    Ok(Needs {
+        project: project.clone(),
+        modules,
+    })
 }
 
 /// `go env GOMOD GOWORK` in `dir`.
-fn locate(
+fn locate_in(
     go: &GoRunner,
     modcache: &Path,
     dir: &Path,
@@ -212,40 +221,6 @@ fn locate(
         });
     }
     Ok(project)
-}
-
-/// The build-list modules whose packages are loaded: a package's module as go reports it, or,
-/// for a package go could not load (its module is not extracted), the build-list module with
-/// the longest path that contains it, which is how go resolves an import.
-fn modules_with_source(
-    packages: &str,
-    build_list: &[(String, String)],
-) -> HashSet<(String, String)> {
-    let mut found = HashSet::new();
-    for line in packages.lines() {
-        let mut fields = line.split('\t');
-        let import = fields.next().unwrap_or("");
-        match (fields.next(), fields.next()) {
-            (Some(path), Some(version)) if !version.is_empty() => {
-                found.insert((path.to_owned(), version.to_owned()));
-            }
-            _ => {
-                let provider = build_list
-                    .iter()
-                    .filter(|(path, _)| {
-                        import == path
-                            || import
-                                .strip_prefix(path.as_str())
-                                .is_some_and(|rest| rest.starts_with('/'))
-                    })
-                    .max_by_key(|(path, _)| path.len());
-                if let Some(module) = provider {
-                    found.insert(module.clone());
-                }
-            }
-        }
-    }
-    found
 }
 
 fn copy_file(from: &Path, to: &Path) -> Result<(), OpsError> {
@@ -348,23 +323,4 @@ pub fn judge(
         return State::Missing;
     }
     State::Verified
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unloaded_package_belongs_to_the_longest_module_path_that_holds_it() {
-        let build_list = vec![
-            ("example.com/a".to_owned(), "v1.0.0".to_owned()),
-            ("example.com/a/sub".to_owned(), "v1.2.0".to_owned()),
-            ("example.com/ab".to_owned(), "v1.0.0".to_owned()),
-        ];
-        let packages = "example.com/a/sub/x\t\nexample.com/ab\texample.com/ab\tv1.0.0\n";
-        let found = modules_with_source(packages, &build_list);
-        assert!(found.contains(&("example.com/a/sub".into(), "v1.2.0".into())));
-        assert!(found.contains(&("example.com/ab".into(), "v1.0.0".into())));
-        assert!(!found.contains(&("example.com/a".into(), "v1.0.0".into())));
-    }
 }

@@ -67,9 +67,14 @@ impl Go {
     /// configuration.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("go");
-        cmd.args(args)
-            .current_dir(self.workdir())
-            .env("GOMODCACHE", self.modcache())
+        cmd.args(args).current_dir(self.workdir());
+        self.sandbox_env(&mut cmd);
+        cmd
+    }
+
+    /// Gives `cmd` the sandbox environment go runs with (modlens too, when it runs go).
+    pub fn sandbox_env(&self, cmd: &mut Command) {
+        cmd.env("GOMODCACHE", self.modcache())
             .env("GOPROXY", format!("file://{}", self.proxy().display()))
             .env("GOSUMDB", "off")
             .env("GOFLAGS", "-mod=mod")
@@ -89,7 +94,6 @@ impl Go {
         ] {
             cmd.env_remove(var);
         }
-        cmd
     }
 
     /// Serves `modules` from the proxy dir and has go download them all into the cache.
