@@ -8,6 +8,7 @@ mod clean;
 mod context;
 pub mod demo;
 mod doctor;
+mod explain;
 mod json;
 mod list;
 pub mod locate;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Check what a Go project needs from the cache (go's build list, every version verified,
     /// the project's go.sum included), and with --fix repair or download exactly that.
     Doctor(DoctorArgs),
+    /// Read go's error output (stdin, FILE, or `-- go build ./...`), and say for each module
+    /// error whether the cache entry is at fault and what to do.
+    Explain(ExplainArgs),
 }
 
 /// Options of `modlens clean`.
@@ -153,6 +157,30 @@ pub struct DoctorArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `modlens explain`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ExplainArgs {
+    /// A file holding go's output; without it (and without -- COMMAND), standard input.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Check against this project's go.sum (default: the module or workspace of the current
+    /// directory, if any).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Repair or download the cache entries at fault.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: do not ask (needed when stdin is not a terminal).
+    #[arg(long, short = 'y', requires = "fix")]
+    pub yes: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Run this command and explain its output, e.g. `modlens explain -- go build ./...`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// Options of `modlens refetch`.
@@ -296,6 +324,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clean(args) => clean::run(&ctx, &args),
         Command::Refetch(args) => refetch::run(&ctx, &args),
         Command::Doctor(args) => doctor::run(&ctx, &args),
+        Command::Explain(args) => explain::run(&ctx, &args),
     }
 }
 

@@ -98,3 +98,22 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Runs the user's own command (`modlens explain -- go build ./...`) in the current directory
+/// and returns its output; cancellable like go's.
+pub fn run_any(argv: &[String], cancel: &CancelToken) -> Result<std::process::Output, OpsError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(OpsError::Go {
+            message: "no command to run".into(),
+        });
+    };
+    let work = TempDir::create("explain")?;
+    let mut command = Command::new(program);
+    command.args(args);
+    run(command, work.path(), cancel).map_err(|e| match e {
+        OpsError::Go { message } => OpsError::Go {
+            message: message.replace("cannot run go", &format!("cannot run {program}")),
+        },
+        other => other,
+    })
+}

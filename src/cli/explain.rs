@@ -1,0 +1,367 @@
+//! `modlens explain`: reads what go printed when it failed (standard input, a file, or the
+//! output of `-- COMMAND` run on the spot), finds every module error in it, and for each one
+//! says whether the cache entry is at fault, by verifying it, and what to do; or that the cache
+//! is fine and where the cause is. `--fix` repairs or downloads the entries at fault, with the
+//! same confirmation rules as `refetch`.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::refetch::{execute, verify_outcomes};
+use super::{Ctx, ExplainArgs, print};
+use crate::cache::ModuleKey;
+use crate::cache::cancel::CancelToken;
+use crate::cache::fmt::count;
+use crate::cache::scan::scan_version;
+use crate::ops::refetch::plan_for;
+use crate::verify::goerr::{self, GoError, GoErrorKind};
+use crate::verify::{Expectations, Verdict, verify_entry};
+
+/// The most of go's output read: a build's errors are far smaller.
+const MAX_INPUT: u64 = 64 << 20;
+
+/// One error and the verdict on it.
+#[derive(Serialize)]
+struct Explained {
+    module: Option<String>,
+    version: Option<String>,
+    kind: &'static str,
+    /// go's line.
+    line: String,
+    /// `cache` when the cache entry is at fault, `cache_or_gosum` when only a fresh download
+    /// can tell the cache's copy from the go.sum line (both fixable), else `elsewhere`.
+    at_fault: &'static str,
+    /// The cache entry: `verified`, `broken`, `missing`, or `not_checked`.
+    cache: &'static str,
+    /// Its problems, as `kind: detail`.
+    problems: Vec<String>,
+    /// What to do.
+    advice: String,
+    #[serde(skip)]
+    fix: Option<Fixable>,
+}
+
+/// How the cache entry would be fixed.
+#[derive(Clone)]
+enum Fixable {
+    Repair(Box<crate::cache::ModuleEntry>),
+    Download(ModuleKey),
+}
+
+pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let text = input(args)?;
+    let expect = project_expectations(ctx, args)?;
+    let explained: Vec<Explained> = goerr::read(&text)
+        .into_iter()
+        .map(|e| explain(ctx, e, &expect))
+        .collect();
+    let fixable: Vec<&Explained> = explained.iter().filter(|e| e.fix.is_some()).collect();
+    if !args.fix || fixable.is_empty() {
+        if args.json {
+            print_json(&explained, None)?;
+        } else {
+            let mut text = report(&explained);
+            if args.fix {
+                text.push_str("nothing in the cache to fix\n");
+            }
+            print(&text)?;
+        }
+        return Ok(if explained.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    if !args.json {
+        eprint!("{}", report(&explained));
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "refusing to fix {} without --yes: stdin is not a terminal",
+                count(fixable.len() as u64, "version")
+            );
+        }
+        eprint!("fix {}? [y/N] ", count(fixable.len() as u64, "version"));
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("nothing changed");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let (mut targets, mut missing) = (Vec::new(), Vec::new());
+    for e in &fixable {
+        match &e.fix {
+            Some(Fixable::Repair(entry)) => targets.push((**entry).clone()),
+            Some(Fixable::Download(key)) => missing.push(key.clone()),
+            None => {}
+        }
+    }
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let show = !args.json && std::io::stderr().is_terminal();
+    let done = execute(ctx, targets, missing, Vec::new(), &expect, &cancel, show);
+    let outcomes = verify_outcomes(ctx, done.results, &expect);
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.error.is_some() || !o.problems.is_empty())
+        .count();
+    if args.json {
+        print_json(&explained, Some(&outcomes))?;
+    } else {
+        let mut text = String::new();
+        for o in &outcomes {
+            let what = match (&o.error, o.problems.is_empty()) {
+                (Some(e), _) => format!("failed: {e}"),
+                (None, true) => format!("{}, verified", o.action),
+                (None, false) => format!("{}, but still: {}", o.action, o.problems.join(", ")),
+            };
+            text.push_str(&format!("{}@{}: {what}\n", o.path, o.version));
+        }
+        text.push_str(&format!(
+            "fixed {} of {}\n",
+            outcomes.len() - failed,
+            count(outcomes.len() as u64, "version")
+        ));
+        print(&text)?;
+    }
+    if failed == 0 && !args.command.is_empty() {
+        // The proof: the command that failed, run again.
+        let again = crate::ops::gocmd::run_any(&args.command, &cancel)?;
+        let shown = args.command.join(" ");
+        if again.status.success() {
+            eprintln!("modlens: {shown} succeeds now");
+        } else {
+            eprint!("{}", String::from_utf8_lossy(&again.stderr));
+            eprintln!("modlens: {shown} still fails");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// go's output: from `-- COMMAND` (run now, its output shown on stderr as it was), a file, or
+/// standard input.
+fn input(args: &ExplainArgs) -> anyhow::Result<String> {
+    if !args.command.is_empty() {
+        if args.file.is_some() {
+            anyhow::bail!("give either FILE or -- COMMAND, not both");
+        }
+        let cancel = CancelToken::new();
+        cancel.cancel_on_interrupt()?;
+        let out = crate::ops::gocmd::run_any(&args.command, &cancel)?;
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        eprint!("{text}");
+        if out.status.success() {
+            eprintln!("modlens: {} succeeded", args.command.join(" "));
+        }
+        return Ok(text);
+    }
+    let mut bytes = Vec::new();
+    match &args.file {
+        Some(path) => {
+            bytes = crate::cache::read::read_outside_capped(path, MAX_INPUT)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                anyhow::bail!(
+                    "give go's output on standard input, as a FILE, or run it: \
+                     modlens explain -- go build ./..."
+                );
+            }
+            std::io::stdin().take(MAX_INPUT).read_to_end(&mut bytes)?;
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The go.sum files of `--project`, else of the module or workspace of the current directory
+/// (as go finds it), else none.
+fn project_expectations(
+    ctx: &Ctx,
+    args: &ExplainArgs,
+) -> anyhow::Result<std::sync::Arc<Expectations>> {
+    let dirs: Vec<PathBuf> = match &args.project {
+        Some(dir) => vec![dir.clone()],
+        None => {
+            let cwd = std::env::current_dir()?;
+            crate::ops::project::locate(
+                &ctx.go_runner(),
+                &ctx.located.root,
+                &cwd,
+                &CancelToken::new(),
+            )
+            .ok()
+            .and_then(|p| p.gowork.or(p.gomod))
+            .and_then(|f| f.parent().map(Path::to_path_buf))
+            .into_iter()
+            .collect()
+        }
+    };
+    ctx.expectations(&dirs, false)
+}
+
+fn explain(ctx: &Ctx, error: GoError, expect: &Expectations) -> Explained {
+    let mut out = Explained {
+        module: error.key.as_ref().map(|k| k.path.clone()),
+        version: error.key.as_ref().map(|k| k.version.clone()),
+        kind: error.kind.name(),
+        line: error.line.clone(),
+        at_fault: "elsewhere",
+        cache: "not_checked",
+        problems: Vec::new(),
+        advice: error.kind.elsewhere().to_owned(),
+        fix: None,
+    };
+    let Some(key) = error.key.filter(|_| error.kind.may_be_the_cache()) else {
+        return out;
+    };
+    let cache = ctx.cache();
+    let entry = scan_version(&cache, &key).filter(|e| e.pieces.mod_file || e.pieces.zip);
+    let Some(entry) = entry else {
+        out.cache = "missing";
+        out.at_fault = "cache";
+        out.advice = format!(
+            "{key} is not in the cache: download it (modlens refetch {key}, or modlens explain \
+             --fix), with network access"
+        );
+        out.fix = Some(Fixable::Download(key));
+        return out;
+    };
+    let verdict: Verdict = verify_entry(&cache, &entry, expect);
+    if verdict.problems.is_empty() {
+        out.cache = "verified";
+        if let GoErrorKind::ChecksumMismatch {
+            expected: Some(expected),
+            ..
+        } = &error.kind
+            && cached_hash(&verdict, &error.kind).as_deref() == Some(expected.as_str())
+        {
+            out.advice = "the cache holds what go.sum records, so the mismatch came from a fresh \
+                          download: the proxy or origin serves other content under this version. \
+                          Keep the cache; check GOPROXY and the module's publisher"
+                .to_owned();
+        }
+        return out;
+    }
+    out.cache = "broken";
+    out.at_fault = "cache";
+    out.problems = verdict
+        .problems
+        .iter()
+        .map(|p| format!("{}: {}", p.kind.name(), p.detail))
+        .collect();
+    use crate::verify::ProblemKind::{GomodSumMismatch, GosumMismatch};
+    let only_gosum = verdict
+        .problems
+        .iter()
+        .all(|p| matches!(p.kind, GosumMismatch | GomodSumMismatch));
+    out.advice = match &error.kind {
+        GoErrorKind::ChecksumMismatch { .. } if only_gosum => {
+            // The entry is consistent with itself and with what go computed; only go.sum
+            // disagrees. Offline, nothing tells a damaged copy from an edited go.sum line;
+            // a fresh download does, and it changes the cache only if it matches go.sum.
+            out.at_fault = "cache_or_gosum";
+            format!(
+                "the cache's copy is what go hashed, and go.sum disagrees with it: either the \
+                 copy was changed after download, or the go.sum line was edited (or the origin \
+                 re-published the version). A fresh download decides (modlens refetch {key}, or \
+                 modlens explain --fix): if it matches go.sum, it replaces the cache's copy; if \
+                 not, the cache is left as it is and go.sum is the one to check (git log -p \
+                 go.sum)"
+            )
+        }
+        _ => format!(
+            "the cache entry is damaged: {} (modlens refetch {key}, or modlens explain --fix)",
+            plan_for(&verdict).intent()
+        ),
+    };
+    out.fix = Some(Fixable::Repair(Box::new(entry)));
+    out
+}
+
+/// The hash the cache entry has for what the mismatch is about (go.mod or module).
+fn cached_hash(verdict: &Verdict, kind: &GoErrorKind) -> Option<String> {
+    let GoErrorKind::ChecksumMismatch { go_mod, .. } = kind else {
+        return None;
+    };
+    let h = &verdict.hashes;
+    if *go_mod {
+        h.go_mod.map(|h| h.to_string())
+    } else {
+        h.ziphash
+            .clone()
+            .or_else(|| h.zip.or(h.dir).map(|h| h.to_string()))
+    }
+}
+
+fn report(explained: &[Explained]) -> String {
+    if explained.is_empty() {
+        return "no module errors in go's output\n".to_owned();
+    }
+    let mut out = String::new();
+    for e in explained {
+        let name = match (&e.module, &e.version) {
+            (Some(m), Some(v)) => format!("{m}@{v}"),
+            _ => "(no module named)".to_owned(),
+        };
+        out.push_str(&format!("{name}: {}\n  go said: {}\n", e.kind, e.line));
+        match e.at_fault {
+            "cache" if e.cache == "missing" => out.push_str("  the cache: missing\n"),
+            "cache" => out.push_str(&format!(
+                "  the cache entry is at fault: {}\n",
+                e.problems.join("; ")
+            )),
+            "cache_or_gosum" => out.push_str(&format!(
+                "  the cache entry or the go.sum line: {}\n",
+                e.problems.join("; ")
+            )),
+            _ if e.cache == "verified" => {
+                out.push_str("  the cache entry verifies: not the cause\n")
+            }
+            _ => {}
+        }
+        out.push_str(&format!("  what to do: {}\n", e.advice));
+    }
+    let in_cache = explained.iter().filter(|e| e.fix.is_some()).count();
+    out.push_str(&format!(
+        "{} explained: {in_cache} in the cache{}, {} elsewhere\n",
+        count(explained.len() as u64, "error"),
+        if in_cache > 0 {
+            " (modlens explain --fix repairs them)"
+        } else {
+            ""
+        },
+        explained.len() - in_cache
+    ));
+    out
+}
+
+fn print_json(
+    explained: &[Explained],
+    fixed: Option<&[super::refetch::Outcome]>,
+) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        errors: &'a [Explained],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fixed: Option<&'a [super::refetch::Outcome]>,
+    }
+    let mut text = serde_json::to_string_pretty(&Report {
+        errors: explained,
+        fixed,
+    })?;
+    text.push('\n');
+    print(&text)?;
+    Ok(())
+}
