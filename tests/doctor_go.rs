@@ -23,7 +23,7 @@ fn module_with(path: &'static str, go_mod: &str, file: (&'static str, &str)) -> 
     m
 }
 
-fn modules() -> Vec<FixtureModule> {
+pub(crate) fn modules() -> Vec<FixtureModule> {
     vec![
         module_with(
             "example.com/dep",
@@ -44,13 +44,13 @@ fn modules() -> Vec<FixtureModule> {
 }
 
 /// go's build cache, shared by the tests so that the standard library compiles once.
-fn shared_gocache() -> PathBuf {
+pub(crate) fn shared_gocache() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("doctor-gocache")
 }
 
 /// A cache go filled, and a project needing `dep` (which imports `leaf`) and, only in its
 /// module graph, `graphonly`, whose source the cache then does not hold, as go leaves it.
-fn setup(go: &Go) -> PathBuf {
+pub(crate) fn setup(go: &Go) -> PathBuf {
     go.download(&modules());
     let dir = go.workdir().join("app");
     fs::create_dir_all(&dir).unwrap();
@@ -88,14 +88,14 @@ fn setup(go: &Go) -> PathBuf {
     dir
 }
 
-fn go_in(go: &Go, dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn go_in(go: &Go, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = go.command(args);
     cmd.current_dir(dir).env("GOCACHE", shared_gocache());
     cmd
 }
 
 /// `go build` offline and without changing go.mod or go.sum.
-fn build_offline(go: &Go, dir: &Path) -> Output {
+pub(crate) fn build_offline(go: &Go, dir: &Path) -> Output {
     go_in(go, dir, &["build", "-o", "/dev/null", "."])
         .env("GOPROXY", "off")
         .env("GOFLAGS", "-mod=readonly")
@@ -103,7 +103,7 @@ fn build_offline(go: &Go, dir: &Path) -> Output {
         .unwrap()
 }
 
-fn mod_verify(go: &Go, dir: &Path) -> Output {
+pub(crate) fn mod_verify(go: &Go, dir: &Path) -> Output {
     go_in(go, dir, &["mod", "verify"])
         .env("GOPROXY", "off")
         .env("GOFLAGS", "-mod=readonly")
@@ -111,7 +111,7 @@ fn mod_verify(go: &Go, dir: &Path) -> Output {
         .unwrap()
 }
 
-fn doctor(go: &Go, dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn doctor(go: &Go, dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
     cmd.arg("doctor")
         .arg(dir)
@@ -122,7 +122,7 @@ fn doctor(go: &Go, dir: &Path, args: &[&str]) -> Output {
     cmd.env("GOCACHE", shared_gocache()).output().unwrap()
 }
 
-fn doctor_json(go: &Go, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
+pub(crate) fn doctor_json(go: &Go, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
     let mut all = vec!["--json"];
     all.extend(args);
     let out = doctor(go, dir, &all);
@@ -131,7 +131,7 @@ fn doctor_json(go: &Go, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
     (out.status.code(), report)
 }
 
-fn module<'a>(report: &'a Value, path: &str) -> &'a Value {
+pub(crate) fn module<'a>(report: &'a Value, path: &str) -> &'a Value {
     report["modules"]
         .as_array()
         .unwrap()
@@ -140,7 +140,7 @@ fn module<'a>(report: &'a Value, path: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{path} in {report:#}"))
 }
 
-fn kinds(module: &Value) -> Vec<String> {
+pub(crate) fn kinds(module: &Value) -> Vec<String> {
     module["problems"]
         .as_array()
         .unwrap()
@@ -168,18 +168,18 @@ struct Case {
     kind: Option<&'static str>,
 }
 
-fn leaf_at_v(cache: &Path) -> PathBuf {
+pub(crate) fn leaf_at_v(cache: &Path) -> PathBuf {
     cache.join("cache/download/example.com/leaf/@v")
 }
 
-fn leaf_tree(cache: &Path) -> PathBuf {
+pub(crate) fn leaf_tree(cache: &Path) -> PathBuf {
     let tree = cache.join("example.com/leaf@v1.0.0");
     make_writable(&tree);
     tree
 }
 
 /// Removes a file or tree; what is already gone stays gone.
-fn rm(path: &Path) {
+pub(crate) fn rm(path: &Path) {
     let result = if path.is_dir() {
         fs::remove_dir_all(path)
     } else {
@@ -287,7 +287,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// Everything in the cache that the project does not need.
-fn unneeded(cache: &Path) -> Vec<std::collections::BTreeMap<PathBuf, String>> {
+pub(crate) fn unneeded(cache: &Path) -> Vec<std::collections::BTreeMap<PathBuf, String>> {
     vec![
         fingerprint(&cache.join("cache/download/example.com/other")),
         fingerprint(&cache.join("example.com/other@v1.0.0")),

@@ -9,6 +9,7 @@ mod cli_errors;
 mod demo_go;
 mod doctor_go;
 mod e2e_tmux;
+mod explain_go;
 mod gosum_go;
 mod hostile;
 mod layers;

@@ -101,6 +101,11 @@ pub fn recognize(root: &Path) -> Result<(), NotACache> {
             return Err(NotACache::LinkedDownloadDir(link));
         }
     }
+    if names.len() == 1 && names[0] == "cache" && only_go_started(&root.join("cache")) {
+        // A cache go has begun: its first command failed before any download (say, git
+        // could not fetch a private module), leaving `cache/vcs` and `cache/lock`.
+        return Ok(());
+    }
     if !has_download_dir(root) {
         let below = names
             .iter()
@@ -126,6 +131,17 @@ pub fn recognize(root: &Path) -> Result<(), NotACache> {
         return Err(NotACache::NoVersions(root.to_path_buf()));
     }
     Ok(())
+}
+
+/// Whether `cache` is a real directory holding nothing but what go creates there first.
+fn only_go_started(cache: &Path) -> bool {
+    let is_dir = fs::symlink_metadata(cache).is_ok_and(|m| m.is_dir());
+    is_dir
+        && fs::read_dir(cache).is_ok_and(|children| {
+            children
+                .flatten()
+                .all(|c| matches!(c.file_name().to_str(), Some("vcs" | "lock" | "download")))
+        })
 }
 
 /// Whether `inner` is part of a cache rooted at `outer`: below its `cache` directory, or below a

@@ -155,21 +155,30 @@ pub fn read(text: &str) -> Vec<GoError> {
     let lines: Vec<&str> = text.lines().collect();
     let mut found: Vec<GoError> = Vec::new();
     let mut downloading: Option<ModuleKey> = None;
+    // The version a message's first line names (`go: M@V: parsing go.mod:`), for the indented
+    // lines that go on with it.
+    let mut heading: Option<ModuleKey> = None;
     for (i, raw) in lines.iter().enumerate() {
         let line = raw.trim();
         if let Some(rest) = line.strip_prefix("go: downloading ") {
             downloading = space_key(rest);
             continue;
         }
+        let indented = raw.starts_with([' ', '\t']);
+        if !indented {
+            heading = named_key(line).filter(|_| line.ends_with(':'));
+        }
         let Some(kind) = classify(line, &lines[i + 1..]) else {
             continue;
         };
-        let key = named_key(line).or_else(|| {
-            // A package whose module go could not download names only its importer.
-            matches!(kind, GoErrorKind::LookupDisabled | GoErrorKind::Network)
-                .then(|| downloading.clone())
-                .flatten()
-        });
+        let key = named_key(line)
+            .or_else(|| heading.clone().filter(|_| indented))
+            .or_else(|| {
+                // A package whose module go could not download names only its importer.
+                matches!(kind, GoErrorKind::LookupDisabled | GoErrorKind::Network)
+                    .then(|| downloading.clone())
+                    .flatten()
+            });
         let error = GoError {
             key,
             kind,

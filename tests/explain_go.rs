@@ -1,0 +1,325 @@
+//! `modlens explain` on what the real go printed: each failure is produced by running go on a
+//! damaged cache, a damaged go.sum, a module published under another path, or a private
+//! repository git cannot reach, and its output is what modlens reads. No message is typed by
+//! hand.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::doctor_go::{
+    build_offline, go_in, leaf_at_v, leaf_tree, mod_verify, setup, shared_gocache,
+};
+use crate::support::go::Go;
+use crate::support::proxy::FixtureModule;
+use crate::support::{fingerprint, stderr, stdout};
+
+/// `modlens explain --json` with go's output on stdin, in `dir`.
+fn explain_stdin(go: &Go, dir: &Path, said: &[u8]) -> (Option<i32>, Value) {
+    let mut cmd = explain_cmd(go, dir, &["--json"]);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(said).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out.status.code(), report)
+}
+
+fn explain_cmd(go: &Go, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
+    cmd.arg("explain")
+        .arg("--cache")
+        .arg(go.modcache())
+        .args(args);
+    go.sandbox_env(&mut cmd);
+    cmd.env("GOCACHE", shared_gocache()).current_dir(dir);
+    cmd
+}
+
+/// The one error explained about `path`.
+fn error_about<'a>(report: &'a Value, path: &str) -> &'a Value {
+    let errors = report["errors"].as_array().unwrap();
+    let about: Vec<&Value> = errors.iter().filter(|e| e["module"] == path).collect();
+    assert_eq!(about.len(), 1, "{report:#}");
+    about[0]
+}
+
+fn said(out: &Output) -> Vec<u8> {
+    let mut all = out.stdout.clone();
+    all.extend(&out.stderr);
+    all
+}
+
+#[test]
+fn a_broken_zip_is_the_caches_fault_and_explain_fix_makes_the_build_pass() {
+    let Some(go) = Go::find("explain_a_broken_zip") else {
+        return;
+    };
+    let dir = setup(&go);
+    fs::write(leaf_at_v(&go.modcache()).join("v1.0.0.zip"), "garbage").unwrap();
+    fs::remove_dir_all(leaf_tree(&go.modcache())).unwrap();
+    let out = build_offline(&go, &dir);
+    assert!(!out.status.success());
+    let (code, report) = explain_stdin(&go, &dir, &said(&out));
+    assert_eq!(code, Some(1));
+    let e = error_about(&report, "example.com/leaf");
+    assert_eq!(e["kind"], "zip_invalid", "{e:#}");
+    assert_eq!(e["version"], "v1.0.0");
+    assert_eq!(e["at_fault"], "cache", "{e:#}");
+    assert_eq!(e["cache"], "broken");
+    assert_eq!(
+        report["errors"].as_array().unwrap().len(),
+        1,
+        "the importer (example.com/dep) is not blamed: {report:#}"
+    );
+    // Run the build through explain, fix what it finds, and build again.
+    let out = explain_cmd(
+        &go,
+        &dir,
+        &[
+            "--fix",
+            "--yes",
+            "--",
+            "go",
+            "build",
+            "-o",
+            "/dev/null",
+            ".",
+        ],
+    )
+    .env("GOFLAGS", "-mod=readonly")
+    .output()
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("example.com/leaf@v1.0.0: re-fetched, verified"));
+    assert!(stderr(&out).contains("succeeds now"), "{}", stderr(&out));
+    assert!(build_offline(&go, &dir).status.success());
+}
+
+#[test]
+fn a_modified_tree_reported_by_go_mod_verify_is_the_caches_fault() {
+    let Some(go) = Go::find("explain_a_modified_tree") else {
+        return;
+    };
+    let dir = setup(&go);
+    fs::write(leaf_tree(&go.modcache()).join("extra.go"), "package leaf\n").unwrap();
+    let out = mod_verify(&go, &dir);
+    assert!(!out.status.success());
+    let (code, report) = explain_stdin(&go, &dir, &said(&out));
+    assert_eq!(code, Some(1));
+    let e = error_about(&report, "example.com/leaf");
+    assert_eq!(e["kind"], "dir_modified", "{e:#}");
+    assert_eq!(e["at_fault"], "cache", "{e:#}");
+    assert!(
+        e["advice"].as_str().unwrap().contains("re-extract"),
+        "{e:#}"
+    );
+}
+
+#[test]
+fn a_version_missing_offline_is_to_be_downloaded() {
+    let Some(go) = Go::find("explain_a_missing_version") else {
+        return;
+    };
+    let dir = setup(&go);
+    fs::remove_dir_all(go.modcache().join("cache/download/example.com/leaf")).unwrap();
+    fs::remove_dir_all(leaf_tree(&go.modcache())).unwrap();
+    let out = build_offline(&go, &dir);
+    assert!(!out.status.success());
+    let (_, report) = explain_stdin(&go, &dir, &said(&out));
+    let e = error_about(&report, "example.com/leaf");
+    assert_eq!(e["kind"], "lookup_disabled", "{e:#}");
+    assert_eq!(e["cache"], "missing", "{e:#}");
+    assert_eq!(e["at_fault"], "cache", "{e:#}");
+}
+
+#[test]
+fn a_security_error_is_decided_by_a_fresh_download() {
+    let Some(go) = Go::find("explain_a_security_error") else {
+        return;
+    };
+    // The go.sum line was edited: the fresh download disagrees with it too, and the cache
+    // stays as it was.
+    let dir = setup(&go);
+    let sum = fs::read_to_string(dir.join("go.sum")).unwrap();
+    let edited: String = sum
+        .lines()
+        .map(|l| {
+            if l.starts_with("example.com/leaf v1.0.0 h1:") {
+                "example.com/leaf v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    fs::write(dir.join("go.sum"), edited).unwrap();
+    fs::remove_dir_all(leaf_tree(&go.modcache())).unwrap();
+    let out = build_offline(&go, &dir);
+    assert!(stderr(&out).contains("SECURITY ERROR"), "{}", stderr(&out));
+    let (_, report) = explain_stdin(&go, &dir, &said(&out));
+    let e = error_about(&report, "example.com/leaf");
+    assert_eq!(e["kind"], "checksum_mismatch", "{e:#}");
+    assert_eq!(e["at_fault"], "cache_or_gosum", "{e:#}");
+    let before = fingerprint(&go.modcache().join("cache/download/example.com/leaf"));
+    let mut cmd = explain_cmd(&go, &dir, &["--json", "--fix", "--yes"]);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&said(&out)).unwrap();
+    let fixed = child.wait_with_output().unwrap();
+    assert_eq!(fixed.status.code(), Some(1), "{}", stdout(&fixed));
+    assert!(
+        stdout(&fixed).contains("checksum mismatch"),
+        "{}",
+        stdout(&fixed)
+    );
+    assert_eq!(
+        fingerprint(&go.modcache().join("cache/download/example.com/leaf")),
+        before,
+        "a download that disagrees with go.sum changes nothing"
+    );
+
+    // The cached .mod was edited: the fresh download matches go.sum and replaces it.
+    let go = Go::find("explain_a_security_error").unwrap();
+    let dir = setup(&go);
+    let path = leaf_at_v(&go.modcache()).join("v1.0.0.mod");
+    crate::support::make_writable(&path);
+    fs::write(&path, "module example.com/leaf\n\ngo 1.99\n").unwrap();
+    let out = build_offline(&go, &dir);
+    assert!(stderr(&out).contains("SECURITY ERROR"), "{}", stderr(&out));
+    let (_, report) = explain_stdin(&go, &dir, &said(&out));
+    let e = error_about(&report, "example.com/leaf");
+    assert_eq!(e["kind"], "checksum_mismatch", "{e:#}");
+    assert_eq!(e["at_fault"], "cache_or_gosum", "{e:#}");
+    let mut cmd = explain_cmd(&go, &dir, &["--fix", "--yes"]);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&said(&out)).unwrap();
+    let fixed = child.wait_with_output().unwrap();
+    assert_eq!(fixed.status.code(), Some(0), "{}", stdout(&fixed));
+    assert!(build_offline(&go, &dir).status.success());
+}
+
+#[test]
+fn causes_outside_the_cache_are_named_as_such() {
+    let Some(go) = Go::find("explain_causes_outside_the_cache") else {
+        return;
+    };
+    // A module published under another path.
+    let mut renamed = FixtureModule::new("example.com/renamed", "v1.0.0", "2023-01-01T00:00:00Z");
+    renamed.go_mod = "module example.com/original\n\ngo 1.18\n".into();
+    renamed.files = vec![("r.go", b"package original\n".to_vec())];
+    go.download(&[renamed]);
+    let dir = go.workdir().join("user");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("go.mod"),
+        "module test.example/user\n\ngo 1.18\n\nrequire example.com/renamed v1.0.0\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport _ \"example.com/renamed\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let out = go_in(&go, &dir, &["build", "./..."]).output().unwrap();
+    let (_, report) = explain_stdin(&go, &dir, &said(&out));
+    let e = error_about(&report, "example.com/renamed");
+    assert_eq!(e["kind"], "declares_other_path", "{e:#}");
+    assert_eq!(e["at_fault"], "elsewhere", "{e:#}");
+
+    // A go.sum without the lines a build needs.
+    let dir = setup(&go);
+    let sum = fs::read_to_string(dir.join("go.sum")).unwrap();
+    let kept: String = sum
+        .lines()
+        .filter(|l| !l.starts_with("example.com/leaf "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(dir.join("go.sum"), kept).unwrap();
+    let out = build_offline(&go, &dir);
+    assert!(!out.status.success());
+    let (_, report) = explain_stdin(&go, &dir, &said(&out));
+    let kinds: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"missing_gosum_entry"), "{report:#}");
+    assert!(
+        report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["at_fault"] == "elsewhere"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_private_module_git_cannot_fetch_is_about_access() {
+    let Some(go) = Go::find("explain_a_private_module") else {
+        return;
+    };
+    let has_git = Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_git {
+        crate::support::go::missing_tool("explain_a_private_module", "git", "git");
+        return;
+    }
+    // go fetches a `.git` path directly with git; git is pointed at a bare repository that
+    // does not exist, so it fails with exit status 128 without any network.
+    let config = go.sandbox.path().join("gitconfig");
+    fs::write(
+        &config,
+        format!(
+            "[url \"file://{}/\"]\n\tinsteadOf = https://example.com/\n\tinsteadOf = git://example.com/\n",
+            go.sandbox.path().join("no-such-repos").display()
+        ),
+    )
+    .unwrap();
+    let dir = go.workdir().join("private");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("go.mod"),
+        "module test.example/private\n\ngo 1.18\n",
+    )
+    .unwrap();
+    let out = go_in(&go, &dir, &["get", "example.com/secret.git@v1.0.0"])
+        .env("GOPROXY", "direct")
+        .env("GOPRIVATE", "example.com")
+        .env("GIT_CONFIG_GLOBAL", &config)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("exit status 128"), "{}", stderr(&out));
+    let (_, report) = explain_stdin(&go, &dir, &said(&out));
+    let e = error_about(&report, "example.com/secret.git");
+    assert_eq!(e["kind"], "git_failed", "{e:#}");
+    assert_eq!(e["at_fault"], "elsewhere", "{e:#}");
+    assert!(e["advice"].as_str().unwrap().contains("GOPRIVATE"), "{e:#}");
+}
