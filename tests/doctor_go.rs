@@ -409,3 +409,66 @@ fn doctor_fixes_bad_mods_and_missing_versions() {
         run_case(case);
     }
 }
+
+/// A workspace of two modules: the doctor, run at the workspace root, sees what each module
+/// needs (go's workspace build list, every module's go.sum) and fixes a dependency only the
+/// second one has.
+#[test]
+fn a_workspace_brings_what_every_module_needs() {
+    let Some(go) = Go::find("doctor_a_workspace") else {
+        return;
+    };
+    let app = setup(&go);
+    let tool = go.workdir().join("tool");
+    fs::create_dir_all(&tool).unwrap();
+    fs::write(
+        tool.join("go.mod"),
+        "module test.example/tool\n\ngo 1.18\n\nrequire example.com/other v1.0.0\n",
+    )
+    .unwrap();
+    fs::write(
+        tool.join("main.go"),
+        "package main\n\nimport _ \"example.com/other\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let out = go_in(&go, &tool, &["mod", "download", "example.com/other"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let root = go.workdir();
+    fs::write(
+        root.join("go.work"),
+        "go 1.18\n\nuse (\n\t./app\n\t./tool\n)\n",
+    )
+    .unwrap();
+    let other = go.modcache().join("example.com/other@v1.0.0");
+    make_writable(&other);
+    fs::write(other.join("o.go"), "package other\n\nvar broken = \n").unwrap();
+    let built = go_in(&go, &root, &["build", "-o", "/dev/null", "./tool"])
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=readonly")
+        .output()
+        .unwrap();
+    assert!(
+        !built.status.success(),
+        "the damage breaks the workspace's build"
+    );
+
+    let (code, report) = doctor_json(&go, &root, &[]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        report["gowork"].as_str().unwrap().ends_with("go.work"),
+        "{report:#}"
+    );
+    assert_eq!(module(&report, "example.com/other")["state"], "broken");
+    assert_eq!(module(&report, "example.com/leaf")["state"], "verified");
+    assert_eq!(module(&report, "example.com/dep")["state"], "verified");
+    let (code, report) = doctor_json(&go, &root, &["--fix", "--yes"]);
+    assert_eq!(code, Some(0), "{report:#}");
+    let built = go_in(&go, &root, &["build", "-o", "/dev/null", "./tool"])
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=readonly")
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", stderr(&built));
+}

@@ -203,11 +203,15 @@ fn locate_in(
             .filter(|v| !v.is_empty() && *v != "off")
             .map(PathBuf::from)
     };
-    let project = Project {
+    let mut project = Project {
         dir: dir.to_path_buf(),
         gomod: set("GOMOD"),
         gowork: set("GOWORK"),
     };
+    // At a workspace's root, outside its modules, go reports GOMOD as /dev/null.
+    if project.gowork.is_some() && project.gomod.as_deref() == Some(Path::new("/dev/null")) {
+        project.gomod = None;
+    }
     if project.gomod.as_deref() == Some(Path::new("/dev/null")) {
         return Err(OpsError::Project {
             dir: dir.to_path_buf(),

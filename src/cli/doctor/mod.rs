@@ -6,16 +6,14 @@
 //! and whether it verifies, against the project's go.sum files too. Nothing outside the
 //! project's needs is touched.
 
+mod report;
+
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use serde::Serialize;
-
-mod report;
-
-use report::{print_json, receipt, table};
 
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
@@ -26,6 +24,7 @@ use crate::cli::verify::collect_sumdb_files;
 use crate::cli::{Ctx, DoctorArgs, print};
 use crate::ops::project::{self, Needed, Needs, State};
 use crate::verify::{Expectations, Verdict};
+use report::{print_json, receipt, table};
 
 /// The project looked at once: go's needs, the cache's entries and their states.
 struct Examined {
