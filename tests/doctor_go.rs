@@ -418,7 +418,7 @@ fn a_workspace_brings_what_every_module_needs() {
     let Some(go) = Go::find("doctor_a_workspace") else {
         return;
     };
-    let app = setup(&go);
+    setup(&go);
     let tool = go.workdir().join("tool");
     fs::create_dir_all(&tool).unwrap();
     fs::write(
