@@ -533,7 +533,7 @@ fn problems_only_and_sorting_change_the_rows() {
         .iter()
         .filter_map(|r| match r {
             RowRef::Module(p) => Some(app.visible.modules[p].bytes),
-            RowRef::Version(_) => None,
+            RowRef::Version(_) | RowRef::Missing(_) => None,
         })
         .collect();
     assert!(
@@ -868,4 +868,79 @@ fn right_on_a_version_opens_its_files_largest_first_with_changed_ones_marked() {
     );
     keys(app, "<esc>");
     assert_eq!(app.mode, Mode::Normal, "Esc goes back");
+}
+
+/// `P` with `--project`: the list narrows to what go says the project needs, with a row for a
+/// needed version the cache lacks; `F` asks, then starts a repair of the broken one and a
+/// download of the missing one.
+#[test]
+fn the_project_view_shows_what_the_project_needs_and_f_fixes_it() {
+    use modlens::ops::project::Needed;
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    assert!(
+        keys(app, "P").is_empty(),
+        "without --project, P only explains"
+    );
+    assert!(app.status.as_deref().unwrap_or("").contains("--project"));
+
+    app.config.projects = vec![std::path::PathBuf::from("/some/project")];
+    app.config.has_projects = true;
+    let effects = keys(app, "P");
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadProject]),
+        "{effects:?}"
+    );
+    let need = |path: &str, version: &str| Needed {
+        path: path.into(),
+        version: version.into(),
+        in_cache: Some(ModuleKey {
+            path: path.into(),
+            version: version.into(),
+        }),
+        replaced_by: None,
+        needs_source: true,
+        indirect: false,
+        go_error: None,
+    };
+    app.update(Msg::Project(Ok(vec![
+        need("example.com/tampered", "v1.0.0"),
+        need("example.com/ghost", "v1.0.0"),
+    ])));
+    let s = screen(app, 100, 30);
+    assert!(s.contains("example.com/ghost@v1.0.0"), "{s}");
+    assert!(s.contains("not in the cache"), "{s}");
+    assert!(s.contains("example.com/tampered"), "{s}");
+    assert!(
+        !s.contains("example.com/hello"),
+        "only what the project needs: {s}"
+    );
+    assert!(s.contains("project view"), "{s}");
+
+    keys(app, "F");
+    let Mode::Confirm(op) = &app.mode else {
+        panic!("F asks first: {:?}", app.mode)
+    };
+    assert_eq!(op.kind, OpKind::FixProject);
+    let s = screen(app, 100, 30);
+    assert!(
+        s.contains("Fix the project's needs: repair 1, download 1?"),
+        "{s}"
+    );
+    let effects = keys(app, "y");
+    let specs: Vec<&JobSpec> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StartJob(_, spec) => Some(spec),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(specs.as_slice(), [JobSpec::Repair { entries, .. }, JobSpec::Download { keys, .. }]
+            if entries[0].key.path == "example.com/tampered" && keys[0].path == "example.com/ghost"),
+        "{effects:?}"
+    );
+    // Esc leaves the confirmation; P again shows every version.
+    keys(app, "P");
+    assert!(screen(app, 100, 30).contains("example.com/hello"));
 }

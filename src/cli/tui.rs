@@ -24,6 +24,7 @@ pub fn run(
         verify,
         expect: ctx.expectations(projects, recursive)?,
         has_projects: !projects.is_empty(),
+        projects: projects.to_vec(),
         go: ctx.go_runner(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         noatime: crate::cache::mount::atime_mode(

@@ -46,6 +46,16 @@ pub enum JobSpec {
         /// How to run go.
         go: GoRunner,
     },
+    /// Download versions the cache does not hold (or holds only the `.mod` of) through go,
+    /// into a scratch cache first.
+    Download {
+        /// The versions.
+        keys: Vec<ModuleKey>,
+        /// What the downloads are checked against before they are swapped in.
+        expect: Arc<Expectations>,
+        /// How to run go.
+        go: GoRunner,
+    },
 }
 
 /// What kind of job it is.
@@ -55,6 +65,8 @@ pub enum JobKind {
     Delete,
     /// Repairing versions.
     Repair,
+    /// Downloading versions.
+    Download,
 }
 
 impl JobKind {
@@ -63,6 +75,7 @@ impl JobKind {
         match self {
             JobKind::Delete => "delete",
             JobKind::Repair => "repair",
+            JobKind::Download => "download",
         }
     }
 }
@@ -73,6 +86,7 @@ impl JobSpec {
         match self {
             JobSpec::Delete { .. } => JobKind::Delete,
             JobSpec::Repair { .. } => JobKind::Repair,
+            JobSpec::Download { .. } => JobKind::Download,
         }
     }
 
@@ -81,6 +95,7 @@ impl JobSpec {
         match self {
             JobSpec::Delete { versions, paths } => versions.len() + paths.len(),
             JobSpec::Repair { entries, .. } => entries.len(),
+            JobSpec::Download { keys, .. } => keys.len(),
         }
     }
 
@@ -301,6 +316,18 @@ fn run(
             job_pool
                 .install(|| repair_all(cache, pools, entries, &expect, &go, cancel, &finish_item));
         }
+        JobSpec::Download { keys, expect, go } => {
+            let fetch = Fetch {
+                cache,
+                expect: &expect,
+                go: &go,
+                cancel,
+                done: ItemDone::Downloaded,
+            };
+            pools
+                .job_pool()
+                .install(|| fetch_all(&fetch, pools, &keys, &finish_item));
+        }
     }
     let done = done.load(Ordering::Relaxed);
     let ok = ok.load(Ordering::Relaxed);
@@ -350,23 +377,50 @@ fn repair_all(
         finish_item(JobItem::Version(entry.key), result);
     });
     let keys: Vec<ModuleKey> = fetch.into_iter().map(|(entry, _)| entry.key).collect();
+    let fetch = Fetch {
+        cache,
+        expect,
+        go,
+        cancel,
+        done: ItemDone::Repaired(Repair::Refetched),
+    };
+    fetch_all(&fetch, pools, &keys, finish_item);
+}
+
+/// What a batch of downloads needs, and what a success is called.
+struct Fetch<'a> {
+    cache: &'a ModCache,
+    expect: &'a Expectations,
+    go: &'a GoRunner,
+    cancel: &'a CancelToken,
+    done: ItemDone,
+}
+
+/// Downloads `keys` in batches, one go process per job-pool thread (go parallelizes within a
+/// batch), so the number of go processes stays bounded. One go process per batch downloads
+/// into a scratch cache; each version that arrives and checks out is swapped in. A failed
+/// download leaves the cache as it was.
+fn fetch_all(
+    fetch: &Fetch<'_>,
+    pools: &Pools,
+    keys: &[ModuleKey],
+    finish_item: &(dyn Fn(JobItem, std::thread::Result<Result<ItemDone, OpsError>>) + Sync),
+) {
     let batch = keys
         .len()
         .div_ceil(pools.job_pool().current_num_threads().max(1))
         .clamp(1, 50);
-    // One go process per batch downloads into a scratch cache; each version that arrives
-    // and checks out is swapped in. A failed download leaves the cache as it was.
     keys.par_chunks(batch).for_each(|keys| {
-        if cancel.is_cancelled() {
+        if fetch.cancel.is_cancelled() {
             return;
         }
         let results = catch_unwind(AssertUnwindSafe(|| {
-            fetch_and_swap(cache, keys, expect, go, cancel)
+            fetch_and_swap(fetch.cache, keys, fetch.expect, fetch.go, fetch.cancel)
         }));
         match results {
             Ok(results) => {
                 for (key, result) in keys.iter().zip(results) {
-                    let result = result.map(|()| ItemDone::Repaired(Repair::Refetched));
+                    let result = result.map(|()| fetch.done);
                     finish_item(JobItem::Version(key.clone()), Ok(result));
                 }
             }

@@ -184,6 +184,9 @@ impl App {
                     return vec![Effect::ListFiles(key)];
                 }
                 Some(RowRef::Version(_)) => self.status = Some("this version has no tree".into()),
+                Some(RowRef::Missing(_)) => {
+                    self.status = Some("not in the cache: F downloads it".into());
+                }
                 None => {}
             },
             Action::ScrollDetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3),
@@ -237,7 +240,7 @@ impl App {
                 let path = match self.selected() {
                     Some(RowRef::Module(p)) => Some(p.clone()),
                     Some(RowRef::Version(k)) => Some(k.path.clone()),
-                    None => None,
+                    Some(RowRef::Missing(_)) | None => None,
                 };
                 if let Some(path) = path {
                     self.collapsed.insert(path.clone());
@@ -286,7 +289,8 @@ impl App {
                             }
                         }
                     }
-                    None => {}
+                    // Nothing in the cache to mark: F downloads it.
+                    Some(RowRef::Missing(_)) | None => {}
                 }
                 self.move_cursor(1);
             }
@@ -346,6 +350,8 @@ impl App {
             Action::DeleteMarked => self.ask(OpKind::Delete),
             Action::DeleteLeftovers => self.ask_leftovers(),
             Action::RefetchMarked => self.ask(OpKind::Repair),
+            Action::ToggleProjectView => return self.toggle_project_view(),
+            Action::FixProject => self.ask_fix_project(),
             Action::ToggleHelp => self.mode = Mode::Help,
             // Esc backs out of what is applied and never quits: q does.
             Action::Back if self.filter.is_some() || self.problems_only => {

@@ -83,6 +83,8 @@ pub struct App {
     pub busy_paths: HashSet<std::path::PathBuf>,
     /// The next job id.
     pub next_job: JobId,
+    /// The project view (`P`, with `--project`).
+    pub project: ProjectView,
     /// A message for the status line.
     pub status: Option<String>,
     /// The current time, for ages.
@@ -137,6 +139,7 @@ impl App {
             busy: HashSet::new(),
             busy_paths: HashSet::new(),
             next_job: 1,
+            project: ProjectView::default(),
             status: None,
             now,
             stale: false,
@@ -202,6 +205,10 @@ impl App {
                 self.now = now;
                 Vec::new()
             }
+            Msg::Project(answer) => {
+                self.project_event(answer);
+                Vec::new()
+            }
         }
     }
 
@@ -219,7 +226,7 @@ impl App {
     pub fn selected_row(&self) -> Option<&Row> {
         match self.selected()? {
             RowRef::Version(key) => self.rows.get(key),
-            RowRef::Module(_) => None,
+            RowRef::Module(_) | RowRef::Missing(_) => None,
         }
     }
 

@@ -82,6 +82,8 @@ key_table! {
     ScrollDetailDown: [Char(']')], ctrl [], "] [", "scroll the details down, up";
     ScrollDetailUp: [Char('[')], ctrl [], "", "scroll the details up";
     ShowJobs: [Char('J')], ctrl [], "J", "jobs (x cancels one)";
+    ToggleProjectView: [Char('P')], ctrl [], "P", "project view (--project)";
+    FixProject: [Char('F')], ctrl [], "F", "fix the project view";
     ToggleHelp: [Char('?')], ctrl [], "?", "help";
     Back: [Esc], ctrl [], "Esc", "back: filter, details";
     Quit: [Char('q')], ctrl [Char('c')], "q ^c", "quit";

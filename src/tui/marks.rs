@@ -32,7 +32,7 @@ impl App {
             .iter()
             .filter_map(|r| match r {
                 RowRef::Version(k) => Some(k.clone()),
-                RowRef::Module(_) => None,
+                RowRef::Module(_) | RowRef::Missing(_) => None,
             })
             .collect();
         self.status = Some(format!(
@@ -90,7 +90,7 @@ impl App {
         match self.selected() {
             Some(RowRef::Version(k)) => vec![k.clone()],
             Some(RowRef::Module(p)) => self.visible.versions_of(p).cloned().collect(),
-            None => Vec::new(),
+            Some(RowRef::Missing(_)) | None => Vec::new(),
         }
     }
 
@@ -124,6 +124,7 @@ impl App {
             keys,
             paths: Vec::new(),
             bytes,
+            downloads: Vec::new(),
         });
     }
 
@@ -145,28 +146,55 @@ impl App {
             keys: Vec::new(),
             paths,
             bytes,
+            downloads: Vec::new(),
         });
     }
 
     pub(super) fn start_op(&mut self, op: PendingOp) -> Vec<Effect> {
-        let id = self.next_job;
-        self.next_job += 1;
         let spec = match op.kind {
             OpKind::Delete | OpKind::DeleteLeftovers => JobSpec::Delete {
                 versions: op.keys.clone(),
                 paths: op.paths.clone(),
             },
-            OpKind::Repair => JobSpec::Repair {
-                entries: op
-                    .keys
-                    .iter()
-                    .filter_map(|k| self.rows.get(k))
-                    .map(|r| r.entry.clone())
-                    .collect(),
-                expect: Arc::clone(&self.config.expect),
-                go: self.config.go.clone(),
-            },
+            OpKind::Repair => self.repair_spec(&op.keys),
+            OpKind::FixProject => {
+                // Two jobs: the repairs, and the downloads.
+                let mut effects = Vec::new();
+                if !op.keys.is_empty() {
+                    let spec = self.repair_spec(&op.keys);
+                    effects.extend(self.start_job(spec, &op.keys, &[]));
+                }
+                if !op.downloads.is_empty() {
+                    let spec = self.download_spec(&op.downloads);
+                    effects.extend(self.start_job(spec, &op.downloads, &[]));
+                }
+                return effects;
+            }
         };
+        self.start_job(spec, &op.keys, &op.paths)
+    }
+
+    fn repair_spec(&self, keys: &[ModuleKey]) -> JobSpec {
+        JobSpec::Repair {
+            entries: keys
+                .iter()
+                .filter_map(|k| self.rows.get(k))
+                .map(|r| r.entry.clone())
+                .collect(),
+            expect: Arc::clone(&self.config.expect),
+            go: self.config.go.clone(),
+        }
+    }
+
+    /// Starts `spec` as the next job; `keys` and `paths` are busy until their items finish.
+    fn start_job(
+        &mut self,
+        spec: JobSpec,
+        keys: &[ModuleKey],
+        paths: &[std::path::PathBuf],
+    ) -> Vec<Effect> {
+        let id = self.next_job;
+        self.next_job += 1;
         self.jobs.insert(
             id,
             JobState {
@@ -179,18 +207,18 @@ impl App {
                 last: None,
             },
         );
-        for k in &op.keys {
+        for k in keys {
             self.busy.insert(k.clone());
             self.marks.remove(k);
         }
-        self.busy_paths.extend(op.paths.iter().cloned());
+        self.busy_paths.extend(paths.iter().cloned());
         self.status = Some(format!(
             "job {id}: {} of {} started",
             spec.kind().name(),
-            if op.kind == OpKind::DeleteLeftovers {
-                crate::cache::fmt::count(op.paths.len() as u64, "leftover")
+            if keys.is_empty() {
+                crate::cache::fmt::count(paths.len() as u64, "leftover")
             } else {
-                crate::cache::fmt::count(op.keys.len() as u64, "version")
+                crate::cache::fmt::count(keys.len() as u64, "version")
             }
         ));
         vec![Effect::StartJob(id, spec)]

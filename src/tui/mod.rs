@@ -7,6 +7,7 @@ pub mod keymap;
 pub mod line;
 mod marks;
 pub mod msg;
+mod project;
 pub mod rows;
 pub mod run;
 pub mod state;

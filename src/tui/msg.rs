@@ -25,6 +25,8 @@ pub enum Msg {
     Job(JobEvent),
     /// Time passed (for ages and spinners); carries the current time.
     Tick(std::time::SystemTime),
+    /// What the projects need, as go answered, or why it could not.
+    Project(Result<Vec<crate::ops::project::Needed>, String>),
 }
 
 /// Something the app wants the event loop to do.
@@ -42,6 +44,8 @@ pub enum Effect {
     CancelJob(JobId),
     /// List the files of a version's tree (for the drill-down view).
     ListFiles(ModuleKey),
+    /// Ask go what the `--project` directories need.
+    LoadProject,
     /// Leave.
     Quit,
 }

@@ -20,6 +20,9 @@ pub enum RowRef {
     Module(String),
     /// A version.
     Version(ModuleKey),
+    /// A version the project view's project needs and the cache does not hold (or holds
+    /// without its source).
+    Missing(ModuleKey),
 }
 
 /// Totals of a module's versions, as shown on its row.
@@ -67,11 +70,19 @@ impl Visible {
 
 /// Builds the visible rows from the app's state.
 pub fn build_visible(app: &App) -> Visible {
+    let needed = app.project.on.then(|| app.project.keys());
+    let missing = if app.project.on {
+        app.project_missing()
+    } else {
+        Vec::new()
+    };
     let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in app.rows.values() {
         let key = &row.entry.key;
         if app.filter.as_ref().is_some_and(|f| !f.matches(key))
             || (app.problems_only && !row.integrity.is_problem())
+            || needed.as_ref().is_some_and(|n| !n.contains(key))
+            || missing.contains(key)
         {
             continue;
         }
@@ -113,6 +124,12 @@ pub fn build_visible(app: &App) -> Visible {
         visible.versions.insert(path.to_owned(), keys);
         visible.modules.insert(path.to_owned(), totals);
     }
+    // What the project needs and the cache lacks comes first: it is what breaks the build.
+    let missing = missing
+        .into_iter()
+        .filter(|k| app.filter.as_ref().is_none_or(|f| f.matches(k)))
+        .map(RowRef::Missing);
+    visible.rows.splice(0..0, missing);
     visible
 }
 

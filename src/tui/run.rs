@@ -51,7 +51,12 @@ struct Channels {
     verify_rx: Receiver<VerifyEvent>,
     job_tx: Sender<JobEvent>,
     job_rx: Receiver<JobEvent>,
+    project_tx: Sender<ProjectAnswer>,
+    project_rx: Receiver<ProjectAnswer>,
 }
+
+/// What go said the `--project` directories need.
+type ProjectAnswer = Result<Vec<crate::ops::project::Needed>, String>;
 
 /// Runs the TUI until the user quits.
 pub fn run(
@@ -61,12 +66,14 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let cache = ModCache::new(&config.root);
     let expect = Arc::clone(&config.expect);
+    let (projects, go) = (config.projects.clone(), config.go.clone());
     let mut log = frame_log.map(File::create).transpose()?;
     let cancel = CancelToken::new();
     let jobs = Jobs::new(cache.clone(), pools);
     let (scan_tx, scan_rx) = unbounded();
     let (verify_tx, verify_rx) = unbounded();
     let (job_tx, job_rx) = unbounded();
+    let (project_tx, project_rx) = unbounded();
     let ch = Channels {
         scan_tx,
         scan_rx,
@@ -74,6 +81,8 @@ pub fn run(
         verify_rx,
         job_tx,
         job_rx,
+        project_tx,
+        project_rx,
     };
     let (input_tx, input_rx) = bounded::<(Instant, Event)>(256);
     Pools::service("input", move || {
@@ -124,6 +133,7 @@ pub fn run(
             recv(ch.scan_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Scan(ev))) },
             recv(ch.verify_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Verify(ev))) },
             recv(ch.job_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Job(ev))) },
+            recv(ch.project_rx) -> m => if let Ok(answer) = m { effects.extend(app.update(Msg::Project(answer))) },
             default(timeout) => {},
         }
         // Keys first, then a bounded batch of work: `q` is never stuck behind verdicts.
@@ -178,6 +188,15 @@ pub fn run(
                 }
                 Effect::Refresh(keys) => refresh(pools, &cache, keys, &expect, &ch, &cancel),
                 Effect::Rescan => rescan(),
+                Effect::LoadProject => {
+                    let (projects, go, root) =
+                        (projects.clone(), go.clone(), cache.root().to_path_buf());
+                    let (expect, tx, cancel) =
+                        (Arc::clone(&expect), ch.project_tx.clone(), cancel.clone());
+                    pools.spawn_job(move || {
+                        let _ = tx.send(project_needs(&projects, &go, &root, &expect, &cancel));
+                    });
+                }
             }
         }
         if app.dirty && last_draw.elapsed() >= FRAME {
@@ -225,4 +244,30 @@ fn refresh(
             crate::ops::verify::run(&owned, &cache, entries, expect, &verify_tx, &cancel);
         }
     });
+}
+
+/// Asks go what every `--project` directory needs; a version two projects need is listed once.
+fn project_needs(
+    projects: &[PathBuf],
+    go: &crate::ops::refetch::GoRunner,
+    root: &std::path::Path,
+    expect: &Expectations,
+    cancel: &CancelToken,
+) -> ProjectAnswer {
+    let mut all: Vec<crate::ops::project::Needed> = Vec::new();
+    for dir in projects {
+        let found =
+            crate::ops::project::locate(go, root, dir, cancel).map_err(|e| e.to_string())?;
+        let needs = crate::ops::project::needs(go, root, &found, &expect.gosums, cancel)
+            .map_err(|e| e.to_string())?;
+        for n in needs.modules {
+            if !all
+                .iter()
+                .any(|m| m.path == n.path && m.version == n.version)
+            {
+                all.push(n);
+            }
+        }
+    }
+    Ok(all)
 }

@@ -95,6 +95,8 @@ pub enum OpKind {
     Repair,
     /// Delete the leftovers of go's interrupted work.
     DeleteLeftovers,
+    /// Repair what the project view shows broken and download what it shows missing.
+    FixProject,
 }
 
 /// A destructive operation waiting for a yes.
@@ -108,6 +110,31 @@ pub struct PendingOp {
     pub paths: Vec<std::path::PathBuf>,
     /// Bytes on disk they occupy.
     pub bytes: u64,
+    /// Versions to download (the project view's missing ones).
+    pub downloads: Vec<ModuleKey>,
+}
+
+/// The project view: what the `--project` directories need, as go says.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectView {
+    /// Whether the list shows only what the projects need.
+    pub on: bool,
+    /// Whether go is being asked.
+    pub loading: bool,
+    /// Every version the projects need, once go answered.
+    pub needs: Vec<crate::ops::project::Needed>,
+    /// Why go could not answer.
+    pub error: Option<String>,
+}
+
+impl ProjectView {
+    /// The cache entries the projects need.
+    pub fn keys(&self) -> std::collections::HashSet<&ModuleKey> {
+        self.needs
+            .iter()
+            .filter_map(|n| n.in_cache.as_ref())
+            .collect()
+    }
 }
 
 /// A rule that asks for a number before marking.
@@ -164,6 +191,8 @@ pub struct AppConfig {
     pub expect: Arc<Expectations>,
     /// Whether projects were given (the "unused" rule needs them).
     pub has_projects: bool,
+    /// The `--project` directories, for the project view.
+    pub projects: Vec<PathBuf>,
     /// How repairs run go.
     pub go: GoRunner,
     /// Whether colours are off (`NO_COLOR`).

@@ -46,6 +46,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 ),
             ]
         }
+        Some(RowRef::Missing(key)) => missing_lines(app, theme, key),
         None => vec![Line::styled("nothing selected", theme.dim())],
     };
     let inner = usize::from(area.width.saturating_sub(1)).max(8);
@@ -244,6 +245,42 @@ fn hash_lines(theme: Theme, v: &crate::verify::Verdict) -> Vec<Line<'static>> {
         h.go_mod.map_or("-".into(), |x| x.to_string())
     )));
     out
+}
+
+/// A version the project needs that the cache lacks.
+fn missing_lines(app: &App, theme: Theme, key: &crate::cache::ModuleKey) -> Vec<Line<'static>> {
+    let need = app
+        .project
+        .needs
+        .iter()
+        .find(|n| n.in_cache.as_ref() == Some(key));
+    let held = app.rows.get(key).map(|r| r.entry.pieces);
+    let what = match held {
+        Some(p) if p.mod_file => "only its .mod is cached, and go.sum says its source is needed",
+        _ => "not in the cache",
+    };
+    let mut lines = vec![
+        Line::styled(key.to_string(), theme.heading()),
+        Line::styled(what, theme.problem()),
+    ];
+    if let Some(n) = need {
+        if let Some(by) = &n.replaced_by {
+            lines.push(Line::raw(format!(
+                "{}@{} is replaced by {by}",
+                n.path, n.version
+            )));
+        }
+        if n.indirect {
+            lines.push(Line::styled("required indirectly", theme.dim()));
+        }
+        if let Some(e) = &n.go_error {
+            lines.push(Line::raw(format!("go: {e}")));
+        }
+    }
+    lines.push(Line::raw(
+        "F downloads it through go (with everything else the view shows)",
+    ));
+    lines
 }
 
 #[cfg(test)]

@@ -82,6 +82,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     "Delete",
                     "go's temporaries left by interrupted work, under go's locks",
                 ),
+                OpKind::FixProject => (
+                    "Fix",
+                    "offline repairs first; downloads land in a scratch cache first",
+                ),
             };
             let question = match op.kind {
                 OpKind::Delete => format!(
@@ -99,6 +103,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     count(op.paths.len() as u64, "leftover"),
                     size(op.bytes)
                 ),
+                OpKind::FixProject => format!(
+                    "{verb} the project's needs: repair {}, download {}?",
+                    op.keys.len(),
+                    op.downloads.len(),
+                ),
             };
             let mut lines = vec![
                 Line::styled(question, theme.heading()),
@@ -109,6 +118,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 .keys
                 .iter()
                 .map(ToString::to_string)
+                .chain(op.downloads.iter().map(|k| format!("{k} (download)")))
                 .chain(op.paths.iter().map(|p| p.display().to_string()))
                 .collect();
             for item in items.iter().take(6) {

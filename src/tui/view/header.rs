@@ -141,6 +141,15 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         spans.push(Span::styled("  problems only", theme.problem()));
         used += spans[spans.len() - 1].width();
     }
+    if app.project.on {
+        let what = if app.project.loading {
+            "  project view (asking go…)"
+        } else {
+            "  project view"
+        };
+        spans.push(Span::styled(what, theme.warn()));
+        used += spans[spans.len() - 1].width();
+    }
     spans.push(Span::raw("  "));
     used += 2;
     let room = usize::from(area.width);

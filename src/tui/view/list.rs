@@ -158,6 +158,22 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 spans.push(Span::styled(mark, theme.problem()));
                 Line::from(spans)
             }
+            RowRef::Missing(key) => {
+                let busy = app.busy.contains(key);
+                let label = format!("  {key}");
+                Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(truncate(&label, name_w + 1), theme.problem()),
+                    Span::styled(
+                        if busy {
+                            "  ⟳ downloading"
+                        } else {
+                            "  not in the cache"
+                        },
+                        if busy { theme.warn() } else { theme.problem() },
+                    ),
+                ])
+            }
             RowRef::Version(key) => {
                 let Some(r) = app.rows.get(key) else { continue };
                 let e = &r.entry;
