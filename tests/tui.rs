@@ -940,7 +940,11 @@ fn the_project_view_shows_what_the_project_needs_and_f_fixes_it() {
             if entries[0].key.path == "example.com/tampered" && keys[0].path == "example.com/ghost"),
         "{effects:?}"
     );
-    // Esc leaves the confirmation; P again shows every version.
+    // P again shows every version; so does Esc, which backs out of the view.
     keys(app, "P");
+    assert!(screen(app, 100, 30).contains("example.com/hello"));
+    keys(app, "P");
+    assert!(!screen(app, 100, 30).contains("example.com/hello"));
+    keys(app, "<esc>");
     assert!(screen(app, 100, 30).contains("example.com/hello"));
 }

@@ -361,6 +361,11 @@ impl App {
                 self.status = Some("filter cleared".into());
                 self.rebuild();
             }
+            Action::Back if self.project.on => {
+                self.project.on = false;
+                self.status = Some("all versions".into());
+                self.rebuild();
+            }
             Action::Back if self.show_detail && !super::view::is_wide(self.size.0) => {
                 self.show_detail = false;
                 self.scroll_to_cursor();

@@ -220,10 +220,20 @@ impl App {
                     } else {
                         ""
                     };
-                    self.status = Some(format!(
+                    let done = format!(
                         "job {id} ({}) {what}: {ok} ok, {failed} failed{hint}",
                         j.kind.name()
-                    ));
+                    );
+                    // New module paths bring new shared directories: count them as list does.
+                    if j.kind == crate::ops::jobs::JobKind::Download
+                        && ok > 0
+                        && !matches!(self.scan, ScanState::Running(..))
+                    {
+                        self.start_rescan();
+                        self.status = Some(format!("{done}; rescanning"));
+                        return vec![Effect::Rescan];
+                    }
+                    self.status = Some(done);
                 }
             }
         }

@@ -85,7 +85,7 @@ key_table! {
     ToggleProjectView: [Char('P')], ctrl [], "P", "project view (--project)";
     FixProject: [Char('F')], ctrl [], "F", "fix the project view";
     ToggleHelp: [Char('?')], ctrl [], "?", "help";
-    Back: [Esc], ctrl [], "Esc", "back: filter, details";
+    Back: [Esc], ctrl [], "Esc", "back: filter, view, details";
     Quit: [Char('q')], ctrl [Char('c')], "q ^c", "quit";
 }
 
