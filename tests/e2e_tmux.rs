@@ -505,3 +505,73 @@ fn every_thread_of_the_explorer_is_one_ops_started_and_named() {
     assert_eq!(names.len(), 2 * cores + 7, "no other thread: {names:?}");
     t.keys(&["q"]);
 }
+
+/// The project view in a real terminal: a version the project needs is deleted and another
+/// damaged; `P` shows them, `F` and `y` fix both, and go then builds offline. The header's
+/// total is then the one `modlens list` reports.
+#[test]
+fn the_project_view_fixes_what_the_project_needs() {
+    let Some(go) = Go::find("the_project_view_fixes_what_the_project_needs") else {
+        return;
+    };
+    if !Tmux::available("the_project_view_fixes_what_the_project_needs") {
+        return;
+    }
+    let dir = crate::doctor_go::setup(&go);
+    let cache = go.modcache();
+    fs::remove_dir_all(cache.join("cache/download/example.com/leaf")).unwrap();
+    let leaf = crate::doctor_go::leaf_tree(&cache);
+    fs::remove_dir_all(leaf).unwrap();
+    let dep = cache.join("example.com/dep@v1.0.0");
+    make_writable(&dep);
+    fs::write(
+        dep.join("dep.go"),
+        "package dep\n\nfunc Dep() int { return }\n",
+    )
+    .unwrap();
+    assert!(!crate::doctor_go::build_offline(&go, &dir).status.success());
+    let cmd = format!(
+        "cd {} && exec env GOPROXY=file://{} GOSUMDB=off GOFLAGS=-mod=mod GOENV=off GOTOOLCHAIN=local {} --cache {} --project {}",
+        dir.display(),
+        go.proxy().display(),
+        env!("CARGO_BIN_EXE_modlens"),
+        cache.display(),
+        dir.display()
+    );
+    let t = Tmux::start("project", &cmd);
+    t.wait_for("verify ✓");
+    t.keys(&["P"]);
+    let screen = t.wait_for("not in the cache");
+    assert!(screen.contains("example.com/leaf@v1.0.0"), "{screen}");
+    assert!(
+        !screen.contains("example.com/other"),
+        "only what the project needs: {screen}"
+    );
+    t.wait_for("1 broken, 1 missing");
+    t.keys(&["F"]);
+    t.wait_for("repair 1, download 1?");
+    t.keys(&["y"]);
+    t.wait_for("rescanned");
+    let out = crate::doctor_go::build_offline(&go, &dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = crate::support::modlens(&["list", "--cache", &cache.display().to_string()])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let total = listed
+        .rsplit("total ")
+        .next()
+        .and_then(|t| t.split(" on disk").next())
+        .unwrap()
+        .to_owned();
+    let screen = t.wait_for("0 problems");
+    assert!(
+        screen.starts_with(&format!("modlens {total} ")),
+        "{total}: {screen}"
+    );
+    t.keys(&["q"]);
+}
