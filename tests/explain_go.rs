@@ -247,6 +247,18 @@ fn causes_outside_the_cache_are_named_as_such() {
     let e = error_about(&report, "example.com/renamed");
     assert_eq!(e["kind"], "declares_other_path", "{e:#}");
     assert_eq!(e["at_fault"], "elsewhere", "{e:#}");
+    // The doctor says the same of that project: go refuses the version as published.
+    let (code, report) = crate::doctor_go::doctor_json(&go, &dir, &[]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let renamed = crate::doctor_go::module(&report, "example.com/renamed");
+    assert_eq!(renamed["state"], "unusable", "{renamed:#}");
+    assert!(
+        renamed["unusable"]
+            .as_str()
+            .unwrap()
+            .contains("example.com/original"),
+        "{renamed:#}"
+    );
 
     // A go.sum without the lines a build needs.
     let dir = setup(&go);

@@ -308,6 +308,15 @@ pub fn judge(
     if let Some(why) = entry.unusable.clone() {
         return State::Unusable(why);
     }
+    // A replacement may declare the path it replaces; only a requirement's own .mod must
+    // declare its own path.
+    let published = verdicts
+        .get(key)
+        .and_then(|v| v.as_published.clone())
+        .filter(|_| needed.replaced_by.is_none());
+    if let Some(why) = published {
+        return State::Unusable(why);
+    }
     let p = entry.pieces;
     if !p.mod_file && !p.zip && !p.tree {
         return State::Missing;

@@ -261,6 +261,9 @@ pub struct Verdict {
     pub problems: Vec<Problem>,
     /// Observations that are not problems (writable trees, toolchain trees not hashed).
     pub notes: Vec<String>,
+    /// Why go refuses the version as it was published (its `.mod` declares another module
+    /// path, or none), also among the notes: not damage, a download gives the same bytes.
+    pub as_published: Option<String>,
     /// The hashes involved.
     pub hashes: Hashes,
     /// Bytes read and hashed.

@@ -50,7 +50,10 @@ impl Checker<'_> {
                 self.problem(ProblemKind::ModInvalid, why, Fix::Refetch)
             }
             // Downloading it again gives the same bytes: not damage, and nothing to repair.
-            Some(GoModFinding::AsPublished(why)) => self.notes.push(why),
+            Some(GoModFinding::AsPublished(why)) => {
+                self.as_published = Some(why.clone());
+                self.notes.push(why);
+            }
             None => {}
         }
     }

@@ -45,6 +45,7 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
         hashes: Hashes::default(),
         bytes: 0,
         confirmed_by: None,
+        as_published: None,
     };
     v.run();
     let status = if !v.problems.is_empty() {
@@ -61,6 +62,7 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
         status,
         problems,
         notes: v.notes,
+        as_published: v.as_published,
         hashes: v.hashes,
         bytes_hashed: v.bytes,
     }
@@ -77,6 +79,8 @@ struct Checker<'a> {
     /// What confirms the module hash independently of the cache (a go.sum line, a proven
     /// checksum-database record), if anything.
     confirmed_by: Option<String>,
+    /// Why go refuses the version as published, if it does.
+    as_published: Option<String>,
 }
 
 impl Checker<'_> {
