@@ -940,6 +940,29 @@ fn the_project_view_shows_what_the_project_needs_and_f_fixes_it() {
             if entries[0].key.path == "example.com/tampered" && keys[0].path == "example.com/ghost"),
         "{effects:?}"
     );
+    // A failed download says why on the missing version's row.
+    let download_id = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartJob(id, JobSpec::Download { .. }) => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let ghost = ModuleKey {
+        path: "example.com/ghost".into(),
+        version: "v1.0.0".into(),
+    };
+    app.update(job_item(
+        download_id,
+        &ghost,
+        Err(OpsError::unchanged(
+            &ghost,
+            "module lookup disabled by GOPROXY=off",
+        )),
+    ));
+    keys(app, "g");
+    let s = screen(app, 120, 30);
+    assert!(s.contains("the last download failed: unchanged"), "{s}");
     // P again shows every version; so does Esc, which backs out of the view.
     keys(app, "P");
     assert!(screen(app, 100, 30).contains("example.com/hello"));

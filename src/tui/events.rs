@@ -196,9 +196,15 @@ impl App {
                             j.failed += 1;
                         }
                         self.status = Some(err.to_string());
-                        if let Some(row) = self.rows.get_mut(&key) {
-                            row.job_error = Some(err.to_string());
-                            row.integrity = Integrity::Unverified;
+                        match self.rows.get_mut(&key) {
+                            Some(row) => {
+                                row.job_error = Some(err.to_string());
+                                row.integrity = Integrity::Unverified;
+                            }
+                            // A missing version of the project view has no row to hold it.
+                            None => {
+                                self.project.failed.insert(key.clone(), err.to_string());
+                            }
                         }
                         // A failed job may still have changed the version (a delete that
                         // stopped part way): show what is on disk now.

@@ -125,6 +125,8 @@ pub struct ProjectView {
     pub needs: Vec<crate::ops::project::Needed>,
     /// Why go could not answer.
     pub error: Option<String>,
+    /// Why the last download of a missing version failed.
+    pub failed: std::collections::BTreeMap<ModuleKey, String>,
 }
 
 impl ProjectView {

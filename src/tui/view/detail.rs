@@ -277,6 +277,12 @@ fn missing_lines(app: &App, theme: Theme, key: &crate::cache::ModuleKey) -> Vec<
             lines.push(Line::raw(format!("go: {e}")));
         }
     }
+    if let Some(why) = app.project.failed.get(key) {
+        lines.push(Line::styled(
+            format!("the last download failed: {why}"),
+            theme.problem(),
+        ));
+    }
     lines.push(Line::raw(
         "F downloads it through go (with everything else the view shows)",
     ));
