@@ -189,6 +189,7 @@ impl App {
                             row.integrity = Integrity::Unverified;
                             row.job_error = None;
                         }
+                        self.project.failed.remove(&key);
                         return vec![Effect::Refresh(vec![key])];
                     }
                     Err(err) => {
