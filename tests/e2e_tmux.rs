@@ -414,16 +414,7 @@ fn quitting_during_a_delete_finishes_the_item_and_leaves_a_verified_cache() {
     go.download(&standard_modules());
     let cache = go.modcache().display().to_string();
     // The header's total is the total a fresh `modlens list` reports.
-    let out = crate::support::modlens(&["list", "--cache", &cache])
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
-    let total = listed
-        .rsplit("total ")
-        .next()
-        .and_then(|t| t.split(" on disk").next())
-        .unwrap()
-        .to_owned();
+    let total = crate::support::listed_total(std::path::Path::new(&cache));
     let cmd = format!(
         "MODLENS_FAULT_AT='delete:partial written:sleep1500' {} --cache {cache}",
         env!("CARGO_BIN_EXE_modlens"),
@@ -558,16 +549,7 @@ fn the_project_view_fixes_what_the_project_needs() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let listed = crate::support::modlens(&["list", "--cache", &cache.display().to_string()])
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-    let total = listed
-        .rsplit("total ")
-        .next()
-        .and_then(|t| t.split(" on disk").next())
-        .unwrap()
-        .to_owned();
+    let total = crate::support::listed_total(&cache);
     let screen = t.wait_for("0 problems");
     assert!(
         screen.starts_with(&format!("modlens {total} ")),

@@ -19,18 +19,22 @@ use crate::support::{fingerprint, stderr, stdout};
 
 /// `modlens explain --json` with go's output on stdin, in `dir`.
 fn explain_stdin(go: &Go, dir: &Path, said: &[u8]) -> (Option<i32>, Value) {
-    let mut cmd = explain_cmd(go, dir, &["--json"]);
-    let mut child = cmd
+    let out = explain_with_input(go, dir, &["--json"], said);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out.status.code(), report)
+}
+
+/// `modlens explain ARGS` with `said` on stdin.
+fn explain_with_input(go: &Go, dir: &Path, args: &[&str], said: &[u8]) -> Output {
+    let mut child = explain_cmd(go, dir, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(said).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-    (out.status.code(), report)
+    child.wait_with_output().unwrap()
 }
 
 fn explain_cmd(go: &Go, dir: &Path, args: &[&str]) -> Command {
@@ -176,14 +180,7 @@ fn a_security_error_is_decided_by_a_fresh_download() {
     assert_eq!(e["kind"], "checksum_mismatch", "{e:#}");
     assert_eq!(e["at_fault"], "cache_or_gosum", "{e:#}");
     let before = fingerprint(&go.modcache().join("cache/download/example.com/leaf"));
-    let mut cmd = explain_cmd(&go, &dir, &["--json", "--fix", "--yes"]);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&said(&out)).unwrap();
-    let fixed = child.wait_with_output().unwrap();
+    let fixed = explain_with_input(&go, &dir, &["--json", "--fix", "--yes"], &said(&out));
     assert_eq!(fixed.status.code(), Some(1), "{}", stdout(&fixed));
     assert!(
         stdout(&fixed).contains("checksum mismatch"),
@@ -208,14 +205,7 @@ fn a_security_error_is_decided_by_a_fresh_download() {
     let e = error_about(&report, "example.com/leaf");
     assert_eq!(e["kind"], "checksum_mismatch", "{e:#}");
     assert_eq!(e["at_fault"], "cache_or_gosum", "{e:#}");
-    let mut cmd = explain_cmd(&go, &dir, &["--fix", "--yes"]);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&said(&out)).unwrap();
-    let fixed = child.wait_with_output().unwrap();
+    let fixed = explain_with_input(&go, &dir, &["--fix", "--yes"], &said(&out));
     assert_eq!(fixed.status.code(), Some(0), "{}", stdout(&fixed));
     assert!(build_offline(&go, &dir).status.success());
 }

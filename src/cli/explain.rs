@@ -59,12 +59,12 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         .map(|e| explain(ctx, e, &expect))
         .collect();
     let fixable: Vec<&Explained> = explained.iter().filter(|e| e.fix.is_some()).collect();
-    if !args.fix || fixable.is_empty() {
-        if args.json {
+    if !args.fixing.fix || fixable.is_empty() {
+        if args.fixing.json {
             print_json(&explained, None)?;
         } else {
             let mut text = report(&explained);
-            if args.fix {
+            if args.fixing.fix {
                 text.push_str("nothing in the cache to fix\n");
             }
             print(&text)?;
@@ -75,10 +75,10 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         });
     }
-    if !args.json {
+    if !args.fixing.json {
         eprint!("{}", report(&explained));
     }
-    if !args.yes {
+    if !args.fixing.yes {
         if !std::io::stdin().is_terminal() {
             anyhow::bail!(
                 "refusing to fix {} without --yes: stdin is not a terminal",
@@ -103,14 +103,14 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let show = !args.json && std::io::stderr().is_terminal();
+    let show = !args.fixing.json && std::io::stderr().is_terminal();
     let done = execute(ctx, targets, missing, Vec::new(), &expect, &cancel, show);
     let outcomes = verify_outcomes(ctx, done.results, &expect);
     let failed = outcomes
         .iter()
         .filter(|o| o.error.is_some() || !o.problems.is_empty())
         .count();
-    if args.json {
+    if args.fixing.json {
         print_json(&explained, Some(&outcomes))?;
     } else {
         let mut text = String::new();

@@ -147,6 +147,13 @@ pub struct DoctorArgs {
     /// current directory.
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub fixing: FixFlags,
+}
+
+/// `--fix`, `--yes` and `--json` of the commands that can fix what they find.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FixFlags {
     /// Repair the broken versions (offline first) and download the missing ones through go,
     /// then check again.
     #[arg(long)]
@@ -169,15 +176,8 @@ pub struct ExplainArgs {
     /// directory, if any).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// Repair or download the cache entries at fault.
-    #[arg(long)]
-    pub fix: bool,
-    /// With --fix: do not ask (needed when stdin is not a terminal).
-    #[arg(long, short = 'y', requires = "fix")]
-    pub yes: bool,
-    /// Print one JSON object.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub fixing: FixFlags,
     /// Run this command and explain its output, e.g. `modlens explain -- go build ./...`.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

@@ -264,6 +264,14 @@ impl App {
         self.status = Some("rescanning…".into());
     }
 
+    /// The bytes on disk of the versions `keys` (those in the list).
+    pub fn disk_bytes(&self, keys: &[ModuleKey]) -> u64 {
+        keys.iter()
+            .filter_map(|k| self.rows.get(k))
+            .map(|r| r.entry.usage().disk)
+            .sum()
+    }
+
     /// The bytes of `usage` in the unit shown (on disk, or apparent).
     pub fn bytes(&self, usage: Usage) -> u64 {
         if self.apparent {

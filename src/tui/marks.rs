@@ -108,11 +108,7 @@ impl App {
             });
             return;
         }
-        let bytes = keys
-            .iter()
-            .filter_map(|k| self.rows.get(k))
-            .map(|r| r.entry.usage().disk)
-            .sum();
+        let bytes = self.disk_bytes(&keys);
         if !busy.is_empty() {
             self.status = Some(format!(
                 "left out {} with a running job",

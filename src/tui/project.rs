@@ -121,11 +121,7 @@ impl App {
             );
             return;
         }
-        let bytes = keys
-            .iter()
-            .filter_map(|k| self.rows.get(k))
-            .map(|r| r.entry.usage().disk)
-            .sum();
+        let bytes = self.disk_bytes(&keys);
         self.mode = Mode::Confirm(PendingOp {
             kind: OpKind::FixProject,
             keys,

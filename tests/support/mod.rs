@@ -308,3 +308,17 @@ pub fn snapshot(root: &Path) -> modlens::cache::Snapshot {
     let cache = modlens::cache::ModCache::new(root);
     modlens::ops::scan::snapshot(&pools(2), &cache, modlens::cache::scan::Depth::Full).unwrap()
 }
+
+/// The total on disk `modlens list` reports for the cache at `cache` (the header's figure).
+pub fn listed_total(cache: &Path) -> String {
+    let out = modlens(&["list", "--cache", &cache.display().to_string()])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    listed
+        .rsplit("total ")
+        .next()
+        .and_then(|t| t.split(" on disk").next())
+        .unwrap()
+        .to_owned()
+}

@@ -83,8 +83,8 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         .map_or_else(|| cwd.clone(), |d| cwd.join(d));
     let before = examine(ctx, &dir)?;
     let counts = before.counts();
-    if !args.fix {
-        if args.json {
+    if !args.fixing.fix {
+        if args.fixing.json {
             print_json(&before, None)?;
         } else {
             print(&table(&before))?;
@@ -93,27 +93,27 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     }
     let fixable: Vec<(&Needed, &State)> = before.rows().filter(|(_, s)| s.is_fixable()).collect();
     if fixable.is_empty() {
-        if args.json {
+        if args.fixing.json {
             print_json(&before, Some(&Fixed::nothing(counts)))?;
         } else {
             print(&format!("{}nothing to fix\n", table(&before)))?;
         }
         return Ok(exit(counts.all_fine()));
     }
-    if !args.json {
+    if !args.fixing.json {
         eprint!("{}", table(&before));
     }
-    if !args.yes && !confirm(&fixable)? {
+    if !args.fixing.yes && !confirm(&fixable)? {
         eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    let fixed = fix(ctx, &before, &fixable, args.json)?;
+    let fixed = fix(ctx, &before, &fixable, args.fixing.json)?;
     let after = examine(ctx, &dir)?;
     let fixed = Fixed {
         after: after.counts(),
         ..fixed
     };
-    if args.json {
+    if args.fixing.json {
         print_json(&after, Some(&fixed))?;
     } else {
         print(&format!("{}{}", table(&after), receipt(&fixed)))?;
