@@ -165,3 +165,24 @@ fn is_root() -> bool {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
+
+#[test]
+fn doctor_and_explain_say_in_one_line_what_they_cannot_use() {
+    let Some(go) = crate::support::go::Go::find("doctor_and_explain_errors") else {
+        return;
+    };
+    let cache = go.modcache();
+    let cache = cache.to_str().unwrap();
+    let empty = go.workdir().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut cmd = crate::support::modlens(&["doctor", "--cache", cache]);
+    go.sandbox_env(&mut cmd);
+    let out = cmd.current_dir(&empty).output().unwrap();
+    assert_one_line_error(&out, "has no go.mod or go.work, here or above");
+    let out = run(&["doctor", "/no/such/project", "--cache", cache]);
+    assert_one_line_error(&out, "/no/such/project: is not a directory");
+    let out = run(&["explain", "/no/such/file", "--cache", cache]);
+    assert_one_line_error(&out, "/no/such/file");
+    let out = run(&["explain", "FILE", "--cache", cache, "--", "go", "version"]);
+    assert_one_line_error(&out, "either FILE or -- COMMAND");
+}

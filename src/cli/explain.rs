@@ -170,7 +170,7 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
     match &args.file {
         Some(path) => {
             bytes = crate::cache::read::read_outside_capped(path, MAX_INPUT)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                .map_err(|e| anyhow::anyhow!("cannot read go's output: {e}"))?;
         }
         None => {
             if std::io::stdin().is_terminal() {

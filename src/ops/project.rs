@@ -208,20 +208,21 @@ fn locate_in(
         gomod: set("GOMOD"),
         gowork: set("GOWORK"),
     };
-    // At a workspace's root, outside its modules, go reports GOMOD as /dev/null.
-    if project.gowork.is_some() && project.gomod.as_deref() == Some(Path::new("/dev/null")) {
+    // go reports GOMOD as /dev/null outside any module (a workspace's root included), and
+    // as empty when modules are turned off.
+    let outside = project.gomod.as_deref() == Some(Path::new("/dev/null"));
+    if outside {
         project.gomod = None;
     }
-    if project.gomod.as_deref() == Some(Path::new("/dev/null")) {
-        return Err(OpsError::Project {
-            dir: dir.to_path_buf(),
-            reason: "modules are turned off (GO111MODULE=off)".into(),
-        });
-    }
     if project.gomod.is_none() && project.gowork.is_none() {
+        let modules_off = env.get("GOMOD").is_some_and(String::is_empty) && !outside;
         return Err(OpsError::Project {
             dir: dir.to_path_buf(),
-            reason: "has no go.mod or go.work, here or above".into(),
+            reason: if modules_off {
+                "modules are turned off (GO111MODULE=off)".into()
+            } else {
+                "has no go.mod or go.work, here or above".into()
+            },
         });
     }
     Ok(project)
