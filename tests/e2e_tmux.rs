@@ -44,6 +44,7 @@ impl Tmux {
                 cmd,
             ])
             .env_remove("NO_COLOR")
+            .env("MODLENS_STATE", crate::support::test_state())
             .status()
             .unwrap();
         assert!(status.success());

@@ -21,6 +21,7 @@ mod ops_go;
 mod published_go;
 mod repair_go;
 mod safety;
+mod state;
 mod tui;
 mod verify_go;
 mod verify_run;

@@ -971,3 +971,55 @@ fn the_project_view_shows_what_the_project_needs_and_f_fixes_it() {
     keys(app, "<esc>");
     assert!(screen(app, 100, 30).contains("example.com/hello"));
 }
+
+/// With a state database, a finished scan is recorded, and the header says how much the cache
+/// grew since the total recorded a week ago.
+#[test]
+fn a_finished_scan_is_recorded_and_the_header_shows_the_weeks_growth() {
+    let dir = TempTree::new();
+    let root = modlens::cli::demo::build(dir.path(), fixed_now()).unwrap();
+    let state = modlens::ops::state::State::open(&dir.path().join("state.db"), &root).unwrap();
+    let config = AppConfig {
+        root: root.clone(),
+        verify: false,
+        state: Some(Arc::new(state)),
+        week_ago: Some(100_000),
+        ..AppConfig::default()
+    };
+    let mut app = App::new(config, fixed_now());
+    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
+    scan::scan(
+        crate::support::pools(2).scan_pool(),
+        &ModCache::new(&root),
+        Depth::Full,
+        &tx,
+        &CancelToken::new(),
+    );
+    drop(tx);
+    let mut effects = Vec::new();
+    for ev in rx {
+        effects.extend(app.update(Msg::Scan(ev)));
+    }
+    let recorded = effects.iter().find_map(|e| match e {
+        Effect::RecordScan(disk, versions, sizes) => Some((*disk, *versions, sizes.len())),
+        _ => None,
+    });
+    let listed = crate::support::list_json(&root);
+    assert_eq!(
+        recorded,
+        Some((
+            listed["totals"]["disk_bytes"].as_u64().unwrap(),
+            9,
+            listed["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["path"].as_str().unwrap())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        )),
+        "{effects:?}"
+    );
+    let s = screen(&mut app, 100, 30);
+    assert!(s.lines().next().unwrap().contains("in a week)"), "{s}");
+}

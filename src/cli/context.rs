@@ -11,6 +11,7 @@ use crate::cache::scan::Depth;
 use crate::cache::{ModCache, Snapshot};
 use crate::ops::pools::Pools;
 use crate::ops::refetch::GoRunner;
+use crate::ops::state::{State, default_path};
 use crate::verify::Expectations;
 use crate::verify::gosum::GoSums;
 use crate::verify::sumdb::{SUM_GOLANG_ORG, Verifier};
@@ -23,6 +24,8 @@ pub struct Ctx {
     pub goenv: GoEnv,
     /// The run's threads.
     pub pools: Arc<Pools>,
+    /// modlens's state database, unless it is off or cannot be used.
+    pub state: Option<Arc<State>>,
 }
 
 impl Ctx {
@@ -31,13 +34,18 @@ impl Ctx {
         ModCache::new(&self.located.root)
     }
 
-    /// Scans the whole cache into a snapshot.
+    /// Scans the whole cache into a snapshot. A full scan is recorded in the state database
+    /// (a failure to record is a warning).
     pub fn snapshot(&self, depth: Depth) -> anyhow::Result<Snapshot> {
-        Ok(crate::ops::scan::snapshot(
-            &self.pools,
-            &self.cache(),
-            depth,
-        )?)
+        let snapshot = crate::ops::scan::snapshot(&self.pools, &self.cache(), depth)?;
+        if depth == Depth::Full
+            && let Some(state) = &self.state
+            && let Err(e) =
+                state.record_scan(&self.located.root, std::time::SystemTime::now(), &snapshot)
+        {
+            eprintln!("modlens: warning: {e}; the scan is not recorded");
+        }
+        Ok(snapshot)
     }
 
     /// How to run go for repairs, from the user's effective settings.
@@ -79,6 +87,29 @@ fn sumdb_keys(goenv: &GoEnv) -> Vec<Verifier> {
         }
     }
     keys
+}
+
+/// Opens the state database (`--state`, `MODLENS_STATE` or the default place), unless
+/// `--no-state`; a database that cannot be used is a warning, and modlens runs without it.
+pub fn open_state(
+    goenv: &GoEnv,
+    cache_root: &Path,
+    flag: Option<&Path>,
+    off: bool,
+) -> Option<Arc<State>> {
+    if off {
+        return None;
+    }
+    let path = flag
+        .map(Path::to_path_buf)
+        .or_else(|| default_path(goenv))?;
+    match State::open(&path, cache_root) {
+        Ok(state) => Some(Arc::new(state)),
+        Err(e) => {
+            eprintln!("modlens: warning: {e}; running without it (--no-state silences this)");
+            None
+        }
+    }
 }
 
 /// Finds the cache for `--cache` (or go's settings).

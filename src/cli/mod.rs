@@ -9,6 +9,7 @@ mod context;
 pub mod demo;
 mod doctor;
 mod explain;
+mod history;
 mod json;
 mod list;
 pub mod locate;
@@ -55,6 +56,15 @@ pub struct Cli {
     #[arg(long, requires = "project")]
     pub recursive: bool,
 
+    /// modlens's own state database (scan history); default
+    /// $XDG_STATE_HOME/modlens/state.db, or MODLENS_STATE. Never inside the module cache.
+    #[arg(long, global = true, value_name = "PATH", env = "MODLENS_STATE")]
+    pub state: Option<PathBuf>,
+
+    /// Do not read or write the state database (wins over --state and MODLENS_STATE).
+    #[arg(long, global = true)]
+    pub no_state: bool,
+
     /// What to do; without a subcommand modlens opens the interactive explorer (or prints the
     /// list when stdout is not a terminal).
     #[command(subcommand)]
@@ -66,6 +76,8 @@ pub struct Cli {
 pub enum Command {
     /// List every module version in the cache with its size and ages.
     List(ListArgs),
+    /// How the cache grew: the totals of recorded scans per day, and the top growers.
+    History(HistoryArgs),
     /// Check module versions for every kind of damage and explain what is wrong.
     Verify(VerifyArgs),
     /// Remove module versions by policy, and leftovers and vcs repositories, safely.
@@ -138,6 +150,17 @@ pub struct CleanArgs {
     /// select exactly the matching versions.
     #[arg(value_name = "PATTERN")]
     pub patterns: Vec<String>,
+}
+
+/// Options of `modlens history`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HistoryArgs {
+    /// How far back, e.g. 30d, 12w (default: everything recorded).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `modlens doctor`.
@@ -307,10 +330,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Refetch(args)) => sizes.jobs = args.jobs.map_or(sizes.jobs, usize::from),
         _ => {}
     }
+    let state = context::open_state(&goenv, &located.root, cli.state.as_deref(), cli.no_state);
     let ctx = Ctx {
         located,
         goenv,
         pools: Pools::new(sizes)?,
+        state,
     };
     let Some(command) = cli.command else {
         if !io::stdout().is_terminal() {
@@ -323,6 +348,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&ctx, &args),
         Command::Clean(args) => clean::run(&ctx, &args),
         Command::Refetch(args) => refetch::run(&ctx, &args),
+        Command::History(args) => history::run(&ctx, &args),
         Command::Doctor(args) => doctor::run(&ctx, &args),
         Command::Explain(args) => explain::run(&ctx, &args),
     }

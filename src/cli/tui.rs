@@ -25,6 +25,11 @@ pub fn run(
         expect: ctx.expectations(projects, recursive)?,
         has_projects: !projects.is_empty(),
         projects: projects.to_vec(),
+        state: ctx.state.clone(),
+        week_ago: ctx.state.as_ref().and_then(|s| {
+            let week_ago = crate::ops::state::unix(std::time::SystemTime::now()) - 7 * 86_400;
+            s.total_at(&located.root, week_ago).ok().flatten()
+        }),
         go: ctx.go_runner(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         noatime: crate::cache::mount::atime_mode(

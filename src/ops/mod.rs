@@ -15,4 +15,5 @@ pub mod pools;
 pub mod project;
 pub mod refetch;
 pub mod scan;
+pub mod state;
 pub mod verify;

@@ -245,6 +245,17 @@ impl App {
             + self.bytes(self.other)
     }
 
+    /// The cache's total on disk, whatever unit is shown.
+    pub fn total_bytes_on_disk(&self) -> u64 {
+        self.rows
+            .values()
+            .map(|r| r.entry.usage().disk)
+            .sum::<u64>()
+            + self.vcs.1.disk
+            + self.leftovers.iter().map(|l| l.usage.disk).sum::<u64>()
+            + self.other.disk
+    }
+
     /// Versions with problems (partial included).
     pub fn problem_count(&self) -> usize {
         self.rows

@@ -64,8 +64,17 @@ impl App {
                     self.scan = ScanState::Running(found, done, total);
                 }
             }
-            ScanEvent::Done(_) => {
+            ScanEvent::Done(stats) => {
                 self.scan = ScanState::Done;
+                let mut effects = Vec::new();
+                if !stats.cancelled && self.config.state.is_some() {
+                    let mut sizes = std::collections::BTreeMap::new();
+                    for r in self.rows.values() {
+                        *sizes.entry(r.entry.key.path.clone()).or_default() += r.entry.usage().disk;
+                    }
+                    let total = self.total_bytes_on_disk();
+                    effects.push(Effect::RecordScan(total, self.rows.len() as u64, sizes));
+                }
                 if let Some(seen) = self.rescan_seen.take() {
                     self.rows.retain(|k, _| seen.contains(k));
                     self.marks.retain(|k| seen.contains(k));
@@ -79,16 +88,17 @@ impl App {
                         .collect();
                     if self.verify != VerifyState::Off && !changed.is_empty() {
                         self.verify = VerifyState::Running(VerifyProgress::default());
-                        return vec![Effect::Verify(changed)];
+                        effects.push(Effect::Verify(changed));
                     }
-                    return Vec::new();
+                    return effects;
                 }
                 if self.verify == VerifyState::Waiting {
                     self.verify = VerifyState::Running(VerifyProgress::default());
-                    return vec![Effect::Verify(
+                    effects.push(Effect::Verify(
                         self.rows.values().map(|r| r.entry.clone()).collect(),
-                    )];
+                    ));
                 }
+                return effects;
             }
         }
         Vec::new()

@@ -46,6 +46,9 @@ pub enum Effect {
     ListFiles(ModuleKey),
     /// Ask go what the `--project` directories need.
     LoadProject,
+    /// Record a finished full scan in the state database: the total on disk, versions, and
+    /// each module path's bytes.
+    RecordScan(u64, u64, std::collections::BTreeMap<String, u64>),
     /// Leave.
     Quit,
 }

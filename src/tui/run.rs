@@ -67,6 +67,7 @@ pub fn run(
     let cache = ModCache::new(&config.root);
     let expect = Arc::clone(&config.expect);
     let (projects, go) = (config.projects.clone(), config.go.clone());
+    let state = config.state.clone();
     let mut log = frame_log.map(File::create).transpose()?;
     let cancel = CancelToken::new();
     let jobs = Jobs::new(cache.clone(), pools);
@@ -188,6 +189,16 @@ pub fn run(
                 }
                 Effect::Refresh(keys) => refresh(pools, &cache, keys, &expect, &ch, &cancel),
                 Effect::Rescan => rescan(),
+                Effect::RecordScan(disk, versions, sizes) => {
+                    if let Some(state) = state.clone() {
+                        let root = cache.root().to_path_buf();
+                        pools.spawn_job(move || {
+                            let totals = crate::ops::state::ScanTotals { disk, versions };
+                            // A failed record only loses a history point; the screen is right.
+                            let _ = state.record(&root, SystemTime::now(), totals, &sizes);
+                        });
+                    }
+                }
                 Effect::LoadProject => {
                     let (projects, go, root) =
                         (projects.clone(), go.clone(), cache.root().to_path_buf());

@@ -201,4 +201,8 @@ pub struct AppConfig {
     pub no_color: bool,
     /// Whether the cache is on a `noatime` mount, where "last used" means nothing.
     pub noatime: bool,
+    /// The state database, to record scans in.
+    pub state: Option<Arc<crate::ops::state::State>>,
+    /// The cache's total on disk a week ago, as recorded, for the header's growth.
+    pub week_ago: Option<u64>,
 }

@@ -74,7 +74,8 @@ impl Go {
 
     /// Gives `cmd` the sandbox environment go runs with (modlens too, when it runs go).
     pub fn sandbox_env(&self, cmd: &mut Command) {
-        cmd.env("GOMODCACHE", self.modcache())
+        cmd.env("MODLENS_STATE", self.sandbox.path().join("state.db"))
+            .env("GOMODCACHE", self.modcache())
             .env("GOPROXY", format!("file://{}", self.proxy().display()))
             .env("GOSUMDB", "off")
             .env("GOFLAGS", "-mod=mod")

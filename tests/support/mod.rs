@@ -59,11 +59,16 @@ pub fn make_writable(path: &Path) {
 /// A modlens command with no Go settings from the test runner's environment.
 pub fn modlens(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
-    cmd.args(args);
+    cmd.args(args).env("MODLENS_STATE", test_state());
     for var in ["GOMODCACHE", "GOPATH", "GOFLAGS", "NO_COLOR"] {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// The state database the tests' modlens runs share (never the user's own).
+pub fn test_state() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("state.db")
 }
 
 /// Runs modlens and returns its output, whatever the exit status.

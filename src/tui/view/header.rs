@@ -28,9 +28,19 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         (p, 0) => count(p as u64, "problem"),
         (p, n) => format!("{} ({n} not verified)", count(p as u64, "problem")),
     };
+    // Growth since a week ago, once the scan has counted everything.
+    let growth = match (app.config.week_ago, &app.scan) {
+        (Some(before), ScanState::Done) => {
+            let change = app.total_bytes_on_disk() as i64 - before as i64;
+            let sign = if change < 0 { "-" } else { "+" };
+            format!(" ({sign}{} in a week)", size(change.unsigned_abs()))
+        }
+        _ => String::new(),
+    };
     let line1 = Line::from(vec![
         Span::styled("modlens ", theme.heading()),
         Span::styled(size(app.total_bytes()), theme.heading()),
+        Span::styled(growth, theme.dim()),
         Span::raw(" · "),
         Span::styled(problem_text, problem_style),
         Span::raw(format!(

@@ -1,0 +1,137 @@
+//! `modlens history`: how the cache grew, from the scans the state database recorded: the
+//! total of the last scan of each day, the change from the day before, and the modules that
+//! grew most over the period.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::{Ctx, HistoryArgs, print};
+use crate::cache::fmt::size;
+use crate::ops::state::{ScanRecord, unix};
+
+#[derive(Serialize)]
+struct Day {
+    day: String,
+    disk_bytes: u64,
+    change_bytes: i64,
+    versions: u64,
+}
+
+#[derive(Serialize)]
+struct Grower {
+    path: String,
+    change_bytes: i64,
+}
+
+pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let Some(state) = &ctx.state else {
+        anyhow::bail!("the state database is off or cannot be used: no history to show");
+    };
+    let since = args
+        .since
+        .as_deref()
+        .map(crate::ops::policy::parse_duration)
+        .transpose()?;
+    let now = unix(std::time::SystemTime::now());
+    let from = since.map_or(i64::MIN, |d| {
+        now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+    });
+    let scans: Vec<ScanRecord> = state
+        .scans(&ctx.located.root)?
+        .into_iter()
+        .filter(|s| s.at >= from)
+        .collect();
+    let mut days: BTreeMap<String, ScanRecord> = BTreeMap::new();
+    for s in &scans {
+        days.insert(day_of(s.at), *s);
+    }
+    let mut previous: Option<u64> = None;
+    let days: Vec<Day> = days
+        .into_iter()
+        .map(|(day, s)| {
+            let change = previous.map_or(0, |p| s.disk as i64 - p as i64);
+            previous = Some(s.disk);
+            Day {
+                day,
+                disk_bytes: s.disk,
+                change_bytes: change,
+                versions: s.versions,
+            }
+        })
+        .collect();
+    let growers = match (scans.first(), scans.last()) {
+        (Some(first), Some(last)) => {
+            let before = state.module_sizes_at(&ctx.located.root, first.at)?;
+            let after = state.module_sizes_at(&ctx.located.root, last.at)?;
+            let mut growers: Vec<Grower> = after
+                .iter()
+                .map(|(path, disk)| Grower {
+                    path: path.clone(),
+                    change_bytes: *disk as i64 - before.get(path).copied().unwrap_or(0) as i64,
+                })
+                .filter(|g| g.change_bytes != 0)
+                .collect();
+            growers.sort_by_key(|g| std::cmp::Reverse(g.change_bytes));
+            growers.truncate(10);
+            growers
+        }
+        _ => Vec::new(),
+    };
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            cache: &'a std::path::Path,
+            state: &'a std::path::Path,
+            days: &'a [Day],
+            top_growers: &'a [Grower],
+        }
+        let mut text = serde_json::to_string_pretty(&Report {
+            cache: &ctx.located.root,
+            state: state.path(),
+            days: &days,
+            top_growers: &growers,
+        })?;
+        text.push('\n');
+        print(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = String::new();
+    if days.is_empty() {
+        out.push_str("no scans recorded yet: `modlens list` and the explorer record them\n");
+    }
+    for d in &days {
+        out.push_str(&format!(
+            "{}  {:>10}  {:>11}  {} versions\n",
+            d.day,
+            size(d.disk_bytes),
+            signed(d.change_bytes),
+            d.versions
+        ));
+    }
+    if !growers.is_empty() {
+        out.push_str("top growers:\n");
+        for g in &growers {
+            out.push_str(&format!("  {:>11}  {}\n", signed(g.change_bytes), g.path));
+        }
+    }
+    print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `+1.2 MiB`, `-3 KiB`, or `0 B`.
+pub fn signed(bytes: i64) -> String {
+    match bytes {
+        0 => "0 B".to_owned(),
+        b if b > 0 => format!("+{}", size(b.unsigned_abs())),
+        b => format!("-{}", size(b.unsigned_abs())),
+    }
+}
+
+/// The UTC day of `at` (seconds since the epoch), as YYYY-MM-DD.
+fn day_of(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "-".to_owned())
+}

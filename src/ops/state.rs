@@ -1,0 +1,388 @@
+//! modlens's own memory: an SQLite database (`$XDG_STATE_HOME/modlens/state.db`, never inside
+//! a module cache) that records each scan's totals and the module sizes that changed, so that
+//! `modlens history` and the explorer's header can say how a cache grows.
+//!
+//! Several modlens processes may use it at once (WAL, a busy timeout). The schema is
+//! versioned (`PRAGMA user_version`) and migrated forward on open. A database that is corrupt,
+//! locked for too long or unwritable is a warning for the caller, never a failed command and
+//! never a changed verdict: modlens then runs without it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::cache::Snapshot;
+use crate::cache::goenv::GoEnv;
+
+/// The schema this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Why the state database cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// SQLite failed (corrupt file, locked, read-only, disk full...).
+    #[error("state database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The file would be inside the module cache, which holds only what go writes.
+    #[error(
+        "state database {path} would be inside the module cache {cache}; choose another --state"
+    )]
+    InsideCache {
+        /// The database file.
+        path: PathBuf,
+        /// The cache.
+        cache: PathBuf,
+    },
+    /// Its directory cannot be created.
+    #[error("state database {path}: {source}")]
+    Io {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Written by a newer modlens.
+    #[error("state database {path} has schema {found}, newer than this modlens ({SCHEMA_VERSION})")]
+    Newer {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+    },
+}
+
+/// A scan's totals, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanTotals {
+    /// Bytes on disk of the whole cache.
+    pub disk: u64,
+    /// Module versions.
+    pub versions: u64,
+}
+
+/// One recorded scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ScanRecord {
+    /// When (seconds since the Unix epoch).
+    pub at: i64,
+    /// Bytes on disk.
+    pub disk: u64,
+    /// Module versions.
+    pub versions: u64,
+    /// Module paths.
+    pub modules: u64,
+}
+
+/// The open database.
+pub struct State {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State").field("path", &self.path).finish()
+    }
+}
+
+/// The default place: `$XDG_STATE_HOME/modlens/state.db`, else
+/// `$HOME/.local/state/modlens/state.db`.
+pub fn default_path(env: &GoEnv) -> Option<PathBuf> {
+    let base = env
+        .process_var("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            env.process_var("HOME")
+                .map(|h| PathBuf::from(h).join(".local").join("state"))
+        })?;
+    Some(base.join("modlens").join("state.db"))
+}
+
+impl State {
+    /// Opens (creating and migrating) the database at `path` for use with the cache at
+    /// `cache_root`.
+    pub fn open(path: &Path, cache_root: &Path) -> Result<State, StateError> {
+        let canonical_cache = cache_root
+            .canonicalize()
+            .unwrap_or_else(|_| cache_root.to_path_buf());
+        let parent = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|source| StateError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let canonical_dir = parent
+            .canonicalize()
+            .unwrap_or_else(|_| parent.to_path_buf());
+        if canonical_dir.starts_with(&canonical_cache) {
+            return Err(StateError::InsideCache {
+                path: path.to_path_buf(),
+                cache: cache_root.to_path_buf(),
+            });
+        }
+        let sqlite = |source| StateError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sqlite)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sqlite)?;
+        migrate(&conn).map_err(|e| match e {
+            Migration::Sqlite(source) => StateError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            },
+            Migration::Newer(found) => StateError::Newer {
+                path: path.to_path_buf(),
+                found,
+            },
+        })?;
+        Ok(State {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sqlite(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+        |source| StateError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Records a scan of the cache at `root`: its totals, and the module sizes that changed
+    /// since the last recorded scan (a module gone is recorded as 0).
+    pub fn record_scan(
+        &self,
+        root: &Path,
+        at: SystemTime,
+        snapshot: &Snapshot,
+    ) -> Result<(), StateError> {
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+        for e in &snapshot.entries {
+            *sizes.entry(e.key.path.clone()).or_default() += e.usage().disk;
+        }
+        let totals = ScanTotals {
+            disk: snapshot.total().disk,
+            versions: snapshot.entries.len() as u64,
+        };
+        self.record(root, at, totals, &sizes)
+    }
+
+    /// Records a scan from its totals and each module path's bytes on disk.
+    pub fn record(
+        &self,
+        root: &Path,
+        at: SystemTime,
+        totals: ScanTotals,
+        sizes: &BTreeMap<String, u64>,
+    ) -> Result<(), StateError> {
+        let root = root.to_string_lossy();
+        let at = unix(at);
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = conn.transaction().map_err(self.sqlite())?;
+        tx.execute(
+            "INSERT INTO scans (cache, at, disk, versions, modules) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                root,
+                at,
+                totals.disk as i64,
+                totals.versions as i64,
+                sizes.len() as i64
+            ],
+        )
+        .map_err(self.sqlite())?;
+        let last: BTreeMap<String, i64> = {
+            let mut stmt = tx
+                .prepare("SELECT path, disk FROM module_last WHERE cache = ?1")
+                .map_err(self.sqlite())?;
+            let rows = stmt
+                .query_map(params![root], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(self.sqlite())?;
+            rows.collect::<Result<_, _>>().map_err(self.sqlite())?
+        };
+        let changed = sizes
+            .iter()
+            .map(|(p, d)| (p.clone(), *d as i64))
+            .filter(|(p, d)| last.get(p) != Some(d))
+            .chain(
+                last.iter()
+                    .filter(|(p, d)| **d != 0 && !sizes.contains_key(p.as_str()))
+                    .map(|(p, _)| (p.clone(), 0)),
+            )
+            .collect::<Vec<_>>();
+        for (path, disk) in changed {
+            tx.execute(
+                "INSERT INTO module_sizes (cache, at, path, disk) VALUES (?1, ?2, ?3, ?4)",
+                params![root, at, path, disk],
+            )
+            .map_err(self.sqlite())?;
+            tx.execute(
+                "INSERT INTO module_last (cache, path, disk) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cache, path) DO UPDATE SET disk = excluded.disk",
+                params![root, path, disk],
+            )
+            .map_err(self.sqlite())?;
+        }
+        tx.commit().map_err(self.sqlite())
+    }
+
+    /// Every recorded scan of the cache at `root`, oldest first.
+    pub fn scans(&self, root: &Path) -> Result<Vec<ScanRecord>, StateError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare(
+                "SELECT at, disk, versions, modules FROM scans WHERE cache = ?1 ORDER BY at, id",
+            )
+            .map_err(self.sqlite())?;
+        let rows = stmt
+            .query_map(params![root.to_string_lossy()], |r| {
+                Ok(ScanRecord {
+                    at: r.get(0)?,
+                    disk: r.get::<_, i64>(1)? as u64,
+                    versions: r.get::<_, i64>(2)? as u64,
+                    modules: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .map_err(self.sqlite())?;
+        rows.collect::<Result<_, _>>().map_err(self.sqlite())
+    }
+
+    /// Each module's size as last recorded at or before `at` (seconds since the epoch).
+    pub fn module_sizes_at(
+        &self,
+        root: &Path,
+        at: i64,
+    ) -> Result<BTreeMap<String, u64>, StateError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare(
+                "SELECT path, disk FROM module_sizes m WHERE cache = ?1 AND at = (
+                     SELECT MAX(at) FROM module_sizes WHERE cache = ?1 AND path = m.path AND at <= ?2)",
+            )
+            .map_err(self.sqlite())?;
+        let rows = stmt
+            .query_map(params![root.to_string_lossy(), at], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(self.sqlite())?;
+        rows.collect::<Result<_, _>>().map_err(self.sqlite())
+    }
+
+    /// The total on disk recorded last at or before `at`, if any.
+    pub fn total_at(&self, root: &Path, at: i64) -> Result<Option<u64>, StateError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        conn.query_row(
+            "SELECT disk FROM scans WHERE cache = ?1 AND at <= ?2 ORDER BY at DESC, id DESC LIMIT 1",
+            params![root.to_string_lossy(), at],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+        .map(|d| d.map(|d| d as u64))
+        .map_err(self.sqlite())
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+enum Migration {
+    Sqlite(rusqlite::Error),
+    Newer(i64),
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`], one step per version, each in a transaction.
+fn migrate(conn: &Connection) -> Result<(), Migration> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(Migration::Sqlite)?;
+    if version > SCHEMA_VERSION {
+        return Err(Migration::Newer(version));
+    }
+    let steps: [&str; 1] = [
+        // 1: scans and module sizes, for history.
+        "CREATE TABLE scans (
+             id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
+             disk INTEGER NOT NULL, versions INTEGER NOT NULL, modules INTEGER NOT NULL);
+         CREATE INDEX scans_by_cache ON scans (cache, at);
+         CREATE TABLE module_sizes (
+             cache TEXT NOT NULL, at INTEGER NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL);
+         CREATE INDEX module_sizes_by_path ON module_sizes (cache, path, at);
+         CREATE TABLE module_last (
+             cache TEXT NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL,
+             PRIMARY KEY (cache, path));",
+    ];
+    for (i, sql) in steps
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let next = i as i64 + 1;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql} PRAGMA user_version = {next}; COMMIT;"
+        ))
+        .map_err(Migration::Sqlite)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_schema_is_refused_and_a_corrupt_file_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = dir.path().join("cache");
+        std::fs::create_dir_all(&cache).expect("cache");
+        let path = dir.path().join("state").join("state.db");
+        let state = State::open(&path, &cache).expect("open");
+        drop(state);
+        let conn = Connection::open(&path).expect("reopen");
+        conn.pragma_update(None, "user_version", 99).expect("bump");
+        drop(conn);
+        assert!(matches!(
+            State::open(&path, &cache),
+            Err(StateError::Newer { found: 99, .. })
+        ));
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, vec![0x5a; 8192]).expect("junk");
+        assert!(State::open(&junk, &cache).is_err());
+        let inside = cache.join("state.db");
+        assert!(matches!(
+            State::open(&inside, &cache),
+            Err(StateError::InsideCache { .. })
+        ));
+    }
+}

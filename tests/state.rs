@@ -1,0 +1,104 @@
+//! The state database: scans recorded by `list` give `history`; a database that cannot be used
+//! is a warning and never changes what a command prints or decides.
+
+use std::fs;
+
+use serde_json::Value;
+
+use crate::support::go::Go;
+use crate::support::proxy::FixtureModule;
+use crate::support::{modlens, stderr, stdout};
+
+fn with_state(state: &std::path::Path, args: &[&str]) -> std::process::Output {
+    modlens(args).env("MODLENS_STATE", state).output().unwrap()
+}
+
+#[test]
+fn list_records_scans_and_history_shows_the_growth() {
+    let Some(go) = Go::find("list_records_scans_and_history_shows_the_growth") else {
+        return;
+    };
+    go.download(&[FixtureModule::new(
+        "example.com/first",
+        "v1.0.0",
+        "2024-01-01T00:00:00Z",
+    )]);
+    let state = go.sandbox.path().join("state.db");
+    let cache = go.modcache().display().to_string();
+    let out = with_state(&state, &["list", "--cache", &cache]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // A second module arrives a second later.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    go.download(&[
+        FixtureModule::new("example.com/second", "v1.0.0", "2024-01-01T00:00:00Z")
+            .file("big.txt", vec![b'x'; 100_000]),
+    ]);
+    let out = with_state(&state, &["list", "--cache", &cache]);
+    assert!(out.status.success());
+    let out = with_state(&state, &["history", "--json", "--cache", &cache]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let days = report["days"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "both scans today: {report:#}");
+    let listed = crate::support::list_json(&go.modcache());
+    assert_eq!(
+        days[0]["disk_bytes"], listed["totals"]["disk_bytes"],
+        "the day's total is the last scan's, list's own: {report:#}"
+    );
+    let growers = report["top_growers"].as_array().unwrap();
+    assert_eq!(growers[0]["path"], "example.com/second", "{report:#}");
+    assert!(
+        growers[0]["change_bytes"].as_i64().unwrap() >= 100_000,
+        "{report:#}"
+    );
+    let text = stdout(&with_state(&state, &["history", "--cache", &cache]));
+    assert!(
+        text.contains("top growers:") && text.contains("example.com/second"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unusable_database_is_a_warning_and_changes_nothing_else() {
+    let Some(go) = Go::find("an_unusable_database_is_a_warning") else {
+        return;
+    };
+    go.download(&[FixtureModule::new(
+        "example.com/first",
+        "v1.0.0",
+        "2024-01-01T00:00:00Z",
+    )]);
+    let cache = go.modcache().display().to_string();
+    let without = modlens(&["list", "--json", "--no-state", "--cache", &cache])
+        .output()
+        .unwrap();
+    assert!(without.status.success());
+    let corrupt = go.sandbox.path().join("corrupt.db");
+    fs::write(&corrupt, vec![0x5a; 8192]).unwrap();
+    let inside = go.modcache().join("state.db");
+    for state in [&corrupt, &inside] {
+        let out = with_state(state, &["list", "--json", "--cache", &cache]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("warning: state database"),
+            "{}",
+            stderr(&out)
+        );
+        let strip = |o: &std::process::Output| {
+            let mut v: Value = serde_json::from_slice(&o.stdout).unwrap();
+            v["generated"] = Value::Null;
+            v
+        };
+        assert_eq!(
+            strip(&out),
+            strip(&without),
+            "the same report with or without it"
+        );
+    }
+    assert!(!inside.exists(), "nothing is written inside the cache");
+    let out = modlens(&["history", "--no-state", "--cache", &cache])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
