@@ -48,6 +48,24 @@ impl Ctx {
         Ok(snapshot)
     }
 
+    /// Records in the state database what a command that changed the cache did; a failure
+    /// to record is a warning.
+    pub fn record_run(&self, command: &str, receipt: &impl serde::Serialize) {
+        let Some(state) = &self.state else {
+            return;
+        };
+        let receipt = serde_json::to_value(receipt).unwrap_or(serde_json::Value::Null);
+        let recorded = state.record_run(
+            &self.located.root,
+            std::time::SystemTime::now(),
+            command,
+            &receipt,
+        );
+        if let Err(e) = recorded {
+            eprintln!("modlens: warning: {e}; the run is not recorded");
+        }
+    }
+
     /// How to run go for repairs, from the user's effective settings.
     pub fn go_runner(&self) -> GoRunner {
         GoRunner::new(&self.goenv)

@@ -106,6 +106,7 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let show = !args.fixing.json && std::io::stderr().is_terminal();
     let done = execute(ctx, targets, missing, Vec::new(), &expect, &cancel, show);
     let outcomes = verify_outcomes(ctx, done.results, &expect);
+    ctx.record_run("explain --fix", &outcomes);
     let failed = outcomes
         .iter()
         .filter(|o| o.error.is_some() || !o.problems.is_empty())

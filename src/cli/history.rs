@@ -79,6 +79,7 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         }
         _ => Vec::new(),
     };
+    let runs = state.runs(&ctx.located.root, from)?;
     if args.json {
         #[derive(Serialize)]
         struct Report<'a> {
@@ -86,12 +87,14 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             state: &'a std::path::Path,
             days: &'a [Day],
             top_growers: &'a [Grower],
+            runs: &'a [crate::ops::state::RunRecord],
         }
         let mut text = serde_json::to_string_pretty(&Report {
             cache: &ctx.located.root,
             state: state.path(),
             days: &days,
             top_growers: &growers,
+            runs: &runs,
         })?;
         text.push('\n');
         print(&text)?;
@@ -116,8 +119,53 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             out.push_str(&format!("  {:>11}  {}\n", signed(g.change_bytes), g.path));
         }
     }
+    if !runs.is_empty() {
+        out.push_str("runs that changed the cache:\n");
+        for r in &runs {
+            out.push_str(&format!(
+                "  {}  {}  {}\n",
+                time_of(r.at),
+                r.command,
+                run_summary(r)
+            ));
+        }
+    }
     print(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run's receipt in a few words.
+fn run_summary(run: &crate::ops::state::RunRecord) -> String {
+    let r = &run.receipt;
+    let len = |k: &str| r[k].as_array().map_or(0, Vec::len);
+    match run.command.as_str() {
+        "clean" => format!(
+            "removed {}, freed {}",
+            len("removed"),
+            size(r["freed_bytes"].as_u64().unwrap_or(0))
+        ),
+        "refetch" => format!(
+            "repaired {} of {}",
+            len("repaired").saturating_sub(r["failed"].as_u64().unwrap_or(0) as usize),
+            len("repaired")
+        ),
+        "doctor --fix" => format!(
+            "broken {} -> {}, missing {} -> {}, downloaded {}",
+            r["before"]["broken"],
+            r["after"]["broken"],
+            r["before"]["missing"],
+            r["after"]["missing"],
+            size(r["bytes_downloaded"].as_u64().unwrap_or(0))
+        ),
+        _ => format!("{} versions", r.as_array().map_or(0, Vec::len)),
+    }
+}
+
+/// The UTC time of `at` (seconds since the epoch).
+fn time_of(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".to_owned())
 }
 
 /// `+1.2 MiB`, `-3 KiB`, or `0 B`.

@@ -190,18 +190,20 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             count((outcomes.len() - failed) as u64, "version")
         );
     }
+    #[derive(Serialize)]
+    struct Report<'a> {
+        repaired: &'a [Outcome],
+        leftovers_removed: usize,
+        failed: usize,
+    }
+    let report = Report {
+        repaired: &outcomes,
+        leftovers_removed: cleaned,
+        failed,
+    };
+    ctx.record_run("refetch", &report);
     if args.json {
-        #[derive(Serialize)]
-        struct Report<'a> {
-            repaired: &'a [Outcome],
-            leftovers_removed: usize,
-            failed: usize,
-        }
-        let mut text = serde_json::to_string_pretty(&Report {
-            repaired: &outcomes,
-            leftovers_removed: cleaned,
-            failed,
-        })?;
+        let mut text = serde_json::to_string_pretty(&report)?;
         text.push('\n');
         print(&text)?;
     } else {

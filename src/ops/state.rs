@@ -18,7 +18,7 @@ use crate::cache::Snapshot;
 use crate::cache::goenv::GoEnv;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why the state database cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,17 @@ pub struct ScanRecord {
     pub versions: u64,
     /// Module paths.
     pub modules: u64,
+}
+
+/// What a command that changed the cache did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunRecord {
+    /// When (seconds since the Unix epoch).
+    pub at: i64,
+    /// `clean`, `refetch`, `doctor --fix`, `explain --fix`.
+    pub command: String,
+    /// Its JSON report.
+    pub receipt: serde_json::Value,
 }
 
 /// The open database.
@@ -246,6 +257,55 @@ impl State {
         tx.commit().map_err(self.sqlite())
     }
 
+    /// Records what a command that changed the cache did (`receipt` is its JSON report).
+    pub fn record_run(
+        &self,
+        root: &Path,
+        at: SystemTime,
+        command: &str,
+        receipt: &serde_json::Value,
+    ) -> Result<(), StateError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        conn.execute(
+            "INSERT INTO runs (cache, at, command, receipt) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                root.to_string_lossy(),
+                unix(at),
+                command,
+                receipt.to_string()
+            ],
+        )
+        .map(|_| ())
+        .map_err(self.sqlite())
+    }
+
+    /// The runs recorded for the cache at `root` since `from`, oldest first.
+    pub fn runs(&self, root: &Path, from: i64) -> Result<Vec<RunRecord>, StateError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare(
+                "SELECT at, command, receipt FROM runs WHERE cache = ?1 AND at >= ?2 ORDER BY at, id",
+            )
+            .map_err(self.sqlite())?;
+        let rows = stmt
+            .query_map(params![root.to_string_lossy(), from], |r| {
+                let receipt: String = r.get(2)?;
+                Ok(RunRecord {
+                    at: r.get(0)?,
+                    command: r.get(1)?,
+                    receipt: serde_json::from_str(&receipt).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .map_err(self.sqlite())?;
+        rows.collect::<Result<_, _>>().map_err(self.sqlite())
+    }
+
     /// Every recorded scan of the cache at `root`, oldest first.
     pub fn scans(&self, root: &Path) -> Result<Vec<ScanRecord>, StateError> {
         let conn = self
@@ -330,7 +390,7 @@ fn migrate(conn: &Connection) -> Result<(), Migration> {
     if version > SCHEMA_VERSION {
         return Err(Migration::Newer(version));
     }
-    let steps: [&str; 1] = [
+    let steps: [&str; 2] = [
         // 1: scans and module sizes, for history.
         "CREATE TABLE scans (
              id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
@@ -342,6 +402,11 @@ fn migrate(conn: &Connection) -> Result<(), Migration> {
          CREATE TABLE module_last (
              cache TEXT NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL,
              PRIMARY KEY (cache, path));",
+        // 2: what each clean, repair and doctor run did.
+        "CREATE TABLE runs (
+             id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
+             command TEXT NOT NULL, receipt TEXT NOT NULL);
+         CREATE INDEX runs_by_cache ON runs (cache, at);",
     ];
     for (i, sql) in steps
         .iter()
@@ -360,6 +425,47 @@ fn migrate(conn: &Connection) -> Result<(), Migration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_of_the_previous_schema_is_migrated_and_keeps_its_history() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = dir.path().join("cache");
+        std::fs::create_dir_all(&cache).expect("cache");
+        let path = dir.path().join("state.db");
+        // Schema 1, as the previous modlens wrote it, with one recorded scan.
+        let conn = Connection::open(&path).expect("create");
+        conn.execute_batch(
+            "CREATE TABLE scans (
+                 id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
+                 disk INTEGER NOT NULL, versions INTEGER NOT NULL, modules INTEGER NOT NULL);
+             CREATE INDEX scans_by_cache ON scans (cache, at);
+             CREATE TABLE module_sizes (
+                 cache TEXT NOT NULL, at INTEGER NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL);
+             CREATE INDEX module_sizes_by_path ON module_sizes (cache, path, at);
+             CREATE TABLE module_last (
+                 cache TEXT NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL,
+                 PRIMARY KEY (cache, path));
+             PRAGMA user_version = 1;",
+        )
+        .expect("schema 1");
+        conn.execute(
+            "INSERT INTO scans (cache, at, disk, versions, modules) VALUES (?1, 10, 4096, 1, 1)",
+            params![cache.to_string_lossy()],
+        )
+        .expect("a scan");
+        drop(conn);
+        let state = State::open(&path, &cache).expect("migrated");
+        assert_eq!(state.scans(&cache).expect("scans").len(), 1, "history kept");
+        state
+            .record_run(
+                &cache,
+                SystemTime::now(),
+                "clean",
+                &serde_json::json!({"removed": 1}),
+            )
+            .expect("the new table");
+        assert_eq!(state.runs(&cache, 0).expect("runs")[0].command, "clean");
+    }
 
     #[test]
     fn a_newer_schema_is_refused_and_a_corrupt_file_is_an_error_not_a_panic() {

@@ -251,6 +251,18 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let show_progress = !args.json && std::io::stderr().is_terminal();
     let receipt = execute(ctx, &plan, show_progress)?;
     let after = ctx.snapshot(Depth::Full)?.total().disk;
+    ctx.record_run(
+        "clean",
+        &serde_json::json!({
+            "removed": receipt.removed,
+            "already_gone": receipt.already_gone,
+            "failed": receipt.failed,
+            "files": receipt.files,
+            "before_bytes": before,
+            "after_bytes": after,
+            "freed_bytes": before.saturating_sub(after),
+        }),
+    );
     if args.json {
         print_json(&plan, Some(&receipt), before, Some(after), false)?;
     } else {

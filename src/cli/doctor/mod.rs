@@ -113,6 +113,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         after: after.counts(),
         ..fixed
     };
+    ctx.record_run("doctor --fix", &fixed);
     if args.fixing.json {
         print_json(&after, Some(&fixed))?;
     } else {
