@@ -12,13 +12,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::cache::Snapshot;
 use crate::cache::goenv::GoEnv;
 
 /// The schema this build writes.
 pub const SCHEMA_VERSION: i64 = 2;
+
+mod query;
 
 /// Why the state database cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -279,94 +281,6 @@ impl State {
             ],
         )
         .map(|_| ())
-        .map_err(self.sqlite())
-    }
-
-    /// The runs recorded for the cache at `root` since `from`, oldest first.
-    pub fn runs(&self, root: &Path, from: i64) -> Result<Vec<RunRecord>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut stmt = conn
-            .prepare(
-                "SELECT at, command, receipt FROM runs WHERE cache = ?1 AND at >= ?2 ORDER BY at, id",
-            )
-            .map_err(self.sqlite())?;
-        let rows = stmt
-            .query_map(params![root.to_string_lossy(), from], |r| {
-                let receipt: String = r.get(2)?;
-                Ok(RunRecord {
-                    at: r.get(0)?,
-                    command: r.get(1)?,
-                    receipt: serde_json::from_str(&receipt).unwrap_or(serde_json::Value::Null),
-                })
-            })
-            .map_err(self.sqlite())?;
-        rows.collect::<Result<_, _>>().map_err(self.sqlite())
-    }
-
-    /// Every recorded scan of the cache at `root`, oldest first.
-    pub fn scans(&self, root: &Path) -> Result<Vec<ScanRecord>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut stmt = conn
-            .prepare(
-                "SELECT at, disk, versions, modules FROM scans WHERE cache = ?1 ORDER BY at, id",
-            )
-            .map_err(self.sqlite())?;
-        let rows = stmt
-            .query_map(params![root.to_string_lossy()], |r| {
-                Ok(ScanRecord {
-                    at: r.get(0)?,
-                    disk: r.get::<_, i64>(1)? as u64,
-                    versions: r.get::<_, i64>(2)? as u64,
-                    modules: r.get::<_, i64>(3)? as u64,
-                })
-            })
-            .map_err(self.sqlite())?;
-        rows.collect::<Result<_, _>>().map_err(self.sqlite())
-    }
-
-    /// Each module's size as last recorded at or before `at` (seconds since the epoch).
-    pub fn module_sizes_at(
-        &self,
-        root: &Path,
-        at: i64,
-    ) -> Result<BTreeMap<String, u64>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut stmt = conn
-            .prepare(
-                "SELECT path, disk FROM module_sizes m WHERE cache = ?1 AND at = (
-                     SELECT MAX(at) FROM module_sizes WHERE cache = ?1 AND path = m.path AND at <= ?2)",
-            )
-            .map_err(self.sqlite())?;
-        let rows = stmt
-            .query_map(params![root.to_string_lossy(), at], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-            })
-            .map_err(self.sqlite())?;
-        rows.collect::<Result<_, _>>().map_err(self.sqlite())
-    }
-
-    /// The total on disk recorded last at or before `at`, if any.
-    pub fn total_at(&self, root: &Path, at: i64) -> Result<Option<u64>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        conn.query_row(
-            "SELECT disk FROM scans WHERE cache = ?1 AND at <= ?2 ORDER BY at DESC, id DESC LIMIT 1",
-            params![root.to_string_lossy(), at],
-            |r| r.get::<_, i64>(0),
-        )
-        .optional()
-        .map(|d| d.map(|d| d as u64))
         .map_err(self.sqlite())
     }
 }
