@@ -85,6 +85,22 @@ impl Tmux {
         }
     }
 
+    /// Waits until the screen satisfies `ok`, failing after 15 s.
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "waited for {what}; the screen is:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn running(&self) -> bool {
         Command::new("tmux")
             .args(["-L", &self.socket, "has-session"])
@@ -543,7 +559,13 @@ fn the_project_view_fixes_what_the_project_needs() {
     t.keys(&["F"]);
     t.wait_for("repair 1, download 1?");
     t.keys(&["y"]);
-    t.wait_for("rescanned");
+    // Both jobs done, the download's rescan too, whichever finished last.
+    t.wait_until("the fixes are done", |s| {
+        s.contains("0 problems")
+            && !s.contains("not in the cache")
+            && !s.contains('⟳')
+            && !s.contains("rescanning")
+    });
     let out = crate::doctor_go::build_offline(&go, &dir);
     assert!(
         out.status.success(),
@@ -551,10 +573,8 @@ fn the_project_view_fixes_what_the_project_needs() {
         String::from_utf8_lossy(&out.stderr)
     );
     let total = crate::support::listed_total(&cache);
-    let screen = t.wait_for("0 problems");
-    assert!(
-        screen.starts_with(&format!("modlens {total} ")),
-        "{total}: {screen}"
-    );
+    t.wait_until("the header's total is list's", |s| {
+        s.starts_with(&format!("modlens {total} "))
+    });
     t.keys(&["q"]);
 }

@@ -12,6 +12,7 @@ mod e2e_tmux;
 mod explain_go;
 mod gosum_go;
 mod hostile;
+mod incremental;
 mod layers;
 mod list_go;
 mod list_hand;

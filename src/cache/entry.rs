@@ -145,6 +145,10 @@ pub struct ModuleEntry {
     /// The space of each download file, in [`crate::cache::VersionFile::ALL`] order (zero
     /// when absent), for the detail view.
     pub piece_usage: [Usage; 6],
+    /// The state of every file of the version folded into one digest, when the scan was asked
+    /// for it ([`crate::cache::scan::Depth::Fingerprint`]): equal digests mean nothing was
+    /// written, renamed or replaced since.
+    pub fingerprint: Option<[u8; 32]>,
 }
 
 impl ModuleEntry {

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use super::entry::Usage;
@@ -81,27 +82,70 @@ pub struct Measured {
 /// Measures `path` and, if it is a directory, everything below it. Symlinks are counted as
 /// themselves and never followed. Errors do not stop the walk; the first one is kept.
 pub fn measure(path: &Path, inodes: &InodeSet) -> Measured {
+    measure_folding(path, inodes, None)
+}
+
+/// [`measure`], folding every entry's name and state into `fingerprint` (see [`fold_stat`]).
+pub fn measure_folding(
+    path: &Path,
+    inodes: &InodeSet,
+    mut fingerprint: Option<&mut Sha256>,
+) -> Measured {
     let mut out = Measured::default();
     // walkdir follows a symlink given as the root unless told not to.
     for item in WalkDir::new(path)
         .follow_links(false)
         .follow_root_links(false)
     {
-        let meta = match item.and_then(|e| e.metadata().map(|m| (e.depth(), m))) {
-            Ok(pair) => pair,
+        let entry = match item {
+            Ok(entry) => entry,
             Err(err) => {
                 out.error
                     .get_or_insert_with(|| describe_walk_error(&err, path));
                 continue;
             }
         };
-        let (depth, meta) = meta;
-        if depth == 0 {
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            Err(err) => {
+                out.error
+                    .get_or_insert_with(|| describe_walk_error(&err, path));
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
             out.mtime = meta.modified().ok();
+        }
+        if let Some(h) = fingerprint.as_deref_mut() {
+            use std::os::unix::ffi::OsStrExt;
+            let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
+            fold_stat(h, rel.as_os_str().as_bytes(), &meta);
         }
         out.usage.add(inodes.usage(&meta));
     }
     out
+}
+
+/// Folds what tells a file's state apart into `hasher`: its name, type and mode, inode, size,
+/// and modification and change times to the nanosecond. An edit that keeps the size and puts
+/// the modification time back still changes the change time; a file replaced by a rename has
+/// another inode.
+pub fn fold_stat(hasher: &mut Sha256, name: &[u8], meta: &Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    hasher.update((name.len() as u64).to_le_bytes());
+    hasher.update(name);
+    for n in [
+        u64::from(meta.mode()),
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.ctime() as u64,
+        meta.ctime_nsec() as u64,
+    ] {
+        hasher.update(n.to_le_bytes());
+    }
 }
 
 /// Measures only `path` itself, not what is below it.

@@ -13,7 +13,7 @@ pub mod filter;
 pub mod fmt;
 pub mod goenv;
 pub mod layout;
-mod measure;
+pub mod measure;
 pub mod module;
 pub mod mount;
 pub mod read;

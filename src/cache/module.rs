@@ -12,7 +12,9 @@ use super::error::CacheError;
 use super::semver;
 
 /// One module version, with the real (unescaped) path and canonical version.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ModuleKey {
     /// The module path, e.g. `github.com/BurntSushi/toml`.
     pub path: String,

@@ -74,6 +74,9 @@ pub enum Depth {
     /// Stat only the top directory of each tree, for callers that will read the trees anyway
     /// and do not need their sizes (verification). Tree sizes and totals are then partial.
     Shallow,
+    /// [`Depth::Full`], and a fingerprint of each version: the state of every file it has
+    /// (download files and tree), for remembering verdicts.
+    Fingerprint,
 }
 
 /// Scans `cache`, sending events to `tx` as records complete, and ends with

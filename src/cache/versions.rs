@@ -8,12 +8,13 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::discover::{relative, unrecognized};
 use super::entry::{Kind, Leftover, LeftoverKind, ModuleEntry, Origin, Pieces, Usage};
 use super::error::CacheError;
 use super::layout::{ModCache, VersionFile};
-use super::measure::{InodeSet, measure, measure_top};
+use super::measure::{InodeSet, fold_stat, measure, measure_folding, measure_top};
 use super::module::ModuleKey;
 use super::scan::Depth;
 
@@ -54,11 +55,14 @@ struct Parts {
     info_mtime: Option<SystemTime>,
     mod_mtime: Option<SystemTime>,
     mod_atime: Option<SystemTime>,
+    /// Each file's metadata, in [`VersionFile::ALL`] order, for fingerprints.
+    metas: [Option<Metadata>; VersionFile::ALL.len()],
 }
 
 impl Parts {
     fn add(&mut self, file: VersionFile, meta: &Metadata, inodes: &InodeSet) {
         self.usage[file as usize] = inodes.usage(meta);
+        self.metas[file as usize] = Some(meta.clone());
         let p = &mut self.pieces;
         match file {
             VersionFile::Info => {
@@ -307,10 +311,23 @@ fn build_entry(
         }
     }
 
+    let mut fingerprint = (depth == Depth::Fingerprint).then(|| {
+        let mut h = Sha256::new();
+        h.update(b"modlens version fingerprint 1\n");
+        for (file, meta) in VersionFile::ALL.iter().zip(&parts.metas) {
+            // The lock file changes whenever go locks the version; it says nothing of content.
+            if let (Some(meta), false) = (meta, *file == VersionFile::Lock) {
+                fold_stat(&mut h, file.ext().as_bytes(), meta);
+            }
+        }
+        h
+    });
     let tree = has_tree.then(|| match depth {
         Depth::Full => measure(&cache.tree_dir(&key), inodes),
+        Depth::Fingerprint => measure_folding(&cache.tree_dir(&key), inodes, fingerprint.as_mut()),
         Depth::Shallow => measure_top(&cache.tree_dir(&key), inodes),
     });
+    let fingerprint = fingerprint.map(|h| h.finalize().into());
     let info = parts
         .pieces
         .info
@@ -356,6 +373,7 @@ fn build_entry(
         scan_error: tree.and_then(|t| t.error),
         unusable: key.unusable(),
         piece_usage: parts.usage,
+        fingerprint,
         key,
     })
 }

@@ -244,6 +244,13 @@ pub struct VerifyArgs {
     /// With --project, read every go.sum and go.work.sum below DIR.
     #[arg(long, requires = "project")]
     pub recursive: bool,
+    /// Hash every version again, even those whose remembered verdict would stand.
+    #[arg(long)]
+    pub full: bool,
+    /// Hash a version again when its last full hash is older than this, even if nothing about
+    /// it changed (disk corruption changes no metadata).
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub rehash_after: String,
     /// Number of hashing threads (default: one per core, plus one).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,

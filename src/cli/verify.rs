@@ -28,8 +28,24 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .map(|p| Filter::parse_pattern(p))
         .collect::<Result<Vec<_>, _>>()?;
     let expect = ctx.expectations(&args.project, args.recursive)?;
-    // Verification reads every tree anyway; their sizes are not needed.
-    let snapshot = ctx.snapshot(crate::cache::scan::Depth::Shallow)?;
+    // With the state database, every file's state is taken (the walk `list` makes), so that
+    // unchanged versions keep their remembered verdicts; without it, verification reads every
+    // tree anyway and their sizes are not needed.
+    let depth = match &ctx.state {
+        Some(_) => crate::cache::scan::Depth::Fingerprint,
+        None => crate::cache::scan::Depth::Shallow,
+    };
+    let snapshot = ctx.snapshot(depth)?;
+    let rehash_after = crate::ops::policy::parse_duration(&args.rehash_after)?;
+    let memory = ctx.state.as_ref().map(|state| {
+        crate::ops::state::Memory::new(
+            std::sync::Arc::clone(state),
+            &ctx.located.root,
+            &expect,
+            rehash_after,
+            args.full,
+        )
+    });
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
     let selected = |key: &crate::cache::ModuleKey| {
         patterns.is_empty() || patterns.iter().any(|f| f.matches(key))
@@ -47,7 +63,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .collect();
 
     let cache = ModCache::new(&located.root);
-    let (verdicts, summary) = verify_all(ctx, entries, expect, !args.json)?;
+    let (verdicts, summary) = verify_all(ctx, entries, expect, memory, !args.json)?;
     let leftover_problems = leftovers.iter().filter(|l| is_problem(l.kind)).count();
     let text = if args.json {
         let report = JsonReport::new(&cache, &verdicts, &leftovers, &summary, leftover_problems);
@@ -110,11 +126,12 @@ fn verify_all(
     ctx: &Ctx,
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
+    memory: Option<crate::ops::state::Memory>,
     show_progress: bool,
 ) -> anyhow::Result<(Vec<Verdict>, VerifySummary)> {
     let (tx, rx) = crossbeam_channel::unbounded();
     let cancel = CancelToken::new();
-    crate::ops::verify::start(&ctx.pools, ctx.cache(), entries, expect, tx, cancel);
+    crate::ops::verify::start(&ctx.pools, ctx.cache(), entries, expect, memory, tx, cancel);
     let mut progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
     let mut verdicts = Vec::new();
     let mut summary = None;
@@ -205,13 +222,22 @@ fn human(
     let _ = writeln!(
         out,
         "checked {}: {} ok, {} with problems, {} skipped; {} of interrupted work; \
-         hashed {} in {secs:.2} s",
+         hashed {} in {secs:.2} s{}",
         count(summary.checked, "version"),
         summary.ok,
         summary.problems,
         summary.skipped,
         count(leftover_problems as u64, "leftover"),
         size(summary.bytes_hashed),
+        if summary.remembered > 0 {
+            format!(
+                " ({} re-hashed, {} unchanged and remembered)",
+                summary.checked - summary.remembered,
+                summary.remembered
+            )
+        } else {
+            String::new()
+        }
     );
     if summary.problems == 0 && leftover_problems == 0 {
         let _ = writeln!(out, "all module versions verified");
@@ -281,6 +307,10 @@ struct JsonSummary {
     skipped: u64,
     leftovers: usize,
     bytes_hashed: u64,
+    /// Versions hashed in this run.
+    rehashed: u64,
+    /// Versions whose remembered verdict stood.
+    remembered: u64,
     seconds: f64,
 }
 
@@ -349,6 +379,8 @@ impl<'a> JsonReport<'a> {
                 skipped: summary.skipped,
                 leftovers: leftover_problems,
                 bytes_hashed: summary.bytes_hashed,
+                rehashed: summary.checked - summary.remembered,
+                remembered: summary.remembered,
                 seconds: summary.elapsed.as_secs_f64(),
             },
         }

@@ -225,6 +225,7 @@ mod tests {
             scan_error: None,
             unusable: None,
             piece_usage: [crate::cache::Usage::default(); 6],
+            fingerprint: None,
         }
     }
 

@@ -8,12 +8,13 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
 use super::pools::Pools;
+use super::state::Memory;
 use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry};
 use crate::verify::{Expectations, Status, Verdict, verify_entry};
@@ -57,6 +58,8 @@ pub struct VerifySummary {
     pub skipped: u64,
     /// Bytes read and hashed.
     pub bytes_hashed: u64,
+    /// Entries whose remembered verdict stood (nothing they depend on changed), not hashed.
+    pub remembered: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
     /// Whether the run stopped early.
@@ -75,12 +78,21 @@ pub fn start(
     cache: ModCache,
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
+    memory: Option<Memory>,
     tx: Sender<VerifyEvent>,
     cancel: CancelToken,
 ) {
     let owned = Arc::clone(pools);
     pools.spawn_hash(move || {
-        run(&owned, &cache, entries, expect, &tx, &cancel);
+        run_remembering(
+            &owned,
+            &cache,
+            entries,
+            expect,
+            memory.as_ref(),
+            &tx,
+            &cancel,
+        );
     });
 }
 
@@ -89,12 +101,27 @@ pub fn start(
 pub fn run(
     pools: &Pools,
     cache: &ModCache,
-    mut entries: Vec<ModuleEntry>,
+    entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
     tx: &Sender<VerifyEvent>,
     cancel: &CancelToken,
 ) -> VerifySummary {
+    run_remembering(pools, cache, entries, expect, None, tx, cancel)
+}
+
+/// [`run`], reusing the verdicts `memory` holds for versions whose digest is unchanged, and
+/// remembering the verdicts it computes.
+pub fn run_remembering(
+    pools: &Pools,
+    cache: &ModCache,
+    mut entries: Vec<ModuleEntry>,
+    expect: Arc<Expectations>,
+    memory: Option<&Memory>,
+    tx: &Sender<VerifyEvent>,
+    cancel: &CancelToken,
+) -> VerifySummary {
     let started = Instant::now();
+    let now = SystemTime::now();
     entries.sort_by_key(|e| std::cmp::Reverse(input_bytes(e)));
     let total = VerifyProgress {
         entries_total: entries.len() as u64,
@@ -104,17 +131,43 @@ pub fn run(
     let counters = Counters::default();
     let last_progress = Mutex::new(Instant::now());
     let _ = tx.send(VerifyEvent::Progress(total));
+    // A database that cannot be read remembers nothing: every version is hashed.
+    let recalled = memory
+        .and_then(|m| m.state.recall(&m.root).ok())
+        .unwrap_or_default();
+    let computed: Mutex<Vec<([u8; 32], Verdict)>> = Mutex::new(Vec::new());
     pools.hash_pool().install(|| {
         entries.par_iter().for_each(|entry| {
             if cancel.is_cancelled() {
                 return;
             }
-            if tx.send(VerifyEvent::Started(entry.key.clone())).is_err() {
-                cancel.cancel();
-                return;
-            }
-            let verdict = verify_entry(cache, entry, &expect);
-            counters.record(&verdict, input_bytes(entry));
+            let digest = memory.and_then(|m| m.digest(entry, &expect));
+            let remembered = match (memory, &digest, recalled.get(&entry.key)) {
+                (Some(m), Some(d), Some(r)) if m.still_good(r, d, now) => Some(r.verdict.clone()),
+                _ => None,
+            };
+            let verdict = match remembered {
+                Some(verdict) => {
+                    counters.remembered.fetch_add(1, Ordering::Relaxed);
+                    counters.record(&verdict, input_bytes(entry), false);
+                    verdict
+                }
+                None => {
+                    if tx.send(VerifyEvent::Started(entry.key.clone())).is_err() {
+                        cancel.cancel();
+                        return;
+                    }
+                    let verdict = verify_entry(cache, entry, &expect);
+                    counters.record(&verdict, input_bytes(entry), true);
+                    if let Some(d) = digest {
+                        computed
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push((d, verdict.clone()));
+                    }
+                    verdict
+                }
+            };
             if tx.send(VerifyEvent::Verdict(Box::new(verdict))).is_err() {
                 cancel.cancel();
                 return;
@@ -132,6 +185,13 @@ pub fn run(
         });
     });
     let _ = tx.send(VerifyEvent::Progress(counters.progress(total)));
+    if let Some(m) = memory {
+        let computed = computed
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Not remembered means hashed again next time: never a wrong verdict.
+        let _ = m.state.remember(&m.root, now, &computed);
+    }
     let summary = counters.summary(started.elapsed(), cancel.is_cancelled());
     let _ = tx.send(VerifyEvent::Done(summary));
     summary
@@ -145,10 +205,11 @@ struct Counters {
     skipped: AtomicU64,
     bytes_hashed: AtomicU64,
     input_done: AtomicU64,
+    remembered: AtomicU64,
 }
 
 impl Counters {
-    fn record(&self, verdict: &Verdict, input: u64) {
+    fn record(&self, verdict: &Verdict, input: u64, hashed: bool) {
         self.checked.fetch_add(1, Ordering::Relaxed);
         let counter = match verdict.status {
             Status::Ok => &self.ok,
@@ -156,8 +217,10 @@ impl Counters {
             Status::Skipped => &self.skipped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.bytes_hashed
-            .fetch_add(verdict.bytes_hashed, Ordering::Relaxed);
+        if hashed {
+            self.bytes_hashed
+                .fetch_add(verdict.bytes_hashed, Ordering::Relaxed);
+        }
         self.input_done.fetch_add(input, Ordering::Relaxed);
     }
 
@@ -176,6 +239,7 @@ impl Counters {
             problems: self.problems.load(Ordering::Relaxed),
             skipped: self.skipped.load(Ordering::Relaxed),
             bytes_hashed: self.bytes_hashed.load(Ordering::Relaxed),
+            remembered: self.remembered.load(Ordering::Relaxed),
             elapsed,
             cancelled,
         }

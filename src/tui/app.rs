@@ -85,6 +85,8 @@ pub struct App {
     pub next_job: JobId,
     /// The project view (`P`, with `--project`).
     pub project: ProjectView,
+    /// Whether to rescan the whole cache once the running jobs are done.
+    pub rescan_wanted: bool,
     /// A message for the status line.
     pub status: Option<String>,
     /// The current time, for ages.
@@ -140,6 +142,7 @@ impl App {
             busy_paths: HashSet::new(),
             next_job: 1,
             project: ProjectView::default(),
+            rescan_wanted: false,
             status: None,
             now,
             stale: false,

@@ -241,16 +241,22 @@ impl App {
                         "job {id} ({}) {what}: {ok} ok, {failed} failed{hint}",
                         j.kind.name()
                     );
-                    // New module paths bring new shared directories: count them as list does.
-                    if j.kind == crate::ops::jobs::JobKind::Download
-                        && ok > 0
-                        && !matches!(self.scan, ScanState::Running(..))
-                    {
-                        self.start_rescan();
-                        self.status = Some(format!("{done}; rescanning"));
-                        return vec![Effect::Rescan];
+                    // New module paths bring new shared directories: count them as list does,
+                    // once no job is changing the cache any more.
+                    if j.kind == crate::ops::jobs::JobKind::Download && ok > 0 {
+                        self.rescan_wanted = true;
                     }
                     self.status = Some(done);
+                }
+                if self.rescan_wanted
+                    && !self.jobs_running()
+                    && !matches!(self.scan, ScanState::Running(..))
+                {
+                    self.rescan_wanted = false;
+                    let done = self.status.take().unwrap_or_default();
+                    self.start_rescan();
+                    self.status = Some(format!("{done}; rescanning"));
+                    return vec![Effect::Rescan];
                 }
             }
         }

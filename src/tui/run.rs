@@ -170,6 +170,7 @@ pub fn run(
                     cache.clone(),
                     entries,
                     Arc::clone(&expect),
+                    None,
                     ch.verify_tx.clone(),
                     cancel.clone(),
                 ),

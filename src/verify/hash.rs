@@ -31,6 +31,19 @@ impl fmt::Debug for H1 {
     }
 }
 
+impl serde::Serialize for H1 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for H1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<H1, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        H1::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not an h1 hash: {text}")))
+    }
+}
+
 impl H1 {
     /// Parses `h1:<44 base64 chars>`; other hash algorithms and malformed text give `None`.
     pub fn parse(text: &str) -> Option<H1> {

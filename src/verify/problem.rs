@@ -8,7 +8,9 @@ use crate::cache::ModuleKey;
 use super::hash::H1;
 
 /// Every way a module version can be broken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ProblemKind {
     /// The zip's hash differs from `.ziphash`.
     ZipModified,
@@ -119,7 +121,9 @@ impl ProblemKind {
 }
 
 /// How to repair a problem, cheapest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Fix {
     /// Re-extract the tree from the intact zip, offline.
     Reextract,
@@ -166,7 +170,9 @@ impl Fix {
 }
 
 /// How a file of a tree differs from the zip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Change {
     /// Present in both, with different content.
     Modified,
@@ -188,7 +194,7 @@ impl Change {
 }
 
 /// One changed file, relative to the module root.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct FileChange {
     /// The file name relative to the module root.
     pub name: String,
@@ -197,7 +203,7 @@ pub struct FileChange {
 }
 
 /// One finding about a module version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     /// What is wrong.
     pub kind: ProblemKind,
@@ -212,7 +218,7 @@ pub struct Problem {
 }
 
 /// The overall result for a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Status {
     /// Every check passed.
     Ok,
@@ -234,7 +240,7 @@ impl Status {
 }
 
 /// The hashes verification saw, expected and computed, for the detail view.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hashes {
     /// The text of `.ziphash`, trimmed, when readable.
     pub ziphash: Option<String>,
@@ -251,7 +257,7 @@ pub struct Hashes {
 }
 
 /// Everything verification found about one version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     /// The version.
     pub key: ModuleKey,

@@ -1,6 +1,8 @@
 //! modlens's own memory: an SQLite database (`$XDG_STATE_HOME/modlens/state.db`, never inside
 //! a module cache) that records each scan's totals and the module sizes that changed, so that
-//! `modlens history` and the explorer's header can say how a cache grows.
+//! `modlens history` and the explorer's header can say how a cache grows; what each run that
+//! changed the cache did; and verdicts with the digest of everything they were computed from,
+//! so that an unchanged version is not hashed again.
 //!
 //! Several modlens processes may use it at once (WAL, a busy timeout). The schema is
 //! versioned (`PRAGMA user_version`) and migrated forward on open. A database that is corrupt,
@@ -18,9 +20,12 @@ use crate::cache::Snapshot;
 use crate::cache::goenv::GoEnv;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 mod query;
+mod verdicts;
+
+pub use verdicts::{Memory, Remembered};
 
 /// Why the state database cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -304,7 +309,7 @@ fn migrate(conn: &Connection) -> Result<(), Migration> {
     if version > SCHEMA_VERSION {
         return Err(Migration::Newer(version));
     }
-    let steps: [&str; 2] = [
+    let steps: [&str; 3] = [
         // 1: scans and module sizes, for history.
         "CREATE TABLE scans (
              id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
@@ -321,6 +326,11 @@ fn migrate(conn: &Connection) -> Result<(), Migration> {
              id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
              command TEXT NOT NULL, receipt TEXT NOT NULL);
          CREATE INDEX runs_by_cache ON runs (cache, at);",
+        // 3: verdicts, with the digest of everything they were computed from.
+        "CREATE TABLE verdicts (
+             cache TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,
+             digest BLOB NOT NULL, hashed_at INTEGER NOT NULL, verdict TEXT NOT NULL,
+             PRIMARY KEY (cache, path, version));",
     ];
     for (i, sql) in steps
         .iter()

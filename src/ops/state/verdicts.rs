@@ -1,0 +1,191 @@
+//! Remembered verdicts. A verdict is reused only when the digest of everything it was
+//! computed from is unchanged: the version's fingerprint (every file's inode, size, mode and
+//! times), the go.sum lines it was compared with, the checksum-database cache, and the verifier
+//! itself; and when its last full hash is younger than `--rehash-after` (disk corruption
+//! changes no metadata).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use rusqlite::params;
+use sha2::{Digest, Sha256};
+
+use super::{State, StateError, unix};
+use crate::cache::{ModuleEntry, ModuleKey};
+use crate::verify::{Expectations, Verdict};
+
+/// A verdict from an earlier run.
+#[derive(Debug, Clone)]
+pub struct Remembered {
+    /// The digest it was computed from.
+    pub digest: [u8; 32],
+    /// When its files were last hashed (seconds since the epoch).
+    pub hashed_at: i64,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// What a verification remembers with, for one cache and one run.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    /// The database.
+    pub state: Arc<State>,
+    /// The cache.
+    pub root: PathBuf,
+    /// What every verdict of this run depends on besides the version: the verifier, the
+    /// checksum-database keys and the state of the checksum-database cache.
+    pub context: [u8; 32],
+    /// Verdicts hashed longer ago than this are hashed again.
+    pub rehash_after: Duration,
+    /// Hash everything again, remembering nothing.
+    pub full: bool,
+}
+
+impl Memory {
+    /// The memory for verifying the cache at `root` against `expect`.
+    pub fn new(
+        state: Arc<State>,
+        root: &Path,
+        expect: &Expectations,
+        rehash_after: Duration,
+        full: bool,
+    ) -> Memory {
+        let mut h = Sha256::new();
+        h.update(b"modlens verdict ");
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for key in &expect.sumdb_keys {
+            h.update(key.name.as_bytes());
+            h.update(key.key_hash.to_le_bytes());
+        }
+        // Cached checksum-database answers and tiles: any change there may change a verdict.
+        let sumdb = root.join("cache").join("download").join("sumdb");
+        if sumdb.is_dir() {
+            let inodes = crate::cache::measure::InodeSet::default();
+            crate::cache::measure::measure_folding(&sumdb, &inodes, Some(&mut h));
+        }
+        Memory {
+            state,
+            root: root.to_path_buf(),
+            context: h.finalize().into(),
+            rehash_after,
+            full,
+        }
+    }
+
+    /// The digest of everything `entry`'s verdict depends on, or `None` when the scan took no
+    /// fingerprint.
+    pub fn digest(&self, entry: &ModuleEntry, expect: &Expectations) -> Option<[u8; 32]> {
+        let fingerprint = entry.fingerprint?;
+        let mut h = Sha256::new();
+        h.update(self.context);
+        h.update(fingerprint);
+        for (what, lines) in [
+            ("zip", expect.gosums.zip_lines(&entry.key)),
+            ("mod", expect.gosums.mod_lines(&entry.key)),
+        ] {
+            for l in lines {
+                h.update(what.as_bytes());
+                h.update(l.file.as_os_str().as_encoded_bytes());
+                h.update((l.line as u64).to_le_bytes());
+                h.update(l.hash.as_bytes());
+            }
+        }
+        Some(h.finalize().into())
+    }
+
+    /// Whether a remembered verdict may stand for `digest` now.
+    pub fn still_good(&self, remembered: &Remembered, digest: &[u8; 32], now: SystemTime) -> bool {
+        let age = unix(now).saturating_sub(remembered.hashed_at);
+        !self.full
+            && remembered.digest == *digest
+            && u64::try_from(age).is_ok_and(|age| age <= self.rehash_after.as_secs())
+    }
+}
+
+impl State {
+    /// Every verdict remembered for the cache at `root`; rows that no longer parse (written
+    /// by another version) are left out.
+    pub fn recall(&self, root: &Path) -> Result<HashMap<ModuleKey, Remembered>, StateError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare(
+                "SELECT path, version, digest, hashed_at, verdict FROM verdicts WHERE cache = ?1",
+            )
+            .map_err(self.sqlite())?;
+        let rows = stmt
+            .query_map(params![root.to_string_lossy()], |r| {
+                Ok((
+                    ModuleKey {
+                        path: r.get(0)?,
+                        version: r.get(1)?,
+                    },
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(self.sqlite())?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (key, digest, hashed_at, verdict) = row.map_err(self.sqlite())?;
+            let (Ok(digest), Ok(verdict)) = (
+                <[u8; 32]>::try_from(digest),
+                serde_json::from_str::<Verdict>(&verdict),
+            ) else {
+                continue;
+            };
+            out.insert(
+                key,
+                Remembered {
+                    digest,
+                    hashed_at,
+                    verdict,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Remembers verdicts just computed at `at`, each with its digest.
+    pub fn remember(
+        &self,
+        root: &Path,
+        at: SystemTime,
+        verdicts: &[([u8; 32], Verdict)],
+    ) -> Result<(), StateError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = conn.transaction().map_err(self.sqlite())?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO verdicts (cache, path, version, digest, hashed_at, verdict)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (cache, path, version) DO UPDATE SET
+                         digest = excluded.digest, hashed_at = excluded.hashed_at,
+                         verdict = excluded.verdict",
+                )
+                .map_err(self.sqlite())?;
+            for (digest, verdict) in verdicts {
+                let json = serde_json::to_string(verdict).unwrap_or_default();
+                stmt.execute(params![
+                    root.to_string_lossy(),
+                    verdict.key.path,
+                    verdict.key.version,
+                    digest.to_vec(),
+                    unix(at),
+                    json
+                ])
+                .map_err(self.sqlite())?;
+            }
+        }
+        tx.commit().map_err(self.sqlite())
+    }
+}
