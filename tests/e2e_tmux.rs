@@ -578,3 +578,46 @@ fn the_project_view_fixes_what_the_project_needs() {
     });
     t.keys(&["q"]);
 }
+
+/// The explorer remembers the verdicts it computes: a `verify` after it hashes nothing, and its
+/// scan is in the history.
+#[test]
+fn the_explorer_remembers_its_verdicts_and_records_its_scan() {
+    let Some(go) = Go::find("the_explorer_remembers_its_verdicts") else {
+        return;
+    };
+    if !Tmux::available("the_explorer_remembers_its_verdicts") {
+        return;
+    }
+    go.download(&standard_modules());
+    let state = go.sandbox.path().join("state.db");
+    let cmd = format!(
+        "exec env MODLENS_STATE={} {} --cache {}",
+        state.display(),
+        env!("CARGO_BIN_EXE_modlens"),
+        go.modcache().display()
+    );
+    let t = Tmux::start("remember", &cmd);
+    t.wait_for("verify ✓");
+    t.keys(&["q"]);
+    let started = Instant::now();
+    while t.running() {
+        assert!(started.elapsed() < Duration::from_secs(10), "q quits");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cache = go.modcache().display().to_string();
+    let out = crate::support::modlens(&["verify", "--json", "--cache", &cache])
+        .env("MODLENS_STATE", &state)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checked = report["summary"]["checked"].as_u64().unwrap();
+    assert!(checked > 0);
+    assert_eq!(report["summary"]["remembered"], checked, "{report:#}");
+    let out = crate::support::modlens(&["history", "--json", "--cache", &cache])
+        .env("MODLENS_STATE", &state)
+        .output()
+        .unwrap();
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(history["days"].as_array().unwrap().len(), 1, "{history:#}");
+}

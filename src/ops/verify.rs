@@ -96,6 +96,41 @@ pub fn start(
     });
 }
 
+/// [`start`] with the verdicts `state` remembers for this cache (reused when nothing they
+/// depend on changed, for at most 30 days); the memory is built on the hashing pool, since it
+/// reads the checksum-database cache.
+pub fn start_with_state(
+    pools: &Arc<Pools>,
+    cache: ModCache,
+    entries: Vec<ModuleEntry>,
+    expect: Arc<Expectations>,
+    state: Option<Arc<crate::ops::state::State>>,
+    tx: Sender<VerifyEvent>,
+    cancel: CancelToken,
+) {
+    let owned = Arc::clone(pools);
+    pools.spawn_hash(move || {
+        let memory = state.map(|state| {
+            Memory::new(
+                state,
+                cache.root(),
+                &expect,
+                Duration::from_secs(30 * 86_400),
+                false,
+            )
+        });
+        run_remembering(
+            &owned,
+            &cache,
+            entries,
+            expect,
+            memory.as_ref(),
+            &tx,
+            &cancel,
+        );
+    });
+}
+
 /// Verifies `entries` on the hashing pool, sending events to `tx`. Blocks until done and
 /// returns the summary (also sent as [`VerifyEvent::Done`]).
 pub fn run(

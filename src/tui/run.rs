@@ -68,6 +68,8 @@ pub fn run(
     let expect = Arc::clone(&config.expect);
     let (projects, go) = (config.projects.clone(), config.go.clone());
     let state = config.state.clone();
+    // Scan records still being written, finished before the program ends.
+    let recording = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut log = frame_log.map(File::create).transpose()?;
     let cancel = CancelToken::new();
     let jobs = Jobs::new(cache.clone(), pools);
@@ -100,11 +102,18 @@ pub fn run(
     let mut app = App::new(config, SystemTime::now());
     let size = terminal.size()?;
     app.size = (size.width, size.height);
+    // With the state database, the scan takes every file's state, so that verdicts of
+    // unchanged versions are remembered rather than hashed again.
+    let depth = if state.is_some() {
+        Depth::Fingerprint
+    } else {
+        Depth::Full
+    };
     let rescan = || {
         scan::start(
             pools,
             cache.clone(),
-            Depth::Full,
+            depth,
             ch.scan_tx.clone(),
             cancel.clone(),
         )
@@ -163,14 +172,20 @@ pub fn run(
                     cancel.cancel();
                     job_tokens.values().for_each(CancelToken::cancel);
                     jobs.wait_idle(Duration::from_secs(30));
+                    let started = Instant::now();
+                    while recording.load(std::sync::atomic::Ordering::SeqCst) > 0
+                        && started.elapsed() < Duration::from_secs(5)
+                    {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                     return Ok(());
                 }
-                Effect::Verify(entries) => crate::ops::verify::start(
+                Effect::Verify(entries) => crate::ops::verify::start_with_state(
                     pools,
                     cache.clone(),
                     entries,
                     Arc::clone(&expect),
-                    None,
+                    state.clone(),
                     ch.verify_tx.clone(),
                     cancel.clone(),
                 ),
@@ -193,10 +208,13 @@ pub fn run(
                 Effect::RecordScan(disk, versions, sizes) => {
                     if let Some(state) = state.clone() {
                         let root = cache.root().to_path_buf();
+                        let pending = Arc::clone(&recording);
+                        pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         pools.spawn_job(move || {
                             let totals = crate::ops::state::ScanTotals { disk, versions };
                             // A failed record only loses a history point; the screen is right.
                             let _ = state.record(&root, SystemTime::now(), totals, &sizes);
+                            pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         });
                     }
                 }
