@@ -621,3 +621,62 @@ fn the_explorer_remembers_its_verdicts_and_records_its_scan() {
     let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(history["days"].as_array().unwrap().len(), 1, "{history:#}");
 }
+
+/// The explorer and two commands use one state database at the same time: none of them
+/// warns, and every scan is recorded.
+#[test]
+fn the_explorer_and_two_commands_share_the_state_database() {
+    let Some(go) = Go::find("the_explorer_and_two_commands_share_the_state") else {
+        return;
+    };
+    if !Tmux::available("the_explorer_and_two_commands_share_the_state") {
+        return;
+    }
+    go.download(&standard_modules());
+    let state = go.sandbox.path().join("state.db");
+    let cache = go.modcache().display().to_string();
+    let cmd = format!(
+        "exec env MODLENS_STATE={} {} --cache {cache}",
+        state.display(),
+        env!("CARGO_BIN_EXE_modlens"),
+    );
+    let t = Tmux::start("shared-state", &cmd);
+    let spawn = |args: &[&str]| {
+        crate::support::modlens(args)
+            .env("MODLENS_STATE", &state)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let list = spawn(&["list", "--cache", &cache]);
+    let verify = spawn(&["verify", "--cache", &cache]);
+    t.wait_for("verify ✓");
+    for child in [list, verify] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    t.keys(&["q"]);
+    let started = Instant::now();
+    while t.running() {
+        assert!(started.elapsed() < Duration::from_secs(10), "q quits");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = crate::support::modlens(&["history", "--json", "--cache", &cache])
+        .env("MODLENS_STATE", &state)
+        .output()
+        .unwrap();
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let day = &history["days"][0];
+    assert!(day["versions"].as_u64().unwrap() > 0, "{history:#}");
+}

@@ -146,26 +146,19 @@ impl State {
                 cache: cache_root.to_path_buf(),
             });
         }
-        let sqlite = |source| StateError::Sqlite {
-            path: path.to_path_buf(),
-            source,
+        // Two processes creating the same new database can deadlock in SQLite's locking (it
+        // then answers "busy" at once rather than waiting): start over a few times.
+        let mut attempt = 0;
+        let conn = loop {
+            match prepare(path) {
+                Ok(conn) => break conn,
+                Err(StateError::Sqlite { source, .. }) if is_busy(&source) && attempt < 20 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(25 * attempt));
+                }
+                Err(e) => return Err(e),
+            }
         };
-        let conn = Connection::open(path).map_err(sqlite)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sqlite)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sqlite)?;
-        migrate(&conn).map_err(|e| match e {
-            Migration::Sqlite(source) => StateError::Sqlite {
-                path: path.to_path_buf(),
-                source,
-            },
-            Migration::Newer(found) => StateError::Newer {
-                path: path.to_path_buf(),
-                found,
-            },
-        })?;
         Ok(State {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -217,7 +210,9 @@ impl State {
             .conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let tx = conn.transaction().map_err(self.sqlite())?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(self.sqlite())?;
         tx.execute(
             "INSERT INTO scans (cache, at, disk, versions, modules) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -290,6 +285,36 @@ impl State {
     }
 }
 
+/// Opens the file, sets WAL and the busy timeout, and migrates the schema.
+fn prepare(path: &Path) -> Result<Connection, StateError> {
+    let sqlite = |source| StateError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(sqlite)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sqlite)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sqlite)?;
+    migrate(&conn).map_err(|e| match e {
+        Migration::Sqlite(source) => sqlite(source),
+        Migration::Newer(found) => StateError::Newer {
+            path: path.to_path_buf(),
+            found,
+        },
+    })?;
+    Ok(conn)
+}
+
+/// Whether SQLite said another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
@@ -301,11 +326,26 @@ enum Migration {
     Newer(i64),
 }
 
-/// Brings the schema up to [`SCHEMA_VERSION`], one step per version, each in a transaction.
+/// Brings the schema up to [`SCHEMA_VERSION`], one step per version, all in one write
+/// transaction: another modlens opening the same new file at the same moment waits for it
+/// (the busy timeout), then finds the schema current.
 fn migrate(conn: &Connection) -> Result<(), Migration> {
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
+    let version = || -> Result<i64, Migration> {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(Migration::Sqlite)
+    };
+    if version()? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")
         .map_err(Migration::Sqlite)?;
+    let result = migrate_locked(conn, version()?);
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    conn.execute_batch(end).map_err(Migration::Sqlite)?;
+    result
+}
+
+fn migrate_locked(conn: &Connection, version: i64) -> Result<(), Migration> {
     if version > SCHEMA_VERSION {
         return Err(Migration::Newer(version));
     }
@@ -338,10 +378,8 @@ fn migrate(conn: &Connection) -> Result<(), Migration> {
         .skip(usize::try_from(version).unwrap_or(0))
     {
         let next = i as i64 + 1;
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {sql} PRAGMA user_version = {next}; COMMIT;"
-        ))
-        .map_err(Migration::Sqlite)?;
+        conn.execute_batch(&format!("{sql} PRAGMA user_version = {next};"))
+            .map_err(Migration::Sqlite)?;
     }
     Ok(())
 }

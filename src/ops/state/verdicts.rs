@@ -162,7 +162,9 @@ impl State {
             .conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let tx = conn.transaction().map_err(self.sqlite())?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(self.sqlite())?;
         {
             let mut stmt = tx
                 .prepare(
