@@ -170,6 +170,14 @@ impl State {
         &self.path
     }
 
+    /// The connection; a poisoned lock only means another thread panicked mid-call, and
+    /// SQLite's own transactions kept the file consistent.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn sqlite(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
         |source| StateError::Sqlite {
             path: self.path.clone(),
@@ -206,10 +214,7 @@ impl State {
     ) -> Result<(), StateError> {
         let root = root.to_string_lossy();
         let at = unix(at);
-        let mut conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(self.sqlite())?;
@@ -267,10 +272,7 @@ impl State {
         command: &str,
         receipt: &serde_json::Value,
     ) -> Result<(), StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self.lock();
         conn.execute(
             "INSERT INTO runs (cache, at, command, receipt) VALUES (?1, ?2, ?3, ?4)",
             params![
@@ -306,6 +308,31 @@ fn prepare(path: &Path) -> Result<Connection, StateError> {
     })?;
     Ok(conn)
 }
+
+/// The schema, one step per version: step `i` takes a database from version `i` to `i + 1`.
+const STEPS: [&str; 3] = [
+    // 1: scans and module sizes, for history.
+    "CREATE TABLE scans (
+         id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
+         disk INTEGER NOT NULL, versions INTEGER NOT NULL, modules INTEGER NOT NULL);
+     CREATE INDEX scans_by_cache ON scans (cache, at);
+     CREATE TABLE module_sizes (
+         cache TEXT NOT NULL, at INTEGER NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL);
+     CREATE INDEX module_sizes_by_path ON module_sizes (cache, path, at);
+     CREATE TABLE module_last (
+         cache TEXT NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL,
+         PRIMARY KEY (cache, path));",
+    // 2: what each clean, repair and doctor run did.
+    "CREATE TABLE runs (
+         id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
+         command TEXT NOT NULL, receipt TEXT NOT NULL);
+     CREATE INDEX runs_by_cache ON runs (cache, at);",
+    // 3: verdicts, with the digest of everything they were computed from.
+    "CREATE TABLE verdicts (
+         cache TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,
+         digest BLOB NOT NULL, hashed_at INTEGER NOT NULL, verdict TEXT NOT NULL,
+         PRIMARY KEY (cache, path, version));",
+];
 
 /// Whether SQLite said another connection holds the lock.
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -349,30 +376,7 @@ fn migrate_locked(conn: &Connection, version: i64) -> Result<(), Migration> {
     if version > SCHEMA_VERSION {
         return Err(Migration::Newer(version));
     }
-    let steps: [&str; 3] = [
-        // 1: scans and module sizes, for history.
-        "CREATE TABLE scans (
-             id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
-             disk INTEGER NOT NULL, versions INTEGER NOT NULL, modules INTEGER NOT NULL);
-         CREATE INDEX scans_by_cache ON scans (cache, at);
-         CREATE TABLE module_sizes (
-             cache TEXT NOT NULL, at INTEGER NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL);
-         CREATE INDEX module_sizes_by_path ON module_sizes (cache, path, at);
-         CREATE TABLE module_last (
-             cache TEXT NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL,
-             PRIMARY KEY (cache, path));",
-        // 2: what each clean, repair and doctor run did.
-        "CREATE TABLE runs (
-             id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
-             command TEXT NOT NULL, receipt TEXT NOT NULL);
-         CREATE INDEX runs_by_cache ON runs (cache, at);",
-        // 3: verdicts, with the digest of everything they were computed from.
-        "CREATE TABLE verdicts (
-             cache TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,
-             digest BLOB NOT NULL, hashed_at INTEGER NOT NULL, verdict TEXT NOT NULL,
-             PRIMARY KEY (cache, path, version));",
-    ];
-    for (i, sql) in steps
+    for (i, sql) in STEPS
         .iter()
         .enumerate()
         .skip(usize::try_from(version).unwrap_or(0))
@@ -396,20 +400,8 @@ mod tests {
         let path = dir.path().join("state.db");
         // Schema 1, as the previous modlens wrote it, with one recorded scan.
         let conn = Connection::open(&path).expect("create");
-        conn.execute_batch(
-            "CREATE TABLE scans (
-                 id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
-                 disk INTEGER NOT NULL, versions INTEGER NOT NULL, modules INTEGER NOT NULL);
-             CREATE INDEX scans_by_cache ON scans (cache, at);
-             CREATE TABLE module_sizes (
-                 cache TEXT NOT NULL, at INTEGER NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL);
-             CREATE INDEX module_sizes_by_path ON module_sizes (cache, path, at);
-             CREATE TABLE module_last (
-                 cache TEXT NOT NULL, path TEXT NOT NULL, disk INTEGER NOT NULL,
-                 PRIMARY KEY (cache, path));
-             PRAGMA user_version = 1;",
-        )
-        .expect("schema 1");
+        conn.execute_batch(&format!("{} PRAGMA user_version = 1;", STEPS[0]))
+            .expect("schema 1");
         conn.execute(
             "INSERT INTO scans (cache, at, disk, versions, modules) VALUES (?1, 10, 4096, 1, 1)",
             params![cache.to_string_lossy()],

@@ -10,10 +10,7 @@ use super::{RunRecord, ScanRecord, State, StateError};
 impl State {
     /// The runs recorded for the cache at `root` since `from`, oldest first.
     pub fn runs(&self, root: &Path, from: i64) -> Result<Vec<RunRecord>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self.lock();
         let mut stmt = conn
             .prepare(
                 "SELECT at, command, receipt FROM runs WHERE cache = ?1 AND at >= ?2 ORDER BY at, id",
@@ -34,10 +31,7 @@ impl State {
 
     /// Every recorded scan of the cache at `root`, oldest first.
     pub fn scans(&self, root: &Path) -> Result<Vec<ScanRecord>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self.lock();
         let mut stmt = conn
             .prepare(
                 "SELECT at, disk, versions, modules FROM scans WHERE cache = ?1 ORDER BY at, id",
@@ -62,10 +56,7 @@ impl State {
         root: &Path,
         at: i64,
     ) -> Result<BTreeMap<String, u64>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self.lock();
         let mut stmt = conn
             .prepare(
                 "SELECT path, disk FROM module_sizes m WHERE cache = ?1 AND at = (
@@ -82,10 +73,7 @@ impl State {
 
     /// The total on disk recorded last at or before `at`, if any.
     pub fn total_at(&self, root: &Path, at: i64) -> Result<Option<u64>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self.lock();
         conn.query_row(
             "SELECT disk FROM scans WHERE cache = ?1 AND at <= ?2 ORDER BY at DESC, id DESC LIMIT 1",
             params![root.to_string_lossy(), at],

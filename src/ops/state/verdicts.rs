@@ -108,10 +108,7 @@ impl State {
     /// Every verdict remembered for the cache at `root`; rows that no longer parse (written
     /// by another version) are left out.
     pub fn recall(&self, root: &Path) -> Result<HashMap<ModuleKey, Remembered>, StateError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self.lock();
         let mut stmt = conn
             .prepare(
                 "SELECT path, version, digest, hashed_at, verdict FROM verdicts WHERE cache = ?1",
@@ -158,10 +155,7 @@ impl State {
         at: SystemTime,
         verdicts: &[([u8; 32], Verdict)],
     ) -> Result<(), StateError> {
-        let mut conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(self.sqlite())?;
