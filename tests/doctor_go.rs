@@ -472,3 +472,36 @@ fn a_workspace_brings_what_every_module_needs() {
         .unwrap();
     assert!(built.status.success(), "{}", stderr(&built));
 }
+
+/// A version its author retracted (in a later version's go.mod): offline the doctor cannot
+/// know; with --online it asks the proxy, as go does, and says so in the author's words.
+#[test]
+fn online_the_doctor_names_a_retracted_version() {
+    let Some(go) = Go::find("online_the_doctor_names_a_retracted_version") else {
+        return;
+    };
+    let old = module_with("example.com/retr", "", ("r.go", "package retr\n"));
+    let mut new = FixtureModule::new("example.com/retr", "v1.1.0", TIME);
+    new.go_mod =
+        "module example.com/retr\n\ngo 1.18\n\nretract v1.0.0 // it deletes your files\n".into();
+    new.files = vec![("r.go", b"package retr\n".to_vec())];
+    go.download(&[old, new]);
+    let dir = go.workdir().join("retr");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("go.mod"),
+        "module test.example/retr\n\ngo 1.18\n\nrequire example.com/retr v1.0.0\n",
+    )
+    .unwrap();
+    let (code, report) = doctor_json(&go, &dir, &[]);
+    assert_eq!(
+        code,
+        Some(0),
+        "offline nothing says it is retracted: {report:#}"
+    );
+    let (code, report) = doctor_json(&go, &dir, &["--online"]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let retr = module(&report, "example.com/retr");
+    assert_eq!(retr["state"], "retracted", "{retr:#}");
+    assert_eq!(retr["unusable"], "it deletes your files", "{retr:#}");
+}

@@ -901,6 +901,7 @@ fn the_project_view_shows_what_the_project_needs_and_f_fixes_it() {
         replaced_by: None,
         needs_source: true,
         indirect: false,
+        retracted: None,
         go_error: None,
     };
     app.update(Msg::Project(Ok(vec![

@@ -170,6 +170,10 @@ pub struct DoctorArgs {
     /// current directory.
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Also ask the proxy which needed versions their authors retracted (go reads, and
+    /// caches, each module's latest go.mod).
+    #[arg(long)]
+    pub online: bool,
     #[command(flatten)]
     pub fixing: FixFlags,
 }

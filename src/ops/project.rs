@@ -52,6 +52,8 @@ pub struct Needed {
     pub needs_source: bool,
     /// Only required by other modules.
     pub indirect: bool,
+    /// Its author's rationale, when it is retracted (known only when the proxy was asked).
+    pub retracted: Option<String>,
     /// What go said about it, when it could not load it.
     pub go_error: Option<String>,
 }
@@ -76,6 +78,7 @@ struct ListedModule {
     indirect: bool,
     replace: Option<Box<ListedModule>>,
     error: Option<ListedError>,
+    retracted: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -104,33 +107,7 @@ pub fn needs(
     gosums: &GoSums,
     cancel: &CancelToken,
 ) -> Result<Needs, OpsError> {
-    let work = gocmd::TempDir::create("doctor")?;
-    let mut command = match (&project.gowork, &project.gomod) {
-        (Some(_), _) | (None, None) => gocmd::command(go, modcache, "-mod=readonly"),
-        (None, Some(gomod)) => {
-            let copy = work.path().join("go.mod");
-            copy_file(gomod, &copy)?;
-            let mut command = gocmd::command(
-                go,
-                modcache,
-                &format!("-mod=mod -modfile={}", copy.display()),
-            );
-            command.env("GOSUMDB", "off");
-            command
-        }
-    };
-    command
-        .env("GOPROXY", "off")
-        .args(["list", "-m", "-e", "-json", "all"])
-        .current_dir(&project.dir);
-    let listed = gocmd::run(command, work.path(), cancel)?;
-    let modules: Vec<ListedModule> = serde_json::Deserializer::from_slice(&listed.stdout)
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(|e| go_failed("go list -m", &listed.stderr, Some(e)))?;
-    if modules.is_empty() {
-        return Err(go_failed("go list -m", &listed.stderr, None));
-    }
+    let modules = list_modules(go, modcache, project, false, cancel)?;
     let modules = modules
         .into_iter()
         .filter(|m| !m.main)
@@ -161,6 +138,7 @@ pub fn needs(
                 .as_ref()
                 .is_some_and(|k| gosums.zip_lines(k).iter().any(|l| l.is_h1()));
             Some(Needed {
+                retracted: None,
                 needs_source,
                 path: m.path,
                 version,
@@ -175,6 +153,64 @@ pub fn needs(
         project: project.clone(),
         modules,
     })
+}
+
+/// `go list -m -e -json all` in the project, on a private copy of its go.mod; offline, or,
+/// with `online`, asking the proxy for retractions too (`-retracted`: go reads each module's
+/// latest go.mod, and caches it).
+fn list_modules(
+    go: &GoRunner,
+    modcache: &Path,
+    project: &Project,
+    online: bool,
+    cancel: &CancelToken,
+) -> Result<Vec<ListedModule>, OpsError> {
+    let work = gocmd::TempDir::create("doctor")?;
+    let mut command = match (&project.gowork, &project.gomod) {
+        (Some(_), _) | (None, None) => gocmd::command(go, modcache, "-mod=readonly"),
+        (None, Some(gomod)) => {
+            let copy = work.path().join("go.mod");
+            copy_file(gomod, &copy)?;
+            let mut command = gocmd::command(
+                go,
+                modcache,
+                &format!("-mod=mod -modfile={}", copy.display()),
+            );
+            command.env("GOSUMDB", "off");
+            command
+        }
+    };
+    if !online {
+        command.env("GOPROXY", "off");
+    }
+    command.args(["list", "-m", "-e", "-json"]);
+    if online {
+        command.arg("-retracted");
+    }
+    command.arg("all").current_dir(&project.dir);
+    let listed = gocmd::run(command, work.path(), cancel)?;
+    let modules: Vec<ListedModule> = serde_json::Deserializer::from_slice(&listed.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| go_failed("go list -m", &listed.stderr, Some(e)))?;
+    if modules.is_empty() {
+        return Err(go_failed("go list -m", &listed.stderr, None));
+    }
+    Ok(modules)
+}
+
+/// The versions of the build list their authors retracted, with the rationale, as go reports
+/// them; this asks the proxy (see [`list_modules`]).
+pub fn retractions(
+    go: &GoRunner,
+    modcache: &Path,
+    project: &Project,
+    cancel: &CancelToken,
+) -> Result<BTreeMap<(String, String), Vec<String>>, OpsError> {
+    Ok(list_modules(go, modcache, project, true, cancel)?
+        .into_iter()
+        .filter_map(|m| Some(((m.path, m.version?), m.retracted?)))
+        .collect())
 }
 
 /// `go env GOMOD GOWORK` in `dir`.
@@ -265,6 +301,9 @@ pub enum State {
     Unusable(String),
     /// Replaced by a local directory: not the cache's business.
     LocalReplacement,
+    /// Retracted by its author, with the rationale (only known with `--online`). go still
+    /// builds it; `go get MODULE@latest` moves off it.
+    Retracted(String),
 }
 
 impl State {
@@ -277,6 +316,7 @@ impl State {
             State::SourceMissing => "source_missing",
             State::Unusable(_) => "unusable",
             State::LocalReplacement => "local",
+            State::Retracted(_) => "retracted",
         }
     }
 
@@ -335,6 +375,9 @@ pub fn judge(
     }
     if !p.mod_file {
         return State::Missing;
+    }
+    if let Some(why) = &needed.retracted {
+        return State::Retracted(why.clone());
     }
     State::Verified
 }

@@ -52,6 +52,7 @@ impl Examined {
                 State::Missing | State::SourceMissing => c.missing += 1,
                 State::Unusable(_) => c.unusable += 1,
                 State::LocalReplacement => c.local += 1,
+                State::Retracted(_) => c.retracted += 1,
             }
         }
         c
@@ -67,11 +68,12 @@ struct Counts {
     missing: usize,
     unusable: usize,
     local: usize,
+    retracted: usize,
 }
 
 impl Counts {
     fn all_fine(&self) -> bool {
-        self.broken + self.missing + self.unusable == 0
+        self.broken + self.missing + self.unusable + self.retracted == 0
     }
 }
 
@@ -81,7 +83,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         .dir
         .as_ref()
         .map_or_else(|| cwd.clone(), |d| cwd.join(d));
-    let before = examine(ctx, &dir)?;
+    let before = examine(ctx, &dir, args.online)?;
     let counts = before.counts();
     if !args.fixing.fix {
         if args.fixing.json {
@@ -108,7 +110,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let fixed = fix(ctx, &before, &fixable, args.fixing.json)?;
-    let after = examine(ctx, &dir)?;
+    let after = examine(ctx, &dir, args.online)?;
     let fixed = Fixed {
         after: after.counts(),
         ..fixed
@@ -131,7 +133,7 @@ fn exit(fine: bool) -> ExitCode {
 }
 
 /// Asks go what the project needs, scans the cache and verifies what it holds of that.
-fn examine(ctx: &Ctx, dir: &std::path::Path) -> anyhow::Result<Examined> {
+fn examine(ctx: &Ctx, dir: &std::path::Path, online: bool) -> anyhow::Result<Examined> {
     let (go, cancel) = (ctx.go_runner(), CancelToken::new());
     let found = project::locate(&go, &ctx.located.root, dir, &cancel)?;
     let root = found
@@ -141,7 +143,15 @@ fn examine(ctx: &Ctx, dir: &std::path::Path) -> anyhow::Result<Examined> {
         .and_then(|f| f.parent())
         .map_or_else(|| dir.to_path_buf(), std::path::Path::to_path_buf);
     let expect = ctx.expectations(&[root], false)?;
-    let needs = project::needs(&go, &ctx.located.root, &found, &expect.gosums, &cancel)?;
+    let mut needs = project::needs(&go, &ctx.located.root, &found, &expect.gosums, &cancel)?;
+    if online {
+        let retracted = project::retractions(&go, &ctx.located.root, &found, &cancel)?;
+        for n in &mut needs.modules {
+            n.retracted = retracted
+                .get(&(n.path.clone(), n.version.clone()))
+                .map(|why| why.join("; "));
+        }
+    }
     let snapshot = ctx.snapshot(Depth::Shallow)?;
     let wanted: std::collections::HashSet<&ModuleKey> = needs
         .modules

@@ -33,6 +33,10 @@ pub(super) fn table(ex: &Examined) -> String {
             }
             State::Unusable(why) => format!("go refuses it as published: {why}"),
             State::LocalReplacement => "replaced by a local directory".to_owned(),
+            State::Retracted(why) => format!(
+                "retracted by its author: {why} (go get {}@latest moves off it)",
+                needed.path
+            ),
         };
         let go_error = needed
             .go_error
@@ -59,11 +63,11 @@ pub(super) fn table(ex: &Examined) -> String {
         c.broken,
         c.missing,
         c.unusable,
-        if c.local > 0 {
-            format!(", {} local", c.local)
-        } else {
-            String::new()
-        }
+        [(c.retracted, "retracted"), (c.local, "local")]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!(", {n} {what}"))
+            .collect::<String>()
     ));
     out
 }
@@ -142,7 +146,7 @@ pub(super) fn print_json(ex: &Examined, fixed: Option<&Fixed>) -> anyhow::Result
                 _ => Vec::new(),
             },
             unusable: match s {
-                State::Unusable(why) => Some(why),
+                State::Unusable(why) | State::Retracted(why) => Some(why),
                 _ => None,
             },
             go_error: n.go_error.as_deref(),
