@@ -131,7 +131,15 @@ fn verify_all(
 ) -> anyhow::Result<(Vec<Verdict>, VerifySummary)> {
     let (tx, rx) = crossbeam_channel::unbounded();
     let cancel = CancelToken::new();
-    crate::ops::verify::start(&ctx.pools, ctx.cache(), entries, expect, memory, tx, cancel);
+    crate::ops::verify::start(
+        &ctx.pools,
+        ctx.cache(),
+        entries,
+        expect,
+        move |_, _| memory,
+        tx,
+        cancel,
+    );
     let mut progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
     let mut verdicts = Vec::new();
     let mut summary = None;

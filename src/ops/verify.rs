@@ -72,53 +72,20 @@ fn input_bytes(entry: &ModuleEntry) -> u64 {
 }
 
 /// Starts verifying `entries` on the hashing pool without waiting; events arrive on `tx`,
-/// ending with [`VerifyEvent::Done`].
+/// ending with [`VerifyEvent::Done`]. `memory` builds, on the pool (it may read the
+/// checksum-database cache), what verdicts are remembered with, if any.
 pub fn start(
     pools: &Arc<Pools>,
     cache: ModCache,
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
-    memory: Option<Memory>,
+    memory: impl FnOnce(&ModCache, &Expectations) -> Option<Memory> + Send + 'static,
     tx: Sender<VerifyEvent>,
     cancel: CancelToken,
 ) {
     let owned = Arc::clone(pools);
     pools.spawn_hash(move || {
-        run_remembering(
-            &owned,
-            &cache,
-            entries,
-            expect,
-            memory.as_ref(),
-            &tx,
-            &cancel,
-        );
-    });
-}
-
-/// [`start`] with the verdicts `state` remembers for this cache (reused when nothing they
-/// depend on changed, for at most 30 days); the memory is built on the hashing pool, since it
-/// reads the checksum-database cache.
-pub fn start_with_state(
-    pools: &Arc<Pools>,
-    cache: ModCache,
-    entries: Vec<ModuleEntry>,
-    expect: Arc<Expectations>,
-    state: Option<Arc<crate::ops::state::State>>,
-    tx: Sender<VerifyEvent>,
-    cancel: CancelToken,
-) {
-    let owned = Arc::clone(pools);
-    pools.spawn_hash(move || {
-        let memory = state.map(|state| {
-            Memory::new(
-                state,
-                cache.root(),
-                &expect,
-                Duration::from_secs(30 * 86_400),
-                false,
-            )
-        });
+        let memory = memory(&cache, &expect);
         run_remembering(
             &owned,
             &cache,

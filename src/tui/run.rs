@@ -180,15 +180,30 @@ pub fn run(
                     }
                     return Ok(());
                 }
-                Effect::Verify(entries) => crate::ops::verify::start_with_state(
-                    pools,
-                    cache.clone(),
-                    entries,
-                    Arc::clone(&expect),
-                    state.clone(),
-                    ch.verify_tx.clone(),
-                    cancel.clone(),
-                ),
+                Effect::Verify(entries) => {
+                    let state = state.clone();
+                    crate::ops::verify::start(
+                        pools,
+                        cache.clone(),
+                        entries,
+                        Arc::clone(&expect),
+                        move |cache, expect| {
+                            // Remembered for up to 30 days, as `verify` by default.
+                            let month = Duration::from_secs(30 * 86_400);
+                            state.map(|s| {
+                                crate::ops::state::Memory::new(
+                                    s,
+                                    cache.root(),
+                                    expect,
+                                    month,
+                                    false,
+                                )
+                            })
+                        },
+                        ch.verify_tx.clone(),
+                        cancel.clone(),
+                    )
+                }
                 Effect::StartJob(id, spec) => {
                     // Each job can be cancelled on its own; quitting cancels them all.
                     let token = CancelToken::new();
