@@ -1,6 +1,6 @@
 //! `modlens history`: how the cache grew, from the scans the state database recorded: the
-//! total of the last scan of each day, the change from the day before, and the modules that
-//! grew most over the period.
+//! total of the last scan of each day (or ISO week, `--weekly`), the change from the one
+//! before, the modules that grew most over the period, and the runs that changed the cache.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -45,7 +45,12 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let mut days: BTreeMap<String, ScanRecord> = BTreeMap::new();
     for s in &scans {
-        days.insert(day_of(s.at), *s);
+        let period = if args.weekly {
+            week_of(s.at)
+        } else {
+            day_of(s.at)
+        };
+        days.insert(period, *s);
     }
     let mut previous: Option<u64> = None;
     let days: Vec<Day> = days
@@ -175,6 +180,13 @@ pub fn signed(bytes: i64) -> String {
         b if b > 0 => format!("+{}", size(b.unsigned_abs())),
         b => format!("-{}", size(b.unsigned_abs())),
     }
+}
+
+/// The ISO week of `at` (seconds since the epoch, UTC), as YYYY-Www.
+fn week_of(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.format("%G-W%V").to_string())
+        .unwrap_or_else(|| "-".to_owned())
 }
 
 /// The UTC day of `at` (seconds since the epoch), as YYYY-MM-DD.

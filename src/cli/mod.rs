@@ -158,6 +158,9 @@ pub struct HistoryArgs {
     /// How far back, e.g. 30d, 12w (default: everything recorded).
     #[arg(long, value_name = "DURATION")]
     pub since: Option<String>,
+    /// One line per ISO week instead of per day.
+    #[arg(long)]
+    pub weekly: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
