@@ -1002,7 +1002,10 @@ fn a_finished_scan_is_recorded_and_the_header_shows_the_weeks_growth() {
         effects.extend(app.update(Msg::Scan(ev)));
     }
     let recorded = effects.iter().find_map(|e| match e {
-        Effect::RecordScan(disk, versions, sizes) => Some((*disk, *versions, sizes.len())),
+        Effect::RecordScan(disk, versions, sizes, entries) => {
+            assert_eq!(entries.len() as u64, *versions);
+            Some((*disk, *versions, sizes.len()))
+        }
         _ => None,
     });
     let listed = crate::support::list_json(&root);
@@ -1023,4 +1026,86 @@ fn a_finished_scan_is_recorded_and_the_header_shows_the_weeks_growth() {
     );
     let s = screen(&mut app, 100, 30);
     assert!(s.lines().next().unwrap().contains("in a week)"), "{s}");
+}
+
+/// Opened with the last session's snapshot, the explorer shows its versions and remembered
+/// marks at once; the scan that follows keeps what is unchanged, corrects what changed, and
+/// has every remembered mark confirmed by verification.
+#[test]
+fn the_last_sessions_snapshot_is_shown_at_once_and_then_confirmed() {
+    use modlens::tui::app::Preload;
+    let dir = TempTree::new();
+    let root = modlens::cli::demo::build(dir.path(), fixed_now()).unwrap();
+    let cache = ModCache::new(&root);
+    let scanned = crate::support::snapshot(&root).entries;
+    let verdicts = scanned
+        .iter()
+        .map(|e| {
+            let v = modlens::verify::verify_entry(&cache, e, &Expectations::default());
+            (e.key.clone(), v)
+        })
+        .collect();
+    let entries = scanned;
+    let config = AppConfig {
+        root: root.clone(),
+        verify: true,
+        preload: Some(Preload { entries, verdicts }),
+        ..AppConfig::default()
+    };
+    let mut app = App::new(config, fixed_now());
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("example.com/hello (3)"), "rows at once: {s}");
+    assert!(s.contains("3 problems"), "remembered marks at once: {s}");
+    assert!(
+        app.rows.values().all(|r| r.remembered),
+        "all marked as remembered"
+    );
+    // The live scan: one version changed since.
+    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
+    scan::scan(
+        crate::support::pools(2).scan_pool(),
+        &ModCache::new(&root),
+        Depth::Full,
+        &tx,
+        &CancelToken::new(),
+    );
+    drop(tx);
+    let mut effects = Vec::new();
+    for mut ev in rx {
+        if let ScanEvent::Entries(entries) = &mut ev {
+            for e in entries.iter_mut() {
+                if e.key.path == "example.com/hello" && e.key.version == "v1.0.0" {
+                    e.downloaded = None;
+                }
+            }
+        }
+        effects.extend(app.update(Msg::Scan(ev)));
+    }
+    let verified: Vec<&modlens::cache::ModuleEntry> = effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::Verify(entries) => entries.iter().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(
+        verified.len(),
+        9,
+        "every remembered mark is confirmed: {effects:?}"
+    );
+    let changed = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.0.0".into(),
+    };
+    assert_eq!(
+        app.rows[&changed].integrity,
+        Integrity::Unverified,
+        "changed: not trusted"
+    );
+    assert!(
+        app.rows
+            .values()
+            .filter(|r| r.entry.key != changed)
+            .all(|r| r.remembered)
+    );
 }

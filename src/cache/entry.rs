@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::module::ModuleKey;
 
 /// Space used by a set of files and directories, counted the way `du` counts it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     /// Allocated bytes (`st_blocks * 512`); a hard-linked inode is counted once per scan.
     pub disk: u64,
@@ -43,7 +43,7 @@ impl std::iter::Sum for Usage {
 }
 
 /// What kind of module a version belongs to. Toolchains and fips140 follow special rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// An ordinary module.
     Module,
@@ -74,7 +74,7 @@ impl Kind {
 }
 
 /// Which pieces of a version exist on disk.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pieces {
     /// `<v>.info`
     pub info: bool,
@@ -93,7 +93,7 @@ pub struct Pieces {
 }
 
 /// Where a version came from, as recorded in `.info` `Origin` (Go 1.19+).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Origin {
     /// Version control system, e.g. `git`.
@@ -112,7 +112,7 @@ pub struct Origin {
 }
 
 /// One module version in the cache: its download files and its extracted tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleEntry {
     /// Module path and version, unescaped.
     pub key: ModuleKey,

@@ -26,6 +26,7 @@ pub fn run(
         has_projects: !projects.is_empty(),
         projects: projects.to_vec(),
         state: ctx.state.clone(),
+        preload: ctx.state.as_ref().and_then(|s| preload(s, &located.root)),
         week_ago: ctx.state.as_ref().and_then(|s| {
             let week_ago = crate::ops::state::unix(std::time::SystemTime::now()) - 7 * 86_400;
             s.total_at(&located.root, week_ago).ok().flatten()
@@ -42,4 +43,17 @@ pub fn run(
     let frame_log = std::env::var_os("MODLENS_FRAME_LOG").map(PathBuf::from);
     crate::tui::run::run(config, &ctx.pools, frame_log)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The last session's snapshot and remembered verdicts, if the state database has them.
+fn preload(
+    state: &crate::ops::state::State,
+    root: &std::path::Path,
+) -> Option<crate::tui::app::Preload> {
+    let entries = state.load_snapshot(root).ok().flatten()?;
+    let verdicts = state
+        .recall(root)
+        .map(|all| all.into_iter().map(|(k, r)| (k, r.verdict)).collect())
+        .unwrap_or_default();
+    Some(crate::tui::app::Preload { entries, verdicts })
 }

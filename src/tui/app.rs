@@ -103,13 +103,14 @@ pub struct App {
 
 impl App {
     /// A fresh app, before the scan.
-    pub fn new(config: AppConfig, now: SystemTime) -> App {
+    pub fn new(mut config: AppConfig, now: SystemTime) -> App {
         let verify = if config.verify {
             VerifyState::Waiting
         } else {
             VerifyState::Off
         };
-        App {
+        let preload = config.preload.take();
+        let mut app = App {
             config,
             rows: BTreeMap::new(),
             vcs: (0, Usage::default()),
@@ -148,6 +149,34 @@ impl App {
             stale: false,
             moved: false,
             dirty: true,
+        };
+        if let Some(preload) = preload {
+            app.preload(preload);
+        }
+        app
+    }
+
+    /// Shows the last session's versions at once, with their remembered marks; the scan that
+    /// follows runs as a rescan, keeping what is unchanged and correcting the rest.
+    fn preload(&mut self, preload: Preload) {
+        for entry in preload.entries {
+            let verdict = preload.verdicts.get(&entry.key).cloned();
+            let integrity = verdict.as_ref().map_or(Integrity::Unverified, integrity_of);
+            self.rows.insert(
+                entry.key.clone(),
+                Row {
+                    entry,
+                    integrity,
+                    remembered: verdict.is_some(),
+                    verdict: verdict.map(Box::new),
+                    job_error: None,
+                },
+            );
+        }
+        if !self.rows.is_empty() {
+            self.rescan_seen = Some(HashSet::new());
+            self.status = Some("from the last session; scanning…".into());
+            self.stale = true;
         }
     }
 

@@ -3,10 +3,10 @@
 
 use super::app::{App, Integrity, Row, ScanState, VerifyState};
 use super::msg::Effect;
+use super::state::integrity_of;
 use crate::cache::ScanEvent;
 use crate::ops::jobs::{JobEvent, JobItem};
 use crate::ops::verify::{VerifyEvent, VerifyProgress};
-use crate::verify::{ProblemKind, Status};
 
 impl App {
     pub(super) fn scan_event(&mut self, event: ScanEvent) -> Vec<Effect> {
@@ -30,6 +30,7 @@ impl App {
                             integrity: Integrity::Unverified,
                             verdict: None,
                             job_error,
+                            remembered: false,
                         },
                     );
                 }
@@ -73,17 +74,25 @@ impl App {
                         *sizes.entry(r.entry.key.path.clone()).or_default() += r.entry.usage().disk;
                     }
                     let total = self.total_bytes_on_disk();
-                    effects.push(Effect::RecordScan(total, self.rows.len() as u64, sizes));
+                    let entries = self.rows.values().map(|r| r.entry.clone()).collect();
+                    effects.push(Effect::RecordScan(
+                        total,
+                        self.rows.len() as u64,
+                        sizes,
+                        entries,
+                    ));
                 }
                 if let Some(seen) = self.rescan_seen.take() {
                     self.rows.retain(|k, _| seen.contains(k));
                     self.marks.retain(|k| seen.contains(k));
                     self.rebuild();
                     self.status = Some("rescanned".into());
+                    // Marks from the last session are confirmed through the verdict memory (cheap
+                    // when nothing changed), since what they depend on may have.
                     let changed: Vec<_> = self
                         .rows
                         .values()
-                        .filter(|r| r.integrity == Integrity::Unverified)
+                        .filter(|r| r.integrity == Integrity::Unverified || r.remembered)
                         .map(|r| r.entry.clone())
                         .collect();
                     if self.verify != VerifyState::Off && !changed.is_empty() {
@@ -115,19 +124,8 @@ impl App {
                 let mut counts_change = self.problems_only;
                 if let Some(row) = self.rows.get_mut(&verdict.key) {
                     let was_problem = row.integrity.is_problem();
-                    row.integrity = match verdict.status {
-                        Status::Ok => Integrity::Ok,
-                        Status::Skipped => Integrity::Skipped,
-                        Status::Problem
-                            if verdict
-                                .problems
-                                .iter()
-                                .all(|p| p.kind == ProblemKind::Partial) =>
-                        {
-                            Integrity::Partial
-                        }
-                        Status::Problem => Integrity::Problem,
-                    };
+                    row.integrity = integrity_of(&verdict);
+                    row.remembered = false;
                     row.verdict = Some(verdict);
                     let is_problem = row.integrity.is_problem();
                     counts_change |= was_problem || is_problem;

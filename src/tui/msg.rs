@@ -46,9 +46,15 @@ pub enum Effect {
     ListFiles(ModuleKey),
     /// Ask go what the `--project` directories need.
     LoadProject,
-    /// Record a finished full scan in the state database: the total on disk, versions, and
-    /// each module path's bytes.
-    RecordScan(u64, u64, std::collections::BTreeMap<String, u64>),
+    /// Record a finished full scan in the state database: the total on disk, versions, each
+    /// module path's bytes, and the versions themselves (the snapshot the next session opens
+    /// with).
+    RecordScan(
+        u64,
+        u64,
+        std::collections::BTreeMap<String, u64>,
+        Vec<ModuleEntry>,
+    ),
     /// Leave.
     Quit,
 }

@@ -220,7 +220,7 @@ pub fn run(
                 }
                 Effect::Refresh(keys) => refresh(pools, &cache, keys, &expect, &ch, &cancel),
                 Effect::Rescan => rescan(),
-                Effect::RecordScan(disk, versions, sizes) => {
+                Effect::RecordScan(disk, versions, sizes, entries) => {
                     if let Some(state) = state.clone() {
                         let root = cache.root().to_path_buf();
                         let pending = Arc::clone(&recording);
@@ -228,7 +228,9 @@ pub fn run(
                         pools.spawn_job(move || {
                             let totals = crate::ops::state::ScanTotals { disk, versions };
                             // A failed record only loses a history point; the screen is right.
-                            let _ = state.record(&root, SystemTime::now(), totals, &sizes);
+                            let now = SystemTime::now();
+                            let _ = state.record(&root, now, totals, &sizes);
+                            let _ = state.save_snapshot(&root, now, &entries);
                             pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         });
                     }

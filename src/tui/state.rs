@@ -43,6 +43,27 @@ pub struct Row {
     pub verdict: Option<Box<Verdict>>,
     /// The last job error for this version.
     pub job_error: Option<String>,
+    /// Whether the mark comes from the last session's snapshot, not yet confirmed by this
+    /// session's scan and verification.
+    pub remembered: bool,
+}
+
+/// The mark a verdict gives.
+pub fn integrity_of(verdict: &Verdict) -> Integrity {
+    use crate::verify::{ProblemKind, Status};
+    match verdict.status {
+        Status::Ok => Integrity::Ok,
+        Status::Skipped => Integrity::Skipped,
+        Status::Problem
+            if verdict
+                .problems
+                .iter()
+                .all(|p| p.kind == ProblemKind::Partial) =>
+        {
+            Integrity::Partial
+        }
+        Status::Problem => Integrity::Problem,
+    }
 }
 
 /// Where the scan is.
@@ -205,4 +226,16 @@ pub struct AppConfig {
     pub state: Option<Arc<crate::ops::state::State>>,
     /// The cache's total on disk a week ago, as recorded, for the header's growth.
     pub week_ago: Option<u64>,
+    /// The last session's versions and their remembered verdicts, shown at once until this
+    /// session's scan confirms or corrects them.
+    pub preload: Option<Preload>,
+}
+
+/// What the explorer shows before its scan ends.
+#[derive(Debug, Clone, Default)]
+pub struct Preload {
+    /// The versions of the last recorded snapshot.
+    pub entries: Vec<ModuleEntry>,
+    /// Their remembered verdicts.
+    pub verdicts: std::collections::HashMap<ModuleKey, Verdict>,
 }

@@ -20,7 +20,7 @@ use crate::cache::Snapshot;
 use crate::cache::goenv::GoEnv;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 mod query;
 mod verdicts;
@@ -310,7 +310,7 @@ fn prepare(path: &Path) -> Result<Connection, StateError> {
 }
 
 /// The schema, one step per version: step `i` takes a database from version `i` to `i + 1`.
-const STEPS: [&str; 3] = [
+const STEPS: [&str; 4] = [
     // 1: scans and module sizes, for history.
     "CREATE TABLE scans (
          id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
@@ -332,6 +332,9 @@ const STEPS: [&str; 3] = [
          cache TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,
          digest BLOB NOT NULL, hashed_at INTEGER NOT NULL, verdict TEXT NOT NULL,
          PRIMARY KEY (cache, path, version));",
+    // 4: the explorer's last snapshot, to open with.
+    "CREATE TABLE snapshots (
+         cache TEXT PRIMARY KEY, at INTEGER NOT NULL, entries TEXT NOT NULL);",
 ];
 
 /// Whether SQLite said another connection holds the lock.

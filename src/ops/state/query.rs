@@ -83,4 +83,39 @@ impl State {
         .map(|d| d.map(|d| d as u64))
         .map_err(self.sqlite())
     }
+
+    /// Keeps `entries` as the last snapshot of the cache at `root`.
+    pub fn save_snapshot(
+        &self,
+        root: &Path,
+        at: std::time::SystemTime,
+        entries: &[crate::cache::ModuleEntry],
+    ) -> Result<(), StateError> {
+        let json = serde_json::to_string(entries).unwrap_or_else(|_| "[]".to_owned());
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO snapshots (cache, at, entries) VALUES (?1, ?2, ?3)
+             ON CONFLICT (cache) DO UPDATE SET at = excluded.at, entries = excluded.entries",
+            params![root.to_string_lossy(), super::unix(at), json],
+        )
+        .map(|_| ())
+        .map_err(self.sqlite())
+    }
+
+    /// The last snapshot of the cache at `root`, if one was kept and still reads.
+    pub fn load_snapshot(
+        &self,
+        root: &Path,
+    ) -> Result<Option<Vec<crate::cache::ModuleEntry>>, StateError> {
+        let conn = self.lock();
+        let json: Option<String> = conn
+            .query_row(
+                "SELECT entries FROM snapshots WHERE cache = ?1",
+                params![root.to_string_lossy()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sqlite())?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
 }

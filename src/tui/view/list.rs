@@ -180,6 +180,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                 let marked = app.marks.contains(key);
                 let (sym, sym_style) = if app.busy.contains(key) {
                     ("⟳", theme.warn())
+                } else if r.remembered {
+                    // From the last session: shown, not yet confirmed.
+                    (theme.integrity(r.integrity, tick).0, theme.dim())
                 } else {
                     theme.integrity(r.integrity, tick)
                 };
