@@ -26,7 +26,10 @@ pub fn run(
         has_projects: !projects.is_empty(),
         projects: projects.to_vec(),
         state: ctx.state.clone(),
-        preload: ctx.state.as_ref().and_then(|s| preload(s, &located.root)),
+        preload: ctx
+            .state
+            .as_ref()
+            .and_then(|s| preload(&ctx.pools, s, &located.root)),
         week_ago: ctx.state.as_ref().and_then(|s| {
             let week_ago = crate::ops::state::unix(std::time::SystemTime::now()) - 7 * 86_400;
             s.total_at(&located.root, week_ago).ok().flatten()
@@ -47,12 +50,14 @@ pub fn run(
 
 /// The last session's snapshot and remembered verdicts, if the state database has them.
 fn preload(
+    pools: &crate::ops::pools::Pools,
     state: &crate::ops::state::State,
     root: &std::path::Path,
 ) -> Option<crate::tui::app::Preload> {
-    let entries = state.load_snapshot(root).ok().flatten()?;
-    let verdicts = state
-        .recall(root)
+    // Both are read and parsed at once: the first frame waits for them.
+    let (entries, verdicts) = pools.both(|| state.load_snapshot(root), || state.recall(root));
+    let entries = entries.ok().flatten()?;
+    let verdicts = verdicts
         .map(|all| all.into_iter().map(|(k, r)| (k, r.verdict)).collect())
         .unwrap_or_default();
     Some(crate::tui::app::Preload { entries, verdicts })

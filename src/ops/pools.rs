@@ -117,6 +117,15 @@ impl Pools {
         self.jobs.spawn(work);
     }
 
+    /// Runs `a` and `b` at once on the scanning pool and returns both results.
+    pub fn both<A: Send, B: Send>(
+        &self,
+        a: impl FnOnce() -> A + Send,
+        b: impl FnOnce() -> B + Send,
+    ) -> (A, B) {
+        self.scan.join(a, b)
+    }
+
     /// Maps `items` through `f` on the hashing pool, keeping their order.
     pub fn hash_map<T: Send, U: Send>(&self, items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
         self.hash

@@ -107,8 +107,8 @@ impl State {
         &self,
         root: &Path,
     ) -> Result<Option<Vec<crate::cache::ModuleEntry>>, StateError> {
-        let conn = self.lock();
-        let json: Option<String> = conn
+        let json: Option<String> = self
+            .lock()
             .query_row(
                 "SELECT entries FROM snapshots WHERE cache = ?1",
                 params![root.to_string_lossy()],
@@ -116,6 +116,7 @@ impl State {
             )
             .optional()
             .map_err(self.sqlite())?;
+        // Parsed without the lock, so that other readers go on meanwhile.
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 }

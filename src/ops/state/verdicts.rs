@@ -108,28 +108,33 @@ impl State {
     /// Every verdict remembered for the cache at `root`; rows that no longer parse (written
     /// by another version) are left out.
     pub fn recall(&self, root: &Path) -> Result<HashMap<ModuleKey, Remembered>, StateError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare(
-                "SELECT path, version, digest, hashed_at, verdict FROM verdicts WHERE cache = ?1",
-            )
-            .map_err(self.sqlite())?;
-        let rows = stmt
-            .query_map(params![root.to_string_lossy()], |r| {
-                Ok((
-                    ModuleKey {
-                        path: r.get(0)?,
-                        version: r.get(1)?,
-                    },
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(self.sqlite())?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (key, digest, hashed_at, verdict) = row.map_err(self.sqlite())?;
+        type Raw = (ModuleKey, Vec<u8>, i64, String);
+        let raw: Vec<Raw> = {
+            let conn = self.lock();
+            let mut stmt = conn
+                .prepare(
+                    "SELECT path, version, digest, hashed_at, verdict FROM verdicts \
+                     WHERE cache = ?1",
+                )
+                .map_err(self.sqlite())?;
+            let rows = stmt
+                .query_map(params![root.to_string_lossy()], |r| {
+                    Ok((
+                        ModuleKey {
+                            path: r.get(0)?,
+                            version: r.get(1)?,
+                        },
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                })
+                .map_err(self.sqlite())?;
+            rows.collect::<Result<_, _>>().map_err(self.sqlite())?
+        };
+        // Parsed without the lock, so that other readers go on meanwhile.
+        let mut out = HashMap::with_capacity(raw.len());
+        for (key, digest, hashed_at, verdict) in raw {
             let (Ok(digest), Ok(verdict)) = (
                 <[u8; 32]>::try_from(digest),
                 serde_json::from_str::<Verdict>(&verdict),
