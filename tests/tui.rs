@@ -25,6 +25,20 @@ use modlens::verify::Expectations;
 
 use crate::support::TempTree;
 
+/// Every event of a full scan of the cache at `root`, in order.
+fn scan_events(root: &std::path::Path) -> Vec<ScanEvent> {
+    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
+    scan::scan(
+        crate::support::pools(2).scan_pool(),
+        &ModCache::new(root),
+        Depth::Full,
+        &tx,
+        &CancelToken::new(),
+    );
+    drop(tx);
+    rx.into_iter().collect()
+}
+
 /// 2026-01-01T00:00:00Z: the demo's ages are computed from it, so screens are repeatable.
 fn fixed_now() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600)
@@ -52,17 +66,8 @@ fn fixture(verify: bool) -> Fixture {
     };
     let mut app = App::new(config, fixed_now());
     let cache = ModCache::new(&root);
-    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(
-        crate::support::pools(2).scan_pool(),
-        &cache,
-        Depth::Full,
-        &tx,
-        &CancelToken::new(),
-    );
-    drop(tx);
     let mut effects = Vec::new();
-    for ev in rx {
+    for ev in scan_events(cache.root()) {
         effects.extend(app.update(Msg::Scan(ev)));
     }
     for effect in effects {
@@ -675,17 +680,8 @@ fn a_rescan_picks_up_what_another_program_changed_and_keeps_marks_and_verdicts()
         version: "v1.0.0".into(),
     };
     modlens::ops::delete::delete_version(&ModCache::new(&root), &gone, |_| {}).unwrap();
-    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(
-        crate::support::pools(2).scan_pool(),
-        &ModCache::new(&root),
-        Depth::Full,
-        &tx,
-        &CancelToken::new(),
-    );
-    drop(tx);
     let mut effects = Vec::new();
-    for ev in rx {
+    for ev in scan_events(&root) {
         effects.extend(app.update(Msg::Scan(ev)));
     }
     assert!(
@@ -988,17 +984,8 @@ fn a_finished_scan_is_recorded_and_the_header_shows_the_weeks_growth() {
         ..AppConfig::default()
     };
     let mut app = App::new(config, fixed_now());
-    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(
-        crate::support::pools(2).scan_pool(),
-        &ModCache::new(&root),
-        Depth::Full,
-        &tx,
-        &CancelToken::new(),
-    );
-    drop(tx);
     let mut effects = Vec::new();
-    for ev in rx {
+    for ev in scan_events(&root) {
         effects.extend(app.update(Msg::Scan(ev)));
     }
     let recorded = effects.iter().find_map(|e| match e {
@@ -1061,17 +1048,8 @@ fn the_last_sessions_snapshot_is_shown_at_once_and_then_confirmed() {
         "all marked as remembered"
     );
     // The live scan: one version changed since.
-    let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    scan::scan(
-        crate::support::pools(2).scan_pool(),
-        &ModCache::new(&root),
-        Depth::Full,
-        &tx,
-        &CancelToken::new(),
-    );
-    drop(tx);
     let mut effects = Vec::new();
-    for mut ev in rx {
+    for mut ev in scan_events(&root) {
         if let ScanEvent::Entries(entries) = &mut ev {
             for e in entries.iter_mut() {
                 if e.key.path == "example.com/hello" && e.key.version == "v1.0.0" {

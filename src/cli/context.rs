@@ -34,11 +34,11 @@ impl Ctx {
         ModCache::new(&self.located.root)
     }
 
-    /// Scans the whole cache into a snapshot. A full scan is recorded in the state database
-    /// (a failure to record is a warning).
+    /// Scans the whole cache into a snapshot. A scan that walked every tree is recorded in the
+    /// state database (a failure to record is a warning).
     pub fn snapshot(&self, depth: Depth) -> anyhow::Result<Snapshot> {
         let snapshot = crate::ops::scan::snapshot(&self.pools, &self.cache(), depth)?;
-        if depth == Depth::Full
+        if depth != Depth::Shallow
             && let Some(state) = &self.state
             && let Err(e) =
                 state.record_scan(&self.located.root, std::time::SystemTime::now(), &snapshot)
