@@ -23,6 +23,7 @@ mod published_go;
 mod repair_go;
 mod safety;
 mod state;
+mod trash_go;
 mod tui;
 mod verify_go;
 mod verify_run;

@@ -372,6 +372,48 @@ fn marking_then_delete_asks_then_starts_a_job_and_the_row_goes() {
     assert!(matches!(keys(app, "q").as_slice(), [Effect::Quit]));
 }
 
+#[test]
+fn t_in_the_delete_dialog_moves_to_the_trash_and_the_cache_is_rescanned() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    app.config.trash_keep = Some(std::time::Duration::from_secs(86_400));
+    select(app, "example.com/hello", "v1.1.0");
+    let effects = keys(app, "<space>Dt");
+    let [Effect::StartJob(id, JobSpec::Trash { versions, keep })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let k = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.1.0".into(),
+    };
+    assert_eq!(versions, &vec![k.clone()]);
+    assert_eq!(*keep, Some(std::time::Duration::from_secs(86_400)));
+    app.update(Msg::Job(JobEvent::Item {
+        id: *id,
+        item: JobItem::Version(k.clone()),
+        result: Ok(ItemDone::Trashed { pieces: 5 }),
+        files_removed: 0,
+    }));
+    assert!(!app.rows.contains_key(&k), "the trashed row disappears");
+    let effects = app.update(Msg::Job(JobEvent::Finished {
+        id: *id,
+        ok: 1,
+        failed: 0,
+        cancelled: false,
+    }));
+    // The trash's size is in the header: a rescan counts it.
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Rescan)),
+        "{effects:?}"
+    );
+    // `t` means nothing in other dialogs.
+    keys(app, "L");
+    if matches!(app.mode, Mode::Confirm(_)) {
+        assert!(keys(app, "t").is_empty());
+        assert!(matches!(app.mode, Mode::Confirm(_)));
+    }
+}
+
 /// `L` asks to delete the leftovers, naming them and their size; once the job has removed
 /// them the header no longer counts them.
 #[test]

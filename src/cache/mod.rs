@@ -22,6 +22,7 @@ pub mod scan;
 pub mod semver;
 pub mod snapshot;
 pub mod sort;
+pub mod trash;
 mod vcs;
 mod versions;
 

@@ -39,6 +39,8 @@ pub enum ScanEvent {
     TreeItems(ModuleKey, Vec<super::measure::TreeItem>),
     /// The size of `cache/download/sumdb`.
     Sumdb(Usage),
+    /// The size of the trash, `cache/modlens-trash` (see [`super::trash`]).
+    Trash(Usage),
     /// Space shared by many versions: directories between the root and the modules, `@v`
     /// directories, `list` files, `cache/lock` and lock files of versions that are gone.
     Shared(Usage),
@@ -93,6 +95,7 @@ pub fn scan(
     let root = cache.root();
     let mut shared = Usage::default();
     let mut leftovers = Vec::new();
+    let mut trash = Usage::default();
 
     for dir in [
         root.to_path_buf(),
@@ -114,6 +117,9 @@ pub fn scan(
                 let is_dir = child.file_type().is_ok_and(|t| t.is_dir());
                 match (name.to_str(), is_dir) {
                     (Some("download" | "vcs"), true) => {}
+                    (Some(super::trash::TRASH_DIR), true) => {
+                        trash = super::trash::trash_usage(cache, &inodes);
+                    }
                     (Some(n), true) if n.starts_with(super::layout::SCRATCH_PREFIX) => {
                         leftovers.push(Leftover {
                             kind: LeftoverKind::TmpDir,
@@ -200,6 +206,7 @@ pub fn scan(
     events.extend([
         ScanEvent::Shared(shared),
         ScanEvent::Sumdb(sumdb),
+        ScanEvent::Trash(trash),
         ScanEvent::Vcs(repos.repos),
         ScanEvent::Leftovers(leftovers),
     ]);

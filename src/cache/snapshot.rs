@@ -17,6 +17,8 @@ pub struct Snapshot {
     pub leftovers: Vec<Leftover>,
     /// `cache/download/sumdb`.
     pub sumdb: Usage,
+    /// The trash (`cache/modlens-trash`).
+    pub trash: Usage,
     /// Directories and files shared by many versions.
     pub shared: Usage,
     /// Non-fatal errors met while scanning.
@@ -35,6 +37,7 @@ impl Snapshot {
             ScanEvent::Vcs(repos) => self.vcs.extend(repos),
             ScanEvent::Leftovers(leftovers) => self.leftovers.extend(leftovers),
             ScanEvent::Sumdb(usage) => self.sumdb.add(usage),
+            ScanEvent::Trash(usage) => self.trash.add(usage),
             ScanEvent::Shared(usage) => self.shared.add(usage),
             ScanEvent::Error(err) => self.errors.push(err),
             ScanEvent::Done(stats) => self.stats = Some(stats),
@@ -57,12 +60,13 @@ impl Snapshot {
         self.leftovers.iter().map(|l| l.usage).sum()
     }
 
-    /// The whole cache: versions, vcs, sumdb, leftovers and shared space.
+    /// The whole cache: versions, vcs, sumdb, the trash, leftovers and shared space.
     pub fn total(&self) -> Usage {
         [
             self.entries_usage(),
             self.vcs_usage(),
             self.sumdb,
+            self.trash,
             self.leftovers_usage(),
             self.shared,
         ]

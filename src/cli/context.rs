@@ -26,6 +26,8 @@ pub struct Ctx {
     pub pools: Arc<Pools>,
     /// modlens's state database, unless it is off or cannot be used.
     pub state: Option<Arc<State>>,
+    /// How long trashed versions are kept (`None`: until emptied by hand).
+    pub trash_keep: Option<std::time::Duration>,
 }
 
 impl Ctx {

@@ -152,9 +152,13 @@ fn table(
         let bytes: u64 = entries.iter().map(|e| e.usage().disk).sum();
         format!("{} shown ({}); ", entries.len(), size(bytes))
     };
+    let trash = match snap.trash.disk {
+        0 => String::new(),
+        n => format!(", trash {} (`modlens trash list`)", size(n)),
+    };
     let _ = writeln!(
         out,
-        "{shown}{} of {} {}, vcs {} ({} repos), sumdb {}, leftovers {} ({}), \
+        "{shown}{} of {} {}, vcs {} ({} repos), sumdb {}, leftovers {} ({}){trash}, \
          shared dirs {}; total {} on disk in {}",
         count(snap.entries.len() as u64, "version"),
         count(snap.module_count() as u64, "module"),
@@ -300,6 +304,7 @@ struct JsonTotals {
     vcs_disk_bytes: u64,
     sumdb_disk_bytes: u64,
     leftovers_disk_bytes: u64,
+    trash_disk_bytes: u64,
     shared_disk_bytes: u64,
 }
 
@@ -350,6 +355,7 @@ impl<'a> JsonReport<'a> {
                 vcs_disk_bytes: snap.vcs_usage().disk,
                 sumdb_disk_bytes: snap.sumdb.disk,
                 leftovers_disk_bytes: snap.leftovers_usage().disk,
+                trash_disk_bytes: snap.trash.disk,
                 shared_disk_bytes: snap.shared.disk,
             },
             errors: &snap.errors,

@@ -26,6 +26,7 @@ pub fn run(
         has_projects: !projects.is_empty(),
         projects: projects.to_vec(),
         state: ctx.state.clone(),
+        trash_keep: ctx.trash_keep,
         preload: ctx
             .state
             .as_ref()

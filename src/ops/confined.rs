@@ -218,6 +218,32 @@ impl Confined {
         renameat(&from_dir, &from_name, &to_dir, &to_name).map_err(errno(to))
     }
 
+    /// Renames `from` to `to` only if nothing is at `to` (`RENAME_NOREPLACE` where the
+    /// filesystem has it, else a check just before): a restore must never replace what go has
+    /// written since. Fails with "file exists" when something is there.
+    pub fn rename_new(&self, from: &Path, to: &Path) -> Result<(), DeleteError> {
+        let (from_dir, from_name) = self.parent_of(from, Missing::Fail)?;
+        let (to_dir, to_name) = self.parent_of(to, Missing::Create)?;
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{RenameFlags, renameat_with};
+            match renameat_with(
+                &from_dir,
+                &from_name,
+                &to_dir,
+                &to_name,
+                RenameFlags::NOREPLACE,
+            ) {
+                Err(Errno::INVAL | Errno::NOSYS) => {}
+                other => return other.map_err(errno(to)),
+            }
+        }
+        if statat(&to_dir, &to_name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+            return Err(errno(to)(Errno::EXIST));
+        }
+        renameat(&from_dir, &from_name, &to_dir, &to_name).map_err(errno(to))
+    }
+
     /// Rewrites the small text file `path` (`@v/list`) under a flock on the file itself, as go
     /// does: `edit` maps the old text to the new one. A missing file is left missing. With one
     /// link the file is rewritten in place (go's own way, so a go command waiting on the lock

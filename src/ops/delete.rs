@@ -271,6 +271,17 @@ fn drop_from_list(
     cache: &ModCache,
     key: &ModuleKey,
 ) -> Result<(), DeleteError> {
+    edit_list(confined, cache, key, false)
+}
+
+/// Rewrites `@v/list` with (`present`) or without `key`'s version, sorted and without
+/// duplicates as go writes it. A missing `list` stays missing.
+pub(super) fn edit_list(
+    confined: &Confined,
+    cache: &ModCache,
+    key: &ModuleKey,
+    present: bool,
+) -> Result<(), DeleteError> {
     let path = cache.at_v_dir(key).join("list");
     confined.rewrite(&path, read::cap::LIST, |text| {
         let mut versions: Vec<&str> = text
@@ -278,6 +289,9 @@ fn drop_from_list(
             .map(str::trim)
             .filter(|l| !l.is_empty() && *l != key.version)
             .collect();
+        if present {
+            versions.push(&key.version);
+        }
         versions.sort_by(|a, b| semver::sort_order(a, b));
         versions.dedup();
         let mut out = String::new();
@@ -307,7 +321,12 @@ pub fn delete_rel(cache: &ModCache, rel: &Path) -> Result<Removed, DeleteError> 
         let _ = file.unlock();
         return Ok(Removed { files });
     }
-    let _lock = match lock_file_for(cache, rel) {
+    // A trash entry goes under its version's lock, so it never races a restore of it.
+    let lock = match super::trash::entry_key(cache, rel) {
+        Some(key) => Some(cache.version_file(&key, VersionFile::Lock)),
+        None => lock_file_for(cache, rel),
+    };
+    let _lock = match lock {
         Some(lock) if lock.parent().is_some_and(|d| d.is_dir()) => {
             Some(FileLock::acquire(&confined, &lock)?)
         }

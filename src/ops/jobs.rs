@@ -46,6 +46,14 @@ pub enum JobSpec {
         /// How to run go.
         go: GoRunner,
     },
+    /// Move versions into the trash (in go's crash-safe order), then empty the trash entries
+    /// older than `keep` (`None`: never by age).
+    Trash {
+        /// Module versions to move.
+        versions: Vec<ModuleKey>,
+        /// How long trashed versions are kept.
+        keep: Option<std::time::Duration>,
+    },
     /// Download versions the cache does not hold (or holds only the `.mod` of) through go,
     /// into a scratch cache first.
     Download {
@@ -67,6 +75,8 @@ pub enum JobKind {
     Repair,
     /// Downloading versions.
     Download,
+    /// Moving versions into the trash.
+    Trash,
 }
 
 impl JobKind {
@@ -76,6 +86,7 @@ impl JobKind {
             JobKind::Delete => "delete",
             JobKind::Repair => "repair",
             JobKind::Download => "download",
+            JobKind::Trash => "trash",
         }
     }
 }
@@ -87,6 +98,7 @@ impl JobSpec {
             JobSpec::Delete { .. } => JobKind::Delete,
             JobSpec::Repair { .. } => JobKind::Repair,
             JobSpec::Download { .. } => JobKind::Download,
+            JobSpec::Trash { .. } => JobKind::Trash,
         }
     }
 
@@ -96,6 +108,7 @@ impl JobSpec {
             JobSpec::Delete { versions, paths } => versions.len() + paths.len(),
             JobSpec::Repair { entries, .. } => entries.len(),
             JobSpec::Download { keys, .. } => keys.len(),
+            JobSpec::Trash { versions, .. } => versions.len(),
         }
     }
 
@@ -126,6 +139,11 @@ pub enum ItemDone {
     Repaired(Repair),
     /// Downloaded: it was not in the cache.
     Downloaded,
+    /// Moved into the trash; `pieces` counts what moved (0: nothing was left to move).
+    Trashed {
+        /// Pieces moved (tree, zip, .ziphash, .info, .mod).
+        pieces: usize,
+    },
 }
 
 impl std::fmt::Display for ItemDone {
@@ -135,6 +153,8 @@ impl std::fmt::Display for ItemDone {
             ItemDone::Deleted { files } => write!(f, "deleted ({files} files)"),
             ItemDone::Repaired(how) => f.write_str(how.name()),
             ItemDone::Downloaded => f.write_str("downloaded"),
+            ItemDone::Trashed { pieces: 0 } => f.write_str("already gone"),
+            ItemDone::Trashed { .. } => f.write_str("moved to the trash"),
         }
     }
 }
@@ -252,7 +272,14 @@ fn run(
     tx: &Sender<JobEvent>,
     cancel: &CancelToken,
 ) {
-    let total = spec.len();
+    let mut total = spec.len();
+    let expired = match &spec {
+        JobSpec::Trash {
+            keep: Some(keep), ..
+        } => super::trash::expired(cache, *keep),
+        _ => Vec::new(),
+    };
+    total += expired.len();
     let done = AtomicUsize::new(0);
     let ok = AtomicUsize::new(0);
     let send_item = |item: JobItem, result: Result<ItemDone, ItemError>, files_removed: u64| {
@@ -315,6 +342,31 @@ fn run(
             let job_pool = pools.job_pool();
             job_pool
                 .install(|| repair_all(cache, pools, entries, &expect, &go, cancel, &finish_item));
+        }
+        JobSpec::Trash { versions, .. } => {
+            let now = std::time::SystemTime::now();
+            for key in versions {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    super::trash::move_to_trash(cache, &key, now, |_| {})
+                        .map(|t| ItemDone::Trashed { pieces: t.pieces })
+                        .map_err(OpsError::from)
+                }));
+                finish_item(JobItem::Version(key), outcome);
+            }
+            for entry in expired {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let rel = entry.dir(cache);
+                let rel = rel.strip_prefix(cache.root()).unwrap_or(&rel).to_path_buf();
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    super::trash::empty_entry(cache, &entry).map(|files| Removed { files })
+                }));
+                finish_deleted(JobItem::Path(rel), outcome);
+            }
         }
         JobSpec::Download { keys, expect, go } => {
             let fetch = Fetch {

@@ -16,4 +16,5 @@ pub mod project;
 pub mod refetch;
 pub mod scan;
 pub mod state;
+pub mod trash;
 pub mod verify;

@@ -8,7 +8,7 @@ use super::keymap::action_for;
 use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
-use super::state::{Mode, OpKind, Rule};
+use super::state::{Mode, OpKind, PendingOp, Rule};
 use crate::cache::filter::Filter;
 use crate::cache::sort::SortKey;
 use crate::cache::{ModuleEntry, ModuleKey};
@@ -53,6 +53,13 @@ impl App {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
                     self.mode = Mode::Normal;
                     self.start_op(op)
+                }
+                KeyCode::Char('t' | 'T') if op.kind == OpKind::Delete => {
+                    self.mode = Mode::Normal;
+                    self.start_op(PendingOp {
+                        kind: OpKind::Trash,
+                        ..op
+                    })
                 }
                 KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
                     self.mode = Mode::Normal;

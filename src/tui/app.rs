@@ -30,6 +30,8 @@ pub struct App {
     pub leftovers: Vec<Leftover>,
     /// Usage of the sumdb cache and shared directories.
     pub other: Usage,
+    /// Usage of the trash (`clean --trash`, the delete dialog's `t`).
+    pub trash: Usage,
     /// Module paths whose versions are hidden.
     pub collapsed: HashSet<String>,
     /// The rows on screen, derived from `rows` and the view settings.
@@ -116,6 +118,7 @@ impl App {
             vcs: (0, Usage::default()),
             leftovers: Vec::new(),
             other: Usage::default(),
+            trash: Usage::default(),
             collapsed: HashSet::new(),
             visible: Visible::default(),
             cursor: 0,
@@ -275,6 +278,7 @@ impl App {
                 .map(|l| self.bytes(l.usage))
                 .sum::<u64>()
             + self.bytes(self.other)
+            + self.bytes(self.trash)
     }
 
     /// The cache's total on disk, whatever unit is shown.
@@ -286,6 +290,7 @@ impl App {
             + self.vcs.1.disk
             + self.leftovers.iter().map(|l| l.usage.disk).sum::<u64>()
             + self.other.disk
+            + self.trash.disk
     }
 
     /// Versions with problems (partial included).
@@ -304,6 +309,7 @@ impl App {
         self.leftovers.clear();
         self.vcs = (0, Usage::default());
         self.other = Usage::default();
+        self.trash = Usage::default();
         self.status = Some("rescanning…".into());
     }
 

@@ -59,6 +59,7 @@ impl App {
                 self.rebuild();
             }
             ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => self.other.add(u),
+            ScanEvent::Trash(u) => self.trash.add(u),
             ScanEvent::Error(err) => self.status = Some(err),
             ScanEvent::Progress { done, total } => {
                 if let ScanState::Running(found, _, _) = self.scan {
@@ -187,7 +188,15 @@ impl App {
                 };
                 self.busy.remove(&key);
                 match result {
-                    Ok(_) if kind == Some(crate::ops::jobs::JobKind::Delete) => {
+                    Ok(_)
+                        if matches!(
+                            kind,
+                            Some(
+                                crate::ops::jobs::JobKind::Delete
+                                    | crate::ops::jobs::JobKind::Trash
+                            )
+                        ) =>
+                    {
                         self.rows.remove(&key);
                         self.marks.remove(&key);
                         self.rebuild();
@@ -241,7 +250,13 @@ impl App {
                     );
                     // New module paths bring new shared directories: count them as list does,
                     // once no job is changing the cache any more.
-                    if j.kind == crate::ops::jobs::JobKind::Download && ok > 0 {
+                    // The trash's size changes with every move: the header shows it.
+                    let kind = j.kind;
+                    if matches!(
+                        kind,
+                        crate::ops::jobs::JobKind::Download | crate::ops::jobs::JobKind::Trash
+                    ) && ok > 0
+                    {
                         self.rescan_wanted = true;
                     }
                     self.status = Some(done);

@@ -152,6 +152,10 @@ impl App {
                 versions: op.keys.clone(),
                 paths: op.paths.clone(),
             },
+            OpKind::Trash => JobSpec::Trash {
+                versions: op.keys.clone(),
+                keep: self.config.trash_keep,
+            },
             OpKind::Repair => self.repair_spec(&op.keys),
             OpKind::FixProject => {
                 // Two jobs: the repairs, and the downloads.

@@ -114,6 +114,8 @@ pub enum OpKind {
     Delete,
     /// Repair versions (re-extract, re-zip or re-fetch).
     Repair,
+    /// Move versions into the trash (chosen in the delete dialog).
+    Trash,
     /// Delete the leftovers of go's interrupted work.
     DeleteLeftovers,
     /// Repair what the project view shows broken and download what it shows missing.
@@ -226,6 +228,8 @@ pub struct AppConfig {
     pub state: Option<Arc<crate::ops::state::State>>,
     /// The cache's total on disk a week ago, as recorded, for the header's growth.
     pub week_ago: Option<u64>,
+    /// How long trashed versions are kept before a trash job empties them (`None`: for ever).
+    pub trash_keep: Option<std::time::Duration>,
     /// The last session's versions and their remembered verdicts, shown at once until this
     /// session's scan confirms or corrects them.
     pub preload: Option<Preload>,

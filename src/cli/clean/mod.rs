@@ -23,8 +23,10 @@ use super::{CleanArgs, Ctx, print, require_matches};
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
 use crate::cache::scan::Depth;
+use crate::cache::trash::{TrashEntry, read_trash};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
 use crate::ops::policy::{self, TimeBasis};
+use crate::ops::trash::due;
 use receipt::{execute, print_json};
 use select::{broken, leftover_items, named_leftover};
 
@@ -142,9 +144,17 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         keep_only(&mut candidates, versions);
         sumdb_files = files;
     }
+    // The trash goes first: entries older than --trash-keep, then, when --max-size needs
+    // room, the oldest others, before any version that go can still use.
+    let trash_entries = read_trash(&cache).unwrap_or_default();
+    let need = max_size.map_or(0, |max| before.saturating_sub(max));
+    let now = SystemTime::now();
+    let emptied = due(&trash_entries, ctx.trash_keep, need, now);
+    let emptied_bytes: u64 = emptied.iter().map(|e| e.usage.disk).sum();
     if let Some(max) = max_size {
         let pool: Vec<ModuleEntry> = candidates.iter().map(|e| (*e).clone()).collect();
-        keep_only(&mut candidates, policy::to_fit(&pool, before, max));
+        let after_trash = before.saturating_sub(emptied_bytes);
+        keep_only(&mut candidates, policy::to_fit(&pool, after_trash, max));
     }
     // The scan's order is the order threads finished in; a plan reads best sorted.
     candidates.sort_by(|a, b| {
@@ -157,12 +167,13 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let mut plan: Vec<PlanItem> = candidates
         .iter()
         .map(|e| PlanItem {
-            kind: "version",
+            kind: if args.trash { "to-trash" } else { "version" },
             name: e.key.to_string(),
             bytes: e.usage().disk,
             target: Target::Version(e.key.clone()),
         })
         .collect();
+    plan.extend(emptied.iter().map(|e| trash_item(&cache, e, now)));
     if args.leftovers {
         plan.extend(leftover_items(&snapshot));
     }
@@ -197,7 +208,34 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             ]),
         }));
     }
-    let freed: u64 = plan.iter().map(|p| p.bytes).sum();
+    let to_trash: u64 = plan
+        .iter()
+        .filter(|p| p.kind == "to-trash")
+        .map(|p| p.bytes)
+        .sum();
+    let freed: u64 = plan.iter().map(|p| p.bytes).sum::<u64>() - to_trash;
+    let moved = plan.iter().filter(|p| p.kind == "to-trash").count() as u64;
+    let removed = plan.len() as u64 - moved;
+    // "remove 3 items, freeing 1 MiB", "move 2 versions (5 MiB) to the trash", or both.
+    let what = {
+        let mut parts = Vec::new();
+        if moved > 0 {
+            parts.push(format!(
+                "move {} ({}) to the trash",
+                count(moved, "version"),
+                size(to_trash)
+            ));
+        }
+        if removed > 0 || moved == 0 {
+            parts.push(format!(
+                "remove {}, freeing {} of {}",
+                count(removed, "item"),
+                size(freed),
+                size(before)
+            ));
+        }
+        parts.join(" and ")
+    };
 
     if !args.json {
         let mut text = String::new();
@@ -209,17 +247,8 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
                 item.name
             ));
         }
-        let verb = if args.dry_run {
-            "would remove"
-        } else {
-            "will remove"
-        };
-        text.push_str(&format!(
-            "{verb} {}, freeing {} of {}\n",
-            count(plan.len() as u64, "item"),
-            size(freed),
-            size(before)
-        ));
+        let verb = if args.dry_run { "would" } else { "will" };
+        text.push_str(&format!("{verb} {what}\n"));
         print(&text)?;
     }
     if plan.is_empty() || args.dry_run {
@@ -234,11 +263,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
                 "refusing to delete without --yes: stdin is not a terminal (use --dry-run to see the plan)"
             );
         }
-        eprint!(
-            "delete {} and free {}? [y/N] ",
-            count(plan.len() as u64, "item"),
-            size(freed)
-        );
+        eprint!("{what}? [y/N] ");
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -249,12 +274,13 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
 
     let show_progress = !args.json && std::io::stderr().is_terminal();
-    let receipt = execute(ctx, &plan, show_progress)?;
+    let receipt = execute(ctx, &plan, args.trash, show_progress)?;
     let after = ctx.snapshot(Depth::Full)?.total().disk;
     ctx.record_run(
         "clean",
         &serde_json::json!({
             "removed": receipt.removed,
+            "trashed": receipt.trashed,
             "already_gone": receipt.already_gone,
             "failed": receipt.failed,
             "files": receipt.files,
@@ -274,14 +300,29 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             0 => String::new(),
             n => format!("; {} already gone", count(n as u64, "item")),
         };
-        text.push_str(&format!(
-            "removed {} ({}, freeing {}){gone}; cache {} before, {} after\n",
-            count(receipt.removed.len() as u64, "item"),
-            count(receipt.files, "file"),
-            size(before.saturating_sub(after)),
-            size(before),
-            size(after)
-        ));
+        if !receipt.trashed.is_empty() {
+            text.push_str(&format!(
+                "moved {} to the trash (`modlens trash restore MODULE@VERSION` puts one back)\n",
+                count(receipt.trashed.len() as u64, "version"),
+            ));
+        }
+        let only_moved = removed == 0 && receipt.failed.is_empty() && !receipt.trashed.is_empty();
+        if only_moved {
+            text.push_str(&format!(
+                "cache {} before, {} after (the trash is inside it)\n",
+                size(before),
+                size(after)
+            ));
+        } else {
+            text.push_str(&format!(
+                "removed {} ({}, freeing {}){gone}; cache {} before, {} after\n",
+                count(receipt.removed.len() as u64, "item"),
+                count(receipt.files, "file"),
+                size(before.saturating_sub(after)),
+                size(before),
+                size(after)
+            ));
+        }
         print(&text)?;
     }
     Ok(if receipt.failed.is_empty() {
@@ -289,6 +330,25 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A trash entry to empty, as a plan item.
+fn trash_item(cache: &ModCache, entry: &TrashEntry, now: SystemTime) -> PlanItem {
+    let dir = entry.dir(cache);
+    let rel = dir.strip_prefix(cache.root()).unwrap_or(&dir).to_path_buf();
+    let name = entry
+        .key
+        .as_ref()
+        .map_or(entry.id.clone(), ToString::to_string);
+    PlanItem {
+        kind: "trash",
+        name: format!(
+            "{name} (trashed {})",
+            crate::cache::fmt::ago(entry.trashed_at(), now)
+        ),
+        bytes: entry.usage.disk,
+        target: Target::Paths(vec![rel]),
+    }
 }
 
 /// Which time `--older-than` compares.

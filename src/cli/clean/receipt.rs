@@ -10,7 +10,7 @@ use super::{PlanItem, Target};
 use crate::cache::cancel::CancelToken;
 use crate::cli::progress::ProgressLine;
 use crate::cli::{Ctx, print};
-use crate::ops::jobs::{JobEvent, JobItem, JobSpec, Jobs};
+use crate::ops::jobs::{ItemDone, JobEvent, JobItem, JobSpec, Jobs};
 
 /// Items that could not be removed, with the reason.
 type Failures = Vec<(String, String)>;
@@ -20,6 +20,8 @@ type Failures = Vec<(String, String)>;
 pub(super) struct Receipt {
     /// Items of which this run removed something.
     pub(super) removed: Vec<String>,
+    /// Versions moved into the trash.
+    pub(super) trashed: Vec<String>,
     /// Items that were gone before this run got to them (another process removed them).
     pub(super) already_gone: Vec<String>,
     /// Items that could not be (wholly) removed, with the reason.
@@ -32,6 +34,7 @@ pub(super) struct Receipt {
 pub(super) fn execute(
     ctx: &Ctx,
     plan: &[PlanItem],
+    to_trash: bool,
     show_progress: bool,
 ) -> anyhow::Result<Receipt> {
     let mut versions = Vec::new();
@@ -48,6 +51,14 @@ pub(super) fn execute(
     cancel.cancel_on_interrupt()?;
     let (tx, rx) = crossbeam_channel::unbounded();
     let total = versions.len() + paths.len();
+    if to_trash {
+        let versions = std::mem::take(&mut versions);
+        let spec = JobSpec::Trash {
+            versions,
+            keep: None,
+        };
+        jobs.start(2, spec, tx.clone(), cancel.clone());
+    }
     jobs.start(1, JobSpec::Delete { versions, paths }, tx, cancel);
     let mut receipt = Receipt::default();
     let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
@@ -71,6 +82,9 @@ pub(super) fn execute(
                 format!("deleted {done}/{total}: {name}")
             });
             match (item, result) {
+                (JobItem::Version(k), Ok(ItemDone::Trashed { pieces })) if pieces > 0 => {
+                    receipt.trashed.push(k.to_string())
+                }
                 (JobItem::Version(k), Ok(_)) if files_removed > 0 => {
                     receipt.removed.push(k.to_string())
                 }
@@ -120,6 +134,7 @@ pub(super) fn print_json(
         plan: &'a [PlanItem],
         plan_bytes: u64,
         removed: &'a [String],
+        trashed: &'a [String],
         already_gone: &'a [String],
         files_removed: u64,
         failed: Vec<Failed<'a>>,
@@ -131,6 +146,7 @@ pub(super) fn print_json(
         plan,
         plan_bytes: plan.iter().map(|p| p.bytes).sum(),
         removed: receipt.map_or(&[][..], |r| &r.removed),
+        trashed: receipt.map_or(&[][..], |r| &r.trashed),
         already_gone: receipt.map_or(&[][..], |r| &r.already_gone),
         files_removed: receipt.map_or(0, |r| r.files),
         failed: receipt

@@ -78,6 +78,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     "Repair",
                     "offline where it can (re-extract, re-zip), else re-fetch through go",
                 ),
+                OpKind::Trash => (
+                    "Move to the trash",
+                    "one rename per piece; `modlens trash restore` puts them back",
+                ),
                 OpKind::DeleteLeftovers => (
                     "Delete",
                     "go's temporaries left by interrupted work, under go's locks",
@@ -93,7 +97,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     count(op.keys.len() as u64, "module version"),
                     size(op.bytes)
                 ),
-                OpKind::Repair => format!(
+                OpKind::Trash | OpKind::Repair => format!(
                     "{verb} {} ({} on disk)?",
                     count(op.keys.len() as u64, "module version"),
                     size(op.bytes)
@@ -131,12 +135,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 ));
             }
             lines.push(Line::raw(""));
-            lines.push(Line::from(vec![
+            let mut answers = vec![
                 Span::styled("y", theme.key()),
                 Span::raw(" / Enter: yes    "),
-                Span::styled("n", theme.key()),
-                Span::raw(" / Esc: no"),
-            ]));
+            ];
+            if op.kind == OpKind::Delete {
+                answers.push(Span::styled("t", theme.key()));
+                answers.push(Span::raw(": to the trash (undoable)    "));
+            }
+            answers.push(Span::styled("n", theme.key()));
+            answers.push(Span::raw(" / Esc: no"));
+            lines.push(Line::from(answers));
             draw(frame, "confirm", lines, 72);
         }
         Mode::Prompt(rule, input) => {

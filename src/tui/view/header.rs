@@ -50,6 +50,13 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
             count(app.leftovers.len() as u64, "leftover"),
             app.vcs.0
         )),
+        Span::styled(
+            match app.trash.disk {
+                0 => String::new(),
+                n => format!(" · trash {}", size(n)),
+            },
+            theme.dim(),
+        ),
     ]);
     let env = &app.config.env;
     let noatime = if app.config.noatime {

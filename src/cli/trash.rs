@@ -1,0 +1,391 @@
+//! `modlens trash list | restore | empty`: what `clean --trash` and the explorer's `t` moved
+//! aside, putting it back, and removing it for good.
+//!
+//! A restore puts each version back under go's lock with the `.partial` protocol (see
+//! `ops::trash`) and then verifies it, so the answer is "restored and verified", or which
+//! problem it came back with. Emptying removes entries for good and, like every removal,
+//! asks first on a terminal and needs `--yes` elsewhere.
+
+use std::io::{BufRead, IsTerminal, Write as _};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::{Ctx, TrashAction, TrashArgs, print};
+use crate::cache::fmt::{ago, count, rfc3339, size};
+use crate::cache::scan::scan_version;
+use crate::cache::trash::{TrashEntry, read_trash, trash_root};
+use crate::cache::{ModCache, ModuleKey};
+use crate::ops::policy::parse_duration;
+use crate::ops::trash::{due, empty_entry, restore};
+use crate::verify::verify_entry;
+
+pub fn run(ctx: &Ctx, args: &TrashArgs) -> anyhow::Result<ExitCode> {
+    let cache = ctx.cache();
+    let entries =
+        read_trash(&cache).map_err(|e| anyhow::anyhow!("{}: {e}", trash_root(&cache).display()))?;
+    match &args.action {
+        TrashAction::List { json } => list(ctx, &entries, *json),
+        TrashAction::Restore { targets, json } => restore_all(ctx, &entries, targets, *json),
+        TrashAction::Empty {
+            older_than,
+            dry_run,
+            yes,
+            json,
+        } => {
+            let older_than = older_than.as_deref().map(parse_duration).transpose()?;
+            empty(ctx, &entries, older_than, *dry_run, *yes, *json)
+        }
+    }
+}
+
+/// One entry as `trash list --json` shows it.
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    id: &'a str,
+    module: Option<&'a str>,
+    version: Option<&'a str>,
+    trashed_at: Option<String>,
+    disk_bytes: u64,
+    pieces: Vec<&'static str>,
+    /// `false` when the move was interrupted (the rest is still in the cache, `.partial`).
+    complete: bool,
+    error: Option<&'a str>,
+    /// Whether the next `clean` or `trash empty` removes it (older than --trash-keep).
+    expired: bool,
+}
+
+fn list(ctx: &Ctx, entries: &[TrashEntry], json: bool) -> anyhow::Result<ExitCode> {
+    let now = SystemTime::now();
+    let expired: Vec<&str> = match ctx.trash_keep {
+        Some(keep) => due(entries, Some(keep), 0, now)
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
+    let total: u64 = entries.iter().map(|e| e.usage.disk).sum();
+    if json {
+        let shown: Vec<JsonEntry<'_>> = entries
+            .iter()
+            .map(|e| JsonEntry {
+                id: &e.id,
+                module: e.key.as_ref().map(|k| k.path.as_str()),
+                version: e.key.as_ref().map(|k| k.version.as_str()),
+                trashed_at: e.trashed_at().map(rfc3339),
+                disk_bytes: e.usage.disk,
+                pieces: e.pieces.iter().map(|p| p.name()).collect(),
+                complete: e.done,
+                error: e.manifest.as_ref().err().map(String::as_str),
+                expired: expired.contains(&e.id.as_str()),
+            })
+            .collect();
+        let report = serde_json::json!({
+            "trash": trash_root(&ctx.cache()),
+            "entries": shown,
+            "disk_bytes": total,
+            "keep_seconds": ctx.trash_keep.map(|d| d.as_secs()),
+        });
+        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = String::new();
+    for e in entries {
+        let name = e.key.as_ref().map_or("?".to_owned(), ToString::to_string);
+        let mut notes = Vec::new();
+        if !e.done {
+            notes.push("interrupted: the rest is still in the cache".to_owned());
+        }
+        if let Err(why) = &e.manifest {
+            notes.push(why.clone());
+        }
+        if expired.contains(&e.id.as_str()) {
+            notes.push("expired".to_owned());
+        }
+        let notes = match notes.is_empty() {
+            true => String::new(),
+            false => format!("  ({})", notes.join("; ")),
+        };
+        text.push_str(&format!(
+            "{:>10}  {:<14}  {name}  [{}]{notes}\n",
+            size(e.usage.disk),
+            ago(e.trashed_at(), now),
+            e.id,
+        ));
+    }
+    let keep = match ctx.trash_keep {
+        Some(keep) => format!(
+            "kept {} days (--trash-keep)",
+            keep.as_secs().div_ceil(86_400)
+        ),
+        None => "kept until emptied (--trash-keep never)".to_owned(),
+    };
+    text.push_str(&format!(
+        "{} in the trash, {}; {keep}\n",
+        count(entries.len() as u64, "version"),
+        size(total)
+    ));
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What became of one restore.
+#[derive(Serialize)]
+struct Restoration {
+    target: String,
+    module: Option<String>,
+    version: Option<String>,
+    restored: Vec<&'static str>,
+    /// Pieces the cache had again (go downloaded them since); go's copy was kept.
+    kept_from_cache: Vec<&'static str>,
+    error: Option<String>,
+    /// Problem kinds the version came back with (empty: it verifies clean).
+    problems: Vec<&'static str>,
+}
+
+fn restore_all(
+    ctx: &Ctx,
+    entries: &[TrashEntry],
+    targets: &[String],
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let chosen = targets
+        .iter()
+        .map(|t| find(entries, t).map(|e| (t, e)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let cache = ctx.cache();
+    let expect = ctx.expectations(&[], false)?;
+    let mut results = Vec::new();
+    for (target, entry) in chosen {
+        let mut result = Restoration {
+            target: target.clone(),
+            module: entry.key.as_ref().map(|k| k.path.clone()),
+            version: entry.key.as_ref().map(|k| k.version.clone()),
+            restored: Vec::new(),
+            kept_from_cache: Vec::new(),
+            error: None,
+            problems: Vec::new(),
+        };
+        match restore(&cache, entry, |_| {}) {
+            Ok(done) => {
+                result.restored = done.moved.iter().map(|p| p.name()).collect();
+                result.kept_from_cache = done.kept.iter().map(|p| p.name()).collect();
+                result.problems = problems_after(&cache, entry.key.as_ref(), &expect);
+            }
+            Err(e) => result.error = Some(e.to_string()),
+        }
+        results.push(result);
+    }
+    ctx.record_run("trash restore", &results);
+    if json {
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "restored": results }))?;
+        print(&format!("{text}\n"))?;
+    } else {
+        let mut text = String::new();
+        for r in &results {
+            let name = match (&r.module, &r.version) {
+                (Some(m), Some(v)) => format!("{m}@{v}"),
+                _ => r.target.clone(),
+            };
+            let line = match (&r.error, r.problems.as_slice()) {
+                (Some(e), _) => format!("failed: {name}: {e}"),
+                (None, []) => format!(
+                    "restored {name} ({}); verified: no problems",
+                    pieces_text(&r.restored, &r.kept_from_cache)
+                ),
+                (None, problems) => format!(
+                    "restored {name} ({}); verify found: {} (see `modlens verify {name}`)",
+                    pieces_text(&r.restored, &r.kept_from_cache),
+                    problems.join(", ")
+                ),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        print(&text)?;
+    }
+    let clean = results
+        .iter()
+        .all(|r| r.error.is_none() && r.problems.is_empty());
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn pieces_text(restored: &[&str], kept: &[&str]) -> String {
+    let mut text = match restored {
+        [] => "nothing to put back".to_owned(),
+        names => names.join(", "),
+    };
+    if !kept.is_empty() {
+        text.push_str(&format!("; go had downloaded {} again", kept.join(", ")));
+    }
+    text
+}
+
+/// The entry a restore target names: an entry id, or `MODULE@VERSION` (its newest entry).
+fn find<'a>(entries: &'a [TrashEntry], target: &str) -> anyhow::Result<&'a TrashEntry> {
+    if let Some(entry) = entries.iter().find(|e| e.id == target) {
+        return Ok(entry);
+    }
+    let (path, version) = target.rsplit_once('@').ok_or_else(|| {
+        anyhow::anyhow!("invalid target {target:?}: give MODULE@VERSION or a trash entry id")
+    })?;
+    entries
+        .iter()
+        .rev()
+        .find(|e| {
+            e.key
+                .as_ref()
+                .is_some_and(|k| k.path == path && k.version == version)
+        })
+        .ok_or_else(|| anyhow::anyhow!("{target} is not in the trash (see `modlens trash list`)"))
+}
+
+/// Verifies a restored version; the kinds of problem it has.
+fn problems_after(
+    cache: &ModCache,
+    key: Option<&ModuleKey>,
+    expect: &crate::verify::Expectations,
+) -> Vec<&'static str> {
+    let Some(key) = key else {
+        return Vec::new();
+    };
+    match scan_version(cache, key) {
+        Some(entry) => verify_entry(cache, &entry, expect)
+            .problems
+            .iter()
+            .map(|p| p.kind.name())
+            .collect(),
+        None => vec!["missing_after_restore"],
+    }
+}
+
+fn empty(
+    ctx: &Ctx,
+    entries: &[TrashEntry],
+    older_than: Option<std::time::Duration>,
+    dry_run: bool,
+    yes: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let now = SystemTime::now();
+    let chosen: Vec<&TrashEntry> = match older_than {
+        Some(age) => due(entries, Some(age), 0, now),
+        None => due(entries, None, u64::MAX, now),
+    };
+    let bytes: u64 = chosen.iter().map(|e| e.usage.disk).sum();
+    if !json {
+        let mut text = String::new();
+        for e in &chosen {
+            let name = e.key.as_ref().map_or(e.id.clone(), ToString::to_string);
+            text.push_str(&format!(
+                "{:>10}  {name}  (trashed {})\n",
+                size(e.usage.disk),
+                ago(e.trashed_at(), now)
+            ));
+        }
+        let verb = if dry_run { "would empty" } else { "will empty" };
+        text.push_str(&format!(
+            "{verb} {}, freeing {}\n",
+            count(chosen.len() as u64, "trashed version"),
+            size(bytes)
+        ));
+        print(&text)?;
+    }
+    if chosen.is_empty() || dry_run {
+        if json {
+            print_empty_json(&chosen, &[], &[], dry_run)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !yes
+        && !confirm(&format!(
+            "remove {} from the trash for good and free {}? [y/N] ",
+            count(chosen.len() as u64, "version"),
+            size(bytes)
+        ))?
+    {
+        eprintln!("nothing removed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cache = ctx.cache();
+    let mut emptied = Vec::new();
+    let mut failed = Vec::new();
+    for entry in &chosen {
+        match empty_entry(&cache, entry) {
+            Ok(_) => emptied.push(entry.id.clone()),
+            Err(e) => failed.push((entry.id.clone(), e.to_string())),
+        }
+    }
+    ctx.record_run(
+        "trash empty",
+        &serde_json::json!({ "emptied": emptied, "failed": failed, "plan_bytes": bytes }),
+    );
+    if json {
+        print_empty_json(&chosen, &emptied, &failed, false)?;
+    } else {
+        let mut text = String::new();
+        for (id, e) in &failed {
+            text.push_str(&format!("failed: {id}: {e}\n"));
+        }
+        text.push_str(&format!(
+            "emptied {}\n",
+            count(emptied.len() as u64, "trashed version")
+        ));
+        print(&text)?;
+    }
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_empty_json(
+    chosen: &[&TrashEntry],
+    emptied: &[String],
+    failed: &[(String, String)],
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let plan: Vec<_> = chosen
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "id": e.id,
+                "module": e.key.as_ref().map(|k| k.to_string()),
+                "disk_bytes": e.usage.disk,
+            })
+        })
+        .collect();
+    let failed: Vec<_> = failed
+        .iter()
+        .map(|(id, error)| serde_json::json!({ "id": id, "error": error }))
+        .collect();
+    let report = serde_json::json!({
+        "dry_run": dry_run,
+        "plan": plan,
+        "plan_bytes": chosen.iter().map(|e| e.usage.disk).sum::<u64>(),
+        "emptied": emptied,
+        "failed": failed,
+    });
+    print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+    Ok(())
+}
+
+/// Asks on the terminal; refuses (an error) when stdin is not one.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "refusing to remove without --yes: stdin is not a terminal (use --dry-run to see the plan)"
+        );
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

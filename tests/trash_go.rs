@@ -1,0 +1,312 @@
+//! The trash against the real go: a trashed version is absent for go (it downloads it again),
+//! a restored one passes `go mod verify` byte for byte, and a SIGKILL at any step of a move to
+//! the trash or of a restore leaves a cache go accepts, which a (second) restore completes
+//! offline.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::support::go::Go;
+use crate::support::proxy::FixtureModule;
+use crate::support::{fingerprint, modlens, stderr, stdout};
+
+const MODULE: &str = "example.com/MixedCase";
+const VERSION: &str = "v1.2.3";
+const TARGET: &str = "example.com/MixedCase@v1.2.3";
+
+/// A sandbox whose cache holds one module version, and a project that builds with it.
+fn setup(test: &str) -> Option<(Go, PathBuf)> {
+    let go = Go::find(test)?;
+    go.download(
+        &[FixtureModule::new(MODULE, VERSION, "2023-01-02T03:04:05Z")
+            .file(
+                "hello.go",
+                "package m\n\nfunc Hello() string { return \"hello\" }\n",
+            )
+            .file("sub/data.txt", "some data\n")],
+    );
+    let project = go.project("app", &[(MODULE, VERSION)]);
+    fs::write(
+        project.join("main.go"),
+        format!("package main\n\nimport m \"{MODULE}\"\n\nfunc main() {{ println(m.Hello()) }}\n"),
+    )
+    .unwrap();
+    Some((go, project))
+}
+
+/// modlens on `cache` with the sandbox's go settings.
+fn ml(go: &Go, cache: &Path, args: &[&str]) -> Command {
+    let mut cmd = modlens(args);
+    go.sandbox_env(&mut cmd);
+    cmd.arg("--cache").arg(cache).stdin(Stdio::null());
+    cmd
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+/// `go build` of the project against `cache`, offline or through the file:// proxy.
+fn go_build(go: &Go, project: &Path, cache: &Path, offline: bool) -> Output {
+    let mut cmd = go.command(&["build", "-o", "/dev/null", "."]);
+    cmd.current_dir(project).env("GOMODCACHE", cache);
+    if offline {
+        cmd.env("GOPROXY", "off");
+    }
+    output(&mut cmd)
+}
+
+/// `go mod verify` of the project against `cache`, offline.
+fn go_verify(go: &Go, project: &Path, cache: &Path) -> Output {
+    let mut cmd = go.command(&["mod", "verify"]);
+    cmd.current_dir(project)
+        .env("GOMODCACHE", cache)
+        .env("GOPROXY", "off");
+    output(&mut cmd)
+}
+
+fn trash_list(go: &Go, cache: &Path) -> Value {
+    let out = output(&mut ml(go, cache, &["trash", "list", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn go_sees_a_trashed_version_as_absent_and_a_restored_one_verifies() {
+    let Some((go, project)) = setup("go_sees_a_trashed_version_as_absent") else {
+        return;
+    };
+    let cache = go.modcache();
+    let tree = cache.join("example.com/!mixed!case@v1.2.3");
+    let at_v = cache.join("cache/download/example.com/!mixed!case/@v");
+    // `@v/list` is rewritten (twice) with the same text: its content counts, not its mtime.
+    let state = || {
+        let mut files = fingerprint(&at_v);
+        files.remove(&at_v.join("list"));
+        (
+            fingerprint(&tree),
+            files,
+            fs::read(at_v.join("list")).unwrap(),
+        )
+    };
+    let before = state();
+
+    let out = output(&mut ml(&go, &cache, &["clean", "--trash", "--yes", TARGET]));
+    assert_ok(&out, "clean --trash");
+    assert!(
+        stdout(&out).contains("moved 1 version to the trash"),
+        "{}",
+        stdout(&out)
+    );
+    // go sees nothing of it: offline it cannot build, and it would download it again.
+    let out = go_build(&go, &project, &cache, true);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("module lookup disabled by GOPROXY=off"),
+        "{}",
+        stderr(&out)
+    );
+    let listed = crate::support::list_json(&cache);
+    assert!(
+        listed["entries"].as_array().unwrap().is_empty(),
+        "{listed:#}"
+    );
+    assert!(listed["totals"]["trash_disk_bytes"].as_u64().unwrap() > 0);
+    let trash = trash_list(&go, &cache);
+    let entries = trash["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{trash:#}");
+    assert_eq!(entries[0]["module"], MODULE);
+    assert_eq!(entries[0]["complete"], true);
+    assert_eq!(
+        entries[0]["pieces"],
+        serde_json::json!(["zip", "ziphash", "tree", "info", "mod"])
+    );
+
+    let out = output(&mut ml(&go, &cache, &["trash", "restore", TARGET]));
+    assert_ok(&out, "trash restore");
+    assert!(
+        stdout(&out).contains("verified: no problems"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(state(), before);
+    assert_ok(&go_verify(&go, &project, &cache), "go mod verify");
+    assert_ok(&go_build(&go, &project, &cache, true), "offline go build");
+    assert!(
+        trash_list(&go, &cache)["entries"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn go_downloads_a_trashed_version_again_and_a_restore_keeps_gos_copy() {
+    let Some((go, project)) = setup("go_downloads_a_trashed_version_again") else {
+        return;
+    };
+    let cache = go.modcache();
+    assert_ok(
+        &output(&mut ml(&go, &cache, &["clean", "--trash", "--yes", TARGET])),
+        "clean --trash",
+    );
+    // Through the proxy go fetches it again, as for any version it does not have.
+    let out = output(&mut go.command(&["mod", "download", "-json", TARGET]));
+    assert_ok(&out, "go mod download");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"Error\""));
+    assert_eq!(
+        trash_list(&go, &cache)["entries"].as_array().unwrap().len(),
+        1
+    );
+    let out = output(&mut ml(&go, &cache, &["trash", "restore", TARGET]));
+    assert_ok(&out, "trash restore");
+    assert!(
+        stdout(&out).contains("go had downloaded"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        trash_list(&go, &cache)["entries"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_ok(&go_verify(&go, &project, &cache), "go mod verify");
+}
+
+/// Copies a cache (read-only directories included) to `to`.
+fn copy_cache(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn remove_cache(dir: &Path) {
+    crate::support::make_writable(dir);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// After a kill: go builds (fetching what it misses) and verifies on a copy of the cache, and on
+/// another copy a restore followed by an offline build and `go mod verify` succeeds.
+fn assert_go_accepts(go: &Go, project: &Path, killed: &Path, when: &str) {
+    let for_go = go.sandbox.path().join("for-go");
+    let for_restore = go.sandbox.path().join("for-restore");
+    copy_cache(killed, &for_go);
+    copy_cache(killed, &for_restore);
+    assert_ok(
+        &go_build(go, project, &for_go, false),
+        &format!("{when}: go build"),
+    );
+    assert_ok(
+        &go_verify(go, project, &for_go),
+        &format!("{when}: go mod verify"),
+    );
+
+    if !trash_list(go, &for_restore)["entries"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        let out = output(&mut ml(go, &for_restore, &["trash", "restore", TARGET]));
+        // 1: restored, but left `.partial` for go to extract again; never an error.
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{when}: restore: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+    let out = go_build(go, project, &for_restore, true);
+    assert_ok(&out, &format!("{when}: offline go build after the restore"));
+    assert_ok(
+        &go_verify(go, project, &for_restore),
+        &format!("{when}: go mod verify after the restore"),
+    );
+    remove_cache(&for_go);
+    remove_cache(&for_restore);
+}
+
+/// Runs modlens with `MODLENS_FAULT_AT=<checkpoint>` and checks that it was SIGKILLed there.
+fn kill_at(go: &Go, cache: &Path, args: &[&str], checkpoint: &str) {
+    let out = output(ml(go, cache, args).env("MODLENS_FAULT_AT", checkpoint));
+    let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+    assert_eq!(signal, Some(9), "killed at {checkpoint}: {}", stderr(&out));
+}
+
+#[test]
+fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
+    let Some((go, project)) = setup("a_sigkill_at_any_step_of_trash_or_restore") else {
+        return;
+    };
+    let pristine = go.sandbox.path().join("pristine");
+    copy_cache(&go.modcache(), &pristine);
+    let trash_steps = [
+        "locked",
+        "manifest written",
+        "partial written",
+        "zip",
+        "ziphash",
+        "tree",
+        "info",
+        "mod",
+        "partial removed",
+        "list updated",
+    ];
+    for step in trash_steps {
+        let killed = go.sandbox.path().join("killed");
+        copy_cache(&pristine, &killed);
+        let checkpoint = format!("trash:{step}");
+        kill_at(
+            &go,
+            &killed,
+            &["clean", "--trash", "--yes", TARGET],
+            &checkpoint,
+        );
+        assert_go_accepts(&go, &project, &killed, &checkpoint);
+        remove_cache(&killed);
+    }
+    let restore_steps = [
+        "locked",
+        "partial written",
+        "mod",
+        "info",
+        "tree",
+        "ziphash",
+        "zip",
+        "partial removed",
+    ];
+    let trashed = go.sandbox.path().join("trashed");
+    copy_cache(&pristine, &trashed);
+    assert_ok(
+        &output(&mut ml(
+            &go,
+            &trashed,
+            &["clean", "--trash", "--yes", TARGET],
+        )),
+        "clean --trash",
+    );
+    for step in restore_steps {
+        let killed = go.sandbox.path().join("killed");
+        copy_cache(&trashed, &killed);
+        let checkpoint = format!("restore:{step}");
+        kill_at(&go, &killed, &["trash", "restore", TARGET], &checkpoint);
+        assert_go_accepts(&go, &project, &killed, &checkpoint);
+        remove_cache(&killed);
+    }
+}
