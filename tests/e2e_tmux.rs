@@ -680,3 +680,50 @@ fn the_explorer_and_two_commands_share_the_state_database() {
     let day = &history["days"][0];
     assert!(day["versions"].as_u64().unwrap() > 0, "{history:#}");
 }
+
+/// The delete dialog's `t`: the version goes to the trash, the header shows the trash's size
+/// and equals `list`, and `trash restore` brings back a version go verifies.
+#[test]
+fn the_delete_dialog_can_move_to_the_trash_and_restore_undoes_it() {
+    let Some(go) = Go::find("the_delete_dialog_can_move_to_the_trash") else {
+        return;
+    };
+    if !Tmux::available("the_delete_dialog_can_move_to_the_trash") {
+        return;
+    }
+    go.download(&standard_modules());
+    let cache = go.modcache().display().to_string();
+    let cmd = format!("{} --cache {cache}", env!("CARGO_BIN_EXE_modlens"));
+    let t = Tmux::start("trash", &cmd);
+    t.wait_for("verify ✓");
+    t.keys(&["/", "u", "n", "i", "c", "o", "d", "e", "Enter"]);
+    t.wait_for("filter: unicode");
+    t.keys(&["g", "j", "Space", "D"]);
+    let screen = t.wait_for("Delete 1 module version?");
+    assert!(screen.contains("t: to the trash"), "{screen}");
+    t.keys(&["t"]);
+    // The job ends with a rescan, so the header counts the trash.
+    let screen = t.wait_for("rescanned");
+    assert!(screen.contains("· trash "), "{screen}");
+    let total = crate::support::listed_total(Path::new(&cache));
+    assert!(
+        screen.starts_with(&format!("modlens {total} ")),
+        "{total}: {screen}"
+    );
+    assert!(!go.modcache().join("example.com/unicode@v1.0.0").exists());
+    t.keys(&["q"]);
+
+    let out = crate::support::modlens(&["trash", "restore", "example.com/unicode@v1.0.0"])
+        .arg("--cache")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let project = go.project("restored", &[("example.com/unicode", "v1.0.0")]);
+    let (ok, err) = go.mod_verify(&project);
+    assert!(ok, "go mod verify after the restore: {err}");
+}

@@ -124,6 +124,17 @@ fn go_sees_a_trashed_version_as_absent_and_a_restored_one_verifies() {
         "{listed:#}"
     );
     assert!(listed["totals"]["trash_disk_bytes"].as_u64().unwrap() > 0);
+    // The history records the trash's size with each scan.
+    assert_ok(&output(&mut ml(&go, &cache, &["list"])), "list");
+    let out = output(&mut ml(&go, &cache, &["history", "--json"]));
+    let history: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let last = history["days"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["trash_bytes"], listed["totals"]["trash_disk_bytes"],
+        "{history:#}"
+    );
+    let out = output(&mut ml(&go, &cache, &["history"]));
+    assert!(stdout(&out).contains("(trash "), "{}", stdout(&out));
     let trash = trash_list(&go, &cache);
     let entries = trash["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{trash:#}");
@@ -309,4 +320,80 @@ fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
         assert_go_accepts(&go, &project, &killed, &checkpoint);
         remove_cache(&killed);
     }
+}
+
+#[test]
+fn the_trash_is_emptied_first_for_max_size_and_after_its_keep_time() {
+    let Some(go) = Go::find("the_trash_is_emptied_first_for_max_size") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new(MODULE, VERSION, "2023-01-02T03:04:05Z")
+            .file("big.txt", "x".repeat(200_000)),
+        FixtureModule::new("example.com/other", "v1.0.0", "2023-01-02T03:04:05Z")
+            .file("big.txt", "y".repeat(100_000)),
+    ]);
+    let cache = go.modcache();
+    assert_ok(
+        &output(&mut ml(&go, &cache, &["clean", "--trash", "--yes", TARGET])),
+        "clean --trash",
+    );
+    let listed = crate::support::list_json(&cache);
+    let total = listed["totals"]["disk_bytes"].as_u64().unwrap();
+    let trash = listed["totals"]["trash_disk_bytes"].as_u64().unwrap();
+    assert!(trash > 200_000, "{listed:#}");
+    let plan = |max: u64| -> Vec<String> {
+        let max = max.to_string();
+        let args = ["clean", "--max-size", &max, "--dry-run", "--json"];
+        let out = output(&mut ml(&go, &cache, &args));
+        assert_ok(&out, "clean --max-size --dry-run");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Emptying the trash is enough: no version goes.
+    assert_eq!(plan(total - trash / 2), ["trash"]);
+    // Not enough: the trash goes first, then a version.
+    assert_eq!(plan(total - trash - 50_000), ["version", "trash"]);
+
+    // Trashing frees nothing, so it cannot make room: refused, nothing changed.
+    let before = fingerprint(&cache);
+    for args in [
+        &["clean", "--trash", "--max-size", "1M", "--yes"][..],
+        &["clean", "--trash-keep", "soon", "--leftovers", "--yes"],
+        &["trash", "restore", "example.com/nothere@v1.0.0"],
+        &["trash", "restore", "nonsense"],
+        &["trash", "empty"],
+    ] {
+        let out = output(&mut ml(&go, &cache, args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert_eq!(fingerprint(&cache), before, "{args:?} changed the cache");
+    }
+
+    // Kept one second: after two, the next clean empties it, and says so in its plan.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = output(ml(&go, &cache, &["trash", "list"]).env("MODLENS_TRASH_KEEP", "1s"));
+    assert!(stdout(&out).contains("expired"), "{}", stdout(&out));
+    let out =
+        output(ml(&go, &cache, &["clean", "--leftovers", "--yes"]).env("MODLENS_TRASH_KEEP", "1s"));
+    assert_ok(&out, "clean --leftovers");
+    assert!(stdout(&out).contains("trash"), "{}", stdout(&out));
+    assert!(
+        trash_list(&go, &cache)["entries"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let listed = crate::support::list_json(&cache);
+    assert_eq!(listed["totals"]["trash_disk_bytes"], 0, "{listed:#}");
 }

@@ -1031,9 +1031,9 @@ fn a_finished_scan_is_recorded_and_the_header_shows_the_weeks_growth() {
         effects.extend(app.update(Msg::Scan(ev)));
     }
     let recorded = effects.iter().find_map(|e| match e {
-        Effect::RecordScan(disk, versions, sizes, entries) => {
-            assert_eq!(entries.len() as u64, *versions);
-            Some((*disk, *versions, sizes.len()))
+        Effect::RecordScan(totals, sizes, entries) => {
+            assert_eq!(entries.len() as u64, totals.versions);
+            Some((totals.disk, totals.versions, sizes.len()))
         }
         _ => None,
     });

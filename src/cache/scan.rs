@@ -118,6 +118,9 @@ pub fn scan(
                 match (name.to_str(), is_dir) {
                     (Some("download" | "vcs"), true) => {}
                     (Some(super::trash::TRASH_DIR), true) => {
+                        if let Ok(meta) = child.metadata() {
+                            shared.add(inodes.usage(&meta));
+                        }
                         trash = super::trash::trash_usage(cache, &inodes);
                     }
                     (Some(n), true) if n.starts_with(super::layout::SCRATCH_PREFIX) => {

@@ -202,14 +202,16 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
     serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The size of the whole trash (zero when there is none).
+/// The size of the trash's entries (zero when there is none). The `modlens-trash` directory
+/// itself is not counted: it stays when the trash is empty, and counts as shared space.
 pub fn trash_usage(cache: &ModCache, inodes: &InodeSet) -> Usage {
-    let root = trash_root(cache);
-    if fs::symlink_metadata(&root).is_ok_and(|m| m.is_dir()) {
-        measure(&root, inodes).usage
-    } else {
-        Usage::default()
+    let mut usage = Usage::default();
+    if let Ok(children) = fs::read_dir(trash_root(cache)) {
+        for child in children.flatten() {
+            usage.add(measure(&child.path(), inodes).usage);
+        }
     }
+    usage
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub struct CleanArgs {
     pub yes: bool,
     /// Move the versions into the trash instead of deleting them (`modlens trash restore`
     /// puts them back). Frees no space until the trash is emptied.
-    #[arg(long, conflicts_with = "max_size")]
+    #[arg(long)]
     pub trash: bool,
     /// Print JSON.
     #[arg(long)]

@@ -17,6 +17,7 @@ struct Day {
     disk_bytes: u64,
     change_bytes: i64,
     versions: u64,
+    trash_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -63,6 +64,7 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
                 disk_bytes: s.disk,
                 change_bytes: change,
                 versions: s.versions,
+                trash_bytes: s.trash,
             }
         })
         .collect();
@@ -110,8 +112,12 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         out.push_str("no scans recorded yet: `modlens list` and the explorer record them\n");
     }
     for d in &days {
+        let trash = match d.trash_bytes {
+            0 => String::new(),
+            n => format!(" (trash {})", size(n)),
+        };
         out.push_str(&format!(
-            "{}  {:>10}  {:>11}  {} versions\n",
+            "{}  {:>10}  {:>11}  {} versions{trash}\n",
             d.day,
             size(d.disk_bytes),
             signed(d.change_bytes),

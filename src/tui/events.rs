@@ -76,12 +76,12 @@ impl App {
                     }
                     let total = self.total_bytes_on_disk();
                     let entries = self.rows.values().map(|r| r.entry.clone()).collect();
-                    effects.push(Effect::RecordScan(
-                        total,
-                        self.rows.len() as u64,
-                        sizes,
-                        entries,
-                    ));
+                    let totals = crate::ops::state::ScanTotals {
+                        disk: total,
+                        versions: self.rows.len() as u64,
+                        trash: self.trash.disk,
+                    };
+                    effects.push(Effect::RecordScan(totals, sizes, entries));
                 }
                 if let Some(seen) = self.rescan_seen.take() {
                     self.rows.retain(|k, _| seen.contains(k));

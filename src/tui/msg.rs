@@ -46,12 +46,10 @@ pub enum Effect {
     ListFiles(ModuleKey),
     /// Ask go what the `--project` directories need.
     LoadProject,
-    /// Record a finished full scan in the state database: the total on disk, versions, each
-    /// module path's bytes, and the versions themselves (the snapshot the next session opens
-    /// with).
+    /// Record a finished full scan in the state database: its totals, each module path's
+    /// bytes, and the versions themselves (the snapshot the next session opens with).
     RecordScan(
-        u64,
-        u64,
+        crate::ops::state::ScanTotals,
         std::collections::BTreeMap<String, u64>,
         Vec<ModuleEntry>,
     ),

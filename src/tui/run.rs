@@ -220,13 +220,12 @@ pub fn run(
                 }
                 Effect::Refresh(keys) => refresh(pools, &cache, keys, &expect, &ch, &cancel),
                 Effect::Rescan => rescan(),
-                Effect::RecordScan(disk, versions, sizes, entries) => {
+                Effect::RecordScan(totals, sizes, entries) => {
                     if let Some(state) = state.clone() {
                         let root = cache.root().to_path_buf();
                         let pending = Arc::clone(&recording);
                         pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         pools.spawn_job(move || {
-                            let totals = crate::ops::state::ScanTotals { disk, versions };
                             // A failed record only loses a history point; the screen is right.
                             let now = SystemTime::now();
                             let _ = state.record(&root, now, totals, &sizes);

@@ -64,6 +64,12 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
              versions, name them as PATTERNs)"
         );
     }
+    if args.trash && max_size.is_some() {
+        anyhow::bail!(
+            "--trash cannot be used with --max-size: a trashed version still takes its space \
+             (run `clean --max-size` alone: it empties the trash first)"
+        );
+    }
     if max_size == Some(0) {
         anyhow::bail!(
             "invalid --max-size {:?}: a cache of 0 bytes is no cache; give a size above zero",

@@ -20,7 +20,7 @@ use crate::cache::Snapshot;
 use crate::cache::goenv::GoEnv;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
 
 mod query;
 mod verdicts;
@@ -73,6 +73,8 @@ pub struct ScanTotals {
     pub disk: u64,
     /// Module versions.
     pub versions: u64,
+    /// Bytes on disk of the trash (counted in `disk` too).
+    pub trash: u64,
 }
 
 /// One recorded scan.
@@ -86,6 +88,8 @@ pub struct ScanRecord {
     pub versions: u64,
     /// Module paths.
     pub modules: u64,
+    /// Bytes on disk of the trash (counted in `disk` too).
+    pub trash: u64,
 }
 
 /// What a command that changed the cache did.
@@ -200,6 +204,7 @@ impl State {
         let totals = ScanTotals {
             disk: snapshot.total().disk,
             versions: snapshot.entries.len() as u64,
+            trash: snapshot.trash.disk,
         };
         self.record(root, at, totals, &sizes)
     }
@@ -219,13 +224,15 @@ impl State {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(self.sqlite())?;
         tx.execute(
-            "INSERT INTO scans (cache, at, disk, versions, modules) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO scans (cache, at, disk, versions, modules, trash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 root,
                 at,
                 totals.disk as i64,
                 totals.versions as i64,
-                sizes.len() as i64
+                sizes.len() as i64,
+                totals.trash as i64
             ],
         )
         .map_err(self.sqlite())?;
@@ -310,7 +317,7 @@ fn prepare(path: &Path) -> Result<Connection, StateError> {
 }
 
 /// The schema, one step per version: step `i` takes a database from version `i` to `i + 1`.
-const STEPS: [&str; 4] = [
+const STEPS: [&str; 5] = [
     // 1: scans and module sizes, for history.
     "CREATE TABLE scans (
          id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
@@ -335,6 +342,8 @@ const STEPS: [&str; 4] = [
     // 4: the explorer's last snapshot, to open with.
     "CREATE TABLE snapshots (
          cache TEXT PRIMARY KEY, at INTEGER NOT NULL, entries TEXT NOT NULL);",
+    // 5: the trash's size at each scan (part of `disk`).
+    "ALTER TABLE scans ADD COLUMN trash INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Whether SQLite said another connection holds the lock.

@@ -34,7 +34,8 @@ impl State {
         let conn = self.lock();
         let mut stmt = conn
             .prepare(
-                "SELECT at, disk, versions, modules FROM scans WHERE cache = ?1 ORDER BY at, id",
+                "SELECT at, disk, versions, modules, trash FROM scans WHERE cache = ?1
+                 ORDER BY at, id",
             )
             .map_err(self.sqlite())?;
         let rows = stmt
@@ -44,6 +45,7 @@ impl State {
                     disk: r.get::<_, i64>(1)? as u64,
                     versions: r.get::<_, i64>(2)? as u64,
                     modules: r.get::<_, i64>(3)? as u64,
+                    trash: r.get::<_, i64>(4)? as u64,
                 })
             })
             .map_err(self.sqlite())?;
