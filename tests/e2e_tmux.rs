@@ -704,10 +704,10 @@ fn the_delete_dialog_can_move_to_the_trash_and_restore_undoes_it() {
     t.keys(&["t"]);
     // The job ends with a rescan, so the header counts the trash.
     let screen = t.wait_for("rescanned");
-    assert!(screen.contains("· trash "), "{screen}");
+    assert!(screen.contains(" in trash · "), "{screen}");
     let total = crate::support::listed_total(Path::new(&cache));
     assert!(
-        screen.starts_with(&format!("modlens {total} ")),
+        screen.starts_with(&format!("modlens {total}, ")),
         "{total}: {screen}"
     );
     assert!(!go.modcache().join("example.com/unicode@v1.0.0").exists());

@@ -124,6 +124,11 @@ fn go_sees_a_trashed_version_as_absent_and_a_restored_one_verifies() {
         "{listed:#}"
     );
     assert!(listed["totals"]["trash_disk_bytes"].as_u64().unwrap() > 0);
+    // With the trash counted, the total is still what du counts.
+    assert_eq!(
+        listed["totals"]["disk_bytes"].as_u64().unwrap(),
+        crate::support::go::du(&cache, false)
+    );
     // The history records the trash's size with each scan.
     assert_ok(&output(&mut ml(&go, &cache, &["list"])), "list");
     let out = output(&mut ml(&go, &cache, &["history", "--json"]));

@@ -74,7 +74,7 @@ key_table! {
     ReverseSort: [Char('r')], ctrl [], "r", "reverse order";
     StartFilter: [Char('/')], ctrl [], "/", "filter (substring or glob)";
     ToggleProblemsOnly: [Char('p')], ctrl [], "p", "problems only";
-    DeleteMarked: [Char('D'), Delete], ctrl [], "D Del", "delete marked (or current)";
+    DeleteMarked: [Char('D'), Delete], ctrl [], "D Del", "delete or trash marked";
     RefetchMarked: [Char('R')], ctrl [], "R", "repair marked (offline first)";
     VerifyAgain: [Char('v')], ctrl [], "v", "verify again (marked, or all)";
     Rescan: [F(5)], ctrl [], "F5", "rescan the whole cache";

@@ -41,6 +41,14 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         Span::styled("modlens ", theme.heading()),
         Span::styled(size(app.total_bytes()), theme.heading()),
         Span::styled(growth, theme.dim()),
+        // Part of the total; shown first so that it survives a narrow terminal.
+        Span::styled(
+            match app.trash.disk {
+                0 => String::new(),
+                n => format!(", {} in trash", size(n)),
+            },
+            theme.dim(),
+        ),
         Span::raw(" · "),
         Span::styled(problem_text, problem_style),
         Span::raw(format!(
@@ -50,13 +58,6 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
             count(app.leftovers.len() as u64, "leftover"),
             app.vcs.0
         )),
-        Span::styled(
-            match app.trash.disk {
-                0 => String::new(),
-                n => format!(" · trash {}", size(n)),
-            },
-            theme.dim(),
-        ),
     ]);
     let env = &app.config.env;
     let noatime = if app.config.noatime {
