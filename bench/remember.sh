@@ -5,7 +5,9 @@
 #   2. modlens verify             (nothing changed: remembered verdicts)
 #   3. modlens list               (the walk that takes every file's state)
 #   4. go mod verify in the five projects covering the same versions (go's hashing)
-# and the state database's size per 1,000 versions.
+# and the state database's size per 1,000 versions. Where the page cache can be dropped (root:
+# /proc/sys/vm/drop_caches), the first three run again cold, each after dropping it, as a first
+# run on a cache that is not in memory and a later run days after.
 #
 # Usage: bench/remember.sh DIR [RUNS]   (default 5 runs)
 set -euo pipefail
@@ -41,3 +43,20 @@ print(f"second verify: {again*1000:.0f} ms; {full/again:.1f}x faster than a full
 print(f"state database: {int(sys.argv[3])/1024:.0f} KiB for {sys.argv[2]} versions, "
       f"{int(sys.argv[3])/int(sys.argv[2]):.0f} bytes per version")
 PY
+
+if { sync && echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null; then
+  hyperfine -N --runs "$runs" --prepare 'sh -c "sync; echo 3 > /proc/sys/vm/drop_caches"' \
+    --export-json "$dir/remember-cold.json" \
+    -n 'modlens verify --full' "$bin verify --full --cache $GOMODCACHE --state $state" \
+    -n 'modlens verify (remembered)' "$bin verify --cache $GOMODCACHE --state $state" \
+    -n 'modlens list' "$bin list --cache $GOMODCACHE --no-state"
+  python3 - "$dir/remember-cold.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+full, again, lst = (r["modlens verify --full"], r["modlens verify (remembered)"], r["modlens list"])
+print(f"cold page cache: second verify {again*1000:.0f} ms; {full/again:.1f}x faster than a full one "
+      f"({full*1000:.0f} ms), {again/lst:.2f}x modlens list ({lst*1000:.0f} ms)")
+PY
+else
+  echo "cold runs skipped: the page cache cannot be dropped here (needs root)"
+fi

@@ -88,6 +88,27 @@ fn every_damage_after_a_first_verify_is_found_by_the_next() {
         "an unchanged cache is not hashed again"
     );
     assert_eq!(second["entries"], first["entries"], "and says the same");
+    // Verdicts an older modlens kept as JSON text are still remembered.
+    let db = rusqlite::Connection::open(go.sandbox.path().join("state.db")).unwrap();
+    let stored: Vec<(String, String, Vec<u8>)> = db
+        .prepare("SELECT path, version, verdict FROM verdicts")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (path, version, blob) in stored {
+        let verdict: modlens::verify::Verdict = postcard::from_bytes(&blob).unwrap();
+        db.execute(
+            "UPDATE verdicts SET verdict = ?1 WHERE path = ?2 AND version = ?3",
+            rusqlite::params![serde_json::to_string(&verdict).unwrap(), path, version],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let third = verify(&go, &project, &[]);
+    assert_eq!(counts(&third), (0, total), "JSON verdicts are remembered");
+    assert_eq!(third["entries"], first["entries"]);
 
     let cache = go.modcache();
     // 1. A tree file edited, same size, modification time put back.

@@ -179,11 +179,12 @@ fn plausible_top_name(name: &std::ffi::OsStr) -> bool {
 }
 
 /// Whether some `@v` directory below `download` holds a file go writes there (looked for
-/// breadth-first, reading at most [`SEARCH_LIMIT`] directories).
+/// depth-first, reading at most [`SEARCH_LIMIT`] directories).
 fn holds_a_version(download: &Path) -> bool {
     let mut queue = std::collections::VecDeque::from([download.to_path_buf()]);
     let mut read = 0;
-    while let Some(dir) = queue.pop_front() {
+    // Depth first: in a real cache the first `@v` is a few reads away, whatever its width.
+    while let Some(dir) = queue.pop_back() {
         read += 1;
         if read > SEARCH_LIMIT {
             return false;

@@ -56,10 +56,13 @@ fn preload(
     root: &std::path::Path,
 ) -> Option<crate::tui::app::Preload> {
     // Both are read and parsed at once: the first frame waits for them.
-    let (entries, verdicts) = pools.both(|| state.load_snapshot(root), || state.recall(root));
+    let (entries, verdicts) = pools.both(
+        || state.load_snapshot(root),
+        || {
+            let all = state.recall(root).unwrap_or_default();
+            all.into_iter().map(|(k, r)| (k, r.verdict)).collect()
+        },
+    );
     let entries = entries.ok().flatten()?;
-    let verdicts = verdicts
-        .map(|all| all.into_iter().map(|(k, r)| (k, r.verdict)).collect())
-        .unwrap_or_default();
     Some(crate::tui::app::Preload { entries, verdicts })
 }

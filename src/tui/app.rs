@@ -162,8 +162,9 @@ impl App {
     /// Shows the last session's versions at once, with their remembered marks; the scan that
     /// follows runs as a rescan, keeping what is unchanged and correcting the rest.
     fn preload(&mut self, preload: Preload) {
+        let mut verdicts = preload.verdicts;
         for entry in preload.entries {
-            let verdict = preload.verdicts.get(&entry.key).cloned();
+            let verdict = verdicts.remove(&entry.key);
             let integrity = verdict.as_ref().map_or(Integrity::Unverified, integrity_of);
             self.rows.insert(
                 entry.key.clone(),

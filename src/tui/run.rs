@@ -118,7 +118,9 @@ pub fn run(
             cancel.clone(),
         )
     };
-    rescan();
+    // The scan starts once the first frame is on screen: on few cores it would otherwise
+    // delay the frame that shows the last session's rows.
+    let mut scan_started = false;
 
     let mut input_rx = input_rx;
     let mut last_draw = Instant::now()
@@ -250,6 +252,10 @@ pub fn run(
             terminal.draw(|f| view::render(&app, f))?;
             app.dirty = false;
             last_draw = Instant::now();
+            if !scan_started {
+                scan_started = true;
+                rescan();
+            }
             if let Some(log) = log.as_mut() {
                 for t in waiting_keys.drain(..) {
                     writeln!(log, "{}", last_draw.duration_since(t).as_micros())?;

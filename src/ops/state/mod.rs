@@ -316,8 +316,24 @@ fn prepare(path: &Path) -> Result<Connection, StateError> {
     Ok(conn)
 }
 
+/// Encodes what the database keeps of a snapshot or a verdict: postcard, a compact binary form
+/// that reads several times faster than JSON (the explorer's first frame waits for it).
+fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+/// Decodes a stored snapshot or verdict: postcard, or the JSON text that schema 5 and before
+/// wrote. Anything that does not decode is forgotten, never an error.
+fn decode<T: serde::de::DeserializeOwned>(stored: rusqlite::types::Value) -> Option<T> {
+    match stored {
+        rusqlite::types::Value::Blob(bytes) => postcard::from_bytes(&bytes).ok(),
+        rusqlite::types::Value::Text(text) => serde_json::from_str(&text).ok(),
+        _ => None,
+    }
+}
+
 /// The schema, one step per version: step `i` takes a database from version `i` to `i + 1`.
-const STEPS: [&str; 5] = [
+const STEPS: [&str; 6] = [
     // 1: scans and module sizes, for history.
     "CREATE TABLE scans (
          id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
@@ -344,6 +360,16 @@ const STEPS: [&str; 5] = [
          cache TEXT PRIMARY KEY, at INTEGER NOT NULL, entries TEXT NOT NULL);",
     // 5: the trash's size at each scan (part of `disk`).
     "ALTER TABLE scans ADD COLUMN trash INTEGER NOT NULL DEFAULT 0;",
+    // 6: verdicts kept in key order (one cache's verdicts are read at once by the explorer's
+    // first frame), as postcard blobs from now on (JSON text still reads).
+    "CREATE TABLE verdicts_by_key (
+         cache TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,
+         digest BLOB NOT NULL, hashed_at INTEGER NOT NULL, verdict BLOB NOT NULL,
+         PRIMARY KEY (cache, path, version)) WITHOUT ROWID;
+     INSERT INTO verdicts_by_key SELECT cache, path, version, digest, hashed_at, verdict
+         FROM verdicts;
+     DROP TABLE verdicts;
+     ALTER TABLE verdicts_by_key RENAME TO verdicts;",
 ];
 
 /// Whether SQLite said another connection holds the lock.

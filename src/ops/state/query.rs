@@ -93,12 +93,12 @@ impl State {
         at: std::time::SystemTime,
         entries: &[crate::cache::ModuleEntry],
     ) -> Result<(), StateError> {
-        let json = serde_json::to_string(entries).unwrap_or_else(|_| "[]".to_owned());
+        let encoded = super::encode(entries);
         let conn = self.lock();
         conn.execute(
             "INSERT INTO snapshots (cache, at, entries) VALUES (?1, ?2, ?3)
              ON CONFLICT (cache) DO UPDATE SET at = excluded.at, entries = excluded.entries",
-            params![root.to_string_lossy(), super::unix(at), json],
+            params![root.to_string_lossy(), super::unix(at), encoded],
         )
         .map(|_| ())
         .map_err(self.sqlite())
@@ -109,7 +109,7 @@ impl State {
         &self,
         root: &Path,
     ) -> Result<Option<Vec<crate::cache::ModuleEntry>>, StateError> {
-        let json: Option<String> = self
+        let stored: Option<rusqlite::types::Value> = self
             .lock()
             .query_row(
                 "SELECT entries FROM snapshots WHERE cache = ?1",
@@ -119,6 +119,6 @@ impl State {
             .optional()
             .map_err(self.sqlite())?;
         // Parsed without the lock, so that other readers go on meanwhile.
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+        Ok(stored.and_then(super::decode))
     }
 }

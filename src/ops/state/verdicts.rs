@@ -108,7 +108,7 @@ impl State {
     /// Every verdict remembered for the cache at `root`; rows that no longer parse (written
     /// by another version) are left out.
     pub fn recall(&self, root: &Path) -> Result<HashMap<ModuleKey, Remembered>, StateError> {
-        type Raw = (ModuleKey, Vec<u8>, i64, String);
+        type Raw = (ModuleKey, Vec<u8>, i64, rusqlite::types::Value);
         let raw: Vec<Raw> = {
             let conn = self.lock();
             let mut stmt = conn
@@ -126,7 +126,7 @@ impl State {
                         },
                         r.get::<_, Vec<u8>>(2)?,
                         r.get::<_, i64>(3)?,
-                        r.get::<_, String>(4)?,
+                        r.get::<_, rusqlite::types::Value>(4)?,
                     ))
                 })
                 .map_err(self.sqlite())?;
@@ -135,9 +135,9 @@ impl State {
         // Parsed without the lock, so that other readers go on meanwhile.
         let mut out = HashMap::with_capacity(raw.len());
         for (key, digest, hashed_at, verdict) in raw {
-            let (Ok(digest), Ok(verdict)) = (
+            let (Ok(digest), Some(verdict)) = (
                 <[u8; 32]>::try_from(digest),
-                serde_json::from_str::<Verdict>(&verdict),
+                super::decode::<Verdict>(verdict),
             ) else {
                 continue;
             };
@@ -175,14 +175,14 @@ impl State {
                 )
                 .map_err(self.sqlite())?;
             for (digest, verdict) in verdicts {
-                let json = serde_json::to_string(verdict).unwrap_or_default();
+                let encoded = super::encode(verdict);
                 stmt.execute(params![
                     root.to_string_lossy(),
                     verdict.key.path,
                     verdict.key.version,
                     digest.to_vec(),
                     unix(at),
-                    json
+                    encoded
                 ])
                 .map_err(self.sqlite())?;
             }
