@@ -12,6 +12,9 @@ impl App {
     pub(super) fn scan_event(&mut self, event: ScanEvent) -> Vec<Effect> {
         match event {
             ScanEvent::Entries(entries) => {
+                // A rescan that finds a batch unchanged leaves the list as it is: rebuilding
+                // 20,000 rows every frame would take a core from the scan.
+                let mut changed = false;
                 for entry in entries {
                     let key = entry.key.clone();
                     if let Some(seen) = &mut self.rescan_seen {
@@ -21,6 +24,7 @@ impl App {
                             continue;
                         }
                     }
+                    changed = true;
                     // A failed job's message stays with the row when it is measured again.
                     let job_error = self.rows.get(&key).and_then(|r| r.job_error.clone());
                     self.rows.insert(
@@ -40,8 +44,9 @@ impl App {
                         .as_ref()
                         .map_or(self.rows.len(), |s| s.len());
                     self.scan = ScanState::Running(found, done, total);
+                    self.dirty = true;
                 }
-                self.stale = true;
+                self.stale |= changed;
             }
             ScanEvent::Vcs(repos) => {
                 self.vcs.0 += repos.len();
