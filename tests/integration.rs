@@ -10,6 +10,7 @@ mod demo_go;
 mod doctor_go;
 mod e2e_tmux;
 mod explain_go;
+mod gocache_go;
 mod gosum_go;
 mod hostile;
 mod incremental;

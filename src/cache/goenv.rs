@@ -12,8 +12,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// The settings modlens asks go about.
-pub const NAMES: [&str; 12] = [
+pub const NAMES: [&str; 13] = [
     "GOFLAGS",
+    "GOCACHE",
     "GOMODCACHE",
     "GOPATH",
     "GOPROXY",

@@ -11,6 +11,7 @@ pub mod entry;
 pub mod error;
 pub mod filter;
 pub mod fmt;
+pub mod gocache;
 pub mod goenv;
 pub mod layout;
 pub mod measure;

@@ -244,3 +244,60 @@ pub enum TrashAction {
         json: bool,
     },
 }
+
+/// Options of `modlens gocache`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GocacheArgs {
+    /// The build cache (default: GOCACHE as go finds it: the environment, `go env`, then the
+    /// user cache directory + go-build).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+    /// What to do (default: list).
+    #[command(subcommand)]
+    pub action: Option<GocacheAction>,
+}
+
+/// The `gocache` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum GocacheAction {
+    /// Totals (equal to du), and how recently entries were used against go's 5-day trim.
+    List {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hash every output against its name and check every action entry.
+    Verify {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete entries by age, size, damage or orphanhood (action entries first).
+    Clean(GocacheCleanArgs),
+}
+
+/// Options of `modlens gocache clean`; each adds what it selects.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GocacheCleanArgs {
+    /// Entries unused for longer than DURATION (e.g. 5d, 2w).
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+    /// The least recently used entries until the build cache fits in SIZE (e.g. 10G).
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+    /// What `gocache verify` finds wrong.
+    #[arg(long)]
+    pub broken: bool,
+    /// Outputs no action entry names.
+    #[arg(long)]
+    pub orphans: bool,
+    /// Only print what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -10,6 +10,7 @@ mod context;
 pub mod demo;
 mod doctor;
 mod explain;
+mod gocache;
 mod history;
 mod json;
 mod list;
@@ -106,6 +107,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// What `clean --trash` moved aside: list it, restore versions, or empty it.
     Trash(TrashArgs),
+    /// The build cache (GOCACHE): list it, verify every output, clean it.
+    Gocache(GocacheArgs),
 }
 
 pub use crate::cache::sort::SortKey;
@@ -125,6 +128,11 @@ pub fn run(cli: Cli) -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     let goenv = GoEnv::from_process();
+    if let Some(Command::Gocache(args)) = &cli.command {
+        // The build cache needs no module cache.
+        let pools = Pools::new(PoolSizes::default())?;
+        return gocache::run(&goenv, &pools, args);
+    }
     // With no cache to find and no go installed, a first `cargo run` (the explorer, no
     // subcommand) shows the demo rather than an error: there is nothing of the user's to show
     // yet. Subcommands, which scripts run, still fail.
@@ -197,6 +205,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(&ctx, &args),
         Command::Explain(args) => explain::run(&ctx, &args),
         Command::Trash(args) => trash::run(&ctx, &args),
+        Command::Gocache(args) => gocache::run(&ctx.goenv, &ctx.pools, &args),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod delete;
 pub mod error;
 pub mod fault;
 pub mod fetch;
+pub mod gocache;
 pub mod gocmd;
 pub mod jobs;
 pub mod policy;

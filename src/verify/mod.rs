@@ -8,6 +8,7 @@
 
 mod check;
 pub mod error;
+pub mod gocache;
 pub mod goerr;
 pub mod gosum;
 pub mod hash;

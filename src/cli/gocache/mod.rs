@@ -1,0 +1,235 @@
+//! `modlens gocache list | verify | clean`: the build cache (GOCACHE) beside the module cache.
+//!
+//! `list` accounts for every byte (totals equal `du`) and shows how recently the entries were
+//! used against go's 5-day trim limit; `verify` hashes every output against its name and
+//! checks every action entry, saying what go would do with each problem; `clean` deletes by
+//! age, size, damage or orphanhood, action entries before their outputs. The build cache does
+//! not need the module cache: this command runs without one.
+
+mod clean;
+
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::progress::ProgressLine;
+use super::{GocacheAction, GocacheArgs, print};
+use crate::cache::fmt::{ago, count, rfc3339, size};
+use crate::cache::gocache::scan::{BuildSnapshot, scan};
+use crate::cache::gocache::{Location, TRIM_LIMIT, locate};
+use crate::cache::goenv::GoEnv;
+use crate::ops::pools::Pools;
+
+pub fn run(goenv: &GoEnv, pools: &Pools, args: &GocacheArgs) -> anyhow::Result<ExitCode> {
+    let root = match locate(args.dir.as_deref(), goenv) {
+        Location::Dir(dir) => dir,
+        Location::Off(why) => anyhow::bail!("no build cache: {why}"),
+    };
+    let snapshot = scan(pools.scan_pool(), &root)
+        .map_err(|e| anyhow::anyhow!("build cache {}: {e}", root.display()))?;
+    for err in &snapshot.errors {
+        eprintln!("modlens: warning: {err}");
+    }
+    match &args.action {
+        None | Some(GocacheAction::List { json: false }) => list(&root, &snapshot, false),
+        Some(GocacheAction::List { json: true }) => list(&root, &snapshot, true),
+        Some(GocacheAction::Verify { json }) => verify(pools, &root, &snapshot, *json),
+        Some(GocacheAction::Clean(clean)) => clean::run(pools, &root, &snapshot, clean),
+    }
+}
+
+/// Entries (action entries and outputs) and their bytes, by when they were last used.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+struct Bucket {
+    files: u64,
+    disk_bytes: u64,
+}
+
+/// Upper bounds of the age buckets: a day, go's trim limit, a month, and older.
+const BUCKETS: [(&str, Duration); 4] = [
+    ("under 1 day", Duration::from_secs(86_400)),
+    ("1 to 5 days", TRIM_LIMIT),
+    ("5 to 30 days", Duration::from_secs(30 * 86_400)),
+    ("over 30 days", Duration::MAX),
+];
+
+fn histogram(snapshot: &BuildSnapshot, now: SystemTime) -> [Bucket; 4] {
+    let mut buckets = [Bucket::default(); 4];
+    let files = snapshot
+        .actions
+        .iter()
+        .map(|a| (a.used, a.usage.disk))
+        .chain(snapshot.outputs.iter().map(|o| (o.used, o.usage.disk)));
+    for (used, disk) in files {
+        let age = now.duration_since(used).unwrap_or_default();
+        let i = BUCKETS.iter().position(|(_, max)| age < *max).unwrap_or(3);
+        buckets[i].files += 1;
+        buckets[i].disk_bytes += disk;
+    }
+    buckets
+}
+
+fn list(root: &std::path::Path, snapshot: &BuildSnapshot, json: bool) -> anyhow::Result<ExitCode> {
+    let now = SystemTime::now();
+    let buckets = histogram(snapshot, now);
+    let total = snapshot.total();
+    if json {
+        let other: Vec<_> = snapshot
+            .other
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "path": crate::cache::fmt::escaped_path(&o.rel),
+                    "kind": o.kind,
+                    "disk_bytes": o.usage.disk,
+                })
+            })
+            .collect();
+        let ages: Vec<_> = BUCKETS
+            .iter()
+            .zip(buckets)
+            .map(|((name, _), b)| serde_json::json!({"used": name, "files": b.files, "disk_bytes": b.disk_bytes}))
+            .collect();
+        let report = serde_json::json!({
+            "cache": root,
+            "outputs": {"count": snapshot.outputs.len(), "disk_bytes": snapshot.outputs_usage().disk},
+            "actions": {"count": snapshot.actions.len(), "disk_bytes": snapshot.actions_usage().disk},
+            "other": other,
+            "shared_disk_bytes": snapshot.shared.disk,
+            "totals": {"disk_bytes": total.disk, "apparent_bytes": total.apparent, "files": total.files},
+            "ages": ages,
+            "last_trim": snapshot.trimmed.map(rfc3339),
+            "errors": snapshot.errors,
+        });
+        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = format!("build cache {}\n", root.display());
+    out.push_str(&format!(
+        "{:>10}  {}\n{:>10}  {}\n",
+        size(snapshot.outputs_usage().disk),
+        count(snapshot.outputs.len() as u64, "output"),
+        size(snapshot.actions_usage().disk),
+        entries(snapshot.actions.len()),
+    ));
+    for o in &snapshot.other {
+        out.push_str(&format!(
+            "{:>10}  {} ({})\n",
+            size(o.usage.disk),
+            crate::cache::fmt::escaped_path(&o.rel),
+            o.kind
+        ));
+    }
+    out.push_str(&format!(
+        "{:>10}  the cache's directories\ntotal {} on disk, {}\nlast used:\n",
+        size(snapshot.shared.disk),
+        size(total.disk),
+        count(total.files, "file")
+    ));
+    for ((name, _), b) in BUCKETS.iter().zip(buckets) {
+        let note = if *name == "5 to 30 days" || *name == "over 30 days" {
+            "  (go's next trim removes these)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "  {name:<13} {:>10}  {}{note}\n",
+            size(b.disk_bytes),
+            count(b.files, "file")
+        ));
+    }
+    out.push_str(&match snapshot.trimmed {
+        Some(t) => format!(
+            "go last trimmed {} (trim.txt); it trims entries unused for 5 days, at most once a day\n",
+            ago(Some(t), now)
+        ),
+        None => "go has not trimmed this cache (no trim.txt)\n".to_owned(),
+    });
+    print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(
+    pools: &Pools,
+    root: &std::path::Path,
+    snapshot: &BuildSnapshot,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let started = std::time::Instant::now();
+    let progress = Mutex::new(ProgressLine::new(!json && std::io::stderr().is_terminal()));
+    let show = |done: u64, total: u64| {
+        if let Ok(mut line) = progress.lock() {
+            line.show(|| format!("hashed {} of {}", size(done), size(total)));
+        }
+    };
+    let checked = crate::ops::gocache::verify(pools, root, snapshot, &show);
+    if let Ok(line) = progress.lock() {
+        line.clear();
+    }
+    let verdict = &checked.verdict;
+    let seconds = started.elapsed().as_secs_f64();
+    if json {
+        let report = serde_json::json!({
+            "cache": root,
+            "problems": verdict.problems.iter().map(|p| serde_json::json!({
+                "kind": p.kind.name(), "detail": p.detail, "go_does": p.go_does,
+                "fix": "delete", "delete": p.delete,
+            })).collect::<Vec<_>>(),
+            "orphans": verdict.orphans,
+            "summary": {
+                "outputs": snapshot.outputs.len(), "actions": snapshot.actions.len(),
+                "outputs_hashed": checked.outputs_hashed, "bytes_hashed": checked.bytes_hashed,
+                "in_flight": verdict.in_flight, "problems": verdict.problems.len(),
+                "orphans": verdict.orphans.len(), "orphan_bytes": verdict.orphan_bytes,
+                "seconds": seconds,
+            },
+        });
+        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+    } else {
+        let mut out = String::new();
+        for p in &verdict.problems {
+            out.push_str(&format!(
+                "{}: {}\n  go {}\n  fix: delete {}\n",
+                p.kind.name(),
+                p.detail,
+                p.go_does,
+                p.delete.join(", ")
+            ));
+        }
+        out.push_str(&format!(
+            "checked {} and {} ({} hashed in {seconds:.2} s): {}, {} ({}) no action entry names{}\n",
+            count(snapshot.outputs.len() as u64, "output"),
+            entries(snapshot.actions.len()),
+            size(checked.bytes_hashed),
+            count(verdict.problems.len() as u64, "problem"),
+            count(verdict.orphans.len() as u64, "orphan output"),
+            size(verdict.orphan_bytes),
+            match verdict.in_flight {
+                0 => String::new(),
+                n => format!("; {n} written in the last minute not judged"),
+            },
+        ));
+        if !verdict.problems.is_empty() {
+            out.push_str(
+                "`modlens gocache clean --broken` deletes them; go rebuilds what it needs\n",
+            );
+        }
+        print(&out)?;
+    }
+    Ok(if verdict.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// "1 action entry", "2 action entries".
+fn entries(n: usize) -> String {
+    match n {
+        1 => "1 action entry".to_owned(),
+        n => format!("{n} action entries"),
+    }
+}

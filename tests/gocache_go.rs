@@ -1,0 +1,300 @@
+//! The build cache against the real go: a cache go filled is accounted to the byte (as `du`)
+//! and verifies clean; a flipped byte in an output archive is found (and go, shown here,
+//! reuses it as is), a truncated output and a garbled action entry are found, `clean --broken`
+//! lets go rebuild them, and a trim racing `go build` corrupts neither.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::support::go::{Go, du};
+use crate::support::{modlens, stderr, stdout};
+
+/// A module with a library package and two programs, built and tested by go into the
+/// sandbox's GOCACHE.
+fn setup(test: &str) -> Option<(Go, PathBuf)> {
+    let go = Go::find(test)?;
+    let app = go.workdir().join("app");
+    let files = [
+        ("go.mod", "module example.com/app\n\ngo 1.18\n"),
+        (
+            "lib/lib.go",
+            "package lib\n\n// ModlensProbeFunc is found in the compiled archive.\nfunc ModlensProbeFunc(n int) int { return n*7 + 3 }\n",
+        ),
+        (
+            "lib/lib_test.go",
+            "package lib\n\nimport \"testing\"\n\nfunc TestProbe(t *testing.T) {\n\tif ModlensProbeFunc(1) != 10 {\n\t\tt.Fatal(\"wrong\")\n\t}\n}\n",
+        ),
+        (
+            "cmd/one/main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/app/lib\"\n)\n\nfunc main() { fmt.Println(lib.ModlensProbeFunc(2)) }\n",
+        ),
+        (
+            "cmd/two/main.go",
+            "package main\n\nimport \"example.com/app/lib\"\n\nfunc main() { println(lib.ModlensProbeFunc(3)) }\n",
+        ),
+    ];
+    for (name, text) in files {
+        let path = app.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    assert_ok(&build(&go, &app), "go build");
+    assert_ok(&run_go(&go, &app, &["test", "./..."]), "go test");
+    Some((go, app))
+}
+
+fn gocache(go: &Go) -> PathBuf {
+    go.sandbox.path().join("gocache")
+}
+
+fn run_go(go: &Go, app: &Path, args: &[&str]) -> Output {
+    go.command(args).current_dir(app).output().unwrap()
+}
+
+/// `go build -x` of every program into a fresh directory, so that go links them again from
+/// the cached archives.
+fn build(go: &Go, app: &Path) -> Output {
+    let bin = go.sandbox.path().join("bin");
+    let _ = fs::remove_dir_all(&bin);
+    fs::create_dir_all(&bin).unwrap();
+    let out = format!("{}/", bin.display());
+    run_go(go, app, &["build", "-x", "-o", &out, "./..."])
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn ml(go: &Go, args: &[&str]) -> Output {
+    let mut cmd = modlens(args);
+    go.sandbox_env(&mut cmd);
+    cmd.arg("--dir").arg(gocache(go)).stdin(Stdio::null());
+    cmd.output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+}
+
+/// Puts every file's mtime two minutes back, as if the build had finished then: outputs
+/// written in the last minute are not judged (a go command may still be writing them).
+fn age(dir: &Path) {
+    let then = SystemTime::now() - Duration::from_secs(120);
+    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        if entry.file_type().is_file() {
+            let file = fs::File::options().write(true).open(entry.path()).unwrap();
+            file.set_times(fs::FileTimes::new().set_modified(then))
+                .unwrap();
+        }
+    }
+}
+
+fn kinds(report: &Value) -> Vec<String> {
+    let mut kinds: Vec<String> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+/// The output holding the compiled library: an archive that names the probe function, and
+/// neither the test (its test variant) nor `main.main` (a program calling it).
+fn library_archive(go: &Go) -> PathBuf {
+    walkdir::WalkDir::new(gocache(go))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.to_string_lossy().ends_with("-d"))
+        .find(|p| {
+            let bytes = fs::read(p).unwrap();
+            bytes.starts_with(b"!<arch>\n")
+                && bytes.windows(16).any(|w| w == b"ModlensProbeFunc")
+                && !bytes.windows(9).any(|w| w == b"TestProbe")
+                && !bytes.windows(9).any(|w| w == b"main.main")
+        })
+        .expect("the library's archive is in the build cache")
+}
+
+#[test]
+fn a_build_cache_go_filled_is_counted_like_du_and_verifies_clean() {
+    let Some((go, _app)) = setup("a_build_cache_go_filled") else {
+        return;
+    };
+    age(&gocache(&go));
+    let listed = json(&ml(&go, &["gocache", "list", "--json"]));
+    assert_eq!(
+        listed["totals"]["disk_bytes"].as_u64().unwrap(),
+        du(&gocache(&go), false)
+    );
+    assert_eq!(
+        listed["totals"]["apparent_bytes"].as_u64().unwrap(),
+        du(&gocache(&go), true)
+    );
+    assert!(
+        listed["outputs"]["count"].as_u64().unwrap() > 3,
+        "{listed:#}"
+    );
+    let out = ml(&go, &["gocache", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(kinds(&report), Vec::<String>::new());
+    assert_eq!(report["summary"]["in_flight"], 0);
+    assert_eq!(
+        report["summary"]["outputs_hashed"], listed["outputs"]["count"],
+        "every output was hashed"
+    );
+}
+
+#[test]
+fn damage_is_found_explained_and_cleaned_and_go_rebuilds() {
+    let Some((go, app)) = setup("damage_is_found_explained_and_cleaned") else {
+        return;
+    };
+    age(&gocache(&go));
+    // A flipped byte in the library's archive, size unchanged.
+    let archive = library_archive(&go);
+    let mut bytes = fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    fs::write(&archive, &bytes).unwrap();
+    age(&gocache(&go));
+    // What go does: it reuses the archive without compiling the library again.
+    let out = build(&go, &app);
+    let log = stderr(&out);
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("compile") && l.contains("example.com/app/lib")),
+        "go compiled the library again instead of reusing the cached archive:\n{log}"
+    );
+    age(&gocache(&go));
+    let report = json(&ml(&go, &["gocache", "verify", "--json"]));
+    assert_eq!(kinds(&report), ["output_corrupt"], "{report:#}");
+    let problem = &report["problems"][0];
+    assert!(
+        problem["go_does"].as_str().unwrap().contains("reuses it"),
+        "{problem:#}"
+    );
+
+    // A truncated output and a garbled action entry.
+    let other = walkdir::WalkDir::new(gocache(&go))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.to_string_lossy().ends_with("-d") && *p != archive)
+        .find(|p| fs::metadata(p).unwrap().len() > 100)
+        .unwrap();
+    let len = fs::metadata(&other).unwrap().len();
+    fs::File::options()
+        .write(true)
+        .open(&other)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let action = walkdir::WalkDir::new(gocache(&go))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .find(|p| p.to_string_lossy().ends_with("-a"))
+        .unwrap();
+    fs::write(&action, "v1 garbage\n").unwrap();
+    age(&gocache(&go));
+    let out = ml(&go, &["gocache", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = kinds(&json(&out));
+    for kind in ["action_invalid", "output_corrupt"] {
+        assert!(found.contains(&kind.to_owned()), "{kind}: {found:?}");
+    }
+    assert!(
+        found
+            .iter()
+            .any(|k| k == "output_size_mismatch" || k == "output_corrupt"),
+        "the truncated output: {found:?}"
+    );
+
+    let out = ml(&go, &["gocache", "clean", "--broken", "--yes"]);
+    assert_ok(&out, "gocache clean --broken");
+    assert!(!archive.exists());
+    // go builds (compiling the library again) and tests, and the cache verifies clean.
+    let out = build(&go, &app);
+    assert_ok(&out, "go build after the clean");
+    assert!(
+        stderr(&out)
+            .lines()
+            .any(|l| l.contains("compile") && l.contains("example.com/app/lib")),
+        "{}",
+        stderr(&out)
+    );
+    assert_ok(
+        &run_go(&go, &app, &["test", "./..."]),
+        "go test after the clean",
+    );
+    age(&gocache(&go));
+    let out = ml(&go, &["gocache", "verify", "--json"]);
+    assert_eq!(kinds(&json(&out)), Vec::<String>::new(), "{}", stdout(&out));
+}
+
+#[test]
+fn a_trim_racing_go_build_corrupts_neither() {
+    let Some((go, app)) = setup("a_trim_racing_go_build") else {
+        return;
+    };
+    // go builds afresh (-a) in a loop while modlens trims the cache down to nothing.
+    let mut builds = Command::new("sh");
+    builds
+        .arg("-c")
+        .arg("for i in 1 2 3 4 5 6; do go build -a -o /dev/null ./cmd/one || exit 1; done")
+        .current_dir(&app);
+    go.sandbox_env(&mut builds);
+    let mut builds = builds.spawn().unwrap();
+    for _ in 0..6 {
+        let out = ml(&go, &["gocache", "clean", "--max-size", "1", "--yes"]);
+        assert_ok(&out, "gocache clean --max-size 1");
+    }
+    assert!(builds.wait().unwrap().success(), "go build while trimming");
+    assert_ok(&build(&go, &app), "go build after the trims");
+    age(&gocache(&go));
+    let out = ml(&go, &["gocache", "verify", "--json"]);
+    assert_eq!(kinds(&json(&out)), Vec::<String>::new(), "{}", stdout(&out));
+}
+
+#[test]
+fn bad_input_to_gocache_is_a_one_line_error_and_changes_nothing() {
+    let Some((go, _app)) = setup("bad_input_to_gocache") else {
+        return;
+    };
+    let before = crate::support::fingerprint(&gocache(&go));
+    for args in [
+        &["gocache", "clean", "--yes"][..],
+        &["gocache", "clean", "--older-than", "soon", "--yes"],
+        &["gocache", "clean", "--max-size", "0", "--yes"],
+        &["gocache", "clean", "--max-size", "1"],
+    ] {
+        let out = ml(&go, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = modlens(&["gocache"])
+        .env("GOCACHE", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("GOCACHE=off"), "{}", stderr(&out));
+    assert_eq!(crate::support::fingerprint(&gocache(&go)), before);
+}
