@@ -727,3 +727,75 @@ fn the_delete_dialog_can_move_to_the_trash_and_restore_undoes_it() {
     let (ok, err) = go.mod_verify(&project);
     assert!(ok, "go mod verify after the restore: {err}");
 }
+
+/// `b` shows the build cache go filled: a corrupt output is a problem row, `B` `D` `y` deletes
+/// it through a job, the view comes back clean, and Esc returns to the module cache.
+#[test]
+fn the_build_cache_view_finds_a_corrupt_output_and_deletes_it() {
+    let Some(go) = Go::find("the_build_cache_view_finds_a_corrupt_output") else {
+        return;
+    };
+    if !Tmux::available("the_build_cache_view_finds_a_corrupt_output") {
+        return;
+    }
+    go.download(&standard_modules());
+    let app = go.workdir().join("hello");
+    fs::create_dir_all(&app).unwrap();
+    fs::write(app.join("go.mod"), "module example.com/hello\n\ngo 1.18\n").unwrap();
+    fs::write(
+        app.join("main.go"),
+        "package main\n\nfunc main() { println(42) }\n",
+    )
+    .unwrap();
+    let out = go
+        .command(&["build", "-o", "/dev/null", "."])
+        .current_dir(&app)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gocache = go.sandbox.path().join("gocache");
+    let largest = walkdir::WalkDir::new(&gocache)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with("-d"))
+        .max_by_key(|e| e.metadata().unwrap().len())
+        .unwrap()
+        .into_path();
+    let mut bytes = fs::read(&largest).unwrap();
+    bytes[0] ^= 1;
+    fs::write(&largest, bytes).unwrap();
+    crate::support::age_files(&gocache);
+    let cmd = format!(
+        "GOCACHE={} {} --cache {}",
+        gocache.display(),
+        env!("CARGO_BIN_EXE_modlens"),
+        go.modcache().display()
+    );
+    let t = Tmux::start("build-cache", &cmd);
+    t.wait_for("verify ✓");
+    t.keys(&["b"]);
+    let screen = t.wait_for("1 problem");
+    assert!(screen.contains("output_corrupt"), "{screen}");
+    t.keys(&["g", "B", "D"]);
+    t.wait_for("Delete the build-cache entries of 1 row?");
+    t.keys(&["y"]);
+    t.wait_for("0 problems");
+    assert!(!largest.exists(), "the corrupt output is gone");
+    t.keys(&["Escape"]);
+    t.wait_for("MODULE / VERSION");
+    t.keys(&["q"]);
+    let out = crate::support::modlens(&["gocache", "verify", "--dir"])
+        .arg(&gocache)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -6,12 +6,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
 use crate::support::go::{Go, du};
-use crate::support::{modlens, stderr, stdout};
+use crate::support::{age_files as age, modlens, stderr, stdout};
 
 /// A module with a library package and two programs, built and tested by go into the
 /// sandbox's GOCACHE.
@@ -83,19 +82,6 @@ fn ml(go: &Go, args: &[&str]) -> Output {
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
-}
-
-/// Puts every file's mtime two minutes back, as if the build had finished then: outputs
-/// written in the last minute are not judged (a go command may still be writing them).
-fn age(dir: &Path) {
-    let then = SystemTime::now() - Duration::from_secs(120);
-    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
-        if entry.file_type().is_file() {
-            let file = fs::File::options().write(true).open(entry.path()).unwrap();
-            file.set_times(fs::FileTimes::new().set_modified(then))
-                .unwrap();
-        }
-    }
 }
 
 fn kinds(report: &Value) -> Vec<String> {

@@ -14,6 +14,7 @@ pub fn run(
     verify: bool,
 ) -> anyhow::Result<ExitCode> {
     let located = &ctx.located;
+    let gocache = crate::cache::gocache::locate(None, &ctx.goenv);
     let config = AppConfig {
         root: located.root.clone(),
         env: EnvInfo {
@@ -27,6 +28,18 @@ pub fn run(
         projects: projects.to_vec(),
         state: ctx.state.clone(),
         trash_keep: ctx.trash_keep,
+        gocache: match &gocache {
+            crate::cache::gocache::Location::Dir(dir) if dir.is_dir() => Some(dir.clone()),
+            _ => None,
+        },
+        gocache_off: match gocache {
+            crate::cache::gocache::Location::Dir(dir) if dir.is_dir() => None,
+            crate::cache::gocache::Location::Dir(dir) => Some(format!(
+                "{} does not exist (go has not built anything)",
+                dir.display()
+            )),
+            crate::cache::gocache::Location::Off(why) => Some(why),
+        },
         preload: ctx
             .state
             .as_ref()

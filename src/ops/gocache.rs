@@ -19,6 +19,55 @@ use crate::cache::gocache::Id;
 use crate::cache::gocache::scan::BuildSnapshot;
 use crate::verify::gocache::{BuildVerdict, IN_FLIGHT, judge, output_matches, rel_path};
 
+/// Files deleted together, action entries first.
+#[derive(Debug, Default, Clone)]
+pub struct Unit {
+    /// The files, action entries first.
+    pub paths: Vec<String>,
+    /// Their bytes on disk.
+    pub bytes: u64,
+    /// The latest of their mtimes: when go last used any of them.
+    pub used: Option<SystemTime>,
+}
+
+impl Unit {
+    fn add(&mut self, path: String, bytes: u64, used: SystemTime) {
+        self.paths.push(path);
+        self.bytes += bytes;
+        self.used = Some(self.used.map_or(used, |u| u.max(used)));
+    }
+}
+
+/// Units of the cache: each output with the action entries naming it (entries first), and
+/// each action entry naming nothing there.
+pub fn units(snapshot: &BuildSnapshot) -> Vec<Unit> {
+    let mut by_output: HashMap<Id, Unit> = HashMap::new();
+    let mut alone = Vec::new();
+    for a in &snapshot.actions {
+        let path = rel_path(&a.id, 'a');
+        match a.record {
+            Ok(record) => {
+                by_output
+                    .entry(record.output)
+                    .or_default()
+                    .add(path, a.usage.disk, a.used)
+            }
+            Err(_) => {
+                let mut unit = Unit::default();
+                unit.add(path, a.usage.disk, a.used);
+                alone.push(unit);
+            }
+        }
+    }
+    for o in &snapshot.outputs {
+        by_output
+            .entry(o.id)
+            .or_default()
+            .add(rel_path(&o.id, 'd'), o.usage.disk, o.used);
+    }
+    by_output.into_values().chain(alone).collect()
+}
+
 /// What a verification did.
 #[derive(Debug, Default)]
 pub struct Checked {
@@ -74,4 +123,131 @@ pub fn delete_files(root: &Path, rel_paths: &[String]) -> Result<u64, DeleteErro
         super::fault::checkpoint("gocache:removed");
     }
     Ok(removed)
+}
+
+/// What the explorer shows as one row of the build cache: an age band, the orphans, or one
+/// problem, with the files deleting it removes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildGroup {
+    /// The row's name, e.g. "unused 5 to 30 days" or "output_corrupt".
+    pub label: String,
+    /// What it is and what go does with it.
+    pub detail: String,
+    /// Whether it is a problem (not an age band or the orphans).
+    pub problem: bool,
+    /// Bytes on disk.
+    pub bytes: u64,
+    /// Files.
+    pub files: u64,
+    /// What deleting it removes, unit by unit (action entries before outputs).
+    pub delete: Vec<Vec<String>>,
+}
+
+/// The build cache scanned and verified, for the explorer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOverview {
+    /// Where it is.
+    pub root: std::path::PathBuf,
+    /// Everything, as `du` counts it.
+    pub total_bytes: u64,
+    /// Output files.
+    pub outputs: usize,
+    /// Action entries.
+    pub actions: usize,
+    /// When go last trimmed.
+    pub trimmed: Option<SystemTime>,
+    /// Problems found.
+    pub problems: usize,
+    /// The rows: problems first, then the orphans, then the age bands, oldest first.
+    pub groups: Vec<BuildGroup>,
+}
+
+/// Scans and verifies the build cache at `root` for the explorer.
+pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
+    use crate::cache::gocache::{AGE_BANDS, TRIM_LIMIT};
+    let snapshot = crate::cache::gocache::scan::scan(pools.scan_pool(), root)
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    let checked = verify(pools, root, &snapshot, &|_, _| {});
+    let now = SystemTime::now();
+    let disk: HashMap<String, u64> = snapshot
+        .actions
+        .iter()
+        .map(|a| (rel_path(&a.id, 'a'), a.usage.disk))
+        .chain(
+            snapshot
+                .outputs
+                .iter()
+                .map(|o| (rel_path(&o.id, 'd'), o.usage.disk)),
+        )
+        .collect();
+    let mut groups: Vec<BuildGroup> = checked
+        .verdict
+        .problems
+        .iter()
+        .map(|p| BuildGroup {
+            label: p.kind.name().to_owned(),
+            detail: format!("{}. go {}.", p.detail, p.go_does),
+            problem: true,
+            bytes: p.delete.iter().filter_map(|f| disk.get(f)).sum(),
+            files: p.delete.len() as u64,
+            delete: vec![p.delete.clone()],
+        })
+        .collect();
+    if !checked.verdict.orphans.is_empty() {
+        groups.push(BuildGroup {
+            label: "orphan outputs".into(),
+            detail: "Outputs no action entry names: go never reads them again; its trim \
+                     removes them after 5 days unused."
+                .into(),
+            problem: false,
+            bytes: checked.verdict.orphan_bytes,
+            files: checked.verdict.orphans.len() as u64,
+            delete: checked
+                .verdict
+                .orphans
+                .iter()
+                .map(|o| vec![o.clone()])
+                .collect(),
+        });
+    }
+    let mut bands: Vec<BuildGroup> = AGE_BANDS
+        .iter()
+        .map(|(name, max)| BuildGroup {
+            label: format!("used {name} ago"),
+            detail: if *max > TRIM_LIMIT {
+                "Unused for longer than go's 5-day trim limit: go's next trim (at most once a \
+                 day, at the end of a go command) removes them."
+                    .into()
+            } else {
+                "Used recently: go is likely to reuse them; deleting them costs rebuilds.".into()
+            },
+            problem: false,
+            bytes: 0,
+            files: 0,
+            delete: Vec::new(),
+        })
+        .collect();
+    for unit in units(&snapshot) {
+        let age = unit.used.map_or(std::time::Duration::MAX, |t| {
+            now.duration_since(t).unwrap_or_default()
+        });
+        let band = AGE_BANDS
+            .iter()
+            .position(|(_, max)| age < *max)
+            .unwrap_or(3);
+        bands[band].bytes += unit.bytes;
+        bands[band].files += unit.paths.len() as u64;
+        bands[band].delete.push(unit.paths);
+    }
+    bands.reverse();
+    groups.extend(bands);
+    Ok(BuildOverview {
+        root: root.to_path_buf(),
+        total_bytes: snapshot.total().disk,
+        outputs: snapshot.outputs.len(),
+        actions: snapshot.actions.len(),
+        trimmed: snapshot.trimmed,
+        problems: checked.verdict.problems.len(),
+        groups,
+    })
 }

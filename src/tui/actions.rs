@@ -19,6 +19,7 @@ impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match self.mode.clone() {
             Mode::Normal => match action_for(key) {
+                Some(action) if self.build.on => self.build_act(action),
                 Some(action) => self.act(action),
                 None => {
                     self.dirty = false;
@@ -378,15 +379,19 @@ impl App {
                 self.scroll_to_cursor();
             }
             Action::Back => self.status = Some("nothing to close (q quits)".into()),
-            Action::Quit => {
-                if self.jobs_running() {
-                    self.mode = Mode::ConfirmQuit;
-                } else {
-                    return vec![Effect::Quit];
-                }
-            }
+            Action::Quit => return self.act_quit(),
+            Action::ToggleBuildView => return self.toggle_build_view(),
         }
         Vec::new()
+    }
+
+    /// `q`: quits, asking first while jobs run.
+    pub(super) fn act_quit(&mut self) -> Vec<Effect> {
+        if self.jobs_running() {
+            self.mode = Mode::ConfirmQuit;
+            return Vec::new();
+        }
+        vec![Effect::Quit]
     }
 
     /// Sorts by `key`; pressing the key of the current order again flips its direction.

@@ -87,6 +87,8 @@ pub struct App {
     pub next_job: JobId,
     /// The project view (`P`, with `--project`).
     pub project: ProjectView,
+    /// The build-cache view.
+    pub build: super::build::BuildView,
     /// Whether to rescan the whole cache once the running jobs are done.
     pub rescan_wanted: bool,
     /// A message for the status line.
@@ -146,6 +148,7 @@ impl App {
             busy_paths: HashSet::new(),
             next_job: 1,
             project: ProjectView::default(),
+            build: super::build::BuildView::default(),
             rescan_wanted: false,
             status: None,
             now,
@@ -243,6 +246,10 @@ impl App {
             }
             Msg::Project(answer) => {
                 self.project_event(answer);
+                Vec::new()
+            }
+            Msg::Build(overview) => {
+                self.build_event(overview);
                 Vec::new()
             }
         }

@@ -265,6 +265,10 @@ impl App {
                         self.rescan_wanted = true;
                     }
                     self.status = Some(done);
+                    if kind == crate::ops::jobs::JobKind::BuildDelete {
+                        // The view shows the build cache as it is now.
+                        return self.reload_build();
+                    }
                 }
                 if self.rescan_wanted
                     && !self.jobs_running()

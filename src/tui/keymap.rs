@@ -84,6 +84,7 @@ key_table! {
     ShowJobs: [Char('J')], ctrl [], "J", "jobs (x cancels one)";
     ToggleProjectView: [Char('P')], ctrl [], "P", "project view (--project)";
     FixProject: [Char('F')], ctrl [], "F", "fix the project view";
+    ToggleBuildView: [Char('b')], ctrl [], "b", "build cache (GOCACHE) view";
     ToggleHelp: [Char('?')], ctrl [], "?", "help";
     Back: [Esc], ctrl [], "Esc", "back: filter, view, details";
     Quit: [Char('q')], ctrl [Char('c')], "q ^c", "quit";

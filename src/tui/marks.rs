@@ -156,6 +156,10 @@ impl App {
                 versions: op.keys.clone(),
                 keep: self.config.trash_keep,
             },
+            OpKind::DeleteBuild => match self.build_delete_spec(&op) {
+                Some(spec) => spec,
+                None => return Vec::new(),
+            },
             OpKind::Repair => self.repair_spec(&op.keys),
             OpKind::FixProject => {
                 // Two jobs: the repairs, and the downloads.

@@ -2,6 +2,7 @@
 
 mod actions;
 pub mod app;
+pub mod build;
 mod events;
 pub mod keymap;
 pub mod line;

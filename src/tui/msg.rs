@@ -27,6 +27,8 @@ pub enum Msg {
     Tick(std::time::SystemTime),
     /// What the projects need, as go answered, or why it could not.
     Project(Result<Vec<crate::ops::project::Needed>, String>),
+    /// The build cache scanned and verified, or why not.
+    Build(Result<crate::ops::gocache::BuildOverview, String>),
 }
 
 /// Something the app wants the event loop to do.
@@ -46,6 +48,8 @@ pub enum Effect {
     ListFiles(ModuleKey),
     /// Ask go what the `--project` directories need.
     LoadProject,
+    /// Scan and verify the build cache at this root.
+    LoadBuild(std::path::PathBuf),
     /// Record a finished full scan in the state database: its totals, each module path's
     /// bytes, and the versions themselves (the snapshot the next session opens with).
     RecordScan(

@@ -53,10 +53,13 @@ struct Channels {
     job_rx: Receiver<JobEvent>,
     project_tx: Sender<ProjectAnswer>,
     project_rx: Receiver<ProjectAnswer>,
+    build_tx: Sender<BuildAnswer>,
+    build_rx: Receiver<BuildAnswer>,
 }
 
 /// What go said the `--project` directories need.
 type ProjectAnswer = Result<Vec<crate::ops::project::Needed>, String>;
+type BuildAnswer = Result<crate::ops::gocache::BuildOverview, String>;
 
 /// Runs the TUI until the user quits.
 pub fn run(
@@ -77,6 +80,7 @@ pub fn run(
     let (verify_tx, verify_rx) = unbounded();
     let (job_tx, job_rx) = unbounded();
     let (project_tx, project_rx) = unbounded();
+    let (build_tx, build_rx) = unbounded();
     let ch = Channels {
         scan_tx,
         scan_rx,
@@ -86,6 +90,8 @@ pub fn run(
         job_rx,
         project_tx,
         project_rx,
+        build_tx,
+        build_rx,
     };
     let (input_tx, input_rx) = bounded::<(Instant, Event)>(256);
     Pools::service("input", move || {
@@ -146,6 +152,7 @@ pub fn run(
             recv(ch.verify_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Verify(ev))) },
             recv(ch.job_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Job(ev))) },
             recv(ch.project_rx) -> m => if let Ok(answer) = m { effects.extend(app.update(Msg::Project(answer))) },
+            recv(ch.build_rx) -> m => if let Ok(answer) = m { effects.extend(app.update(Msg::Build(answer))) },
             default(timeout) => {},
         }
         // Keys first, then a bounded batch of work: `q` is never stuck behind verdicts.
@@ -235,6 +242,12 @@ pub fn run(
                             pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         });
                     }
+                }
+                Effect::LoadBuild(root) => {
+                    let (tx, pools_for_job) = (ch.build_tx.clone(), Arc::clone(pools));
+                    pools.spawn_job(move || {
+                        let _ = tx.send(crate::ops::gocache::overview(&pools_for_job, &root));
+                    });
                 }
                 Effect::LoadProject => {
                     let (projects, go, root) =

@@ -116,6 +116,8 @@ pub enum OpKind {
     Repair,
     /// Move versions into the trash (chosen in the delete dialog).
     Trash,
+    /// Delete build-cache entries (the build-cache view's marked rows).
+    DeleteBuild,
     /// Delete the leftovers of go's interrupted work.
     DeleteLeftovers,
     /// Repair what the project view shows broken and download what it shows missing.
@@ -228,6 +230,10 @@ pub struct AppConfig {
     pub state: Option<Arc<crate::ops::state::State>>,
     /// The cache's total on disk a week ago, as recorded, for the header's growth.
     pub week_ago: Option<u64>,
+    /// The build cache, when there is one (`b` shows it).
+    pub gocache: Option<std::path::PathBuf>,
+    /// Why there is no build cache, when there is none.
+    pub gocache_off: Option<String>,
     /// How long trashed versions are kept before a trash job empties them (`None`: for ever).
     pub trash_keep: Option<std::time::Duration>,
     /// The last session's versions and their remembered verdicts, shown at once until this

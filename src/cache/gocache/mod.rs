@@ -23,6 +23,14 @@ use super::goenv::GoEnv;
 /// go's trim limit: entries unused this long are removed by the next trim.
 pub const TRIM_LIMIT: Duration = Duration::from_secs(5 * 86_400);
 
+/// Bands of "last used", with their upper bounds: a day, go's trim limit, a month, and older.
+pub const AGE_BANDS: [(&str, Duration); 4] = [
+    ("under 1 day", Duration::from_secs(86_400)),
+    ("1 to 5 days", TRIM_LIMIT),
+    ("5 to 30 days", Duration::from_secs(30 * 86_400)),
+    ("over 30 days", Duration::MAX),
+];
+
 /// The size of an action entry in bytes.
 pub const ENTRY_SIZE: usize = 2 + 1 + 64 + 1 + 64 + 1 + 20 + 1 + 20 + 1;
 

@@ -15,57 +15,11 @@ use std::time::SystemTime;
 
 use super::super::{GocacheCleanArgs, print};
 use crate::cache::fmt::{count, size};
-use crate::cache::gocache::Id;
 use crate::cache::gocache::scan::{BuildSnapshot, scan};
+use crate::ops::gocache::{Unit, units};
 use crate::ops::policy::{parse_duration, parse_size};
 use crate::ops::pools::Pools;
 use crate::verify::gocache::rel_path;
-
-/// Files deleted together, action entries first.
-#[derive(Debug, Default, Clone)]
-struct Unit {
-    paths: Vec<String>,
-    bytes: u64,
-    used: Option<SystemTime>,
-}
-
-impl Unit {
-    fn add(&mut self, path: String, bytes: u64, used: SystemTime) {
-        self.paths.push(path);
-        self.bytes += bytes;
-        self.used = Some(self.used.map_or(used, |u| u.max(used)));
-    }
-}
-
-/// Units of the cache: each output with the action entries naming it (entries first), and
-/// each action entry naming nothing there.
-fn units(snapshot: &BuildSnapshot) -> Vec<Unit> {
-    let mut by_output: HashMap<Id, Unit> = HashMap::new();
-    let mut alone = Vec::new();
-    for a in &snapshot.actions {
-        let path = rel_path(&a.id, 'a');
-        match a.record {
-            Ok(record) => {
-                by_output
-                    .entry(record.output)
-                    .or_default()
-                    .add(path, a.usage.disk, a.used)
-            }
-            Err(_) => {
-                let mut unit = Unit::default();
-                unit.add(path, a.usage.disk, a.used);
-                alone.push(unit);
-            }
-        }
-    }
-    for o in &snapshot.outputs {
-        by_output
-            .entry(o.id)
-            .or_default()
-            .add(rel_path(&o.id, 'd'), o.usage.disk, o.used);
-    }
-    by_output.into_values().chain(alone).collect()
-}
 
 /// What will go: (why, files in order, bytes), each file once.
 #[derive(Default)]

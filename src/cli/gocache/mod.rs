@@ -10,7 +10,7 @@ mod clean;
 
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -18,7 +18,7 @@ use super::progress::ProgressLine;
 use super::{GocacheAction, GocacheArgs, print};
 use crate::cache::fmt::{ago, count, rfc3339, size};
 use crate::cache::gocache::scan::{BuildSnapshot, scan};
-use crate::cache::gocache::{Location, TRIM_LIMIT, locate};
+use crate::cache::gocache::{AGE_BANDS as BUCKETS, Location, locate};
 use crate::cache::goenv::GoEnv;
 use crate::ops::pools::Pools;
 
@@ -46,14 +46,6 @@ struct Bucket {
     files: u64,
     disk_bytes: u64,
 }
-
-/// Upper bounds of the age buckets: a day, go's trim limit, a month, and older.
-const BUCKETS: [(&str, Duration); 4] = [
-    ("under 1 day", Duration::from_secs(86_400)),
-    ("1 to 5 days", TRIM_LIMIT),
-    ("5 to 30 days", Duration::from_secs(30 * 86_400)),
-    ("over 30 days", Duration::MAX),
-];
 
 fn histogram(snapshot: &BuildSnapshot, now: SystemTime) -> [Bucket; 4] {
     let mut buckets = [Bucket::default(); 4];

@@ -78,6 +78,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     "Repair",
                     "offline where it can (re-extract, re-zip), else re-fetch through go",
                 ),
+                OpKind::DeleteBuild => (
+                    "Delete",
+                    "action entries before their outputs; go rebuilds what it needs",
+                ),
                 OpKind::Trash => (
                     "Move to the trash",
                     "one rename per piece; `modlens trash restore` puts them back",
@@ -100,6 +104,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 OpKind::Trash | OpKind::Repair => format!(
                     "{verb} {} ({} on disk)?",
                     count(op.keys.len() as u64, "module version"),
+                    size(op.bytes)
+                ),
+                OpKind::DeleteBuild => format!(
+                    "{verb} the build-cache entries of {}? This frees {}.",
+                    count(op.paths.len() as u64, "row"),
                     size(op.bytes)
                 ),
                 OpKind::DeleteLeftovers => format!(

@@ -3,6 +3,7 @@
 //! Layout: a three-line header, the list (with the detail pane beside it on wide terminals or
 //! below it when asked for on narrow ones), and a two-line footer. Dialogs are drawn on top.
 
+mod build;
 mod detail;
 mod dialog;
 mod header;
@@ -85,6 +86,11 @@ pub fn list_row_at(app: &App, column: u16, row: u16) -> Option<usize> {
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame<'_>) {
     let theme = Theme::new(app.config.no_color);
+    if app.build.on {
+        build::render(app, theme, frame, frame.area());
+        dialog::render(app, theme, frame);
+        return;
+    }
     let a = areas(app, frame.area());
     header::render_header(app, theme, frame, a.header);
     list::render(app, theme, frame, a.list);

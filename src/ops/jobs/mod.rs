@@ -1,4 +1,4 @@
-//! Background jobs (delete, repair) with ids, progress, cancellation and an outcome per item.
+//! Background jobs (delete, trash, repair, download, build-cache delete) with ids, progress, cancellation and an outcome per item.
 //!
 //! The TUI and the CLI start jobs through [`Jobs::start`] and receive [`JobEvent`]s. Items of a
 //! job run on the job pool (`modlens-job-{i}`), so a slow proxy cannot starve hashing and the
@@ -23,181 +23,9 @@ use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
 use crate::verify::Expectations;
 
-/// Identifies a job.
-pub type JobId = u64;
+mod spec;
 
-/// What a job should do.
-#[derive(Debug, Clone)]
-pub enum JobSpec {
-    /// Delete versions (in go's crash-safe order) and paths (leftovers, vcs repositories).
-    Delete {
-        /// Module versions to delete.
-        versions: Vec<ModuleKey>,
-        /// Other paths, relative to the cache root.
-        paths: Vec<PathBuf>,
-    },
-    /// Repair versions: re-extract from an intact zip, re-zip from an intact tree, else re-fetch
-    /// through go.
-    Repair {
-        /// The versions, as scanned.
-        entries: Vec<ModuleEntry>,
-        /// What they are checked against before choosing a repair.
-        expect: Arc<Expectations>,
-        /// How to run go.
-        go: GoRunner,
-    },
-    /// Move versions into the trash (in go's crash-safe order), then empty the trash entries
-    /// older than `keep` (`None`: never by age).
-    Trash {
-        /// Module versions to move.
-        versions: Vec<ModuleKey>,
-        /// How long trashed versions are kept.
-        keep: Option<std::time::Duration>,
-    },
-    /// Download versions the cache does not hold (or holds only the `.mod` of) through go,
-    /// into a scratch cache first.
-    Download {
-        /// The versions.
-        keys: Vec<ModuleKey>,
-        /// What the downloads are checked against before they are swapped in.
-        expect: Arc<Expectations>,
-        /// How to run go.
-        go: GoRunner,
-    },
-}
-
-/// What kind of job it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Deleting versions and paths.
-    Delete,
-    /// Repairing versions.
-    Repair,
-    /// Downloading versions.
-    Download,
-    /// Moving versions into the trash.
-    Trash,
-}
-
-impl JobKind {
-    /// A short name for people.
-    pub fn name(self) -> &'static str {
-        match self {
-            JobKind::Delete => "delete",
-            JobKind::Repair => "repair",
-            JobKind::Download => "download",
-            JobKind::Trash => "trash",
-        }
-    }
-}
-
-impl JobSpec {
-    /// The job's kind.
-    pub fn kind(&self) -> JobKind {
-        match self {
-            JobSpec::Delete { .. } => JobKind::Delete,
-            JobSpec::Repair { .. } => JobKind::Repair,
-            JobSpec::Download { .. } => JobKind::Download,
-            JobSpec::Trash { .. } => JobKind::Trash,
-        }
-    }
-
-    /// How many items the job has.
-    pub fn len(&self) -> usize {
-        match self {
-            JobSpec::Delete { versions, paths } => versions.len() + paths.len(),
-            JobSpec::Repair { entries, .. } => entries.len(),
-            JobSpec::Download { keys, .. } => keys.len(),
-            JobSpec::Trash { versions, .. } => versions.len(),
-        }
-    }
-
-    /// Whether the job has nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// One item of a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobItem {
-    /// A module version.
-    Version(ModuleKey),
-    /// A path relative to the cache root.
-    Path(PathBuf),
-}
-
-/// What a job did with one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemDone {
-    /// Removed; `files` counts the files this job removed (0: someone else removed them first).
-    Deleted {
-        /// Files removed.
-        files: u64,
-    },
-    /// Repaired, and how.
-    Repaired(Repair),
-    /// Downloaded: it was not in the cache.
-    Downloaded,
-    /// Moved into the trash; `pieces` counts what moved (0: nothing was left to move).
-    Trashed {
-        /// Pieces moved (tree, zip, .ziphash, .info, .mod).
-        pieces: usize,
-    },
-}
-
-impl std::fmt::Display for ItemDone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ItemDone::Deleted { files: 0 } => f.write_str("already gone"),
-            ItemDone::Deleted { files } => write!(f, "deleted ({files} files)"),
-            ItemDone::Repaired(how) => f.write_str(how.name()),
-            ItemDone::Downloaded => f.write_str("downloaded"),
-            ItemDone::Trashed { pieces: 0 } => f.write_str("already gone"),
-            ItemDone::Trashed { .. } => f.write_str("moved to the trash"),
-        }
-    }
-}
-
-/// Why an item failed, shared by the events that report it.
-pub type ItemError = Arc<OpsError>;
-
-/// What a job reports.
-#[derive(Debug, Clone)]
-pub enum JobEvent {
-    /// Items done out of the total.
-    Progress {
-        /// The job.
-        id: JobId,
-        /// Items finished.
-        done: usize,
-        /// Items in the job.
-        total: usize,
-    },
-    /// One item finished: what was done, or why it failed.
-    Item {
-        /// The job.
-        id: JobId,
-        /// The item.
-        item: JobItem,
-        /// What was done, or why not.
-        result: Result<ItemDone, ItemError>,
-        /// Files this item removed from disk, counted as they went (also when it failed part
-        /// way; files someone else removed first do not count).
-        files_removed: u64,
-    },
-    /// The job ended.
-    Finished {
-        /// The job.
-        id: JobId,
-        /// Items that succeeded.
-        ok: usize,
-        /// Items that failed (panics included).
-        failed: usize,
-        /// Whether it stopped early.
-        cancelled: bool,
-    },
-}
+pub use spec::*;
 
 /// Starts jobs on a shared I/O pool.
 pub struct Jobs {
@@ -366,6 +194,18 @@ fn run(
                     super::trash::empty_entry(cache, &entry).map(|files| Removed { files })
                 }));
                 finish_deleted(JobItem::Path(rel), outcome);
+            }
+        }
+        JobSpec::BuildDelete { root, units } => {
+            for unit in units {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let item = JobItem::Path(PathBuf::from(unit.first().cloned().unwrap_or_default()));
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    super::gocache::delete_files(&root, &unit).map(|files| Removed { files })
+                }));
+                finish_deleted(item, outcome);
             }
         }
         JobSpec::Download { keys, expect, go } => {

@@ -1,0 +1,198 @@
+//! What a job is asked to do and what it reports: the job specs, kinds, items, outcomes and
+//! events that the TUI and the CLI exchange with the job runner.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::super::error::OpsError;
+use super::super::refetch::{GoRunner, Repair};
+use crate::cache::{ModuleEntry, ModuleKey};
+use crate::verify::Expectations;
+
+/// Identifies a job.
+pub type JobId = u64;
+
+/// What a job should do.
+#[derive(Debug, Clone)]
+pub enum JobSpec {
+    /// Delete versions (in go's crash-safe order) and paths (leftovers, vcs repositories).
+    Delete {
+        /// Module versions to delete.
+        versions: Vec<ModuleKey>,
+        /// Other paths, relative to the cache root.
+        paths: Vec<PathBuf>,
+    },
+    /// Repair versions: re-extract from an intact zip, re-zip from an intact tree, else re-fetch
+    /// through go.
+    Repair {
+        /// The versions, as scanned.
+        entries: Vec<ModuleEntry>,
+        /// What they are checked against before choosing a repair.
+        expect: Arc<Expectations>,
+        /// How to run go.
+        go: GoRunner,
+    },
+    /// Move versions into the trash (in go's crash-safe order), then empty the trash entries
+    /// older than `keep` (`None`: never by age).
+    Trash {
+        /// Module versions to move.
+        versions: Vec<ModuleKey>,
+        /// How long trashed versions are kept.
+        keep: Option<std::time::Duration>,
+    },
+    /// Delete build-cache entries, unit by unit, action entries before outputs.
+    BuildDelete {
+        /// The build cache.
+        root: PathBuf,
+        /// The units, each a list of files relative to `root`.
+        units: Vec<Vec<String>>,
+    },
+    /// Download versions the cache does not hold (or holds only the `.mod` of) through go,
+    /// into a scratch cache first.
+    Download {
+        /// The versions.
+        keys: Vec<ModuleKey>,
+        /// What the downloads are checked against before they are swapped in.
+        expect: Arc<Expectations>,
+        /// How to run go.
+        go: GoRunner,
+    },
+}
+
+/// What kind of job it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Deleting versions and paths.
+    Delete,
+    /// Repairing versions.
+    Repair,
+    /// Downloading versions.
+    Download,
+    /// Moving versions into the trash.
+    Trash,
+    /// Deleting build-cache entries.
+    BuildDelete,
+}
+
+impl JobKind {
+    /// A short name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Delete => "delete",
+            JobKind::Repair => "repair",
+            JobKind::Download => "download",
+            JobKind::Trash => "trash",
+            JobKind::BuildDelete => "build cache delete",
+        }
+    }
+}
+
+impl JobSpec {
+    /// The job's kind.
+    pub fn kind(&self) -> JobKind {
+        match self {
+            JobSpec::Delete { .. } => JobKind::Delete,
+            JobSpec::Repair { .. } => JobKind::Repair,
+            JobSpec::Download { .. } => JobKind::Download,
+            JobSpec::Trash { .. } => JobKind::Trash,
+            JobSpec::BuildDelete { .. } => JobKind::BuildDelete,
+        }
+    }
+
+    /// How many items the job has.
+    pub fn len(&self) -> usize {
+        match self {
+            JobSpec::Delete { versions, paths } => versions.len() + paths.len(),
+            JobSpec::Repair { entries, .. } => entries.len(),
+            JobSpec::Download { keys, .. } => keys.len(),
+            JobSpec::Trash { versions, .. } => versions.len(),
+            JobSpec::BuildDelete { units, .. } => units.len(),
+        }
+    }
+
+    /// Whether the job has nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One item of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobItem {
+    /// A module version.
+    Version(ModuleKey),
+    /// A path relative to the cache root.
+    Path(PathBuf),
+}
+
+/// What a job did with one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemDone {
+    /// Removed; `files` counts the files this job removed (0: someone else removed them first).
+    Deleted {
+        /// Files removed.
+        files: u64,
+    },
+    /// Repaired, and how.
+    Repaired(Repair),
+    /// Downloaded: it was not in the cache.
+    Downloaded,
+    /// Moved into the trash; `pieces` counts what moved (0: nothing was left to move).
+    Trashed {
+        /// Pieces moved (tree, zip, .ziphash, .info, .mod).
+        pieces: usize,
+    },
+}
+
+impl std::fmt::Display for ItemDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ItemDone::Deleted { files: 0 } => f.write_str("already gone"),
+            ItemDone::Deleted { files } => write!(f, "deleted ({files} files)"),
+            ItemDone::Repaired(how) => f.write_str(how.name()),
+            ItemDone::Downloaded => f.write_str("downloaded"),
+            ItemDone::Trashed { pieces: 0 } => f.write_str("already gone"),
+            ItemDone::Trashed { .. } => f.write_str("moved to the trash"),
+        }
+    }
+}
+
+/// Why an item failed, shared by the events that report it.
+pub type ItemError = Arc<OpsError>;
+
+/// What a job reports.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    /// Items done out of the total.
+    Progress {
+        /// The job.
+        id: JobId,
+        /// Items finished.
+        done: usize,
+        /// Items in the job.
+        total: usize,
+    },
+    /// One item finished: what was done, or why it failed.
+    Item {
+        /// The job.
+        id: JobId,
+        /// The item.
+        item: JobItem,
+        /// What was done, or why not.
+        result: Result<ItemDone, ItemError>,
+        /// Files this item removed from disk, counted as they went (also when it failed part
+        /// way; files someone else removed first do not count).
+        files_removed: u64,
+    },
+    /// The job ended.
+    Finished {
+        /// The job.
+        id: JobId,
+        /// Items that succeeded.
+        ok: usize,
+        /// Items that failed (panics included).
+        failed: usize,
+        /// Whether it stopped early.
+        cancelled: bool,
+    },
+}
