@@ -192,7 +192,7 @@ fn verify(
             ));
         }
         out.push_str(&format!(
-            "checked {} and {} ({} hashed in {seconds:.2} s): {}, {} ({}) no action entry names{}\n",
+            "checked {} and {} ({} hashed in {seconds:.2} s): {}; {} ({}) that no action entry names{}\n",
             count(snapshot.outputs.len() as u64, "output"),
             entries(snapshot.actions.len()),
             size(checked.bytes_hashed),
