@@ -119,9 +119,10 @@ impl App {
             }
             Action::ClearMarks => self.build.marks.clear(),
             Action::DeleteMarked => self.ask_build_delete(),
-            Action::VerifyAgain | Action::Rescan if !self.build.loading => {
-                return self.load_build();
+            Action::VerifyAgain | Action::Rescan if self.build.loading => {
+                self.status = Some("the build cache is being verified already".into());
             }
+            Action::VerifyAgain | Action::Rescan => return self.load_build(),
             Action::ToggleBuildView | Action::Back => return self.toggle_build_view(),
             Action::ToggleHelp => self.mode = Mode::Help,
             Action::ShowJobs => self.mode = Mode::Jobs(0),
