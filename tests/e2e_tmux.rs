@@ -375,7 +375,8 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     t.keys(&["J"]);
     t.wait_for("running");
     t.keys(&["x"]);
-    t.wait_for("1 failed");
+    // The job says it was stopped, and that the item it stopped failed.
+    t.wait_for("stopped: 0 ok, 1 failed");
     t.keys(&["Escape"]);
     // A terminal reads Esc followed at once by a key as Alt-key: let the Esc land first.
     std::thread::sleep(Duration::from_millis(300));

@@ -227,7 +227,7 @@ fn run(
         id,
         ok,
         failed: done - ok,
-        cancelled: done < total,
+        cancelled: done < total || cancel.is_cancelled(),
     });
 }
 

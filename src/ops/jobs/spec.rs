@@ -192,7 +192,7 @@ pub enum JobEvent {
         ok: usize,
         /// Items that failed (panics included).
         failed: usize,
-        /// Whether it stopped early.
+        /// Whether it was cancelled, or stopped before its last item.
         cancelled: bool,
     },
 }
