@@ -284,3 +284,55 @@ fn bad_input_to_gocache_is_a_one_line_error_and_changes_nothing() {
     assert!(stderr(&out).contains("GOCACHE=off"), "{}", stderr(&out));
     assert_eq!(crate::support::fingerprint(&gocache(&go)), before);
 }
+
+#[test]
+fn hostile_build_cache_entries_are_judged_without_following_or_hanging() {
+    let Some((go, _app)) = setup("hostile_build_cache_entries") else {
+        return;
+    };
+    let cache = gocache(&go);
+    let outside = go.sandbox.path().join("outside.txt");
+    fs::write(&outside, "not the cache's").unwrap();
+    let name = |c: char, kind: char| format!("{c}{c}/{}-{kind}", c.to_string().repeat(64));
+    // A link where an output belongs, a FIFO, and an action entry of 50 MB (sparse).
+    std::os::unix::fs::symlink(&outside, cache.join(name('a', 'd'))).unwrap();
+    let fifo = cache.join(name('b', 'd'));
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let huge = fs::File::create(cache.join(name('c', 'a'))).unwrap();
+    huge.set_len(50 << 20).unwrap();
+    age(&cache);
+    let started = std::time::Instant::now();
+    let out = ml(&go, &["gocache", "verify", "--json"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "no hang on the FIFO"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(kinds(&report), ["action_invalid"], "{report:#}");
+    assert!(
+        report["problems"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("too long")
+    );
+    let listed = json(&ml(&go, &["gocache", "list", "--json"]));
+    let unrecognized = listed["other"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "unrecognized")
+        .count();
+    assert_eq!(unrecognized, 2, "the link and the FIFO: {listed:#}");
+    assert_ok(
+        &ml(&go, &["gocache", "clean", "--broken", "--yes"]),
+        "clean --broken",
+    );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "not the cache's");
+    assert!(
+        fs::symlink_metadata(cache.join(name('a', 'd'))).is_ok(),
+        "never removed as an output"
+    );
+    assert!(!cache.join(name('c', 'a')).exists(), "the huge entry went");
+}
