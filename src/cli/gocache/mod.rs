@@ -27,6 +27,12 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &GocacheArgs) -> anyhow::Result<E
         Location::Dir(dir) => dir,
         Location::Off(why) => anyhow::bail!("no build cache: {why}"),
     };
+    if std::fs::symlink_metadata(&root).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        anyhow::bail!(
+            "build cache {}: it does not exist (go has built nothing with this GOCACHE yet)",
+            root.display()
+        );
+    }
     let snapshot = scan(pools.scan_pool(), &root)
         .map_err(|e| anyhow::anyhow!("build cache {}: {e}", root.display()))?;
     for err in &snapshot.errors {
