@@ -454,7 +454,23 @@ fn a_workspace_brings_what_every_module_needs() {
         "the damage breaks the workspace's build"
     );
 
+    // The workspace's own files, as go left them: the doctor never writes them (no go.work.sum
+    // appears, no go.mod or go.sum changes), with or without --fix.
+    let project_files = || {
+        let mut files = crate::support::fingerprint(&root);
+        files.retain(|p, _| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("go.") || p == &root
+        });
+        files
+    };
+    let before = project_files();
+    assert!(
+        before.keys().any(|p| p.ends_with("go.work")) && before.len() >= 5,
+        "{before:?}"
+    );
     let (code, report) = doctor_json(&go, &root, &[]);
+    assert_eq!(project_files(), before, "the doctor wrote a project file");
     assert_eq!(code, Some(1), "{report:#}");
     assert!(
         report["gowork"].as_str().unwrap().ends_with("go.work"),
@@ -465,6 +481,11 @@ fn a_workspace_brings_what_every_module_needs() {
     assert_eq!(module(&report, "example.com/dep")["state"], "verified");
     let (code, report) = doctor_json(&go, &root, &["--fix", "--yes"]);
     assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(
+        project_files(),
+        before,
+        "the doctor's fix wrote a project file"
+    );
     let built = go_in(&go, &root, &["build", "-o", "/dev/null", "./tool"])
         .env("GOPROXY", "off")
         .env("GOFLAGS", "-mod=readonly")
