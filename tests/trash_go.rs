@@ -402,3 +402,31 @@ fn the_trash_is_emptied_first_for_max_size_and_after_its_keep_time() {
     let listed = crate::support::list_json(&cache);
     assert_eq!(listed["totals"]["trash_disk_bytes"], 0, "{listed:#}");
 }
+
+#[test]
+fn a_trash_that_is_a_link_is_refused_and_never_followed() {
+    let Some((go, _project)) = setup("a_trash_that_is_a_link_is_refused") else {
+        return;
+    };
+    let cache = go.modcache();
+    let elsewhere = go.sandbox.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, cache.join("cache/modlens-trash")).unwrap();
+    let before = fingerprint(&cache);
+    let out = output(&mut ml(&go, &cache, &["trash", "list"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("never follows links"),
+        "{}",
+        stderr(&out)
+    );
+    let out = output(&mut ml(&go, &cache, &["clean", "--trash", "--yes", TARGET]));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("symlink"), "{}", stdout(&out));
+    assert_eq!(
+        fingerprint(&cache),
+        before,
+        "nothing moved, no .partial left"
+    );
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+}

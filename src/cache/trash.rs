@@ -151,6 +151,15 @@ pub fn trash_root(cache: &ModCache) -> PathBuf {
 /// cannot be understood are listed with the reason, never skipped: they take space too.
 pub fn read_trash(cache: &ModCache) -> Result<Vec<TrashEntry>, std::io::Error> {
     let root = trash_root(cache);
+    match fs::symlink_metadata(&root) {
+        Ok(meta) if !meta.is_dir() => {
+            return Err(std::io::Error::other(
+                "not a directory (modlens never follows links in a cache)",
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        _ => {}
+    }
     let children = match fs::read_dir(&root) {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
