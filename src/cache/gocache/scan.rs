@@ -105,10 +105,11 @@ impl BuildSnapshot {
 /// Scans the build cache at `root` on `pool`.
 pub fn scan(pool: &rayon::ThreadPool, root: &Path) -> std::io::Result<BuildSnapshot> {
     let inodes = InodeSet::default();
-    let meta = fs::symlink_metadata(root)?;
+    // The root may be reached through a link: the user named it. Nothing below it is.
+    let meta = fs::metadata(root)?;
     if !meta.is_dir() {
         return Err(std::io::Error::other(format!(
-            "{} is not a directory (links are never followed)",
+            "{} is not a directory",
             root.display()
         )));
     }
