@@ -1066,7 +1066,10 @@ fn the_last_sessions_snapshot_is_shown_at_once_and_then_confirmed() {
     let dir = TempTree::new();
     let root = modlens::cli::demo::build(dir.path(), fixed_now()).unwrap();
     let cache = ModCache::new(&root);
-    let scanned = crate::support::snapshot(&root).entries;
+    let whole = crate::support::snapshot(&root);
+    let total = whole.total().disk;
+    let scanned = whole.entries;
+    let versions: u64 = scanned.iter().map(|e| e.usage().disk).sum();
     let verdicts = scanned
         .iter()
         .map(|e| {
@@ -1078,11 +1081,18 @@ fn the_last_sessions_snapshot_is_shown_at_once_and_then_confirmed() {
     let config = AppConfig {
         root: root.clone(),
         verify: true,
-        preload: Some(Preload { entries, verdicts }),
+        preload: Some(Preload {
+            entries,
+            verdicts,
+            other_bytes: total - versions,
+        }),
         ..AppConfig::default()
     };
     let mut app = App::new(config, fixed_now());
     let s = screen(&mut app, 100, 30);
+    // The header's total is the last recorded one, never a half-counted cache, all through the
+    // scan that follows.
+    assert_eq!(app.total_bytes_on_disk(), total);
     assert!(s.contains("example.com/hello (3)"), "rows at once: {s}");
     assert!(s.contains("3 problems"), "remembered marks at once: {s}");
     assert!(
@@ -1100,6 +1110,7 @@ fn the_last_sessions_snapshot_is_shown_at_once_and_then_confirmed() {
             }
         }
         effects.extend(app.update(Msg::Scan(ev)));
+        assert_eq!(app.total_bytes_on_disk(), total, "during the rescan");
     }
     let verified: Vec<&modlens::cache::ModuleEntry> = effects
         .iter()

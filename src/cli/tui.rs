@@ -76,6 +76,13 @@ fn preload(
             all.into_iter().map(|(k, r)| (k, r.verdict)).collect()
         },
     );
-    let entries = entries.ok().flatten()?;
-    Some(crate::tui::app::Preload { entries, verdicts })
+    let entries: Vec<crate::cache::ModuleEntry> = entries.ok().flatten()?;
+    let versions: u64 = entries.iter().map(|e| e.usage().disk).sum();
+    let now = crate::ops::state::unix(std::time::SystemTime::now());
+    let recorded = state.total_at(root, now).ok().flatten().unwrap_or(versions);
+    Some(crate::tui::app::Preload {
+        entries,
+        verdicts,
+        other_bytes: recorded.saturating_sub(versions),
+    })
 }

@@ -17,6 +17,19 @@ use crate::cache::sort::SortKey;
 use crate::cache::{Leftover, ModuleKey, Usage};
 use crate::ops::jobs::JobId;
 
+/// Everything but the versions, as one scan counts it.
+#[derive(Debug, Default, Clone)]
+pub struct Recount {
+    /// Repositories under `cache/vcs` and their usage.
+    pub vcs: (usize, Usage),
+    /// Leftovers.
+    pub leftovers: Vec<Leftover>,
+    /// The sumdb cache and shared directories.
+    pub other: Usage,
+    /// The trash.
+    pub trash: Usage,
+}
+
 /// The whole state of the TUI.
 #[derive(Debug)]
 pub struct App {
@@ -32,6 +45,9 @@ pub struct App {
     pub other: Usage,
     /// Usage of the trash (`clean --trash`, the delete dialog's `t`).
     pub trash: Usage,
+    /// What a rescan has counted so far of everything but the versions; it replaces `vcs`,
+    /// `leftovers`, `other` and `trash` when the scan ends.
+    pub recount: Option<Recount>,
     /// Module paths whose versions are hidden.
     pub collapsed: HashSet<String>,
     /// The rows on screen, derived from `rows` and the view settings.
@@ -121,6 +137,7 @@ impl App {
             leftovers: Vec::new(),
             other: Usage::default(),
             trash: Usage::default(),
+            recount: None,
             collapsed: HashSet::new(),
             visible: Visible::default(),
             cursor: 0,
@@ -182,6 +199,10 @@ impl App {
         }
         if !self.rows.is_empty() {
             self.rescan_seen = Some(HashSet::new());
+            self.recount = Some(Recount::default());
+            // Until the scan has counted them, the rest of the cache is what the last recorded
+            // scan says it was.
+            self.other.disk = preload.other_bytes;
             self.status = Some("from the last session; scanning…".into());
             self.stale = true;
         }
@@ -309,15 +330,13 @@ impl App {
             .count()
     }
 
-    /// Starts a rescan: totals that the scan reports again start from zero; rows stay (with
-    /// marks and cursor) until the scan has finished without seeing them.
+    /// Starts a rescan: rows stay (with marks and cursor) until the scan has finished without
+    /// seeing them, and the other totals stay as they were until the scan has counted them
+    /// all again, so that the header never shows a half-counted cache.
     pub(super) fn start_rescan(&mut self) {
         self.scan = ScanState::Running(0, 0, 0);
         self.rescan_seen = Some(HashSet::new());
-        self.leftovers.clear();
-        self.vcs = (0, Usage::default());
-        self.other = Usage::default();
-        self.trash = Usage::default();
+        self.recount = Some(Recount::default());
         self.status = Some("rescanning…".into());
     }
 

@@ -49,12 +49,19 @@ impl App {
                 self.stale |= changed;
             }
             ScanEvent::Vcs(repos) => {
-                self.vcs.0 += repos.len();
+                let vcs = match &mut self.recount {
+                    Some(recount) => &mut recount.vcs,
+                    None => &mut self.vcs,
+                };
+                vcs.0 += repos.len();
                 for r in repos {
-                    self.vcs.1.add(r.usage);
+                    vcs.1.add(r.usage);
                 }
             }
-            ScanEvent::Leftovers(l) => self.leftovers.extend(l),
+            ScanEvent::Leftovers(l) => match &mut self.recount {
+                Some(recount) => recount.leftovers.extend(l),
+                None => self.leftovers.extend(l),
+            },
             ScanEvent::TreeItems(key, items) => self.tree_items = Some((key, items)),
             ScanEvent::Gone(keys) => {
                 for key in &keys {
@@ -63,8 +70,14 @@ impl App {
                 }
                 self.rebuild();
             }
-            ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => self.other.add(u),
-            ScanEvent::Trash(u) => self.trash.add(u),
+            ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => match &mut self.recount {
+                Some(recount) => recount.other.add(u),
+                None => self.other.add(u),
+            },
+            ScanEvent::Trash(u) => match &mut self.recount {
+                Some(recount) => recount.trash.add(u),
+                None => self.trash.add(u),
+            },
             ScanEvent::Error(err) => self.status = Some(err),
             ScanEvent::Progress { done, total } => {
                 if let ScanState::Running(found, _, _) = self.scan {
@@ -73,6 +86,14 @@ impl App {
             }
             ScanEvent::Done(stats) => {
                 self.scan = ScanState::Done;
+                if let Some(recount) = self.recount.take()
+                    && !stats.cancelled
+                {
+                    self.vcs = recount.vcs;
+                    self.leftovers = recount.leftovers;
+                    self.other = recount.other;
+                    self.trash = recount.trash;
+                }
                 let mut effects = Vec::new();
                 if !stats.cancelled && self.config.state.is_some() {
                     let mut sizes = std::collections::BTreeMap::new();

@@ -248,4 +248,6 @@ pub struct Preload {
     pub entries: Vec<ModuleEntry>,
     /// Their remembered verdicts.
     pub verdicts: std::collections::HashMap<ModuleKey, Verdict>,
+    /// Bytes on disk of everything but the versions at the last recorded scan.
+    pub other_bytes: u64,
 }
