@@ -420,8 +420,8 @@ fn t_in_the_delete_dialog_moves_to_the_trash_and_the_cache_is_rescanned() {
 fn leftovers_are_deleted_after_a_confirmation() {
     let mut f = fixture(true);
     let app = &mut f.app;
-    assert_eq!(app.leftovers.len(), 1, "the demo has one leftover");
-    let path = app.leftovers[0].rel_path.clone();
+    assert_eq!(app.counted.leftovers.len(), 1, "the demo has one leftover");
+    let path = app.counted.leftovers[0].rel_path.clone();
     keys(app, "L");
     let s = screen(app, 100, 30);
     assert!(s.contains("Delete 1 leftover? This frees"), "{s}");
@@ -444,7 +444,7 @@ fn leftovers_are_deleted_after_a_confirmation() {
         result: Ok(ItemDone::Deleted { files: 0 }),
         files_removed: 0,
     }));
-    assert!(app.leftovers.is_empty());
+    assert!(app.counted.leftovers.is_empty());
     assert!(screen(app, 100, 30).contains("0 leftovers"));
 }
 

@@ -138,7 +138,12 @@ impl TrashEntry {
 
     /// The entry's directory.
     pub fn dir(&self, cache: &ModCache) -> PathBuf {
-        trash_root(cache).join(&self.id)
+        cache.root().join(self.rel_dir())
+    }
+
+    /// The entry's directory relative to the cache root, `cache/modlens-trash/<id>`.
+    pub fn rel_dir(&self) -> PathBuf {
+        Path::new("cache").join(TRASH_DIR).join(&self.id)
     }
 }
 

@@ -78,20 +78,15 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     if !args.fixing.json {
         eprint!("{}", report(&explained));
     }
-    if !args.fixing.yes {
-        if !std::io::stdin().is_terminal() {
-            anyhow::bail!(
-                "refusing to fix {} without --yes: stdin is not a terminal",
-                count(fixable.len() as u64, "version")
-            );
-        }
-        eprint!("fix {}? [y/N] ", count(fixable.len() as u64, "version"));
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("nothing changed");
-            return Ok(ExitCode::SUCCESS);
-        }
+    let versions = count(fixable.len() as u64, "version");
+    if !args.fixing.yes
+        && !super::ask::confirm(
+            &format!("fix {versions}?"),
+            &format!("refusing to fix {versions} without --yes: stdin is not a terminal"),
+        )?
+    {
+        eprintln!("nothing changed");
+        return Ok(ExitCode::SUCCESS);
     }
     let (mut targets, mut missing) = (Vec::new(), Vec::new());
     for e in &fixable {

@@ -5,6 +5,7 @@
 //! not an error.
 
 mod args;
+mod ask;
 mod clean;
 mod context;
 pub mod demo;

@@ -133,12 +133,7 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            anyhow::bail!(
-                "refusing to repair {} without --yes: stdin is not a terminal",
-                count((targets.len() + missing.len()) as u64, "version")
-            );
-        }
+        let versions = count((targets.len() + missing.len()) as u64, "version");
         let mut plan = String::new();
         for t in &targets {
             let how = intents.get(&t.key).copied().unwrap_or(Repair::Refetched);
@@ -155,15 +150,13 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
                 crate::cache::fmt::escaped_path(rel)
             ));
         }
-        eprint!(
-            "{plan}repair {} and remove {}? [y/N] ",
-            count((targets.len() + missing.len()) as u64, "version"),
+        let question = format!(
+            "{plan}repair {versions} and remove {}?",
             count(leftovers.len() as u64, "file")
         );
-        let _ = std::io::Write::flush(&mut std::io::stderr());
-        let mut answer = String::new();
-        std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        let refusal =
+            format!("refusing to repair {versions} without --yes: stdin is not a terminal");
+        if !super::ask::confirm(&question, &refusal)? {
             eprintln!("nothing repaired");
             return Ok(ExitCode::SUCCESS);
         }

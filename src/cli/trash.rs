@@ -6,12 +6,12 @@
 //! problem it came back with. Emptying removes entries for good and, like every removal,
 //! asks first on a terminal and needs `--yes` elsewhere.
 
-use std::io::{BufRead, IsTerminal, Write as _};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::ask::confirm;
 use super::{Ctx, TrashAction, TrashArgs, print};
 use crate::cache::fmt::{ago, count, rfc3339, size};
 use crate::cache::scan::scan_version;
@@ -302,13 +302,14 @@ fn empty(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if !yes
-        && !confirm(&format!(
-            "remove {} from the trash for good and free {}? [y/N] ",
-            count(chosen.len() as u64, "version"),
-            size(bytes)
-        ))?
-    {
+    let question = format!(
+        "remove {} from the trash for good and free {}?",
+        count(chosen.len() as u64, "version"),
+        size(bytes)
+    );
+    let refusal =
+        "refusing to remove without --yes: stdin is not a terminal (use --dry-run to see the plan)";
+    if !yes && !confirm(&question, refusal)? {
         eprintln!("nothing removed");
         return Ok(ExitCode::SUCCESS);
     }
@@ -374,18 +375,4 @@ fn print_empty_json(
     });
     print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     Ok(())
-}
-
-/// Asks on the terminal; refuses (an error) when stdin is not one.
-fn confirm(question: &str) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "refusing to remove without --yes: stdin is not a terminal (use --dry-run to see the plan)"
-        );
-    }
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }

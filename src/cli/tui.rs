@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Ctx;
+use crate::cache::gocache::Location;
 use crate::tui::app::{AppConfig, EnvInfo};
 
 pub fn run(
@@ -14,7 +15,17 @@ pub fn run(
     verify: bool,
 ) -> anyhow::Result<ExitCode> {
     let located = &ctx.located;
-    let gocache = crate::cache::gocache::locate(None, &ctx.goenv);
+    let (gocache, gocache_off) = match crate::cache::gocache::locate(None, &ctx.goenv) {
+        Location::Dir(dir) if dir.is_dir() => (Some(dir), None),
+        Location::Dir(dir) => (
+            None,
+            Some(format!(
+                "{} does not exist (go has not built anything)",
+                dir.display()
+            )),
+        ),
+        Location::Off(why) => (None, Some(why)),
+    };
     let config = AppConfig {
         root: located.root.clone(),
         env: EnvInfo {
@@ -28,18 +39,8 @@ pub fn run(
         projects: projects.to_vec(),
         state: ctx.state.clone(),
         trash_keep: ctx.trash_keep,
-        gocache: match &gocache {
-            crate::cache::gocache::Location::Dir(dir) if dir.is_dir() => Some(dir.clone()),
-            _ => None,
-        },
-        gocache_off: match gocache {
-            crate::cache::gocache::Location::Dir(dir) if dir.is_dir() => None,
-            crate::cache::gocache::Location::Dir(dir) => Some(format!(
-                "{} does not exist (go has not built anything)",
-                dir.display()
-            )),
-            crate::cache::gocache::Location::Off(why) => Some(why),
-        },
+        gocache,
+        gocache_off,
         preload: ctx
             .state
             .as_ref()

@@ -16,8 +16,9 @@ use super::confined::Confined;
 use super::delete::DeleteError;
 use super::pools::Pools;
 use crate::cache::gocache::Id;
+use crate::cache::gocache::rel_path;
 use crate::cache::gocache::scan::BuildSnapshot;
-use crate::verify::gocache::{BuildVerdict, IN_FLIGHT, judge, output_matches, rel_path};
+use crate::verify::gocache::{BuildVerdict, IN_FLIGHT, judge, output_matches};
 
 /// Files deleted together, action entries first.
 #[derive(Debug, Default, Clone)]
@@ -66,6 +67,24 @@ pub fn units(snapshot: &BuildSnapshot) -> Vec<Unit> {
             .add(rel_path(&o.id, 'd'), o.usage.disk, o.used);
     }
     by_output.into_values().chain(alone).collect()
+}
+
+/// The cache's units in the bands of [`AGE_BANDS`](crate::cache::gocache::AGE_BANDS), by
+/// when go last used them (recent first).
+pub fn by_last_use(snapshot: &BuildSnapshot, now: SystemTime) -> [Vec<Unit>; 4] {
+    use crate::cache::gocache::AGE_BANDS;
+    let mut bands: [Vec<Unit>; 4] = Default::default();
+    for unit in units(snapshot) {
+        let age = unit.used.map_or(std::time::Duration::MAX, |t| {
+            now.duration_since(t).unwrap_or_default()
+        });
+        let band = AGE_BANDS
+            .iter()
+            .position(|(_, max)| age < *max)
+            .unwrap_or(3);
+        bands[band].push(unit);
+    }
+    bands
 }
 
 /// What a verification did.
@@ -169,17 +188,7 @@ pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
         .map_err(|e| format!("{}: {e}", root.display()))?;
     let checked = verify(pools, root, &snapshot, &|_, _| {});
     let now = SystemTime::now();
-    let disk: HashMap<String, u64> = snapshot
-        .actions
-        .iter()
-        .map(|a| (rel_path(&a.id, 'a'), a.usage.disk))
-        .chain(
-            snapshot
-                .outputs
-                .iter()
-                .map(|o| (rel_path(&o.id, 'd'), o.usage.disk)),
-        )
-        .collect();
+    let disk = snapshot.disk_by_path();
     let mut groups: Vec<BuildGroup> = checked
         .verdict
         .problems
@@ -227,17 +236,12 @@ pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
             delete: Vec::new(),
         })
         .collect();
-    for unit in units(&snapshot) {
-        let age = unit.used.map_or(std::time::Duration::MAX, |t| {
-            now.duration_since(t).unwrap_or_default()
-        });
-        let band = AGE_BANDS
-            .iter()
-            .position(|(_, max)| age < *max)
-            .unwrap_or(3);
-        bands[band].bytes += unit.bytes;
-        bands[band].files += unit.paths.len() as u64;
-        bands[band].delete.push(unit.paths);
+    for (band, units) in bands.iter_mut().zip(by_last_use(&snapshot, now)) {
+        for unit in units {
+            band.bytes += unit.bytes;
+            band.files += unit.paths.len() as u64;
+            band.delete.push(unit.paths);
+        }
     }
     bands.reverse();
     groups.extend(bands);

@@ -19,7 +19,7 @@ use crate::ops::jobs::JobId;
 
 /// Everything but the versions, as one scan counts it.
 #[derive(Debug, Default, Clone)]
-pub struct Recount {
+pub struct Counted {
     /// Repositories under `cache/vcs` and their usage.
     pub vcs: (usize, Usage),
     /// Leftovers.
@@ -37,17 +37,11 @@ pub struct App {
     pub config: AppConfig,
     /// Versions by key.
     pub rows: BTreeMap<ModuleKey, Row>,
-    /// Number of vcs repositories and their usage.
-    pub vcs: (usize, Usage),
-    /// Leftovers found by the scan.
-    pub leftovers: Vec<Leftover>,
-    /// Usage of the sumdb cache and shared directories.
-    pub other: Usage,
-    /// Usage of the trash (`clean --trash`, the delete dialog's `t`).
-    pub trash: Usage,
-    /// What a rescan has counted so far of everything but the versions; it replaces `vcs`,
-    /// `leftovers`, `other` and `trash` when the scan ends.
-    pub recount: Option<Recount>,
+    /// Everything but the versions: vcs repositories, leftovers, the sumdb cache and shared
+    /// directories, the trash.
+    pub counted: Counted,
+    /// What a rescan has counted so far of the same; it replaces `counted` when the scan ends.
+    pub recount: Option<Counted>,
     /// Module paths whose versions are hidden.
     pub collapsed: HashSet<String>,
     /// The rows on screen, derived from `rows` and the view settings.
@@ -133,10 +127,7 @@ impl App {
         let mut app = App {
             config,
             rows: BTreeMap::new(),
-            vcs: (0, Usage::default()),
-            leftovers: Vec::new(),
-            other: Usage::default(),
-            trash: Usage::default(),
+            counted: Counted::default(),
             recount: None,
             collapsed: HashSet::new(),
             visible: Visible::default(),
@@ -199,10 +190,10 @@ impl App {
         }
         if !self.rows.is_empty() {
             self.rescan_seen = Some(HashSet::new());
-            self.recount = Some(Recount::default());
+            self.recount = Some(Counted::default());
             // Until the scan has counted them, the rest of the cache is what the last recorded
             // scan says it was.
-            self.other.disk = preload.other_bytes;
+            self.counted.other.disk = preload.other_bytes;
             self.status = Some("from the last session; scanning…".into());
             self.stale = true;
         }
@@ -300,14 +291,15 @@ impl App {
             .values()
             .map(|r| self.bytes(r.entry.usage()))
             .sum::<u64>()
-            + self.bytes(self.vcs.1)
+            + self.bytes(self.counted.vcs.1)
             + self
+                .counted
                 .leftovers
                 .iter()
                 .map(|l| self.bytes(l.usage))
                 .sum::<u64>()
-            + self.bytes(self.other)
-            + self.bytes(self.trash)
+            + self.bytes(self.counted.other)
+            + self.bytes(self.counted.trash)
     }
 
     /// The cache's total on disk, whatever unit is shown.
@@ -316,10 +308,15 @@ impl App {
             .values()
             .map(|r| r.entry.usage().disk)
             .sum::<u64>()
-            + self.vcs.1.disk
-            + self.leftovers.iter().map(|l| l.usage.disk).sum::<u64>()
-            + self.other.disk
-            + self.trash.disk
+            + self.counted.vcs.1.disk
+            + self
+                .counted
+                .leftovers
+                .iter()
+                .map(|l| l.usage.disk)
+                .sum::<u64>()
+            + self.counted.other.disk
+            + self.counted.trash.disk
     }
 
     /// Versions with problems (partial included).
@@ -336,7 +333,7 @@ impl App {
     pub(super) fn start_rescan(&mut self) {
         self.scan = ScanState::Running(0, 0, 0);
         self.rescan_seen = Some(HashSet::new());
-        self.recount = Some(Recount::default());
+        self.recount = Some(Counted::default());
         self.status = Some("rescanning…".into());
     }
 

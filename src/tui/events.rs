@@ -49,19 +49,13 @@ impl App {
                 self.stale |= changed;
             }
             ScanEvent::Vcs(repos) => {
-                let vcs = match &mut self.recount {
-                    Some(recount) => &mut recount.vcs,
-                    None => &mut self.vcs,
-                };
+                let vcs = &mut self.counting().vcs;
                 vcs.0 += repos.len();
                 for r in repos {
                     vcs.1.add(r.usage);
                 }
             }
-            ScanEvent::Leftovers(l) => match &mut self.recount {
-                Some(recount) => recount.leftovers.extend(l),
-                None => self.leftovers.extend(l),
-            },
+            ScanEvent::Leftovers(l) => self.counting().leftovers.extend(l),
             ScanEvent::TreeItems(key, items) => self.tree_items = Some((key, items)),
             ScanEvent::Gone(keys) => {
                 for key in &keys {
@@ -70,14 +64,8 @@ impl App {
                 }
                 self.rebuild();
             }
-            ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => match &mut self.recount {
-                Some(recount) => recount.other.add(u),
-                None => self.other.add(u),
-            },
-            ScanEvent::Trash(u) => match &mut self.recount {
-                Some(recount) => recount.trash.add(u),
-                None => self.trash.add(u),
-            },
+            ScanEvent::Sumdb(u) | ScanEvent::Shared(u) => self.counting().other.add(u),
+            ScanEvent::Trash(u) => self.counting().trash.add(u),
             ScanEvent::Error(err) => self.status = Some(err),
             ScanEvent::Progress { done, total } => {
                 if let ScanState::Running(found, _, _) = self.scan {
@@ -89,10 +77,7 @@ impl App {
                 if let Some(recount) = self.recount.take()
                     && !stats.cancelled
                 {
-                    self.vcs = recount.vcs;
-                    self.leftovers = recount.leftovers;
-                    self.other = recount.other;
-                    self.trash = recount.trash;
+                    self.counted = recount;
                 }
                 let mut effects = Vec::new();
                 if !stats.cancelled && self.config.state.is_some() {
@@ -105,7 +90,7 @@ impl App {
                     let totals = crate::ops::state::ScanTotals {
                         disk: total,
                         versions: self.rows.len() as u64,
-                        trash: self.trash.disk,
+                        trash: self.counted.trash.disk,
                     };
                     effects.push(Effect::RecordScan(totals, sizes, entries));
                 }
@@ -138,6 +123,15 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Where a scan's counts of everything but the versions go: the rescan's own count while
+    /// one runs, else the shown one.
+    fn counting(&mut self) -> &mut super::app::Counted {
+        match &mut self.recount {
+            Some(recount) => recount,
+            None => &mut self.counted,
+        }
     }
 
     pub(super) fn verify_event(&mut self, event: VerifyEvent) {
@@ -201,7 +195,7 @@ impl App {
                     JobItem::Path(path) => {
                         self.busy_paths.remove(&path);
                         match result {
-                            Ok(_) => self.leftovers.retain(|l| l.rel_path != path),
+                            Ok(_) => self.counted.leftovers.retain(|l| l.rel_path != path),
                             Err(err) => {
                                 if let Some(j) = self.jobs.get_mut(&id) {
                                     j.failed += 1;

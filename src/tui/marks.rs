@@ -127,6 +127,7 @@ impl App {
     /// Asks to delete every leftover that no job is deleting already.
     pub(super) fn ask_leftovers(&mut self) {
         let leftovers: Vec<_> = self
+            .counted
             .leftovers
             .iter()
             .filter(|l| l.kind.is_go_temporary() && !self.busy_paths.contains(&l.rel_path))

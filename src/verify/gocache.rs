@@ -18,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::cache::gocache::scan::BuildSnapshot;
-use crate::cache::gocache::{Id, hex};
+use crate::cache::gocache::{Id, rel_path};
 
 /// An output written this recently may still be being written by a go command: it is not
 /// judged by its hash.
@@ -74,11 +74,6 @@ pub struct BuildVerdict {
     pub orphan_bytes: u64,
     /// Outputs too recent to judge (a go command may be writing them).
     pub in_flight: usize,
-}
-
-/// The path of an action entry or output, relative to the root.
-pub fn rel_path(id: &Id, kind: char) -> String {
-    format!("{:02x}/{}-{kind}", id[0], hex(id))
 }
 
 /// Whether the output file's SHA-256 equals `id`, reading it in blocks.

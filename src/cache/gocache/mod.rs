@@ -84,6 +84,11 @@ pub fn hex(id: &Id) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The path of an action entry (`kind` `a`) or output (`d`), relative to the root.
+pub fn rel_path(id: &Id, kind: char) -> String {
+    format!("{:02x}/{}-{kind}", id[0], hex(id))
+}
+
 /// Decodes 64 hex digits (either case, as Go's `hex.Decode` accepts).
 pub fn parse_hex(text: &[u8]) -> Option<Id> {
     if text.len() != 64 {

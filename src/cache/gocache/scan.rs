@@ -5,6 +5,7 @@
 //! entry is read (175 bytes); outputs are only stat'ed, their contents are the verifier's.
 //! Links are never followed, and a name go could not have written is listed, never judged.
 
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use std::time::SystemTime;
 
 use rayon::prelude::*;
 
-use super::{ActionRecord, ENTRY_SIZE, Id, last_trim, parse_action, parse_hex};
+use super::{ActionRecord, ENTRY_SIZE, Id, last_trim, parse_action, parse_hex, rel_path};
 use crate::cache::entry::Usage;
 use crate::cache::measure::{InodeSet, measure};
 
@@ -80,6 +81,19 @@ impl BuildSnapshot {
             total.add(o.usage);
         }
         total
+    }
+
+    /// Each action entry's and output's bytes on disk, by its path relative to the root.
+    pub fn disk_by_path(&self) -> HashMap<String, u64> {
+        let actions = self
+            .actions
+            .iter()
+            .map(|a| (rel_path(&a.id, 'a'), a.usage.disk));
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|o| (rel_path(&o.id, 'd'), o.usage.disk));
+        actions.chain(outputs).collect()
     }
 
     /// Space of the action entries.

@@ -11,7 +11,7 @@ mod receipt;
 mod select;
 
 use std::collections::HashSet;
-use std::io::{BufRead, IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::ask::confirm;
 use super::{CleanArgs, Ctx, print, require_matches};
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
@@ -29,6 +30,10 @@ use crate::ops::policy::{self, TimeBasis};
 use crate::ops::trash::due;
 use receipt::{execute, print_json};
 use select::{broken, leftover_items, named_leftover};
+
+/// Why a delete without `--yes` and without a terminal does nothing.
+pub(super) const REFUSE_DELETE: &str =
+    "refusing to delete without --yes: stdin is not a terminal (use --dry-run to see the plan)";
 
 /// One thing the plan removes.
 #[derive(Debug, Clone, Serialize)]
@@ -179,7 +184,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             target: Target::Version(e.key.clone()),
         })
         .collect();
-    plan.extend(emptied.iter().map(|e| trash_item(&cache, e, now)));
+    plan.extend(emptied.iter().map(|e| trash_item(e, now)));
     if args.leftovers {
         plan.extend(leftover_items(&snapshot));
     }
@@ -263,20 +268,9 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            anyhow::bail!(
-                "refusing to delete without --yes: stdin is not a terminal (use --dry-run to see the plan)"
-            );
-        }
-        eprint!("{what}? [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("nothing deleted");
-            return Ok(ExitCode::SUCCESS);
-        }
+    if !args.yes && !confirm(&format!("{what}?"), REFUSE_DELETE)? {
+        eprintln!("nothing deleted");
+        return Ok(ExitCode::SUCCESS);
     }
 
     let show_progress = !args.json && std::io::stderr().is_terminal();
@@ -339,9 +333,8 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A trash entry to empty, as a plan item.
-fn trash_item(cache: &ModCache, entry: &TrashEntry, now: SystemTime) -> PlanItem {
-    let dir = entry.dir(cache);
-    let rel = dir.strip_prefix(cache.root()).unwrap_or(&dir).to_path_buf();
+fn trash_item(entry: &TrashEntry, now: SystemTime) -> PlanItem {
+    let rel = entry.rel_dir();
     let name = entry
         .key
         .as_ref()

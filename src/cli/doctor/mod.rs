@@ -196,12 +196,6 @@ fn examine(ctx: &Ctx, dir: &std::path::Path, online: bool) -> anyhow::Result<Exa
 }
 
 fn confirm(fixable: &[(&Needed, &State)]) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "refusing to fix {} without --yes: stdin is not a terminal",
-            count(fixable.len() as u64, "version")
-        );
-    }
     let mut plan = String::new();
     for (needed, state) in fixable {
         let how = match state {
@@ -210,14 +204,11 @@ fn confirm(fixable: &[(&Needed, &State)]) -> anyhow::Result<bool> {
         };
         plan.push_str(&format!("  {}@{}: {how}\n", needed.path, needed.version));
     }
-    eprint!(
-        "{plan}fix {}? [y/N] ",
-        count(fixable.len() as u64, "version")
-    );
-    let _ = std::io::Write::flush(&mut std::io::stderr());
-    let mut answer = String::new();
-    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    let versions = count(fixable.len() as u64, "version");
+    super::ask::confirm(
+        &format!("{plan}fix {versions}?"),
+        &format!("refusing to fix {versions} without --yes: stdin is not a terminal"),
+    )
 }
 
 /// What `--fix` did.

@@ -7,19 +7,18 @@
 //! `gocache verify` would delete, `--orphans` outputs no entry names. Action entries are
 //! deleted before their outputs, so that a go build running meanwhile sees a miss.
 
-use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, IsTerminal, Write as _};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use super::super::ask::confirm;
 use super::super::{GocacheCleanArgs, print};
 use crate::cache::fmt::{count, size};
 use crate::cache::gocache::scan::{BuildSnapshot, scan};
 use crate::ops::gocache::{Unit, units};
 use crate::ops::policy::{parse_duration, parse_size};
 use crate::ops::pools::Pools;
-use crate::verify::gocache::rel_path;
 
 /// What will go: (why, files in order, bytes), each file once.
 #[derive(Default)]
@@ -65,17 +64,7 @@ pub(super) fn run(
     let mut plan = Plan::default();
     if args.broken || args.orphans {
         let checked = crate::ops::gocache::verify(pools, root, snapshot, &|_, _| {});
-        let disk: HashMap<String, u64> = snapshot
-            .actions
-            .iter()
-            .map(|a| (rel_path(&a.id, 'a'), a.usage.disk))
-            .chain(
-                snapshot
-                    .outputs
-                    .iter()
-                    .map(|o| (rel_path(&o.id, 'd'), o.usage.disk)),
-            )
-            .collect();
+        let disk = snapshot.disk_by_path();
         let bytes = |paths: &[String]| paths.iter().filter_map(|p| disk.get(p)).sum::<u64>();
         if args.broken {
             for p in &checked.verdict.problems {
@@ -116,9 +105,8 @@ pub(super) fn run(
     let freed = plan.bytes();
     let plan = plan.items;
     let files: usize = plan.iter().map(|(_, p, _)| p.len()).sum();
-    if args.json {
-        // Printed with the receipt below, or alone for a dry run.
-    } else {
+    // With --json the plan is printed with the receipt below, or alone for a dry run.
+    if !args.json {
         let mut text = String::new();
         for (what, paths, bytes) in plan.iter().take(20) {
             text.push_str(&format!(
@@ -166,24 +154,14 @@ pub(super) fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            anyhow::bail!(
-                "refusing to delete without --yes: stdin is not a terminal (use --dry-run to see the plan)"
-            );
-        }
-        eprint!(
-            "delete {} and free {}? [y/N] ",
-            count(files as u64, "file"),
-            size(freed)
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("nothing deleted");
-            return Ok(ExitCode::SUCCESS);
-        }
+    let question = format!(
+        "delete {} and free {}?",
+        count(files as u64, "file"),
+        size(freed)
+    );
+    if !args.yes && !confirm(&question, super::super::clean::REFUSE_DELETE)? {
+        eprintln!("nothing deleted");
+        return Ok(ExitCode::SUCCESS);
     }
     let mut removed = 0;
     let mut failed = Vec::new();

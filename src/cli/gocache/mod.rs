@@ -53,20 +53,12 @@ struct Bucket {
     disk_bytes: u64,
 }
 
+/// The same bands as the explorer's: each output with the entries naming it, by its last use.
 fn histogram(snapshot: &BuildSnapshot, now: SystemTime) -> [Bucket; 4] {
-    let mut buckets = [Bucket::default(); 4];
-    let files = snapshot
-        .actions
-        .iter()
-        .map(|a| (a.used, a.usage.disk))
-        .chain(snapshot.outputs.iter().map(|o| (o.used, o.usage.disk)));
-    for (used, disk) in files {
-        let age = now.duration_since(used).unwrap_or_default();
-        let i = BUCKETS.iter().position(|(_, max)| age < *max).unwrap_or(3);
-        buckets[i].files += 1;
-        buckets[i].disk_bytes += disk;
-    }
-    buckets
+    crate::ops::gocache::by_last_use(snapshot, now).map(|units| Bucket {
+        files: units.iter().map(|u| u.paths.len() as u64).sum(),
+        disk_bytes: units.iter().map(|u| u.bytes).sum(),
+    })
 }
 
 fn list(root: &std::path::Path, snapshot: &BuildSnapshot, json: bool) -> anyhow::Result<ExitCode> {

@@ -188,8 +188,7 @@ fn run(
                 if cancel.is_cancelled() {
                     break;
                 }
-                let rel = entry.dir(cache);
-                let rel = rel.strip_prefix(cache.root()).unwrap_or(&rel).to_path_buf();
+                let rel = entry.rel_dir();
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     super::trash::empty_entry(cache, &entry).map(|files| Removed { files })
                 }));

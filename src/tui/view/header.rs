@@ -43,7 +43,7 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         Span::styled(growth, theme.dim()),
         // Part of the total; shown first so that it survives a narrow terminal.
         Span::styled(
-            match app.trash.disk {
+            match app.counted.trash.disk {
                 0 => String::new(),
                 n => format!(", {} in trash", size(n)),
             },
@@ -55,8 +55,8 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
             " · {} · {} · {} · {} vcs",
             count(app.rows.len() as u64, "version"),
             count(app.module_count() as u64, "module"),
-            count(app.leftovers.len() as u64, "leftover"),
-            app.vcs.0
+            count(app.counted.leftovers.len() as u64, "leftover"),
+            app.counted.vcs.0
         )),
     ]);
     let env = &app.config.env;
