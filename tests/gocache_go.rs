@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 use crate::support::go::{Go, du};
-use crate::support::{age_files as age, modlens, stderr, stdout};
+use crate::support::{age_files as age, assert_ok, modlens, stderr, stdout};
 
 /// A module with a library package and two programs, built and tested by go into the
 /// sandbox's GOCACHE.
@@ -62,15 +62,6 @@ fn build(go: &Go, app: &Path) -> Output {
     fs::create_dir_all(&bin).unwrap();
     let out = format!("{}/", bin.display());
     run_go(go, app, &["build", "-x", "-o", &out, "./..."])
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn ml(go: &Go, args: &[&str]) -> Output {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
-use crate::support::{fingerprint, modlens, stderr, stdout};
+use crate::support::{assert_ok, fingerprint, modlens, stderr, stdout};
 
 const MODULE: &str = "example.com/MixedCase";
 const VERSION: &str = "v1.2.3";
@@ -72,15 +72,6 @@ fn trash_list(go: &Go, cache: &Path) -> Value {
     let out = output(&mut ml(go, cache, &["trash", "list", "--json"]));
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -343,3 +343,13 @@ pub fn age_files(dir: &Path) {
         }
     }
 }
+
+/// Fails with `what`, stdout and stderr unless the command succeeded.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
