@@ -147,7 +147,17 @@ pub struct DemoDir {
 impl DemoDir {
     /// Builds the demo cache in a temp dir.
     pub fn create() -> anyhow::Result<DemoDir> {
-        let dir = std::env::temp_dir().join(format!("modlens-demo-{}", std::process::id()));
+        // mkdtemp: an unpredictable name, created exclusively with mode 0700.
+        let dir = tempfile::Builder::new()
+            .prefix("modlens-demo-")
+            .tempdir()
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create the demo cache's directory in {}: {e}",
+                    std::env::temp_dir().display()
+                )
+            })?
+            .keep();
         let root = super::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
             anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
         })?;

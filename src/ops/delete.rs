@@ -258,10 +258,16 @@ fn aside_path(tree: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A number unique within this process, for temp names.
+/// A number for temp names: unique within this process and unpredictable from outside it
+/// (std's `RandomState` is seeded from the OS's randomness), so no one can prepare the name.
 pub(super) fn unique_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    static SEED: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut hasher = SEED.get_or_init(std::hash::RandomState::new).build_hasher();
+    hasher.write_u64(n);
+    hasher.finish()
 }
 
 /// Rewrites `@v/list` without `key`'s version, under a flock on `list` itself, the way go

@@ -37,7 +37,7 @@ pub fn run(
     use std::os::unix::process::CommandExt;
     let go_error = |message: String| OpsError::Go { message };
     let file = |name: &str| {
-        std::fs::File::create(workdir.join(name))
+        create_private_file(workdir, name)
             .map_err(|e| go_error(format!("{}: {e}", workdir.display())))
     };
     let mut child = command
@@ -70,33 +70,38 @@ pub fn run(
     })
 }
 
-/// A private temp directory for go's output files and copies, removed when dropped.
-pub struct TempDir(std::path::PathBuf);
+/// A private temp directory for go's output files and copies, removed when dropped. Its name
+/// is unpredictable and it is created exclusively with mode 0700 (`mkdtemp`), so another user
+/// cannot prepare it or plant links in it.
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Creates `$TMPDIR/modlens-<what>-<pid>-<n>`.
+    /// Creates `$TMPDIR/modlens-<what>-<random>`.
     pub fn create(what: &str) -> Result<TempDir, OpsError> {
-        let path = std::env::temp_dir().join(format!(
-            "modlens-{what}-{}-{}",
-            std::process::id(),
-            super::delete::unique_suffix()
-        ));
-        std::fs::create_dir_all(&path).map_err(|e| OpsError::Go {
-            message: format!("{}: {e}", path.display()),
-        })?;
-        Ok(TempDir(path))
+        tempfile::Builder::new()
+            .prefix(&format!("modlens-{what}-"))
+            .tempdir()
+            .map(TempDir)
+            .map_err(|e| OpsError::Go {
+                message: format!("{}: {e}", std::env::temp_dir().display()),
+            })
     }
 
     /// Its path.
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Creates `dir/name` for writing: a new file only, never through a link.
+pub fn create_private_file(dir: &Path, name: &str) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(dir.join(name))
 }
 
 /// Runs the user's own command (`modlens explain -- go build ./...`) in the current directory

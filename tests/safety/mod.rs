@@ -6,6 +6,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
+mod machine;
+
 use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
 use crate::support::{TempTree, fingerprint, home_like, modlens, run_bounded, stderr};
