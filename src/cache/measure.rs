@@ -93,9 +93,11 @@ pub fn measure_folding(
 ) -> Measured {
     let mut out = Measured::default();
     // walkdir follows a symlink given as the root unless told not to.
+    // A mount below the cache is another file system's space, never the cache's (`du -x`).
     for item in WalkDir::new(path)
         .follow_links(false)
         .follow_root_links(false)
+        .same_file_system(true)
     {
         let entry = match item {
             Ok(entry) => entry,
@@ -194,6 +196,7 @@ pub fn tree_items(tree: &Path, limit: usize) -> Vec<TreeItem> {
         .min_depth(1)
         .follow_links(false)
         .follow_root_links(false)
+        .same_file_system(true)
         .into_iter()
         .flatten()
     {

@@ -26,6 +26,13 @@ pub enum DeleteError {
     /// A symlink where modlens would write, lock or descend; links are never followed.
     #[error("refusing to touch {0}: it is a symlink, and modlens never writes through links")]
     Link(PathBuf),
+    /// A mount point below the root: another file system (or a bind mount) is never entered,
+    /// as `rm --one-file-system` does.
+    #[error(
+        "refusing to touch {0}: it is a mount point below the cache root, and modlens never \
+         crosses into another file system"
+    )]
+    Mount(PathBuf),
     /// A FIFO, socket, device or directory where a regular file belongs.
     #[error("refusing to touch {path}: it is a {kind}, not a regular file")]
     NotRegular {
@@ -212,6 +219,7 @@ fn delete_steps(
     let partial = cache.version_file(key, VersionFile::Partial);
     let _lock = VersionLock::acquire_in(&confined, cache, key)?;
     step("locked");
+    confined.refuse_mounts(&tree)?;
     let tree_exists = confined.file_type(&tree)?.is_some();
     if tree_exists {
         confined.create_marker(&partial)?;

@@ -141,6 +141,7 @@ fn swap(
     let _lock = VersionLock::acquire_in(confined, cache, key)?;
     let partial = cache.version_file(key, VersionFile::Partial);
     let tree = cache.tree_dir(key);
+    confined.refuse_mounts(&tree)?;
     let new_tree = scratch.tree_dir(key);
     let has_new_tree = confined.file_type(&new_tree)?.is_some();
     confined.create_marker(&partial)?;

@@ -161,6 +161,7 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
     let partial = cache.version_file(key, VersionFile::Partial);
     let zip_path = cache.version_file(key, VersionFile::Zip);
     let _lock = VersionLock::acquire_in(&confined, cache, key)?;
+    confined.refuse_mounts(&tree)?;
     confined.create_marker(&partial)?;
     super::fault::checkpoint("reextract:partial written");
     confined.remove(&tree)?;

@@ -80,6 +80,7 @@ pub fn move_to_trash(
     let confined = Confined::open(cache.root())?;
     let _lock = VersionLock::acquire_in(&confined, cache, key)?;
     step("locked");
+    confined.refuse_mounts(&cache.tree_dir(key))?;
     let mut present = Vec::new();
     for piece in Piece::MOVE_ORDER {
         if confined.file_type(&piece.cache_path(cache, key))?.is_some() {
