@@ -14,7 +14,7 @@ use crate::support::{age_files as age, assert_ok, modlens, stderr, stdout};
 
 /// A module with a library package and two programs, built and tested by go into the
 /// sandbox's GOCACHE.
-fn setup(test: &str) -> Option<(Go, PathBuf)> {
+pub(crate) fn setup(test: &str) -> Option<(Go, PathBuf)> {
     let go = Go::find(test)?;
     let app = go.workdir().join("app");
     let files = [
@@ -46,7 +46,7 @@ fn setup(test: &str) -> Option<(Go, PathBuf)> {
     Some((go, app))
 }
 
-fn gocache(go: &Go) -> PathBuf {
+pub(crate) fn gocache(go: &Go) -> PathBuf {
     go.sandbox.path().join("gocache")
 }
 
@@ -64,7 +64,7 @@ fn build(go: &Go, app: &Path) -> Output {
     run_go(go, app, &["build", "-x", "-o", &out, "./..."])
 }
 
-fn ml(go: &Go, args: &[&str]) -> Output {
+pub(crate) fn ml(go: &Go, args: &[&str]) -> Output {
     let mut cmd = modlens(args);
     go.sandbox_env(&mut cmd);
     cmd.arg("--dir").arg(gocache(go)).stdin(Stdio::null());

@@ -170,6 +170,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         eprintln!("modlens: warning: {err}");
     }
+    // From here on every change goes through this one handle on the root.
+    crate::ops::confined::hold_root(&located.root)?;
     let mut sizes = PoolSizes::default();
     match &cli.command {
         Some(Command::Verify(args)) => sizes.hash = args.jobs.map_or(sizes.hash, usize::from),

@@ -49,16 +49,46 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC);
 
+/// The roots held by [`hold_root`], with their handles.
+static HELD: std::sync::Mutex<Vec<(PathBuf, OwnedFd)>> = std::sync::Mutex::new(Vec::new());
+
+/// Resolves `root` once and holds a handle on it for the rest of the process: every later
+/// [`Confined::open`] of the same path works through this handle, so a link that is re-pointed
+/// while a command runs cannot send its later items into another directory.
+pub fn hold_root(root: &Path) -> Result<(), DeleteError> {
+    let fd = open_root(root)?;
+    let mut held = HELD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    held.retain(|(path, _)| path != root);
+    held.push((root.to_path_buf(), fd));
+    Ok(())
+}
+
+fn open_root(root: &Path) -> Result<OwnedFd, DeleteError> {
+    openat(
+        rustix::fs::CWD,
+        root,
+        DIR_FLAGS.difference(OFlags::NOFOLLOW),
+        Mode::empty(),
+    )
+    .map_err(errno(root))
+}
+
 impl Confined {
-    /// Opens the root. The root itself may be reached through links (the user named it).
+    /// Opens the root: through the handle [`hold_root`] keeps for it, or else anew. The root
+    /// itself may be reached through links (the user named it).
     pub fn open(root: &Path) -> Result<Confined, DeleteError> {
-        let fd = openat(
-            rustix::fs::CWD,
-            root,
-            DIR_FLAGS.difference(OFlags::NOFOLLOW),
-            Mode::empty(),
-        )
-        .map_err(errno(root))?;
+        let held = HELD
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(path, _)| path == root)
+            .map(|(_, fd)| rustix::io::dup(fd));
+        let fd = match held {
+            Some(dup) => dup.map_err(errno(root))?,
+            None => open_root(root)?,
+        };
         Ok(Confined {
             root: root.to_path_buf(),
             mount: mount_id(&fd),
@@ -532,7 +562,8 @@ fn open_level(
     if writable {
         let st = fstat(&fd).map_err(errno(shown))?;
         if st.st_mode & 0o700 != 0o700 {
-            fchmod(&fd, Mode::from_raw_mode((st.st_mode | 0o700) & 0o7777)).map_err(errno(shown))?;
+            fchmod(&fd, Mode::from_raw_mode((st.st_mode | 0o700) & 0o7777))
+                .map_err(errno(shown))?;
         }
     }
     let entries = Dir::read_from(&fd).map_err(errno(shown))?;

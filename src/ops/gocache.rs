@@ -98,8 +98,16 @@ pub struct Checked {
     pub outputs_hashed: usize,
 }
 
-/// Hashes every output (but those written in the last minute) on the hashing pool and judges
-/// the cache. `progress` is called with the bytes hashed so far and the total.
+/// The most bytes hashed for any one output. go caches executables and test binaries, which
+/// reach a few hundred MB; a larger file is judged without its hash rather than read for
+/// minutes (a sparse file can claim any size).
+pub const MAX_HASHED_OUTPUT: u64 = 4 << 30;
+
+/// Hashes the outputs go could use (but those written in the last minute) on the hashing pool
+/// and judges the cache. An output is hashed only when an action entry names it with its
+/// actual size and it is at most [`MAX_HASHED_OUTPUT`]: an orphan is an orphan whatever its
+/// bytes, and go never uses an output whose size differs from its entry's. `progress` is
+/// called with the bytes hashed so far and the total.
 pub fn verify(
     pools: &Pools,
     root: &Path,
@@ -107,10 +115,16 @@ pub fn verify(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Checked {
     let now = SystemTime::now();
+    let claimed: std::collections::HashSet<(Id, u64)> = snapshot
+        .actions
+        .iter()
+        .filter_map(|a| a.record.ok().map(|r| (r.output, r.size)))
+        .collect();
     let due: Vec<(Id, u64)> = snapshot
         .outputs
         .iter()
         .filter(|o| now.duration_since(o.used).unwrap_or_default() >= IN_FLIGHT)
+        .filter(|o| o.size <= MAX_HASHED_OUTPUT && claimed.contains(&(o.id, o.size)))
         .map(|o| (o.id, o.size))
         .collect();
     let total: u64 = due.iter().map(|(_, size)| size).sum();

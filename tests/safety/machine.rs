@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
-use crate::support::{TempTree, fingerprint, home_like, stderr};
+use crate::support::{TempTree, fingerprint, home_like, stderr, stdout};
 
 /// Fails, naming only what differs, unless `dir` has the fingerprint `before`.
 pub(super) fn assert_unchanged(
@@ -23,7 +23,10 @@ pub(super) fn assert_unchanged(
         .filter(|k| before.get(*k) != after.get(*k))
         .take(5)
         .collect();
-    assert!(changed.is_empty(), "{what}: changed outside the cache: {changed:?}");
+    assert!(
+        changed.is_empty(),
+        "{what}: changed outside the cache: {changed:?}"
+    );
 }
 
 /// The last process id the kernel handed out, so that names built from the next pids can be
@@ -118,17 +121,23 @@ fn with_bind_mount(victim: &Path, at: &Path, cache: &Path, args: &[&str]) -> Opt
     if !rustix::process::geteuid().is_root() {
         cmd.arg("--map-root-user");
     }
-    cmd.args(["--", "sh", "-c", r#"mount --bind "$1" "$2" && shift 2 && exec "$@""#, "sh"])
-        .arg(victim)
-        .arg(at)
-        .arg(env!("CARGO_BIN_EXE_modlens"))
-        .args(args)
-        .arg("--cache")
-        .arg(cache)
-        .env("GOPROXY", "off")
-        .env("MODLENS_STATE", crate::support::test_state())
-        .env_remove("GOMODCACHE")
-        .env_remove("GOFLAGS");
+    cmd.args([
+        "--",
+        "sh",
+        "-c",
+        r#"mount --bind "$1" "$2" && shift 2 && exec "$@""#,
+        "sh",
+    ])
+    .arg(victim)
+    .arg(at)
+    .arg(env!("CARGO_BIN_EXE_modlens"))
+    .args(args)
+    .arg("--cache")
+    .arg(cache)
+    .env("GOPROXY", "off")
+    .env("MODLENS_STATE", crate::support::test_state())
+    .env_remove("GOMODCACHE")
+    .env_remove("GOFLAGS");
     let out = cmd.output().ok()?;
     if stderr(&out).contains("mount") && stderr(&out).contains("unshare")
         || stderr(&out).starts_with("mount:")
@@ -168,7 +177,10 @@ fn mount_points_below_the_root_are_reported_and_never_entered() {
     for (at, args) in [
         (&tree.join("sub"), &["clean", "example.com/a", "--yes"][..]),
         (&tree.join("sub"), &["refetch", "--broken", "--yes"]),
-        (&tree.join("sub"), &["clean", "example.com/a", "--trash", "--yes"]),
+        (
+            &tree.join("sub"),
+            &["clean", "example.com/a", "--trash", "--yes"],
+        ),
         (&vcs, &["clean", "--vcs", "--yes"]),
     ] {
         let Some(out) = with_bind_mount(&victim, at, &cache, args) else {
@@ -181,7 +193,11 @@ fn mount_points_below_the_root_are_reported_and_never_entered() {
         assert!(at.exists(), "{what}");
     }
     // The version was left whole: go still uses it offline.
-    assert!(cache.join("cache/download/example.com/a/@v/v1.0.0.zip").exists());
+    assert!(
+        cache
+            .join("cache/download/example.com/a/@v/v1.0.0.zip")
+            .exists()
+    );
     assert!(tree.join("a.go").exists());
 }
 
@@ -207,7 +223,12 @@ fn deep_chain(top: &Path, depth: usize) {
 #[test]
 fn a_tree_deeper_than_the_open_file_limit_is_deleted_whole() {
     let hand = crate::support::fixture::HandCache::new();
-    hand.version("example.com/deep", "v1.0.0", "v1.0.0", &[("a.go", "package a\n")]);
+    hand.version(
+        "example.com/deep",
+        "v1.0.0",
+        "v1.0.0",
+        &[("a.go", "package a\n")],
+    );
     let tree = hand.path("example.com/deep@v1.0.0");
     deep_chain(&tree, 1500);
     let out = Command::new("prlimit")
@@ -224,4 +245,153 @@ fn a_tree_deeper_than_the_open_file_limit_is_deleted_whole() {
     assert!(!tree.exists(), "the tree is gone");
     assert!(!hand.exists("cache/download/example.com/deep/@v/v1.0.0.partial"));
     assert!(!hand.exists("cache/download/example.com/deep/@v/v1.0.0.zip"));
+}
+
+#[test]
+fn a_directory_go_did_not_make_is_not_a_build_cache() {
+    let t = TempTree::new();
+    let dir = t.path().join("home");
+    home_like(&dir);
+    // Files named like go's outputs and action entries do not make a build cache.
+    fs::create_dir_all(dir.join("00")).unwrap();
+    fs::write(dir.join("00").join(format!("00{}-d", "a".repeat(62))), "x").unwrap();
+    fs::write(dir.join("00").join(format!("00{}-a", "b".repeat(62))), "y").unwrap();
+    let before = fingerprint(t.path());
+    for args in [
+        &["gocache", "clean", "--orphans", "--yes"][..],
+        &["gocache", "clean", "--broken", "--yes"],
+        &["gocache", "clean", "--older-than", "0s", "--yes"],
+    ] {
+        let out = crate::support::modlens(args)
+            .arg("--dir")
+            .arg(&dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("is not a Go build cache"), "{args:?}: {err}");
+    }
+    // Looking is allowed, with a warning.
+    let out = crate::support::modlens(&["gocache", "list"])
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("not a Go build cache"),
+        "{}",
+        stderr(&out)
+    );
+    assert_unchanged(t.path(), &before, "gocache on a home directory");
+}
+
+#[test]
+fn build_cache_cleans_refuse_without_a_terminal_and_never_hash_a_huge_orphan() {
+    let Some((go, _app)) = crate::gocache_go::setup("build_cache_cleans_refuse_without_a_terminal")
+    else {
+        return;
+    };
+    let cache = crate::gocache_go::gocache(&go);
+    // A 64 GB sparse file named like an output that no action entry names.
+    let orphan = cache.join("ab").join(format!("ab{}-d", "c".repeat(62)));
+    fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    let before = fingerprint(&cache);
+    fs::File::create(&orphan)
+        .unwrap()
+        .set_len(64 << 30)
+        .unwrap();
+    for args in [
+        &["gocache", "clean", "--orphans"][..],
+        &["gocache", "clean", "--max-size", "1"],
+    ] {
+        let out = crate::gocache_go::ml(&go, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("--yes"), "{args:?}: {}", stderr(&out));
+    }
+    // The fingerprint would read the 64 GB: set the orphan aside to compare the rest.
+    let aside = go.sandbox.path().join("orphan-aside");
+    fs::rename(&orphan, &aside).unwrap();
+    assert_unchanged(&cache, &before, "without --yes");
+    fs::rename(&aside, &orphan).unwrap();
+    let started = std::time::Instant::now();
+    let out = crate::gocache_go::ml(&go, &["gocache", "verify"]);
+    assert!(stdout(&out).contains("orphan"), "{}", stdout(&out));
+    let out = crate::gocache_go::ml(&go, &["gocache", "clean", "--orphans", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!orphan.exists());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the orphan was read: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_root_link_re_pointed_during_a_clean_leaves_the_other_cache_alone() {
+    let Some(go) = Go::find("a_root_link_re_pointed_during_a_clean") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package a\n"),
+        FixtureModule::new("example.com/a", "v1.1.0", "2023-02-01T00:00:00Z")
+            .file("a.go", "package a // 1.1\n"),
+        FixtureModule::new("example.com/b", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("b.go", "package b\n"),
+    ]);
+    let first = go.modcache();
+    let other = go.sandbox.path().join("other-cache");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(&first)
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let link = go.sandbox.path().join("cache-link");
+    std::os::unix::fs::symlink(&first, &link).unwrap();
+    let before = fingerprint(&other);
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
+    cmd.args([
+        "clean",
+        "example.com/a",
+        "example.com/b",
+        "--yes",
+        "--cache",
+    ])
+    .arg(&link)
+    .env("MODLENS_STATE", crate::support::test_state())
+    .env("GOPROXY", "off")
+    // Each version pauses once it is deleted, so the link can move between two of them.
+    .env("MODLENS_FAULT_AT", "delete:list updated:sleep700")
+    .env_remove("GOMODCACHE")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let gone = |root: &Path| {
+        ["a@v1.0.0", "a@v1.1.0", "b@v1.0.0"]
+            .iter()
+            .filter(|v| !root.join("example.com").join(v).exists())
+            .count()
+    };
+    let started = std::time::Instant::now();
+    while gone(&first) == 0 {
+        assert!(started.elapsed().as_secs() < 30, "nothing was deleted");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Re-point the link at the other cache, atomically.
+    let new_link = go.sandbox.path().join("cache-link.new");
+    std::os::unix::fs::symlink(&other, &new_link).unwrap();
+    fs::rename(&new_link, &link).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        gone(&first),
+        3,
+        "every item went from the cache it was planned in"
+    );
+    assert_unchanged(&other, &before, "the other cache");
 }

@@ -43,6 +43,34 @@ pub enum Location {
     Off(String),
 }
 
+/// The first line of the `README` go writes into every build cache it opens
+/// (`cmd/go/internal/cache/default.go`, since go 1.10).
+pub const README_FIRST_LINE: &str =
+    "This directory holds cached build artifacts from the Go build system.";
+
+/// Why `root` is not a build cache go made, or `Ok` when it is: its `README` is a regular file
+/// whose first line is go's. Destructive commands need this; a directory that merely holds
+/// files named like go's outputs is not a build cache.
+pub fn recognize(root: &Path) -> Result<(), String> {
+    let readme = root.join("README");
+    let not = |why: &str| {
+        Err(format!(
+            "{} is not a Go build cache ({why}); pass the directory go uses (`go env GOCACHE`)",
+            root.display()
+        ))
+    };
+    match std::fs::symlink_metadata(&readme) {
+        Ok(meta) if meta.file_type().is_file() => {}
+        Ok(_) => return not("its README is not a regular file"),
+        Err(_) => return not("it has no README from go"),
+    }
+    match super::read::read_text(&readme, 4096) {
+        Ok(text) if text.lines().next() == Some(README_FIRST_LINE) => Ok(()),
+        Ok(_) => not("its README is not go's"),
+        Err(e) => not(&format!("its README cannot be read: {e}")),
+    }
+}
+
 /// Finds the build cache as go does: `--gocache`, then GOCACHE (the environment, `go env`, the
 /// `go env -w` file), then the user cache directory + `go-build`.
 pub fn locate(flag: Option<&Path>, goenv: &GoEnv) -> Location {

@@ -33,6 +33,16 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &GocacheArgs) -> anyhow::Result<E
             root.display()
         );
     }
+    let destructive = matches!(args.action, Some(GocacheAction::Clean(_)));
+    if let Err(why) = crate::cache::gocache::recognize(&root) {
+        // Looking changes nothing; removing needs a cache go made.
+        if destructive {
+            anyhow::bail!("{why}");
+        }
+        eprintln!("modlens: warning: {why}");
+    }
+    // From here on every change goes through this one handle on the root.
+    crate::ops::confined::hold_root(&root)?;
     let snapshot = scan(pools.scan_pool(), &root)
         .map_err(|e| anyhow::anyhow!("build cache {}: {e}", root.display()))?;
     for err in &snapshot.errors {
