@@ -13,12 +13,12 @@ use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
 use crate::support::{assert_ok, fingerprint, modlens, stderr, stdout};
 
-const MODULE: &str = "example.com/MixedCase";
-const VERSION: &str = "v1.2.3";
-const TARGET: &str = "example.com/MixedCase@v1.2.3";
+pub(crate) const MODULE: &str = "example.com/MixedCase";
+pub(crate) const VERSION: &str = "v1.2.3";
+pub(crate) const TARGET: &str = "example.com/MixedCase@v1.2.3";
 
 /// A sandbox whose cache holds one module version, and a project that builds with it.
-fn setup(test: &str) -> Option<(Go, PathBuf)> {
+pub(crate) fn setup(test: &str) -> Option<(Go, PathBuf)> {
     let go = Go::find(test)?;
     go.download(
         &[FixtureModule::new(MODULE, VERSION, "2023-01-02T03:04:05Z")
@@ -38,7 +38,7 @@ fn setup(test: &str) -> Option<(Go, PathBuf)> {
 }
 
 /// modlens on `cache` with the sandbox's go settings.
-fn ml(go: &Go, cache: &Path, args: &[&str]) -> Command {
+pub(crate) fn ml(go: &Go, cache: &Path, args: &[&str]) -> Command {
     let mut cmd = modlens(args);
     go.sandbox_env(&mut cmd);
     cmd.arg("--cache").arg(cache).stdin(Stdio::null());

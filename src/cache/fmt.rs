@@ -54,7 +54,15 @@ pub fn count(n: impl Into<u64>, singular: &str) -> String {
 
 /// RFC 3339 in UTC with second precision, e.g. `2023-01-02T03:04:05Z`.
 pub fn rfc3339(time: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    // chrono's `From<SystemTime>` panics outside its years; a forged file can say any time.
+    let (secs, nanos) = match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => (i64::try_from(d.as_secs()).ok(), d.subsec_nanos()),
+        Err(e) => (i64::try_from(e.duration().as_secs()).ok().map(|s| -s), 0),
+    };
+    match secs.and_then(|s| chrono::DateTime::<chrono::Utc>::from_timestamp(s, nanos)) {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        None => "out of range".to_owned(),
+    }
 }
 
 /// A path for people and JSON: valid UTF-8 as is, every byte that is not escaped as `\xNN`

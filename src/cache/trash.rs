@@ -107,9 +107,15 @@ impl Manifest {
         ModuleKey::from_escaped_any_major(&escape(&self.path), &escape(&self.version)).ok()
     }
 
-    /// When it was trashed.
-    pub fn trashed_at(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(self.trashed_at)
+    /// When it was trashed; `None` for a time no clock can hold (a forged manifest).
+    pub fn trashed_at(&self) -> Option<SystemTime> {
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(self.trashed_at))
+    }
+
+    /// The mode to give the restored tree: go's read-only or writable directory mode, never
+    /// set-id or sticky bits or write access for others, whatever the manifest says.
+    pub fn safe_tree_mode(&self) -> Option<u32> {
+        self.tree_mode.map(|mode| (mode & 0o755) | 0o500)
     }
 }
 
@@ -131,9 +137,9 @@ pub struct TrashEntry {
 }
 
 impl TrashEntry {
-    /// When it was trashed: the manifest's time, else the directory's mtime.
+    /// When it was trashed, from its manifest; `None` when that is unknown.
     pub fn trashed_at(&self) -> Option<SystemTime> {
-        self.manifest.as_ref().ok().map(Manifest::trashed_at)
+        self.manifest.as_ref().ok().and_then(Manifest::trashed_at)
     }
 
     /// The entry's directory.

@@ -139,6 +139,9 @@ struct Restoration {
     restored: Vec<&'static str>,
     /// Pieces the cache had again (go downloaded them since); go's copy was kept.
     kept_from_cache: Vec<&'static str>,
+    /// The trash still holds its copies of `kept_from_cache`, because the cache's own did not
+    /// verify: unknown means keep.
+    kept_in_trash: bool,
     error: Option<String>,
     /// Problem kinds the version came back with (empty: it verifies clean).
     problems: Vec<&'static str>,
@@ -164,6 +167,7 @@ fn restore_all(
             version: entry.key.as_ref().map(|k| k.version.clone()),
             restored: Vec::new(),
             kept_from_cache: Vec::new(),
+            kept_in_trash: false,
             error: None,
             problems: Vec::new(),
         };
@@ -172,6 +176,11 @@ fn restore_all(
                 result.restored = done.moved.iter().map(|p| p.name()).collect();
                 result.kept_from_cache = done.kept.iter().map(|p| p.name()).collect();
                 result.problems = problems_after(&cache, entry.key.as_ref(), &expect);
+                if !done.kept.is_empty() {
+                    // The trashed duplicates go only once the cache's own pieces verify.
+                    result.kept_in_trash = !result.problems.is_empty()
+                        || crate::ops::trash::empty_entry(&cache, entry).is_err();
+                }
             }
             Err(e) => result.error = Some(e.to_string()),
         }
@@ -199,6 +208,16 @@ fn restore_all(
                     pieces_text(&r.restored, &r.kept_from_cache),
                     problems.join(", ")
                 ),
+            };
+            let line = if r.kept_in_trash {
+                format!(
+                    "{line}\n  the trashed {} stay in the trash as {}: the cache's own did not \
+                     verify",
+                    r.kept_from_cache.join(", "),
+                    r.target
+                )
+            } else {
+                line
             };
             text.push_str(&line);
             text.push('\n');

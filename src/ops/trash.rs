@@ -252,7 +252,7 @@ fn restore_locked(
         }
         confined.rename_new(&from, &to)?;
         if piece == Piece::Tree {
-            if let Some(mode) = manifest.tree_mode {
+            if let Some(mode) = manifest.safe_tree_mode() {
                 confined.set_dir_mode(&to, |_| mode)?;
             }
             tree_back = true;
@@ -263,7 +263,10 @@ fn restore_locked(
         done.moved.push(piece);
         step(piece.name());
     }
-    done.partial = if tree_back {
+    // A move that was stopped part way wrote the `.partial` found here itself; the manifest
+    // says whether the version was partial before it.
+    let move_finished = in_trash_marker(confined, dir)?;
+    done.partial = if tree_back || !move_finished {
         manifest.was_partial
     } else {
         partial_before
@@ -272,8 +275,17 @@ fn restore_locked(
         confined.remove(&partial)?;
         step("partial removed");
     }
-    confined.remove(dir)?;
+    // A piece the cache already had stays in the trash beside it: the caller drops it only
+    // after the cache's own copy verifies (it may be garbage go never wrote).
+    if done.kept.is_empty() {
+        confined.remove(dir)?;
+    }
     Ok(done)
+}
+
+/// Whether the entry's move finished (its `done` marker is there).
+fn in_trash_marker(confined: &Confined, dir: &Path) -> Result<bool, DeleteError> {
+    Ok(confined.file_type(&dir.join(DONE))?.is_some())
 }
 
 /// Removes one trash entry for good, under the version's lock when the entry names one (so
@@ -289,7 +301,9 @@ pub fn empty_entry(cache: &ModCache, entry: &TrashEntry) -> Result<u64, DeleteEr
 
 /// The entries to empty: those trashed more than `max_age` before `now`, then, oldest first,
 /// as many as it takes to free `need` bytes. Entries still being moved (no `done` marker, and
-/// younger than an hour) are left alone: their move may be running now.
+/// younger than an hour) are left alone: their move may be running now. So is every entry
+/// whose time is unknown (an unreadable manifest, a time in the future): unknown means keep;
+/// only `trash empty` removes those.
 pub fn due(
     entries: &[TrashEntry],
     max_age: Option<Duration>,
@@ -299,9 +313,10 @@ pub fn due(
     let age = |e: &TrashEntry| {
         e.trashed_at()
             .and_then(|t| now.duration_since(t).ok())
-            .unwrap_or(Duration::MAX)
+            .unwrap_or(Duration::ZERO)
     };
-    let settled = |e: &&TrashEntry| e.done || age(e) > Duration::from_secs(3600);
+    let known = |e: &&TrashEntry| e.trashed_at().is_some_and(|t| t <= now);
+    let settled = |e: &&TrashEntry| known(e) && (e.done || age(e) > Duration::from_secs(3600));
     let mut chosen: Vec<&TrashEntry> = entries
         .iter()
         .filter(settled)

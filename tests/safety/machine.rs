@@ -395,3 +395,146 @@ fn a_root_link_re_pointed_during_a_clean_leaves_the_other_cache_alone() {
     );
     assert_unchanged(&other, &before, "the other cache");
 }
+
+/// The one trash entry's directory.
+fn only_trash_entry(cache: &Path) -> std::path::PathBuf {
+    let entries: Vec<_> = fs::read_dir(cache.join("cache/modlens-trash"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries.into_iter().next().unwrap()
+}
+
+fn edit_manifest(entry: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = entry.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    edit(&mut manifest);
+    fs::write(path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+}
+
+#[test]
+fn the_trash_never_trusts_its_manifest_nor_drops_a_good_copy_for_garbage() {
+    use crate::trash_go::{TARGET, ml, setup};
+    use std::os::unix::fs::PermissionsExt;
+    let Some((go, _project)) = setup("the_trash_never_trusts_its_manifest") else {
+        return;
+    };
+    let cache = go.modcache();
+    let run = |args: &[&str]| ml(&go, &cache, args).output().unwrap();
+    let trash = |what: &str| {
+        let out = run(&["clean", TARGET, "--trash", "--yes"]);
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        only_trash_entry(&cache)
+    };
+    let tree = cache.join("example.com/!mixed!case@v1.2.3");
+    let at_v = cache.join("cache/download/example.com/!mixed!case/@v");
+
+    // A forged mode: set-uid, sticky, writable by all.
+    let entry = trash("forged mode");
+    edit_manifest(&entry, |m| m["tree_mode"] = serde_json::json!(0o7777));
+    let out = run(&["trash", "restore", TARGET]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = fs::symlink_metadata(&tree).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode & 0o7022, 0, "restored tree mode {mode:o}");
+
+    // Garbage in the cache where the zip and .mod go back: the good copies stay in the trash.
+    let entry = trash("garbage");
+    fs::write(at_v.join("v1.2.3.zip"), "").unwrap();
+    fs::write(at_v.join("v1.2.3.mod"), "").unwrap();
+    let good_zip = fs::read(entry.join("zip")).unwrap();
+    let out = run(&["trash", "restore", TARGET]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("stay in the trash"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        fs::read(entry.join("zip")).unwrap(),
+        good_zip,
+        "the good zip is kept"
+    );
+    assert!(entry.join("mod").exists(), "the good .mod is kept");
+    // Put the good copies back by hand, as the user would, and empty the entry.
+    crate::support::make_writable(&cache);
+    fs::remove_file(at_v.join("v1.2.3.zip")).unwrap();
+    fs::remove_file(at_v.join("v1.2.3.mod")).unwrap();
+    let out = run(&["trash", "restore", TARGET]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(!entry.exists());
+
+    // An entry whose manifest cannot be read, and one dated in the far future, are kept by
+    // every automatic emptying, and listed without a crash.
+    let entry = trash("unreadable manifest");
+    fs::write(entry.join("manifest.json"), "{not json").unwrap();
+    let out = run(&["clean", "--leftovers", "--trash-keep", "1s", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(entry.join("zip").exists(), "unknown means keep");
+    fs::write(
+        entry.join("manifest.json"),
+        format!(
+            r#"{{"path":"example.com/MixedCase","version":"v1.2.3","trashed_at":{},"tree_mode":365,"was_partial":false}}"#,
+            u64::MAX / 2
+        ),
+    )
+    .unwrap();
+    for args in [
+        &["trash", "list"][..],
+        &["trash", "list", "--json"],
+        &["clean", "--leftovers", "--trash-keep", "1s", "--yes"],
+        &["list"],
+    ] {
+        let out = run(args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        entry.join("zip").exists(),
+        "a future date is not an old one"
+    );
+}
+
+#[test]
+fn a_trash_move_stopped_after_partial_is_restored_whole_and_not_partial() {
+    use crate::trash_go::{TARGET, ml, setup};
+    let Some((go, project)) = setup("a_trash_move_stopped_after_partial") else {
+        return;
+    };
+    let cache = go.modcache();
+    let partial = cache.join("cache/download/example.com/!mixed!case/@v/v1.2.3.partial");
+    for checkpoint in ["trash:partial written", "trash:zip", "trash:ziphash"] {
+        let out = ml(&go, &cache, &["clean", TARGET, "--trash", "--yes"])
+            .env("MODLENS_FAULT_AT", checkpoint)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "{checkpoint}: killed");
+        let out = ml(&go, &cache, &["trash", "restore", TARGET])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{checkpoint}: {}", stderr(&out));
+        assert!(
+            !partial.exists(),
+            "{checkpoint}: the version is whole again"
+        );
+        assert!(
+            !cache
+                .join("cache/modlens-trash")
+                .read_dir()
+                .unwrap()
+                .any(|_| true)
+        );
+        let out = go
+            .command(&["mod", "verify"])
+            .current_dir(&project)
+            .env("GOPROXY", "off")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{checkpoint}: {}", stderr(&out));
+    }
+}
