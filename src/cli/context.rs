@@ -116,18 +116,20 @@ pub fn open_state(
     cache_root: &Path,
     flag: Option<&Path>,
     off: bool,
-) -> Option<Arc<State>> {
+) -> anyhow::Result<Option<Arc<State>>> {
     if off {
-        return None;
+        return Ok(None);
     }
-    let path = flag
-        .map(Path::to_path_buf)
-        .or_else(|| default_path(goenv))?;
+    let Some(path) = flag.map(Path::to_path_buf).or_else(|| default_path(goenv)) else {
+        return Ok(None);
+    };
     match State::open(&path, cache_root) {
-        Ok(state) => Some(Arc::new(state)),
+        Ok(state) => Ok(Some(Arc::new(state))),
+        // A --state the user named that modlens must not write is a bad flag value.
+        Err(e) if flag.is_some() => Err(anyhow::anyhow!("invalid --state: {e}")),
         Err(e) => {
             eprintln!("modlens: warning: {e}; running without it (--no-state silences this)");
-            None
+            Ok(None)
         }
     }
 }

@@ -185,7 +185,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("invalid --trash-keep: {e}"))?,
         ),
     };
-    let state = context::open_state(&goenv, &located.root, cli.state.as_deref(), cli.no_state);
+    let state = context::open_state(&goenv, &located.root, cli.state.as_deref(), cli.no_state)?;
     let ctx = Ctx {
         located,
         goenv,

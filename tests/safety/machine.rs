@@ -538,3 +538,64 @@ fn a_trash_move_stopped_after_partial_is_restored_whole_and_not_partial() {
         assert!(out.status.success(), "{checkpoint}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn the_state_database_is_never_a_link_nor_inside_the_cache() {
+    let Some(go) = Go::find("the_state_database_is_never_a_link_nor_inside_the_cache") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package a\n"),
+    ]);
+    let cache = go.modcache();
+    let outside = TempTree::new();
+    let victim = outside.path().join("victim");
+    home_like(&victim);
+    let link = outside.path().join("state.db");
+    std::os::unix::fs::symlink(victim.join(".bashrc"), &link).unwrap();
+    let sidecar = outside.path().join("other.db-wal");
+    std::os::unix::fs::symlink(victim.join("Documents/letter.txt"), &sidecar).unwrap();
+    let before_victim = fingerprint(&victim);
+    let before_cache = fingerprint(&cache);
+    let run = |args: &[&str], xdg: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
+        cmd.args(args)
+            .arg("--cache")
+            .arg(&cache)
+            .env_remove("MODLENS_STATE");
+        match xdg {
+            Some(dir) => cmd.env("XDG_STATE_HOME", dir),
+            None => cmd.env("XDG_STATE_HOME", outside.path().join("xdg")),
+        };
+        cmd.env("HOME", outside.path()).output().unwrap()
+    };
+    let inside = cache.join("cache/modlens-state/state.db");
+    for args in [
+        vec!["list", "--state", link.to_str().unwrap()],
+        vec![
+            "verify",
+            "--state",
+            outside.path().join("other.db").to_str().unwrap(),
+        ],
+        vec!["verify", "--state", inside.to_str().unwrap()],
+    ] {
+        let out = run(&args, None);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("--state"), "{args:?}: {err}");
+    }
+    // XDG_STATE_HOME set to the cache: a warning, no state, and nothing written in the cache.
+    let out = run(&["verify"], Some(&cache));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("inside the module cache"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["clean", "--leftovers", "--dry-run"], Some(&cache));
+    assert!(out.status.success(), "still a cache: {}", stderr(&out));
+    assert_unchanged(&victim, &before_victim, "the link's target");
+    assert_unchanged(&cache, &before_cache, "the cache");
+}

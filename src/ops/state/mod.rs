@@ -137,18 +137,39 @@ impl State {
             .canonicalize()
             .unwrap_or_else(|_| cache_root.to_path_buf());
         let parent = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|source| StateError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let canonical_dir = parent
-            .canonicalize()
-            .unwrap_or_else(|_| parent.to_path_buf());
-        if canonical_dir.starts_with(&canonical_cache) {
+        // Checked before anything is created: a state path inside the cache would make files
+        // there that go never wrote.
+        if resolve_existing_prefix(parent).starts_with(&canonical_cache) {
             return Err(StateError::InsideCache {
                 path: path.to_path_buf(),
                 cache: cache_root.to_path_buf(),
             });
+        }
+        // The database and SQLite's files beside it are never reached through a link, which
+        // could point at another file of the user's.
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = PathBuf::from(name);
+            if std::fs::symlink_metadata(&file).is_ok_and(|m| !m.file_type().is_file()) {
+                return Err(StateError::Io {
+                    path: file,
+                    source: std::io::Error::other(
+                        "not a regular file (modlens never writes through links)",
+                    ),
+                });
+            }
+        }
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|source| StateError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
         }
         // Two processes creating the same new database can deadlock in SQLite's locking (it
         // then answers "busy" at once rather than waiting): start over a few times.
@@ -295,12 +316,38 @@ impl State {
 }
 
 /// Opens the file, sets WAL and the busy timeout, and migrates the schema.
+/// `path` with its longest existing prefix resolved (links and `..`), the rest appended: where
+/// a path that does not exist yet would be created.
+fn resolve_existing_prefix(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut prefix = path.to_path_buf();
+    loop {
+        if let Ok(real) = prefix.canonicalize() {
+            return rest.iter().rev().fold(real, |p, name| p.join(name));
+        }
+        match (prefix.file_name().map(|n| n.to_owned()), prefix.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                prefix = parent.to_path_buf();
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 fn prepare(path: &Path) -> Result<Connection, StateError> {
     let sqlite = |source| StateError::Sqlite {
         path: path.to_path_buf(),
         source,
     };
-    let conn = Connection::open(path).map_err(sqlite)?;
+    use rusqlite::OpenFlags;
+    // NOFOLLOW: SQLite refuses a database path that is a link, even one made after the check.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(sqlite)?;
