@@ -6,7 +6,18 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     raise_open_file_limit();
-    modlens::run(modlens::cli::Cli::parse())
+    match modlens::cli::Cli::try_parse() {
+        Ok(cli) => modlens::run(cli),
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // One line, as every other bad input: clap's first line, the argument escaped.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            modlens::safe_eprintln!("modlens: {message} (see `modlens --help`)");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// Raises the soft limit on open files to the hard limit, as the go command does at start.

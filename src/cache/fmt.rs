@@ -84,6 +84,60 @@ pub fn escaped(bytes: &[u8]) -> String {
     out
 }
 
+/// Whether `c` must not reach a terminal raw: a control character (C0 but newline and tab,
+/// DEL, C1), or one that reorders or hides text (bidi overrides, isolates and marks).
+fn unsafe_for_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` made safe for a terminal: every character of [`unsafe_for_terminal`] becomes a
+/// visible `\uXXXX`, so a name from disk cannot move the cursor, retitle the terminal or hide
+/// what follows it. The same escape is valid inside a JSON string, so JSON output stays valid
+/// and its decoded strings keep the original characters.
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(unsafe_for_terminal) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_for_terminal(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Writes `text` to standard error, made safe by [`for_terminal`].
+pub fn write_stderr(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(for_terminal(text).as_bytes());
+    let _ = err.flush();
+}
+
+/// `eprintln!` for anything that may hold a name from disk or an argument: made safe by
+/// [`for_terminal`](crate::cache::fmt::for_terminal).
+#[macro_export]
+macro_rules! safe_eprintln {
+    ($($arg:tt)*) => {
+        $crate::cache::fmt::write_stderr(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` made safe, as [`safe_eprintln!`].
+#[macro_export]
+macro_rules! safe_eprint {
+    ($($arg:tt)*) => {
+        $crate::cache::fmt::write_stderr(&format!($($arg)*))
+    };
+}
+
 /// The raw bytes of a path as hex, when it is not valid UTF-8 (JSON's `path_hex`).
 pub fn path_hex(path: &std::path::Path) -> Option<String> {
     use std::os::unix::ffi::OsStrExt;
@@ -96,6 +150,25 @@ pub fn path_hex(path: &std::path::Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_controls_are_made_visible_and_stay_valid_json() {
+        let name = "a\u{1b}]0;owned\u{7}b\u{202e}c\r\u{85}\u{7f}\td\n";
+        let safe = for_terminal(name);
+        assert_eq!(
+            safe,
+            "a\\u001b]0;owned\\u0007b\\u202ec\\u000d\\u0085\\u007f\td\n"
+        );
+        // Inside a JSON string the escapes decode to the original characters.
+        let json = for_terminal(
+            &serde_json::to_string(&name.replace(['\u{1b}', '\r', '\u{7}', '\n', '\t'], ""))
+                .unwrap_or_default(),
+        )
+        .into_owned();
+        let back: String = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, "a]0;ownedb\u{202e}c\u{85}\u{7f}d");
+        assert_eq!(for_terminal("plain/path@v1.0.0 ü"), "plain/path@v1.0.0 ü");
+    }
 
     #[test]
     fn ages_are_short() {

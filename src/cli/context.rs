@@ -45,7 +45,7 @@ impl Ctx {
             && let Err(e) =
                 state.record_scan(&self.located.root, std::time::SystemTime::now(), &snapshot)
         {
-            eprintln!("modlens: warning: {e}; the scan is not recorded");
+            crate::safe_eprintln!("modlens: warning: {e}; the scan is not recorded");
         }
         Ok(snapshot)
     }
@@ -64,7 +64,7 @@ impl Ctx {
             &receipt,
         );
         if let Err(e) = recorded {
-            eprintln!("modlens: warning: {e}; the run is not recorded");
+            crate::safe_eprintln!("modlens: warning: {e}; the run is not recorded");
         }
     }
 
@@ -86,7 +86,7 @@ impl Ctx {
             gosums.load_project(dir, recursive)?;
         }
         for note in gosums.notes() {
-            eprintln!("modlens: note: {note}");
+            crate::safe_eprintln!("modlens: note: {note}");
         }
         Ok(Arc::new(Expectations {
             gosums,
@@ -103,7 +103,9 @@ fn sumdb_keys(goenv: &GoEnv) -> Vec<Verifier> {
         match Verifier::from_gosumdb(&value) {
             Ok(Some(v)) if !keys.iter().any(|k| k.name == v.name) => keys.push(v),
             Ok(_) => {}
-            Err(err) => eprintln!("modlens: warning: {err}; its cached answers are not checked"),
+            Err(err) => {
+                crate::safe_eprintln!("modlens: warning: {err}; its cached answers are not checked")
+            }
         }
     }
     keys
@@ -128,7 +130,9 @@ pub fn open_state(
         // A --state the user named that modlens must not write is a bad flag value.
         Err(e) if flag.is_some() => Err(anyhow::anyhow!("invalid --state: {e}")),
         Err(e) => {
-            eprintln!("modlens: warning: {e}; running without it (--no-state silences this)");
+            crate::safe_eprintln!(
+                "modlens: warning: {e}; running without it (--no-state silences this)"
+            );
             Ok(None)
         }
     }

@@ -120,7 +120,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("modlens: {err:#}");
+            crate::safe_eprintln!("modlens: {err:#}");
             ExitCode::from(2)
         }
     }
@@ -143,7 +143,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         && locate_cache(None, &goenv).is_err()
         && !goenv.go_available();
     if no_cache_no_go {
-        eprintln!(
+        crate::safe_eprintln!(
             "modlens: no Go module cache here and no go on PATH: showing the demo cache \
              (pass --cache DIR for another one)"
         );
@@ -168,7 +168,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         if !listing_only {
             return Err(err.into());
         }
-        eprintln!("modlens: warning: {err}");
+        crate::safe_eprintln!("modlens: warning: {err}");
     }
     // From here on every change goes through this one handle on the root.
     crate::ops::confined::hold_root(&located.root)?;
@@ -240,6 +240,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Writes `text` to stdout in one go; a broken pipe surfaces as an error for `run` to excuse.
 fn print(text: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    // Names from disk and arguments reach the terminal (or a JSON consumer) only escaped.
+    out.write_all(crate::cache::fmt::for_terminal(text).as_bytes())?;
     out.flush()
 }

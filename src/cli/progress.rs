@@ -31,7 +31,7 @@ impl ProgressLine {
             return;
         }
         self.last = Some(Instant::now());
-        eprint!("\r\x1b[2K{}", text());
+        eprint!("\r\x1b[2K{}", crate::cache::fmt::for_terminal(&text()));
         let _ = std::io::stderr().flush();
     }
 

@@ -599,3 +599,103 @@ fn the_state_database_is_never_a_link_nor_inside_the_cache() {
     assert_unchanged(&victim, &before_victim, "the link's target");
     assert_unchanged(&cache, &before_cache, "the cache");
 }
+
+/// Whether `bytes` hold anything that a terminal would act on or that hides text.
+fn has_terminal_controls(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    text.chars().any(|c| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    })
+}
+
+#[test]
+fn names_with_terminal_escapes_are_shown_escaped_everywhere() {
+    let hand = crate::support::fixture::HandCache::new();
+    let evil = "x\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}gpj.go\r";
+    hand.version(
+        "example.com/a",
+        "v1.0.0",
+        "v1.0.0",
+        &[("a.go", "package a\n")],
+    );
+    hand.file(&format!("example.com/a@v1.0.0/{evil}"), "package a\n");
+    hand.file(
+        &format!("cache/download/example.com/a/@v/v1.0.0.zip{evil}.tmp"),
+        "half",
+    );
+    hand.file(&format!("cache/{evil}"), "stray");
+    hand.file(&format!("cache/modlens-trash/{evil}/manifest.json"), "{}");
+    let gocache = hand.outside().join("gocache");
+    fs::create_dir_all(gocache.join("00")).unwrap();
+    fs::write(
+        gocache.join("README"),
+        "This directory holds cached build artifacts from the Go build system.\n",
+    )
+    .unwrap();
+    fs::write(gocache.join(evil), "?").unwrap();
+    fs::write(gocache.join("00").join(evil), "?").unwrap();
+    let root = hand.root();
+    for args in [
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["verify"],
+        vec!["verify", "--json"],
+        vec!["clean", "--leftovers", "--dry-run"],
+        vec!["clean", "--leftovers", "--dry-run", "--json"],
+        vec!["trash", "list"],
+        vec!["trash", "list", "--json"],
+        vec!["trash", "restore", evil],
+        vec!["list", evil],
+    ] {
+        let out = crate::support::modlens(&args)
+            .arg("--cache")
+            .arg(&root)
+            .env("GOPROXY", "off")
+            .output()
+            .unwrap();
+        assert!(
+            !has_terminal_controls(&out.stdout),
+            "{args:?} stdout: {}",
+            stdout(&out)
+        );
+        assert!(
+            !has_terminal_controls(&out.stderr),
+            "{args:?} stderr: {}",
+            stderr(&out)
+        );
+        if args.contains(&"--json") {
+            let _: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stdout(&out)));
+        }
+    }
+    for args in [
+        vec!["gocache", "list"],
+        vec!["gocache", "list", "--json"],
+        vec!["gocache", "verify"],
+        vec!["gocache", "verify", "--json"],
+    ] {
+        let out = crate::support::modlens(&args)
+            .arg("--dir")
+            .arg(&gocache)
+            .output()
+            .unwrap();
+        assert!(
+            !has_terminal_controls(&out.stdout),
+            "{args:?} stdout: {}",
+            stdout(&out)
+        );
+        assert!(
+            !has_terminal_controls(&out.stderr),
+            "{args:?} stderr: {}",
+            stderr(&out)
+        );
+    }
+    // An argument echoed in a usage error.
+    let out = crate::support::modlens(&["list", &format!("--{evil}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!has_terminal_controls(&out.stderr), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}

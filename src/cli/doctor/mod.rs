@@ -103,10 +103,10 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         return Ok(exit(counts.all_fine()));
     }
     if !args.fixing.json {
-        eprint!("{}", table(&before));
+        crate::safe_eprint!("{}", table(&before));
     }
     if !args.fixing.yes && !confirm(&fixable)? {
-        eprintln!("nothing changed");
+        crate::safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
     let fixed = fix(ctx, &before, &fixable, args.fixing.json)?;
