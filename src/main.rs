@@ -14,7 +14,9 @@ fn main() -> ExitCode {
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
             let message = first.strip_prefix("error: ").unwrap_or(first);
-            modlens::safe_eprintln!("modlens: {message} (see `modlens --help`)");
+            modlens::cache::fmt::write_stderr(&format!(
+                "modlens: {message} (see `modlens --help`)\n"
+            ));
             ExitCode::from(2)
         }
     }

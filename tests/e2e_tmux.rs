@@ -275,9 +275,9 @@ fn refetch_on_a_terminal_shows_its_plan_and_asks_first() {
     );
 }
 
-/// Demo dirs that exist now.
-fn demo_dirs() -> std::collections::BTreeSet<std::path::PathBuf> {
-    fs::read_dir(std::env::temp_dir())
+/// The demo dirs in `tmp`.
+fn demo_dirs(tmp: &std::path::Path) -> Vec<std::path::PathBuf> {
+    fs::read_dir(tmp)
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -288,39 +288,39 @@ fn demo_dirs() -> std::collections::BTreeSet<std::path::PathBuf> {
         .collect()
 }
 
+/// The process whose environment has `TMPDIR=<tmp>` and whose command line has `--demo`.
+fn demo_process(tmp: &std::path::Path) -> Option<String> {
+    let wanted = format!("TMPDIR={}", tmp.display());
+    fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
+        let ours = String::from_utf8_lossy(&cmdline).contains("--demo")
+            && environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes());
+        ours.then_some(pid)
+    })
+}
+
 #[test]
 fn the_demo_leaves_nothing_behind_on_sighup_and_sigterm() {
     if !Tmux::available("the_demo_leaves_nothing_behind") {
         return;
     }
     for signal in ["HUP", "TERM"] {
-        let before = demo_dirs();
+        // A TMPDIR of its own, so the demo dir found is this run's.
+        let tmp = crate::support::TempTree::new();
         let t = Tmux::start(
             &format!("demo-{signal}"),
-            &format!("{} --demo", env!("CARGO_BIN_EXE_modlens")),
+            &format!(
+                "TMPDIR={} {} --demo",
+                tmp.path().display(),
+                env!("CARGO_BIN_EXE_modlens")
+            ),
         );
         t.wait_for("verify ✓");
-        // Other tests may run a demo meanwhile: ours is the one whose process has `--demo`.
-        let new: Vec<_> = demo_dirs()
-            .difference(&before)
-            .filter(|d| {
-                let pid = d
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace("modlens-demo-", "");
-                fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("--demo"))
-            })
-            .cloned()
-            .collect();
+        let new = demo_dirs(tmp.path());
         assert_eq!(new.len(), 1, "{new:?}");
-        let pid = new[0]
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .trim_start_matches("modlens-demo-")
-            .to_owned();
+        let pid = demo_process(tmp.path()).expect("the demo's process");
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &pid])
             .status()

@@ -77,7 +77,15 @@ fn an_unusable_database_is_a_warning_and_changes_nothing_else() {
     let corrupt = go.sandbox.path().join("corrupt.db");
     fs::write(&corrupt, vec![0x5a; 8192]).unwrap();
     let inside = go.modcache().join("state.db");
-    for state in [&corrupt, &inside] {
+    let out = with_state(&inside, &["list", "--json", "--cache", &cache]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("inside the module cache"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!inside.exists());
+    for state in [&corrupt] {
         let out = with_state(state, &["list", "--json", "--cache", &cache]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert!(

@@ -121,23 +121,6 @@ pub fn write_stderr(text: &str) {
     let _ = err.flush();
 }
 
-/// `eprintln!` for anything that may hold a name from disk or an argument: made safe by
-/// [`for_terminal`](crate::cache::fmt::for_terminal).
-#[macro_export]
-macro_rules! safe_eprintln {
-    ($($arg:tt)*) => {
-        $crate::cache::fmt::write_stderr(&format!("{}\n", format_args!($($arg)*)))
-    };
-}
-
-/// `eprint!` made safe, as [`safe_eprintln!`].
-#[macro_export]
-macro_rules! safe_eprint {
-    ($($arg:tt)*) => {
-        $crate::cache::fmt::write_stderr(&format!($($arg)*))
-    };
-}
-
 /// The raw bytes of a path as hex, when it is not valid UTF-8 (JSON's `path_hex`).
 pub fn path_hex(path: &std::path::Path) -> Option<String> {
     use std::os::unix::ffi::OsStrExt;

@@ -9,7 +9,7 @@ pub(super) fn confirm(question: &str, refusal: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!("{refusal}");
     }
-    crate::safe_eprint!("{question} [y/N] ");
+    safe_eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

@@ -45,7 +45,7 @@ impl Ctx {
             && let Err(e) =
                 state.record_scan(&self.located.root, std::time::SystemTime::now(), &snapshot)
         {
-            crate::safe_eprintln!("modlens: warning: {e}; the scan is not recorded");
+            safe_eprintln!("modlens: warning: {e}; the scan is not recorded");
         }
         Ok(snapshot)
     }
@@ -64,7 +64,7 @@ impl Ctx {
             &receipt,
         );
         if let Err(e) = recorded {
-            crate::safe_eprintln!("modlens: warning: {e}; the run is not recorded");
+            safe_eprintln!("modlens: warning: {e}; the run is not recorded");
         }
     }
 
@@ -86,7 +86,7 @@ impl Ctx {
             gosums.load_project(dir, recursive)?;
         }
         for note in gosums.notes() {
-            crate::safe_eprintln!("modlens: note: {note}");
+            safe_eprintln!("modlens: note: {note}");
         }
         Ok(Arc::new(Expectations {
             gosums,
@@ -104,7 +104,7 @@ fn sumdb_keys(goenv: &GoEnv) -> Vec<Verifier> {
             Ok(Some(v)) if !keys.iter().any(|k| k.name == v.name) => keys.push(v),
             Ok(_) => {}
             Err(err) => {
-                crate::safe_eprintln!("modlens: warning: {err}; its cached answers are not checked")
+                safe_eprintln!("modlens: warning: {err}; its cached answers are not checked")
             }
         }
     }
@@ -127,12 +127,13 @@ pub fn open_state(
     };
     match State::open(&path, cache_root) {
         Ok(state) => Ok(Some(Arc::new(state))),
-        // A --state the user named that modlens must not write is a bad flag value.
-        Err(e) if flag.is_some() => Err(anyhow::anyhow!("invalid --state: {e}")),
+        // A --state (or MODLENS_STATE) that modlens must never write is a bad value; a
+        // database that fails is only a warning.
+        Err(e) if flag.is_some() && e.is_forbidden_place() => {
+            Err(anyhow::anyhow!("invalid --state: {e}"))
+        }
         Err(e) => {
-            crate::safe_eprintln!(
-                "modlens: warning: {e}; running without it (--no-state silences this)"
-            );
+            safe_eprintln!("modlens: warning: {e}; running without it (--no-state silences this)");
             Ok(None)
         }
     }

@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         });
     }
     if !args.fixing.json {
-        crate::safe_eprint!("{}", report(&explained));
+        safe_eprint!("{}", report(&explained));
     }
     let versions = count(fixable.len() as u64, "version");
     if !args.fixing.yes
@@ -85,7 +85,7 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             &format!("refusing to fix {versions} without --yes: stdin is not a terminal"),
         )?
     {
-        crate::safe_eprintln!("nothing changed");
+        safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
     let (mut targets, mut missing) = (Vec::new(), Vec::new());
@@ -130,10 +130,10 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         let again = crate::ops::gocmd::run_any(&args.command, &cancel)?;
         let shown = args.command.join(" ");
         if again.status.success() {
-            crate::safe_eprintln!("modlens: {shown} succeeds now");
+            safe_eprintln!("modlens: {shown} succeeds now");
         } else {
-            crate::safe_eprint!("{}", String::from_utf8_lossy(&again.stderr));
-            crate::safe_eprintln!("modlens: {shown} still fails");
+            safe_eprint!("{}", String::from_utf8_lossy(&again.stderr));
+            safe_eprintln!("modlens: {shown} still fails");
             return Ok(ExitCode::from(1));
         }
     }
@@ -156,9 +156,9 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
         let out = crate::ops::gocmd::run_any(&args.command, &cancel)?;
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
-        crate::safe_eprint!("{text}");
+        safe_eprint!("{text}");
         if out.status.success() {
-            crate::safe_eprintln!("modlens: {} succeeded", args.command.join(" "));
+            safe_eprintln!("modlens: {} succeeded", args.command.join(" "));
         }
         return Ok(text);
     }

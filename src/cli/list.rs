@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter_map(|e| e.scan_error.as_ref());
     for err in snapshot.errors.iter().chain(entry_errors) {
-        crate::safe_eprintln!("modlens: warning: {err}");
+        safe_eprintln!("modlens: warning: {err}");
     }
     Ok(ExitCode::SUCCESS)
 }

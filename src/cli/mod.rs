@@ -4,6 +4,21 @@
 //! check found problems, 2 on a usage or I/O error. A closed stdout (`modlens list | head`) is
 //! not an error.
 
+/// `eprintln!` for anything that may hold a name from disk or an argument: made safe by
+/// [`for_terminal`](crate::cache::fmt::for_terminal).
+macro_rules! safe_eprintln {
+    ($($arg:tt)*) => {
+        $crate::cache::fmt::write_stderr(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` made safe, as `safe_eprintln!`.
+macro_rules! safe_eprint {
+    ($($arg:tt)*) => {
+        $crate::cache::fmt::write_stderr(&format!($($arg)*))
+    };
+}
+
 mod args;
 mod ask;
 mod clean;
@@ -120,7 +135,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            crate::safe_eprintln!("modlens: {err:#}");
+            safe_eprintln!("modlens: {err:#}");
             ExitCode::from(2)
         }
     }
@@ -143,7 +158,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         && locate_cache(None, &goenv).is_err()
         && !goenv.go_available();
     if no_cache_no_go {
-        crate::safe_eprintln!(
+        safe_eprintln!(
             "modlens: no Go module cache here and no go on PATH: showing the demo cache \
              (pass --cache DIR for another one)"
         );
@@ -168,7 +183,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         if !listing_only {
             return Err(err.into());
         }
-        crate::safe_eprintln!("modlens: warning: {err}");
+        safe_eprintln!("modlens: warning: {err}");
     }
     // From here on every change goes through this one handle on the root.
     crate::ops::confined::hold_root(&located.root)?;

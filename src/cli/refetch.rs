@@ -157,7 +157,7 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         let refusal =
             format!("refusing to repair {versions} without --yes: stdin is not a terminal");
         if !super::ask::confirm(&question, &refusal)? {
-            crate::safe_eprintln!("nothing repaired");
+            safe_eprintln!("nothing repaired");
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -178,7 +178,7 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         .filter(|o| o.error.is_some() || !o.problems.is_empty())
         .count();
     if cancel.is_cancelled() {
-        crate::safe_eprintln!(
+        safe_eprintln!(
             "modlens: interrupted: {} repaired; the rest is unchanged",
             count((outcomes.len() - failed) as u64, "version")
         );
@@ -307,7 +307,7 @@ pub(super) fn execute(
                 result: Err(e),
                 ..
             } => {
-                crate::safe_eprintln!("modlens: cannot remove leftover {item:?}: {e}");
+                safe_eprintln!("modlens: cannot remove leftover {item:?}: {e}");
             }
             _ => {}
         }

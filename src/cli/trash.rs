@@ -329,7 +329,7 @@ fn empty(
     let refusal =
         "refusing to remove without --yes: stdin is not a terminal (use --dry-run to see the plan)";
     if !yes && !confirm(&question, refusal)? {
-        crate::safe_eprintln!("nothing removed");
+        safe_eprintln!("nothing removed");
         return Ok(ExitCode::SUCCESS);
     }
     let cache = ctx.cache();

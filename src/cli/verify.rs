@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     print(&text)?;
     for err in &snapshot.errors {
-        crate::safe_eprintln!("modlens: warning: {err}");
+        safe_eprintln!("modlens: warning: {err}");
     }
     Ok(if summary.problems > 0 || leftover_problems > 0 {
         ExitCode::from(1)

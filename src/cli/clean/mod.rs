@@ -269,7 +269,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !args.yes && !confirm(&format!("{what}?"), REFUSE_DELETE)? {
-        crate::safe_eprintln!("nothing deleted");
+        safe_eprintln!("nothing deleted");
         return Ok(ExitCode::SUCCESS);
     }
 

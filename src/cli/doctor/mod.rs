@@ -103,10 +103,10 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         return Ok(exit(counts.all_fine()));
     }
     if !args.fixing.json {
-        crate::safe_eprint!("{}", table(&before));
+        safe_eprint!("{}", table(&before));
     }
     if !args.fixing.yes && !confirm(&fixable)? {
-        crate::safe_eprintln!("nothing changed");
+        safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
     let fixed = fix(ctx, &before, &fixable, args.fixing.json)?;

@@ -160,7 +160,7 @@ pub(super) fn run(
         size(freed)
     );
     if !args.yes && !confirm(&question, super::super::clean::REFUSE_DELETE)? {
-        crate::safe_eprintln!("nothing deleted");
+        safe_eprintln!("nothing deleted");
         return Ok(ExitCode::SUCCESS);
     }
     let mut removed = 0;

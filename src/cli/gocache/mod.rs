@@ -39,14 +39,14 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &GocacheArgs) -> anyhow::Result<E
         if destructive {
             anyhow::bail!("{why}");
         }
-        crate::safe_eprintln!("modlens: warning: {why}");
+        safe_eprintln!("modlens: warning: {why}");
     }
     // From here on every change goes through this one handle on the root.
     crate::ops::confined::hold_root(&root)?;
     let snapshot = scan(pools.scan_pool(), &root)
         .map_err(|e| anyhow::anyhow!("build cache {}: {e}", root.display()))?;
     for err in &snapshot.errors {
-        crate::safe_eprintln!("modlens: warning: {err}");
+        safe_eprintln!("modlens: warning: {err}");
     }
     match &args.action {
         None | Some(GocacheAction::List { json: false }) => list(&root, &snapshot, false),

@@ -17,11 +17,13 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, params};
 
 use crate::cache::Snapshot;
-use crate::cache::goenv::GoEnv;
 
 /// The schema this build writes.
 pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
 
+mod place;
+
+pub use place::default_path;
 mod query;
 mod verdicts;
 
@@ -48,6 +50,12 @@ pub enum StateError {
         /// The cache.
         cache: PathBuf,
     },
+    /// The file or one of SQLite's files beside it is a link or not a regular file.
+    #[error("state database {path}: not a regular file (modlens never writes through links)")]
+    NotRegular {
+        /// The file concerned.
+        path: PathBuf,
+    },
     /// Its directory cannot be created.
     #[error("state database {path}: {source}")]
     Io {
@@ -64,6 +72,17 @@ pub enum StateError {
         /// Its schema version.
         found: i64,
     },
+}
+
+impl StateError {
+    /// Whether the path itself is one modlens must never use (inside the cache, a link): a bad
+    /// setting rather than a database that failed.
+    pub fn is_forbidden_place(&self) -> bool {
+        matches!(
+            self,
+            StateError::InsideCache { .. } | StateError::NotRegular { .. }
+        )
+    }
 }
 
 /// A scan's totals, as recorded.
@@ -115,62 +134,11 @@ impl std::fmt::Debug for State {
     }
 }
 
-/// The default place: `$XDG_STATE_HOME/modlens/state.db`, else
-/// `$HOME/.local/state/modlens/state.db`.
-pub fn default_path(env: &GoEnv) -> Option<PathBuf> {
-    let base = env
-        .process_var("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| {
-            env.process_var("HOME")
-                .map(|h| PathBuf::from(h).join(".local").join("state"))
-        })?;
-    Some(base.join("modlens").join("state.db"))
-}
-
 impl State {
     /// Opens (creating and migrating) the database at `path` for use with the cache at
     /// `cache_root`.
     pub fn open(path: &Path, cache_root: &Path) -> Result<State, StateError> {
-        let canonical_cache = cache_root
-            .canonicalize()
-            .unwrap_or_else(|_| cache_root.to_path_buf());
-        let parent = path.parent().unwrap_or(Path::new("."));
-        // Checked before anything is created: a state path inside the cache would make files
-        // there that go never wrote.
-        if resolve_existing_prefix(parent).starts_with(&canonical_cache) {
-            return Err(StateError::InsideCache {
-                path: path.to_path_buf(),
-                cache: cache_root.to_path_buf(),
-            });
-        }
-        // The database and SQLite's files beside it are never reached through a link, which
-        // could point at another file of the user's.
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            let file = PathBuf::from(name);
-            if std::fs::symlink_metadata(&file).is_ok_and(|m| !m.file_type().is_file()) {
-                return Err(StateError::Io {
-                    path: file,
-                    source: std::io::Error::other(
-                        "not a regular file (modlens never writes through links)",
-                    ),
-                });
-            }
-        }
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|source| StateError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-        }
+        place::prepare_place(path, cache_root)?;
         // Two processes creating the same new database can deadlock in SQLite's locking (it
         // then answers "busy" at once rather than waiting): start over a few times.
         let mut attempt = 0;
@@ -316,25 +284,6 @@ impl State {
 }
 
 /// Opens the file, sets WAL and the busy timeout, and migrates the schema.
-/// `path` with its longest existing prefix resolved (links and `..`), the rest appended: where
-/// a path that does not exist yet would be created.
-fn resolve_existing_prefix(path: &Path) -> PathBuf {
-    let mut rest = Vec::new();
-    let mut prefix = path.to_path_buf();
-    loop {
-        if let Ok(real) = prefix.canonicalize() {
-            return rest.iter().rev().fold(real, |p, name| p.join(name));
-        }
-        match (prefix.file_name().map(|n| n.to_owned()), prefix.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                prefix = parent.to_path_buf();
-            }
-            _ => return path.to_path_buf(),
-        }
-    }
-}
-
 fn prepare(path: &Path) -> Result<Connection, StateError> {
     let sqlite = |source| StateError::Sqlite {
         path: path.to_path_buf(),
