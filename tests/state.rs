@@ -85,7 +85,8 @@ fn an_unusable_database_is_a_warning_and_changes_nothing_else() {
         stderr(&out)
     );
     assert!(!inside.exists());
-    for state in [&corrupt] {
+    {
+        let state = &corrupt;
         let out = with_state(state, &["list", "--json", "--cache", &cache]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert!(
