@@ -22,6 +22,8 @@ use crate::verify::{Expectations, Verdict, verify_entry};
 
 /// The most of go's output read: a build's errors are far smaller.
 const MAX_INPUT: u64 = 64 << 20;
+/// How much of a command's output `explain -- COMMAND` keeps to explain: go's errors come last.
+const KEPT_TAIL: usize = 4 << 20;
 
 /// One error and the verdict on it.
 #[derive(Serialize)]
@@ -127,12 +129,12 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     if failed == 0 && !args.command.is_empty() {
         // The proof: the command that failed, run again.
-        let again = crate::ops::gocmd::run_any(&args.command, &cancel)?;
+        let again =
+            crate::ops::gocmd::run_streaming(&args.command, &cancel, KEPT_TAIL, &mut pass_through)?;
         let shown = args.command.join(" ");
         if again.status.success() {
             safe_eprintln!("modlens: {shown} succeeds now");
         } else {
-            safe_eprint!("{}", String::from_utf8_lossy(&again.stderr));
             safe_eprintln!("modlens: {shown} still fails");
             return Ok(ExitCode::from(1));
         }
@@ -144,6 +146,11 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Shows a piece of the user's command's output on stderr, escaped, as it comes.
+fn pass_through(bytes: &[u8]) {
+    crate::cache::fmt::write_stderr(&String::from_utf8_lossy(bytes));
+}
+
 /// go's output: from `-- COMMAND` (run now, its output shown on stderr as it was), a file, or
 /// standard input.
 fn input(args: &ExplainArgs) -> anyhow::Result<String> {
@@ -153,10 +160,10 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
         }
         let cancel = CancelToken::new();
         cancel.cancel_on_interrupt()?;
-        let out = crate::ops::gocmd::run_any(&args.command, &cancel)?;
-        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&out.stderr));
-        safe_eprint!("{text}");
+        // Its output is shown as it comes; only its last KEPT_TAIL bytes are kept to explain.
+        let out =
+            crate::ops::gocmd::run_streaming(&args.command, &cancel, KEPT_TAIL, &mut pass_through)?;
+        let text = String::from_utf8_lossy(&out.tail).into_owned();
         if out.status.success() {
             safe_eprintln!("modlens: {} succeeded", args.command.join(" "));
         }

@@ -699,3 +699,52 @@ fn names_with_terminal_escapes_are_shown_escaped_everywhere() {
     assert!(!has_terminal_controls(&out.stderr), "{}", stderr(&out));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
+
+#[test]
+fn explain_streams_a_command_of_any_length_in_bounded_memory() {
+    let outside = TempTree::new();
+    let tmp = outside.path().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    let hand = crate::support::fixture::HandCache::new();
+    let explain = |script: &str| {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--as={}", 384u64 << 20))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_modlens"))
+            .args(["explain", "--cache"])
+            .arg(hand.root())
+            .args(["--", "sh", "-c", script])
+            .env("MODLENS_STATE", crate::support::test_state())
+            .env("TMPDIR", &tmp)
+            .env("GOPROXY", "off")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    // 150 MB of output before go's line: the line is still found, in bounded memory.
+    let out = explain(
+        "head -c 150000000 /dev/zero | tr '\\0' a | fold -w 100; \
+         echo 'verifying example.com/a@v1.0.0: checksum mismatch' >&2; exit 1",
+    )
+    .output()
+    .unwrap();
+    assert!(
+        stdout(&out).contains("example.com/a@v1.0.0"),
+        "{:?}: {}",
+        out.status,
+        stdout(&out)
+    );
+    // An endless command streams until interrupted, and leaves nothing behind.
+    let mut child = explain("while :; do echo line; done").spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "still streaming");
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed().as_secs() < 10, "explain ignored Ctrl-C");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "nothing left in TMPDIR");
+}
