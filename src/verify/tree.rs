@@ -40,7 +40,14 @@ pub struct TreeReport {
     pub writable: bool,
     /// The first file that could not be read, with the reason; the hash is then unusable.
     pub error: Option<String>,
+    /// Files larger than a module zip may be (go's `MaxZipFile`, 500 MiB for the whole
+    /// module), so not extracted by go: counted as modified without being read.
+    pub too_large: Vec<String>,
 }
+
+/// The largest file a tree go extracted can hold: a module zip's whole uncompressed size is
+/// capped at this, so no single file of it can be larger.
+pub const MAX_TREE_FILE: u64 = 500 << 20;
 
 /// The zip's entries of the same version: sorted names, digests and contents.
 pub trait Reference {
@@ -189,6 +196,18 @@ impl Walk<'_> {
     fn file(&mut self, parent: impl AsFd, name: &CStr) -> io::Result<Digest32> {
         let shown = std::ffi::OsStr::from_bytes(&self.name);
         let mut file = read::open_at(parent, name, Path::new(shown))?;
+        let size = file.metadata()?.len();
+        if size > MAX_TREE_FILE {
+            // Go never extracts it; hashing a (sparse) file of any size could take minutes.
+            // Its digest is one no content has, so the tree reads as modified.
+            self.report
+                .too_large
+                .push(String::from_utf8_lossy(&self.name).into_owned());
+            let mut marker = Sha256::new();
+            marker.update(b"modlens: larger than any module file: ");
+            marker.update(size.to_le_bytes());
+            return Ok(marker.finalize().into());
+        }
         let Some((digest, expected)) = self.reference.and_then(|r| r.entry(&self.name)) else {
             let (digest, n) = sha256_reader(file)?;
             self.report.bytes += n;

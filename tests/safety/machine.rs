@@ -748,3 +748,23 @@ fn explain_streams_a_command_of_any_length_in_bounded_memory() {
     }
     assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "nothing left in TMPDIR");
 }
+
+#[test]
+fn a_huge_sparse_file_in_a_tree_is_modified_not_hashed() {
+    let Some(go) = Go::find("a_huge_sparse_file_in_a_tree_is_modified_not_hashed") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package a\n"),
+    ]);
+    let tree = go.modcache().join("example.com/a@v1.0.0");
+    crate::support::make_writable(&tree);
+    fs::File::create(tree.join("huge.bin"))
+        .unwrap()
+        .set_len(64 << 30)
+        .unwrap();
+    let out = crate::support::run_bounded(&go.modcache(), &["verify", "--no-state"], 30);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("huge.bin"), "{}", stdout(&out));
+}
