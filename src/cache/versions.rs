@@ -224,6 +224,14 @@ fn classify_download_file(
     inodes: &InodeSet,
     out: &mut ModuleScan,
 ) -> Option<(String, VersionFile)> {
+    // A version's own file that is not a regular file (a FIFO, a link, a directory) is that
+    // version's problem, found by verifying it and fixed by fetching it again, not a leftover:
+    // go would hang on it or fail.
+    if let Some((v, file)) = VersionFile::split_name(name)
+        && !meta.is_file()
+    {
+        return Some((v.to_owned(), file));
+    }
     if meta.is_dir() {
         out.leftovers
             .push(unrecognized(root, path, "a directory inside @v", inodes));

@@ -248,6 +248,10 @@ pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
         return Err(io_err(&tmp)(e));
     }
     super::fault::checkpoint("rezip:written");
+    // A directory in the zip's place cannot be renamed over; it is no zip go could use.
+    if confined.file_type(&zip_path)? == Some(rustix::fs::FileType::Directory) {
+        confined.remove(&zip_path)?;
+    }
     confined.rename(&tmp, &zip_path)
 }
 

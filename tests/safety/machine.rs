@@ -746,7 +746,11 @@ fn explain_streams_a_command_of_any_length_in_bounded_memory() {
         assert!(started.elapsed().as_secs() < 10, "explain ignored Ctrl-C");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "nothing left in TMPDIR");
+    assert_eq!(
+        fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "nothing left in TMPDIR"
+    );
 }
 
 #[test]
@@ -767,4 +771,63 @@ fn a_huge_sparse_file_in_a_tree_is_modified_not_hashed() {
     let out = crate::support::run_bounded(&go.modcache(), &["verify", "--no-state"], 30);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("huge.bin"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_zip_that_is_not_a_regular_file_is_a_problem_with_a_fix() {
+    let Some(go) = Go::find("a_zip_that_is_not_a_regular_file_is_a_problem_with_a_fix") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package a\n"),
+    ]);
+    let project = go.project("p", &[("example.com/a", "v1.0.0")]);
+    let cache = go.modcache();
+    let zip = cache.join("cache/download/example.com/a/@v/v1.0.0.zip");
+    let outside = TempTree::new();
+    let victim = outside.path().join("victim");
+    home_like(&victim);
+    let before = fingerprint(&victim);
+    for kind in ["fifo", "link", "dir"] {
+        crate::support::make_writable(&cache);
+        fs::remove_file(&zip).unwrap();
+        match kind {
+            "fifo" => rustix::fs::mknodat(
+                rustix::fs::CWD,
+                &zip,
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o644),
+                0,
+            )
+            .unwrap(),
+            "link" => std::os::unix::fs::symlink(victim.join(".bashrc"), &zip).unwrap(),
+            _ => {
+                fs::create_dir(&zip).unwrap();
+                fs::write(zip.join("inside"), "x").unwrap();
+            }
+        }
+        let out = crate::support::run_bounded(&cache, &["verify", "--no-state"], 30);
+        assert_eq!(out.status.code(), Some(1), "{kind}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains("zip_invalid"),
+            "{kind}: {}",
+            stdout(&out)
+        );
+        let out = crate::support::run_bounded(
+            &cache,
+            &["refetch", "--broken", "--yes", "--no-state"],
+            30,
+        );
+        assert!(
+            out.status.success(),
+            "{kind}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(fs::symlink_metadata(&zip).unwrap().is_file(), "{kind}");
+        let (ok, err) = go.mod_verify(&project);
+        assert!(ok, "{kind}: {err}");
+        assert_unchanged(&victim, &before, kind);
+    }
 }
