@@ -28,6 +28,7 @@ fn go_env(go: &Go) -> GoRunner {
     GoRunner {
         goflags: String::new(),
         modcacherw: false,
+        tree_index: None,
         env: vec![
             ("GOPROXY".into(), format!("file://{}", go.proxy().display())),
             ("GOSUMDB".into(), "off".into()),

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// The settings modlens asks go about.
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 14] = [
     "GOFLAGS",
     "GOCACHE",
     "GOMODCACHE",
@@ -26,6 +26,7 @@ pub const NAMES: [&str; 13] = [
     "GOTOOLCHAIN",
     "GOROOT",
     "GOENV",
+    "GOVERSION",
 ];
 
 /// What asking go gave.

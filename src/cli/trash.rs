@@ -15,7 +15,7 @@ use super::ask::confirm;
 use super::{Ctx, TrashAction, TrashArgs, print};
 use crate::cache::fmt::{ago, count, rfc3339, size};
 use crate::cache::scan::scan_version;
-use crate::cache::trash::{TrashEntry, read_trash, trash_root};
+use crate::cache::trash::{Piece, TrashEntry, read_trash, trash_root};
 use crate::cache::{ModCache, ModuleKey};
 use crate::ops::policy::parse_duration;
 use crate::ops::trash::{due, empty_entry, restore};
@@ -159,6 +159,7 @@ fn restore_all(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let cache = ctx.cache();
     let expect = ctx.expectations(&[], false)?;
+    let go = ctx.go_runner();
     let mut results = Vec::new();
     for (target, entry) in chosen {
         let mut result = Restoration {
@@ -173,6 +174,9 @@ fn restore_all(
         };
         match restore(&cache, entry, |_| {}) {
             Ok(done) => {
+                if let (Some(key), true) = (&entry.key, done.moved.contains(&Piece::Tree)) {
+                    go.tree_changed(&cache, key);
+                }
                 result.restored = done.moved.iter().map(|p| p.name()).collect();
                 result.kept_from_cache = done.kept.iter().map(|p| p.name()).collect();
                 result.problems = problems_after(&cache, entry.key.as_ref(), &expect);

@@ -82,7 +82,9 @@ pub fn fetch_and_swap(
             }
             let fetched = fetched.map_err(|e| OpsError::unchanged(key, e))?;
             check_sums(key, &fetched, expect)?;
-            Ok(swap(&confined, cache, &scratch, key, go.modcacherw)?)
+            swap(&confined, cache, &scratch, key, go.modcacherw)?;
+            go.tree_changed(cache, key);
+            Ok(())
         })
         .collect();
     let _ = confined.remove(&scratch_root);

@@ -10,6 +10,7 @@ pub mod fault;
 pub mod fetch;
 pub mod gocache;
 pub mod gocmd;
+pub mod goindex;
 pub mod jobs;
 pub mod policy;
 pub mod pools;

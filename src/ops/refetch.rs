@@ -80,6 +80,8 @@ pub struct GoRunner {
     pub modcacherw: bool,
     /// Variables set for go on top of the inherited environment.
     pub env: Vec<(String, String)>,
+    /// go's index of module trees, dropped for every tree modlens changes.
+    pub tree_index: Option<super::goindex::TreeIndex>,
 }
 
 impl GoRunner {
@@ -89,6 +91,14 @@ impl GoRunner {
             goflags: goenv.goflags(),
             modcacherw: goenv.modcacherw(),
             env: Vec::new(),
+            tree_index: super::goindex::TreeIndex::from_env(goenv),
+        }
+    }
+
+    /// Tells go that the tree of `key` changed: drops its index of the tree.
+    pub fn tree_changed(&self, cache: &ModCache, key: &ModuleKey) {
+        if let Some(index) = &self.tree_index {
+            index.forget(&cache.tree_dir(key));
         }
     }
 }
@@ -136,7 +146,8 @@ pub fn repair(
 ) -> Result<Repair, OpsError> {
     let how = plan(cache, entry, expect);
     match how {
-        Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw),
+        Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw)
+            .inspect(|()| go.tree_changed(cache, &entry.key)),
         Repair::Rezipped => rezip(cache, &entry.key),
         Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
         Repair::Nothing => Ok(()),

@@ -831,3 +831,68 @@ fn a_zip_that_is_not_a_regular_file_is_a_problem_with_a_fix() {
         assert_unchanged(&victim, &before, kind);
     }
 }
+
+#[test]
+fn after_a_repair_go_builds_without_its_stale_index_of_the_tree() {
+    let Some(go) = Go::find("after_a_repair_go_builds_without_its_stale_index_of_the_tree") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package m\n\nfunc A() int { return 1 }\n"),
+    ]);
+    let project = go.project("p", &[("example.com/a", "v1.0.0")]);
+    fs::write(
+        project.join("main.go"),
+        "package main\n\nimport m \"example.com/a\"\n\nfunc main() { println(m.A()) }\n",
+    )
+    .unwrap();
+    let build = || {
+        go.command(&["build", "-o", "/dev/null", "."])
+            .current_dir(&project)
+            .env("GOPROXY", "off")
+            .output()
+            .unwrap()
+    };
+    // Damage the tree before go first builds from it, so go indexes the damaged tree.
+    let tree = go.modcache().join("example.com/a@v1.0.0");
+    crate::support::make_writable(&tree);
+    fs::write(
+        tree.join("bad.go"),
+        "package m\n\nimport _ \"example.com/missing\"\n",
+    )
+    .unwrap();
+    let out = build();
+    assert!(!out.status.success(), "the damage breaks the build");
+    for args in [
+        &["refetch", "--broken", "--yes"][..],
+        &["refetch", "example.com/a@v1.0.0", "--yes"],
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
+        cmd.args(args).arg("--cache").arg(go.modcache());
+        go.sandbox_env(&mut cmd);
+        let out = cmd.env("GOPROXY", "off").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(!tree.join("bad.go").exists());
+        let out = build();
+        assert!(
+            out.status.success(),
+            "{args:?}: go build after the repair: {}",
+            stderr(&out)
+        );
+        // Damage again for the second round, indexed again by a failing build.
+        crate::support::make_writable(&tree);
+        fs::write(
+            tree.join("bad.go"),
+            "package m\n\nimport _ \"example.com/missing\"\n",
+        )
+        .unwrap();
+        let _ = go.command(&["clean", "-cache"]).output();
+        assert!(!build().status.success());
+    }
+}

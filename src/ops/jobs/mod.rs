@@ -260,7 +260,8 @@ fn repair_all(
                 Repair::Nothing => Ok(()),
                 Repair::Rezipped => rezip(cache, &entry.key),
                 Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
-                _ => reextract(cache, &entry.key, go.modcacherw),
+                _ => reextract(cache, &entry.key, go.modcacherw)
+                    .inspect(|()| go.tree_changed(cache, &entry.key)),
             }
             .map(|()| ItemDone::Repaired(how))
             .map_err(OpsError::from)
