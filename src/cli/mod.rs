@@ -179,8 +179,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         None => !io::stdout().is_terminal(),
     };
     if let Err(err) = crate::cache::recognize::recognize(&located.root) {
-        // Listing changes nothing, so it may look at any directory; everything else refuses.
-        if !listing_only {
+        // Listing changes nothing, so it may look at a cache go did not quite write (names go
+        // never writes, no version yet), with a warning. Every other directory (`/`, one with
+        // no cache/download) stops every command: walking it is unbounded and none of it is go's.
+        use crate::cache::recognize::NotACache;
+        let cache_shaped = matches!(
+            err,
+            NotACache::ForeignName { .. } | NotACache::NoVersions(_)
+        );
+        if !(listing_only && cache_shaped) {
             return Err(err.into());
         }
         safe_eprintln!("modlens: warning: {err}");

@@ -157,48 +157,46 @@ pub fn run_streaming(
     let mut tail = Tail::new(tail_cap);
     let mut partial: [Vec<u8>; 2] = Default::default();
     let mut killed = false;
-    std::thread::scope(|scope| {
-        for (stream, mut pipe) in pipes.into_iter().enumerate() {
-            let tx = tx.clone();
-            scope.spawn(move || {
-                let mut buf = vec![0u8; 16 << 10];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 || tx.send((stream, buf[..n].to_vec())).is_err() {
-                        break;
-                    }
+    // One reader per pipe, so that neither fills while the other is read; they end with it.
+    for (stream, mut pipe) in pipes.into_iter().enumerate() {
+        let tx = tx.clone();
+        super::pools::Pools::service(&format!("output-{stream}"), move || {
+            let mut buf = vec![0u8; 16 << 10];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 || tx.send((stream, buf[..n].to_vec())).is_err() {
+                    break;
                 }
-            });
-        }
-        drop(tx);
-        loop {
-            match rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                Ok((stream, bytes)) => {
-                    let pending = &mut partial[stream];
-                    pending.extend_from_slice(&bytes);
-                    // Whole lines go on at once; a line longer than 64 KiB goes on in pieces.
-                    let cut = match pending.iter().rposition(|b| *b == b'\n') {
-                        Some(i) => i + 1,
-                        None if pending.len() > 64 << 10 => pending.len(),
-                        None => 0,
-                    };
-                    let lines: Vec<u8> = pending.drain(..cut).collect();
-                    if !lines.is_empty() {
-                        sink(&lines);
-                        tail.push(&lines);
-                    }
-                }
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             }
-            if cancel.is_cancelled() && !killed {
-                if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
-                    let _ =
-                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        })?;
+    }
+    drop(tx);
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok((stream, bytes)) => {
+                let pending = &mut partial[stream];
+                pending.extend_from_slice(&bytes);
+                // Whole lines go on at once; a line longer than 64 KiB goes on in pieces.
+                let cut = match pending.iter().rposition(|b| *b == b'\n') {
+                    Some(i) => i + 1,
+                    None if pending.len() > 64 << 10 => pending.len(),
+                    None => 0,
+                };
+                let lines: Vec<u8> = pending.drain(..cut).collect();
+                if !lines.is_empty() {
+                    sink(&lines);
+                    tail.push(&lines);
                 }
-                killed = true;
             }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         }
-    });
+        if cancel.is_cancelled() && !killed {
+            if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
+                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+            }
+            killed = true;
+        }
+    }
     for rest in partial.iter().filter(|p| !p.is_empty()) {
         sink(rest);
         tail.push(rest);

@@ -896,3 +896,16 @@ fn after_a_repair_go_builds_without_its_stale_index_of_the_tree() {
         assert!(!build().status.success());
     }
 }
+
+#[test]
+fn listing_the_file_system_root_stops_at_once() {
+    for args in [&["list"][..], &["list", "--json"], &[]] {
+        let out = crate::support::run_bounded(Path::new("/"), args, 10);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("file-system root"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
