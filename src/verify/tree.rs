@@ -62,6 +62,7 @@ pub fn hash_tree(dir: &Path, prefix: &str, reference: Option<&dyn Reference>) ->
         name: prefix.as_bytes().to_vec(),
         reference,
         content: Vec::new(),
+        device: None,
     };
     match open_dir(rustix::fs::CWD, dir) {
         Ok(fd) => walk.dir(fd, dir),
@@ -85,6 +86,8 @@ struct Walk<'a> {
     reference: Option<&'a dyn Reference>,
     /// Reused buffer for files compared with the reference.
     content: Vec<u8>,
+    /// The tree's device: a directory on another is a mount point, never read.
+    device: Option<u64>,
 }
 
 impl Walk<'_> {
@@ -97,6 +100,13 @@ impl Walk<'_> {
     /// Opens a directory level of the walk, noting whether it is writable.
     fn enter(&mut self, fd: OwnedFd, path: PathBuf) -> Option<Level> {
         match rustix::fs::fstat(&fd) {
+            Ok(st) if *self.device.get_or_insert(st.st_dev) != st.st_dev => {
+                self.fail(
+                    &path,
+                    io::Error::other("a mount point below the tree; modlens does not cross it"),
+                );
+                return None;
+            }
             Ok(st) => self.report.writable |= st.st_mode & 0o200 != 0,
             Err(err) => {
                 self.fail(&path, err.into());
