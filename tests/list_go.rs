@@ -131,7 +131,7 @@ fn list_reads_publish_time_and_origin_from_info() {
 
 /// What go answers for the cache location in an environment: a path, or an error.
 fn go_says(go: &crate::support::go::Go, vars: &[(&str, String)]) -> Result<String, String> {
-    let mut cmd = std::process::Command::new("go");
+    let mut cmd = std::process::Command::new(crate::support::go::go_binary().unwrap());
     cmd.args(["env", "GOMODCACHE"]).current_dir(go.workdir());
     for v in [
         "GOMODCACHE",
@@ -198,7 +198,7 @@ fn the_cache_is_located_exactly_as_go_locates_it_with_and_without_go() {
             }
             cmd.envs(vars.iter().map(|(k, v)| (k, v)));
             if !with_go {
-                cmd.env("PATH", &empty_path);
+                cmd.env("PATH", &empty_path).env_remove("MODLENS_GO");
             }
             let out = cmd.output().unwrap();
             let what = format!("{vars:?}, go on PATH: {with_go}");

@@ -166,11 +166,35 @@ impl GoEnv {
     }
 }
 
-/// Runs `go env -json` for [`NAMES`].
+/// The go command modlens runs: `MODLENS_GO` when set (a path to a go binary), else `go`
+/// from PATH.
+pub fn go_program() -> std::ffi::OsString {
+    std::env::var_os("MODLENS_GO")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "go".into())
+}
+
+/// The line of go's stderr that says what went wrong: its first line that is not a progress
+/// line ("go: downloading go1.22.10 (linux/amd64)"), without the `go: ` prefix (later lines
+/// are hints such as "For more details see: 'go help gopath'").
+pub fn go_error_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("go: downloading"))
+        .unwrap_or("")
+        .trim_start_matches("go: ")
+        .to_owned()
+}
+
+/// Runs `go env -json` for [`NAMES`], from the file-system root: the settings are the
+/// cache's, not a project's, and no go.mod there can make go switch (and download) a
+/// toolchain just to answer.
 fn ask_go() -> GoAnswer {
-    let out = match Command::new("go")
+    let out = match Command::new(go_program())
         .args(["env", "-json"])
         .args(NAMES)
+        .current_dir("/")
         .stdin(Stdio::null())
         .output()
     {
@@ -178,9 +202,7 @@ fn ask_go() -> GoAnswer {
         Err(_) => return GoAnswer::NotAvailable,
     };
     if !out.status.success() {
-        let message = String::from_utf8_lossy(&out.stderr);
-        let first = message.lines().next().unwrap_or("").trim();
-        return GoAnswer::Failed(first.trim_start_matches("go: ").to_owned());
+        return GoAnswer::Failed(go_error_line(&out.stderr));
     }
     match serde_json::from_slice::<BTreeMap<String, String>>(&out.stdout) {
         Ok(values) => GoAnswer::Values(values),

@@ -276,8 +276,8 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), OpsError> {
 }
 
 fn go_failed(what: &str, stderr: &[u8], parse: Option<serde_json::Error>) -> OpsError {
-    let stderr = String::from_utf8_lossy(stderr);
-    let first = stderr.trim();
+    // go's error, not a progress line such as "go: downloading go1.22.10".
+    let first = crate::cache::goenv::go_error_line(stderr);
     let message = match (first.is_empty(), parse) {
         (false, _) => format!("{what} failed: {first}"),
         (true, Some(e)) => format!("{what} printed no JSON: {e}"),

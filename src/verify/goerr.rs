@@ -38,7 +38,8 @@ pub enum GoErrorKind {
     MissingGoSumEntry,
     /// The version does not exist at the origin, or cannot be seen there.
     UnknownRevision,
-    /// git failed (`exit status 128`): usually access to a private repository.
+    /// git failed (`exit status 128`; go 1.22+: `no secure protocol found for repository`):
+    /// usually access to a private repository.
     GitFailed,
     /// The proxy does not have it (404, 410, a missing file in a `file://` proxy).
     NotOnProxy,
@@ -113,7 +114,8 @@ impl GoErrorKind {
                  git credentials. The cache is not the cause"
             }
             GoErrorKind::GitFailed => {
-                "git could not fetch the repository (exit status 128): for a private module set \
+                "git could not fetch the repository (git's exit status 128, or go 1.22's \
+                 \"no secure protocol found\"): for a private module set \
                  GOPRIVATE (and GONOSUMDB), and give git access: ~/.netrc, a credential helper, \
                  or url.<base>.insteadOf to ssh. The cache is not the cause"
             }
@@ -150,6 +152,25 @@ pub struct GoError {
     pub line: String,
 }
 
+/// `line` without a leading source position, which go 1.21 and later put before
+/// `module@version` (`main.go:3:8: example.com/m@v1.0.0: parsing go.mod:`).
+fn strip_position(line: &str) -> &str {
+    let Some((head, rest)) = line.split_once(": ") else {
+        return line;
+    };
+    let mut parts = head.rsplitn(3, ':');
+    let numbers = parts
+        .by_ref()
+        .take_while(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .count();
+    let file = head.split(':').next().unwrap_or("");
+    if numbers >= 1 && file.ends_with(".go") || numbers >= 1 && file.ends_with("go.mod") {
+        rest
+    } else {
+        line
+    }
+}
+
 /// Every module error in `text`, in order, each (version, kind) once.
 pub fn read(text: &str) -> Vec<GoError> {
     let lines: Vec<&str> = text.lines().collect();
@@ -168,6 +189,7 @@ pub fn read(text: &str) -> Vec<GoError> {
         if !indented {
             heading = named_key(line).filter(|_| line.ends_with(':'));
         }
+        let line = strip_position(line);
         let Some(kind) = classify(line, &lines[i + 1..]) else {
             continue;
         };
@@ -232,7 +254,11 @@ fn classify(line: &str, after: &[&str]) -> Option<GoErrorKind> {
         ),
         (&["missing go.sum entry"], GoErrorKind::MissingGoSumEntry),
         (&["unknown revision"], GoErrorKind::UnknownRevision),
-        (&["exit status 128"], GoErrorKind::GitFailed),
+        (
+            // go 1.19 prints git's exit status; go 1.22 and later name the protocols it tried.
+            &["exit status 128", "no secure protocol found for repository"],
+            GoErrorKind::GitFailed,
+        ),
         (
             &["module declares its path as"],
             GoErrorKind::DeclaresOtherPath,
@@ -274,7 +300,7 @@ fn classify(line: &str, after: &[&str]) -> Option<GoErrorKind> {
 
 /// The module version a line names as the subject of its error.
 fn named_key(line: &str) -> Option<ModuleKey> {
-    let line = line.trim();
+    let line = strip_position(line.trim());
     // A path into the download cache names the version exactly.
     if let Some(at) = line.find("/cache/download/") {
         let rest = &line[at + "/cache/download/".len()..];

@@ -91,9 +91,11 @@ fn temp_dirs_another_user_prepared_are_never_used() {
     let modcache = go.modcache();
     let cache = modcache.to_str().unwrap();
     let project_dir = project.to_str().unwrap();
+    let go_bin = crate::support::go::go_binary().unwrap();
+    let go_bin = go_bin.to_str().unwrap();
     for args in [
         &["--demo", "list"][..],
-        &["explain", "--cache", cache, "--", "go", "build", "./..."],
+        &["explain", "--cache", cache, "--", go_bin, "build", "./..."],
         &["refetch", "--broken", "--yes", "--cache", cache],
         &["doctor", project_dir, "--cache", cache],
         &["doctor", project_dir, "--fix", "--yes", "--cache", cache],

