@@ -158,13 +158,12 @@ fn strip_position(line: &str) -> &str {
     let Some((head, rest)) = line.split_once(": ") else {
         return line;
     };
-    let mut parts = head.rsplitn(3, ':');
-    let numbers = parts
-        .by_ref()
+    let numbers = head
+        .rsplitn(3, ':')
         .take_while(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         .count();
     let file = head.split(':').next().unwrap_or("");
-    if numbers >= 1 && file.ends_with(".go") || numbers >= 1 && file.ends_with("go.mod") {
+    if numbers >= 1 && (file.ends_with(".go") || file.ends_with("go.mod")) {
         rest
     } else {
         line
