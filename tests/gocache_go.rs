@@ -327,3 +327,84 @@ fn hostile_build_cache_entries_are_judged_without_following_or_hanging() {
     );
     assert!(!cache.join(name('c', 'a')).exists(), "the huge entry went");
 }
+
+/// Ages `age` and the cached executables' directories (whose mtime go bumps as their use).
+fn age_all(cache: &Path) {
+    age(cache);
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+    for dir in cached_executables(cache) {
+        fs::File::open(&dir)
+            .unwrap()
+            .set_times(std::fs::FileTimes::new().set_modified(then))
+            .unwrap();
+    }
+}
+
+/// `go run` caches the executable (go 1.24 and later) as a `-d` directory holding one file.
+fn cached_executables(cache: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for sub in fs::read_dir(cache).unwrap().flatten() {
+        if !sub.file_type().unwrap().is_dir() || sub.file_name().len() != 2 {
+            continue;
+        }
+        for e in fs::read_dir(sub.path()).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() && e.file_name().to_string_lossy().ends_with("-d") {
+                found.push(e.path());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn what_modern_go_writes_is_counted_judged_and_trimmed() {
+    let Some((go, app)) = setup("what_modern_go_writes_is_counted_judged_and_trimmed") else {
+        return;
+    };
+    assert_ok(&run_go(&go, &app, &["run", "./cmd/one"]), "go run");
+    assert_ok(
+        &run_go(&go, &app, &["clean", "-testcache"]),
+        "go clean -testcache",
+    );
+    let cache = gocache(&go);
+    age_all(&cache);
+    let listed = json(&ml(&go, &["gocache", "list", "--json"]));
+    assert_eq!(
+        listed["totals"]["disk_bytes"].as_u64().unwrap(),
+        du(&cache, false)
+    );
+    let text = stdout(&ml(&go, &["gocache", "list"]));
+    assert!(!text.contains("unrecognized"), "every name is go's: {text}");
+    let out = ml(&go, &["gocache", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Ask the go under test whether it caches executables; go 1.19 does not.
+    let executables = cached_executables(&cache);
+    let version = stdout(&run_go(&go, &app, &["env", "GOVERSION"]));
+    if executables.is_empty() {
+        eprintln!(
+            "{}: caches no executables; nothing more to check",
+            version.trim()
+        );
+        return;
+    }
+    // A cached executable damaged in place (same size) is found, cleaned, and go runs again.
+    let dir = &executables[0];
+    let exe = fs::read_dir(dir).unwrap().flatten().next().unwrap().path();
+    crate::support::make_writable(dir);
+    let mut bytes = fs::read(&exe).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(&exe, &bytes).unwrap();
+    age_all(&cache);
+    let out = ml(&go, &["gocache", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(kinds(&json(&out)).contains(&"output_corrupt".to_owned()));
+    let out = ml(&go, &["gocache", "clean", "--broken", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!dir.exists(), "the -d directory is removed");
+    assert_eq!(ml(&go, &["gocache", "verify"]).status.code(), Some(0));
+    assert_ok(
+        &run_go(&go, &app, &["run", "./cmd/one"]),
+        "go run after the clean",
+    );
+}

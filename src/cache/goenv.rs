@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// The settings modlens asks go about.
-pub const NAMES: [&str; 14] = [
+pub const NAMES: [&str; 15] = [
     "GOFLAGS",
     "GOCACHE",
     "GOMODCACHE",
@@ -27,6 +27,7 @@ pub const NAMES: [&str; 14] = [
     "GOROOT",
     "GOENV",
     "GOVERSION",
+    "GOCACHEPROG",
 ];
 
 /// What asking go gave.

@@ -120,17 +120,23 @@ pub fn verify(
         .iter()
         .filter_map(|a| a.record.ok().map(|r| (r.output, r.size)))
         .collect();
-    let due: Vec<(Id, u64)> = snapshot
+    let due: Vec<(Id, u64, Option<&str>)> = snapshot
         .outputs
         .iter()
         .filter(|o| now.duration_since(o.used).unwrap_or_default() >= IN_FLIGHT)
+        .filter(|o| o.invalid.is_none())
         .filter(|o| o.size <= MAX_HASHED_OUTPUT && claimed.contains(&(o.id, o.size)))
-        .map(|o| (o.id, o.size))
+        .map(|o| (o.id, o.size, o.executable.as_deref()))
         .collect();
-    let total: u64 = due.iter().map(|(_, size)| size).sum();
+    let total: u64 = due.iter().map(|(_, size, _)| size).sum();
     let done = AtomicU64::new(0);
-    let results = pools.hash_map(due, |(id, size)| {
-        let matches = output_matches(&root.join(rel_path(&id, 'd')), &id).ok();
+    let results = pools.hash_map(due, |(id, size, executable)| {
+        // A cached executable is the one file inside its `-d` directory.
+        let mut path = root.join(rel_path(&id, 'd'));
+        if let Some(name) = executable {
+            path.push(name);
+        }
+        let matches = output_matches(&path, &id).ok();
         let so_far = done.fetch_add(size, Ordering::Relaxed) + size;
         progress(so_far, total);
         (id, matches)

@@ -147,6 +147,21 @@ pub fn judge(
     for output in &snapshot.outputs {
         let path = rel_path(&output.id, 'd');
         let actions = named.get(&output.id);
+        if let Some(reason) = output.invalid {
+            let mut delete: Vec<String> = actions
+                .into_iter()
+                .flatten()
+                .map(|(id, _)| rel_path(id, 'a'))
+                .collect();
+            delete.push(path.clone());
+            verdict.problems.push(BuildProblem {
+                kind: BuildProblemKind::OutputCorrupt,
+                detail: format!("{path}/: {reason}"),
+                go_does: "treats it as a miss (\"DO NOT USE\") and builds the program again",
+                delete,
+            });
+            continue;
+        }
         match hashed.get(&output.id).copied().flatten() {
             Some(false) => {
                 let reused = actions.is_some_and(|a| a.iter().any(|(_, s)| *s == output.size));

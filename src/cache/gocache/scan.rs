@@ -30,13 +30,20 @@ pub struct Action {
     pub used: SystemTime,
 }
 
-/// An output file, `<id>-d`, named by the SHA-256 of its contents.
+/// An output, `<id>-d`, named by the SHA-256 of its contents: a file, or (go 1.24 and later,
+/// for the executables `go run` and `go tool` cache) a directory holding that one file under
+/// its program's name.
 #[derive(Debug, Clone)]
 pub struct Output {
     /// Its output id (the name).
     pub id: Id,
-    /// Its size in bytes.
+    /// Its size in bytes (the executable's, for a directory).
     pub size: u64,
+    /// The executable's name inside a `-d` directory; `None` for a plain output file.
+    pub executable: Option<String>,
+    /// Why go cannot use a `-d` directory ("DO NOT USE - invalid binary cache entry": it
+    /// must hold exactly one regular file).
+    pub invalid: Option<&'static str>,
     /// Space it takes.
     pub usage: Usage,
     /// Its mtime: when go last used it (to within an hour).
@@ -48,7 +55,8 @@ pub struct Output {
 pub struct Other {
     /// Its path relative to the cache root.
     pub rel: PathBuf,
-    /// `readme`, `trim`, `fuzz` (go's fuzzing corpus), or `unrecognized`.
+    /// `readme`, `trim`, `testexpire`, `log`, `fuzz` (go's fuzzing corpus), or
+    /// `unrecognized`.
     pub kind: &'static str,
     /// Space it takes (a directory with everything below it).
     pub usage: Usage,
@@ -144,6 +152,10 @@ pub fn scan(pool: &rayon::ThreadPool, root: &Path) -> std::io::Result<BuildSnaps
                 kind: match (n, is_dir) {
                     ("README", false) => "readme",
                     ("trim.txt", false) => "trim",
+                    // `go clean -testcache` (test results before it are ignored).
+                    ("testexpire.txt", false) => "testexpire",
+                    // Written by go before 1.20 (GODEBUG=gocachetest), removed by go clean.
+                    ("log.txt", false) => "log",
                     ("fuzz", true) => "fuzz",
                     _ => "unrecognized",
                 },
@@ -199,25 +211,38 @@ fn read_subdir(name: &str, dir: &Path, inodes: &InodeSet) -> BuildSnapshot {
         let file_name = child.file_name();
         let parsed = file_name
             .to_str()
-            .filter(|_| meta.is_file())
+            .filter(|_| meta.is_file() || meta.is_dir())
             .and_then(|n| n.split_once('-'))
             .and_then(|(id, kind)| Some((parse_hex(id.as_bytes())?, kind)))
             .filter(|(id, _)| format!("{:02x}", id[0]) == name);
         let usage = inodes.usage(&meta);
         let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         match parsed {
-            Some((id, "a")) => out.actions.push(Action {
+            Some((id, "a")) if meta.is_file() => out.actions.push(Action {
                 id,
                 record: read_action(&path, &id),
                 usage,
                 used,
             }),
-            Some((id, "d")) => out.outputs.push(Output {
+            Some((id, "d")) if meta.is_file() => out.outputs.push(Output {
                 id,
                 size: meta.size(),
+                executable: None,
+                invalid: None,
                 usage,
                 used,
             }),
+            Some((id, "d")) => {
+                let (executable, size, invalid) = cached_executable(&path);
+                out.outputs.push(Output {
+                    id,
+                    size,
+                    executable,
+                    invalid,
+                    usage: measure(&path, inodes).usage,
+                    used,
+                });
+            }
             _ => out.other.push(Other {
                 rel: PathBuf::from(name).join(&file_name),
                 kind: "unrecognized",
@@ -226,6 +251,34 @@ fn read_subdir(name: &str, dir: &Path, inodes: &InodeSet) -> BuildSnapshot {
         }
     }
     out
+}
+
+/// What a `-d` directory holds, as go's `OutputFile` reads it: exactly one regular file, the
+/// executable (its name and size), or why go cannot use it.
+fn cached_executable(dir: &Path) -> (Option<String>, u64, Option<&'static str>) {
+    let Ok(children) = fs::read_dir(dir) else {
+        return (None, 0, Some("missing binary cache entry: unreadable"));
+    };
+    // Two names are enough to know there are too many.
+    let children: Vec<fs::DirEntry> = children.flatten().take(2).collect();
+    let [only] = children.as_slice() else {
+        return (
+            None,
+            0,
+            Some("invalid binary cache entry: not exactly one file"),
+        );
+    };
+    match (
+        only.file_name().into_string(),
+        only.path().symlink_metadata(),
+    ) {
+        (Ok(name), Ok(meta)) if meta.is_file() => (Some(name), meta.size(), None),
+        _ => (
+            None,
+            0,
+            Some("invalid binary cache entry: not a regular file"),
+        ),
+    }
 }
 
 /// Reads the start of an action entry (never more than go reads) and parses it.

@@ -33,6 +33,13 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &GocacheArgs) -> anyhow::Result<E
             root.display()
         );
     }
+    if let Some(prog) = goenv.get("GOCACHEPROG") {
+        safe_eprintln!(
+            "modlens: note: GOCACHEPROG={prog} is set: go keeps its build outputs through that \
+             program, and {} holds only what it keeps locally",
+            root.display()
+        );
+    }
     let destructive = matches!(args.action, Some(GocacheAction::Clean(_)));
     if let Err(why) = crate::cache::gocache::recognize(&root) {
         // Looking changes nothing; removing needs a cache go made.
