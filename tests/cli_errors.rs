@@ -92,6 +92,7 @@ fn the_first_gopath_entry_is_used_when_go_is_absent() {
     let out = modlens(&["list", "--json"])
         .env("GOPATH", format!("{}:/elsewhere", gopath.display()))
         .env("PATH", "/nonexistent")
+        .env_remove("MODLENS_GO")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -105,6 +106,7 @@ fn no_cache_at_all_says_where_it_looked() {
     let out = modlens(&["list"])
         .env("HOME", c.root())
         .env("PATH", "/nonexistent")
+        .env_remove("MODLENS_GO")
         .output()
         .unwrap();
     assert_one_line_error(&out, "go/pkg/mod");
@@ -116,6 +118,7 @@ fn without_a_cache_and_without_go_the_explorer_shows_the_demo() {
     let out = modlens(&[])
         .env("HOME", c.root())
         .env("PATH", "/nonexistent")
+        .env_remove("MODLENS_GO")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
