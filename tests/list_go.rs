@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::support::go::{Go, du};
 use crate::support::proxy::standard_modules;
-use crate::support::{entry, list_json, path_buf, stderr};
+use crate::support::{entry, list_json, path_buf, stderr, stdout};
 
 #[test]
 fn list_reports_every_version_go_downloaded_with_its_dir_and_zip() {
@@ -219,4 +219,128 @@ fn the_cache_is_located_exactly_as_go_locates_it_with_and_without_go() {
             }
         }
     }
+}
+
+/// With GOFIPS140 set, go 1.24 and later unpack golang.org/fips140 from GOROOT into the cache
+/// (a tree and a `.lock`; go 1.27 adds a `.ziphash`). It is a version of its own kind: listed,
+/// verified where it can be, never a leftover to delete.
+#[test]
+fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
+    let Some(go) = Go::find("the_fips_module_go_unpacks_is_a_version_never_a_leftover") else {
+        return;
+    };
+    go.download(&[crate::support::proxy::FixtureModule::new(
+        "example.com/a",
+        "v1.0.0",
+        "2023-01-01T00:00:00Z",
+    )
+    .file("a.go", "package m\n")]);
+    let project = go.project("p", &[("example.com/a", "v1.0.0")]);
+    std::fs::write(
+        project.join("main.go"),
+        "package main\n\nimport _ \"example.com/a\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let out = go
+        .command(&["build", "-o", "/dev/null", "."])
+        .current_dir(&project)
+        .env("GOFIPS140", "v1.0.0")
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap();
+    let fips = go.modcache().join("golang.org");
+    if !fips.exists() {
+        // Ask the go under test: before 1.24 there is no FIPS module (or GOFIPS140 is refused).
+        eprintln!(
+            "this go writes no FIPS module: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = list_json(&go.modcache());
+    let entries = report["entries"].as_array().unwrap();
+    let fips_entry = entries
+        .iter()
+        .find(|e| e["path"] == "golang.org/fips140")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(fips_entry["kind"], "fips140", "{fips_entry:#}");
+    assert_eq!(
+        report["leftovers"].as_array().unwrap().len(),
+        0,
+        "{report:#}"
+    );
+    // Every layout go writes: also without the `.ziphash` (go 1.24 to 1.26).
+    for drop_ziphash in [false, true] {
+        if drop_ziphash {
+            let at_v = go.modcache().join("cache/download/golang.org/fips140/@v");
+            for f in std::fs::read_dir(&at_v).unwrap().flatten() {
+                if f.file_name().to_string_lossy().ends_with(".ziphash") {
+                    crate::support::make_writable(&at_v);
+                    std::fs::remove_file(f.path()).unwrap();
+                }
+            }
+        }
+        let out = crate::support::modlens(&["verify", "--cache"])
+            .arg(go.modcache())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        let out = crate::support::modlens(&["clean", "--leftovers", "--dry-run", "--cache"])
+            .arg(go.modcache())
+            .output()
+            .unwrap();
+        assert!(
+            stdout(&out).contains("would remove 0 items"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // Damage is found against GOROOT's snapshot; the repair deletes it, and go unpacks it
+    // again (it cannot download it).
+    let tree = std::fs::read_dir(&fips)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("fips140@"))
+        .unwrap();
+    crate::support::make_writable(&tree);
+    std::fs::write(tree.join("LICENSE"), "changed\n").unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = crate::support::modlens(args);
+        go.sandbox_env(&mut cmd);
+        cmd.arg("--cache").arg(go.modcache()).env("GOPROXY", "off");
+        cmd.output().unwrap()
+    };
+    let out = run(&["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("golang.org/fips140"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["refetch", "--broken", "--yes"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(!tree.exists(), "deleted for go to unpack again");
+    let out = go
+        .command(&["build", "-o", "/dev/null", "."])
+        .current_dir(&project)
+        .env("GOFIPS140", "v1.0.0")
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tree.exists(), "go unpacked it again");
+    assert_eq!(run(&["verify"]).status.code(), Some(0));
 }

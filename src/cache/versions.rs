@@ -291,7 +291,10 @@ fn build_entry(
         out.shared.add(lock);
         return None;
     }
-    if !parts.has_download() {
+    // go 1.24 to 1.26 unpack golang.org/fips140 from GOROOT as a tree and a `.lock` only (go
+    // 1.27 adds a `.ziphash`): a version of its own kind, never an orphan tree.
+    let fips_tree = has_tree && parts.pieces.lock && Kind::of_path(&key.path) == Kind::Fips140;
+    if !parts.has_download() && !fips_tree {
         let measured = measure(&cache.tree_dir(&key), inodes);
         out.leftovers.push(Leftover {
             kind: LeftoverKind::OrphanTree,

@@ -91,6 +91,10 @@ impl Ctx {
         Ok(Arc::new(Expectations {
             gosums,
             sumdb_keys: sumdb_keys(&self.goenv),
+            fips_snapshots: self
+                .goenv
+                .get("GOROOT")
+                .map(|root| PathBuf::from(root).join("lib").join("fips140")),
         }))
     }
 }

@@ -351,11 +351,14 @@ fn outcome(
     result: Result<ItemDone, Option<ItemError>>,
     expect: &Expectations,
 ) -> Outcome {
+    let deleted = matches!(result, Ok(ItemDone::Repaired(Repair::Deleted)));
     let (action, error) = match result {
         Ok(done) => (done.to_string(), None),
         Err(e) => ("failed".to_owned(), e.map(|e| e.to_string())),
     };
     let problems = match (&error, scan_version(cache, key)) {
+        // Deleted on purpose, for go to unpack again.
+        (None, None) if deleted => Vec::new(),
         (None, Some(entry)) => verify_entry(cache, &entry, expect)
             .problems
             .iter()

@@ -41,6 +41,9 @@ pub enum Repair {
     ZiphashWritten,
     /// The version has no problem: nothing was rewritten.
     Nothing,
+    /// The version was deleted, for go to unpack again: golang.org/fips140, which go unpacks
+    /// from GOROOT and cannot download.
+    Deleted,
 }
 
 impl Repair {
@@ -52,6 +55,7 @@ impl Repair {
             Repair::Refetched => "re-fetched",
             Repair::ZiphashWritten => ".ziphash written",
             Repair::Nothing => "nothing to repair",
+            Repair::Deleted => "deleted (go unpacks it again from GOROOT)",
         }
     }
 
@@ -66,6 +70,10 @@ impl Repair {
             }
             Repair::ZiphashWritten => "write .ziphash from the confirmed zip (offline)",
             Repair::Nothing => "nothing to repair",
+            Repair::Deleted => {
+                "delete it: go cannot download golang.org/fips140, it unpacks it again from \
+                 GOROOT on the next build with GOFIPS140"
+            }
         }
     }
 }
@@ -113,6 +121,11 @@ pub fn plan(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations) -> Rep
 
 /// [`plan`] from a verdict already at hand.
 pub fn plan_for(verdict: &crate::verify::Verdict) -> Repair {
+    if crate::cache::Kind::of_path(&verdict.key.path) == crate::cache::Kind::Fips140
+        && !verdict.problems.is_empty()
+    {
+        return Repair::Deleted;
+    }
     // Unauthentic checksum-database files are removed on their own; they say nothing about
     // the version's files.
     let fixes: Vec<Fix> = verdict
@@ -151,6 +164,7 @@ pub fn repair(
         Repair::Rezipped => rezip(cache, &entry.key),
         Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
         Repair::Nothing => Ok(()),
+        Repair::Deleted => super::delete::delete_version(cache, &entry.key, |_| {}).map(drop),
         Repair::Refetched => {
             let fetched = super::fetch::fetch_and_swap(
                 cache,

@@ -258,6 +258,9 @@ fn repair_all(
         let result = catch_unwind(AssertUnwindSafe(|| {
             match how {
                 Repair::Nothing => Ok(()),
+                Repair::Deleted => {
+                    crate::ops::delete::delete_version(cache, &entry.key, |_| {}).map(drop)
+                }
                 Repair::Rezipped => rezip(cache, &entry.key),
                 Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
                 _ => reextract(cache, &entry.key, go.modcacherw)

@@ -29,6 +29,18 @@ pub struct Expectations {
     pub gosums: GoSums,
     /// Keys of the checksum databases whose cached answers are checked.
     pub sumdb_keys: Vec<Verifier>,
+    /// GOROOT's `lib/fips140`, holding the snapshot zips go unpacks `golang.org/fips140` from.
+    pub fips_snapshots: Option<std::path::PathBuf>,
+}
+
+impl Expectations {
+    /// The snapshot zip of `golang.org/fips140@version` in GOROOT, when it is there.
+    fn fips_snapshot(&self, version: &str) -> Option<std::path::PathBuf> {
+        let zip = self.fips_snapshots.as_ref()?.join(format!("{version}.zip"));
+        std::fs::symlink_metadata(&zip)
+            .is_ok_and(|m| m.is_file())
+            .then_some(zip)
+    }
 }
 
 /// How many changed files a `dir_modified` problem lists at most.
@@ -50,12 +62,22 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
     v.run();
     let status = if !v.problems.is_empty() {
         Status::Problem
-    } else if entry.kind == Kind::Fips140 && !entry.pieces.ziphash && !entry.pieces.zip {
+    } else if entry.kind == Kind::Fips140
+        && !entry.pieces.ziphash
+        && !entry.pieces.zip
+        && expect.fips_snapshot(&entry.key.version).is_none()
+    {
         Status::Skipped
     } else {
         Status::Ok
     };
     let mut problems = v.problems;
+    if entry.kind == Kind::Fips140 {
+        // go cannot download golang.org/fips140: it unpacks it from GOROOT again once deleted.
+        for p in &mut problems {
+            p.fix = Fix::Delete;
+        }
+    }
     problems.sort_by_key(|p| p.kind);
     Verdict {
         key: entry.key.clone(),
@@ -136,7 +158,18 @@ impl Checker<'_> {
                 "toolchain trees are changed by go on first use; only the zip was checked".into(),
             );
         }
-        let zip_path = self.cache.version_file(&e.key, VersionFile::Zip);
+        // golang.org/fips140 has no zip in the cache: go unpacks it from GOROOT's snapshot,
+        // which then stands in for the zip.
+        let snapshot = (e.kind == Kind::Fips140 && !p.zip)
+            .then(|| self.expect.fips_snapshot(&e.key.version))
+            .flatten();
+        let zip_path = snapshot
+            .clone()
+            .unwrap_or_else(|| self.cache.version_file(&e.key, VersionFile::Zip));
+        let p = crate::cache::Pieces {
+            zip: p.zip || snapshot.is_some(),
+            ..p
+        };
         let tree_path = self.cache.tree_dir(&e.key);
         let prefix = e.key.to_string();
         // The tree is compared with the zip's contents where it can be: a file equal to its
