@@ -964,3 +964,53 @@ fn a_deep_tree_verifies_under_a_low_open_file_limit() {
         stderr(&out)
     );
 }
+
+/// Toolchain modules order as go's `gover` does (go1.23rc1 < go1.23.4 < go1.23.10), and
+/// `--toolchains` keeps the newest per platform, saying why.
+#[test]
+fn toolchains_keep_the_newest_per_platform_in_go_s_order() {
+    let Some(go) = Go::find("toolchains_keep_the_newest_per_platform") else {
+        return;
+    };
+    let toolchain = |version: &'static str| {
+        crate::support::proxy::FixtureModule::new(
+            "golang.org/toolchain",
+            version,
+            "2024-01-01T00:00:00Z",
+        )
+        .file("go/VERSION", "go\n")
+    };
+    go.download(&[
+        toolchain("v0.0.1-go1.23rc1.linux-amd64"),
+        toolchain("v0.0.1-go1.23.4.linux-amd64"),
+        toolchain("v0.0.1-go1.23.10.linux-amd64"),
+        toolchain("v0.0.1-go1.22.0.darwin-arm64"),
+    ]);
+    let out = output(&mut ml(
+        &go,
+        &["clean", "--toolchains", "--dry-run", "--json"],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut planned: Vec<String> = report["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect();
+    planned.sort();
+    assert_eq!(
+        planned,
+        [
+            "golang.org/toolchain@v0.0.1-go1.23.4.linux-amd64",
+            "golang.org/toolchain@v0.0.1-go1.23rc1.linux-amd64",
+        ],
+        "{report:#}"
+    );
+    let out = output(&mut ml(&go, &["clean", "--toolchains", "--dry-run"]));
+    assert!(
+        stderr(&out).contains("keeps golang.org/toolchain@v0.0.1-go1.23.10.linux-amd64: go1.23.10 is the newest toolchain for linux-amd64"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod fmt;
 pub mod gocache;
 pub mod goenv;
+pub mod gover;
 pub mod layout;
 pub mod measure;
 pub mod module;

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime};
 
-use crate::cache::{Kind, ModuleEntry, ModuleKey, semver};
+use crate::cache::{Kind, ModuleEntry, ModuleKey, gover, semver};
 
 /// All but the newest `keep` versions of each module, "newest" as go's `@latest` means it:
 /// releases rank above prereleases, and prereleases above pseudo-versions, then semver order.
@@ -103,14 +103,35 @@ pub fn unreferenced<'a>(
         .collect()
 }
 
-/// All toolchains but the newest.
+/// All toolchains but the newest for each platform, in go's own order (`gover`:
+/// go1.23rc1 < go1.23.4 < go1.23.10, which semver gets wrong).
 pub fn old_toolchains(entries: &[ModuleEntry]) -> Vec<ModuleKey> {
-    let toolchains: Vec<ModuleEntry> = entries
-        .iter()
-        .filter(|e| e.kind == Kind::Toolchain)
-        .cloned()
-        .collect();
-    all_but_newest(&toolchains, 1)
+    let mut by_platform: BTreeMap<&str, Vec<(&str, &ModuleKey)>> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.kind == Kind::Toolchain) {
+        if let Some((go, platform)) = gover::toolchain(&e.key.version) {
+            by_platform.entry(platform).or_default().push((go, &e.key));
+        }
+    }
+    let mut out = Vec::new();
+    for versions in by_platform.values_mut() {
+        versions.sort_by(|a, b| gover::compare(b.0, a.0));
+        out.extend(versions.iter().skip(1).map(|(_, key)| (*key).clone()));
+    }
+    out
+}
+
+/// Why `old_toolchains` keeps the toolchain `version`: the newest for its platform, and
+/// whether this machine runs that platform.
+pub fn toolchain_kept_because(version: &str) -> Option<String> {
+    let (go, platform) = gover::toolchain(version)?;
+    let runs = if platform == gover::this_platform() {
+        ", the platform this machine runs"
+    } else {
+        ""
+    };
+    Some(format!(
+        "go{go} is the newest toolchain for {platform}{runs}"
+    ))
 }
 
 /// Least recently used versions to remove until the cache fits in `max_bytes`, given its

@@ -147,7 +147,21 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if args.toolchains {
-        keep_only(&mut candidates, policy::old_toolchains(&all));
+        let old = policy::old_toolchains(&all);
+        // The plan says which toolchain it keeps for each platform, and why.
+        if !args.json {
+            for e in all
+                .iter()
+                .filter(|e| e.kind == crate::cache::Kind::Toolchain)
+            {
+                if !old.contains(&e.key)
+                    && let Some(why) = policy::toolchain_kept_because(&e.key.version)
+                {
+                    safe_eprintln!("keeps {}: {why}", e.key);
+                }
+            }
+        }
+        keep_only(&mut candidates, old);
     }
     let mut sumdb_files = Vec::new();
     if args.broken {
