@@ -21,7 +21,8 @@ fn cut_int(x: &str) -> Option<(&str, &str)> {
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(x.len());
     let (n, rest) = x.split_at(end);
-    (!n.is_empty() && !(n.len() > 1 && n.starts_with('0'))).then_some((n, rest))
+    let leading_zero = n.len() > 1 && n.starts_with('0');
+    (!n.is_empty() && !leading_zero).then_some((n, rest))
 }
 
 /// go's `gover.Parse`; an invalid version parses as all zero.
