@@ -331,3 +331,54 @@ fn a_private_module_git_cannot_fetch_is_about_access() {
     assert_eq!(e["at_fault"], "elsewhere", "{e:#}");
     assert!(e["advice"].as_str().unwrap().contains("GOPRIVATE"), "{e:#}");
 }
+
+/// go 1.21 and later download a version whose go.mod needs a newer go, then refuse it
+/// (GOTOOLCHAIN=local): a toolchain matter. Older go builds it. The test asks the go it runs.
+#[test]
+fn a_version_needing_a_newer_go_is_the_toolchain_s_matter() {
+    let Some(go) = Go::find("a_version_needing_a_newer_go") else {
+        return;
+    };
+    let mut future = FixtureModule::new("example.com/future", "v1.0.0", "2023-01-01T00:00:00Z");
+    future.go_mod = "module example.com/future\n\ngo 1.99\n".into();
+    future.files = vec![("f.go", b"package future\n".to_vec())];
+    crate::support::proxy::write_proxy(&go.proxy(), &[future]);
+    let dir = go.workdir().join("user");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("go.mod"),
+        "module test.example/user\n\ngo 1.18\n\nrequire example.com/future v1.0.0\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport _ \"example.com/future\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let out = go_in(&go, &dir, &["build", "./..."]).output().unwrap();
+    if out.status.success() {
+        eprintln!("this go (before 1.21) builds a version needing a newer go; nothing to check");
+        return;
+    }
+    assert!(
+        stderr(&out).contains("requires go >= 1.99"),
+        "{}",
+        stderr(&out)
+    );
+    let (_, report) = explain_stdin(&go, &dir, &said(&out));
+    let e = error_about(&report, "example.com/future");
+    assert_eq!(e["kind"], "needs_newer_go", "{e:#}");
+    assert_eq!(e["at_fault"], "elsewhere", "{e:#}");
+    let (code, report) = crate::doctor_go::doctor_json(&go, &dir, &[]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let m = crate::doctor_go::module(&report, "example.com/future");
+    assert_eq!(m["state"], "needs_newer_go", "{m:#}");
+    // A refetch through go succeeds: go wrote good files although it reported the error.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
+    cmd.args(["refetch", "example.com/future@v1.0.0", "--yes", "--cache"])
+        .arg(go.modcache());
+    go.sandbox_env(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("re-fetched"), "{}", stdout(&out));
+}

@@ -283,6 +283,18 @@ pub fn go_download_many(
                     .map(str::to_owned)
             };
             match (report, text("Error")) {
+                // go 1.21+ downloads the version whole, then refuses to use it with a go older
+                // than its go.mod needs: its files are good.
+                (Some(_), Some(err))
+                    if err.contains(" requires go >= ")
+                        && text("Zip").is_some()
+                        && text("Sum").is_some() =>
+                {
+                    Ok(Fetched {
+                        sum: text("Sum"),
+                        go_mod_sum: text("GoModSum"),
+                    })
+                }
                 // go's message already names the module.
                 (_, Some(err)) => Err(OpsError::Go {
                     message: format!("{err}{}", hint(&err)),

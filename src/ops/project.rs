@@ -33,6 +33,8 @@ pub struct Project {
     pub gomod: Option<PathBuf>,
     /// The workspace file, in workspace mode (`go env GOWORK`).
     pub gowork: Option<PathBuf>,
+    /// The go that runs in it (`go env GOVERSION`, without `go`): `1.27.3`.
+    pub go_version: Option<String>,
 }
 
 /// One module version of the build list.
@@ -56,6 +58,9 @@ pub struct Needed {
     pub retracted: Option<String>,
     /// What go said about it, when it could not load it.
     pub go_error: Option<String>,
+    /// go's words when its go.mod needs a newer go than the project's (go 1.21+ downloads
+    /// such a version and then refuses it): `requires go >= 1.99 (running go 1.27.3)`.
+    pub needs_newer_go: Option<String>,
 }
 
 /// A project's needs.
@@ -137,8 +142,12 @@ pub fn needs(
             let needs_source = in_cache
                 .as_ref()
                 .is_some_and(|k| gosums.zip_lines(k).iter().any(|l| l.is_h1()));
+            let needs_newer_go = in_cache
+                .as_ref()
+                .and_then(|k| needs_newer_go(modcache, k, project.go_version.as_deref()?));
             Some(Needed {
                 retracted: None,
+                needs_newer_go,
                 needs_source,
                 path: m.path,
                 version,
@@ -153,6 +162,26 @@ pub fn needs(
         project: project.clone(),
         modules,
     })
+}
+
+/// go's "requires go >= X (running go Y)" when the cached go.mod of `key` (its tree's, else its
+/// `.mod`) has a `go` line newer than `running`; go 1.21 and later refuse such a version.
+fn needs_newer_go(modcache: &Path, key: &ModuleKey, running: &str) -> Option<String> {
+    use crate::cache::{ModCache, VersionFile, gover};
+    let cache = ModCache::new(modcache);
+    let read = |path: std::path::PathBuf| {
+        crate::cache::read::read_text(&path, crate::cache::read::cap::GO_MOD).ok()
+    };
+    let text = read(cache.tree_dir(key).join("go.mod"))
+        .or_else(|| read(cache.version_file(key, VersionFile::Mod)))?;
+    let wanted = text.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        (words.next() == Some("go")).then(|| words.next()).flatten()
+    })?;
+    // Before go 1.21, go built such versions anyway.
+    let modern = gover::compare(running, "1.21") != std::cmp::Ordering::Less;
+    (modern && gover::compare(wanted, running) == std::cmp::Ordering::Greater)
+        .then(|| format!("requires go >= {wanted} (running go {running})"))
 }
 
 /// `go list -m -e -json all` in the project, on a private copy of its go.mod; offline, or,
@@ -229,7 +258,7 @@ fn locate_in(
     }
     let mut command = gocmd::command(go, modcache, "");
     command
-        .args(["env", "-json", "GOMOD", "GOWORK"])
+        .args(["env", "-json", "GOMOD", "GOWORK", "GOVERSION"])
         .current_dir(dir);
     let out = gocmd::run(command, work.path(), cancel)?;
     let env: BTreeMap<String, String> = serde_json::from_slice(&out.stdout)
@@ -243,6 +272,10 @@ fn locate_in(
         dir: dir.to_path_buf(),
         gomod: set("GOMOD"),
         gowork: set("GOWORK"),
+        go_version: env
+            .get("GOVERSION")
+            .and_then(|v| v.strip_prefix("go"))
+            .map(|v| v.split(' ').next().unwrap_or(v).to_owned()),
     };
     // go reports GOMOD as /dev/null outside any module (a workspace's root included), and
     // as empty when modules are turned off.
@@ -299,6 +332,9 @@ pub enum State {
     SourceMissing,
     /// Cached as published, but go refuses to use it, in go's words.
     Unusable(String),
+    /// Cached whole, but its go.mod needs a newer go than the one running: a toolchain
+    /// matter, not the cache's.
+    NeedsNewerGo(String),
     /// Replaced by a local directory: not the cache's business.
     LocalReplacement,
     /// Retracted by its author, with the rationale (only known with `--online`). go still
@@ -315,6 +351,7 @@ impl State {
             State::Missing => "missing",
             State::SourceMissing => "source_missing",
             State::Unusable(_) => "unusable",
+            State::NeedsNewerGo(_) => "needs_newer_go",
             State::LocalReplacement => "local",
             State::Retracted(_) => "retracted",
         }
@@ -348,6 +385,9 @@ pub fn judge(
     };
     if let Some(why) = entry.unusable.clone() {
         return State::Unusable(why);
+    }
+    if let Some(why) = &needed.needs_newer_go {
+        return State::NeedsNewerGo(why.clone());
     }
     // A replacement may declare the path it replaces; only a requirement's own .mod must
     // declare its own path.

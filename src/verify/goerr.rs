@@ -49,6 +49,9 @@ pub enum GoErrorKind {
     DeclaresOtherPath,
     /// The version's major does not fit the module path, as published.
     WrongMajor,
+    /// The version needs a newer go than the one running (go 1.21+: `requires go >= X
+    /// (running go Y; GOTOOLCHAIN=local)`): a toolchain matter, not the cache's.
+    NeedsNewerGo,
 }
 
 impl GoErrorKind {
@@ -68,6 +71,7 @@ impl GoErrorKind {
             GoErrorKind::Network => "network",
             GoErrorKind::DeclaresOtherPath => "declares_other_path",
             GoErrorKind::WrongMajor => "wrong_major",
+            GoErrorKind::NeedsNewerGo => "needs_newer_go",
         }
     }
 
@@ -136,6 +140,11 @@ impl GoErrorKind {
                 "the version's major version does not fit the module path (v2+ needs a /vN \
                  suffix, or +incompatible): require a version that fits. The cache is not the \
                  cause"
+            }
+            GoErrorKind::NeedsNewerGo => {
+                "the module's go.mod needs a newer go than the one that ran: the toolchain is the \
+                 cause, not the cache (go downloaded the version whole). Install that go, or let \
+                 go switch toolchains (GOTOOLCHAIN=auto, or GOTOOLCHAIN=goX.Y.Z)"
             }
         }
     }
@@ -242,7 +251,8 @@ fn classify(line: &str, after: &[&str]) -> Option<GoErrorKind> {
             expected_by,
         });
     }
-    let kinds: [(&[&str], GoErrorKind); 12] = [
+    let kinds: [(&[&str], GoErrorKind); 13] = [
+        (&[" requires go >= "], GoErrorKind::NeedsNewerGo),
         (&["zip: not a valid zip file"], GoErrorKind::ZipInvalid),
         (&["dir has been modified"], GoErrorKind::DirModified),
         (&["zip has been modified"], GoErrorKind::ZipModified),
@@ -324,6 +334,15 @@ fn named_key(line: &str) -> Option<ModuleKey> {
         };
         let subject = rest.split(": ").next().unwrap_or("");
         if let Some(key) = at_key(subject).or_else(|| space_key(subject)) {
+            return Some(key);
+        }
+        // `go: M@V requires go >= 1.99 (...)` names the version before a space.
+        if let Some(key) = rest
+            .split_whitespace()
+            .next()
+            .filter(|first| first.contains('@'))
+            .and_then(at_key)
+        {
             return Some(key);
         }
     }

@@ -51,6 +51,7 @@ impl Examined {
                 State::Broken(_) => c.broken += 1,
                 State::Missing | State::SourceMissing => c.missing += 1,
                 State::Unusable(_) => c.unusable += 1,
+                State::NeedsNewerGo(_) => c.needs_newer_go += 1,
                 State::LocalReplacement => c.local += 1,
                 State::Retracted(_) => c.retracted += 1,
             }
@@ -67,13 +68,14 @@ struct Counts {
     broken: usize,
     missing: usize,
     unusable: usize,
+    needs_newer_go: usize,
     local: usize,
     retracted: usize,
 }
 
 impl Counts {
     fn all_fine(&self) -> bool {
-        self.broken + self.missing + self.unusable + self.retracted == 0
+        self.broken + self.missing + self.unusable + self.needs_newer_go + self.retracted == 0
     }
 }
 

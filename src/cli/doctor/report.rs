@@ -32,6 +32,10 @@ pub(super) fn table(ex: &Examined) -> String {
                 "only its go.mod is cached, and go.sum says its source is needed".to_owned()
             }
             State::Unusable(why) => format!("go refuses it as published: {why}"),
+            State::NeedsNewerGo(why) => format!(
+                "cached whole, but it {why}: install that go or let go switch toolchains \
+                 (GOTOOLCHAIN); the cache is not the cause"
+            ),
             State::LocalReplacement => "replaced by a local directory".to_owned(),
             State::Retracted(why) => format!(
                 "retracted by its author: {why} (go get {}@latest moves off it)",
@@ -63,11 +67,15 @@ pub(super) fn table(ex: &Examined) -> String {
         c.broken,
         c.missing,
         c.unusable,
-        [(c.retracted, "retracted"), (c.local, "local")]
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!(", {n} {what}"))
-            .collect::<String>()
+        [
+            (c.needs_newer_go, "needing a newer go"),
+            (c.retracted, "retracted"),
+            (c.local, "local"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!(", {n} {what}"))
+        .collect::<String>()
     ));
     out
 }
@@ -146,7 +154,9 @@ pub(super) fn print_json(ex: &Examined, fixed: Option<&Fixed>) -> anyhow::Result
                 _ => Vec::new(),
             },
             unusable: match s {
-                State::Unusable(why) | State::Retracted(why) => Some(why),
+                State::Unusable(why) | State::Retracted(why) | State::NeedsNewerGo(why) => {
+                    Some(why)
+                }
                 _ => None,
             },
             go_error: n.go_error.as_deref(),
