@@ -653,3 +653,54 @@ fn patterns_select_versions_and_unknown_ones_are_errors() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A module whose go.mod is a directory: go 1.19 builds it, go 1.21 and later refuse it on
+/// every use ("read …/go.mod: is a directory"). modlens calls it unusable, with a fix.
+#[test]
+fn a_go_mod_that_is_a_directory_is_an_unusable_version() {
+    let Some(go) = Go::find("a_go_mod_that_is_a_directory_is_an_unusable_version") else {
+        return;
+    };
+    let mut m = FixtureModule::new("example.com/gmd", "v1.0.0", "2023-01-01T00:00:00Z");
+    m.go_mod = "module example.com/gmd\n".into();
+    m.go_mod_in_zip = false;
+    m.files = vec![
+        ("go.mod/x.txt", b"hello\n".to_vec()),
+        ("g.go", b"package gmd\n".to_vec()),
+    ];
+    // Not go.download: a modern go downloads and extracts it, then reports the error.
+    crate::support::proxy::write_proxy(&go.proxy(), &[m]);
+    let project = go.workdir().join("p");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("go.mod"),
+        "module test.example/p\n\ngo 1.18\n\nrequire example.com/gmd v1.0.0\n",
+    )
+    .unwrap();
+    fs::write(
+        project.join("main.go"),
+        "package main\n\nimport _ \"example.com/gmd\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let built = go
+        .command(&["build", "-o", "/dev/null", "."])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(go.modcache().join("example.com/gmd@v1.0.0/go.mod").is_dir());
+    let (code, report) = verify_json(&go.modcache(), &[]);
+    let kinds = kinds_by_module(&report);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        kinds["example.com/gmd"].contains("unusable_version"),
+        "{report:#}"
+    );
+    // The go under test: a modern one refuses it, as modlens says.
+    if !built.status.success() {
+        assert!(
+            stderr(&built).contains("is a directory"),
+            "{}",
+            stderr(&built)
+        );
+    }
+}

@@ -42,7 +42,8 @@ pub enum ProblemKind {
     SumdbMismatch,
     /// The cached checksum-database record's signature does not verify.
     SumdbBadSignature,
-    /// A version go downloaded but can never use: its major version does not fit the path.
+    /// A version go downloaded but can never use: its major version does not fit the path, or
+    /// its go.mod is a directory (refused since go 1.21).
     UnusableVersion,
 }
 
@@ -113,8 +114,9 @@ impl ProblemKind {
                  the database's key, or its record is not in the signed tree"
             }
             ProblemKind::UnusableVersion => {
-                "go downloaded this version but can never use it: its major version does not \
-                 fit the module path (go: \"invalid version\"); downloading it again gives the same"
+                "go downloaded this version but can never use it (its major version does not fit \
+                 the module path, or its go.mod is a directory); downloading it again gives the \
+                 same: delete it and require another version"
             }
         }
     }

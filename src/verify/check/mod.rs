@@ -144,6 +144,19 @@ impl Checker<'_> {
             );
             return;
         }
+        let go_mod = self.cache.tree_dir(&e.key).join("go.mod");
+        if p.tree && std::fs::symlink_metadata(&go_mod).is_ok_and(|m| m.is_dir()) {
+            // go 1.19 built it; go 1.21 and later refuse it on every use.
+            self.problem(
+                ProblemKind::UnusableVersion,
+                format!(
+                    "its go.mod is a directory: go 1.21 and later refuse it on every use \
+                     (\"read {}: is a directory\")",
+                    go_mod.display()
+                ),
+                Fix::Delete,
+            );
+        }
         let ziphash = self.read_ziphash();
         if p.partial {
             self.problem(
