@@ -189,3 +189,17 @@ fn doctor_and_explain_say_in_one_line_what_they_cannot_use() {
     let out = run(&["explain", "FILE", "--cache", cache, "--", "go", "version"]);
     assert_one_line_error(&out, "either FILE or -- COMMAND");
 }
+
+#[test]
+fn a_duration_that_reads_two_ways_is_an_error_with_a_hint() {
+    let c = HandCache::new();
+    c.version("example.com/a", "v1.0.0", "v1.0.0", &[]);
+    let root = c.root();
+    for args in [
+        &["clean", "--older-than", "1m", "--dry-run"][..],
+        &["trash", "empty", "--older-than", "3m", "--yes"],
+    ] {
+        let out = modlens(args).arg("--cache").arg(&root).output().unwrap();
+        assert_one_line_error(&out, "did you mean");
+    }
+}

@@ -167,6 +167,11 @@ pub enum BadValue {
     /// Not a duration with a unit.
     #[error("invalid duration {0:?}: use a number and a unit, e.g. 30d, 12h, 2w, 6mo, 1y")]
     Duration(String),
+    /// `m`, which reads as minutes or months.
+    #[error(
+        "invalid duration {0:?}: \"m\" reads two ways; did you mean {1}mo (months) or {1}min (minutes)?"
+    )]
+    AmbiguousMinutes(String, u64),
     /// A zero duration, which would select everything.
     #[error("invalid duration {0:?}: must be more than zero")]
     ZeroDuration(String),
@@ -175,8 +180,9 @@ pub enum BadValue {
     Size(String),
 }
 
-/// Parses a duration such as `30d`, `12h`, `2w`, `90m` or `1y`. Zero, negative, unit-less or
-/// unknown values are errors, never "everything".
+/// Parses a duration such as `30d`, `12h`, `2w`, `90min`, `6mo` or `1y`. Zero, negative,
+/// unit-less, unknown or ambiguous values (`m`: minutes or months?) are errors, never
+/// "everything".
 pub fn parse_duration(text: &str) -> Result<Duration, BadValue> {
     let err = || BadValue::Duration(text.to_owned());
     let text = text.trim();
@@ -188,7 +194,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, BadValue> {
     }
     let secs = match unit {
         "s" => 1,
-        "m" | "min" => 60,
+        "m" => return Err(BadValue::AmbiguousMinutes(text.to_owned(), n)),
+        "min" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
@@ -295,6 +302,11 @@ mod tests {
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
         assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
         assert_eq!(parse_duration("6mo"), Ok(Duration::from_secs(180 * 86_400)));
+        assert_eq!(parse_duration("90min"), Ok(Duration::from_secs(90 * 60)));
+        assert_eq!(
+            parse_duration("1m"),
+            Err(BadValue::AmbiguousMinutes("1m".into(), 1))
+        );
         for bad in [
             "",
             "30",
