@@ -1014,3 +1014,41 @@ fn toolchains_keep_the_newest_per_platform_in_go_s_order() {
         stderr(&out)
     );
 }
+
+/// Ctrl-C or SIGTERM during `clean --yes` stops between items, says so, and exits 1.
+#[test]
+fn an_interrupted_clean_says_so_and_exits_1() {
+    let Some(go) = Go::find("an_interrupted_clean_says_so_and_exits_1") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let before = fs::read_dir(go.modcache().join("example.com"))
+        .unwrap()
+        .count();
+    for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
+        let child = ml(&go, &["clean", "example.com/*", "--yes"])
+            // Each version pauses once deleted, so the signal lands between two of them.
+            .env("MODLENS_FAULT_AT", "delete:list updated:sleep400")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let trees = || {
+            fs::read_dir(go.modcache().join("example.com"))
+                .unwrap()
+                .count()
+        };
+        let started = Instant::now();
+        while trees() == before {
+            assert!(started.elapsed().as_secs() < 30, "nothing was deleted");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{signal:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+        assert!(trees() > 0, "{signal:?}: the rest is still there");
+        go.download(&standard_modules());
+    }
+}

@@ -298,6 +298,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             "already_gone": receipt.already_gone,
             "failed": receipt.failed,
             "files": receipt.files,
+            "interrupted": receipt.interrupted,
             "before_bytes": before,
             "after_bytes": after,
             "freed_bytes": before.saturating_sub(after),
@@ -339,7 +340,16 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         }
         print(&text)?;
     }
-    Ok(if receipt.failed.is_empty() {
+    if receipt.interrupted {
+        safe_eprintln!(
+            "modlens: interrupted: {} removed; the rest of the plan is unchanged",
+            count(
+                (receipt.removed.len() + receipt.trashed.len()) as u64,
+                "item"
+            )
+        );
+    }
+    Ok(if receipt.failed.is_empty() && !receipt.interrupted {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

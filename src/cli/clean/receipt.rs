@@ -28,6 +28,8 @@ pub(super) struct Receipt {
     pub(super) failed: Failures,
     /// Files this run removed, failed items included.
     pub(super) files: u64,
+    /// Ctrl-C or SIGTERM stopped it between items: the rest of the plan is unchanged.
+    pub(super) interrupted: bool,
 }
 
 /// Deletes the plan as one job; with `show_progress`, a line on stderr counts the items done.
@@ -59,7 +61,7 @@ pub(super) fn execute(
         };
         jobs.start(2, spec, tx.clone(), cancel.clone());
     }
-    jobs.start(1, JobSpec::Delete { versions, paths }, tx, cancel);
+    jobs.start(1, JobSpec::Delete { versions, paths }, tx, cancel.clone());
     let mut receipt = Receipt::default();
     let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
     let mut done = 0;
@@ -99,6 +101,7 @@ pub(super) fn execute(
         }
     }
     progress.clear();
+    receipt.interrupted = cancel.is_cancelled();
     // A plan item of several paths (a vcs repository and its .info) is one item.
     for item in plan {
         let Target::Paths(paths) = &item.target else {
@@ -137,6 +140,7 @@ pub(super) fn print_json(
         trashed: &'a [String],
         already_gone: &'a [String],
         files_removed: u64,
+        interrupted: bool,
         failed: Vec<Failed<'a>>,
         cache_bytes_before: u64,
         cache_bytes_after: Option<u64>,
@@ -149,6 +153,7 @@ pub(super) fn print_json(
         trashed: receipt.map_or(&[][..], |r| &r.trashed),
         already_gone: receipt.map_or(&[][..], |r| &r.already_gone),
         files_removed: receipt.map_or(0, |r| r.files),
+        interrupted: receipt.is_some_and(|r| r.interrupted),
         failed: receipt
             .map_or(&[][..], |r| &r.failed)
             .iter()
