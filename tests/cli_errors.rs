@@ -203,3 +203,24 @@ fn a_duration_that_reads_two_ways_is_an_error_with_a_hint() {
         assert_one_line_error(&out, "did you mean");
     }
 }
+
+#[test]
+fn with_go_but_no_cache_yet_the_explorer_shows_the_demo_and_says_why() {
+    if crate::support::go::Go::find("with_go_but_no_cache_yet").is_none() {
+        return;
+    }
+    let c = HandCache::new();
+    let out = modlens(&[])
+        .env("HOME", c.outside())
+        .env_remove("GOPATH")
+        .env("GOENV", "off")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("go has not downloaded a module yet"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(crate::support::stdout(&out).contains("example.com/hello"));
+}

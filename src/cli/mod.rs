@@ -149,19 +149,24 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         let pools = Pools::new(PoolSizes::default())?;
         return gocache::run(&goenv, &pools, args);
     }
-    // With no cache to find and no go installed, a first `cargo run` (the explorer, no
-    // subcommand) shows the demo rather than an error: there is nothing of the user's to show
-    // yet. Subcommands, which scripts run, still fail.
-    let no_cache_no_go = !cli.demo
-        && cli.command.is_none()
-        && cli.cache.is_none()
-        && locate_cache(None, &goenv).is_err()
-        && !goenv.go_available();
-    if no_cache_no_go {
-        safe_eprintln!(
-            "modlens: no Go module cache here and no go on PATH: showing the demo cache \
-             (pass --cache DIR for another one)"
-        );
+    // With no cache to find (no go installed, or a fresh go that has downloaded nothing yet),
+    // a first `cargo run` (the explorer, no subcommand) shows the demo rather than an error:
+    // there is nothing of the user's to show yet. Subcommands, which scripts run, still fail.
+    let no_cache = !cli.demo && cli.command.is_none() && cli.cache.is_none();
+    let no_cache = no_cache.then(|| locate_cache(None, &goenv).err()).flatten();
+    let no_cache_no_go = no_cache.is_some();
+    if let Some(why) = &no_cache {
+        if goenv.go_available() {
+            safe_eprintln!(
+                "modlens: {why:#}; go has not downloaded a module yet: showing the demo cache \
+                 (pass --cache DIR for another one)"
+            );
+        } else {
+            safe_eprintln!(
+                "modlens: no Go module cache here and no go on PATH: showing the demo cache \
+                 (pass --cache DIR for another one)"
+            );
+        }
     }
     let demo = (cli.demo || no_cache_no_go)
         .then(DemoDir::create)
