@@ -79,12 +79,21 @@ fn a_broken_zip_is_the_caches_fault_and_explain_fix_makes_the_build_pass() {
     assert_eq!(e["version"], "v1.0.0");
     assert_eq!(e["at_fault"], "cache", "{e:#}");
     assert_eq!(e["cache"], "broken");
+    // The fix it prints works when pasted: with the project whose go.sum it was judged against.
+    assert!(
+        e["advice"]
+            .as_str()
+            .unwrap()
+            .contains("modlens refetch example.com/leaf@v1.0.0 --project "),
+        "{e:#}"
+    );
     assert_eq!(
         report["errors"].as_array().unwrap().len(),
         1,
         "the importer (example.com/dep) is not blamed: {report:#}"
     );
     // Run the build through explain, fix what it finds, and build again.
+    let go_bin = crate::support::go::go_binary().unwrap();
     let out = explain_cmd(
         &go,
         &dir,
@@ -92,7 +101,7 @@ fn a_broken_zip_is_the_caches_fault_and_explain_fix_makes_the_build_pass() {
             "--fix",
             "--yes",
             "--",
-            "go",
+            go_bin.to_str().unwrap(),
             "build",
             "-o",
             "/dev/null",

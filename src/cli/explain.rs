@@ -55,10 +55,14 @@ enum Fixable {
 
 pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let text = input(args)?;
-    let expect = project_expectations(ctx, args)?;
+    let (expect, project) = project_expectations(ctx, args)?;
+    // The fix printed must work when pasted: with the go.sum it was judged against.
+    let refetch_flags = project.map_or_else(String::new, |dir| {
+        format!(" --project {}", shell_word(&dir.display().to_string()))
+    });
     let explained: Vec<Explained> = goerr::read(&text)
         .into_iter()
-        .map(|e| explain(ctx, e, &expect))
+        .map(|e| explain(ctx, e, &expect, &refetch_flags))
         .collect();
     let fixable: Vec<&Explained> = explained.iter().filter(|e| e.fix.is_some()).collect();
     if !args.fixing.fix || fixable.is_empty() {
@@ -193,7 +197,7 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
 fn project_expectations(
     ctx: &Ctx,
     args: &ExplainArgs,
-) -> anyhow::Result<std::sync::Arc<Expectations>> {
+) -> anyhow::Result<(std::sync::Arc<Expectations>, Option<PathBuf>)> {
     let dirs: Vec<PathBuf> = match &args.project {
         Some(dir) => vec![dir.clone()],
         None => {
@@ -211,10 +215,23 @@ fn project_expectations(
             .collect()
         }
     };
-    ctx.expectations(&dirs, false)
+    let project = dirs.first().cloned();
+    Ok((ctx.expectations(&dirs, false)?, project))
 }
 
-fn explain(ctx: &Ctx, error: GoError, expect: &Expectations) -> Explained {
+/// `word` quoted for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    let plain = word
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+@:,=".contains(&b));
+    if plain && !word.is_empty() {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn explain(ctx: &Ctx, error: GoError, expect: &Expectations, refetch_flags: &str) -> Explained {
     let mut out = Explained {
         module: error.key.as_ref().map(|k| k.path.clone()),
         version: error.key.as_ref().map(|k| k.version.clone()),
@@ -235,7 +252,7 @@ fn explain(ctx: &Ctx, error: GoError, expect: &Expectations) -> Explained {
         out.cache = "missing";
         out.at_fault = "cache";
         out.advice = format!(
-            "{key} is not in the cache: download it (modlens refetch {key}, or modlens explain \
+            "{key} is not in the cache: download it (modlens refetch {key}{refetch_flags}, or modlens explain \
              --fix), with network access"
         );
         out.fix = Some(Fixable::Download(key));
@@ -278,14 +295,15 @@ fn explain(ctx: &Ctx, error: GoError, expect: &Expectations) -> Explained {
             format!(
                 "the cache's copy is what go hashed, and go.sum disagrees with it: either the \
                  copy was changed after download, or the go.sum line was edited (or the origin \
-                 re-published the version). A fresh download decides (modlens refetch {key}, or \
+                 re-published the version). A fresh download decides (modlens refetch {key}{refetch_flags}, or \
                  modlens explain --fix): if it matches go.sum, it replaces the cache's copy; if \
                  not, the cache is left as it is and go.sum is the one to check (git log -p \
                  go.sum)"
             )
         }
         _ => format!(
-            "the cache entry is damaged: {} (modlens refetch {key}, or modlens explain --fix)",
+            "the cache entry is damaged: {} (modlens refetch {key}{refetch_flags}, or modlens \
+             explain --fix)",
             plan_for(&verdict).intent()
         ),
     };
