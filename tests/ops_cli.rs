@@ -1052,3 +1052,33 @@ fn an_interrupted_clean_says_so_and_exits_1() {
         go.download(&standard_modules());
     }
 }
+
+#[test]
+fn refetch_dry_run_prints_the_plan_and_changes_nothing() {
+    let Some(go) = Go::find("refetch_dry_run_prints_the_plan_and_changes_nothing") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let tree = go.modcache().join("example.com/nested@v1.0.0");
+    make_writable(&tree);
+    let victim = fs::read_dir(&tree)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_file())
+        .unwrap();
+    fs::write(victim.path(), "changed").unwrap();
+    let before = crate::support::fingerprint(&go.modcache());
+    let out = output(&mut ml(&go, &["refetch", "--broken", "--dry-run"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("example.com/nested@v1.0.0: re-extract"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("would repair 1 version"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(crate::support::fingerprint(&go.modcache()), before);
+}

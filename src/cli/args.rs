@@ -145,6 +145,9 @@ pub struct RefetchArgs {
     /// With --project, read every go.sum below DIR.
     #[arg(long, requires = "project")]
     pub recursive: bool,
+    /// Print the plan (what each version gets) and change nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
     /// Do not ask (needed when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,

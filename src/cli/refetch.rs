@@ -132,7 +132,7 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         print(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.yes {
+    if !args.yes || args.dry_run {
         let versions = count((targets.len() + missing.len()) as u64, "version");
         let mut plan = String::new();
         for t in &targets {
@@ -149,6 +149,13 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
                 "  remove {}\n",
                 crate::cache::fmt::escaped_path(rel)
             ));
+        }
+        if args.dry_run {
+            print(&format!(
+                "{plan}would repair {versions} and remove {}\n",
+                count(leftovers.len() as u64, "file")
+            ))?;
+            return Ok(ExitCode::SUCCESS);
         }
         let question = format!(
             "{plan}repair {versions} and remove {}?",
