@@ -115,6 +115,11 @@ fn a_build_cache_go_filled_is_counted_like_du_and_verifies_clean() {
         listed["totals"]["disk_bytes"].as_u64().unwrap(),
         du(&gocache(&go), false)
     );
+    // `gocache --json` is `gocache list --json`.
+    assert_eq!(
+        json(&ml(&go, &["gocache", "--json"]))["totals"],
+        listed["totals"]
+    );
     assert_eq!(
         listed["totals"]["apparent_bytes"].as_u64().unwrap(),
         du(&gocache(&go), true)

@@ -255,6 +255,9 @@ pub struct GocacheArgs {
     /// user cache directory + go-build).
     #[arg(long, value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
+    /// Print one JSON object (`gocache --json` is `gocache list --json`).
+    #[arg(long)]
+    pub json: bool,
     /// What to do (default: list).
     #[command(subcommand)]
     pub action: Option<GocacheAction>,

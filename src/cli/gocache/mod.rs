@@ -56,7 +56,8 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &GocacheArgs) -> anyhow::Result<E
         safe_eprintln!("modlens: warning: {err}");
     }
     match &args.action {
-        None | Some(GocacheAction::List { json: false }) => list(&root, &snapshot, false),
+        None => list(&root, &snapshot, args.json),
+        Some(GocacheAction::List { json: false }) => list(&root, &snapshot, args.json),
         Some(GocacheAction::List { json: true }) => list(&root, &snapshot, true),
         Some(GocacheAction::Verify { json }) => verify(pools, &root, &snapshot, *json),
         Some(GocacheAction::Clean(clean)) => clean::run(pools, &root, &snapshot, clean),
