@@ -1082,3 +1082,52 @@ fn refetch_dry_run_prints_the_plan_and_changes_nothing() {
     );
     assert_eq!(crate::support::fingerprint(&go.modcache()), before);
 }
+
+/// Policies never break what they keep: a kept version's module graph stays, so it still
+/// builds offline after the clean.
+#[test]
+fn a_policy_keeps_what_a_kept_version_needs_to_build_offline() {
+    let Some(go) = Go::find("a_policy_keeps_what_a_kept_version_needs") else {
+        return;
+    };
+    let lib = |version: &'static str, time: &'static str| {
+        FixtureModule::new("example.com/lib", version, time)
+            .file("lib.go", "package m\n\nfunc F() int { return 1 }\n")
+    };
+    let mut app = FixtureModule::new("example.com/app", "v1.0.0", "2023-03-01T00:00:00Z").file(
+        "app.go",
+        "package app\n\nimport lib \"example.com/lib\"\n\nfunc G() int { return lib.F() }\n",
+    );
+    app.go_mod = "module example.com/app\n\ngo 1.18\n\nrequire example.com/lib v1.0.0\n".into();
+    app.files.retain(|(name, _)| *name != "doc.go");
+    go.download(&[
+        lib("v1.0.0", "2023-01-01T00:00:00Z"),
+        lib("v1.1.0", "2023-02-01T00:00:00Z"),
+        app,
+    ]);
+    let project = go.project("p", &[("example.com/app", "v1.0.0")]);
+    fs::write(
+        project.join("main.go"),
+        "package main\n\nimport \"example.com/app\"\n\nfunc main() { println(app.G()) }\n",
+    )
+    .unwrap();
+    let build = || {
+        go.command(&["build", "-o", "/dev/null", "."])
+            .current_dir(&project)
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=mod")
+            .output()
+            .unwrap()
+    };
+    let out = build();
+    assert!(out.status.success(), "before: {}", stderr(&out));
+    let out = output(&mut ml(&go, &["clean", "--keep-latest", "1", "--yes"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("keeps example.com/lib@v1.0.0: example.com/app@v1.0.0 needs it"),
+        "{}",
+        stderr(&out)
+    );
+    let out = build();
+    assert!(out.status.success(), "after: {}", stderr(&out));
+}

@@ -134,6 +134,80 @@ pub fn toolchain_kept_because(version: &str) -> Option<String> {
     ))
 }
 
+/// The versions a policy selected (`selected`) that a version it keeps needs to build offline:
+/// every version reachable through `require` lines of the cached go.mod files (`@v/<v>.mod`,
+/// what go reads to build the module graph), starting from each kept version. Returns each
+/// such version with the kept version that needs it. The closure is a superset of the graph
+/// go prunes, so nothing go reads is ever deleted.
+pub fn needed_by_kept(
+    cache: &crate::cache::ModCache,
+    entries: &[ModuleEntry],
+    selected: &[ModuleKey],
+) -> BTreeMap<ModuleKey, ModuleKey> {
+    let in_cache: HashSet<&ModuleKey> = entries.iter().map(|e| &e.key).collect();
+    let selected: HashSet<&ModuleKey> = selected.iter().collect();
+    let mut needed: BTreeMap<ModuleKey, ModuleKey> = BTreeMap::new();
+    let mut seen: HashSet<ModuleKey> = HashSet::new();
+    for root in entries.iter().filter(|e| !selected.contains(&e.key)) {
+        let mut stack = vec![root.key.clone()];
+        while let Some(key) = stack.pop() {
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            for required in requirements(cache, &key) {
+                if !in_cache.contains(&required) {
+                    continue;
+                }
+                if selected.contains(&required) {
+                    needed
+                        .entry(required.clone())
+                        .or_insert_with(|| root.key.clone());
+                }
+                stack.push(required);
+            }
+        }
+    }
+    needed
+}
+
+/// The `require` lines of the cached go.mod of `key`.
+fn requirements(cache: &crate::cache::ModCache, key: &ModuleKey) -> Vec<ModuleKey> {
+    use crate::cache::VersionFile;
+    use crate::cache::read::{cap, read_text};
+    let Ok(text) = read_text(&cache.version_file(key, VersionFile::Mod), cap::GO_MOD) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        let spec = if in_block {
+            if line == ")" {
+                in_block = false;
+                continue;
+            }
+            line
+        } else if let Some(rest) = line.strip_prefix("require") {
+            let rest = rest.trim();
+            if rest == "(" {
+                in_block = true;
+                continue;
+            }
+            rest
+        } else {
+            continue;
+        };
+        let mut words = spec.split_whitespace().map(|w| w.trim_matches('"'));
+        if let (Some(path), Some(version)) = (words.next(), words.next()) {
+            out.push(ModuleKey {
+                path: path.to_owned(),
+                version: version.to_owned(),
+            });
+        }
+    }
+    out
+}
+
 /// Least recently used versions to remove until the cache fits in `max_bytes`, given its
 /// current size. Versions never used sort first, then by last use, then by download time.
 pub fn to_fit(entries: &[ModuleEntry], current_bytes: u64, max_bytes: u64) -> Vec<ModuleKey> {

@@ -181,6 +181,21 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         let after_trash = before.saturating_sub(emptied_bytes);
         keep_only(&mut candidates, policy::to_fit(&pool, after_trash, max));
     }
+    // A policy never breaks what it keeps: what a kept version needs to build offline (its
+    // module graph, from the cached go.mod files) stays, and the plan says who needs it.
+    // (Broken versions are not protected: go cannot use them as they are.)
+    if version_policy && !args.broken {
+        let selected: Vec<ModuleKey> = candidates.iter().map(|e| e.key.clone()).collect();
+        let needed = policy::needed_by_kept(&cache, &all, &selected);
+        if !needed.is_empty() {
+            for (key, by) in &needed {
+                if !args.json {
+                    safe_eprintln!("keeps {key}: {by} needs it (its module graph)");
+                }
+            }
+            candidates.retain(|e| !needed.contains_key(&e.key));
+        }
+    }
     // The scan's order is the order threads finished in; a plan reads best sorted.
     candidates.sort_by(|a, b| {
         a.key
