@@ -1141,3 +1141,43 @@ fn the_last_sessions_snapshot_is_shown_at_once_and_then_confirmed() {
             .all(|r| r.remembered)
     );
 }
+
+/// A cancelled job releases every version it never reached: no row stays busy (⟳), and a
+/// new delete of them starts.
+#[test]
+fn a_stopped_job_releases_the_versions_it_never_reached() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    select(app, "example.com/hello", "v1.0.0");
+    keys(app, "<space>");
+    select(app, "example.com/hello", "v1.1.0");
+    let effects = keys(app, "<space>Dy");
+    let [Effect::StartJob(id, JobSpec::Delete { versions, .. })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    let (first, second) = (versions[0].clone(), versions[1].clone());
+    app.update(Msg::Job(JobEvent::Item {
+        id: *id,
+        item: JobItem::Version(first),
+        result: Ok(ItemDone::Deleted { files: 0 }),
+        files_removed: 0,
+    }));
+    app.update(Msg::Job(JobEvent::Finished {
+        id: *id,
+        ok: 1,
+        failed: 0,
+        cancelled: true,
+    }));
+    assert!(app.busy.is_empty(), "{:?}", app.busy);
+    assert!(!app.jobs_running());
+    select(app, &second.path, &second.version);
+    let effects = keys(app, "<space>Dy");
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::StartJob(_, JobSpec::Delete { .. })]
+        ),
+        "{effects:?}"
+    );
+}

@@ -258,6 +258,17 @@ impl App {
             } => {
                 if let Some(j) = self.jobs.get_mut(&id) {
                     j.finished = true;
+                    // A stopped job never reaches some items: release everything it held.
+                    let (keys, paths) = std::mem::take(&mut j.holds);
+                    for key in &keys {
+                        self.busy.remove(key);
+                    }
+                    for path in &paths {
+                        self.busy_paths.remove(path);
+                    }
+                    let Some(j) = self.jobs.get_mut(&id) else {
+                        return Vec::new();
+                    };
                     let what = if cancelled { "stopped" } else { "done" };
                     let hint = if failed > 0 {
                         "; the details of red rows say why"

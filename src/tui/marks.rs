@@ -210,6 +210,7 @@ impl App {
                 finished: false,
                 cancelling: false,
                 last: None,
+                holds: (keys.to_vec(), paths.to_vec()),
             },
         );
         for k in keys {

@@ -105,6 +105,9 @@ pub struct JobState {
     pub cancelling: bool,
     /// The last outcome it reported, for the jobs view.
     pub last: Option<String>,
+    /// The versions and leftovers it holds busy; whatever is left of them when it ends
+    /// (stopped, or items it never reached) is released then.
+    pub holds: (Vec<ModuleKey>, Vec<std::path::PathBuf>),
 }
 
 /// What a confirmation dialog would start.
