@@ -48,6 +48,7 @@ pub fn count(n: impl Into<u64>, singular: &str) -> String {
         (1, _) => format!("1 {singular}"),
         (_, "entry") => format!("{n} entries"),
         (_, "vcs repository") => format!("{n} vcs repositories"),
+        (_, "directory") => format!("{n} directories"),
         _ => format!("{n} {singular}s"),
     }
 }

@@ -71,17 +71,31 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         text.push('\n');
         text
     } else {
-        human(&cache, &verdicts, &leftovers, &summary, leftover_problems)
+        let text = human(&cache, &verdicts, &leftovers, &summary, leftover_problems);
+        match snapshot.errors.len() {
+            0 => text,
+            n => text.replace(
+                "all module versions verified\n",
+                &format!(
+                    "{} unreadable: what is below it is not verified\n",
+                    count(n as u64, "directory")
+                ),
+            ),
+        }
     };
     print(&text)?;
+    // What could not be read hides versions (or parts of them) that were not verified: they
+    // are `unreadable`, never "ok", and the exit status says so.
     for err in &snapshot.errors {
-        safe_eprintln!("modlens: warning: {err}");
+        safe_eprintln!("modlens: unreadable: {err}; what is below it is not verified");
     }
-    Ok(if summary.problems > 0 || leftover_problems > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if summary.problems > 0 || leftover_problems > 0 || !snapshot.errors.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// Leftovers of interrupted work count as problems, and so does anything modlens could not

@@ -911,3 +911,34 @@ fn listing_the_file_system_root_stops_at_once() {
         );
     }
 }
+
+#[test]
+fn trees_behind_an_unreadable_directory_are_never_called_verified() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(go) = Go::find("trees_behind_an_unreadable_directory") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package m\n"),
+    ]);
+    let cache = go.modcache();
+    let user = crate::support::Unprivileged::new(&cache);
+    let hidden = cache.join("example.com");
+    fs::set_permissions(&hidden, fs::Permissions::from_mode(0o000)).unwrap();
+    let out = user.run(&cache, &["verify", "--no-state"]);
+    fs::set_permissions(&hidden, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("unreadable"), "{}", stdout(&out));
+    assert!(
+        !stdout(&out).contains("all module versions verified"),
+        "{}",
+        stdout(&out)
+    );
+}
