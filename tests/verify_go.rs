@@ -704,3 +704,45 @@ fn a_go_mod_that_is_a_directory_is_an_unusable_version() {
         );
     }
 }
+
+/// A wrong `.ziphash` beside a zip and tree that go.sum confirms is rewritten offline.
+#[test]
+fn a_wrong_ziphash_that_go_sum_contradicts_is_rewritten_offline() {
+    let Some(go) = Go::find("a_wrong_ziphash_that_go_sum_contradicts") else {
+        return;
+    };
+    let downloads =
+        go.download(&[
+            FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+                .file("a.go", "package m\n"),
+        ]);
+    let sum = downloads[0].sum.clone().unwrap();
+    let project = go.project("p", &[("example.com/a", "v1.0.0")]);
+    let ziphash = go
+        .modcache()
+        .join("cache/download/example.com/a/@v/v1.0.0.ziphash");
+    make_writable(ziphash.parent().unwrap());
+    fs::write(&ziphash, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let project_arg = project.to_str().unwrap();
+    let (code, report) = verify_json(&go.modcache(), &["--project", project_arg]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let kinds = kinds_by_module(&report);
+    assert_eq!(
+        kinds["example.com/a"],
+        ["ziphash_invalid".to_owned()].into_iter().collect(),
+        "{report:#}"
+    );
+    let out = run(&[
+        "refetch",
+        "--broken",
+        "--yes",
+        "--project",
+        project_arg,
+        "--cache",
+        go.modcache().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&ziphash).unwrap().trim(), sum);
+    let (ok, err) = go.mod_verify(&project);
+    assert!(ok, "{err}");
+}

@@ -205,6 +205,7 @@ impl Checker<'_> {
         if let Some(tree) = tree {
             self.judge_tree(tree, ziphash, zip.as_ref());
         }
+        let ziphash = self.wrong_ziphash(ziphash, zip.as_ref()).or(ziphash);
         let reference = ziphash.or(zip.as_ref().and_then(|z| z.h1));
         self.judge_sums(reference);
         self.judge_mod();
@@ -264,6 +265,40 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// A `.ziphash` that disagrees with a zip and tree that agree with each other, when every
+    /// go.sum line of the version confirms the zip's hash: the `.ziphash` is what is wrong.
+    /// Its zip and tree problems become one `ziphash_invalid`, rewritten offline, and the
+    /// zip's hash is returned to stand for the `.ziphash`.
+    fn wrong_ziphash(&mut self, ziphash: Option<H1>, zip: Option<&ZipReport>) -> Option<H1> {
+        let h = ziphash?;
+        let zip = zip.filter(|z| z.structure.is_empty())?;
+        let z = zip.h1.filter(|z| *z != h)?;
+        if self.hashes.dir.is_some_and(|d| d != z) {
+            return None;
+        }
+        let lines: Vec<_> = self
+            .expect
+            .gosums
+            .zip_lines(&self.entry.key)
+            .iter()
+            .filter(|l| l.is_h1())
+            .collect();
+        let z_text = z.to_string();
+        let first = lines.iter().find(|l| l.hash == z_text)?;
+        if lines.iter().any(|l| l.hash != z_text) {
+            return None;
+        }
+        let place = first.place();
+        self.problems
+            .retain(|p| !matches!(p.kind, ProblemKind::ZipModified | ProblemKind::DirModified));
+        self.problem(
+            ProblemKind::ZiphashInvalid,
+            format!(".ziphash says {h}, but the zip and tree hash to {z}, which {place} confirms"),
+            Fix::WriteZiphash,
+        );
+        Some(z)
     }
 
     /// Reads and validates `.ziphash` (go's `isValidSum`); reports missing and invalid ones.
