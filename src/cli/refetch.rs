@@ -124,11 +124,14 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         .collect();
     targets.retain(|t| !healthy.contains(&t.key));
     if targets.is_empty() && missing.is_empty() && leftovers.is_empty() {
+        // Said once: per version when they were named, else for the whole cache.
         let mut text = String::new();
         for key in &healthy {
             text.push_str(&format!("{key}: nothing to repair\n"));
         }
-        text.push_str("nothing to repair\n");
+        if healthy.is_empty() {
+            text.push_str("nothing to repair\n");
+        }
         print(&text)?;
         return Ok(ExitCode::SUCCESS);
     }

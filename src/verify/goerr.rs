@@ -62,7 +62,7 @@ impl GoErrorKind {
             GoErrorKind::ZipInvalid => "zip_invalid",
             GoErrorKind::DirModified => "dir_modified",
             GoErrorKind::ZipModified => "zip_modified",
-            GoErrorKind::MissingZiphash => "missing_ziphash",
+            GoErrorKind::MissingZiphash => "ziphash_missing",
             GoErrorKind::LookupDisabled => "lookup_disabled",
             GoErrorKind::MissingGoSumEntry => "missing_gosum_entry",
             GoErrorKind::UnknownRevision => "unknown_revision",
