@@ -45,6 +45,7 @@ impl Tmux {
             ])
             .env_remove("NO_COLOR")
             .env("MODLENS_STATE", crate::support::test_state())
+            .envs(crate::support::go::go_binary().map(|go| ("MODLENS_GO", go)))
             .status()
             .unwrap();
         assert!(status.success());

@@ -829,7 +829,7 @@ fn an_unreadable_directory_is_reported_and_a_failed_delete_changes_nothing_else(
                 env!("CARGO_BIN_EXE_modlens"),
             ])
             .args(args)
-            .args(["--cache", c.root().to_str().unwrap()])
+            .args(["--cache", c.root().to_str().unwrap(), "--no-state"])
             .stdin(Stdio::null())
             .output()
             .unwrap()
@@ -954,6 +954,7 @@ fn a_deep_tree_verifies_under_a_low_open_file_limit() {
         .arg(env!("CARGO_BIN_EXE_modlens"))
         .args(["verify", "--cache"])
         .arg(go.modcache())
+        .env("MODLENS_STATE", crate::support::test_state())
         .output()
         .unwrap();
     assert_eq!(

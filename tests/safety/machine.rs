@@ -926,7 +926,7 @@ fn trees_behind_an_unreadable_directory_are_never_called_verified() {
     let user = crate::support::Unprivileged::new(&cache);
     let hidden = cache.join("example.com");
     fs::set_permissions(&hidden, fs::Permissions::from_mode(0o000)).unwrap();
-    let out = user.run(&cache, &["verify", "--no-state"]);
+    let out = user.run(&cache, &["verify"]);
     fs::set_permissions(&hidden, fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(
         out.status.code(),

@@ -218,9 +218,11 @@ impl Unprivileged {
         } else {
             Command::new(env!("CARGO_BIN_EXE_modlens"))
         };
+        // Never the state database of the user running the tests.
         cmd.args(args)
             .arg("--cache")
             .arg(root)
+            .arg("--no-state")
             .env("GOPROXY", "off");
         for var in ["GOMODCACHE", "GOPATH", "GOFLAGS", "NO_COLOR"] {
             cmd.env_remove(var);
@@ -240,6 +242,7 @@ pub fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
         .arg("--cache")
         .arg(root)
         .env("GOPROXY", "off")
+        .env("MODLENS_STATE", test_state())
         .env_remove("GOMODCACHE")
         .env_remove("GOFLAGS")
         .stdin(std::process::Stdio::null())
