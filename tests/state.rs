@@ -57,6 +57,38 @@ fn list_records_scans_and_history_shows_the_growth() {
         text.contains("top growers:") && text.contains("example.com/second"),
         "{text}"
     );
+    // The first day counts the change within it; one version is "1 version".
+    assert!(
+        days[0]["change_bytes"].as_i64().unwrap() >= 100_000,
+        "{report:#}"
+    );
+    // A trash run says what it moved; a module that shrank is not a grower.
+    let out = with_state(
+        &state,
+        &[
+            "clean",
+            "example.com/second",
+            "--trash",
+            "--yes",
+            "--cache",
+            &cache,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = with_state(
+        &state,
+        &["clean", "example.com/first", "--yes", "--cache", &cache],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&with_state(&state, &["history", "--cache", &cache]));
+    assert!(text.contains("moved 1 version to the trash"), "{text}");
+    assert!(text.contains("removed 1 item"), "{text}");
+    assert!(
+        text.contains("shrank most:") && text.contains("example.com/first"),
+        "{text}"
+    );
+    assert!(!text.contains("1 versions"), "{text}");
 }
 
 #[test]

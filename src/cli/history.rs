@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::{Ctx, HistoryArgs, print};
-use crate::cache::fmt::size;
+use crate::cache::fmt::{count, size};
 use crate::ops::state::{ScanRecord, unix};
 
 #[derive(Serialize)]
@@ -44,20 +44,25 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|s| s.at >= from)
         .collect();
-    let mut days: BTreeMap<String, ScanRecord> = BTreeMap::new();
+    // Each period's first and last scan: the first period's change is within it (the cache
+    // changes on the day modlens first sees it too), later ones against the period before.
+    let mut days: BTreeMap<String, (ScanRecord, ScanRecord)> = BTreeMap::new();
     for s in &scans {
         let period = if args.weekly {
             week_of(s.at)
         } else {
             day_of(s.at)
         };
-        days.insert(period, *s);
+        days.entry(period)
+            .and_modify(|(_, last)| *last = *s)
+            .or_insert((*s, *s));
     }
     let mut previous: Option<u64> = None;
     let days: Vec<Day> = days
         .into_iter()
-        .map(|(day, s)| {
-            let change = previous.map_or(0, |p| s.disk as i64 - p as i64);
+        .map(|(day, (first, s))| {
+            let base = previous.unwrap_or(first.disk);
+            let change = s.disk as i64 - base as i64;
             previous = Some(s.disk);
             Day {
                 day,
@@ -78,10 +83,15 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
                     path: path.clone(),
                     change_bytes: *disk as i64 - before.get(path).copied().unwrap_or(0) as i64,
                 })
+                .chain(before.iter().filter(|(p, _)| !after.contains_key(*p)).map(
+                    |(path, disk)| Grower {
+                        path: path.clone(),
+                        change_bytes: -(*disk as i64),
+                    },
+                ))
                 .filter(|g| g.change_bytes != 0)
                 .collect();
             growers.sort_by_key(|g| std::cmp::Reverse(g.change_bytes));
-            growers.truncate(10);
             growers
         }
         _ => Vec::new(),
@@ -117,17 +127,31 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             n => format!(" (trash {})", size(n)),
         };
         out.push_str(&format!(
-            "{}  {:>10}  {:>11}  {} versions{trash}\n",
+            "{}  {:>10}  {:>11}  {}{trash}\n",
             d.day,
             size(d.disk_bytes),
             signed(d.change_bytes),
-            d.versions
+            count(d.versions, "version")
         ));
     }
-    if !growers.is_empty() {
-        out.push_str("top growers:\n");
-        for g in &growers {
-            out.push_str(&format!("  {:>11}  {}\n", signed(g.change_bytes), g.path));
+    // Growers and shrinkers apart: a list of "growers" that only shrank says nothing.
+    let grew: Vec<&Grower> = growers
+        .iter()
+        .filter(|g| g.change_bytes > 0)
+        .take(10)
+        .collect();
+    let shrank: Vec<&Grower> = growers
+        .iter()
+        .rev()
+        .filter(|g| g.change_bytes < 0)
+        .take(10)
+        .collect();
+    for (title, list) in [("top growers", grew), ("shrank most", shrank)] {
+        if !list.is_empty() {
+            out.push_str(&format!("{title}:\n"));
+            for g in list {
+                out.push_str(&format!("  {:>11}  {}\n", signed(g.change_bytes), g.path));
+            }
         }
     }
     if !runs.is_empty() {
@@ -150,9 +174,13 @@ fn run_summary(run: &crate::ops::state::RunRecord) -> String {
     let r = &run.receipt;
     let len = |k: &str| r[k].as_array().map_or(0, Vec::len);
     match run.command.as_str() {
+        "clean" if len("removed") == 0 && len("trashed") > 0 => format!(
+            "moved {} to the trash",
+            count(len("trashed") as u64, "version")
+        ),
         "clean" => format!(
             "removed {}, freed {}",
-            len("removed"),
+            count(len("removed") as u64, "item"),
             size(r["freed_bytes"].as_u64().unwrap_or(0))
         ),
         "refetch" => format!(
@@ -168,7 +196,7 @@ fn run_summary(run: &crate::ops::state::RunRecord) -> String {
             r["after"]["missing"],
             size(r["bytes_downloaded"].as_u64().unwrap_or(0))
         ),
-        _ => format!("{} versions", r.as_array().map_or(0, Vec::len)),
+        _ => count(r.as_array().map_or(0, Vec::len) as u64, "version"),
     }
 }
 
