@@ -526,3 +526,42 @@ fn online_the_doctor_names_a_retracted_version() {
     assert_eq!(retr["state"], "retracted", "{retr:#}");
     assert_eq!(retr["unusable"], "it deletes your files", "{retr:#}");
 }
+
+/// modlens's own calls to go never switch (and download) a toolchain: a project that needs a
+/// newer go gets go's own error line, not a download.
+#[test]
+fn the_doctor_never_makes_go_download_a_toolchain() {
+    let Some(go) = Go::find("the_doctor_never_makes_go_download_a_toolchain") else {
+        return;
+    };
+    let dir = go.workdir().join("future");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        "module test.example/future\n\ngo 1.99\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
+    cmd.arg("doctor")
+        .arg(&dir)
+        .arg("--cache")
+        .arg(go.modcache());
+    go.sandbox_env(&mut cmd);
+    let out = cmd.env_remove("GOTOOLCHAIN").output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("downloading go1.99"), "{err}");
+    assert!(
+        !go.modcache().join("golang.org/toolchain").exists()
+            && !go
+                .modcache()
+                .join("cache/download/golang.org/toolchain")
+                .exists(),
+        "no toolchain was downloaded"
+    );
+    // go 1.21 and later refuse the project in their own words (with GOTOOLCHAIN=path:
+    // 'cannot find "go1.99.0" in PATH'); go 1.19 reads it.
+    if out.status.code() == Some(2) {
+        assert!(err.contains("1.99"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

@@ -175,6 +175,16 @@ pub fn go_program() -> std::ffi::OsString {
         .unwrap_or_else(|| "go".into())
 }
 
+/// GOTOOLCHAIN for modlens's own calls to go: what the user set, but never one that downloads
+/// a toolchain just to answer modlens (go 1.21+): `auto` becomes `path` (a newer toolchain
+/// already on PATH is still used), `goX+auto` becomes `goX+path`. `None` leaves it as it is.
+pub fn no_download_toolchain(user: Option<&str>) -> Option<String> {
+    match user.map(str::trim) {
+        None | Some("") | Some("auto") => Some("path".to_owned()),
+        Some(v) => v.strip_suffix("+auto").map(|min| format!("{min}+path")),
+    }
+}
+
 /// The line of go's stderr that says what went wrong: its first line that is not a progress
 /// line ("go: downloading go1.22.10 (linux/amd64)"), without the `go: ` prefix (later lines
 /// are hints such as "For more details see: 'go help gopath'").
@@ -192,7 +202,11 @@ pub fn go_error_line(stderr: &[u8]) -> String {
 /// cache's, not a project's, and no go.mod there can make go switch (and download) a
 /// toolchain just to answer.
 fn ask_go() -> GoAnswer {
-    let out = match Command::new(go_program())
+    let mut command = Command::new(go_program());
+    if let Some(toolchain) = no_download_toolchain(std::env::var("GOTOOLCHAIN").ok().as_deref()) {
+        command.env("GOTOOLCHAIN", toolchain);
+    }
+    let out = match command
         .args(["env", "-json"])
         .args(NAMES)
         .current_dir("/")
@@ -242,6 +256,18 @@ pub fn goenv_file(var: &dyn Fn(&str) -> Option<OsString>) -> Vec<(String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modlens_never_makes_go_download_a_toolchain() {
+        assert_eq!(no_download_toolchain(None).as_deref(), Some("path"));
+        assert_eq!(no_download_toolchain(Some("auto")).as_deref(), Some("path"));
+        assert_eq!(
+            no_download_toolchain(Some("go1.22.0+auto")).as_deref(),
+            Some("go1.22.0+path")
+        );
+        assert_eq!(no_download_toolchain(Some("local")), None);
+        assert_eq!(no_download_toolchain(Some("go1.23.4")), None);
+    }
 
     #[test]
     fn the_environment_wins_then_go_then_defaults() {

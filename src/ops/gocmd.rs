@@ -23,6 +23,16 @@ pub fn command(go: &GoRunner, modcache: &Path, extra: &str) -> Command {
         .envs(go.env.iter().map(|(k, v)| (k, v)))
         .env("GOMODCACHE", modcache)
         .env("GOFLAGS", format!("{flags} {extra}").trim());
+    // Never switch (and download) a toolchain behind the user's back.
+    let user = go
+        .env
+        .iter()
+        .find(|(k, _)| k == "GOTOOLCHAIN")
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var("GOTOOLCHAIN").ok());
+    if let Some(toolchain) = crate::cache::goenv::no_download_toolchain(user.as_deref()) {
+        command.env("GOTOOLCHAIN", toolchain);
+    }
     command
 }
 
