@@ -141,6 +141,38 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Whether `command` may change the module cache (a dry run or a listing does not).
+fn changes_the_cache(command: Option<&Command>) -> bool {
+    match command {
+        Some(Command::Clean(a)) => !a.dry_run,
+        Some(Command::Refetch(a)) => !a.dry_run,
+        Some(Command::Doctor(a)) => a.fixing.fix,
+        Some(Command::Explain(a)) => a.fixing.fix,
+        Some(Command::Trash(a)) => matches!(
+            &a.action,
+            TrashAction::Restore { .. } | TrashAction::Empty { dry_run: false, .. }
+        ),
+        _ => false,
+    }
+}
+
+/// A cache the user cannot write is said once, before any plan, rather than found out item
+/// by item ("Permission denied" on each `.lock`).
+fn refuse_unwritable(root: &std::path::Path) -> anyhow::Result<()> {
+    use rustix::fs::{Access, access};
+    for dir in [root.to_path_buf(), root.join("cache").join("download")] {
+        if access(&dir, Access::WRITE_OK).is_err() && dir.exists() {
+            anyhow::bail!(
+                "cannot change the module cache {}: {} is not writable by this user; run \
+                 modlens as the cache's owner, or pass --dry-run to see the plan",
+                root.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     let goenv = GoEnv::from_process();
@@ -199,6 +231,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     // From here on every change goes through this one handle on the root.
     crate::ops::confined::hold_root(&located.root)?;
+    if changes_the_cache(cli.command.as_ref()) {
+        refuse_unwritable(&located.root)?;
+    }
     let mut sizes = PoolSizes::default();
     match &cli.command {
         Some(Command::Verify(args)) => sizes.hash = args.jobs.map_or(sizes.hash, usize::from),

@@ -942,3 +942,44 @@ fn trees_behind_an_unreadable_directory_are_never_called_verified() {
         stdout(&out)
     );
 }
+
+#[test]
+fn a_cache_the_user_cannot_write_is_said_once_before_any_plan() {
+    use std::os::unix::fs::PermissionsExt;
+    let hand = crate::support::fixture::HandCache::new();
+    hand.version(
+        "example.com/a",
+        "v1.0.0",
+        "v1.0.0",
+        &[("a.go", "package a\n")],
+    );
+    let root = hand.root();
+    // Readable, not writable: as root, the cache stays root's and modlens runs as nobody.
+    let user = crate::support::Unprivileged::new(root.parent().unwrap());
+    for dir in [root.clone(), root.join("cache/download")] {
+        let _ = std::os::unix::fs::chown(&dir, Some(0), Some(0));
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let before = fingerprint(&root);
+    for args in [
+        &["clean", "example.com/a", "--yes"][..],
+        &["refetch", "--broken", "--yes"],
+        &["trash", "empty", "--yes"],
+    ] {
+        let out = user.run(&root, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("is not writable"), "{args:?}: {err}");
+    }
+    let out = user.run(&root, &["clean", "example.com/a", "--dry-run"]);
+    assert!(
+        out.status.success(),
+        "a dry run only looks: {}",
+        stderr(&out)
+    );
+    assert_unchanged(&root, &before, "an unwritable cache");
+    for dir in [root.clone(), root.join("cache/download")] {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
