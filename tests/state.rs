@@ -143,3 +143,14 @@ fn an_unusable_database_is_a_warning_and_changes_nothing_else() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_demo_leaves_nothing_in_the_state_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    for args in [&["--demo", "list"][..], &["--demo", "verify"]] {
+        let out = with_state(&state, args);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    }
+    assert!(!state.exists(), "the demo recorded nothing");
+}

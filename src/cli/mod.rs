@@ -247,7 +247,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("invalid --trash-keep: {e}"))?,
         ),
     };
-    let state = context::open_state(&goenv, &located.root, cli.state.as_deref(), cli.no_state)?;
+    // The demo cache is gone when modlens exits: nothing of it is remembered.
+    let no_state = cli.no_state || demo.is_some();
+    let state = context::open_state(&goenv, &located.root, cli.state.as_deref(), no_state)?;
     let ctx = Ctx {
         located,
         goenv,
