@@ -746,3 +746,54 @@ fn a_wrong_ziphash_that_go_sum_contradicts_is_rewritten_offline() {
     let (ok, err) = go.mod_verify(&project);
     assert!(ok, "{err}");
 }
+
+/// An extracted toolchain is verified too, modulo what go itself changes on its first use
+/// (`cmd/go/internal/toolchain`: a `go.mod` copied beside every `_go.mod`, execute bits).
+#[test]
+fn a_toolchain_tree_is_verified_modulo_go_s_first_use_changes() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(go) = Go::find("a_toolchain_tree_is_verified") else {
+        return;
+    };
+    let version = "v0.0.1-go1.23.4.linux-amd64";
+    go.download(&[
+        FixtureModule::new("golang.org/toolchain", version, "2024-01-01T00:00:00Z")
+            .file("bin/go", "#!/bin/sh\necho go\n")
+            .file("src/_go.mod", "module std\n")
+            .file("src/cmd/_go.mod", "module cmd\n"),
+    ]);
+    let tree = go
+        .modcache()
+        .join(format!("golang.org/toolchain@{version}"));
+    // What go does on first use of the toolchain.
+    make_writable(&tree);
+    for dir in ["src", "src/cmd"] {
+        fs::copy(
+            tree.join(dir).join("_go.mod"),
+            tree.join(dir).join("go.mod"),
+        )
+        .unwrap();
+    }
+    let bin = tree.join("bin/go");
+    let mode = fs::metadata(&bin).unwrap().permissions().mode();
+    fs::set_permissions(&bin, fs::Permissions::from_mode(mode | 0o111)).unwrap();
+    let (code, report) = verify_json(&go.modcache(), &[]);
+    assert_eq!(code, Some(0), "go's own changes are not damage: {report:#}");
+    // A deleted binary is found, and repaired offline from the zip.
+    fs::remove_file(&bin).unwrap();
+    let (code, report) = verify_json(&go.modcache(), &[]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        kinds_by_module(&report)["golang.org/toolchain"].contains("dir_modified"),
+        "{report:#}"
+    );
+    let out = run(&[
+        "refetch",
+        "--broken",
+        "--yes",
+        "--cache",
+        go.modcache().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(bin.exists());
+}
