@@ -1181,3 +1181,19 @@ fn a_stopped_job_releases_the_versions_it_never_reached() {
         "{effects:?}"
     );
 }
+
+/// A cache the user cannot write is said at start, and no job that would change it starts.
+#[test]
+fn a_read_only_cache_is_said_once_and_refuses_changes() {
+    let mut f = fixture(true);
+    f.app.config.read_only = Some("cannot change the module cache: not writable".into());
+    let app = &mut f.app;
+    select(app, "example.com/hello", "v1.1.0");
+    let effects = keys(app, "<space>Dy");
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(app.busy.is_empty());
+    assert_eq!(
+        app.status.as_deref(),
+        Some("cannot change the module cache: not writable")
+    );
+}

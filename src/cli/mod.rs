@@ -159,18 +159,26 @@ fn changes_the_cache(command: Option<&Command>) -> bool {
 /// A cache the user cannot write is said once, before any plan, rather than found out item
 /// by item ("Permission denied" on each `.lock`).
 fn refuse_unwritable(root: &std::path::Path) -> anyhow::Result<()> {
+    match unwritable(root) {
+        Some(why) => anyhow::bail!("{why}; or pass --dry-run to see the plan"),
+        None => Ok(()),
+    }
+}
+
+/// Why the user cannot change the module cache at `root`, if they cannot.
+pub(crate) fn unwritable(root: &std::path::Path) -> Option<String> {
     use rustix::fs::{Access, access};
-    for dir in [root.to_path_buf(), root.join("cache").join("download")] {
-        if access(&dir, Access::WRITE_OK).is_err() && dir.exists() {
-            anyhow::bail!(
+    [root.to_path_buf(), root.join("cache").join("download")]
+        .into_iter()
+        .find(|dir| access(dir, Access::WRITE_OK).is_err() && dir.exists())
+        .map(|dir| {
+            format!(
                 "cannot change the module cache {}: {} is not writable by this user; run \
-                 modlens as the cache's owner, or pass --dry-run to see the plan",
+                 modlens as the cache's owner",
                 root.display(),
                 dir.display()
-            );
-        }
-    }
-    Ok(())
+            )
+        })
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

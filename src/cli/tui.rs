@@ -27,6 +27,7 @@ pub fn run(
         Location::Off(why) => (None, Some(why)),
     };
     let config = AppConfig {
+        read_only: super::unwritable(&located.root),
         root: located.root.clone(),
         env: EnvInfo {
             goproxy: ctx.goenv.goproxy(),

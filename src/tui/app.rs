@@ -124,6 +124,7 @@ impl App {
             VerifyState::Off
         };
         let preload = config.preload.take();
+        let read_only = config.read_only.clone();
         let mut app = App {
             config,
             rows: BTreeMap::new(),
@@ -158,7 +159,7 @@ impl App {
             project: ProjectView::default(),
             build: super::build::BuildView::default(),
             rescan_wanted: false,
-            status: None,
+            status: read_only,
             now,
             stale: false,
             moved: false,

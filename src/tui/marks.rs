@@ -198,6 +198,12 @@ impl App {
         keys: &[ModuleKey],
         paths: &[std::path::PathBuf],
     ) -> Vec<Effect> {
+        if let Some(why) = &self.config.read_only
+            && spec.kind() != crate::ops::jobs::JobKind::BuildDelete
+        {
+            self.status = Some(why.clone());
+            return Vec::new();
+        }
         let id = self.next_job;
         self.next_job += 1;
         self.jobs.insert(

@@ -242,6 +242,9 @@ pub struct AppConfig {
     /// The last session's versions and their remembered verdicts, shown at once until this
     /// session's scan confirms or corrects them.
     pub preload: Option<Preload>,
+    /// Why the module cache cannot be changed (the user cannot write it): said once at start,
+    /// and every job that would change it is refused with it.
+    pub read_only: Option<String>,
 }
 
 /// What the explorer shows before its scan ends.
