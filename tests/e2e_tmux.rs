@@ -1,5 +1,6 @@
-//! End-to-end journeys: the real binary in a tmux session on a cache the real go wrote, driven
-//! with keystrokes and read back from the screen, with the file system checked afterwards.
+//! End-to-end journeys: the real binary in a pseudo-terminal on a cache the real go wrote,
+//! driven with keystrokes and read back from the emulated screen, with the file system checked
+//! afterwards.
 
 use std::fs;
 use std::path::Path;
@@ -10,64 +11,92 @@ use crate::support::go::Go;
 use crate::support::make_writable;
 use crate::support::proxy::standard_modules;
 
-/// A tmux server of our own (private socket) running modlens.
+/// The real binary in a pseudo-terminal of 120×40 (`portable-pty`), its screen read back
+/// through a terminal emulator (`vt100`): no tmux needed, so the journeys run on any machine.
 struct Tmux {
-    socket: String,
+    parser: std::sync::Arc<std::sync::Mutex<vt100::Parser>>,
+    writer: std::sync::Mutex<Box<dyn std::io::Write + Send>>,
+    child: std::sync::Mutex<Box<dyn portable_pty::Child + Send + Sync>>,
+    // Kept open for the life of the terminal.
+    _master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Tmux {
-    fn available(test: &str) -> bool {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            crate::support::go::missing_tool(test, "tmux", "tmux");
-        }
-        ok
+    /// Always true: the terminal is emulated in the test itself.
+    fn available(_test: &str) -> bool {
+        true
     }
 
-    fn start(name: &str, cmd: &str) -> Tmux {
-        let socket = format!("modlens-e2e-{}-{name}", std::process::id());
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "120",
-                "-y",
-                "40",
-                cmd,
-            ])
-            .env_remove("NO_COLOR")
-            .env("MODLENS_STATE", crate::support::test_state())
-            .envs(crate::support::go::go_binary().map(|go| ("MODLENS_GO", go)))
-            .status()
+    /// Runs `cmd` (a shell command line) in a fresh 120×40 terminal.
+    fn start(_name: &str, cmd: &str) -> Tmux {
+        use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+        let (rows, cols) = (40, 120);
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
-        assert!(status.success());
-        Tmux { socket }
+        let mut command = CommandBuilder::new("sh");
+        command.args(["-c", cmd]);
+        command.env("TERM", "xterm-256color");
+        command.env_remove("NO_COLOR");
+        command.env("MODLENS_STATE", crate::support::test_state());
+        if let Some(go) = crate::support::go::go_binary() {
+            command.env("MODLENS_GO", go);
+        }
+        let child = pair.slave.spawn_command(command).unwrap();
+        drop(pair.slave);
+        let parser = std::sync::Arc::new(std::sync::Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let feed = std::sync::Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        Tmux {
+            parser,
+            writer: std::sync::Mutex::new(writer),
+            child: std::sync::Mutex::new(child),
+            _master: pair.master,
+        }
     }
 
+    /// Types `keys`, named as tmux names them (`Enter`, `Escape`, `F5`, `Left`, `Space`) or
+    /// as the text to type.
     fn keys(&self, keys: &[&str]) {
+        use std::io::Write;
+        let mut writer = self.writer.lock().unwrap();
         for k in keys {
-            let status = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", k])
-                .status()
-                .unwrap();
-            assert!(status.success());
+            let bytes: &[u8] = match *k {
+                "Enter" => b"\r",
+                "Escape" => b"\x1b",
+                "F5" => b"\x1b[15~",
+                "Left" => b"\x1b[D",
+                "Right" => b"\x1b[C",
+                "Up" => b"\x1b[A",
+                "Down" => b"\x1b[B",
+                "Space" => b" ",
+                "C-c" => b"\x03",
+                text => text.as_bytes(),
+            };
+            writer.write_all(bytes).unwrap();
+            writer.flush().unwrap();
+            // A lone Escape must not merge with the next key into an escape sequence.
+            std::thread::sleep(Duration::from_millis(if *k == "Escape" { 80 } else { 15 }));
         }
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.parser.lock().unwrap().screen().contents()
     }
 
     /// Waits until the screen contains `text` (and not `unless`), failing after 15 s.
@@ -102,19 +131,26 @@ impl Tmux {
         }
     }
 
+    /// The process running in the terminal.
+    fn pid(&self) -> u32 {
+        self.child.lock().unwrap().process_id().unwrap()
+    }
+
     fn running(&self) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "has-session"])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        self.child
+            .lock()
+            .unwrap()
+            .try_wait()
+            .is_ok_and(|s| s.is_none())
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
+        if let Ok(mut child) = self.child.lock() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -490,11 +526,8 @@ fn every_thread_of_the_explorer_is_one_ops_started_and_named() {
     );
     let t = Tmux::start("threads", &cmd);
     t.wait_for("verify ✓");
-    let out = Command::new("tmux")
-        .args(["-L", &t.socket, "display-message", "-p", "#{pane_pid}"])
-        .output()
-        .unwrap();
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // `exec` makes the shell the explorer: the terminal's child is its process.
+    let pid = t.pid();
     let mut names: Vec<String> = fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
         .map(|task| fs::read_to_string(task.unwrap().path().join("comm")).unwrap())
