@@ -165,19 +165,22 @@ fn refuse_unwritable(root: &std::path::Path) -> anyhow::Result<()> {
     }
 }
 
-/// Why the user cannot change the module cache at `root`, if they cannot.
+/// Why the user cannot change the module cache at `root`, if they cannot (no write access, a
+/// read-only file system).
 pub(crate) fn unwritable(root: &std::path::Path) -> Option<String> {
     use rustix::fs::{Access, access};
     [root.to_path_buf(), root.join("cache").join("download")]
         .into_iter()
-        .find(|dir| access(dir, Access::WRITE_OK).is_err() && dir.exists())
-        .map(|dir| {
-            format!(
-                "cannot change the module cache {}: {} is not writable by this user; run \
-                 modlens as the cache's owner",
+        .filter(|dir| dir.exists())
+        .find_map(|dir| {
+            let err = access(&dir, Access::WRITE_OK).err()?;
+            Some(format!(
+                "cannot change the module cache {}: {} is not writable ({}); run modlens as \
+                 the cache's owner",
                 root.display(),
-                dir.display()
-            )
+                dir.display(),
+                std::io::Error::from(err)
+            ))
         })
 }
 
