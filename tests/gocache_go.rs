@@ -236,9 +236,10 @@ fn a_trim_racing_go_build_corrupts_neither() {
     let mut builds = Command::new("sh");
     builds
         .arg("-c")
-        .arg("for i in 1 2 3 4 5 6; do go build -a -o /dev/null ./cmd/one || exit 1; done")
+        .arg("for i in 1 2 3 4 5 6; do \"$GO\" build -a -o /dev/null ./cmd/one || exit 1; done")
         .current_dir(&app);
     go.sandbox_env(&mut builds);
+    builds.env("GO", crate::support::go::go_binary().unwrap());
     let mut builds = builds.spawn().unwrap();
     for _ in 0..6 {
         let out = ml(&go, &["gocache", "clean", "--max-size", "1", "--yes"]);

@@ -29,6 +29,7 @@ fn go_env(go: &Go) -> GoRunner {
         goflags: String::new(),
         modcacherw: false,
         tree_index: None,
+        program: crate::support::go::go_binary().map(Into::into),
         env: vec![
             ("GOPROXY".into(), format!("file://{}", go.proxy().display())),
             ("GOSUMDB".into(), "off".into()),

@@ -18,7 +18,11 @@ pub fn command(go: &GoRunner, modcache: &Path, extra: &str) -> Command {
         .iter()
         .find(|(k, _)| k == "GOFLAGS")
         .map_or(go.goflags.as_str(), |(_, v)| v.as_str());
-    let mut command = Command::new(crate::cache::goenv::go_program());
+    let program = go
+        .program
+        .clone()
+        .unwrap_or_else(crate::cache::goenv::go_program);
+    let mut command = Command::new(program);
     command
         .envs(go.env.iter().map(|(k, v)| (k, v)))
         .env("GOMODCACHE", modcache)

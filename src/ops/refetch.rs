@@ -90,6 +90,8 @@ pub struct GoRunner {
     pub env: Vec<(String, String)>,
     /// go's index of module trees, dropped for every tree modlens changes.
     pub tree_index: Option<super::goindex::TreeIndex>,
+    /// The go binary to run; `None`: `MODLENS_GO`, else `go` from PATH.
+    pub program: Option<std::ffi::OsString>,
 }
 
 impl GoRunner {
@@ -100,6 +102,7 @@ impl GoRunner {
             modcacherw: goenv.modcacherw(),
             env: Vec::new(),
             tree_index: super::goindex::TreeIndex::from_env(goenv),
+            program: None,
         }
     }
 
