@@ -242,8 +242,7 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
     )
     .unwrap();
     let out = go
-        .command(&["build", "-o", "/dev/null", "."])
-        .current_dir(&project)
+        .build(&project)
         .env("GOFIPS140", "v1.0.0")
         .env("GOPROXY", "off")
         .output()
@@ -277,6 +276,12 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
         0,
         "{report:#}"
     );
+    let run = |args: &[&str]| {
+        let mut cmd = crate::support::modlens(args);
+        go.sandbox_env(&mut cmd);
+        cmd.arg("--cache").arg(go.modcache()).env("GOPROXY", "off");
+        cmd.output().unwrap()
+    };
     // Every layout go writes: also without the `.ziphash` (go 1.24 to 1.26).
     for drop_ziphash in [false, true] {
         if drop_ziphash {
@@ -288,15 +293,9 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
                 }
             }
         }
-        let out = crate::support::modlens(&["verify", "--cache"])
-            .arg(go.modcache())
-            .output()
-            .unwrap();
+        let out = run(&["verify"]);
         assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-        let out = crate::support::modlens(&["clean", "--leftovers", "--dry-run", "--cache"])
-            .arg(go.modcache())
-            .output()
-            .unwrap();
+        let out = run(&["clean", "--leftovers", "--dry-run"]);
         assert!(
             stdout(&out).contains("would remove 0 items"),
             "{}",
@@ -313,12 +312,6 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
         .unwrap();
     crate::support::make_writable(&tree);
     std::fs::write(tree.join("LICENSE"), "changed\n").unwrap();
-    let run = |args: &[&str]| {
-        let mut cmd = crate::support::modlens(args);
-        go.sandbox_env(&mut cmd);
-        cmd.arg("--cache").arg(go.modcache()).env("GOPROXY", "off");
-        cmd.output().unwrap()
-    };
     let out = run(&["verify"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
@@ -330,8 +323,7 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(!tree.exists(), "deleted for go to unpack again");
     let out = go
-        .command(&["build", "-o", "/dev/null", "."])
-        .current_dir(&project)
+        .build(&project)
         .env("GOFIPS140", "v1.0.0")
         .env("GOPROXY", "off")
         .output()

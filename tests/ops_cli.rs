@@ -1115,8 +1115,7 @@ fn a_policy_keeps_what_a_kept_version_needs_to_build_offline() {
     )
     .unwrap();
     let build = || {
-        go.command(&["build", "-o", "/dev/null", "."])
-            .current_dir(&project)
+        go.build(&project)
             .env("GOPROXY", "off")
             .env("GOFLAGS", "-mod=mod")
             .output()

@@ -241,7 +241,7 @@ fn delete_steps(
             Err(_) => removed.files += confined.remove(&tree)?,
         }
     } else {
-        removed.files += confined.remove(&tree)?;
+        removed.files += confined.remove_checked(&tree)?;
     }
     step("tree removed");
     for file in [VersionFile::Info, VersionFile::Mod] {

@@ -192,7 +192,7 @@ pub fn reextract(cache: &ModCache, key: &ModuleKey, modcacherw: bool) -> Result<
     confined.refuse_mounts(&tree)?;
     confined.create_marker(&partial)?;
     super::fault::checkpoint("reextract:partial written");
-    confined.remove(&tree)?;
+    confined.remove_checked(&tree)?;
     super::fault::checkpoint("reextract:tree removed");
     let file = read::open(&zip_path).map_err(|e| io_err(&zip_path)(e.into()))?;
     let mut archive = zip::ZipArchive::new(io::BufReader::new(file))

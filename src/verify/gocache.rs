@@ -147,13 +147,18 @@ pub fn judge(
     for output in &snapshot.outputs {
         let path = rel_path(&output.id, 'd');
         let actions = named.get(&output.id);
-        if let Some(reason) = output.invalid {
+        // A bad output goes with every action entry that names it, entries first.
+        let with_entries = || {
             let mut delete: Vec<String> = actions
                 .into_iter()
                 .flatten()
                 .map(|(id, _)| rel_path(id, 'a'))
                 .collect();
             delete.push(path.clone());
+            delete
+        };
+        if let Some(reason) = output.invalid {
+            let delete = with_entries();
             verdict.problems.push(BuildProblem {
                 kind: BuildProblemKind::OutputCorrupt,
                 detail: format!("{path}/: {reason}"),
@@ -165,12 +170,7 @@ pub fn judge(
         match hashed.get(&output.id).copied().flatten() {
             Some(false) => {
                 let reused = actions.is_some_and(|a| a.iter().any(|(_, s)| *s == output.size));
-                let mut delete: Vec<String> = actions
-                    .into_iter()
-                    .flatten()
-                    .map(|(id, _)| rel_path(id, 'a'))
-                    .collect();
-                delete.push(path.clone());
+                let delete = with_entries();
                 verdict.problems.push(BuildProblem {
                     kind: BuildProblemKind::OutputCorrupt,
                     detail: format!("{path}: its SHA-256 is not its name"),

@@ -611,6 +611,20 @@ fn has_terminal_controls(bytes: &[u8]) -> bool {
     })
 }
 
+/// Fails unless neither stdout nor stderr of `out` holds anything a terminal would act on.
+fn assert_escaped(out: &Output, args: &[&str]) {
+    assert!(
+        !has_terminal_controls(&out.stdout),
+        "{args:?} stdout: {}",
+        stdout(out)
+    );
+    assert!(
+        !has_terminal_controls(&out.stderr),
+        "{args:?} stderr: {}",
+        stderr(out)
+    );
+}
+
 #[test]
 fn names_with_terminal_escapes_are_shown_escaped_everywhere() {
     let hand = crate::support::fixture::HandCache::new();
@@ -656,16 +670,7 @@ fn names_with_terminal_escapes_are_shown_escaped_everywhere() {
             .env("GOPROXY", "off")
             .output()
             .unwrap();
-        assert!(
-            !has_terminal_controls(&out.stdout),
-            "{args:?} stdout: {}",
-            stdout(&out)
-        );
-        assert!(
-            !has_terminal_controls(&out.stderr),
-            "{args:?} stderr: {}",
-            stderr(&out)
-        );
+        assert_escaped(&out, &args);
         if args.contains(&"--json") {
             let _: serde_json::Value = serde_json::from_slice(&out.stdout)
                 .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stdout(&out)));
@@ -682,16 +687,7 @@ fn names_with_terminal_escapes_are_shown_escaped_everywhere() {
             .arg(&gocache)
             .output()
             .unwrap();
-        assert!(
-            !has_terminal_controls(&out.stdout),
-            "{args:?} stdout: {}",
-            stdout(&out)
-        );
-        assert!(
-            !has_terminal_controls(&out.stderr),
-            "{args:?} stderr: {}",
-            stderr(&out)
-        );
+        assert_escaped(&out, &args);
     }
     // An argument echoed in a usage error.
     let out = crate::support::modlens(&["list", &format!("--{evil}")])
@@ -849,13 +845,7 @@ fn after_a_repair_go_builds_without_its_stale_index_of_the_tree() {
         "package main\n\nimport m \"example.com/a\"\n\nfunc main() { println(m.A()) }\n",
     )
     .unwrap();
-    let build = || {
-        go.command(&["build", "-o", "/dev/null", "."])
-            .current_dir(&project)
-            .env("GOPROXY", "off")
-            .output()
-            .unwrap()
-    };
+    let build = || go.build(&project).env("GOPROXY", "off").output().unwrap();
     // Damage the tree before go first builds from it, so go indexes the damaged tree.
     let tree = go.modcache().join("example.com/a@v1.0.0");
     crate::support::make_writable(&tree);

@@ -136,6 +136,13 @@ impl Go {
         cmd
     }
 
+    /// `go build -o /dev/null .` in `project`, with the sandbox environment.
+    pub fn build(&self, project: &Path) -> Command {
+        let mut cmd = self.command(&["build", "-o", "/dev/null", "."]);
+        cmd.current_dir(project);
+        cmd
+    }
+
     /// Gives `cmd` the sandbox environment go runs with (modlens too, when it runs go).
     pub fn sandbox_env(&self, cmd: &mut Command) {
         if let Some(go) = go_binary() {

@@ -367,6 +367,17 @@ impl Confined {
     /// (go makes them read-only). Returns how many non-directory entries this call unlinked: a
     /// missing path, or entries another process removed first, count nothing.
     pub fn remove(&self, path: &Path) -> Result<u64, DeleteError> {
+        self.remove_with(path, true)
+    }
+
+    /// [`Confined::remove`] of a tree the caller has just passed through
+    /// [`Confined::refuse_mounts`] under the version's lock: it is not walked for mounts a
+    /// second time (each level is still checked as the removal enters it).
+    pub fn remove_checked(&self, path: &Path) -> Result<u64, DeleteError> {
+        self.remove_with(path, false)
+    }
+
+    fn remove_with(&self, path: &Path, check_mounts: bool) -> Result<u64, DeleteError> {
         let (dir, name) = match self.parent_of(path, Missing::Fail) {
             Ok(found) => found,
             Err(e) if e.is_not_found() => return Ok(0),
@@ -383,6 +394,9 @@ impl Confined {
                 Err(Errno::NOENT) => Ok(0),
                 Err(e) => Err(errno(path)(e)),
             };
+        }
+        if check_mounts {
+            refuse_mounts(&dir, &name, path, self.mount)?;
         }
         remove_tree(dir, &name, path, self.mount)
     }

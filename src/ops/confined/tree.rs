@@ -240,14 +240,14 @@ pub(super) fn refuse_mounts(
 }
 
 /// Removes the directory `name` in `parent` and everything below it, without recursion and
-/// with a bounded number of open descriptors, never crossing into another mount.
+/// with a bounded number of open descriptors, never entering another mount (the caller walks
+/// it with [`refuse_mounts`] first, so that a removal does not stop half way).
 pub(super) fn remove_tree(
     parent: OwnedFd,
     name: &OsStr,
     shown: &Path,
     mount: MountId,
 ) -> Result<u64, DeleteError> {
-    refuse_mounts(&parent, name, shown, mount)?;
     let mut removed = 0;
     let mut walk = TreeWalk::new(&parent, name, shown, mount, true)?;
     loop {
