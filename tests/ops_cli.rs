@@ -1103,15 +1103,57 @@ fn a_policy_keeps_what_a_kept_version_needs_to_build_offline() {
     );
     app.go_mod = "module example.com/app\n\ngo 1.18\n\nrequire example.com/lib v1.0.0\n".into();
     app.files.retain(|(name, _)| *name != "doc.go");
+    // A second graph, where go reads tlib v1.0.0 only for the graph: tapp requires tlib
+    // v1.1.0 itself, so go never selects the v1.0.0 that tmid v1.0.0 requires.
+    let module = |path: &'static str, version: &'static str, requires: &str, code: &str| {
+        let mut m = FixtureModule::new(path, version, "2023-01-01T00:00:00Z").file("m.go", code);
+        m.go_mod = format!("module {path}\n\ngo 1.18\n{requires}");
+        m.files.retain(|(name, _)| *name != "doc.go");
+        m
+    };
+    let tlib = |version| {
+        module(
+            "example.com/tlib",
+            version,
+            "",
+            "package tlib\n\nfunc F() int { return 2 }\n",
+        )
+    };
+    let tmid = |version, requires| {
+        module(
+            "example.com/tmid",
+            version,
+            requires,
+            "package tmid\n\nimport \"example.com/tlib\"\n\nfunc F() int { return tlib.F() }\n",
+        )
+    };
+    let tapp = module(
+        "example.com/tapp",
+        "v1.0.0",
+        "\nrequire (\n\texample.com/tlib v1.1.0\n\texample.com/tmid v1.0.0\n)\n",
+        "package tapp\n\nimport (\n\t\"example.com/tlib\"\n\t\"example.com/tmid\"\n)\n\nfunc G() int { return tlib.F() + tmid.F() }\n",
+    );
     go.download(&[
         lib("v1.0.0", "2023-01-01T00:00:00Z"),
         lib("v1.1.0", "2023-02-01T00:00:00Z"),
         app,
+        tlib("v1.0.0"),
+        tlib("v1.1.0"),
+        tlib("v1.2.0"),
+        tmid("v1.0.0", "\nrequire example.com/tlib v1.0.0\n"),
+        tmid("v1.1.0", ""),
+        tapp,
     ]);
-    let project = go.project("p", &[("example.com/app", "v1.0.0")]);
+    let project = go.project(
+        "p",
+        &[
+            ("example.com/app", "v1.0.0"),
+            ("example.com/tapp", "v1.0.0"),
+        ],
+    );
     fs::write(
         project.join("main.go"),
-        "package main\n\nimport \"example.com/app\"\n\nfunc main() { println(app.G()) }\n",
+        "package main\n\nimport (\n\t\"example.com/app\"\n\t\"example.com/tapp\"\n)\n\nfunc main() { println(app.G() + tapp.G()) }\n",
     )
     .unwrap();
     let build = || {
@@ -1130,6 +1172,33 @@ fn a_policy_keeps_what_a_kept_version_needs_to_build_offline() {
         "{}",
         stderr(&out)
     );
+    for kept in ["example.com/tlib@v1.1.0", "example.com/tmid@v1.0.0"] {
+        assert!(
+            stderr(&out).contains(&format!("keeps {kept}: example.com/tapp@v1.0.0 needs it")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        stderr(&out)
+            .contains("keeps example.com/tlib@v1.0.0's .mod and .info: example.com/tapp@v1.0.0"),
+        "{}",
+        stderr(&out)
+    );
+    // Only the graph needs tlib v1.0.0: its .mod and .info stay, its source went.
+    let at_v = go.modcache().join("cache/download/example.com/tlib/@v");
+    assert!(at_v.join("v1.0.0.mod").is_file() && at_v.join("v1.0.0.info").is_file());
+    assert!(!at_v.join("v1.0.0.zip").exists() && !at_v.join("v1.0.0.ziphash").exists());
+    assert!(!go.modcache().join("example.com/tlib@v1.0.0").exists());
+    assert!(!at_v.join("v1.0.0.partial").exists());
+    assert!(
+        fs::read_to_string(at_v.join("list"))
+            .unwrap()
+            .contains("v1.0.0")
+    );
     let out = build();
     assert!(out.status.success(), "after: {}", stderr(&out));
+    // A version kept for the graph alone is one go would have cached: nothing to report.
+    let out = output(&mut ml(&go, &["verify"]));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 }

@@ -284,6 +284,7 @@ pub(super) fn execute(
             2,
             JobSpec::Delete {
                 versions: Vec::new(),
+                sources: Vec::new(),
                 paths: leftovers,
             },
             tx.clone(),

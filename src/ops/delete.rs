@@ -255,6 +255,47 @@ fn delete_steps(
     Ok(aside)
 }
 
+/// Deletes the source of one version, its zip, `.ziphash` and tree, and keeps its `.mod` and
+/// `.info`: what go caches of a version it reads only for the module graph. The order is
+/// [`delete_version`]'s, under the same lock, stopping before `.info` and `.mod`; the version
+/// stays in `@v/list`, which lists the versions whose `.mod` go holds.
+pub fn delete_source(cache: &ModCache, key: &ModuleKey) -> Result<Removed, DeleteError> {
+    let mut removed = Removed::default();
+    source_steps(cache, key, &mut removed)
+        .map(|()| removed)
+        .map_err(|error| match removed.files {
+            0 => error,
+            files => DeleteError::Interrupted {
+                files,
+                error: Box::new(error),
+            },
+        })
+}
+
+fn source_steps(
+    cache: &ModCache,
+    key: &ModuleKey,
+    removed: &mut Removed,
+) -> Result<(), DeleteError> {
+    let confined = Confined::open(cache.root())?;
+    let tree = cache.tree_dir(key);
+    let partial = cache.version_file(key, VersionFile::Partial);
+    let _lock = VersionLock::acquire_in(&confined, cache, key)?;
+    confined.refuse_mounts(&tree)?;
+    let tree_exists = confined.file_type(&tree)?.is_some();
+    if tree_exists {
+        confined.create_marker(&partial)?;
+    }
+    for file in [VersionFile::Zip, VersionFile::Ziphash] {
+        removed.files += confined.remove(&cache.version_file(key, file))?;
+        super::fault::checkpoint(&format!("source:{}", file.ext()));
+    }
+    removed.files += confined.remove_checked(&tree)?;
+    super::fault::checkpoint("source:tree removed");
+    confined.remove(&partial)?;
+    Ok(())
+}
+
 /// A fresh name beside `tree` for moving it aside: `<tree>.tmp-modlens-<pid>-<n>`.
 fn aside_path(tree: &Path) -> PathBuf {
     let mut name = tree.as_os_str().to_owned();

@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod gocache;
 pub mod gocmd;
 pub mod goindex;
+pub mod graph;
 pub mod jobs;
 pub mod policy;
 pub mod pools;

@@ -151,6 +151,7 @@ impl App {
         let spec = match op.kind {
             OpKind::Delete | OpKind::DeleteLeftovers => JobSpec::Delete {
                 versions: op.keys.clone(),
+                sources: Vec::new(),
                 paths: op.paths.clone(),
             },
             OpKind::Trash => JobSpec::Trash {

@@ -29,7 +29,7 @@ use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
 use crate::ops::policy::{self, TimeBasis};
 use crate::ops::trash::due;
 use receipt::{execute, print_json};
-use select::{broken, leftover_items, named_leftover};
+use select::{broken, leftover_items, named_leftover, protect_graph};
 
 /// Why a delete without `--yes` and without a terminal does nothing.
 pub(super) const REFUSE_DELETE: &str =
@@ -48,6 +48,8 @@ struct PlanItem {
 #[derive(Debug, Clone)]
 enum Target {
     Version(ModuleKey),
+    /// A version's zip, `.ziphash` and tree; its `.mod` and `.info` stay.
+    Source(ModuleKey),
     Paths(Vec<PathBuf>),
 }
 
@@ -184,18 +186,11 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     // A policy never breaks what it keeps: what a kept version needs to build offline (its
     // module graph, from the cached go.mod files) stays, and the plan says who needs it.
     // (Broken versions are not protected: go cannot use them as they are.)
-    if version_policy && !args.broken {
-        let selected: Vec<ModuleKey> = candidates.iter().map(|e| e.key.clone()).collect();
-        let needed = policy::needed_by_kept(&cache, &all, &selected);
-        if !needed.is_empty() {
-            for (key, by) in &needed {
-                if !args.json {
-                    safe_eprintln!("keeps {key}: {by} needs it (its module graph)");
-                }
-            }
-            candidates.retain(|e| !needed.contains_key(&e.key));
-        }
-    }
+    let trims = if version_policy && !args.broken {
+        protect_graph(ctx, &all, &mut candidates, args.trash, args.json)
+    } else {
+        Vec::new()
+    };
     // The scan's order is the order threads finished in; a plan reads best sorted.
     candidates.sort_by(|a, b| {
         a.key
@@ -213,6 +208,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             target: Target::Version(e.key.clone()),
         })
         .collect();
+    plan.extend(trims);
     plan.extend(emptied.iter().map(|e| trash_item(e, now)));
     if args.leftovers {
         plan.extend(leftover_items(&snapshot));

@@ -40,10 +40,12 @@ pub(super) fn execute(
     show_progress: bool,
 ) -> anyhow::Result<Receipt> {
     let mut versions = Vec::new();
+    let mut sources = Vec::new();
     let mut paths = Vec::new();
     for item in plan {
         match &item.target {
             Target::Version(k) => versions.push(k.clone()),
+            Target::Source(k) => sources.push(k.clone()),
             Target::Paths(p) => paths.extend(p.iter().cloned()),
         }
     }
@@ -52,7 +54,7 @@ pub(super) fn execute(
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
     let (tx, rx) = crossbeam_channel::unbounded();
-    let total = versions.len() + paths.len();
+    let total = versions.len() + sources.len() + paths.len();
     if to_trash {
         let versions = std::mem::take(&mut versions);
         let spec = JobSpec::Trash {
@@ -61,7 +63,12 @@ pub(super) fn execute(
         };
         jobs.start(2, spec, tx.clone(), cancel.clone());
     }
-    jobs.start(1, JobSpec::Delete { versions, paths }, tx, cancel.clone());
+    let spec = JobSpec::Delete {
+        versions,
+        sources,
+        paths,
+    };
+    jobs.start(1, spec, tx, cancel.clone());
     let mut receipt = Receipt::default();
     let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
     let mut done = 0;

@@ -91,3 +91,58 @@ pub(super) fn named_leftover(
     }
     Ok(leftover_item(leftover))
 }
+
+/// A policy never breaks what it keeps: takes out of `candidates` every version that a kept
+/// version's module graph needs (telling the user which kept version needs it), and returns
+/// the ones go needs only for the graph as plan items that remove their source alone. With
+/// `whole` (moving to the trash, which holds whole versions) they stay whole.
+pub(super) fn protect_graph(
+    ctx: &Ctx,
+    all: &[ModuleEntry],
+    candidates: &mut Vec<&ModuleEntry>,
+    whole: bool,
+    quiet: bool,
+) -> Vec<PlanItem> {
+    let selected: Vec<ModuleKey> = candidates.iter().map(|e| e.key.clone()).collect();
+    let needed = crate::ops::graph::needed_by_kept(&ctx.cache(), all, &selected);
+    let mut trims = Vec::new();
+    for e in candidates.iter() {
+        let Some(need) = needed.get(&e.key) else {
+            continue;
+        };
+        let source_bytes = source_usage(e);
+        let trim = !need.source && !whole && source_bytes > 0;
+        if !quiet {
+            if trim {
+                safe_eprintln!(
+                    "keeps {}'s .mod and .info: {} needs them (its module graph; go selects a \
+                     newer version, so the source goes)",
+                    e.key,
+                    need.by
+                );
+            } else {
+                safe_eprintln!("keeps {}: {} needs it (its module graph)", e.key, need.by);
+            }
+        }
+        if trim {
+            trims.push(PlanItem {
+                kind: "source",
+                name: e.key.to_string(),
+                bytes: source_bytes,
+                target: Target::Source(e.key.clone()),
+            });
+        }
+    }
+    candidates.retain(|e| !needed.contains_key(&e.key));
+    trims
+}
+
+/// The space of a version's zip, `.ziphash` and tree.
+fn source_usage(e: &ModuleEntry) -> u64 {
+    use crate::cache::VersionFile;
+    let ziphash = VersionFile::ALL
+        .iter()
+        .position(|f| *f == VersionFile::Ziphash)
+        .map_or(0, |i| e.piece_usage[i].disk);
+    e.tree.disk + e.zip.disk + ziphash
+}

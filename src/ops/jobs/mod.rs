@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
-use super::delete::{DeleteError, Removed, delete_rel, delete_version};
+use super::delete::{DeleteError, Removed, delete_rel, delete_source, delete_version};
 use super::error::OpsError;
 use super::fetch::fetch_and_swap;
 use super::pools::Pools;
@@ -144,7 +144,11 @@ fn run(
     };
     let _ = tx.send(JobEvent::Progress { id, done: 0, total });
     match spec {
-        JobSpec::Delete { versions, paths } => {
+        JobSpec::Delete {
+            versions,
+            sources,
+            paths,
+        } => {
             // Deletes run one after the other: they are disk-bound and each holds go's lock.
             for key in versions {
                 if cancel.is_cancelled() {
@@ -152,6 +156,13 @@ fn run(
                 }
                 let outcome =
                     catch_unwind(AssertUnwindSafe(|| delete_version(cache, &key, |_| {})));
+                finish_deleted(JobItem::Version(key), outcome);
+            }
+            for key in sources {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let outcome = catch_unwind(AssertUnwindSafe(|| delete_source(cache, &key)));
                 finish_deleted(JobItem::Version(key), outcome);
             }
             for rel in paths {

@@ -19,6 +19,9 @@ pub enum JobSpec {
     Delete {
         /// Module versions to delete.
         versions: Vec<ModuleKey>,
+        /// Module versions whose source (zip, `.ziphash`, tree) goes while their `.mod` and
+        /// `.info` stay, for the module graph.
+        sources: Vec<ModuleKey>,
         /// Other paths, relative to the cache root.
         paths: Vec<PathBuf>,
     },
@@ -102,7 +105,11 @@ impl JobSpec {
     /// How many items the job has.
     pub fn len(&self) -> usize {
         match self {
-            JobSpec::Delete { versions, paths } => versions.len() + paths.len(),
+            JobSpec::Delete {
+                versions,
+                sources,
+                paths,
+            } => versions.len() + sources.len() + paths.len(),
             JobSpec::Repair { entries, .. } => entries.len(),
             JobSpec::Download { keys, .. } => keys.len(),
             JobSpec::Trash { versions, .. } => versions.len(),
