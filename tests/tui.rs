@@ -427,7 +427,15 @@ fn leftovers_are_deleted_after_a_confirmation() {
     assert!(s.contains("Delete 1 leftover? This frees"), "{s}");
     assert!(s.contains(&*path.to_string_lossy()), "{s}");
     let effects = keys(app, "y");
-    let [Effect::StartJob(id, JobSpec::Delete { versions, paths, .. })] = effects.as_slice() else {
+    let [
+        Effect::StartJob(
+            id,
+            JobSpec::Delete {
+                versions, paths, ..
+            },
+        ),
+    ] = effects.as_slice()
+    else {
         panic!("{effects:?}")
     };
     assert!(versions.is_empty());

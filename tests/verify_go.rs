@@ -751,28 +751,52 @@ fn a_toolchain_tree_is_verified_modulo_go_s_first_use_changes() {
     let Some(go) = Go::find("a_toolchain_tree_is_verified") else {
         return;
     };
-    let version = "v0.0.1-go1.23.4.linux-amd64";
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let platform = format!("{}-{arch}", std::env::consts::OS);
+    // The fixture's names are `&'static str`: leak the two built here.
+    let version: &'static str = Box::leak(format!("v0.0.1-go1.99.1.{platform}").into_boxed_str());
+    let compile: &'static str =
+        Box::leak(format!("pkg/tool/{}_{arch}/compile", std::env::consts::OS).into_boxed_str());
+    let fake_go = "#!/bin/sh\necho go version go1.99.1 fake\n";
     go.download(&[
         FixtureModule::new("golang.org/toolchain", version, "2024-01-01T00:00:00Z")
-            .file("bin/go", "#!/bin/sh\necho go\n")
+            .file("bin/go", fake_go)
+            .file("bin/gofmt", fake_go)
+            .file(compile, fake_go)
+            .file("lib/wasm/go_js_wasm_exec", fake_go)
             .file("src/_go.mod", "module std\n")
             .file("src/cmd/_go.mod", "module cmd\n"),
     ]);
     let tree = go
         .modcache()
         .join(format!("golang.org/toolchain@{version}"));
-    // What go does on first use of the toolchain.
-    make_writable(&tree);
-    for dir in ["src", "src/cmd"] {
-        fs::copy(
-            tree.join(dir).join("_go.mod"),
-            tree.join(dir).join("go.mod"),
-        )
-        .unwrap();
-    }
     let bin = tree.join("bin/go");
-    let mode = fs::metadata(&bin).unwrap().permissions().mode();
-    fs::set_permissions(&bin, fs::Permissions::from_mode(mode | 0o111)).unwrap();
+    // go 1.21 and later switch to it and make their first-use changes themselves; go 1.19
+    // knows no GOTOOLCHAIN, so the test makes the same changes by hand.
+    let out = go
+        .command(&["version"])
+        .env("GOTOOLCHAIN", "go1.99.1")
+        .output()
+        .unwrap();
+    if String::from_utf8_lossy(&out.stdout).contains("go1.99.1 fake") {
+        assert!(tree.join("src/cmd/go.mod").is_file(), "go copied _go.mod");
+    } else {
+        eprintln!("this go does not switch toolchains; making its first-use changes by hand");
+        make_writable(&tree);
+        for dir in ["src", "src/cmd"] {
+            fs::copy(
+                tree.join(dir).join("_go.mod"),
+                tree.join(dir).join("go.mod"),
+            )
+            .unwrap();
+        }
+        let mode = fs::metadata(&bin).unwrap().permissions().mode();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(mode | 0o111)).unwrap();
+    }
     let (code, report) = verify_json(&go.modcache(), &[]);
     assert_eq!(code, Some(0), "go's own changes are not damage: {report:#}");
     // A deleted binary is found, and repaired offline from the zip.
