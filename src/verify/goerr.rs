@@ -393,4 +393,29 @@ mod tests {
         );
         assert_eq!(found[0].kind, GoErrorKind::LookupDisabled);
     }
+
+    /// The git command lines of go 1.21 and later (`--end-of-options`, as in
+    /// `modfetch/codehost/git.go`), with git's own words on the continuation line.
+    #[test]
+    fn newer_git_command_lines_are_git_failures() {
+        for command in [
+            "git ls-remote -q --end-of-options origin",
+            "git -c protocol.version=2 fetch -f --depth=1 --end-of-options origin \
+             refs/tags/v1.0.0:refs/tags/v1.0.0",
+            "git fetch -f --end-of-options origin refs/heads/*:refs/heads/* refs/tags/*:refs/tags/*",
+        ] {
+            let said = format!(
+                "go: example.com/secret.git@v1.0.0: invalid version: {command} in \
+                 /mc/cache/vcs/3ace44: exit status 128:\n\tfatal: could not read Username for \
+                 'https://example.com': terminal prompts disabled\n"
+            );
+            let found = read(&said);
+            assert_eq!(found.len(), 1, "{said}");
+            assert_eq!(found[0].kind, GoErrorKind::GitFailed, "{said}");
+            assert_eq!(
+                found[0].key.as_ref().map(ToString::to_string).as_deref(),
+                Some("example.com/secret.git@v1.0.0")
+            );
+        }
+    }
 }
