@@ -17,6 +17,7 @@ fn assert_one_line_error(out: &std::process::Output, needle: &str) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_missing_cache_is_a_one_line_error() {
     let c = HandCache::new();
     let missing = c.root().join("nope");
@@ -26,6 +27,7 @@ fn a_missing_cache_is_a_one_line_error() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_cache_path_that_is_a_file_is_a_one_line_error() {
     let c = HandCache::new();
     c.file("afile", "x");
@@ -34,6 +36,7 @@ fn a_cache_path_that_is_a_file_is_a_one_line_error() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn an_unreadable_cache_is_a_one_line_error() {
     use std::os::unix::fs::PermissionsExt;
     let c = HandCache::new();
@@ -63,6 +66,7 @@ fn an_unreadable_cache_is_a_one_line_error() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_relative_gomodcache_is_rejected_as_go_rejects_it() {
     let out = modlens(&["list"])
         .env("GOMODCACHE", "relative/mod")
@@ -72,6 +76,7 @@ fn a_relative_gomodcache_is_rejected_as_go_rejects_it() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn gomodcache_is_used_when_no_flag_is_given() {
     let c = HandCache::new();
     c.version("example.com/a", "v1.0.0", "v1.0.0", &[]);
@@ -85,6 +90,7 @@ fn gomodcache_is_used_when_no_flag_is_given() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_first_gopath_entry_is_used_when_go_is_absent() {
     let c = HandCache::new();
     let gopath = c.root();
@@ -101,6 +107,7 @@ fn the_first_gopath_entry_is_used_when_go_is_absent() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn no_cache_at_all_says_where_it_looked() {
     let c = HandCache::new();
     let out = modlens(&["list"])
@@ -113,6 +120,7 @@ fn no_cache_at_all_says_where_it_looked() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn without_a_cache_and_without_go_the_explorer_shows_the_demo() {
     let c = HandCache::new();
     let out = modlens(&[])
@@ -127,6 +135,7 @@ fn without_a_cache_and_without_go_the_explorer_shows_the_demo() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_malformed_filter_is_an_error_not_a_match_all() {
     let c = HandCache::new();
     c.version("example.com/a", "v1.0.0", "v1.0.0", &[]);
@@ -149,6 +158,7 @@ fn a_malformed_filter_is_an_error_not_a_match_all() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn an_unknown_sort_key_is_a_usage_error() {
     let c = HandCache::new();
     let out = run(&[
@@ -170,6 +180,7 @@ fn is_root() -> bool {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn doctor_and_explain_say_in_one_line_what_they_cannot_use() {
     let Some(go) = crate::support::go::Go::find("doctor_and_explain_errors") else {
         return;
@@ -191,6 +202,7 @@ fn doctor_and_explain_say_in_one_line_what_they_cannot_use() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_duration_that_reads_two_ways_is_an_error_with_a_hint() {
     let c = HandCache::new();
     c.version("example.com/a", "v1.0.0", "v1.0.0", &[]);
@@ -205,6 +217,7 @@ fn a_duration_that_reads_two_ways_is_an_error_with_a_hint() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn with_go_but_no_cache_yet_the_explorer_shows_the_demo_and_says_why() {
     if crate::support::go::Go::find("with_go_but_no_cache_yet").is_none() {
         return;

@@ -9,6 +9,7 @@ use crate::support::go::{Go, parse_downloads};
 use crate::support::run;
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn go_accepts_the_demo_cache_and_modlens_finds_only_the_planted_damage() {
     let Some(go) = Go::find("go_accepts_the_demo_cache") else {
         return;

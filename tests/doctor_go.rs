@@ -390,6 +390,7 @@ fn run_case(case: &Case) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn doctor_fixes_damaged_sources() {
     for case in cases().iter().take(3) {
         run_case(case);
@@ -397,6 +398,7 @@ fn doctor_fixes_damaged_sources() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn doctor_fixes_damaged_zips_and_markers() {
     for case in cases().iter().skip(3).take(3) {
         run_case(case);
@@ -404,6 +406,7 @@ fn doctor_fixes_damaged_zips_and_markers() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn doctor_fixes_bad_mods_and_missing_versions() {
     for case in cases().iter().skip(6) {
         run_case(case);
@@ -414,6 +417,7 @@ fn doctor_fixes_bad_mods_and_missing_versions() {
 /// needs (go's workspace build list, every module's go.sum) and fixes a dependency only the
 /// second one has.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_workspace_brings_what_every_module_needs() {
     let Some(go) = Go::find("doctor_a_workspace") else {
         return;
@@ -497,6 +501,7 @@ fn a_workspace_brings_what_every_module_needs() {
 /// A version its author retracted (in a later version's go.mod): offline the doctor cannot
 /// know; with --online it asks the proxy, as go does, and says so in the author's words.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn online_the_doctor_names_a_retracted_version() {
     let Some(go) = Go::find("online_the_doctor_names_a_retracted_version") else {
         return;
@@ -530,6 +535,7 @@ fn online_the_doctor_names_a_retracted_version() {
 /// modlens's own calls to go never switch (and download) a toolchain: a project that needs a
 /// newer go gets go's own error line, not a download.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_doctor_never_makes_go_download_a_toolchain() {
     let Some(go) = Go::find("the_doctor_never_makes_go_download_a_toolchain") else {
         return;

@@ -155,6 +155,7 @@ impl Drop for Tmux {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn open_sort_filter_inspect_delete_and_quit() {
     let Some(go) = Go::find("open_sort_filter_inspect_delete_and_quit") else {
         return;
@@ -248,6 +249,7 @@ fn open_sort_filter_inspect_delete_and_quit() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_explorer_refuses_a_home_directory_and_changes_nothing() {
     if !Tmux::available("the_explorer_refuses_a_home_directory") {
         return;
@@ -269,6 +271,7 @@ fn the_explorer_refuses_a_home_directory_and_changes_nothing() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn refetch_on_a_terminal_shows_its_plan_and_asks_first() {
     let Some(go) = Go::find("refetch_on_a_terminal_shows_its_plan") else {
         return;
@@ -376,6 +379,7 @@ fn the_demo_leaves_nothing_behind_on_sighup_and_sigterm() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     let Some(go) = Go::find("failed_and_cancelled_repairs_in_a_real_terminal") else {
         return;
@@ -459,6 +463,7 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn quitting_during_a_delete_finishes_the_item_and_leaves_a_verified_cache() {
     let Some(go) = Go::find("quitting_during_a_delete") else {
         return;
@@ -511,6 +516,7 @@ fn quitting_during_a_delete_finishes_the_item_and_leaves_a_verified_cache() {
 /// started and named. An unnamed thread (rayon's global pool, a stray spawn) would show as a
 /// second `modlens`.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn every_thread_of_the_explorer_is_one_ops_started_and_named() {
     let Some(go) = Go::find("every_thread_of_the_explorer") else {
         return;
@@ -553,6 +559,7 @@ fn every_thread_of_the_explorer_is_one_ops_started_and_named() {
 /// damaged; `P` shows them, `F` and `y` fix both, and go then builds offline. The header's
 /// total is then the one `modlens list` reports.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_project_view_fixes_what_the_project_needs() {
     let Some(go) = Go::find("the_project_view_fixes_what_the_project_needs") else {
         return;
@@ -617,6 +624,7 @@ fn the_project_view_fixes_what_the_project_needs() {
 /// The explorer remembers the verdicts it computes: a `verify` after it hashes nothing, and its
 /// scan is in the history.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_explorer_remembers_its_verdicts_and_records_its_scan() {
     let Some(go) = Go::find("the_explorer_remembers_its_verdicts") else {
         return;
@@ -660,6 +668,7 @@ fn the_explorer_remembers_its_verdicts_and_records_its_scan() {
 /// The explorer and two commands use one state database at the same time: none of them
 /// warns, and every scan is recorded.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_explorer_and_two_commands_share_the_state_database() {
     let Some(go) = Go::find("the_explorer_and_two_commands_share_the_state") else {
         return;
@@ -719,6 +728,7 @@ fn the_explorer_and_two_commands_share_the_state_database() {
 /// The delete dialog's `t`: the version goes to the trash, the header shows the trash's size
 /// and equals `list`, and `trash restore` brings back a version go verifies.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_delete_dialog_can_move_to_the_trash_and_restore_undoes_it() {
     let Some(go) = Go::find("the_delete_dialog_can_move_to_the_trash") else {
         return;
@@ -766,6 +776,7 @@ fn the_delete_dialog_can_move_to_the_trash_and_restore_undoes_it() {
 /// `b` shows the build cache go filled: a corrupt output is a problem row, `B` `D` `y` deletes
 /// it through a job, the view comes back clean, and Esc returns to the module cache.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_build_cache_view_finds_a_corrupt_output_and_deletes_it() {
     let Some(go) = Go::find("the_build_cache_view_finds_a_corrupt_output") else {
         return;

@@ -63,6 +63,7 @@ fn said(out: &Output) -> Vec<u8> {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_broken_zip_is_the_caches_fault_and_explain_fix_makes_the_build_pass() {
     let Some(go) = Go::find("explain_a_broken_zip") else {
         return;
@@ -124,6 +125,7 @@ fn a_broken_zip_is_the_caches_fault_and_explain_fix_makes_the_build_pass() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_modified_tree_reported_by_go_mod_verify_is_the_caches_fault() {
     let Some(go) = Go::find("explain_a_modified_tree") else {
         return;
@@ -144,6 +146,7 @@ fn a_modified_tree_reported_by_go_mod_verify_is_the_caches_fault() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_version_missing_offline_is_to_be_downloaded() {
     let Some(go) = Go::find("explain_a_missing_version") else {
         return;
@@ -161,6 +164,7 @@ fn a_version_missing_offline_is_to_be_downloaded() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_security_error_is_decided_by_a_fresh_download() {
     let Some(go) = Go::find("explain_a_security_error") else {
         return;
@@ -220,6 +224,7 @@ fn a_security_error_is_decided_by_a_fresh_download() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn causes_outside_the_cache_are_named_as_such() {
     let Some(go) = Go::find("explain_causes_outside_the_cache") else {
         return;
@@ -289,6 +294,7 @@ fn causes_outside_the_cache_are_named_as_such() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_private_module_git_cannot_fetch_is_about_access() {
     let Some(go) = Go::find("explain_a_private_module") else {
         return;
@@ -344,6 +350,7 @@ fn a_private_module_git_cannot_fetch_is_about_access() {
 /// go 1.21 and later download a version whose go.mod needs a newer go, then refuse it
 /// (GOTOOLCHAIN=local): a toolchain matter. Older go builds it. The test asks the go it runs.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_version_needing_a_newer_go_is_the_toolchain_s_matter() {
     let Some(go) = Go::find("a_version_needing_a_newer_go") else {
         return;

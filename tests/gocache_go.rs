@@ -105,6 +105,7 @@ fn library_archive(go: &Go) -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_build_cache_go_filled_is_counted_like_du_and_verifies_clean() {
     let Some((go, _app)) = setup("a_build_cache_go_filled") else {
         return;
@@ -140,6 +141,7 @@ fn a_build_cache_go_filled_is_counted_like_du_and_verifies_clean() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn damage_is_found_explained_and_cleaned_and_go_rebuilds() {
     let Some((go, app)) = setup("damage_is_found_explained_and_cleaned") else {
         return;
@@ -228,6 +230,7 @@ fn damage_is_found_explained_and_cleaned_and_go_rebuilds() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_trim_racing_go_build_corrupts_neither() {
     let Some((go, app)) = setup("a_trim_racing_go_build") else {
         return;
@@ -253,6 +256,7 @@ fn a_trim_racing_go_build_corrupts_neither() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn bad_input_to_gocache_is_a_one_line_error_and_changes_nothing() {
     let Some((go, _app)) = setup("bad_input_to_gocache") else {
         return;
@@ -283,6 +287,7 @@ fn bad_input_to_gocache_is_a_one_line_error_and_changes_nothing() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn hostile_build_cache_entries_are_judged_without_following_or_hanging() {
     let Some((go, _app)) = setup("hostile_build_cache_entries") else {
         return;
@@ -363,6 +368,7 @@ fn cached_executables(cache: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn what_modern_go_writes_is_counted_judged_and_trimmed() {
     let Some((go, app)) = setup("what_modern_go_writes_is_counted_judged_and_trimmed") else {
         return;

@@ -62,6 +62,7 @@ fn append(go_sum: &Path, line: &str) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn one_projects_wrong_line_is_a_mismatch_even_when_another_agrees() {
     let Some(go) = setup() else { return };
     let good = go.project("good", &[("example.com/dep", "v1.0.0")]);
@@ -95,6 +96,7 @@ fn one_projects_wrong_line_is_a_mismatch_even_when_another_agrees() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn lines_of_other_hash_algorithms_are_ignored_as_go_ignores_them() {
     let Some(go) = setup() else { return };
     let project = go.project("h2", &[("example.com/dep", "v1.0.0")]);
@@ -119,6 +121,7 @@ fn lines_of_other_hash_algorithms_are_ignored_as_go_ignores_them() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_workspace_brings_the_go_sum_of_every_module_it_uses() {
     let Some(go) = setup() else { return };
     let ws = go.workdir().join("ws");
@@ -151,6 +154,7 @@ fn a_workspace_brings_the_go_sum_of_every_module_it_uses() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_module_without_dependencies_has_no_go_sum_and_that_is_a_note() {
     let Some(go) = setup() else { return };
     let lonely = go.workdir().join("lonely");
@@ -177,6 +181,7 @@ fn a_module_without_dependencies_has_no_go_sum_and_that_is_a_note() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_missing_ziphash_confirmed_by_go_sum_is_written_offline_as_go_wrote_it() {
     let Some(go) = setup() else { return };
     let project = go.project("p", &[("example.com/dep", "v1.0.0")]);

@@ -70,6 +70,7 @@ const COMMANDS: &[&[&str]] = &[
 ];
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn zip_bombs_are_caught_by_their_sizes_without_inflating_them() {
     let Some(go) = Go::find("zip_bombs_are_caught_by_their_sizes") else {
         return;
@@ -125,6 +126,7 @@ fn zip_bombs_are_caught_by_their_sizes_without_inflating_them() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_version_of_100000_files_lists_and_verifies_in_bounded_memory() {
     let Some(go) = Go::find("a_version_of_100000_files") else {
         return;

@@ -63,6 +63,7 @@ fn edit_keeping_mtime(path: &Path, content: &[u8]) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn every_damage_after_a_first_verify_is_found_by_the_next() {
     let Some(go) = Go::find("every_damage_after_a_first_verify_is_found") else {
         return;

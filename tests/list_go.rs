@@ -8,6 +8,7 @@ use crate::support::proxy::standard_modules;
 use crate::support::{entry, list_json, path_buf, stderr, stdout};
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn list_reports_every_version_go_downloaded_with_its_dir_and_zip() {
     let Some(go) = Go::find("list_reports_every_version_go_downloaded") else {
         return;
@@ -77,6 +78,7 @@ fn list_reports_every_version_go_downloaded_with_its_dir_and_zip() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn list_totals_match_du_of_a_go_written_cache() {
     let Some(go) = Go::find("list_totals_match_du") else {
         return;
@@ -102,6 +104,7 @@ fn list_totals_match_du_of_a_go_written_cache() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn list_reads_publish_time_and_origin_from_info() {
     let Some(go) = Go::find("list_reads_publish_time_and_origin") else {
         return;
@@ -155,6 +158,7 @@ fn go_says(go: &crate::support::go::Go, vars: &[(&str, String)]) -> Result<Strin
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_cache_is_located_exactly_as_go_locates_it_with_and_without_go() {
     let Some(go) = crate::support::go::Go::find("the_cache_is_located_exactly_as_go") else {
         return;
@@ -225,6 +229,7 @@ fn the_cache_is_located_exactly_as_go_locates_it_with_and_without_go() {
 /// (a tree and a `.lock`; go 1.27 adds a `.ziphash`). It is a version of its own kind: listed,
 /// verified where it can be, never a leftover to delete.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
     let Some(go) = Go::find("the_fips_module_go_unpacks_is_a_version_never_a_leftover") else {
         return;

@@ -27,6 +27,7 @@ fn has_entry(report: &Value, path: &str, version: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn leftovers_of_interrupted_work_are_listed_by_kind() {
     let c = HandCache::new();
     c.version(
@@ -72,6 +73,7 @@ fn leftovers_of_interrupted_work_are_listed_by_kind() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn names_that_do_not_decode_are_reported_not_dropped() {
     let c = HandCache::new();
     c.file("Example.com/upper@v1.0.0/x.go", "package x\n");
@@ -104,6 +106,7 @@ fn names_that_do_not_decode_are_reported_not_dropped() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn partial_pieces_still_make_a_version() {
     let c = HandCache::new();
     // The module-graph walk leaves .info and .mod only.
@@ -153,6 +156,7 @@ fn partial_pieces_still_make_a_version() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn info_problems_are_data_and_toolchains_have_their_kind() {
     let c = HandCache::new();
     c.version("example.com/garbled", "v1.0.0", "v1.0.0", &[]);
@@ -192,6 +196,7 @@ fn info_problems_are_data_and_toolchains_have_their_kind() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn symlinks_are_counted_as_links_and_never_followed() {
     let c = HandCache::new();
     std::fs::create_dir_all(c.outside()).unwrap();
@@ -216,6 +221,7 @@ fn symlinks_are_counted_as_links_and_never_followed() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn vcs_repositories_and_sumdb_are_accounted_for() {
     let c = HandCache::new();
     let hash = "b2f02d6f27c4649eccd98c249abe9f06b329934610ccddb3d63d6c9da1ae121d";
@@ -259,6 +265,7 @@ fn vcs_repositories_and_sumdb_are_accounted_for() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn human_output_is_a_table_with_a_totals_line() {
     let c = HandCache::new();
     c.version(
@@ -298,6 +305,7 @@ fn human_output_is_a_table_with_a_totals_line() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn hard_linked_files_are_counted_once_as_du_counts_them() {
     let c = HandCache::new();
     c.version(

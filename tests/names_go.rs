@@ -44,6 +44,7 @@ const VERSIONS: &[&str] = &[
 ];
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn versions_sort_as_go_sorts_them() {
     let Some(go) = Go::find("versions_sort_as_go_sorts_them") else {
         return;
@@ -55,6 +56,7 @@ fn versions_sort_as_go_sorts_them() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn cache_names_decode_as_go_decodes_them() {
     let Some(go) = Go::find("cache_names_decode_as_go_decodes_them") else {
         return;

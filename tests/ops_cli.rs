@@ -69,6 +69,7 @@ fn verify_code(go: &Go) -> (Option<i32>, Value) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn bad_values_and_missing_consent_change_nothing() {
     let Some(go) = Go::find("bad_values_and_missing_consent_change_nothing") else {
         return;
@@ -139,6 +140,7 @@ fn bad_values_and_missing_consent_change_nothing() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn keep_latest_dry_run_plans_and_yes_removes_what_it_planned() {
     let Some(go) = Go::find("keep_latest_dry_run_plans") else {
         return;
@@ -190,6 +192,7 @@ fn keep_latest_dry_run_plans_and_yes_removes_what_it_planned() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn leftovers_vcs_max_size_and_older_than_select_what_they_say() {
     let Some(go) = Go::find("leftovers_vcs_max_size") else {
         return;
@@ -252,6 +255,7 @@ fn leftovers_vcs_max_size_and_older_than_select_what_they_say() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn refetch_broken_repairs_every_kind_of_damage() {
     let Some(go) = Go::find("refetch_broken_repairs") else {
         return;
@@ -307,6 +311,7 @@ fn refetch_broken_repairs_every_kind_of_damage() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn refetch_downloads_a_version_that_is_not_cached() {
     let Some(go) = Go::find("refetch_downloads_a_version") else {
         return;
@@ -445,6 +450,7 @@ fn assert_recoverable(go: &Go, module: &str, version: &str, when: &str) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_sigkill_at_any_step_of_a_delete_leaves_a_recoverable_cache() {
     let Some(_) = Go::find("a_sigkill_at_any_step_of_a_delete") else {
         return;
@@ -478,6 +484,7 @@ fn a_sigkill_at_any_step_of_a_delete_leaves_a_recoverable_cache() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
     let Some(_) = Go::find("a_sigkill_at_any_step_of_a_repair") else {
         return;
@@ -602,6 +609,7 @@ fn a_sigkill_at_any_step_of_a_repair_leaves_a_recoverable_cache() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn go_waits_for_a_concurrent_delete_and_neither_corrupts_the_other() {
     let Some(go) = Go::find("go_waits_for_a_concurrent_delete") else {
         return;
@@ -665,6 +673,7 @@ fn go_waits_for_a_concurrent_delete_and_neither_corrupts_the_other() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn symlinks_out_of_the_cache_are_never_followed_nor_removed_as_leftovers() {
     use std::os::unix::fs::symlink;
     let c = crate::support::fixture::HandCache::new();
@@ -722,6 +731,7 @@ fn symlinks_out_of_the_cache_are_never_followed_nor_removed_as_leftovers() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn undecodable_names_are_listed_and_never_removed_as_leftovers() {
     let c = crate::support::fixture::HandCache::new();
     c.version(
@@ -870,6 +880,7 @@ impl Drop for Mount {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn on_a_read_only_file_system_deletes_fail_cleanly_and_change_nothing() {
     let dir = crate::support::TempTree::new();
     let point = dir.path().join("ro");
@@ -942,6 +953,7 @@ fn on_a_read_only_file_system_deletes_fail_cleanly_and_change_nothing() {
 /// level) still verifies clean: modlens raises the soft limit to the hard one at start, as go
 /// does.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_deep_tree_verifies_under_a_low_open_file_limit() {
     let Some(go) = Go::find("a_deep_tree_verifies") else {
         return;
@@ -971,6 +983,7 @@ fn a_deep_tree_verifies_under_a_low_open_file_limit() {
 /// Toolchain modules order as go's `gover` does (go1.23rc1 < go1.23.4 < go1.23.10), and
 /// `--toolchains` keeps the newest per platform, saying why.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn toolchains_keep_the_newest_per_platform_in_go_s_order() {
     let Some(go) = Go::find("toolchains_keep_the_newest_per_platform") else {
         return;
@@ -1020,6 +1033,7 @@ fn toolchains_keep_the_newest_per_platform_in_go_s_order() {
 
 /// Ctrl-C or SIGTERM during `clean --yes` stops between items, says so, and exits 1.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn an_interrupted_clean_says_so_and_exits_1() {
     let Some(go) = Go::find("an_interrupted_clean_says_so_and_exits_1") else {
         return;
@@ -1057,6 +1071,7 @@ fn an_interrupted_clean_says_so_and_exits_1() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn refetch_dry_run_prints_the_plan_and_changes_nothing() {
     let Some(go) = Go::find("refetch_dry_run_prints_the_plan_and_changes_nothing") else {
         return;
@@ -1089,6 +1104,7 @@ fn refetch_dry_run_prints_the_plan_and_changes_nothing() {
 /// Policies never break what they keep: a kept version's module graph stays, so it still
 /// builds offline after the clean.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_policy_keeps_what_a_kept_version_needs_to_build_offline() {
     let Some(go) = Go::find("a_policy_keeps_what_a_kept_version_needs") else {
         return;

@@ -49,6 +49,7 @@ fn go_env(go: &Go) -> GoRunner {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_deleted_version_is_gone_except_its_lock_and_go_fetches_it_again() {
     let Some(go) = Go::find("a_deleted_version_is_gone") else {
         return;
@@ -101,6 +102,7 @@ fn a_deleted_version_is_gone_except_its_lock_and_go_fetches_it_again() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_and_tree_are_re_fetched() {
     let Some(go) = Go::find("an_edited_tree_is_re_extracted") else {
         return;
@@ -168,6 +170,7 @@ fn an_edited_tree_is_re_extracted_offline_and_a_broken_zip_and_tree_are_re_fetch
 /// "zip: not a valid zip file" with the tree intact: modlens rebuilds the zip from the tree
 /// offline (no proxy at all), and go accepts the result with the same Sum as before.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_broken_zip_beside_an_intact_tree_is_re_zipped_offline() {
     let Some(go) = Go::find("a_broken_zip_beside_an_intact_tree") else {
         return;

@@ -30,6 +30,7 @@ fn verify_entry(go: &Go, path: &str) -> (Option<i32>, Value) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_zip_with_a_repeated_name_hashes_as_go_hashed_it_and_is_a_structure_problem() {
     let Some(go) = Go::find("a_zip_with_a_repeated_name") else {
         return;
@@ -75,6 +76,7 @@ fn a_zip_with_a_repeated_name_hashes_as_go_hashed_it_and_is_a_structure_problem(
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_go_mod_that_declares_another_path_is_a_note_not_damage() {
     let Some(go) = Go::find("a_go_mod_that_declares_another_path") else {
         return;

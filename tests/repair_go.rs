@@ -24,6 +24,7 @@ fn modes(tree: &Path) -> BTreeMap<String, u32> {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_re_extracted_tree_has_go_s_modes_on_every_file_and_directory() {
     let Some(go) = Go::find("a_re_extracted_tree_has_go_s_modes") else {
         return;
@@ -51,6 +52,7 @@ fn a_re_extracted_tree_has_go_s_modes_on_every_file_and_directory() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_re_fetch_honours_the_settings_go_env_w_wrote() {
     let Some(go) = Go::find("a_re_fetch_honours_go_env_w") else {
         return;
@@ -99,6 +101,7 @@ fn a_re_fetch_honours_the_settings_go_env_w_wrote() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
     let Some(go) = Go::find("ctrl_c_during_a_download") else {
         return;

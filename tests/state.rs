@@ -14,6 +14,7 @@ fn with_state(state: &std::path::Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn list_records_scans_and_history_shows_the_growth() {
     let Some(go) = Go::find("list_records_scans_and_history_shows_the_growth") else {
         return;
@@ -92,6 +93,7 @@ fn list_records_scans_and_history_shows_the_growth() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn an_unusable_database_is_a_warning_and_changes_nothing_else() {
     let Some(go) = Go::find("an_unusable_database_is_a_warning") else {
         return;
@@ -145,6 +147,7 @@ fn an_unusable_database_is_a_warning_and_changes_nothing_else() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_demo_leaves_nothing_in_the_state_database() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.db");

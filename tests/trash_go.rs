@@ -75,6 +75,7 @@ fn trash_list(go: &Go, cache: &Path) -> Value {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn go_sees_a_trashed_version_as_absent_and_a_restored_one_verifies() {
     let Some((go, project)) = setup("go_sees_a_trashed_version_as_absent") else {
         return;
@@ -160,6 +161,7 @@ fn go_sees_a_trashed_version_as_absent_and_a_restored_one_verifies() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn go_downloads_a_trashed_version_again_and_a_restore_keeps_gos_copy() {
     let Some((go, project)) = setup("go_downloads_a_trashed_version_again") else {
         return;
@@ -257,6 +259,7 @@ fn kill_at(go: &Go, cache: &Path, args: &[&str], checkpoint: &str) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
     let Some((go, project)) = setup("a_sigkill_at_any_step_of_trash_or_restore") else {
         return;
@@ -319,6 +322,7 @@ fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_trash_is_emptied_first_for_max_size_and_after_its_keep_time() {
     let Some(go) = Go::find("the_trash_is_emptied_first_for_max_size") else {
         return;
@@ -395,6 +399,7 @@ fn the_trash_is_emptied_first_for_max_size_and_after_its_keep_time() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_trash_that_is_a_link_is_refused_and_never_followed() {
     let Some((go, _project)) = setup("a_trash_that_is_a_link_is_refused") else {
         return;

@@ -274,6 +274,7 @@ fn go_reports(stderr: &str) -> BTreeMap<String, Vec<String>> {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn modlens_finds_everything_go_mod_verify_finds_and_explains_its_blind_spots() {
     let Some(go) = Go::find("modlens_finds_everything_go_mod_verify_finds") else {
         return;
@@ -393,6 +394,7 @@ fn modlens_finds_everything_go_mod_verify_finds_and_explains_its_blind_spots() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_clean_cache_verifies_like_go_with_exit_status_zero() {
     let Some(go) = Go::find("a_clean_cache_verifies_like_go") else {
         return;
@@ -432,6 +434,7 @@ fn a_clean_cache_verifies_like_go_with_exit_status_zero() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn an_edited_mod_file_is_a_go_sum_mismatch_as_go_reports_it() {
     let Some(go) = Go::find("an_edited_mod_file_is_a_go_sum_mismatch") else {
         return;
@@ -457,6 +460,7 @@ fn an_edited_mod_file_is_a_go_sum_mismatch_as_go_reports_it() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_missing_mod_file_breaks_offline_builds_and_is_reported() {
     let Some(go) = Go::find("a_missing_mod_file_breaks_offline_builds") else {
         return;
@@ -483,6 +487,7 @@ fn a_missing_mod_file_breaks_offline_builds_and_is_reported() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_consistently_poisoned_entry_passes_go_mod_verify_but_not_modlens() {
     let Some(go) = Go::find("a_consistently_poisoned_entry") else {
         return;
@@ -546,6 +551,7 @@ fn a_consistently_poisoned_entry_passes_go_mod_verify_but_not_modlens() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_wrong_go_sum_line_is_found_with_recursive_projects() {
     let Some(go) = Go::find("a_wrong_go_sum_line") else {
         return;
@@ -606,6 +612,7 @@ fn a_wrong_go_sum_line_is_found_with_recursive_projects() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn patterns_select_versions_and_unknown_ones_are_errors() {
     let Some(go) = Go::find("patterns_select_versions") else {
         return;
@@ -657,6 +664,7 @@ fn patterns_select_versions_and_unknown_ones_are_errors() {
 /// A module whose go.mod is a directory: go 1.19 builds it, go 1.21 and later refuse it on
 /// every use ("read …/go.mod: is a directory"). modlens calls it unusable, with a fix.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_go_mod_that_is_a_directory_is_an_unusable_version() {
     let Some(go) = Go::find("a_go_mod_that_is_a_directory_is_an_unusable_version") else {
         return;
@@ -703,6 +711,7 @@ fn a_go_mod_that_is_a_directory_is_an_unusable_version() {
 
 /// A wrong `.ziphash` beside a zip and tree that go.sum confirms is rewritten offline.
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_wrong_ziphash_that_go_sum_contradicts_is_rewritten_offline() {
     let Some(go) = Go::find("a_wrong_ziphash_that_go_sum_contradicts") else {
         return;
@@ -746,6 +755,7 @@ fn a_wrong_ziphash_that_go_sum_contradicts_is_rewritten_offline() {
 /// An extracted toolchain is verified too, modulo what go itself changes on its first use
 /// (`cmd/go/internal/toolchain`: a `go.mod` copied beside every `_go.mod`, execute bits).
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_toolchain_tree_is_verified_modulo_go_s_first_use_changes() {
     use std::os::unix::fs::PermissionsExt;
     let Some(go) = Go::find("a_toolchain_tree_is_verified") else {

@@ -28,6 +28,7 @@ fn hand_cache(n: usize) -> HandCache {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn verdicts_stream_one_per_entry_and_progress_reaches_the_total() {
     let c = hand_cache(12);
     let cache = ModCache::new(c.root());
@@ -62,6 +63,7 @@ fn verdicts_stream_one_per_entry_and_progress_reaches_the_total() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_cancelled_run_starts_nothing_and_says_so() {
     let c = hand_cache(5);
     let cache = ModCache::new(c.root());
@@ -87,6 +89,7 @@ fn a_cancelled_run_starts_nothing_and_says_so() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_consumer_that_goes_away_cancels_the_run() {
     let c = hand_cache(40);
     let cache = ModCache::new(c.root());

@@ -101,6 +101,7 @@ fn verify(go: &Go, db: &Db, extra: &[&str]) -> (Option<i32>, serde_json::Value) 
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn cached_sumdb_answers_are_checked_signed_and_proven() {
     let Some(go) = Go::find("cached_sumdb_answers_are_checked") else {
         return;
@@ -363,6 +364,7 @@ impl GoDb {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn tile_proofs_agree_with_go_s_tlog_and_reject_every_forgery() {
     let Some(go) = Go::find("tile_proofs_agree_with_go_s_tlog") else {
         return;

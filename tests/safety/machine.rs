@@ -56,6 +56,7 @@ fn plant_predictable_names(tmp: &Path, victim: &Path) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn temp_dirs_another_user_prepared_are_never_used() {
     let Some(go) = Go::find("temp_dirs_another_user_prepared_are_never_used") else {
         return;
@@ -151,6 +152,7 @@ fn with_bind_mount(victim: &Path, at: &Path, cache: &Path, args: &[&str]) -> Opt
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn mount_points_below_the_root_are_reported_and_never_entered() {
     let Some(go) = Go::find("mount_points_below_the_root_are_reported_and_never_entered") else {
         return;
@@ -250,6 +252,7 @@ fn a_tree_deeper_than_the_open_file_limit_is_deleted_whole() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_directory_go_did_not_make_is_not_a_build_cache() {
     let t = TempTree::new();
     let dir = t.path().join("home");
@@ -290,6 +293,7 @@ fn a_directory_go_did_not_make_is_not_a_build_cache() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn build_cache_cleans_refuse_without_a_terminal_and_never_hash_a_huge_orphan() {
     let Some((go, _app)) = crate::gocache_go::setup("build_cache_cleans_refuse_without_a_terminal")
     else {
@@ -331,6 +335,7 @@ fn build_cache_cleans_refuse_without_a_terminal_and_never_hash_a_huge_orphan() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_root_link_re_pointed_during_a_clean_leaves_the_other_cache_alone() {
     let Some(go) = Go::find("a_root_link_re_pointed_during_a_clean") else {
         return;
@@ -418,6 +423,7 @@ fn edit_manifest(entry: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_trash_never_trusts_its_manifest_nor_drops_a_good_copy_for_garbage() {
     use crate::trash_go::{TARGET, ml, setup};
     use std::os::unix::fs::PermissionsExt;
@@ -503,6 +509,7 @@ fn the_trash_never_trusts_its_manifest_nor_drops_a_good_copy_for_garbage() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_trash_move_stopped_after_partial_is_restored_whole_and_not_partial() {
     use crate::trash_go::{TARGET, ml, setup};
     let Some((go, project)) = setup("a_trash_move_stopped_after_partial") else {
@@ -542,6 +549,7 @@ fn a_trash_move_stopped_after_partial_is_restored_whole_and_not_partial() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_state_database_is_never_a_link_nor_inside_the_cache() {
     let Some(go) = Go::find("the_state_database_is_never_a_link_nor_inside_the_cache") else {
         return;
@@ -626,6 +634,7 @@ fn assert_escaped(out: &Output, args: &[&str]) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn names_with_terminal_escapes_are_shown_escaped_everywhere() {
     let hand = crate::support::fixture::HandCache::new();
     let evil = "x\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}gpj.go\r";
@@ -752,6 +761,7 @@ fn explain_streams_a_command_of_any_length_in_bounded_memory() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_huge_sparse_file_in_a_tree_is_modified_not_hashed() {
     let Some(go) = Go::find("a_huge_sparse_file_in_a_tree_is_modified_not_hashed") else {
         return;
@@ -772,6 +782,7 @@ fn a_huge_sparse_file_in_a_tree_is_modified_not_hashed() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_zip_that_is_not_a_regular_file_is_a_problem_with_a_fix() {
     let Some(go) = Go::find("a_zip_that_is_not_a_regular_file_is_a_problem_with_a_fix") else {
         return;
@@ -831,6 +842,7 @@ fn a_zip_that_is_not_a_regular_file_is_a_problem_with_a_fix() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn after_a_repair_go_builds_without_its_stale_index_of_the_tree() {
     let Some(go) = Go::find("after_a_repair_go_builds_without_its_stale_index_of_the_tree") else {
         return;
@@ -903,6 +915,7 @@ fn listing_the_file_system_root_stops_at_once() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn trees_behind_an_unreadable_directory_are_never_called_verified() {
     use std::os::unix::fs::PermissionsExt;
     let Some(go) = Go::find("trees_behind_an_unreadable_directory") else {
@@ -934,6 +947,7 @@ fn trees_behind_an_unreadable_directory_are_never_called_verified() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_cache_the_user_cannot_write_is_said_once_before_any_plan() {
     use std::os::unix::fs::PermissionsExt;
     let hand = crate::support::fixture::HandCache::new();

