@@ -950,6 +950,7 @@ fn the_project_view_shows_what_the_project_needs_and_f_fixes_it() {
         retracted: None,
         go_error: None,
         needs_newer_go: None,
+        hidden_by: None,
     };
     app.update(Msg::Project(Ok(vec![
         need("example.com/tampered", "v1.0.0"),

@@ -61,6 +61,9 @@ pub struct Needed {
     /// go's words when its go.mod needs a newer go than the project's (go 1.21+ downloads
     /// such a version and then refuses it): `requires go >= 1.99 (running go 1.27.3)`.
     pub needs_newer_go: Option<String>,
+    /// The directory of the module cache, when one hides its tree or download files from
+    /// modlens (no permission): then nothing about it is known.
+    pub hidden_by: Option<String>,
 }
 
 /// A project's needs.
@@ -145,9 +148,11 @@ pub fn needs(
             let needs_newer_go = in_cache
                 .as_ref()
                 .and_then(|k| needs_newer_go(modcache, k, project.go_version.as_deref()?));
+            let hidden_by = in_cache.as_ref().and_then(|k| hidden_by(modcache, k));
             Some(Needed {
                 retracted: None,
                 needs_newer_go,
+                hidden_by,
                 needs_source,
                 path: m.path,
                 version,
@@ -162,6 +167,33 @@ pub fn needs(
         project: project.clone(),
         modules,
     })
+}
+
+/// The directory that keeps modlens from `key`'s tree or `.mod` (permission denied on the way
+/// down from the cache root), if one does.
+fn hidden_by(modcache: &Path, key: &ModuleKey) -> Option<String> {
+    use crate::cache::{ModCache, VersionFile};
+    let cache = ModCache::new(modcache);
+    let denied = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    };
+    let target = [
+        cache.tree_dir(key),
+        cache.version_file(key, VersionFile::Mod),
+    ]
+    .into_iter()
+    .find(|p| denied(p))?;
+    let rel = target.strip_prefix(modcache).ok()?;
+    let mut dir = modcache.to_path_buf();
+    for part in rel.components() {
+        if std::fs::read_dir(&dir).is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        {
+            break;
+        }
+        dir.push(part);
+    }
+    Some(crate::cache::fmt::escaped_path(&dir))
 }
 
 /// go's "requires go >= X (running go Y)" when the cached go.mod of `key` (its tree's, else its
@@ -330,6 +362,8 @@ pub enum State {
     Missing,
     /// Only `.mod`/`.info` are cached, but its packages are built: go will download it.
     SourceMissing,
+    /// Behind a directory modlens cannot read (named): not verified, and never called missing.
+    Unreadable(String),
     /// Cached as published, but go refuses to use it, in go's words.
     Unusable(String),
     /// Cached whole, but its go.mod needs a newer go than the one running: a toolchain
@@ -350,6 +384,7 @@ impl State {
             State::Broken(_) => "broken",
             State::Missing => "missing",
             State::SourceMissing => "source_missing",
+            State::Unreadable(_) => "unreadable",
             State::Unusable(_) => "unusable",
             State::NeedsNewerGo(_) => "needs_newer_go",
             State::LocalReplacement => "local",
@@ -381,7 +416,10 @@ pub fn judge(
         return State::LocalReplacement;
     };
     let Some(entry) = entries.get(key) else {
-        return State::Missing;
+        return match &needed.hidden_by {
+            Some(dir) => State::Unreadable(dir.clone()),
+            None => State::Missing,
+        };
     };
     if let Some(why) = entry.unusable.clone() {
         return State::Unusable(why);
@@ -401,6 +439,9 @@ pub fn judge(
     let p = entry.pieces;
     if !p.mod_file && !p.zip && !p.tree {
         return State::Missing;
+    }
+    if let Some(dir) = &needed.hidden_by {
+        return State::Unreadable(dir.clone());
     }
     let problems = verdicts
         .get(key)

@@ -925,12 +925,48 @@ fn trees_behind_an_unreadable_directory_are_never_called_verified() {
         FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
             .file("a.go", "package m\n"),
     ]);
+    let project = go.project("p", &[("example.com/a", "v1.0.0")]);
+    fs::write(
+        project.join("main.go"),
+        "package main\n\nimport _ \"example.com/a\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let built = go.build(&project).env("GOPROXY", "off").output().unwrap();
+    assert!(built.status.success(), "{}", stderr(&built));
     let cache = go.modcache();
     let user = crate::support::Unprivileged::new(&cache);
+    let home = crate::support::TempTree::new();
+    fs::set_permissions(home.path(), fs::Permissions::from_mode(0o777)).unwrap();
     let hidden = cache.join("example.com");
     fs::set_permissions(&hidden, fs::Permissions::from_mode(0o000)).unwrap();
     let out = user.run(&cache, &["verify"]);
+    // The doctor says the same word: unreadable, not verified, and not "source missing".
+    let doctor = user
+        .command(&cache, &["doctor", project.to_str().unwrap(), "--json"])
+        .env("HOME", home.path())
+        .env("GOCACHE", home.path().join("gocache"))
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOSUMDB", "off")
+        .output()
+        .unwrap();
     fs::set_permissions(&hidden, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        doctor.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&doctor),
+        stderr(&doctor)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&doctor), stderr(&doctor)));
+    let a = report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["path"] == "example.com/a")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(a["state"], "unreadable", "{a:#}");
     assert_eq!(
         out.status.code(),
         Some(1),

@@ -210,6 +210,11 @@ impl Unprivileged {
 
     /// Runs `modlens --cache <root> <args>` with GOPROXY=off.
     pub fn run(&self, root: &Path, args: &[&str]) -> Output {
+        self.command(root, args).output().unwrap()
+    }
+
+    /// The command [`Unprivileged::run`] runs, for callers to add to.
+    pub fn command(&self, root: &Path, args: &[&str]) -> Command {
         let mut cmd = if self.as_nobody {
             let mut cmd = Command::new("setpriv");
             cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
@@ -227,7 +232,7 @@ impl Unprivileged {
         for var in ["GOMODCACHE", "GOPATH", "GOFLAGS", "NO_COLOR"] {
             cmd.env_remove(var);
         }
-        cmd.output().unwrap()
+        cmd
     }
 }
 

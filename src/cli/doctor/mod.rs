@@ -54,6 +54,7 @@ impl Examined {
                 State::NeedsNewerGo(_) => c.needs_newer_go += 1,
                 State::LocalReplacement => c.local += 1,
                 State::Retracted(_) => c.retracted += 1,
+                State::Unreadable(_) => c.unreadable += 1,
             }
         }
         c
@@ -71,11 +72,18 @@ struct Counts {
     needs_newer_go: usize,
     local: usize,
     retracted: usize,
+    unreadable: usize,
 }
 
 impl Counts {
     fn all_fine(&self) -> bool {
-        self.broken + self.missing + self.unusable + self.needs_newer_go + self.retracted == 0
+        self.broken
+            + self.missing
+            + self.unusable
+            + self.needs_newer_go
+            + self.retracted
+            + self.unreadable
+            == 0
     }
 }
 

@@ -32,6 +32,9 @@ pub(super) fn table(ex: &Examined) -> String {
                 "only its go.mod is cached, and go.sum says its source is needed".to_owned()
             }
             State::Unusable(why) => format!("go refuses it as published: {why}"),
+            State::Unreadable(dir) => {
+                format!("{dir} cannot be read, so it is not verified (permission denied)")
+            }
             State::NeedsNewerGo(why) => format!(
                 "cached whole, but it {why}: install that go or let go switch toolchains \
                  (GOTOOLCHAIN); the cache is not the cause"
@@ -70,6 +73,7 @@ pub(super) fn table(ex: &Examined) -> String {
         [
             (c.needs_newer_go, "needing a newer go"),
             (c.retracted, "retracted"),
+            (c.unreadable, "unreadable"),
             (c.local, "local"),
         ]
         .iter()
