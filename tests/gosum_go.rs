@@ -178,6 +178,30 @@ fn a_module_without_dependencies_has_no_go_sum_and_that_is_a_note() {
     let (code, report, err) = verify(&go.modcache(), &[&lonely]);
     assert_eq!(code, Some(0), "{report} {err}");
     assert!(err.contains("note") && err.contains("no go.sum"), "{err}");
+    assert!(err.contains("no dependencies"), "{err}");
+    // A module with dependencies whose build stopped before go wrote go.sum (offline, the
+    // requirement cannot be fetched): the note does not call it dependency-free.
+    let stopped = go.workdir().join("stopped");
+    fs::create_dir_all(&stopped).unwrap();
+    fs::write(
+        stopped.join("go.mod"),
+        "module test.example/stopped\n\ngo 1.18\n\nrequire example.com/absent v1.0.0\n",
+    )
+    .unwrap();
+    fs::write(
+        stopped.join("main.go"),
+        "package main\n\nimport _ \"example.com/absent\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let out = go.build(&stopped).env("GOPROXY", "off").output().unwrap();
+    assert!(!out.status.success() && !stopped.join("go.sum").exists());
+    let (code, report, err) = verify(&go.modcache(), &[&stopped]);
+    assert_eq!(code, Some(0), "{report} {err}");
+    assert!(
+        err.contains("no go.sum") && err.contains("requires modules"),
+        "{err}"
+    );
+    assert!(!err.contains("no dependencies"), "{err}");
 }
 
 #[test]

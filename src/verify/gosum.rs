@@ -141,10 +141,22 @@ impl GoSums {
         if self.files.len() == before {
             let has_manifest = ["go.mod", "go.work"].iter().any(|m| dir.join(m).is_file());
             if has_manifest && !recursive {
-                // A module without dependencies has no go.sum: nothing to check against.
+                // A module without dependencies has no go.sum: nothing to check against. One
+                // with dependencies has none yet when go stopped before writing it.
+                let requires = crate::cache::read::read_text(
+                    &dir.join("go.mod"),
+                    crate::cache::read::cap::GO_MOD,
+                )
+                .is_ok_and(|text| text.lines().any(|l| l.trim_start().starts_with("require")));
+                let why = if requires {
+                    "its go.mod requires modules, but go has not written go.sum yet (did a \
+                     build or `go mod tidy` stop before it?)"
+                } else {
+                    "a module with no dependencies"
+                };
                 self.notes.push(format!(
-                    "project {} has no go.sum (a module with no dependencies): nothing to check there",
-                    dir.display()
+                    "project {} has no go.sum ({why}): nothing to check there",
+                    crate::cache::fmt::escaped_path(dir)
                 ));
                 return Ok(());
             }
