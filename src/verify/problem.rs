@@ -252,7 +252,7 @@ pub struct Hashes {
     pub dir: Option<H1>,
     /// The go.sum `/go.mod` hash of `.mod`.
     pub go_mod: Option<H1>,
-    /// go.sum lines for the version (`hash  file`).
+    /// go.sum lines for the version (`hash  file:line (zip)`, or `(go.mod)` for its go.mod's).
     pub gosum: Vec<String>,
     /// Checksum-database records for the version.
     pub sumdb: Vec<String>,

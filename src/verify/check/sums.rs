@@ -26,8 +26,15 @@ impl Checker<'_> {
         let go_mod = self.mod_hash();
         let zip_lines = expect.gosums.zip_lines(key);
         let mod_lines = expect.gosums.mod_lines(key);
-        for l in zip_lines.iter().chain(mod_lines).filter(|l| l.is_h1()) {
-            self.hashes.gosum.push(format!("{}  {}", l.hash, l.place()));
+        // Both kinds of line name the version; which hash each holds is said with it.
+        let labelled = zip_lines
+            .iter()
+            .map(|l| (l, "zip"))
+            .chain(mod_lines.iter().map(|l| (l, "go.mod")));
+        for (l, what) in labelled.filter(|(l, _)| l.is_h1()) {
+            self.hashes
+                .gosum
+                .push(format!("{}  {} ({what})", l.hash, l.place()));
         }
         // Each line stands on its own, as in go: any h1: line of any project that names
         // another hash is a mismatch, even when another line agrees.
