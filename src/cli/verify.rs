@@ -177,21 +177,20 @@ fn verify_all(
     Ok((verdicts, summary))
 }
 
-/// The verification's progress as one line: a bar, versions and bytes.
+/// The verification's progress as one line: a bar and the versions done. The bar follows the
+/// bytes of the versions' files, so that one large version moves it as much as it takes; no
+/// byte count is printed, since the summary's "hashed" counts file contents only.
 fn progress_text(p: VerifyProgress) -> String {
-    let pct = (p.bytes_done * 100)
-        .checked_div(p.bytes_total)
-        .unwrap_or(100);
     let width = 30;
-    let filled = (pct as usize * width / 100).min(width);
+    let filled = (p.bytes_done.saturating_mul(width as u64))
+        .checked_div(p.bytes_total)
+        .map_or(width, |f| (f as usize).min(width));
     format!(
-        "verifying [{}{}] {pct:>3}%  {}/{} versions  {}/{}",
+        "verifying [{}{}] {}/{} versions",
         "#".repeat(filled),
         "-".repeat(width - filled),
         p.entries_done,
         p.entries_total,
-        size(p.bytes_done),
-        size(p.bytes_total)
     )
 }
 

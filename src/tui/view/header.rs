@@ -94,10 +94,11 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         VerifyState::Waiting => {
             progress.push(Span::styled("verify waits for the scan", theme.dim()))
         }
+        // The bar follows bytes (a large version takes long); the numbers count versions,
+        // and no percent of bytes stands beside them.
         VerifyState::Running(p) => progress.push(Span::raw(format!(
-            "verify {} {:>3}% {}/{}",
+            "verify {} {}/{} versions",
             bar(p.bytes_done, p.bytes_total, 12),
-            (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0),
             p.entries_done,
             p.entries_total
         ))),
