@@ -29,13 +29,13 @@ pub enum NotACache {
         /// The cache it belongs to.
         cache: PathBuf,
     },
-    /// A directory that holds a cache below it, such as `$GOPATH/pkg`.
-    #[error("{path} is not a Go module cache but holds one at {cache}; pass --cache {cache}")]
+    /// A directory that holds one cache or more below it, such as `$GOPATH/pkg`.
+    #[error("{path} is not a Go module cache but holds {}", caches_below(caches))]
     ParentOfCache {
         /// The directory given.
         path: PathBuf,
-        /// The cache below it.
-        cache: PathBuf,
+        /// The caches below it (at most [`MAX_NAMED`]), in name order.
+        caches: Vec<PathBuf>,
     },
     /// No `cache/download` directory.
     #[error("{0} is not a Go module cache: it has no cache/download directory")]
@@ -64,6 +64,28 @@ pub enum NotACache {
         /// The error.
         source: io::Error,
     },
+}
+
+/// How many caches below a directory an error names, at most.
+pub const MAX_NAMED: usize = 8;
+
+/// "one at A; pass --cache A", or "3 caches: A, B, C; pass one of them as --cache".
+fn caches_below(caches: &[PathBuf]) -> String {
+    match caches {
+        [one] => format!("one at {0}; pass --cache {0}", one.display()),
+        many => format!(
+            "{} Go module caches: {}; pass one of them as --cache",
+            if many.len() == MAX_NAMED {
+                format!("at least {MAX_NAMED}")
+            } else {
+                many.len().to_string()
+            },
+            many.iter()
+                .map(|c| c.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// How many directories below `cache/download` are read, at most, looking for a version.
@@ -107,17 +129,21 @@ pub fn recognize(root: &Path) -> Result<(), NotACache> {
         return Ok(());
     }
     if !has_download_dir(root) {
-        let below = names
+        names.sort();
+        let caches: Vec<PathBuf> = names
             .iter()
             .map(|n| root.join(n))
             .flat_map(|d| [d.clone(), d.join("mod"), d.join("pkg").join("mod")])
-            .find(|d| has_download_dir(d));
-        return Err(match below {
-            Some(cache) => NotACache::ParentOfCache {
+            .filter(|d| has_download_dir(d))
+            .take(MAX_NAMED)
+            .collect();
+        return Err(if caches.is_empty() {
+            NotACache::NoDownloadDir(root.to_path_buf())
+        } else {
+            NotACache::ParentOfCache {
                 path: root.to_path_buf(),
-                cache,
-            },
-            None => NotACache::NoDownloadDir(root.to_path_buf()),
+                caches,
+            }
         });
     }
     if let Some(name) = names.iter().find(|n| !plausible_top_name(n)) {
@@ -261,9 +287,29 @@ mod tests {
         let t = tree(&[&format!("mod/{VERSION}"), "sumdb/sum.golang.org/latest"]);
         let err = recognize(t.path()).unwrap_err();
         assert!(
-            matches!(&err, NotACache::ParentOfCache { cache, .. } if cache.ends_with("mod")),
+            matches!(&err, NotACache::ParentOfCache { caches, .. } if caches.len() == 1 && caches[0].ends_with("mod")),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_parent_of_several_caches_names_them_all() {
+        let t = tree(&[
+            &format!("a/{VERSION}"),
+            &format!("b/pkg/mod/{VERSION}"),
+            "c/readme.txt",
+            &format!("d/mod/{VERSION}"),
+        ]);
+        let err = recognize(t.path()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("3 Go module caches"), "{text}");
+        for cache in ["a", "b/pkg/mod", "d/mod"] {
+            assert!(
+                text.contains(&t.path().join(cache).display().to_string()),
+                "{text}"
+            );
+        }
+        assert!(text.contains("pass one of them as --cache"), "{text}");
     }
 
     #[test]
