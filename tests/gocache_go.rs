@@ -206,6 +206,18 @@ fn damage_is_found_explained_and_cleaned_and_go_rebuilds() {
             .any(|k| k == "output_size_mismatch" || k == "output_corrupt"),
         "the truncated output: {found:?}"
     );
+    // The explorer's rows: one per problem, each with a name of its own (marks are by name).
+    let overview =
+        modlens::ops::gocache::overview(&crate::support::pools(2), &gocache(&go)).unwrap();
+    let labels: Vec<&str> = overview
+        .groups
+        .iter()
+        .filter(|g| g.problem)
+        .map(|g| g.label.as_str())
+        .collect();
+    assert_eq!(labels.len(), found.len(), "{labels:?} {found:?}");
+    let distinct: std::collections::HashSet<&&str> = labels.iter().collect();
+    assert_eq!(distinct.len(), labels.len(), "{labels:?}");
 
     let out = ml(&go, &["gocache", "clean", "--broken", "--yes"]);
     assert_ok(&out, "gocache clean --broken");

@@ -1208,3 +1208,52 @@ fn a_read_only_cache_is_said_once_and_refuses_changes() {
         Some("cannot change the module cache: not writable")
     );
 }
+
+/// The build-cache view: a row with nothing in it is never marked, so the count of marks is
+/// the count the delete dialog asks about; `B` marks the problem rows that hold files.
+#[test]
+fn build_view_marks_count_what_the_dialog_deletes() {
+    use modlens::ops::gocache::{BuildGroup, BuildOverview};
+    let mut f = fixture(false);
+    let app = &mut f.app;
+    app.config.gocache = Some("/home/gopher/.cache/go-build".into());
+    let effects = keys(app, "b");
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadBuild(_)]),
+        "{effects:?}"
+    );
+    let group = |label: &str, problem: bool, files: u64| BuildGroup {
+        label: label.into(),
+        detail: String::new(),
+        problem,
+        bytes: files * 4096,
+        files,
+        delete: (0..files).map(|i| vec![format!("ab/ab{i}-d")]).collect(),
+    };
+    app.update(Msg::Build(Ok(BuildOverview {
+        root: "/home/gopher/.cache/go-build".into(),
+        total_bytes: 3 * 4096,
+        outputs: 3,
+        actions: 3,
+        trimmed: None,
+        problems: 2,
+        groups: vec![
+            group("output_corrupt ab0123456789", true, 1),
+            group("output_corrupt cd0123456789", true, 1),
+            group("used 5 to 30 days ago", false, 0),
+            group("used over 30 days ago", false, 1),
+        ],
+    })));
+    keys(app, "<down><down><space>");
+    assert_eq!(app.status.as_deref(), Some("nothing to delete in that row"));
+    keys(app, "B");
+    let s = screen(app, 100, 30);
+    assert!(s.contains("output_corrupt ab0123456789"), "{s}");
+    assert!(s.contains("output_corrupt cd0123456789"), "{s}");
+    assert!(s.contains("2 marked"), "{s}");
+    keys(app, "D");
+    let Mode::Confirm(op) = &app.mode else {
+        panic!("{:?}", app.mode)
+    };
+    assert_eq!(op.paths.len(), 2, "{op:?}");
+}

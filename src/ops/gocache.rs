@@ -201,6 +201,20 @@ pub struct BuildOverview {
     pub groups: Vec<BuildGroup>,
 }
 
+/// A problem row's name: its kind and the entry it concerns (the first 12 characters of the
+/// first file's name, go's hash), so that two problems of one kind can be told apart (and
+/// marked apart: marks are by name).
+fn problem_label(kind: &str, files: &[String]) -> String {
+    let entry = files
+        .first()
+        .and_then(|f| f.rsplit('/').next())
+        .map(|name| name.chars().take(12).collect::<String>());
+    match entry {
+        Some(id) => format!("{kind} {id}"),
+        None => kind.to_owned(),
+    }
+}
+
 /// Scans and verifies the build cache at `root` for the explorer.
 pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
     use crate::cache::gocache::{AGE_BANDS, TRIM_LIMIT};
@@ -214,7 +228,7 @@ pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
         .problems
         .iter()
         .map(|p| BuildGroup {
-            label: p.kind.name().to_owned(),
+            label: problem_label(p.kind.name(), &p.delete),
             detail: format!("{}. go {}.", p.detail, p.go_does),
             problem: true,
             bytes: p.delete.iter().filter_map(|f| disk.get(f)).sum(),
@@ -222,6 +236,15 @@ pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
             delete: vec![p.delete.clone()],
         })
         .collect();
+    // Labels name rows and marks: make any that still collide distinct.
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for g in &mut groups {
+        let n = seen.entry(g.label.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            g.label = format!("{} ({n})", g.label);
+        }
+    }
     if !checked.verdict.orphans.is_empty() {
         groups.push(BuildGroup {
             label: "orphan outputs".into(),

@@ -105,7 +105,15 @@ impl App {
             Action::Top | Action::PageUp => self.build.cursor = 0,
             Action::Bottom | Action::PageDown => self.build.cursor = rows.saturating_sub(1),
             Action::ToggleMark => {
-                if let Some(label) = label
+                // A row with nothing to delete is never marked: the count of marks is then
+                // the count the delete dialog asks about.
+                let empty = self
+                    .build_groups()
+                    .get(cursor)
+                    .is_some_and(|g| g.files == 0);
+                if empty {
+                    self.status = Some("nothing to delete in that row".into());
+                } else if let Some(label) = label
                     && !self.build.marks.remove(&label)
                 {
                     self.build.marks.insert(label);
@@ -113,8 +121,15 @@ impl App {
                 self.build.cursor = (cursor + 1).min(rows.saturating_sub(1));
             }
             Action::MarkProblems => {
-                let problems = self.build_groups().iter().filter(|g| g.problem);
+                let problems = self
+                    .build_groups()
+                    .iter()
+                    .filter(|g| g.problem && g.files > 0);
                 let labels: Vec<String> = problems.map(|g| g.label.clone()).collect();
+                self.status = Some(format!(
+                    "marked {}",
+                    crate::cache::fmt::count(labels.len() as u64, "problem row")
+                ));
                 self.build.marks.extend(labels);
             }
             Action::ClearMarks => self.build.marks.clear(),

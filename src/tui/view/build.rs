@@ -134,15 +134,16 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         Span::styled("q", theme.key()),
         Span::raw(" quit"),
     ]);
-    let marked: u64 = groups
+    // Counted over the rows shown, as the delete dialog counts them.
+    let marked_rows: Vec<_> = groups
         .iter()
-        .filter(|g| app.build.marks.contains(&g.label))
-        .map(|g| g.bytes)
-        .sum();
+        .filter(|g| app.build.marks.contains(&g.label) && g.files > 0)
+        .collect();
+    let marked: u64 = marked_rows.iter().map(|g| g.bytes).sum();
     let mut status = Vec::new();
-    if !app.build.marks.is_empty() {
+    if !marked_rows.is_empty() {
         status.push(Span::styled(
-            format!("{} marked ({})  ", app.build.marks.len(), size(marked)),
+            format!("{} marked ({})  ", marked_rows.len(), size(marked)),
             theme.marked(),
         ));
     }
