@@ -473,7 +473,21 @@ fn a_busy_version_is_not_sent_to_a_second_job() {
         app.status
             .as_deref()
             .unwrap_or("")
-            .contains("already have a job running")
+            .contains("1 version a running job still holds")
+    );
+    // Marked with another version, the busy one is left out, and the dialog says so.
+    keys(app, "<space>");
+    select(app, "example.com/hello", "v1.0.0");
+    keys(app, "<space>");
+    keys(app, "D");
+    let Mode::Confirm(op) = &app.mode else {
+        panic!("{:?}", app.mode)
+    };
+    assert_eq!(op.keys.len(), 1, "{op:?}");
+    let s = screen(app, 100, 30);
+    assert!(
+        s.contains("Left out: 1 version a running job still holds."),
+        "{s}"
     );
 }
 

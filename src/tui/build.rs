@@ -169,6 +169,7 @@ impl App {
             paths: chosen.iter().map(|g| PathBuf::from(&g.label)).collect(),
             bytes: chosen.iter().map(|g| g.bytes).sum(),
             downloads: Vec::new(),
+            left_out: None,
         });
     }
 

@@ -95,32 +95,44 @@ impl App {
     }
 
     pub(super) fn ask(&mut self, kind: OpKind) {
-        let (busy, keys): (Vec<ModuleKey>, Vec<ModuleKey>) = self
-            .targets()
+        let targets = self.targets();
+        let gone = targets
+            .iter()
+            .filter(|k| !self.rows.contains_key(k))
+            .count();
+        let (busy, keys): (Vec<ModuleKey>, Vec<ModuleKey>) = targets
             .into_iter()
             .filter(|k| self.rows.contains_key(k))
             .partition(|k| self.busy.contains(k));
+        let mut reasons = Vec::new();
+        if !busy.is_empty() {
+            reasons.push(format!(
+                "{} a running job still holds",
+                crate::cache::fmt::count(busy.len() as u64, "version")
+            ));
+        }
+        if gone > 0 {
+            reasons.push(format!(
+                "{} no longer in the cache",
+                crate::cache::fmt::count(gone as u64, "version")
+            ));
+        }
+        let left_out = (!reasons.is_empty()).then(|| format!("Left out: {}.", reasons.join("; ")));
         if keys.is_empty() {
-            self.status = Some(if busy.is_empty() {
-                "nothing selected".into()
-            } else {
-                "those versions already have a job running".into()
+            self.status = Some(match &left_out {
+                None => "nothing selected".into(),
+                Some(why) => format!("nothing to do. {why}"),
             });
             return;
         }
         let bytes = self.disk_bytes(&keys);
-        if !busy.is_empty() {
-            self.status = Some(format!(
-                "left out {} with a running job",
-                crate::cache::fmt::count(busy.len() as u64, "version")
-            ));
-        }
         self.mode = Mode::Confirm(PendingOp {
             kind,
             keys,
             paths: Vec::new(),
             bytes,
             downloads: Vec::new(),
+            left_out,
         });
     }
 
@@ -144,6 +156,7 @@ impl App {
             paths,
             bytes,
             downloads: Vec::new(),
+            left_out: None,
         });
     }
 

@@ -128,6 +128,7 @@ impl App {
             paths: Vec::new(),
             bytes,
             downloads,
+            left_out: None,
         });
     }
 

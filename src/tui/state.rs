@@ -140,6 +140,8 @@ pub struct PendingOp {
     pub bytes: u64,
     /// Versions to download (the project view's missing ones).
     pub downloads: Vec<ModuleKey>,
+    /// Which marked versions it leaves out, and why (a job holds them; they are gone).
+    pub left_out: Option<String>,
 }
 
 /// The project view: what the `--project` directories need, as go says.

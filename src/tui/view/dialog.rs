@@ -122,11 +122,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     op.downloads.len(),
                 ),
             };
-            let mut lines = vec![
-                Line::styled(question, theme.heading()),
-                Line::raw(how),
-                Line::raw(""),
-            ];
+            let mut lines = vec![Line::styled(question, theme.heading()), Line::raw(how)];
+            if let Some(why) = &op.left_out {
+                lines.push(Line::styled(why.clone(), theme.warn()));
+            }
+            lines.push(Line::raw(""));
             let items: Vec<String> = op
                 .keys
                 .iter()
