@@ -5,6 +5,7 @@
 //! on a pool `ops` hands it. It also holds the small shared types every layer uses (sort keys,
 //! filters, sizes and ages for people, cancellation) and go's settings ([`goenv`]).
 
+pub mod atimes;
 pub mod cancel;
 mod discover;
 pub mod entry;

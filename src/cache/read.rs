@@ -114,16 +114,30 @@ pub fn open_at(
     name: impl rustix::path::Arg + Copy,
     shown: &Path,
 ) -> Result<File, ReadError> {
+    open_noting(dir, name, shown).map(|(file, _)| file)
+}
+
+/// [`open_at`], also saying whether the file was opened without `O_NOATIME` (the kernel
+/// refused it: modlens does not own the file), so that reading it may move its access time.
+fn open_noting(
+    dir: impl AsFd,
+    name: impl rustix::path::Arg + Copy,
+    shown: &Path,
+) -> Result<(File, bool), ReadError> {
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
     let io = |e: rustix::io::Errno| ReadError::Io {
         path: shown.to_path_buf(),
         source: e.into(),
     };
+    let mut moves_atime = !cfg!(target_os = "linux");
     let opened = {
         #[cfg(target_os = "linux")]
         {
             match openat(&dir, name, flags | OFlags::NOATIME, Mode::empty()) {
-                Err(rustix::io::Errno::PERM) => openat(&dir, name, flags, Mode::empty()),
+                Err(rustix::io::Errno::PERM) => {
+                    moves_atime = true;
+                    openat(&dir, name, flags, Mode::empty())
+                }
                 other => other,
             }
         }
@@ -144,17 +158,20 @@ pub fn open_at(
             kind: type_name(kind),
         });
     }
-    Ok(fd.into())
+    Ok((fd.into(), moves_atime))
 }
 
-/// Reads the regular file `path` whole, if it is at most `cap` bytes.
+/// Reads the regular file `path` whole, if it is at most `cap` bytes. A read that may move
+/// the access time is noted ([`super::atimes`]).
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
-    let file = open(path)?;
+    let (file, moves_atime) = open_noting(rustix::fs::CWD, path, path)?;
     let io = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let size = file.metadata().map_err(io)?.len();
+    let meta = file.metadata().map_err(io)?;
+    let size = meta.len();
+    let before = meta.accessed().ok().filter(|_| moves_atime);
     if size > cap {
         return Err(ReadError::TooLarge {
             path: path.to_path_buf(),
@@ -164,7 +181,12 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     }
     let mut buf = Vec::with_capacity(size as usize);
     // The file may grow after fstat; one byte past the cap tells.
-    file.take(cap + 1).read_to_end(&mut buf).map_err(io)?;
+    (&file).take(cap + 1).read_to_end(&mut buf).map_err(io)?;
+    if let Some(before) = before
+        && let Ok(after) = file.metadata().and_then(|m| m.accessed())
+    {
+        super::atimes::note(path, super::atimes::Moved { before, after });
+    }
     if buf.len() as u64 > cap {
         return Err(ReadError::TooLarge {
             path: path.to_path_buf(),

@@ -30,6 +30,18 @@ pub struct Ctx {
     pub trash_keep: Option<std::time::Duration>,
 }
 
+impl Drop for Ctx {
+    /// Keeps the access times this run's reads moved, so that later runs undo them.
+    fn drop(&mut self) {
+        let notes = crate::cache::atimes::take();
+        if let Some(state) = &self.state
+            && let Err(e) = state.record_moved_atimes(&self.located.root, &notes)
+        {
+            safe_eprintln!("modlens: warning: {e}; the access times modlens moved are not kept");
+        }
+    }
+}
+
 impl Ctx {
     /// The cache as a model.
     pub fn cache(&self) -> ModCache {
@@ -39,7 +51,19 @@ impl Ctx {
     /// Scans the whole cache into a snapshot. A scan that walked every tree is recorded in the
     /// state database (a failure to record is a warning).
     pub fn snapshot(&self, depth: Depth) -> anyhow::Result<Snapshot> {
-        let snapshot = crate::ops::scan::snapshot(&self.pools, &self.cache(), depth)?;
+        let mut snapshot = crate::ops::scan::snapshot(&self.pools, &self.cache(), depth)?;
+        // A version is never "used" because modlens read it.
+        let mut moved = self
+            .state
+            .as_ref()
+            .and_then(|s| s.moved_atimes(&self.located.root).ok())
+            .unwrap_or_default();
+        moved.extend(crate::cache::atimes::current());
+        if !moved.is_empty() {
+            crate::ops::state::undo_moved_atimes(&self.cache(), &mut snapshot.entries, |p| {
+                moved.get(p).copied()
+            });
+        }
         if depth != Depth::Shallow
             && let Some(state) = &self.state
             && let Err(e) =

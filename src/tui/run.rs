@@ -102,6 +102,23 @@ pub fn run(
         }
     })?;
 
+    // Access times modlens moved in earlier runs (see `cache::atimes`), undone in every scan.
+    let kept_moves = state
+        .as_ref()
+        .and_then(|s| s.moved_atimes(cache.root()).ok())
+        .unwrap_or_default();
+    let own_atimes = |ev: ScanEvent| match ev {
+        ScanEvent::Entries(mut entries) => {
+            let current = crate::cache::atimes::current();
+            if !current.is_empty() || !kept_moves.is_empty() {
+                crate::ops::state::undo_moved_atimes(&cache, &mut entries, |p| {
+                    current.get(p).or_else(|| kept_moves.get(p)).copied()
+                });
+            }
+            ScanEvent::Entries(entries)
+        }
+        other => other,
+    };
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;
     execute!(std::io::stdout(), EnableMouseCapture)?;
@@ -148,7 +165,7 @@ pub fn run(
                 Ok((t, ev)) => { note_key(&ev, t, &mut waiting_keys); effects.extend(app.update(Msg::Input(ev))); }
                 Err(_) => input_rx = never(),
             },
-            recv(ch.scan_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Scan(ev))) },
+            recv(ch.scan_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Scan(own_atimes(ev)))) },
             recv(ch.verify_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Verify(ev))) },
             recv(ch.job_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Job(ev))) },
             recv(ch.project_rx) -> m => if let Ok(answer) = m { effects.extend(app.update(Msg::Project(answer))) },
@@ -161,7 +178,7 @@ pub fn run(
             effects.extend(app.update(Msg::Input(ev)));
         }
         for ev in ch.scan_rx.try_iter().take(WORK_BATCH).collect::<Vec<_>>() {
-            effects.extend(app.update(Msg::Scan(ev)));
+            effects.extend(app.update(Msg::Scan(own_atimes(ev))));
         }
         for ev in ch.verify_rx.try_iter().take(WORK_BATCH).collect::<Vec<_>>() {
             effects.extend(app.update(Msg::Verify(ev)));

@@ -1023,3 +1023,86 @@ fn a_cache_the_user_cannot_write_is_said_once_before_any_plan() {
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+/// `verify` by a user who does not own the cache (the kernel refuses `O_NOATIME`) must never
+/// make a version look used: the access time it moved is kept in that user's state database,
+/// and later scans show the time before it.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_verify_by_another_user_never_makes_a_version_look_used() {
+    use std::fs::FileTimes;
+    use std::time::{Duration, SystemTime};
+    let Some(go) = Go::find("a_verify_by_another_user_never_makes_a_version_look_used") else {
+        return;
+    };
+    if !rustix::process::geteuid().is_root() {
+        // Only root can run modlens as a user who does not own the files.
+        eprintln!("not run: needs root to run modlens as another user");
+        return;
+    }
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package m\n"),
+    ]);
+    let cache = go.modcache();
+    let mod_file = cache.join("cache/download/example.com/a/@v/v1.0.0.mod");
+    // Last used on 2020-01-01, long enough ago that any read moves it (relatime).
+    let used = SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
+    fs::File::open(&mod_file)
+        .unwrap()
+        .set_times(
+            FileTimes::new()
+                .set_accessed(used)
+                .set_modified(used - Duration::from_secs(86_400)),
+        )
+        .unwrap();
+    // The state database of user nobody, in a directory it can write.
+    let home = TempTree::new();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(home.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let state = home.path().join("state.db");
+    let as_nobody = |args: &[&str]| {
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_modlens"))
+            .args(args)
+            .arg("--cache")
+            .arg(&cache)
+            .arg("--state")
+            .arg(&state)
+            .env("GOPROXY", "off")
+            .env("HOME", home.path())
+            .env_remove("GOMODCACHE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    };
+    as_nobody(&["verify"]);
+    let atime = fs::metadata(&mod_file).unwrap().accessed().unwrap();
+    if atime == used {
+        eprintln!("not run: this mount never moves access times (noatime)");
+        return;
+    }
+    let out = as_nobody(&["list", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "example.com/a")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert!(
+        entry["last_used"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2020-01-01T00:00:00")),
+        "the read by modlens moved it to {atime:?}, and list shows {entry:#}"
+    );
+}

@@ -21,8 +21,10 @@ use crate::cache::Snapshot;
 /// The schema this build writes.
 pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
 
+mod atimes;
 mod place;
 
+pub use atimes::undo_moved_atimes;
 pub use place::default_path;
 mod query;
 mod verdicts;
@@ -329,7 +331,7 @@ fn decode<T: serde::de::DeserializeOwned>(stored: rusqlite::types::Value) -> Opt
 }
 
 /// The schema, one step per version: step `i` takes a database from version `i` to `i + 1`.
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 7] = [
     // 1: scans and module sizes, for history.
     "CREATE TABLE scans (
          id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
@@ -366,6 +368,11 @@ const STEPS: [&str; 6] = [
          FROM verdicts;
      DROP TABLE verdicts;
      ALTER TABLE verdicts_by_key RENAME TO verdicts;",
+    // 7: the access times of `.mod` files that modlens's own reads moved (path relative to
+    // the cache, as bytes; times in nanoseconds).
+    "CREATE TABLE moved_atimes (
+         cache TEXT NOT NULL, path BLOB NOT NULL, before_ns INTEGER NOT NULL,
+         after_ns INTEGER NOT NULL, PRIMARY KEY (cache, path)) WITHOUT ROWID;",
 ];
 
 /// Whether SQLite said another connection holds the lock.
