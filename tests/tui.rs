@@ -1271,3 +1271,23 @@ fn build_view_marks_count_what_the_dialog_deletes() {
     };
     assert_eq!(op.paths.len(), 2, "{op:?}");
 }
+
+/// A filter puts the cursor on its first match, and the marks by rule take only what the
+/// filter shows, as `a` does, saying how many it kept out.
+#[test]
+fn a_filter_starts_at_its_first_match_and_bounds_every_mark() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    keys(app, "G");
+    keys(app, "/tampered<enter>");
+    assert_eq!(app.cursor, 0, "{:?}", app.visible.rows);
+    let problems_in_all = app.rows.values().filter(|r| r.integrity.is_problem()).count();
+    keys(app, "B");
+    let marked = app.marks.len();
+    assert!(marked >= 1 && marked < problems_in_all, "{marked} of {problems_in_all}");
+    assert!(app.marks.iter().all(|k| k.path.contains("tampered")), "{:?}", app.marks);
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("hidden by the filter, not marked"), "{status}");
+    keys(app, "c<esc>a");
+    assert_eq!(app.marks.len(), app.rows.len());
+}

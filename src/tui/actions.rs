@@ -152,7 +152,10 @@ impl App {
         }
     }
 
+    /// Applies the filter being typed. The cursor stays on its row while that row matches,
+    /// and goes to the first match otherwise (never to the last).
     fn apply_filter_text(&mut self) {
+        let before = self.selected().cloned();
         if self.filter_text.is_empty() {
             self.filter = None;
             self.status = None;
@@ -167,6 +170,9 @@ impl App {
             }
         }
         self.rebuild();
+        let kept = before.and_then(|sel| self.visible.rows.iter().position(|r| *r == sel));
+        self.cursor = kept.unwrap_or(0);
+        self.scroll_to_cursor();
     }
 
     fn act(&mut self, action: Action) -> Vec<Effect> {

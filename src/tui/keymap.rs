@@ -57,9 +57,9 @@ key_table! {
     CollapseAll: [Char('-')], ctrl [], "-", "collapse every module";
     OpenDetail: [Enter], ctrl [], "Enter", "show details";
     ToggleDetail: [Tab], ctrl [], "Tab", "show/hide details";
-    ToggleMark: [Char(' ')], ctrl [], "Space", "mark/unmark";
+    ToggleMark: [Char(' ')], ctrl [], "Space", "mark/unmark, move down";
     MarkRange: [Char('V')], ctrl [], "V", "mark range from last mark";
-    MarkAllVisible: [Char('a')], ctrl [], "a", "mark all visible";
+    MarkAllVisible: [Char('a')], ctrl [], "a", "mark all shown";
     ClearMarks: [Char('c')], ctrl [], "c", "clear marks";
     MarkAllButNewest: [Char('K')], ctrl [], "K", "mark all but the newest N";
     MarkOlderThan: [Char('O')], ctrl [], "O", "mark older than N days";

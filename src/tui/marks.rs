@@ -42,14 +42,24 @@ impl App {
         self.marks.extend(keys);
     }
 
-    pub(super) fn mark_keys(&mut self, keys: Vec<ModuleKey>, what: &str) {
+    /// Marks the versions of `keys` that the list shows (the filter and "problems only"
+    /// apply, as they do to `a`), and says how many the filter kept out.
+    pub(super) fn mark_keys(&mut self, mut keys: Vec<ModuleKey>, what: &str) {
+        let shown: std::collections::HashSet<&ModuleKey> = self.visible.all_versions().collect();
+        let before = keys.len();
+        keys.retain(|k| shown.contains(k));
+        let hidden = before - keys.len();
         let bytes: u64 = keys
             .iter()
             .filter_map(|k| self.rows.get(k))
             .map(|r| r.entry.usage().disk)
             .sum();
+        let hidden = match hidden {
+            0 => String::new(),
+            n => format!("; {n} more hidden by the filter, not marked"),
+        };
         self.status = Some(format!(
-            "marked {} {what} ({})",
+            "marked {} {what} ({}){hidden}",
             crate::cache::fmt::count(keys.len() as u64, "version"),
             crate::cache::fmt::size(bytes)
         ));

@@ -64,7 +64,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     Line::from(spans)
                 })
                 .collect();
-            lines.push(Line::styled("any key closes this help", theme.dim()));
+            lines.push(Line::styled(
+                "a K O U B mark only what the filter shows; any key closes this help",
+                theme.dim(),
+            ));
             let width = u16::try_from(columns * cell_width + 2).unwrap_or(u16::MAX);
             draw(frame, "keys", lines, width);
         }
