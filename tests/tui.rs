@@ -1281,13 +1281,27 @@ fn a_filter_starts_at_its_first_match_and_bounds_every_mark() {
     keys(app, "G");
     keys(app, "/tampered<enter>");
     assert_eq!(app.cursor, 0, "{:?}", app.visible.rows);
-    let problems_in_all = app.rows.values().filter(|r| r.integrity.is_problem()).count();
+    let problems_in_all = app
+        .rows
+        .values()
+        .filter(|r| r.integrity.is_problem())
+        .count();
     keys(app, "B");
     let marked = app.marks.len();
-    assert!(marked >= 1 && marked < problems_in_all, "{marked} of {problems_in_all}");
-    assert!(app.marks.iter().all(|k| k.path.contains("tampered")), "{:?}", app.marks);
+    assert!(
+        marked >= 1 && marked < problems_in_all,
+        "{marked} of {problems_in_all}"
+    );
+    assert!(
+        app.marks.iter().all(|k| k.path.contains("tampered")),
+        "{:?}",
+        app.marks
+    );
     let status = app.status.clone().unwrap_or_default();
-    assert!(status.contains("hidden by the filter, not marked"), "{status}");
+    assert!(
+        status.contains("hidden by the filter, not marked"),
+        "{status}"
+    );
     keys(app, "c<esc>a");
     assert_eq!(app.marks.len(), app.rows.len());
 }

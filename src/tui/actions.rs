@@ -18,9 +18,17 @@ use crate::ops::policy;
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match self.mode.clone() {
+            // A status says what the last key did, or what happened since: the next key
+            // replaces it, so that none goes stale ("filter cleared" long after).
             Mode::Normal => match action_for(key) {
-                Some(action) if self.build.on => self.build_act(action),
-                Some(action) => self.act(action),
+                Some(action) if self.build.on => {
+                    self.status = None;
+                    self.build_act(action)
+                }
+                Some(action) => {
+                    self.status = None;
+                    self.act(action)
+                }
                 None => {
                     self.dirty = false;
                     Vec::new()

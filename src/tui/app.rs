@@ -85,6 +85,9 @@ pub struct App {
     pub tree_items: Option<(ModuleKey, Vec<crate::cache::TreeItem>)>,
     /// During a rescan, the versions it has seen so far; rows it does not see are gone.
     pub rescan_seen: Option<HashSet<ModuleKey>>,
+    /// Whether the running rescan is one the user asked for (F5, `v` after a job), rather
+    /// than the first scan after the last session's snapshot.
+    pub user_rescan: bool,
     /// Verification progress.
     pub verify: VerifyState,
     /// Jobs by id.
@@ -149,6 +152,7 @@ impl App {
             show_side_detail: true,
             scan: ScanState::Running(0, 0, 0),
             rescan_seen: None,
+            user_rescan: false,
             tree_items: None,
             detail_scroll: 0,
             verify,
@@ -332,6 +336,7 @@ impl App {
     /// seeing them, and the other totals stay as they were until the scan has counted them
     /// all again, so that the header never shows a half-counted cache.
     pub(super) fn start_rescan(&mut self) {
+        self.user_rescan = true;
         self.scan = ScanState::Running(0, 0, 0);
         self.rescan_seen = Some(HashSet::new());
         self.recount = Some(Counted::default());

@@ -98,7 +98,11 @@ impl App {
                     self.rows.retain(|k, _| seen.contains(k));
                     self.marks.retain(|k| seen.contains(k));
                     self.rebuild();
-                    self.status = Some("rescanned".into());
+                    self.status = Some(if std::mem::take(&mut self.user_rescan) {
+                        "rescanned".into()
+                    } else {
+                        "scanned: the list now shows the cache as it is".into()
+                    });
                     // Marks from the last session are confirmed through the verdict memory (cheap
                     // when nothing changed), since what they depend on may have.
                     let changed: Vec<_> = self

@@ -13,9 +13,7 @@ use crate::tui::app::{App, Row};
 use crate::tui::rows::RowRef;
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
-    let block = Block::new()
-        .borders(Borders::LEFT | Borders::TOP)
-        .title(" details ");
+    let block = Block::new().borders(Borders::ALL).title(" details ");
     let lines = match app.selected() {
         Some(RowRef::Version(key)) => app
             .rows

@@ -176,8 +176,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
         }
         Mode::ConfirmQuit => {
             let running = app.jobs.values().filter(|j| !j.finished).count();
+            let question = match running {
+                0 => "Every job has finished. Quit?".to_owned(),
+                n => format!("{} still running. Quit anyway?", count(n as u64, "job")),
+            };
             let lines = vec![
-                Line::raw(format!("{running} job(s) still running. Quit anyway?")),
+                Line::raw(question),
                 Line::raw("Each version is left consistent; unfinished items are not started."),
                 Line::from(vec![
                     Span::styled("y", theme.key()),
@@ -225,7 +229,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 "j/k select, x cancel (stops between items; go is killed), Esc closes",
                 theme.dim(),
             ));
-            draw(frame, "jobs", lines, 76);
+            // As wide as its longest line where the terminal allows: no line wraps needlessly.
+            let longest = lines.iter().map(Line::width).max().unwrap_or(0);
+            let width = u16::try_from(longest + 2).unwrap_or(u16::MAX).max(76);
+            draw(frame, "jobs", lines, width);
         }
         Mode::Files(key, selected) => {
             let area = frame.area();

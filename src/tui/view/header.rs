@@ -37,45 +37,62 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         }
         _ => String::new(),
     };
-    let line1 = Line::from(vec![
-        Span::styled("modlens ", theme.heading()),
-        Span::styled(size(app.total_bytes()), theme.heading()),
-        Span::styled(growth, theme.dim()),
-        // Part of the total; shown first so that it survives a narrow terminal.
-        Span::styled(
-            match app.counted.trash.disk {
-                0 => String::new(),
-                n => format!(", {} in trash", size(n)),
-            },
-            theme.dim(),
-        ),
-        Span::raw(" · "),
-        Span::styled(problem_text, problem_style),
-        Span::raw(format!(
-            " · {} · {} · {} · {} vcs",
-            count(app.rows.len() as u64, "version"),
-            count(app.module_count() as u64, "module"),
-            count(app.counted.leftovers.len() as u64, "leftover"),
-            app.counted.vcs.0
-        )),
-    ]);
+    let width = usize::from(area.width);
+    // Whole segments only: a narrow terminal drops the last ones rather than cutting a word.
+    let line1 = whole_segments(
+        vec![
+            vec![
+                Span::styled("modlens ", theme.heading()),
+                Span::styled(size(app.total_bytes()), theme.heading()),
+                Span::styled(growth, theme.dim()),
+                // Part of the total, so it goes with it.
+                Span::styled(
+                    match app.counted.trash.disk {
+                        0 => String::new(),
+                        n => format!(", {} in trash", size(n)),
+                    },
+                    theme.dim(),
+                ),
+            ],
+            vec![Span::styled(problem_text, problem_style)],
+            vec![Span::raw(count(app.rows.len() as u64, "version"))],
+            vec![Span::raw(count(app.module_count() as u64, "module"))],
+            vec![Span::raw(count(
+                app.counted.leftovers.len() as u64,
+                "leftover",
+            ))],
+            vec![Span::raw(format!("{} vcs", app.counted.vcs.0))],
+        ],
+        " · ",
+        width,
+    );
     let env = &app.config.env;
-    let noatime = if app.config.noatime {
-        "  (noatime mount: USED is only the creation time)"
-    } else {
-        ""
-    };
-    let line2 = Line::from(vec![
-        Span::raw(app.config.root.display().to_string()),
-        Span::styled(noatime, theme.warn()),
-        Span::styled(
-            format!(
-                "  GOPROXY={}  GOSUMDB={}  GOFLAGS={}",
-                env.goproxy, env.gosumdb, env.goflags
-            ),
-            theme.dim(),
-        ),
-    ]);
+    let mut place = vec![Span::raw(crate::cache::fmt::escaped_path(&app.config.root))];
+    if app.config.noatime {
+        place.push(Span::styled(
+            "  (noatime mount: USED is only the creation time)",
+            theme.warn(),
+        ));
+    }
+    let line2 = whole_segments(
+        vec![
+            place,
+            vec![Span::styled(
+                format!("GOPROXY={}", env.goproxy),
+                theme.dim(),
+            )],
+            vec![Span::styled(
+                format!("GOSUMDB={}", env.gosumdb),
+                theme.dim(),
+            )],
+            vec![Span::styled(
+                format!("GOFLAGS={}", env.goflags),
+                theme.dim(),
+            )],
+        ],
+        "  ",
+        width,
+    );
     let mut progress = vec![];
     match app.scan {
         ScanState::Running(_, _, 0) => progress.push(Span::styled("scanning…", theme.warn())),
@@ -121,6 +138,34 @@ pub fn render_header(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
         Paragraph::new(vec![line1, line2, Line::from(progress)]),
         area,
     );
+}
+
+/// The segments joined by `sep`, as many whole ones as fit in `width` columns, in order. The
+/// first is always there (the frame clips it when it alone is too wide).
+fn whole_segments(
+    segments: Vec<Vec<Span<'static>>>,
+    sep: &'static str,
+    width: usize,
+) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for (i, segment) in segments.into_iter().enumerate() {
+        let own: usize = segment.iter().map(Span::width).sum();
+        let needed = if i == 0 {
+            own
+        } else {
+            Span::raw(sep).width() + own
+        };
+        if i > 0 && used + needed > width {
+            break;
+        }
+        if i > 0 {
+            spans.push(Span::raw(sep));
+        }
+        spans.extend(segment);
+        used += needed;
+    }
+    Line::from(spans)
 }
 
 fn sort_name(key: SortKey) -> &'static str {

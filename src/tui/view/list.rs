@@ -30,6 +30,8 @@ fn size_bar(bytes: u64, max: u64) -> String {
     } else {
         ((bytes as u128 * (BAR_W as u128 * 8)) / max as u128) as usize
     };
+    // Anything at all shows at least a sliver, so the column never reads as empty.
+    let eighths = if bytes > 0 { eighths.max(1) } else { 0 };
     let full = eighths / 8;
     let part = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8];
     let s = format!("{}{part}", "█".repeat(full));
@@ -70,6 +72,27 @@ fn columns(
         ));
     }
     spans
+}
+
+/// The columns the list needs to show every visible name whole, with the size bar and both
+/// ages (and the files column when it would be `FILES_FROM` wide or more).
+pub fn wanted_width(app: &App) -> usize {
+    let name = |row: &RowRef| match row {
+        RowRef::Module(path) => {
+            let versions = app.visible.modules.get(path).map_or(0, |t| t.versions);
+            path.chars().count() + 5 + versions.to_string().len()
+        }
+        RowRef::Version(key) => 4 + key.version.chars().count(),
+        RowRef::Missing(key) => 2 + key.to_string().chars().count() + 18,
+    };
+    let longest = app.visible.rows.iter().map(name).max().unwrap_or(16);
+    let fixed = 2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 3;
+    let without_files = longest + fixed;
+    if without_files + FILES_W + 1 >= FILES_FROM {
+        without_files + FILES_W + 1
+    } else {
+        without_files
+    }
 }
 
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {

@@ -37,8 +37,12 @@ fn areas(app: &App, area: Rect) -> Areas {
     ])
     .areas(area);
     let (list, detail) = if is_wide(area.width) && app.show_side_detail {
-        // Wide enough for a hash line (about 60 columns) beside a readable list.
-        let detail_w = (area.width * 2 / 5).max(62).min(area.width - 56);
+        // The list takes what its names need (at least 56 columns) and the details, wide
+        // enough for a hash line (about 62 columns), take the rest: no empty columns in the
+        // list while the details wrap.
+        let most_for_list = usize::from(area.width - 62);
+        let list_w = list::wanted_width(app).clamp(56, most_for_list.max(56));
+        let detail_w = area.width - u16::try_from(list_w).unwrap_or(56);
         let [l, d] =
             Layout::horizontal([Constraint::Min(56), Constraint::Length(detail_w)]).areas(body);
         (l, Some(d))
