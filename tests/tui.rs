@@ -901,7 +901,7 @@ fn right_on_a_version_opens_its_files_largest_first_with_changed_ones_marked() {
         matches!(effects.as_slice(), [Effect::ListFiles(key)] if *key == k),
         "{effects:?}"
     );
-    assert_eq!(app.mode, Mode::Files(k.clone(), 0));
+    assert_eq!(app.mode, Mode::Files(k.clone(), String::new(), 0));
     let items = modlens::cache::tree_items(&ModCache::new(&root).tree_dir(&k), 1000);
     assert!(
         items.windows(2).all(|w| w[0].usage.disk >= w[1].usage.disk),
@@ -928,6 +928,53 @@ fn right_on_a_version_opens_its_files_largest_first_with_changed_ones_marked() {
     );
     keys(app, "<esc>");
     assert_eq!(app.mode, Mode::Normal, "Esc goes back");
+}
+
+/// The file view is a tree: a directory shows its own total, opens with l (→, Enter) to its
+/// own entries, and h (←, Esc) comes back out to it; from the top, back to the list.
+#[test]
+fn the_file_view_descends_into_directories_and_comes_back_out() {
+    let mut f = fixture(true);
+    let root = f._dir.path().join("modcache");
+    let app = &mut f.app;
+    select(app, "github.com/Acme/Widget", "v0.3.1");
+    let k = ModuleKey {
+        path: "github.com/Acme/Widget".into(),
+        version: "v0.3.1".into(),
+    };
+    keys(app, "l");
+    let items = modlens::cache::tree_items(&ModCache::new(&root).tree_dir(&k), 1000);
+    app.update(Msg::Scan(ScanEvent::TreeItems(k.clone(), items)));
+    // The top shows `internal/` once, with the total below it, not its files.
+    let top = screen(app, 80, 24);
+    assert!(top.contains("internal/"), "{top}");
+    assert!(!top.contains("geom.go"), "{top}");
+    let at = app
+        .files_in("")
+        .iter()
+        .position(|i| i.rel == "internal")
+        .unwrap();
+    for _ in 0..at {
+        keys(app, "j");
+    }
+    keys(app, "l");
+    assert_eq!(app.mode, Mode::Files(k.clone(), "internal".into(), 0));
+    keys(app, "<enter>");
+    assert_eq!(app.mode, Mode::Files(k.clone(), "internal/geom".into(), 0));
+    let inside = screen(app, 80, 24);
+    assert!(inside.contains("geom.go"), "{inside}");
+    assert!(
+        inside.contains("github.com/Acme/Widget@v0.3.1/internal/geom"),
+        "{inside}"
+    );
+    keys(app, "h<esc>");
+    assert_eq!(
+        app.mode,
+        Mode::Files(k.clone(), String::new(), at),
+        "back on internal/"
+    );
+    keys(app, "<left>");
+    assert_eq!(app.mode, Mode::Normal);
 }
 
 /// `P` with `--project`: the list narrows to what go says the project needs, with a row for a
@@ -1304,4 +1351,49 @@ fn a_filter_starts_at_its_first_match_and_bounds_every_mark() {
     );
     keys(app, "c<esc>a");
     assert_eq!(app.marks.len(), app.rows.len());
+}
+
+/// With `--project`, a version's details say which of those projects use it: for its source
+/// (a zip line in go.sum) or only for the module graph (a `/go.mod` line).
+#[test]
+fn the_details_name_the_projects_that_use_a_version() {
+    let mut f = fixture(true);
+    let projects = TempTree::new();
+    let (app_dir, tool_dir) = (projects.path().join("app"), projects.path().join("tool"));
+    for (dir, lines) in [
+        (
+            &app_dir,
+            "example.com/hello v1.1.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\
+             example.com/hello v1.1.0/go.mod h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        ),
+        (
+            &tool_dir,
+            "example.com/hello v1.1.0/go.mod h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        ),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("go.mod"), "module m\n").unwrap();
+        std::fs::write(dir.join("go.sum"), lines).unwrap();
+    }
+    let mut expect = Expectations::default();
+    expect.gosums.load_project(&app_dir, false).unwrap();
+    expect.gosums.load_project(&tool_dir, false).unwrap();
+    let app = &mut f.app;
+    app.config.expect = Arc::new(expect);
+    app.config.has_projects = true;
+    select(app, "example.com/hello", "v1.1.0");
+    keys(app, "<enter>");
+    let s = screen(app, 200, 60);
+    assert!(s.contains("used by (--project)"), "{s}");
+    let line = |dir: &std::path::Path| {
+        s.lines()
+            .find(|l| l.contains(&dir.display().to_string()))
+            .unwrap_or_else(|| panic!("{} missing:\n{s}", dir.display()))
+            .to_owned()
+    };
+    assert!(line(&app_dir).contains("its source"), "{s}");
+    assert!(line(&tool_dir).contains("its go.mod only"), "{s}");
+    select(app, "example.com/hello", "v1.2.0");
+    let s = screen(app, 200, 60);
+    assert!(s.contains("no project's go.sum names it"), "{s}");
 }

@@ -102,26 +102,8 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Files(open, selected) => {
-                let count = self.tree_items.as_ref().map_or(0, |(_, items)| items.len());
-                let page = self.list_height().max(1);
-                let selected = match key.code {
-                    KeyCode::Char('j') | KeyCode::Down => {
-                        (selected + 1).min(count.saturating_sub(1))
-                    }
-                    KeyCode::Char('k') | KeyCode::Up => selected.saturating_sub(1),
-                    KeyCode::PageDown => (selected + page).min(count.saturating_sub(1)),
-                    KeyCode::PageUp => selected.saturating_sub(page),
-                    KeyCode::Char('g') | KeyCode::Home => 0,
-                    KeyCode::Char('G') | KeyCode::End => count.saturating_sub(1),
-                    KeyCode::Esc | KeyCode::Left | KeyCode::Char('h' | 'q') => {
-                        self.mode = Mode::Normal;
-                        self.tree_items = None;
-                        return Vec::new();
-                    }
-                    _ => selected,
-                };
-                self.mode = Mode::Files(open, selected);
+            Mode::Files(open, dir, selected) => {
+                self.files_key(key, open, dir, selected);
                 Vec::new()
             }
             Mode::ConfirmQuit => match key.code {
@@ -202,7 +184,7 @@ impl App {
                     if self.rows.get(&key).is_some_and(|r| r.entry.pieces.tree) =>
                 {
                     self.tree_items = None;
-                    self.mode = Mode::Files(key.clone(), 0);
+                    self.mode = Mode::Files(key.clone(), String::new(), 0);
                     return vec![Effect::ListFiles(key)];
                 }
                 Some(RowRef::Version(_)) => self.status = Some("this version has no tree".into()),

@@ -4,6 +4,7 @@ mod actions;
 pub mod app;
 pub mod build;
 mod events;
+mod files;
 pub mod keymap;
 pub mod line;
 mod marks;

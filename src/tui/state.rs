@@ -195,8 +195,9 @@ pub enum Mode {
     ConfirmQuit,
     /// The jobs view: running and finished jobs, the selected one by index.
     Jobs(usize),
-    /// Inside a version: its files and directories, the selected one by index.
-    Files(ModuleKey, usize),
+    /// Inside a version: the files and directories of one of its directories (`/`-separated,
+    /// relative to the tree; empty for the tree itself), the selected one by index.
+    Files(ModuleKey, String, usize),
 }
 
 /// The Go settings shown in the header.

@@ -135,6 +135,9 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
             }
         }
     }
+    if app.config.has_projects {
+        out.extend(project_lines(app, theme, &e.key));
+    }
     out.extend(piece_lines(app, theme, e));
     out.push(Line::styled("times", theme.heading()));
     out.push(time_line("published", e.published, app));
@@ -153,6 +156,42 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
             "  {} {}",
             join(&o.reference),
             join(&o.hash)
+        )));
+    }
+    out
+}
+
+/// Which `--project` directories use the version: those whose go.sum names it, for its source
+/// (a zip line) or only for the module graph (a `/go.mod` line).
+fn project_lines(app: &App, theme: Theme, key: &crate::cache::ModuleKey) -> Vec<Line<'static>> {
+    let gosums = &app.config.expect.gosums;
+    let mut projects: std::collections::BTreeMap<std::path::PathBuf, bool> =
+        std::collections::BTreeMap::new();
+    let dir = |l: &crate::verify::gosum::SumLine| {
+        l.file
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    };
+    for l in gosums.mod_lines(key) {
+        projects.entry(dir(l)).or_insert(false);
+    }
+    for l in gosums.zip_lines(key) {
+        projects.insert(dir(l), true);
+    }
+    let mut out = vec![Line::styled("used by (--project)", theme.heading())];
+    if projects.is_empty() {
+        out.push(Line::styled("  no project's go.sum names it", theme.dim()));
+    }
+    for (project, source) in projects {
+        let how = if source {
+            "its source"
+        } else {
+            "its go.mod only (the module graph)"
+        };
+        out.push(Line::raw(format!(
+            "  {}  {how}",
+            crate::cache::fmt::escaped_path(&project)
         )));
     }
     out

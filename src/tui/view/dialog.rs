@@ -234,15 +234,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             let width = u16::try_from(longest + 2).unwrap_or(u16::MAX).max(76);
             draw(frame, "jobs", lines, width);
         }
-        Mode::Files(key, selected) => {
+        Mode::Files(key, dir, selected) => {
             let area = frame.area();
             let rows = usize::from(area.height.saturating_sub(6)).max(1);
             let mut lines: Vec<Line<'static>> = Vec::new();
             match app.tree_items.as_ref().filter(|(k, _)| k == key) {
                 None => lines.push(Line::styled("reading the tree…", theme.dim())),
-                Some((_, items)) => {
-                    // Which files verification found changed, by relative name.
-                    let changed: std::collections::HashMap<&str, &'static str> = app
+                Some(_) => {
+                    let items = app.files_in(dir);
+                    // Which files verification found changed, by relative name; a directory
+                    // holding one says so.
+                    let changed: Vec<(&str, &'static str)> = app
                         .rows
                         .get(key)
                         .and_then(|r| r.verdict.as_ref())
@@ -254,14 +256,28 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                                 .collect()
                         })
                         .unwrap_or_default();
+                    let mark_of = |rel: &str, is_dir: bool| -> &'static str {
+                        if is_dir {
+                            let inside = format!("{rel}/");
+                            if changed.iter().any(|(name, _)| name.starts_with(&inside)) {
+                                return "changed inside";
+                            }
+                            return "";
+                        }
+                        changed
+                            .iter()
+                            .find(|(name, _)| *name == rel)
+                            .map_or("", |(_, change)| change)
+                    };
                     let first = selected.saturating_sub(rows.saturating_sub(1));
                     for (i, item) in items.iter().enumerate().skip(first).take(rows) {
-                        let mark = changed.get(item.rel.as_str()).copied().unwrap_or("");
+                        let mark = mark_of(&item.rel, item.is_dir);
+                        let name = item.rel.rsplit('/').next().unwrap_or(&item.rel);
                         let text = format!(
                             "{} {:>10}  {}{}  {mark}",
                             if i == *selected { "▶" } else { " " },
                             crate::cache::fmt::size(app.bytes(item.usage)),
-                            item.rel,
+                            crate::cache::fmt::for_terminal(name),
                             if item.is_dir { "/" } else { "" },
                         );
                         lines.push(if !mark.is_empty() {
@@ -278,15 +294,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 }
             }
             lines.push(Line::styled(
-                "largest first, read-only; j/k move, Esc or ← goes back",
+                "largest first, read-only; j/k move, l → Enter open a directory, h ← Esc go up, \
+                 q closes",
                 theme.dim(),
             ));
-            draw(
-                frame,
-                &format!("{key}"),
-                lines,
-                area.width.saturating_sub(4),
-            );
+            let title = if dir.is_empty() {
+                key.to_string()
+            } else {
+                format!("{key}/{dir}")
+            };
+            let title = crate::cache::fmt::for_terminal(&title).into_owned();
+            draw(frame, &title, lines, area.width.saturating_sub(4));
         }
         Mode::Normal | Mode::Filter => {}
     }
