@@ -14,12 +14,10 @@ use serde::Serialize;
 use super::ask::confirm;
 use super::{Ctx, TrashAction, TrashArgs, print};
 use crate::cache::fmt::{ago, count, rfc3339, size};
-use crate::cache::scan::scan_version;
-use crate::cache::trash::{Piece, TrashEntry, read_trash, trash_root};
-use crate::cache::{ModCache, ModuleKey};
+use crate::cache::trash::{TrashEntry, read_trash, trash_root};
 use crate::ops::policy::parse_duration;
-use crate::ops::trash::{due, empty_entry, restore};
-use crate::verify::verify_entry;
+use crate::ops::restore::restore_settled;
+use crate::ops::trash::{due, empty_entry};
 
 pub fn run(ctx: &Ctx, args: &TrashArgs) -> anyhow::Result<ExitCode> {
     let cache = ctx.cache();
@@ -172,19 +170,12 @@ fn restore_all(
             error: None,
             problems: Vec::new(),
         };
-        match restore(&cache, entry, |_| {}) {
-            Ok(done) => {
-                if let (Some(key), true) = (&entry.key, done.moved.contains(&Piece::Tree)) {
-                    go.tree_changed(&cache, key);
-                }
-                result.restored = done.moved.iter().map(|p| p.name()).collect();
-                result.kept_from_cache = done.kept.iter().map(|p| p.name()).collect();
-                result.problems = problems_after(&cache, entry.key.as_ref(), &expect);
-                if !done.kept.is_empty() {
-                    // The trashed duplicates go only once the cache's own pieces verify.
-                    result.kept_in_trash = !result.problems.is_empty()
-                        || crate::ops::trash::empty_entry(&cache, entry).is_err();
-                }
+        match restore_settled(&cache, entry, &expect, &go) {
+            Ok(settled) => {
+                result.restored = settled.restored;
+                result.kept_from_cache = settled.kept_from_cache;
+                result.kept_in_trash = settled.kept_in_trash;
+                result.problems = settled.problems;
             }
             Err(e) => result.error = Some(e.to_string()),
         }
@@ -269,24 +260,6 @@ fn find<'a>(entries: &'a [TrashEntry], target: &str) -> anyhow::Result<&'a Trash
 }
 
 /// Verifies a restored version; the kinds of problem it has.
-fn problems_after(
-    cache: &ModCache,
-    key: Option<&ModuleKey>,
-    expect: &crate::verify::Expectations,
-) -> Vec<&'static str> {
-    let Some(key) = key else {
-        return Vec::new();
-    };
-    match scan_version(cache, key) {
-        Some(entry) => verify_entry(cache, &entry, expect)
-            .problems
-            .iter()
-            .map(|p| p.kind.name())
-            .collect(),
-        None => vec!["missing_after_restore"],
-    }
-}
-
 fn empty(
     ctx: &Ctx,
     entries: &[TrashEntry],

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod pools;
 pub mod project;
 pub mod refetch;
+pub mod restore;
 pub mod scan;
 pub mod state;
 pub mod trash;
