@@ -1397,3 +1397,50 @@ fn the_details_name_the_projects_that_use_a_version() {
     let s = screen(app, 200, 60);
     assert!(s.contains("no project's go.sum names it"), "{s}");
 }
+
+/// `T` opens the trash: its entries (read off the UI thread), newest first; `R` asks, then
+/// restores through a job, `D` asks, then empties for good; Esc goes back to the list.
+#[test]
+fn the_trash_view_lists_restores_and_empties_through_jobs() {
+    let mut f = fixture(true);
+    let root = f._dir.path().join("modcache");
+    let cache = ModCache::new(&root);
+    let k = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.1.0".into(),
+    };
+    modlens::ops::trash::move_to_trash(&cache, &k, SystemTime::now(), |_| {}).unwrap();
+    let app = &mut f.app;
+    let effects = keys(app, "T");
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadTrash]),
+        "{effects:?}"
+    );
+    let entries = modlens::cache::trash::read_trash(&cache).unwrap();
+    app.update(Msg::Trash(Ok(entries)));
+    let s = screen(app, 80, 24);
+    assert!(s.contains("example.com/hello@v1.1.0"), "{s}");
+    assert!(s.contains("1 entry"), "{s}");
+    keys(app, "R");
+    let Mode::Confirm(op) = &app.mode else {
+        panic!("{:?}", app.mode)
+    };
+    assert_eq!(op.kind, OpKind::RestoreTrash);
+    let s = screen(app, 80, 24);
+    assert!(s.contains("Restore 1 entry from the trash"), "{s}");
+    let effects = keys(app, "y");
+    let [Effect::StartJob(_, JobSpec::Restore { entries, .. })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].key.as_ref(), Some(&k));
+    keys(app, "D");
+    let s = screen(app, 140, 24);
+    assert!(
+        s.contains("nothing to do. Left out: 1 entry a running job still holds."),
+        "{s}"
+    );
+    keys(app, "<esc>");
+    assert!(!app.trash.on);
+    assert_eq!(app.mode, Mode::Normal);
+}

@@ -39,6 +39,10 @@ pub enum OpsError {
         /// Why.
         reason: String,
     },
+    /// Putting a trash entry back failed (the entry stays in the trash, or the version is
+    /// left marked `.partial` for go to fetch again).
+    #[error("{0}")]
+    Restore(String),
     /// An operation panicked; the program goes on, the item failed.
     #[error("internal error: {0}")]
     Panicked(String),

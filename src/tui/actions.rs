@@ -25,6 +25,10 @@ impl App {
                     self.status = None;
                     self.build_act(action)
                 }
+                Some(action) if self.trash.on => {
+                    self.status = None;
+                    self.trash_act(action)
+                }
                 Some(action) => {
                     self.status = None;
                     self.act(action)
@@ -377,6 +381,7 @@ impl App {
             Action::Back => self.status = Some("nothing to close (q quits)".into()),
             Action::Quit => return self.act_quit(),
             Action::ToggleBuildView => return self.toggle_build_view(),
+            Action::ToggleTrashView => return self.toggle_trash_view(),
         }
         Vec::new()
     }

@@ -102,6 +102,8 @@ pub struct App {
     pub project: ProjectView,
     /// The build-cache view.
     pub build: super::build::BuildView,
+    /// The trash view.
+    pub trash: super::trash::TrashView,
     /// Whether to rescan the whole cache once the running jobs are done.
     pub rescan_wanted: bool,
     /// A message for the status line.
@@ -162,6 +164,7 @@ impl App {
             next_job: 1,
             project: ProjectView::default(),
             build: super::build::BuildView::default(),
+            trash: super::trash::TrashView::default(),
             rescan_wanted: false,
             status: read_only,
             now,
@@ -267,6 +270,10 @@ impl App {
             }
             Msg::Build(overview) => {
                 self.build_event(overview);
+                Vec::new()
+            }
+            Msg::Trash(entries) => {
+                self.trash_event(entries);
                 Vec::new()
             }
         }

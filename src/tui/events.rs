@@ -260,6 +260,7 @@ impl App {
                 failed,
                 cancelled,
             } => {
+                let mut after = Vec::new();
                 if let Some(j) = self.jobs.get_mut(&id) {
                     j.finished = true;
                     // A stopped job never reaches some items: release everything it held.
@@ -287,17 +288,22 @@ impl App {
                     // once no job is changing the cache any more.
                     // The trash's size changes with every move: the header shows it.
                     let kind = j.kind;
+                    use crate::ops::jobs::JobKind;
                     if matches!(
                         kind,
-                        crate::ops::jobs::JobKind::Download | crate::ops::jobs::JobKind::Trash
+                        JobKind::Download | JobKind::Trash | JobKind::Restore | JobKind::EmptyTrash
                     ) && ok > 0
                     {
                         self.rescan_wanted = true;
                     }
                     self.status = Some(done);
-                    if kind == crate::ops::jobs::JobKind::BuildDelete {
+                    if kind == JobKind::BuildDelete {
                         // The view shows the build cache as it is now.
                         return self.reload_build();
+                    }
+                    if matches!(kind, JobKind::Restore | JobKind::EmptyTrash) {
+                        // The view shows the trash as it is now (the rescan follows).
+                        after = self.load_trash();
                     }
                 }
                 if self.rescan_wanted
@@ -308,8 +314,9 @@ impl App {
                     let done = self.status.take().unwrap_or_default();
                     self.start_rescan();
                     self.status = Some(format!("{done}; rescanning"));
-                    return vec![Effect::Rescan];
+                    after.push(Effect::Rescan);
                 }
+                return after;
             }
         }
         Vec::new()

@@ -45,22 +45,22 @@ macro_rules! key_table {
 use KeyCode::*;
 
 key_table! {
-    Down: [Char('j'), Down], ctrl [], "j ↓", "move down";
-    Up: [Char('k'), Up], ctrl [], "k ↑", "move up";
+    Down: [Char('j'), Down], ctrl [], "j k ↓ ↑", "move down, up";
+    Up: [Char('k'), Up], ctrl [], "", "move up";
     PageDown: [PageDown], ctrl [Char('d')], "PgDn ^d", "page down";
     PageUp: [PageUp], ctrl [Char('u')], "PgUp ^u", "page up";
     Top: [Char('g'), Home], ctrl [], "g Home", "first row";
     Bottom: [Char('G'), End], ctrl [], "G End", "last row";
     Expand: [Char('l'), Right], ctrl [], "l →", "expand module / open version";
     Collapse: [Char('h'), Left], ctrl [], "h ←", "collapse module";
-    ExpandAll: [Char('+'), Char('=')], ctrl [], "+", "expand every module";
-    CollapseAll: [Char('-')], ctrl [], "-", "collapse every module";
+    ExpandAll: [Char('+'), Char('=')], ctrl [], "+ -", "expand, collapse all modules";
+    CollapseAll: [Char('-')], ctrl [], "", "collapse every module";
     OpenDetail: [Enter], ctrl [], "Enter", "show details";
     ToggleDetail: [Tab], ctrl [], "Tab", "show/hide details";
     ToggleMark: [Char(' ')], ctrl [], "Space", "mark/unmark, move down";
     MarkRange: [Char('V')], ctrl [], "V", "mark range from last mark";
-    MarkAllVisible: [Char('a')], ctrl [], "a", "mark all shown";
-    ClearMarks: [Char('c')], ctrl [], "c", "clear marks";
+    MarkAllVisible: [Char('a')], ctrl [], "a c", "mark all shown, clear marks";
+    ClearMarks: [Char('c')], ctrl [], "", "clear marks";
     MarkAllButNewest: [Char('K')], ctrl [], "K", "mark all but the newest N";
     MarkOlderThan: [Char('O')], ctrl [], "O", "mark older than N days";
     MarkUnreferenced: [Char('U')], ctrl [], "U", "mark unused by --project";
@@ -85,6 +85,7 @@ key_table! {
     ToggleProjectView: [Char('P')], ctrl [], "P", "project view (--project)";
     FixProject: [Char('F')], ctrl [], "F", "fix the project view";
     ToggleBuildView: [Char('b')], ctrl [], "b", "build cache (GOCACHE) view";
+    ToggleTrashView: [Char('T')], ctrl [], "T", "trash: restore R, empty D";
     ToggleHelp: [Char('?')], ctrl [], "?", "help";
     Back: [Esc], ctrl [], "Esc", "back: filter, view, details";
     Quit: [Char('q')], ctrl [Char('c')], "q ^c", "quit";

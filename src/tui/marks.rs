@@ -181,6 +181,7 @@ impl App {
                 versions: op.keys.clone(),
                 keep: self.config.trash_keep,
             },
+            OpKind::RestoreTrash | OpKind::EmptyTrash => self.trash_spec(&op),
             OpKind::DeleteBuild => match self.build_delete_spec(&op) {
                 Some(spec) => spec,
                 None => return Vec::new(),

@@ -13,4 +13,5 @@ mod project;
 pub mod rows;
 pub mod run;
 pub mod state;
+pub mod trash;
 pub mod view;

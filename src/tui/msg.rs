@@ -29,6 +29,8 @@ pub enum Msg {
     Project(Result<Vec<crate::ops::project::Needed>, String>),
     /// The build cache scanned and verified, or why not.
     Build(Result<crate::ops::gocache::BuildOverview, String>),
+    /// The trash's entries, or why they could not be read.
+    Trash(Result<Vec<crate::cache::trash::TrashEntry>, String>),
 }
 
 /// Something the app wants the event loop to do.
@@ -50,6 +52,8 @@ pub enum Effect {
     LoadProject,
     /// Scan and verify the build cache at this root.
     LoadBuild(std::path::PathBuf),
+    /// Read the trash's entries.
+    LoadTrash,
     /// Record a finished full scan in the state database: its totals, each module path's
     /// bytes, and the versions themselves (the snapshot the next session opens with).
     RecordScan(

@@ -55,6 +55,9 @@ struct Channels {
     project_rx: Receiver<ProjectAnswer>,
     build_tx: Sender<BuildAnswer>,
     build_rx: Receiver<BuildAnswer>,
+    /// One-off answers that are messages as they are (the trash's entries).
+    answer_tx: Sender<Msg>,
+    answer_rx: Receiver<Msg>,
 }
 
 /// What go said the `--project` directories need.
@@ -81,6 +84,7 @@ pub fn run(
     let (job_tx, job_rx) = unbounded();
     let (project_tx, project_rx) = unbounded();
     let (build_tx, build_rx) = unbounded();
+    let (answer_tx, answer_rx) = unbounded();
     let ch = Channels {
         scan_tx,
         scan_rx,
@@ -92,6 +96,8 @@ pub fn run(
         project_rx,
         build_tx,
         build_rx,
+        answer_tx,
+        answer_rx,
     };
     let (input_tx, input_rx) = bounded::<(Instant, Event)>(256);
     Pools::service("input", move || {
@@ -170,6 +176,7 @@ pub fn run(
             recv(ch.job_rx) -> m => if let Ok(ev) = m { effects.extend(app.update(Msg::Job(ev))) },
             recv(ch.project_rx) -> m => if let Ok(answer) = m { effects.extend(app.update(Msg::Project(answer))) },
             recv(ch.build_rx) -> m => if let Ok(answer) = m { effects.extend(app.update(Msg::Build(answer))) },
+            recv(ch.answer_rx) -> m => if let Ok(msg) = m { effects.extend(app.update(msg)) },
             default(timeout) => {},
         }
         // Keys first, then a bounded batch of work: `q` is never stuck behind verdicts.
@@ -264,6 +271,14 @@ pub fn run(
                     let (tx, pools_for_job) = (ch.build_tx.clone(), Arc::clone(pools));
                     pools.spawn_job(move || {
                         let _ = tx.send(crate::ops::gocache::overview(&pools_for_job, &root));
+                    });
+                }
+                Effect::LoadTrash => {
+                    let (tx, cache) = (ch.answer_tx.clone(), cache.clone());
+                    pools.spawn_job(move || {
+                        let entries = crate::cache::trash::read_trash(&cache)
+                            .map_err(|e| format!("cannot read the trash: {e}"));
+                        let _ = tx.send(Msg::Trash(entries));
                     });
                 }
                 Effect::LoadProject => {

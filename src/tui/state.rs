@@ -125,6 +125,10 @@ pub enum OpKind {
     DeleteLeftovers,
     /// Repair what the project view shows broken and download what it shows missing.
     FixProject,
+    /// Put trash entries back (the trash view's marked rows).
+    RestoreTrash,
+    /// Remove trash entries for good (the trash view's marked rows).
+    EmptyTrash,
 }
 
 /// A destructive operation waiting for a yes.

@@ -206,6 +206,36 @@ fn run(
                 finish_deleted(JobItem::Path(rel), outcome);
             }
         }
+        JobSpec::Restore {
+            entries,
+            expect,
+            go,
+        } => {
+            for entry in entries {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    super::restore::restore_settled(cache, &entry, &expect, &go)
+                        .map(|s| ItemDone::Restored {
+                            problems: s.problems.len(),
+                        })
+                        .map_err(|e| OpsError::Restore(e.to_string()))
+                }));
+                finish_item(JobItem::Path(entry.rel_dir()), outcome);
+            }
+        }
+        JobSpec::EmptyTrash { entries } => {
+            for entry in entries {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    super::trash::empty_entry(cache, &entry).map(|files| Removed { files })
+                }));
+                finish_deleted(JobItem::Path(entry.rel_dir()), outcome);
+            }
+        }
         JobSpec::BuildDelete { root, units } => {
             for unit in units {
                 if cancel.is_cancelled() {

@@ -60,6 +60,21 @@ pub enum JobSpec {
         /// How to run go.
         go: GoRunner,
     },
+    /// Put trash entries back into the cache, each verified afterwards (see
+    /// [`crate::ops::restore`]).
+    Restore {
+        /// The entries.
+        entries: Vec<crate::cache::trash::TrashEntry>,
+        /// What the restored versions are verified against.
+        expect: Arc<Expectations>,
+        /// How to run go (its index of module trees is dropped for a restored tree).
+        go: GoRunner,
+    },
+    /// Remove trash entries for good.
+    EmptyTrash {
+        /// The entries.
+        entries: Vec<crate::cache::trash::TrashEntry>,
+    },
 }
 
 /// What kind of job it is.
@@ -75,6 +90,10 @@ pub enum JobKind {
     Trash,
     /// Deleting build-cache entries.
     BuildDelete,
+    /// Putting trash entries back.
+    Restore,
+    /// Emptying trash entries.
+    EmptyTrash,
 }
 
 impl JobKind {
@@ -86,6 +105,8 @@ impl JobKind {
             JobKind::Download => "download",
             JobKind::Trash => "trash",
             JobKind::BuildDelete => "build cache delete",
+            JobKind::Restore => "restore",
+            JobKind::EmptyTrash => "empty trash",
         }
     }
 }
@@ -99,6 +120,8 @@ impl JobSpec {
             JobSpec::Download { .. } => JobKind::Download,
             JobSpec::Trash { .. } => JobKind::Trash,
             JobSpec::BuildDelete { .. } => JobKind::BuildDelete,
+            JobSpec::Restore { .. } => JobKind::Restore,
+            JobSpec::EmptyTrash { .. } => JobKind::EmptyTrash,
         }
     }
 
@@ -114,6 +137,7 @@ impl JobSpec {
             JobSpec::Download { keys, .. } => keys.len(),
             JobSpec::Trash { versions, .. } => versions.len(),
             JobSpec::BuildDelete { units, .. } => units.len(),
+            JobSpec::Restore { entries, .. } | JobSpec::EmptyTrash { entries } => entries.len(),
         }
     }
 
@@ -149,6 +173,11 @@ pub enum ItemDone {
         /// Pieces moved (tree, zip, .ziphash, .info, .mod).
         pieces: usize,
     },
+    /// Put back from the trash, and how many problems it came back with.
+    Restored {
+        /// Problems the verification found afterwards (0: it verifies clean).
+        problems: usize,
+    },
 }
 
 impl std::fmt::Display for ItemDone {
@@ -160,6 +189,10 @@ impl std::fmt::Display for ItemDone {
             ItemDone::Downloaded => f.write_str("downloaded"),
             ItemDone::Trashed { pieces: 0 } => f.write_str("already gone"),
             ItemDone::Trashed { .. } => f.write_str("moved to the trash"),
+            ItemDone::Restored { problems: 0 } => f.write_str("restored and verified"),
+            ItemDone::Restored { problems } => {
+                write!(f, "restored, with {problems} problem(s): see its details")
+            }
         }
     }
 }

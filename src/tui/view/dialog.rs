@@ -97,6 +97,15 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     "Fix",
                     "offline repairs first; downloads land in a scratch cache first",
                 ),
+                OpKind::RestoreTrash => (
+                    "Restore",
+                    "each goes back under go's lock and is verified; a piece go downloaded \
+                     again is kept, and the trashed copy too unless go's verifies",
+                ),
+                OpKind::EmptyTrash => (
+                    "Empty",
+                    "removed for good, under each version's lock; they cannot be restored",
+                ),
             };
             let question = match op.kind {
                 OpKind::Delete => format!(
@@ -119,6 +128,16 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     count(op.paths.len() as u64, "leftover"),
                     size(op.bytes)
                 ),
+                OpKind::RestoreTrash => format!(
+                    "{verb} {} from the trash ({})?",
+                    count(op.paths.len() as u64, "entry"),
+                    size(op.bytes)
+                ),
+                OpKind::EmptyTrash => format!(
+                    "{verb} {} from the trash for good? This frees {}.",
+                    count(op.paths.len() as u64, "entry"),
+                    size(op.bytes)
+                ),
                 OpKind::FixProject => format!(
                     "{verb} the project's needs: repair {}, download {}?",
                     op.keys.len(),
@@ -135,7 +154,14 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 .iter()
                 .map(ToString::to_string)
                 .chain(op.downloads.iter().map(|k| format!("{k} (download)")))
-                .chain(op.paths.iter().map(|p| p.display().to_string()))
+                .chain(op.paths.iter().map(|p| {
+                    // A trash entry is named by the version it holds.
+                    app.trash_entries()
+                        .iter()
+                        .find(|e| e.rel_dir() == *p)
+                        .and_then(|e| e.key.as_ref())
+                        .map_or_else(|| crate::cache::fmt::escaped_path(p), ToString::to_string)
+                }))
                 .collect();
             for item in items.iter().take(6) {
                 lines.push(Line::raw(format!("  {item}")));

@@ -9,6 +9,7 @@ mod dialog;
 mod header;
 mod list;
 pub mod theme;
+mod trash;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -92,6 +93,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     let theme = Theme::new(app.config.no_color);
     if app.build.on {
         build::render(app, theme, frame, frame.area());
+        dialog::render(app, theme, frame);
+        return;
+    }
+    if app.trash.on {
+        trash::render(app, theme, frame, frame.area());
         dialog::render(app, theme, frame);
         return;
     }
