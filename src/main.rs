@@ -6,6 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     raise_open_file_limit();
+    modlens::tui::terminal::install_panic_hook();
     match modlens::cli::Cli::try_parse() {
         Ok(cli) => modlens::run(cli),
         Err(e) if !e.use_stderr() => e.exit(),

@@ -228,7 +228,18 @@ pub fn scan(
             if cancel.is_cancelled() {
                 return;
             }
-            let out = measure_module(cache, depth, &esc_path, &unit, &inodes);
+            // A bug of modlens on one module is an error line for that module, never the end
+            // of the scan (or of the explorer's terminal).
+            let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                measure_module(cache, depth, &esc_path, &unit, &inodes)
+            }));
+            let out = measured.unwrap_or_else(|_| super::versions::ModuleScan {
+                error: Some(format!(
+                    "{}: internal error while measuring it; not listed",
+                    root.join(&esc_path).display()
+                )),
+                ..super::versions::ModuleScan::default()
+            });
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             let batch = [
                 (!out.entries.is_empty()).then_some(ScanEvent::Entries(out.entries)),

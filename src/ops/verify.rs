@@ -66,6 +66,19 @@ pub struct VerifySummary {
     pub cancelled: bool,
 }
 
+/// What a panic said, for people.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| format!("internal error: {s}"))
+        .or_else(|| {
+            panic
+                .downcast_ref::<String>()
+                .map(|s| format!("internal error: {s}"))
+        })
+        .unwrap_or_else(|| "internal error".to_owned())
+}
+
 /// The input bytes of an entry, the unit of progress.
 fn input_bytes(entry: &ModuleEntry) -> u64 {
     entry.tree.apparent + entry.zip.apparent
@@ -159,9 +172,20 @@ pub fn run_remembering(
                         cancel.cancel();
                         return;
                     }
-                    let verdict = verify_entry(cache, entry, &expect);
+                    // A bug of modlens on one version is that version's verdict, never the
+                    // end of the process (or of the explorer's terminal).
+                    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        super::fault::checkpoint(&format!("verify:{}", entry.key));
+                        verify_entry(cache, entry, &expect)
+                    }))
+                    .unwrap_or_else(|panic| {
+                        Verdict::internal_error(entry.key.clone(), panic_text(panic.as_ref()))
+                    });
                     counters.record(&verdict, input_bytes(entry), true);
-                    if let Some(d) = digest {
+                    // A failure of modlens is never remembered: the next run tries again.
+                    if let Some(d) = digest
+                        && verdict.internal_error.is_none()
+                    {
                         computed
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -13,5 +13,6 @@ mod project;
 pub mod rows;
 pub mod run;
 pub mod state;
+pub mod terminal;
 pub mod trash;
 pub mod view;

@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, unbounded};
-use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
-use crossterm::execute;
+use crossterm::event::{self, Event};
 
 use super::app::{App, AppConfig};
 use super::msg::{Effect, Msg};
@@ -34,15 +33,6 @@ const TICK: Duration = Duration::from_millis(250);
 const WORK_BATCH: usize = 1024;
 
 /// Restores the terminal however the loop ends.
-struct TerminalGuard;
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        let _ = execute!(std::io::stdout(), DisableMouseCapture);
-        ratatui::restore();
-    }
-}
-
 /// The channels work arrives on.
 struct Channels {
     scan_tx: Sender<ScanEvent>,
@@ -125,9 +115,8 @@ pub fn run(
         }
         other => other,
     };
-    let mut terminal = ratatui::init();
-    let _guard = TerminalGuard;
-    execute!(std::io::stdout(), EnableMouseCapture)?;
+    let mut held = super::terminal::Held::take()?;
+    let terminal = &mut held.terminal;
     let mut app = App::new(config, SystemTime::now());
     let size = terminal.size()?;
     app.size = (size.width, size.height);

@@ -276,9 +276,27 @@ pub struct Verdict {
     pub hashes: Hashes,
     /// Bytes read and hashed.
     pub bytes_hashed: u64,
+    /// Why modlens could not verify it (a bug in modlens: it panicked), if so; the version is
+    /// then not verified, and never called fine.
+    #[serde(default)]
+    pub internal_error: Option<String>,
 }
 
 impl Verdict {
+    /// The verdict on a version modlens failed to verify because of a bug of its own.
+    pub fn internal_error(key: ModuleKey, why: String) -> Verdict {
+        Verdict {
+            key,
+            status: Status::Skipped,
+            problems: Vec::new(),
+            notes: vec![format!("not verified: modlens failed on it ({why})")],
+            as_published: None,
+            hashes: Hashes::default(),
+            bytes_hashed: 0,
+            internal_error: Some(why),
+        }
+    }
+
     /// Whether the version itself needs a repair (or a delete), beyond removing unauthentic
     /// checksum-database files.
     pub fn needs_version_repair(&self) -> bool {

@@ -1106,3 +1106,33 @@ fn a_verify_by_another_user_never_makes_a_version_look_used() {
         "the read by modlens moved it to {atime:?}, and list shows {entry:#}"
     );
 }
+
+/// A panic of modlens on one version (injected) is that version's verdict: one line says so,
+/// the other versions are verified, the status is 2, and nothing else reaches the terminal.
+#[test]
+fn a_panic_on_one_version_is_contained_and_said_in_one_line() {
+    let hand = crate::support::fixture::HandCache::new();
+    for path in ["example.com/a", "example.com/b"] {
+        hand.version(path, "v1.0.0", "v1.0.0", &[("a.go", "package a\n")]);
+    }
+    let out = crate::support::modlens(&["verify", "--no-state", "--cache"])
+        .arg(hand.root())
+        .env("MODLENS_FAULT_AT", "verify:example.com/a@v1.0.0:panic")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{}{err}", stdout(&out));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("example.com/a@v1.0.0: internal error: fault injected")
+            && err.contains("not verified"),
+        "{err}"
+    );
+    // The other version was verified all the same (this hand-made one has problems).
+    assert!(
+        stdout(&out).contains("checked 2 versions") && stdout(&out).contains("1 skipped"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("all module versions verified"));
+}

@@ -87,6 +87,7 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
         as_published: v.as_published,
         hashes: v.hashes,
         bytes_hashed: v.bytes,
+        internal_error: None,
     }
 }
 
