@@ -2,14 +2,17 @@
 //!
 //! A glob is matched against the whole module path, or against `path@version` when it contains
 //! `@`. `*` matches any run of characters, slashes included, so `github.com/acme/*` selects every
-//! module of that owner. A malformed glob (an unclosed `[`) is an error, never "match all".
+//! module of that owner (`globset`, with its separator rule off: module paths are names, not
+//! file paths). A malformed glob (an unclosed `[`) is an error, never "match all".
 
 use std::fmt;
+
+use globset::{GlobBuilder, GlobMatcher};
 
 use crate::cache::ModuleKey;
 
 /// A compiled filter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Filter {
     /// Case-insensitive substring of `path@version`.
     Substring(String),
@@ -18,30 +21,34 @@ pub enum Filter {
     /// Exactly this `path@version`.
     PathVersion(String, String),
     /// A glob over the path, or over `path@version` when it contains `@`.
-    Glob(Vec<Token>),
-}
-
-/// One element of a glob.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Token {
-    /// A literal character.
-    Char(char),
-    /// `?`: any one character.
-    AnyChar,
-    /// `*`: any run of characters.
-    AnyRun,
-    /// `[...]` or `[!...]`: a set of ranges, possibly negated.
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
+    Glob {
+        /// The glob as given.
+        text: String,
+        /// It compiled.
+        matcher: GlobMatcher,
     },
 }
+
+impl PartialEq for Filter {
+    fn eq(&self, other: &Filter) -> bool {
+        match (self, other) {
+            (Filter::Substring(a), Filter::Substring(b)) | (Filter::Path(a), Filter::Path(b)) => {
+                a == b
+            }
+            (Filter::PathVersion(a, x), Filter::PathVersion(b, y)) => a == b && x == y,
+            (Filter::Glob { text: a, .. }, Filter::Glob { text: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Filter {}
 
 /// Why a filter text could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterError {
     text: String,
-    reason: &'static str,
+    reason: String,
 }
 
 impl fmt::Display for FilterError {
@@ -55,47 +62,25 @@ impl std::error::Error for FilterError {}
 impl Filter {
     /// Compiles `text`. Empty text is an error: it would select everything by accident.
     pub fn parse(text: &str) -> Result<Filter, FilterError> {
-        let err = |reason| FilterError {
+        let err = |reason: String| FilterError {
             text: text.to_owned(),
             reason,
         };
         if text.trim().is_empty() {
-            return Err(err("empty pattern"));
+            return Err(err("empty pattern".into()));
         }
         if !text.contains(['*', '?', '[']) {
             return Ok(Filter::Substring(text.to_lowercase()));
         }
-        let mut tokens = Vec::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            tokens.push(match c {
-                '*' => Token::AnyRun,
-                '?' => Token::AnyChar,
-                '\\' => Token::Char(chars.next().ok_or_else(|| err("trailing backslash"))?),
-                '[' => {
-                    let negated = chars.next_if(|&c| c == '!' || c == '^').is_some();
-                    let mut ranges = Vec::new();
-                    loop {
-                        let lo = chars.next().ok_or_else(|| err("unclosed ["))?;
-                        if lo == ']' && !ranges.is_empty() {
-                            break;
-                        }
-                        let hi = if chars.next_if_eq(&'-').is_some() {
-                            chars.next().ok_or_else(|| err("unclosed ["))?
-                        } else {
-                            lo
-                        };
-                        if hi < lo {
-                            return Err(err("range out of order in [...]"));
-                        }
-                        ranges.push((lo, hi));
-                    }
-                    Token::Class { negated, ranges }
-                }
-                c => Token::Char(c),
-            });
-        }
-        Ok(Filter::Glob(tokens))
+        let glob = GlobBuilder::new(text)
+            .literal_separator(false)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| err(e.kind().to_string()))?;
+        Ok(Filter::Glob {
+            text: text.to_owned(),
+            matcher: glob.compile_matcher(),
+        })
     }
 
     /// Compiles a command-line PATTERN: a glob as in [`Filter::parse`], otherwise an exact
@@ -119,57 +104,13 @@ impl Filter {
             }
             Filter::Path(path) => key.path == *path,
             Filter::PathVersion(path, version) => key.path == *path && key.version == *version,
-            Filter::Glob(tokens) => {
-                let wants_version = tokens.contains(&Token::Char('@'));
-                let subject = if wants_version {
-                    key.to_string()
+            Filter::Glob { text, matcher } => {
+                if text.contains('@') {
+                    matcher.is_match(key.to_string())
                 } else {
-                    key.path.clone()
-                };
-                let subject: Vec<char> = subject.chars().collect();
-                glob_match(tokens, &subject)
+                    matcher.is_match(&key.path)
+                }
             }
-        }
-    }
-}
-
-fn glob_match(tokens: &[Token], s: &[char]) -> bool {
-    // Iterative matching with backtracking to the last `*`, linear in practice.
-    let (mut t, mut i) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while i < s.len() {
-        match tokens.get(t) {
-            Some(Token::AnyRun) => {
-                star = Some((t, i));
-                t += 1;
-                continue;
-            }
-            Some(tok) if single_matches(tok, s[i]) => {
-                t += 1;
-                i += 1;
-                continue;
-            }
-            _ => {}
-        }
-        match star {
-            Some((st, si)) => {
-                t = st + 1;
-                i = si + 1;
-                star = Some((st, si + 1));
-            }
-            None => return false,
-        }
-    }
-    tokens[t..].iter().all(|tok| *tok == Token::AnyRun)
-}
-
-fn single_matches(tok: &Token, c: char) -> bool {
-    match tok {
-        Token::Char(x) => *x == c,
-        Token::AnyChar => true,
-        Token::AnyRun => false,
-        Token::Class { negated, ranges } => {
-            ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
         }
     }
 }
