@@ -80,7 +80,11 @@ fn wrap_at_slashes(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let mut current = String::new();
     for piece in text.split_inclusive('/') {
-        if !current.is_empty() && current.chars().count() + piece.chars().count() > width {
+        if !current.is_empty()
+            && unicode_width::UnicodeWidthStr::width(current.as_str())
+                + unicode_width::UnicodeWidthStr::width(piece)
+                > width
+        {
             out.push(Line::styled(std::mem::take(&mut current), style));
             current.push_str("    ");
         }

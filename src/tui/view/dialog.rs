@@ -42,10 +42,11 @@ fn draw(frame: &mut Frame<'_>, title: &str, lines: Vec<Line<'static>>, width: u1
 pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
     match &app.mode {
         Mode::Help => {
+            use unicode_width::UnicodeWidthStr;
             let rows: Vec<(&str, &str)> = help_rows().collect();
             let widths = HelpWidths {
-                keys: rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0),
-                help: rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0),
+                keys: rows.iter().map(|r| r.0.width()).max().unwrap_or(0),
+                help: rows.iter().map(|r| r.1.width()).max().unwrap_or(0),
             };
             // Two columns whenever they fit (80 columns do), so that the help fits in 24 rows.
             let cell_width = widths.keys + 1 + widths.help + 2;

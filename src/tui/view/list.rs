@@ -19,9 +19,12 @@ const FILES_W: usize = 7;
 /// Terminals at least this wide also show the files column.
 const FILES_FROM: usize = 96;
 
-/// `s` padded to `width`, or cut to fit with "…" (see [`super::fit`]).
+/// `s` padded to `width` columns, or cut to fit with "…" (see [`super::fit`]).
 fn truncate(s: &str, width: usize) -> String {
-    format!("{:width$}", super::fit(s, width))
+    use unicode_width::UnicodeWidthStr;
+    let fitted = super::fit(s, width);
+    let pad = width.saturating_sub(fitted.width());
+    format!("{fitted}{}", " ".repeat(pad))
 }
 
 fn size_bar(bytes: u64, max: u64) -> String {
@@ -77,13 +80,14 @@ fn columns(
 /// The columns the list needs to show every visible name whole, with the size bar and both
 /// ages (and the files column when it would be `FILES_FROM` wide or more).
 pub fn wanted_width(app: &App) -> usize {
+    use unicode_width::UnicodeWidthStr;
     let name = |row: &RowRef| match row {
         RowRef::Module(path) => {
             let versions = app.visible.modules.get(path).map_or(0, |t| t.versions);
-            path.chars().count() + 5 + versions.to_string().len()
+            path.width() + 5 + versions.to_string().len()
         }
-        RowRef::Version(key) => 4 + key.version.chars().count(),
-        RowRef::Missing(key) => 2 + key.to_string().chars().count() + 18,
+        RowRef::Version(key) => 4 + key.version.width(),
+        RowRef::Missing(key) => 2 + key.to_string().width() + 18,
     };
     let longest = app.visible.rows.iter().map(name).max().unwrap_or(16);
     let fixed = 2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 3;

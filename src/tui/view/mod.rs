@@ -111,15 +111,24 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     dialog::render(app, theme, frame);
 }
 
-/// `s` if it fits in `width` characters, else cut and ended with "…": at a space when one
+/// `s` if it fits in `width` terminal columns, else cut and ended with "…": at a space when one
 /// falls in the last third, so that prose is not cut in the middle of a word; a name (which
-/// has no spaces) is cut wherever it must, keeping as much of it as fits.
+/// has no spaces) is cut wherever it must, keeping as much of it as fits. Columns are counted
+/// as the terminal draws them (`unicode-width`: a CJK character takes two).
 pub(super) fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if s.width() <= width {
         return s.to_owned();
     }
     let room = width.saturating_sub(1);
-    let kept: String = s.chars().take(room).collect();
+    let mut used = 0;
+    let kept: String = s
+        .chars()
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= room
+        })
+        .collect();
     let cut = kept
         .char_indices()
         .rev()
@@ -149,5 +158,13 @@ mod tests {
         assert_eq!(fit("ok", 5), "ok");
         assert_eq!(fit("the quick brown fox", 12), "the quick …");
         assert_eq!(fit("example.com/hello", 10), "example.c…");
+    }
+
+    #[test]
+    fn fit_counts_the_columns_a_terminal_draws() {
+        assert_eq!(fit("example.com/模块", 20), "example.com/模块");
+        // Four wide characters take eight columns: five hold two of them and the "…".
+        assert_eq!(fit("模块路径", 5), "模块…");
+        assert_eq!(fit("abcdef", 4), "abc…");
     }
 }
