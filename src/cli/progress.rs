@@ -1,7 +1,8 @@
 //! A one-line progress display on stderr for long commands (verify, clean, refetch).
 //!
 //! It is shown only when asked for (a terminal, no `--json`), redrawn at most every 100 ms so
-//! that printing never slows the work, and erased when the work is done.
+//! that printing never slows the work, clipped to the terminal's width (a line that wrapped
+//! could not be erased, and would leave debris), and erased when the work is done.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -31,7 +32,12 @@ impl ProgressLine {
             return;
         }
         self.last = Some(Instant::now());
-        eprint!("\r\x1b[2K{}", crate::cache::fmt::for_terminal(&text()));
+        let width = crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w));
+        let line = clip(
+            &crate::cache::fmt::for_terminal(&text()),
+            width.saturating_sub(1),
+        );
+        eprint!("\r\x1b[2K{line}");
         let _ = std::io::stderr().flush();
     }
 
@@ -40,5 +46,29 @@ impl ProgressLine {
         if self.last.is_some() {
             eprint!("\r\x1b[2K");
         }
+    }
+}
+
+/// `text` cut to at most `width` terminal columns.
+fn clip(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut used = 0;
+    text.chars()
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= width
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn a_progress_line_never_wraps() {
+        assert_eq!(clip("verifying [####] 3/9 versions", 12), "verifying [#");
+        assert_eq!(clip("模块", 3), "模");
+        assert_eq!(clip("short", 80), "short");
     }
 }
