@@ -1,12 +1,13 @@
 //! The house rules, checked on the source: layers point one way, only `ops` starts threads,
 //! files stay small and say what they own.
 //!
-//! Layers, lowest first: `cache` (the model), `verify`, `ops`, `tui`, `cli`. A module may name
-//! its own layer and those below it, never one above.
+//! Layers, lowest first: `cache` (the model), `verify`, `fix` (the write kernel), `ops` (the
+//! engine: pools, jobs, plans), `tui`, `cli`. A module may name its own layer and those below
+//! it, never one above.
 
 use std::path::{Path, PathBuf};
 
-const LAYERS: [&str; 5] = ["cache", "verify", "ops", "tui", "cli"];
+const LAYERS: [&str; 6] = ["cache", "verify", "fix", "ops", "tui", "cli"];
 
 /// Where threads and pools may be created: the one owner of concurrency.
 const POOL_OWNER: &str = "src/ops/pools.rs";
@@ -141,6 +142,63 @@ fn only_ops_starts_threads_or_pools() {
         "concurrency outside ops:\n{}",
         wrong.join("\n")
     );
+}
+
+/// The write kernel is synchronous: it names no pool, channel or thread; `ops` runs it.
+#[test]
+fn the_write_kernel_names_no_pool_or_channel() {
+    const CONCURRENCY: [&str; 6] = [
+        "Pools",
+        "pools::",
+        "crossbeam",
+        "channel",
+        "rayon",
+        "thread::spawn",
+    ];
+    let mut wrong = Vec::new();
+    for (rel, text) in sources() {
+        let path = rel.to_string_lossy().replace('\\', "/");
+        if !path.starts_with("src/fix/") {
+            continue;
+        }
+        for (n, code) in code_lines(&text) {
+            if let Some(s) = CONCURRENCY.iter().find(|s| code.contains(*s)) {
+                wrong.push(format!("{path}:{n}: {s}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the write kernel names concurrency:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// `ops` writes to no cache: every change to one is the write kernel's.
+#[test]
+fn ops_holds_no_write_to_a_cache() {
+    const WRITES: [&str; 6] = [
+        "Confined::open",
+        "fs::remove",
+        "fs::rename",
+        "fs::write",
+        "remove_dir_all",
+        "set_permissions",
+    ];
+    let mut wrong = Vec::new();
+    for (rel, text) in sources() {
+        let path = rel.to_string_lossy().replace('\\', "/");
+        // The state database is modlens's own file, never in a cache.
+        if !path.starts_with("src/ops/") || path.starts_with("src/ops/state/") {
+            continue;
+        }
+        for (n, code) in code_lines(&text) {
+            if let Some(s) = WRITES.iter().find(|s| code.contains(*s)) {
+                wrong.push(format!("{path}:{n}: {s}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "writes in ops:\n{}", wrong.join("\n"));
 }
 
 #[test]

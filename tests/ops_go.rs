@@ -5,8 +5,8 @@ use std::fs;
 use std::sync::Arc;
 
 use modlens::cache::{ModCache, ModuleKey, Snapshot};
-use modlens::ops::delete::delete_version;
-use modlens::ops::refetch::{GoRunner, Repair, repair};
+use modlens::fix::delete::delete_version;
+use modlens::fix::refetch::{GoRunner, Repair, repair};
 use modlens::verify::Expectations;
 
 use crate::support::go::Go;

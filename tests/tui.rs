@@ -13,9 +13,9 @@ use modlens::cache::cancel::CancelToken;
 use modlens::cache::scan::{self, Depth};
 use modlens::cache::{ModCache, ModuleKey, ScanEvent};
 use modlens::cli::SortKey;
+use modlens::fix::refetch::Repair;
 use modlens::ops::error::OpsError;
 use modlens::ops::jobs::{ItemDone, JobEvent, JobItem, JobSpec};
-use modlens::ops::refetch::Repair;
 use modlens::ops::verify::{VerifyEvent, run as verify_run};
 use modlens::tui::app::{App, AppConfig, EnvInfo, Integrity, Mode, OpKind};
 use modlens::tui::msg::{Effect, Msg};
@@ -743,7 +743,7 @@ fn a_rescan_picks_up_what_another_program_changed_and_keeps_marks_and_verdicts()
         path: "example.com/hello".into(),
         version: "v1.0.0".into(),
     };
-    modlens::ops::delete::delete_version(&ModCache::new(&root), &gone, |_| {}).unwrap();
+    modlens::fix::delete::delete_version(&ModCache::new(&root), &gone, |_| {}).unwrap();
     let mut effects = Vec::new();
     for ev in scan_events(&root) {
         effects.extend(app.update(Msg::Scan(ev)));
@@ -1409,7 +1409,7 @@ fn the_trash_view_lists_restores_and_empties_through_jobs() {
         path: "example.com/hello".into(),
         version: "v1.1.0".into(),
     };
-    modlens::ops::trash::move_to_trash(&cache, &k, SystemTime::now(), |_| {}).unwrap();
+    modlens::fix::trash::move_to_trash(&cache, &k, SystemTime::now(), |_| {}).unwrap();
     let app = &mut f.app;
     let effects = keys(app, "T");
     assert!(

@@ -11,7 +11,7 @@
 //! marked it `.partial`), the pieces moved there by rename (`tree`, `zip`, `ziphash`, `mod`,
 //! `info`), and a `done` marker written last. An entry without `done` is one whose move was
 //! interrupted: the rest of the version is still in the cache, marked `.partial`. This module
-//! only reads the trash; `ops::trash` changes it.
+//! only reads the trash; `fix::trash` changes it.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -9,8 +9,8 @@ use super::locate::{self, Located};
 use crate::cache::goenv::GoEnv;
 use crate::cache::scan::Depth;
 use crate::cache::{ModCache, Snapshot};
+use crate::fix::refetch::GoRunner;
 use crate::ops::pools::Pools;
-use crate::ops::refetch::GoRunner;
 use crate::ops::state::{State, default_path};
 use crate::verify::Expectations;
 use crate::verify::gosum::GoSums;
@@ -212,7 +212,7 @@ fn remove_on_termination(dir: PathBuf) -> anyhow::Result<()> {
             if std::io::IsTerminal::is_terminal(&io::stdout()) {
                 ratatui::restore();
             }
-            let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &dir);
+            let _ = crate::fix::delete::remove_path(&std::env::temp_dir(), &dir);
             std::process::exit(128 + signal);
         }
     })?;
@@ -221,6 +221,6 @@ fn remove_on_termination(dir: PathBuf) -> anyhow::Result<()> {
 
 impl Drop for DemoDir {
     fn drop(&mut self) {
-        let _ = crate::ops::delete::remove_path(&std::env::temp_dir(), &self.dir);
+        let _ = crate::fix::delete::remove_path(&std::env::temp_dir(), &self.dir);
     }
 }

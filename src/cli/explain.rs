@@ -16,7 +16,7 @@ use crate::cache::ModuleKey;
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
 use crate::cache::scan::scan_version;
-use crate::ops::refetch::plan_for;
+use crate::fix::refetch::plan_for;
 use crate::verify::goerr::{self, GoError, GoErrorKind};
 use crate::verify::{Expectations, Verdict, verify_entry};
 
@@ -133,8 +133,12 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     if failed == 0 && !args.command.is_empty() {
         // The proof: the command that failed, run again.
-        let again =
-            crate::ops::gocmd::run_streaming(&args.command, &cancel, KEPT_TAIL, &mut pass_through)?;
+        let again = crate::ops::stream::run_streaming(
+            &args.command,
+            &cancel,
+            KEPT_TAIL,
+            &mut pass_through,
+        )?;
         let shown = args.command.join(" ");
         if again.status.success() {
             safe_eprintln!("modlens: {shown} succeeds now");
@@ -165,8 +169,12 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
         let cancel = CancelToken::new();
         cancel.cancel_on_interrupt()?;
         // Its output is shown as it comes; only its last KEPT_TAIL bytes are kept to explain.
-        let out =
-            crate::ops::gocmd::run_streaming(&args.command, &cancel, KEPT_TAIL, &mut pass_through)?;
+        let out = crate::ops::stream::run_streaming(
+            &args.command,
+            &cancel,
+            KEPT_TAIL,
+            &mut pass_through,
+        )?;
         let text = String::from_utf8_lossy(&out.tail).into_owned();
         if out.status.success() {
             safe_eprintln!("modlens: {} succeeded", args.command.join(" "));

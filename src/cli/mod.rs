@@ -241,7 +241,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         safe_eprintln!("modlens: warning: {err}");
     }
     // From here on every change goes through this one handle on the root.
-    crate::ops::confined::hold_root(&located.root)?;
+    crate::fix::confined::hold_root(&located.root)?;
     if changes_the_cache(cli.command.as_ref()) {
         refuse_unwritable(&located.root)?;
     }

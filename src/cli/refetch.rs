@@ -19,9 +19,9 @@ use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
 use crate::cache::scan::{Depth, scan_version};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
-use crate::ops::fetch::fetch_and_swap;
+use crate::fix::fetch::fetch_and_swap;
+use crate::fix::refetch::{Repair, plan_for};
 use crate::ops::jobs::{ItemDone, ItemError, JobEvent, JobItem, JobSpec, Jobs};
-use crate::ops::refetch::{Repair, plan_for};
 use crate::ops::verify::VerifyEvent;
 use crate::verify::{Expectations, Status, verify_entry};
 
@@ -330,7 +330,7 @@ pub(super) fn execute(
             key,
             result
                 .map(|()| ItemDone::Downloaded)
-                .map_err(|e| Some(Arc::new(e))),
+                .map_err(|e| Some(Arc::new(e.into()))),
         ));
     }
     Executed { results, cleaned }

@@ -2,7 +2,7 @@
 //! aside, putting it back, and removing it for good.
 //!
 //! A restore puts each version back under go's lock with the `.partial` protocol (see
-//! `ops::trash`) and then verifies it, so the answer is "restored and verified", or which
+//! `fix::trash`) and then verifies it, so the answer is "restored and verified", or which
 //! problem it came back with. Emptying removes entries for good and, like every removal,
 //! asks first on a terminal and needs `--yes` elsewhere.
 
@@ -15,9 +15,9 @@ use super::ask::confirm;
 use super::{Ctx, TrashAction, TrashArgs, print};
 use crate::cache::fmt::{ago, count, rfc3339, size};
 use crate::cache::trash::{TrashEntry, read_trash, trash_root};
+use crate::fix::restore::restore_settled;
+use crate::fix::trash::{due, empty_entry};
 use crate::ops::policy::parse_duration;
-use crate::ops::restore::restore_settled;
-use crate::ops::trash::{due, empty_entry};
 
 pub fn run(ctx: &Ctx, args: &TrashArgs) -> anyhow::Result<ExitCode> {
     let cache = ctx.cache();

@@ -6,7 +6,8 @@
 
 use crate::cache::ModuleKey;
 
-pub use super::delete::DeleteError;
+use crate::fix::FixError;
+pub use crate::fix::delete::DeleteError;
 
 /// An operation on the cache that failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,16 @@ impl OpsError {
         OpsError::Fetch {
             key: key.clone(),
             reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<FixError> for OpsError {
+    fn from(e: FixError) -> OpsError {
+        match e {
+            FixError::Change(e) => OpsError::Change(e),
+            FixError::Go { message } => OpsError::Go { message },
+            FixError::Fetch { key, reason } => OpsError::Fetch { key, reason },
         }
     }
 }

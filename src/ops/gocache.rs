@@ -1,19 +1,11 @@
-//! Work on the build cache: hashing every output on the hashing pool, and deleting entries in
-//! the order that is safe while go builds.
-//!
-//! go keeps no lock on build-cache entries (only `trim.txt` is written under a lock). What
-//! makes a delete safe is its order: an action entry goes before the output it names, so a
-//! go command running meanwhile finds either both or no entry, which is a miss, and never an
-//! entry whose output is gone half way. Deleting can never give go a wrong output; at worst it
-//! builds something again.
+//! Work on the build cache: hashing every output on the hashing pool, and the units a delete
+//! removes, action entries before their outputs (the delete itself is `fix::gocache`).
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use super::confined::Confined;
-use super::delete::DeleteError;
 use super::pools::Pools;
 use crate::cache::gocache::Id;
 use crate::cache::gocache::rel_path;
@@ -148,20 +140,6 @@ pub fn verify(
         bytes_hashed: done.load(Ordering::Relaxed),
         outputs_hashed,
     }
-}
-
-/// Deletes build-cache files (paths relative to `root`) in the order given, which puts action
-/// entries before their outputs. Returns the files removed; a file already gone counts nothing.
-pub fn delete_files(root: &Path, rel_paths: &[String]) -> Result<u64, DeleteError> {
-    let confined = Confined::open(root)?;
-    let mut removed = 0;
-    for rel in rel_paths {
-        let path = root.join(rel);
-        super::delete::ensure_inside(root, &path)?;
-        removed += confined.remove(&path)?;
-        super::fault::checkpoint("gocache:removed");
-    }
-    Ok(removed)
 }
 
 /// What the explorer shows as one row of the build cache: an age band, the orphans, or one

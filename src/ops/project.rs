@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::OpsError;
-use super::gocmd;
-use super::refetch::GoRunner;
 use crate::cache::cancel::CancelToken;
 use crate::cache::{ModuleEntry, ModuleKey};
+use crate::fix::gocmd;
+use crate::fix::refetch::GoRunner;
 use crate::verify::gosum::GoSums;
 use crate::verify::{Problem, Status, Verdict};
 
@@ -335,9 +335,16 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), OpsError> {
             dir: from.to_path_buf(),
             reason: e.to_string(),
         })?;
-    std::fs::write(to, bytes).map_err(|e| OpsError::Go {
-        message: format!("{}: {e}", to.display()),
-    })
+    // Into modlens's own scratch directory: a new file, never through a link.
+    let (dir, name) = (
+        to.parent().unwrap_or(Path::new(".")),
+        to.file_name().and_then(|n| n.to_str()).unwrap_or("go.sum"),
+    );
+    crate::fix::gocmd::create_private_file(dir, name)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+        .map_err(|e| OpsError::Go {
+            message: format!("{}: {e}", to.display()),
+        })
 }
 
 fn go_failed(what: &str, stderr: &[u8], parse: Option<serde_json::Error>) -> OpsError {

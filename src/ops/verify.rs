@@ -175,7 +175,7 @@ pub fn run_remembering(
                     // A bug of modlens on one version is that version's verdict, never the
                     // end of the process (or of the explorer's terminal).
                     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        super::fault::checkpoint(&format!("verify:{}", entry.key));
+                        crate::fix::fault::checkpoint(&format!("verify:{}", entry.key));
                         verify_entry(cache, entry, &expect)
                     }))
                     .unwrap_or_else(|panic| {

@@ -335,7 +335,7 @@ fn refresh(
 /// Asks go what every `--project` directory needs; a version two projects need is listed once.
 fn project_needs(
     projects: &[PathBuf],
-    go: &crate::ops::refetch::GoRunner,
+    go: &crate::fix::refetch::GoRunner,
     root: &std::path::Path,
     expect: &Expectations,
     cancel: &CancelToken,

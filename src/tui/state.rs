@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cache::{ModuleEntry, ModuleKey};
-use crate::ops::refetch::GoRunner;
+use crate::fix::refetch::GoRunner;
 use crate::ops::verify::VerifyProgress;
 use crate::verify::{Expectations, Verdict};
 

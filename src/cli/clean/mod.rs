@@ -26,8 +26,8 @@ use crate::cache::fmt::{count, size};
 use crate::cache::scan::Depth;
 use crate::cache::trash::{TrashEntry, read_trash};
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
+use crate::fix::trash::due;
 use crate::ops::policy::{self, TimeBasis};
-use crate::ops::trash::due;
 use receipt::{execute, print_json};
 use select::{broken, leftover_items, named_leftover, protect_graph};
 

@@ -166,7 +166,7 @@ pub(super) fn run(
     let mut removed = 0;
     let mut failed = Vec::new();
     for (_, paths, _) in &plan {
-        match crate::ops::gocache::delete_files(root, paths) {
+        match crate::fix::gocache::delete_files(root, paths) {
             Ok(n) => removed += n,
             Err(e) => failed.push(e.to_string()),
         }

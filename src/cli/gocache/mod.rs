@@ -49,7 +49,7 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &GocacheArgs) -> anyhow::Result<E
         safe_eprintln!("modlens: warning: {why}");
     }
     // From here on every change goes through this one handle on the root.
-    crate::ops::confined::hold_root(&root)?;
+    crate::fix::confined::hold_root(&root)?;
     let snapshot = scan(pools.scan_pool(), &root)
         .map_err(|e| anyhow::anyhow!("build cache {}: {e}", root.display()))?;
     for err in &snapshot.errors {

@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 
-use super::delete::{DeleteError, Removed, delete_rel, delete_source, delete_version};
 use super::error::OpsError;
-use super::fetch::fetch_and_swap;
 use super::pools::Pools;
-use super::refetch::{GoRunner, Repair, plan, reextract, rezip, write_ziphash};
 use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
+use crate::fix::delete::{DeleteError, Removed, delete_rel, delete_source, delete_version};
+use crate::fix::fetch::fetch_and_swap;
+use crate::fix::refetch::{GoRunner, Repair, plan, reextract, rezip, write_ziphash};
 use crate::verify::Expectations;
 
 mod spec;
@@ -104,7 +104,7 @@ fn run(
     let expired = match &spec {
         JobSpec::Trash {
             keep: Some(keep), ..
-        } => super::trash::expired(cache, *keep),
+        } => crate::fix::trash::expired(cache, *keep),
         _ => Vec::new(),
     };
     total += expired.len();
@@ -189,7 +189,7 @@ fn run(
                     break;
                 }
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    super::trash::move_to_trash(cache, &key, now, |_| {})
+                    crate::fix::trash::move_to_trash(cache, &key, now, |_| {})
                         .map(|t| ItemDone::Trashed { pieces: t.pieces })
                         .map_err(OpsError::from)
                 }));
@@ -201,7 +201,7 @@ fn run(
                 }
                 let rel = entry.rel_dir();
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    super::trash::empty_entry(cache, &entry).map(|files| Removed { files })
+                    crate::fix::trash::empty_entry(cache, &entry).map(|files| Removed { files })
                 }));
                 finish_deleted(JobItem::Path(rel), outcome);
             }
@@ -216,7 +216,7 @@ fn run(
                     break;
                 }
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    super::restore::restore_settled(cache, &entry, &expect, &go)
+                    crate::fix::restore::restore_settled(cache, &entry, &expect, &go)
                         .map(|s| ItemDone::Restored {
                             problems: s.problems.len(),
                         })
@@ -231,7 +231,7 @@ fn run(
                     break;
                 }
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    super::trash::empty_entry(cache, &entry).map(|files| Removed { files })
+                    crate::fix::trash::empty_entry(cache, &entry).map(|files| Removed { files })
                 }));
                 finish_deleted(JobItem::Path(entry.rel_dir()), outcome);
             }
@@ -243,7 +243,7 @@ fn run(
                 }
                 let item = JobItem::Path(PathBuf::from(unit.first().cloned().unwrap_or_default()));
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    super::gocache::delete_files(&root, &unit).map(|files| Removed { files })
+                    crate::fix::gocache::delete_files(&root, &unit).map(|files| Removed { files })
                 }));
                 finish_deleted(item, outcome);
             }
@@ -300,7 +300,7 @@ fn repair_all(
             match how {
                 Repair::Nothing => Ok(()),
                 Repair::Deleted => {
-                    crate::ops::delete::delete_version(cache, &entry.key, |_| {}).map(drop)
+                    crate::fix::delete::delete_version(cache, &entry.key, |_| {}).map(drop)
                 }
                 Repair::Rezipped => rezip(cache, &entry.key),
                 Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
@@ -356,7 +356,7 @@ fn fetch_all(
         match results {
             Ok(results) => {
                 for (key, result) in keys.iter().zip(results) {
-                    let result = result.map(|()| fetch.done);
+                    let result = result.map(|()| fetch.done).map_err(OpsError::from);
                     finish_item(JobItem::Version(key.clone()), Ok(result));
                 }
             }

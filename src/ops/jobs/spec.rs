@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::super::error::OpsError;
-use super::super::refetch::{GoRunner, Repair};
 use crate::cache::{ModuleEntry, ModuleKey};
+use crate::fix::refetch::{GoRunner, Repair};
 use crate::verify::Expectations;
 
 /// Identifies a job.
@@ -61,7 +61,7 @@ pub enum JobSpec {
         go: GoRunner,
     },
     /// Put trash entries back into the cache, each verified afterwards (see
-    /// [`crate::ops::restore`]).
+    /// [`crate::fix::restore`]).
     Restore {
         /// The entries.
         entries: Vec<crate::cache::trash::TrashEntry>,

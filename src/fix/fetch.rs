@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use super::confined::{Confined, Missing};
 use super::delete::{DeleteError, VersionLock, unique_suffix};
-use super::error::OpsError;
+use super::error::FixError;
 use super::fault::checkpoint;
 use super::gocmd;
 use super::refetch::GoRunner;
@@ -48,13 +48,13 @@ pub fn fetch_and_swap(
     expect: &Expectations,
     go: &GoRunner,
     cancel: &CancelToken,
-) -> Vec<Result<(), OpsError>> {
+) -> Vec<Result<(), FixError>> {
     let confined = match Confined::open(cache.root()) {
         Ok(c) => c,
         Err(e) => {
             return keys
                 .iter()
-                .map(|k| Err(OpsError::unchanged(k, &e)))
+                .map(|k| Err(FixError::unchanged(k, &e)))
                 .collect();
         }
     };
@@ -67,7 +67,7 @@ pub fn fetch_and_swap(
         let _ = confined.remove(&scratch_root);
         return keys
             .iter()
-            .map(|k| Err(OpsError::unchanged(k, &e)))
+            .map(|k| Err(FixError::unchanged(k, &e)))
             .collect();
     }
     let scratch = ModCache::new(&scratch_root);
@@ -78,9 +78,9 @@ pub fn fetch_and_swap(
         .zip(fetched)
         .map(|(key, fetched)| {
             if cancel.is_cancelled() {
-                return Err(OpsError::unchanged(key, "cancelled"));
+                return Err(FixError::unchanged(key, "cancelled"));
             }
-            let fetched = fetched.map_err(|e| OpsError::unchanged(key, e))?;
+            let fetched = fetched.map_err(|e| FixError::unchanged(key, e))?;
             check_sums(key, &fetched, expect)?;
             swap(&confined, cache, &scratch, key, go.modcacherw)?;
             go.tree_changed(cache, key);
@@ -108,7 +108,7 @@ fn prepare_scratch(
 }
 
 /// Compares go's hashes with every go.sum line named for the version.
-fn check_sums(key: &ModuleKey, fetched: &Fetched, expect: &Expectations) -> Result<(), OpsError> {
+fn check_sums(key: &ModuleKey, fetched: &Fetched, expect: &Expectations) -> Result<(), FixError> {
     let pairs = [
         (expect.gosums.zip_lines(key), &fetched.sum, ""),
         (expect.gosums.mod_lines(key), &fetched.go_mod_sum, "/go.mod"),
@@ -116,7 +116,7 @@ fn check_sums(key: &ModuleKey, fetched: &Fetched, expect: &Expectations) -> Resu
     for (lines, got, what) in pairs {
         for line in lines.iter().filter(|l| l.hash.starts_with("h1:")) {
             if got.as_deref() != Some(line.hash.as_str()) {
-                return Err(OpsError::unchanged(
+                return Err(FixError::unchanged(
                     key,
                     format!(
                         "{key}{what}: checksum mismatch: downloaded {}, {} says {} \
@@ -235,12 +235,12 @@ pub fn go_download_many(
     go: &GoRunner,
     writable_dirs: bool,
     cancel: &CancelToken,
-) -> Vec<Result<Fetched, OpsError>> {
+) -> Vec<Result<Fetched, FixError>> {
     // One failure for every key.
     let all_failed = |message: String| {
         keys.iter()
             .map(|_| {
-                Err(OpsError::Go {
+                Err(FixError::Go {
                     message: message.clone(),
                 })
             })
@@ -296,7 +296,7 @@ pub fn go_download_many(
                     })
                 }
                 // go's message already names the module.
-                (_, Some(err)) => Err(OpsError::Go {
+                (_, Some(err)) => Err(FixError::Go {
                     message: format!("{err}{}", hint(&err)),
                 }),
                 (Some(_), None) => Ok(Fetched {
@@ -305,7 +305,7 @@ pub fn go_download_many(
                 }),
                 (None, None) => {
                     let stderr = stderr.trim();
-                    Err(OpsError::Go {
+                    Err(FixError::Go {
                         message: format!("{key}: go mod download failed: {stderr}{}", hint(stderr)),
                     })
                 }

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use super::confined::{Confined, Missing};
 use super::delete::{DeleteError, VersionLock, ensure_inside, io_err, unique_suffix};
-use super::error::OpsError;
+use super::error::FixError;
 use crate::cache::goenv::GoEnv;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, read};
 use crate::verify::hash::H1;
@@ -159,7 +159,7 @@ pub fn repair(
     entry: &ModuleEntry,
     expect: &Expectations,
     go: &GoRunner,
-) -> Result<Repair, OpsError> {
+) -> Result<Repair, FixError> {
     let how = plan(cache, entry, expect);
     match how {
         Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw)
