@@ -219,3 +219,102 @@ fn files_are_small_and_say_what_they_own() {
         wrong.join("\n")
     );
 }
+
+/// A module of a layer (`fix/delete`, `ops/jobs`), as the other modules name it.
+fn module_of(rel: &Path) -> Option<String> {
+    let parts: Vec<&str> = rel.iter().skip(1).filter_map(|p| p.to_str()).collect();
+    let layer = *parts.first()?;
+    let module = parts.get(1)?.trim_end_matches(".rs");
+    Some(if module == "mod" {
+        layer.to_owned()
+    } else {
+        format!("{layer}/{module}")
+    })
+}
+
+/// The modules of its layer that a file names: `crate::<layer>::<m>`, and `super::<m>` from a
+/// layer's top files (`super::super::<m>` one level down).
+fn named_modules(rel: &Path, text: &str, known: &std::collections::HashSet<String>) -> Vec<String> {
+    let depth = rel.iter().count() - 2;
+    let layer = rel.iter().nth(1).and_then(|p| p.to_str()).unwrap_or("");
+    let up = match depth {
+        1 => "super::",
+        2 => "super::super::",
+        _ => "\u{0}",
+    };
+    let mut out = Vec::new();
+    for (_, code) in code_lines(text) {
+        for (i, _) in code.match_indices("crate::") {
+            let mut words = code[i + "crate::".len()..].split("::");
+            if let (Some(l), Some(m)) = (words.next(), words.next()) {
+                let m: String = m
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                out.push(format!("{l}/{m}"));
+            }
+        }
+        for (i, _) in code.match_indices(up) {
+            // `super::super::x` also contains `super::x`: take the longest match only.
+            if depth == 1 && code[..i].ends_with("super::") {
+                continue;
+            }
+            let m: String = code[i + up.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            out.push(format!("{layer}/{m}"));
+        }
+    }
+    out.retain(|m| known.contains(m));
+    out
+}
+
+/// No two modules of different concerns name each other, directly or through others. The
+/// explorer (`tui`) is exempt for now: its `App` is one state whose update is split across
+/// files that each add an `impl App`.
+#[test]
+fn no_import_circles_between_modules() {
+    use std::collections::{HashMap, HashSet};
+    let files = sources();
+    let known: HashSet<String> = files.iter().filter_map(|(rel, _)| module_of(rel)).collect();
+    let mut edges: HashMap<String, HashSet<String>> = HashMap::new();
+    for (rel, text) in &files {
+        let Some(me) = module_of(rel) else { continue };
+        if me.starts_with("tui") {
+            continue;
+        }
+        for other in named_modules(rel, text, &known) {
+            if other != me && !other.starts_with("tui") {
+                edges.entry(me.clone()).or_default().insert(other);
+            }
+        }
+    }
+    let reaches = |from: &str, to: &str| {
+        let mut seen = HashSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(at) = stack.pop() {
+            for next in edges.get(&at).into_iter().flatten() {
+                if next == to {
+                    return true;
+                }
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+        false
+    };
+    let mut circles: Vec<String> = edges
+        .iter()
+        .flat_map(|(a, bs)| bs.iter().map(move |b| (a, b)))
+        .filter(|(a, b)| reaches(b, a))
+        .map(|(a, b)| format!("{a} -> {b}"))
+        .collect();
+    circles.sort();
+    assert!(
+        circles.is_empty(),
+        "import circles:\n{}",
+        circles.join("\n")
+    );
+}

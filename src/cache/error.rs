@@ -1,11 +1,11 @@
 //! What can go wrong in `cache`, typed: names go could not have written, files that cannot be
-//! read, roots that are not module caches. The cli turns these into one-line messages and exit
-//! status 2; the scan turns them into leftovers and notes, which are data.
+//! read. (A root that is not a module cache is [`super::recognize::NotACache`], beside the
+//! check.) The cli turns these into one-line messages and exit status 2; the scan turns them
+//! into leftovers and notes, which are data.
 
 use std::path::PathBuf;
 
 pub use super::read::ReadError;
-pub use super::recognize::NotACache;
 
 /// A failure of the model.
 #[derive(Debug, thiserror::Error)]
@@ -54,9 +54,6 @@ pub enum CacheError {
         /// Why.
         reason: String,
     },
-    /// The directory is not a module cache modlens may act on.
-    #[error(transparent)]
-    NotACache(#[from] NotACache),
     /// A file that cannot be read safely (the error names it).
     #[error(transparent)]
     Read(#[from] ReadError),

@@ -20,6 +20,7 @@ use super::layout::ModCache;
 use super::measure::{InodeSet, measure};
 use super::module::ModuleKey;
 use super::vcs;
+pub use super::versions::Depth;
 pub use super::versions::scan_version;
 use super::versions::{Unit, measure_module};
 use crate::cache::cancel::CancelToken;
@@ -66,19 +67,6 @@ pub struct ScanStats {
     pub modules: usize,
     /// Whether the scan stopped early because it was cancelled.
     pub cancelled: bool,
-}
-
-/// How much of each extracted tree a scan measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Depth {
-    /// Walk every tree: exact sizes and file counts; the totals add up to `du`.
-    Full,
-    /// Stat only the top directory of each tree, for callers that will read the trees anyway
-    /// and do not need their sizes (verification). Tree sizes and totals are then partial.
-    Shallow,
-    /// [`Depth::Full`], and a fingerprint of each version: the state of every file it has
-    /// (download files and tree), for remembering verdicts.
-    Fingerprint,
 }
 
 /// Scans `cache`, sending events to `tx` as records complete, and ends with

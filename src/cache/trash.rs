@@ -234,6 +234,18 @@ pub fn trash_usage(cache: &ModCache, inodes: &InodeSet) -> Usage {
     usage
 }
 
+/// The version a trash entry's directory (`cache/modlens-trash/<id>`, relative to the root)
+/// holds, from its manifest.
+pub fn entry_key(cache: &ModCache, rel: &Path) -> Option<ModuleKey> {
+    let id = rel.strip_prefix(Path::new("cache").join(TRASH_DIR)).ok()?;
+    if id.components().count() != 1 {
+        return None;
+    }
+    read_manifest(&cache.root().join(rel).join(MANIFEST))
+        .ok()?
+        .key()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,6 @@ use super::error::CacheError;
 use super::layout::{ModCache, VersionFile};
 use super::measure::{InodeSet, fold_stat, measure, measure_folding, measure_top};
 use super::module::ModuleKey;
-use super::scan::Depth;
 
 /// Measures one version again (after a repair), or `None` when it is no longer a version.
 pub fn scan_version(cache: &ModCache, key: &ModuleKey) -> Option<ModuleEntry> {
@@ -33,6 +32,19 @@ pub fn scan_version(cache: &ModCache, key: &ModuleKey) -> Option<ModuleEntry> {
     };
     let out = measure_module(cache, Depth::Full, &esc_path, &unit, &InodeSet::default());
     out.entries.into_iter().find(|e| e.key == *key)
+}
+
+/// How much of each extracted tree a scan measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Walk every tree: exact sizes and file counts; the totals add up to `du`.
+    Full,
+    /// Stat only the top directory of each tree, for callers that will read the trees anyway
+    /// and do not need their sizes (verification). Tree sizes and totals are then partial.
+    Shallow,
+    /// [`Depth::Full`], and a fingerprint of each version: the state of every file it has
+    /// (download files and tree), for remembering verdicts.
+    Fingerprint,
 }
 
 /// The directories of one module path.

@@ -11,76 +11,12 @@
 //! follows a link, and counts only the files it removed itself.
 
 use std::fs::{self, File};
-use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use super::confined::Confined;
+use super::confined::{Confined, unique_suffix};
+pub use super::error::DeleteError;
+pub(super) use super::error::io_err;
 use crate::cache::{ModCache, ModuleKey, VersionFile, read, semver};
-
-/// Why a delete did not happen or did not finish.
-#[derive(Debug, thiserror::Error)]
-pub enum DeleteError {
-    /// The path would leave the cache root.
-    #[error("refusing to touch {0}: it is not inside the cache root")]
-    OutsideRoot(PathBuf),
-    /// A symlink where modlens would write, lock or descend; links are never followed.
-    #[error("refusing to touch {0}: it is a symlink, and modlens never writes through links")]
-    Link(PathBuf),
-    /// A mount point below the root: another file system (or a bind mount) is never entered,
-    /// as `rm --one-file-system` does.
-    #[error(
-        "refusing to touch {0}: it is a mount point below the cache root, and modlens never \
-         crosses into another file system"
-    )]
-    Mount(PathBuf),
-    /// A FIFO, socket, device or directory where a regular file belongs.
-    #[error("refusing to touch {path}: it is a {kind}, not a regular file")]
-    NotRegular {
-        /// The path concerned.
-        path: PathBuf,
-        /// What it is.
-        kind: &'static str,
-    },
-    /// A file-system operation failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The path concerned.
-        path: PathBuf,
-        /// The error.
-        source: io::Error,
-    },
-    /// A version delete stopped part way; what it removed is counted.
-    #[error("{error} (stopped after removing {files} files)")]
-    Interrupted {
-        /// Files removed before it stopped.
-        files: u64,
-        /// Why it stopped.
-        error: Box<DeleteError>,
-    },
-}
-
-impl DeleteError {
-    /// Whether it says that the path does not exist.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, DeleteError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
-    }
-
-    /// Files removed before the error (0 unless the delete stopped part way).
-    pub fn files_removed(&self) -> u64 {
-        match self {
-            DeleteError::Interrupted { files, .. } => *files,
-            _ => 0,
-        }
-    }
-}
-
-/// Wraps an I/O error with the path it concerns.
-pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DeleteError + '_ {
-    move |source| DeleteError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// Checks that `path` is strictly inside `root` without `..` components, and that no directory
 /// between them is a symlink (which could lead out of the cache). Operations themselves go
@@ -307,18 +243,6 @@ fn aside_path(tree: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A number for temp names: unique within this process and unpredictable from outside it
-/// (std's `RandomState` is seeded from the OS's randomness), so no one can prepare the name.
-pub(super) fn unique_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    static SEED: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut hasher = SEED.get_or_init(std::hash::RandomState::new).build_hasher();
-    hasher.write_u64(n);
-    hasher.finish()
-}
-
 /// Rewrites `@v/list` without `key`'s version, under a flock on `list` itself, the way go
 /// rewrites it (see [`Confined::rewrite`]).
 fn drop_from_list(
@@ -377,7 +301,7 @@ pub fn delete_rel(cache: &ModCache, rel: &Path) -> Result<Removed, DeleteError> 
         return Ok(Removed { files });
     }
     // A trash entry goes under its version's lock, so it never races a restore of it.
-    let lock = match super::trash::entry_key(cache, rel) {
+    let lock = match crate::cache::trash::entry_key(cache, rel) {
         Some(key) => Some(cache.version_file(&key, VersionFile::Lock)),
         None => lock_file_for(cache, rel),
     };

@@ -20,12 +20,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::confined::unique_suffix;
 use super::confined::{Confined, Missing};
-use super::delete::{DeleteError, VersionLock, unique_suffix};
+use super::delete::VersionLock;
+use super::error::DeleteError;
 use super::error::FixError;
 use super::fault::checkpoint;
 use super::gocmd;
-use super::refetch::GoRunner;
+use super::gocmd::GoRunner;
 use crate::cache::cancel::CancelToken;
 use crate::cache::layout::SCRATCH_PREFIX;
 use crate::cache::{ModCache, ModuleKey, VersionFile, read, semver};
@@ -102,7 +104,7 @@ fn prepare_scratch(
     let real_sumdb = cache.sumdb_root();
     if confined.file_type(&real_sumdb)? == Some(rustix::fs::FileType::Directory) {
         rustix::fs::symlinkat(&real_sumdb, &fd, "sumdb")
-            .map_err(|e| super::delete::io_err(&download)(e.into()))?;
+            .map_err(|e| super::error::io_err(&download)(e.into()))?;
     }
     Ok(())
 }

@@ -6,8 +6,45 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::error::FixError;
-use super::refetch::GoRunner;
 use crate::cache::cancel::CancelToken;
+use crate::cache::goenv::GoEnv;
+use crate::cache::{ModCache, ModuleKey};
+
+/// How to run go on the user's behalf (re-fetches, downloads, the doctor's questions).
+#[derive(Debug, Clone, Default)]
+pub struct GoRunner {
+    /// The user's effective GOFLAGS (environment, `go env -w` file, `$GOROOT/go.env`), as the
+    /// cli read it; re-fetches pass it on and only append what they need.
+    pub goflags: String,
+    /// Whether GOFLAGS holds `-modcacherw` (re-extracted directories then stay writable).
+    pub modcacherw: bool,
+    /// Variables set for go on top of the inherited environment.
+    pub env: Vec<(String, String)>,
+    /// go's index of module trees, dropped for every tree modlens changes.
+    pub tree_index: Option<super::goindex::TreeIndex>,
+    /// The go binary to run; `None`: `MODLENS_GO`, else `go` from PATH.
+    pub program: Option<std::ffi::OsString>,
+}
+
+impl GoRunner {
+    /// go as the user's settings run it.
+    pub fn new(goenv: &GoEnv) -> GoRunner {
+        GoRunner {
+            goflags: goenv.goflags(),
+            modcacherw: goenv.modcacherw(),
+            env: Vec::new(),
+            tree_index: super::goindex::TreeIndex::from_env(goenv),
+            program: None,
+        }
+    }
+
+    /// Tells go that the tree of `key` changed: drops its index of the tree.
+    pub fn tree_changed(&self, cache: &ModCache, key: &ModuleKey) {
+        if let Some(index) = &self.tree_index {
+            index.forget(&cache.tree_dir(key));
+        }
+    }
+}
 
 /// A go command with the user's environment, `modcache` as GOMODCACHE, and `extra` flags
 /// appended to the user's effective GOFLAGS, so that the user's own flags (from any source)

@@ -18,10 +18,12 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
+use super::confined::unique_suffix;
 use super::confined::{Confined, Missing};
-use super::delete::{DeleteError, VersionLock, ensure_inside, io_err, unique_suffix};
+use super::delete::{VersionLock, ensure_inside};
 use super::error::FixError;
-use crate::cache::goenv::GoEnv;
+use super::error::{DeleteError, io_err};
+pub use super::gocmd::GoRunner;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, read};
 use crate::verify::hash::H1;
 use crate::verify::zipfile::{Scratch, check_zip};
@@ -74,42 +76,6 @@ impl Repair {
                 "delete it: go cannot download golang.org/fips140, it unpacks it again from \
                  GOROOT on the next build with GOFIPS140"
             }
-        }
-    }
-}
-
-/// How to run go for re-fetches.
-#[derive(Debug, Clone, Default)]
-pub struct GoRunner {
-    /// The user's effective GOFLAGS (environment, `go env -w` file, `$GOROOT/go.env`), as the
-    /// cli read it; re-fetches pass it on and only append what they need.
-    pub goflags: String,
-    /// Whether GOFLAGS holds `-modcacherw` (re-extracted directories then stay writable).
-    pub modcacherw: bool,
-    /// Variables set for go on top of the inherited environment.
-    pub env: Vec<(String, String)>,
-    /// go's index of module trees, dropped for every tree modlens changes.
-    pub tree_index: Option<super::goindex::TreeIndex>,
-    /// The go binary to run; `None`: `MODLENS_GO`, else `go` from PATH.
-    pub program: Option<std::ffi::OsString>,
-}
-
-impl GoRunner {
-    /// go as the user's settings run it.
-    pub fn new(goenv: &GoEnv) -> GoRunner {
-        GoRunner {
-            goflags: goenv.goflags(),
-            modcacherw: goenv.modcacherw(),
-            env: Vec::new(),
-            tree_index: super::goindex::TreeIndex::from_env(goenv),
-            program: None,
-        }
-    }
-
-    /// Tells go that the tree of `key` changed: drops its index of the tree.
-    pub fn tree_changed(&self, cache: &ModCache, key: &ModuleKey) {
-        if let Some(index) = &self.tree_index {
-            index.forget(&cache.tree_dir(key));
         }
     }
 }

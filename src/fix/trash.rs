@@ -21,10 +21,10 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::confined::Confined;
-use super::delete::{DeleteError, VersionLock, edit_list, io_err, unique_suffix};
-use crate::cache::trash::{
-    DONE, MANIFEST, Manifest, Piece, TRASH_DIR, TrashEntry, read_manifest, trash_root,
-};
+use super::confined::unique_suffix;
+use super::delete::{VersionLock, edit_list};
+use super::error::{DeleteError, io_err};
+use crate::cache::trash::{DONE, MANIFEST, Manifest, Piece, TrashEntry, read_manifest, trash_root};
 use crate::cache::{ModCache, ModuleKey, VersionFile};
 
 /// What a move to the trash did.
@@ -344,18 +344,6 @@ pub fn expired(cache: &ModCache, keep: Duration) -> Vec<TrashEntry> {
         .into_iter()
         .cloned()
         .collect()
-}
-
-/// The version a trash entry's directory (`cache/modlens-trash/<id>`, relative to the root)
-/// holds, from its manifest.
-pub(super) fn entry_key(cache: &ModCache, rel: &Path) -> Option<ModuleKey> {
-    let id = rel.strip_prefix(Path::new("cache").join(TRASH_DIR)).ok()?;
-    if id.components().count() != 1 {
-        return None;
-    }
-    read_manifest(&cache.root().join(rel).join(MANIFEST))
-        .ok()?
-        .key()
 }
 
 /// Writes a small new file inside the trash and flushes it to disk.

@@ -14,7 +14,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{Read, Seek, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
@@ -27,7 +27,7 @@ mod tree;
 
 use tree::{MountId, mount_id, refuse_mounts, remove_tree};
 
-use super::delete::DeleteError;
+use super::error::{DeleteError, io_err};
 use crate::cache::read::type_name;
 
 /// Whether missing directories on the way are created.
@@ -322,7 +322,7 @@ impl Confined {
                 "{}{}{}.tmp",
                 name.to_string_lossy(),
                 std::process::id(),
-                super::delete::unique_suffix()
+                unique_suffix()
             );
             let tmp = path.with_file_name(&tmp_name);
             let mut out = open_regular(
@@ -441,12 +441,8 @@ fn open_regular(
     Ok(fd.into())
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DeleteError + '_ {
-    super::delete::io_err(path)
-}
-
 fn errno(path: &Path) -> impl FnOnce(Errno) -> DeleteError + '_ {
-    move |e| super::delete::io_err(path)(e.into())
+    move |e| io_err(path)(e.into())
 }
 
 /// Like [`errno`], but a directory that turns out to be a link says so.
@@ -459,4 +455,16 @@ fn dir_errno(path: &Path) -> impl FnOnce(Errno) -> DeleteError + '_ {
         }
         e => errno(path)(e),
     }
+}
+
+/// A number for temp names: unique within this process and unpredictable from outside it
+/// (std's `RandomState` is seeded from the OS's randomness), so no one can prepare the name.
+pub(crate) fn unique_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static SEED: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut hasher = SEED.get_or_init(std::hash::RandomState::new).build_hasher();
+    hasher.write_u64(n);
+    hasher.finish()
 }

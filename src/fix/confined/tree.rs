@@ -11,7 +11,7 @@ use rustix::fs::{AtFlags, Dir, FileType, Mode, fchmod, fstat, openat, statat, un
 use rustix::io::Errno;
 
 use super::{DIR_FLAGS, dir_errno, errno};
-use crate::fix::delete::DeleteError;
+use crate::fix::error::DeleteError;
 
 /// How many directory levels a tree walk keeps open at once (two descriptors each). Deeper
 /// levels are let go and opened again by name, from the nearest level still open, when the walk
