@@ -103,14 +103,6 @@ pub(crate) fn build_offline(go: &Go, dir: &Path) -> Output {
         .unwrap()
 }
 
-pub(crate) fn mod_verify(go: &Go, dir: &Path) -> Output {
-    go_in(go, dir, &["mod", "verify"])
-        .env("GOPROXY", "off")
-        .env("GOFLAGS", "-mod=readonly")
-        .output()
-        .unwrap()
-}
-
 pub(crate) fn doctor(go: &Go, dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
     cmd.arg("doctor")
@@ -322,7 +314,7 @@ fn run_case(case: &Case) {
 
     (case.damage)(&cache);
     let built = build_offline(&go, &dir).status.success();
-    let verified = mod_verify(&go, &dir).status.success();
+    let verified = go.mod_verify_output(&dir).status.success();
     let seen = match (built, verified) {
         (false, _) => GoSees::Build,
         (true, false) => GoSees::Verify,
@@ -364,7 +356,7 @@ fn run_case(case: &Case) {
         case.name,
         stderr(&out)
     );
-    let out = mod_verify(&go, &dir);
+    let out = go.mod_verify_output(&dir);
     assert!(
         out.status.success(),
         "{}: go mod verify: {}",

@@ -686,18 +686,13 @@ fn the_explorer_and_two_commands_share_the_state_database() {
     );
     let t = Tmux::start("shared-state", &cmd);
     let spawn = |args: &[&str]| {
-        crate::support::modlens(args)
-            .env("MODLENS_STATE", &state)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
+        crate::support::Spawned::start(crate::support::modlens(args).env("MODLENS_STATE", &state))
     };
     let list = spawn(&["list", "--cache", &cache]);
     let verify = spawn(&["verify", "--cache", &cache]);
     t.wait_for("verify ✓");
     for child in [list, verify] {
-        let out = child.wait_with_output().unwrap();
+        let out = child.finish();
         assert_eq!(
             out.status.code(),
             Some(0),

@@ -10,9 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::doctor_go::{
-    build_offline, go_in, leaf_at_v, leaf_tree, mod_verify, setup, shared_gocache,
-};
+use crate::doctor_go::{build_offline, go_in, leaf_at_v, leaf_tree, setup, shared_gocache};
 use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
 use crate::support::{fingerprint, stderr, stdout};
@@ -132,7 +130,7 @@ fn a_modified_tree_reported_by_go_mod_verify_is_the_caches_fault() {
     };
     let dir = setup(&go);
     fs::write(leaf_tree(&go.modcache()).join("extra.go"), "package leaf\n").unwrap();
-    let out = mod_verify(&go, &dir);
+    let out = go.mod_verify_output(&dir);
     assert!(!out.status.success());
     let (code, report) = explain_stdin(&go, &dir, &said(&out));
     assert_eq!(code, Some(1));

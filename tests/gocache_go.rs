@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -65,10 +65,11 @@ fn build(go: &Go, app: &Path) -> Output {
 }
 
 pub(crate) fn ml(go: &Go, args: &[&str]) -> Output {
-    let mut cmd = modlens(args);
-    go.sandbox_env(&mut cmd);
-    cmd.arg("--dir").arg(gocache(go)).stdin(Stdio::null());
-    cmd.output().unwrap()
+    go.modlens_bare(args)
+        .arg("--dir")
+        .arg(gocache(go))
+        .output()
+        .unwrap()
 }
 
 fn json(out: &Output) -> Value {

@@ -127,6 +127,7 @@ fn zip_bombs_are_caught_by_their_sizes_without_inflating_them() {
 
 #[test]
 #[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+#[cfg_attr(modlens_fast, ignore = "slow: MODLENS_SLOW_TESTS=1 runs it")]
 fn a_version_of_100000_files_lists_and_verifies_in_bounded_memory() {
     let Some(go) = Go::find("a_version_of_100000_files") else {
         return;

@@ -5,14 +5,14 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::support::go::Go;
 use crate::support::proxy::{FixtureModule, standard_modules};
-use crate::support::{make_writable, modlens, stderr, stdout};
+use crate::support::{make_writable, modlens, output, stderr, stdout};
 
 /// Every file below `root`, for "nothing changed" checks.
 fn listing(root: &Path) -> BTreeSet<String> {
@@ -23,24 +23,10 @@ fn listing(root: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// modlens with the sandbox's go settings, so re-fetches reach the file:// proxy.
+/// modlens on the sandbox's cache with its go settings, so re-fetches reach the file://
+/// proxy.
 fn ml(go: &Go, args: &[&str]) -> Command {
-    let mut cmd = modlens(args);
-    cmd.arg("--cache")
-        .arg(go.modcache())
-        .env("GOPROXY", format!("file://{}", go.proxy().display()))
-        .env("GOSUMDB", "off")
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOENV", "off")
-        .env("GOPATH", go.sandbox.path().join("gopath"))
-        .env("GOCACHE", go.sandbox.path().join("gocache"))
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn output(cmd: &mut Command) -> Output {
-    cmd.output().unwrap()
+    go.modlens(&go.modcache(), args)
 }
 
 fn versions(go: &Go) -> BTreeSet<String> {
@@ -1043,13 +1029,10 @@ fn an_interrupted_clean_says_so_and_exits_1() {
         .unwrap()
         .count();
     for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
-        let child = ml(&go, &["clean", "example.com/*", "--yes"])
-            // Each version pauses once deleted, so the signal lands between two of them.
-            .env("MODLENS_FAULT_AT", "delete:list updated:sleep400")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut clean = ml(&go, &["clean", "example.com/*", "--yes"]);
+        // Each version pauses once deleted, so the signal lands between two of them.
+        clean.env("MODLENS_FAULT_AT", "delete:list updated:sleep400");
+        let child = crate::support::Spawned::start(&mut clean);
         let trees = || {
             fs::read_dir(go.modcache().join("example.com"))
                 .unwrap()
@@ -1062,7 +1045,7 @@ fn an_interrupted_clean_says_so_and_exits_1() {
         }
         let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
         rustix::process::kill_process(pid, signal).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = child.finish();
         assert_eq!(out.status.code(), Some(1), "{signal:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
         assert!(trees() > 0, "{signal:?}: the rest is still there");

@@ -5,13 +5,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
-use crate::support::{assert_ok, fingerprint, modlens, stderr, stdout};
+use crate::support::{assert_ok, fingerprint, output, stderr, stdout};
 
 pub(crate) const MODULE: &str = "example.com/MixedCase";
 pub(crate) const VERSION: &str = "v1.2.3";
@@ -39,14 +39,7 @@ pub(crate) fn setup(test: &str) -> Option<(Go, PathBuf)> {
 
 /// modlens on `cache` with the sandbox's go settings.
 pub(crate) fn ml(go: &Go, cache: &Path, args: &[&str]) -> Command {
-    let mut cmd = modlens(args);
-    go.sandbox_env(&mut cmd);
-    cmd.arg("--cache").arg(cache).stdin(Stdio::null());
-    cmd
-}
-
-fn output(cmd: &mut Command) -> Output {
-    cmd.output().unwrap()
+    go.modlens(cache, args)
 }
 
 /// `go build` of the project against `cache`, offline or through the file:// proxy.

@@ -365,6 +365,7 @@ impl GoDb {
 
 #[test]
 #[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+#[cfg_attr(modlens_fast, ignore = "slow: MODLENS_SLOW_TESTS=1 runs it")]
 fn tile_proofs_agree_with_go_s_tlog_and_reject_every_forgery() {
     let Some(go) = Go::find("tile_proofs_agree_with_go_s_tlog") else {
         return;

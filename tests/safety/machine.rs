@@ -374,10 +374,8 @@ fn a_root_link_re_pointed_during_a_clean_leaves_the_other_cache_alone() {
     .env("GOPROXY", "off")
     // Each version pauses once it is deleted, so the link can move between two of them.
     .env("MODLENS_FAULT_AT", "delete:list updated:sleep700")
-    .env_remove("GOMODCACHE")
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
+    .env_remove("GOMODCACHE");
+    let child = crate::support::Spawned::start(&mut cmd);
     let gone = |root: &Path| {
         ["a@v1.0.0", "a@v1.1.0", "b@v1.0.0"]
             .iter()
@@ -393,7 +391,7 @@ fn a_root_link_re_pointed_during_a_clean_leaves_the_other_cache_alone() {
     let new_link = go.sandbox.path().join("cache-link.new");
     std::os::unix::fs::symlink(&other, &new_link).unwrap();
     fs::rename(&new_link, &link).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = child.finish();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         gone(&first),

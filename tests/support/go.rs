@@ -223,19 +223,40 @@ impl Go {
         dir
     }
 
-    /// Runs `go mod verify` in `project` offline (GOPROXY=off, so go cannot repair anything) and
-    /// returns its exit success and stderr.
+    /// Runs `go mod verify` in `project` offline (GOPROXY=off, so go cannot repair anything,
+    /// and -mod=readonly, so it changes no go.mod) and returns its exit success and stderr.
     pub fn mod_verify(&self, project: &Path) -> (bool, String) {
-        let out = self
-            .command(&["mod", "verify"])
-            .current_dir(project)
-            .env("GOPROXY", "off")
-            .output()
-            .unwrap();
+        let out = self.mod_verify_output(project);
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// [`Go::mod_verify`], the whole output.
+    pub fn mod_verify_output(&self, project: &Path) -> Output {
+        self.command(&["mod", "verify"])
+            .current_dir(project)
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=readonly")
+            .output()
+            .unwrap()
+    }
+
+    /// modlens with the sandbox's go settings (its file:// proxy, its state database) and no
+    /// input, on no cache yet.
+    pub fn modlens_bare(&self, args: &[&str]) -> Command {
+        let mut cmd = super::modlens(args);
+        self.sandbox_env(&mut cmd);
+        cmd.stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// [`Go::modlens_bare`] on the module cache `cache`.
+    pub fn modlens(&self, cache: &Path, args: &[&str]) -> Command {
+        let mut cmd = self.modlens_bare(args);
+        cmd.arg("--cache").arg(cache);
+        cmd
     }
 }
 

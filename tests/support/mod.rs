@@ -115,6 +115,48 @@ pub fn repair_actions(report: &Value) -> std::collections::BTreeSet<(String, Str
         .collect()
 }
 
+/// A child whose output goes to files, never to a pipe: it cannot block on a full pipe
+/// however long the test waits before collecting it.
+pub struct Spawned {
+    child: std::process::Child,
+    dir: TempTree,
+}
+
+impl Spawned {
+    /// Starts `cmd` with its output going to files.
+    pub fn start(cmd: &mut Command) -> Spawned {
+        let dir = TempTree::new();
+        let file = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
+        let child = cmd
+            .stdout(file("stdout"))
+            .stderr(file("stderr"))
+            .spawn()
+            .unwrap();
+        Spawned { child, dir }
+    }
+
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for it to end, and returns its status and output.
+    pub fn finish(mut self) -> Output {
+        let status = self.child.wait().unwrap();
+        let read = |name: &str| std::fs::read(self.dir.path().join(name)).unwrap_or_default();
+        Output {
+            status,
+            stdout: read("stdout"),
+            stderr: read("stderr"),
+        }
+    }
+}
+
+/// Runs `cmd` to its end, its output collected.
+pub fn output(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
