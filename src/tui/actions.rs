@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::app::{App, Integrity, ScanState};
-use super::keymap::action_for;
+use super::keymap::{CONFIRM_KEYS, ConfirmAction, JOBS_KEYS, JobsAction, action_for, mode_action};
 use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
@@ -62,19 +62,19 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Confirm(op) => match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+            Mode::Confirm(op) => match mode_action(CONFIRM_KEYS, key) {
+                Some(ConfirmAction::Yes) => {
                     self.mode = Mode::Normal;
                     self.start_op(op)
                 }
-                KeyCode::Char('t' | 'T') if op.kind == OpKind::Delete => {
+                Some(ConfirmAction::ToTrash) if op.kind == OpKind::Delete => {
                     self.mode = Mode::Normal;
                     self.start_op(PendingOp {
                         kind: OpKind::Trash,
                         ..op
                     })
                 }
-                KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                Some(ConfirmAction::No) => {
                     self.mode = Mode::Normal;
                     self.status = Some("cancelled".into());
                     Vec::new()
@@ -84,14 +84,12 @@ impl App {
             Mode::Jobs(selected) => {
                 let ids: Vec<JobId> = self.jobs.keys().rev().copied().collect();
                 let last = ids.len().saturating_sub(1);
-                match key.code {
-                    KeyCode::Char('j') | KeyCode::Down => {
-                        self.mode = Mode::Jobs((selected + 1).min(last));
-                    }
-                    KeyCode::Char('k') | KeyCode::Up => {
+                match mode_action(JOBS_KEYS, key) {
+                    Some(JobsAction::Next) => self.mode = Mode::Jobs((selected + 1).min(last)),
+                    Some(JobsAction::Previous) => {
                         self.mode = Mode::Jobs(selected.saturating_sub(1));
                     }
-                    KeyCode::Char('x') => {
+                    Some(JobsAction::Cancel) => {
                         if let Some(id) = ids.get(selected)
                             && let Some(job) = self.jobs.get_mut(id)
                             && !job.finished
@@ -101,8 +99,8 @@ impl App {
                             return vec![Effect::CancelJob(*id)];
                         }
                     }
-                    KeyCode::Esc | KeyCode::Char('J' | 'q') => self.mode = Mode::Normal,
-                    _ => {}
+                    Some(JobsAction::Close) => self.mode = Mode::Normal,
+                    None => {}
                 }
                 Vec::new()
             }

@@ -2,8 +2,9 @@
 //! in ncdu, gdu and dua. Part of [`App`]'s update; no I/O happens here (the tree's items come
 //! from a scan message).
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
+use super::keymap::{FILES_KEYS, FilesAction, mode_action};
 use super::state::Mode;
 use crate::cache::{ModuleKey, TreeItem};
 use crate::tui::app::App;
@@ -36,14 +37,14 @@ impl App {
         let page = self.list_height().max(1);
         let last = count.saturating_sub(1);
         let chosen = shown.get(selected).map(|i| (i.rel.clone(), i.is_dir));
-        let selected = match key.code {
-            KeyCode::Char('j') | KeyCode::Down => (selected + 1).min(last),
-            KeyCode::Char('k') | KeyCode::Up => selected.saturating_sub(1),
-            KeyCode::PageDown => (selected + page).min(last),
-            KeyCode::PageUp => selected.saturating_sub(page),
-            KeyCode::Char('g') | KeyCode::Home => 0,
-            KeyCode::Char('G') | KeyCode::End => last,
-            KeyCode::Char('l') | KeyCode::Right | KeyCode::Enter => match chosen {
+        let selected = match mode_action(FILES_KEYS, key) {
+            Some(FilesAction::Next) => (selected + 1).min(last),
+            Some(FilesAction::Previous) => selected.saturating_sub(1),
+            Some(FilesAction::PageDown) => (selected + page).min(last),
+            Some(FilesAction::PageUp) => selected.saturating_sub(page),
+            Some(FilesAction::First) => 0,
+            Some(FilesAction::Last) => last,
+            Some(FilesAction::Open) => match chosen {
                 Some((rel, true)) => {
                     self.mode = Mode::Files(open, rel, 0);
                     return;
@@ -54,25 +55,18 @@ impl App {
                 }
                 None => selected,
             },
-            KeyCode::Char('q') => {
-                self.mode = Mode::Normal;
-                self.tree_items = None;
-                return;
-            }
-            KeyCode::Esc | KeyCode::Left | KeyCode::Backspace | KeyCode::Char('h')
-                if !dir.is_empty() =>
-            {
+            Some(FilesAction::Up) if !dir.is_empty() => {
                 let up = parent(&dir).to_owned();
                 let back_to = self.files_in(&up).iter().position(|i| i.rel == dir);
                 self.mode = Mode::Files(open, up, back_to.unwrap_or(0));
                 return;
             }
-            KeyCode::Esc | KeyCode::Left | KeyCode::Backspace | KeyCode::Char('h') => {
+            Some(FilesAction::Up | FilesAction::Close) => {
                 self.mode = Mode::Normal;
                 self.tree_items = None;
                 return;
             }
-            _ => selected,
+            None => selected,
         };
         self.mode = Mode::Files(open, dir, selected);
     }

@@ -91,6 +91,93 @@ key_table! {
     Quit: [Char('q')], ctrl [Char('c')], "q ^c", "quit";
 }
 
+/// One key of a dialog or view that is not the list: the action, its keys, and how its hint
+/// line shows them.
+pub struct ModeBinding<A: 'static> {
+    /// What it does.
+    pub action: A,
+    /// The keys that trigger it.
+    pub keys: &'static [KeyCode],
+    /// How the keys are shown.
+    pub label: &'static str,
+    /// What it does, for people.
+    pub help: &'static str,
+}
+
+/// Declares the keys of one mode once: `Name: [keys], "label", "help";`. Its actions, its
+/// dispatch ([`mode_action`]) and its hint line ([`hint`]) all come from it.
+macro_rules! mode_table {
+    ($(#[$doc:meta])* $table:ident, $enum:ident { $($action:ident: [$($key:expr),*], $label:literal, $help:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $enum {
+            $(#[doc = $help] $action,)*
+        }
+
+        $(#[$doc])*
+        pub const $table: &[ModeBinding<$enum>] = &[
+            $(ModeBinding {
+                action: $enum::$action,
+                keys: &[$($key),*],
+                label: $label,
+                help: $help,
+            },)*
+        ];
+    };
+}
+
+mode_table! {
+    /// The confirmation dialog.
+    CONFIRM_KEYS, ConfirmAction {
+        Yes: [Char('y'), Char('Y'), Enter], "y Enter", "yes";
+        ToTrash: [Char('t'), Char('T')], "t", "to the trash (undoable)";
+        No: [Char('n'), Char('N'), Char('q'), Esc], "n Esc", "no";
+    }
+}
+
+mode_table! {
+    /// The jobs view.
+    JOBS_KEYS, JobsAction {
+        Next: [Char('j'), Down], "j ↓", "next";
+        Previous: [Char('k'), Up], "k ↑", "previous";
+        Cancel: [Char('x')], "x", "cancel (stops between items; go is killed)";
+        Close: [Esc, Char('J'), Char('q')], "Esc", "close";
+    }
+}
+
+mode_table! {
+    /// The file view inside a version.
+    FILES_KEYS, FilesAction {
+        Next: [Char('j'), Down], "j ↓", "next";
+        Previous: [Char('k'), Up], "k ↑", "previous";
+        PageDown: [PageDown], "PgDn", "page down";
+        PageUp: [PageUp], "PgUp", "page up";
+        First: [Char('g'), Home], "g", "first";
+        Last: [Char('G'), End], "G", "last";
+        Open: [Char('l'), Right, Enter], "l → Enter", "open a directory";
+        Up: [Char('h'), Left, Esc, Backspace], "h ← Esc", "go up (from the top: the list)";
+        Close: [Char('q')], "q", "close";
+    }
+}
+
+/// The action of `key` in a mode's table.
+pub fn mode_action<A: Copy>(table: &[ModeBinding<A>], key: KeyEvent) -> Option<A> {
+    table
+        .iter()
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.action)
+}
+
+/// A mode's keys as one hint line: `label help · label help`, leaving out `skip`.
+pub fn hint<A: Copy + PartialEq>(table: &[ModeBinding<A>], skip: &[A]) -> String {
+    table
+        .iter()
+        .filter(|b| !skip.contains(&b.action))
+        .map(|b| format!("{} {}", b.label, b.help))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// The action bound to a key in the normal mode.
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);

@@ -8,7 +8,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::theme::Theme;
 use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind, Rule};
-use crate::tui::keymap::help_rows;
+use crate::tui::keymap::{
+    CONFIRM_KEYS, ConfirmAction, FILES_KEYS, FilesAction, JOBS_KEYS, help_rows, hint,
+};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -174,16 +176,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 ));
             }
             lines.push(Line::raw(""));
-            let mut answers = vec![
-                Span::styled("y", theme.key()),
-                Span::raw(" / Enter: yes    "),
-            ];
-            if op.kind == OpKind::Delete {
-                answers.push(Span::styled("t", theme.key()));
-                answers.push(Span::raw(": to the trash (undoable)    "));
-            }
-            answers.push(Span::styled("n", theme.key()));
-            answers.push(Span::raw(" / Esc: no"));
+            // The answers, from the key table; `t` only where it applies.
+            let answers: Vec<Span<'static>> = CONFIRM_KEYS
+                .iter()
+                .filter(|b| b.action != ConfirmAction::ToTrash || op.kind == OpKind::Delete)
+                .flat_map(|b| {
+                    [
+                        Span::styled(b.label, theme.key()),
+                        Span::raw(format!(": {}    ", b.help)),
+                    ]
+                })
+                .collect();
             lines.push(Line::from(answers));
             draw(frame, "confirm", lines, 72);
         }
@@ -252,10 +255,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     }
                 })
                 .collect();
-            lines.push(Line::styled(
-                "j/k select, x cancel (stops between items; go is killed), Esc closes",
-                theme.dim(),
-            ));
+            lines.push(Line::styled(hint(JOBS_KEYS, &[]), theme.dim()));
             // As wide as its longest line where the terminal allows: no line wraps needlessly.
             let longest = lines.iter().map(Line::width).max().unwrap_or(0);
             let width = u16::try_from(longest + 2).unwrap_or(u16::MAX).max(76);
@@ -321,8 +321,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 }
             }
             lines.push(Line::styled(
-                "largest first, read-only; j/k move, l → Enter open a directory, h ← Esc go up, \
-                 q closes",
+                format!(
+                    "largest first, read-only. {}",
+                    hint(FILES_KEYS, &[FilesAction::PageDown, FilesAction::PageUp])
+                ),
                 theme.dim(),
             ));
             let title = if dir.is_empty() {
