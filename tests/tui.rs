@@ -907,7 +907,7 @@ fn right_on_a_version_opens_its_files_largest_first_with_changed_ones_marked() {
         items.windows(2).all(|w| w[0].usage.disk >= w[1].usage.disk),
         "largest first"
     );
-    app.update(Msg::Scan(ScanEvent::TreeItems(k.clone(), items)));
+    app.update(Msg::Files(k.clone(), items));
     let shown = screen(app, 80, 24);
     let changed = app.rows[&k]
         .verdict
@@ -944,7 +944,7 @@ fn the_file_view_descends_into_directories_and_comes_back_out() {
     };
     keys(app, "l");
     let items = modlens::cache::tree_items(&ModCache::new(&root).tree_dir(&k), 1000);
-    app.update(Msg::Scan(ScanEvent::TreeItems(k.clone(), items)));
+    app.update(Msg::Files(k.clone(), items));
     // The top shows `internal/` once, with the total below it, not its files.
     let top = screen(app, 80, 24);
     assert!(top.contains("internal/"), "{top}");

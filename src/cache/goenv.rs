@@ -198,6 +198,9 @@ pub fn go_error_line(stderr: &[u8]) -> String {
         .to_owned()
 }
 
+/// How long `go env` may take before modlens gives up on it.
+const GO_ENV_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Runs `go env -json` for [`NAMES`], from the file-system root: the settings are the
 /// cache's, not a project's, and no go.mod there can make go switch (and download) a
 /// toolchain just to answer.
@@ -206,15 +209,38 @@ fn ask_go() -> GoAnswer {
     if let Some(toolchain) = no_download_toolchain(std::env::var("GOTOOLCHAIN").ok().as_deref()) {
         command.env("GOTOOLCHAIN", toolchain);
     }
-    let out = match command
+    let child = command
         .args(["env", "-json"])
         .args(NAMES)
         .current_dir("/")
         .stdin(Stdio::null())
-        .output()
-    {
-        Ok(out) => out,
-        Err(_) => return GoAnswer::NotAvailable,
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        return GoAnswer::NotAvailable;
+    };
+    // A go that never answers (a hung wrapper, a GOCACHEPROG that waits) must not hang
+    // modlens: after GO_ENV_TIMEOUT it is killed and said to have failed. Its answer is a few
+    // KiB, so the pipes never fill while it runs.
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if started.elapsed() > GO_ENV_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return GoAnswer::Failed(format!(
+                    "`go env` did not answer within {} s",
+                    GO_ENV_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(_) => return GoAnswer::NotAvailable,
+        }
+    }
+    let Ok(out) = child.wait_with_output() else {
+        return GoAnswer::NotAvailable;
     };
     if !out.status.success() {
         return GoAnswer::Failed(go_error_line(&out.stderr));

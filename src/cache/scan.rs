@@ -36,8 +36,6 @@ pub enum ScanEvent {
     Leftovers(Vec<Leftover>),
     /// Versions measured again (after a job) that are no longer in the cache.
     Gone(Vec<ModuleKey>),
-    /// The files and directories of one version's tree, for the drill-down view.
-    TreeItems(ModuleKey, Vec<super::measure::TreeItem>),
     /// The size of `cache/download/sumdb`.
     Sumdb(Usage),
     /// The size of the trash, `cache/modlens-trash` (see [`super::trash`]).

@@ -33,7 +33,6 @@ impl Snapshot {
         match event {
             ScanEvent::Entries(entries) => self.entries.extend(entries),
             ScanEvent::Gone(keys) => self.entries.retain(|e| !keys.contains(&e.key)),
-            ScanEvent::TreeItems(..) => {}
             ScanEvent::Vcs(repos) => self.vcs.extend(repos),
             ScanEvent::Leftovers(leftovers) => self.leftovers.extend(leftovers),
             ScanEvent::Sumdb(usage) => self.sumdb.add(usage),

@@ -66,18 +66,18 @@ pub fn measure_again(
     (entries, gone)
 }
 
-/// Lists the files of the tree of `key` (at most `limit`) on the scanning pool, sent as
-/// [`ScanEvent::TreeItems`].
+/// Lists the files of the tree of `key` (at most `limit`) on the scanning pool, and hands
+/// them to `done` there.
 pub fn list_files(
     pools: &Pools,
     cache: &ModCache,
     key: ModuleKey,
     limit: usize,
-    tx: Sender<ScanEvent>,
+    done: impl FnOnce(ModuleKey, Vec<crate::cache::TreeItem>) + Send + 'static,
 ) {
     let tree = cache.tree_dir(&key);
     pools.spawn_scan(move || {
         let items = crate::cache::tree_items(&tree, limit);
-        let _ = tx.send(ScanEvent::TreeItems(key, items));
+        done(key, items);
     });
 }

@@ -276,6 +276,10 @@ impl App {
                 self.trash_event(entries);
                 Vec::new()
             }
+            Msg::Files(key, items) => {
+                self.tree_items = Some((key, items));
+                Vec::new()
+            }
         }
     }
 

@@ -56,7 +56,6 @@ impl App {
                 }
             }
             ScanEvent::Leftovers(l) => self.counting().leftovers.extend(l),
-            ScanEvent::TreeItems(key, items) => self.tree_items = Some((key, items)),
             ScanEvent::Gone(keys) => {
                 for key in &keys {
                     self.rows.remove(key);
@@ -185,7 +184,9 @@ impl App {
                 if let Some(j) = self.jobs.get_mut(&id) {
                     let name = match &item {
                         JobItem::Version(k) => k.to_string(),
-                        JobItem::Path(p) => crate::cache::fmt::escaped_path(p),
+                        JobItem::Path(p) | JobItem::BuildEntry(p) => {
+                            crate::cache::fmt::escaped_path(p)
+                        }
                     };
                     let outcome = match &result {
                         Ok(done) => done.to_string(),
@@ -196,7 +197,7 @@ impl App {
                 let kind = self.jobs.get(&id).map(|j| j.kind);
                 let key = match item {
                     JobItem::Version(key) => key,
-                    JobItem::Path(path) => {
+                    JobItem::Path(path) | JobItem::BuildEntry(path) => {
                         self.busy_paths.remove(&path);
                         match result {
                             Ok(_) => self.counted.leftovers.retain(|l| l.rel_path != path),

@@ -31,6 +31,8 @@ pub enum Msg {
     Build(Result<crate::ops::gocache::BuildOverview, String>),
     /// The trash's entries, or why they could not be read.
     Trash(Result<Vec<crate::cache::trash::TrashEntry>, String>),
+    /// The files and directories of one version's tree, for the file view.
+    Files(ModuleKey, Vec<crate::cache::TreeItem>),
 }
 
 /// Something the app wants the event loop to do.

@@ -186,7 +186,7 @@ pub fn run(
             last_tick = Instant::now();
             effects.extend(app.update(Msg::Tick(SystemTime::now())));
         }
-        for effect in effects {
+        for effect in merge_refreshes(effects) {
             match effect {
                 Effect::Quit => {
                     // Running jobs stop between items; a download's go processes are killed
@@ -233,7 +233,10 @@ pub fn run(
                     jobs.start(id, spec, ch.job_tx.clone(), token)
                 }
                 Effect::ListFiles(key) => {
-                    scan::list_files(pools, &cache, key, 100_000, ch.scan_tx.clone())
+                    let tx = ch.answer_tx.clone();
+                    scan::list_files(pools, &cache, key, 100_000, move |key, items| {
+                        let _ = tx.send(Msg::Files(key, items));
+                    })
                 }
                 Effect::CancelJob(id) => {
                     if let Some(token) = job_tokens.get(&id) {
@@ -297,6 +300,25 @@ pub fn run(
             }
         }
     }
+}
+
+/// The effects of one turn of the loop, with every request to measure versions again folded
+/// into one (a job's items finishing in one batch would each ask for their own).
+fn merge_refreshes(effects: Vec<Effect>) -> Vec<Effect> {
+    let mut keys: Vec<ModuleKey> = Vec::new();
+    let mut out: Vec<Effect> = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::Refresh(more) => keys.extend(more),
+            other => out.push(other),
+        }
+    }
+    if !keys.is_empty() {
+        keys.sort();
+        keys.dedup();
+        out.push(Effect::Refresh(keys));
+    }
+    out
 }
 
 fn note_key(ev: &Event, at: Instant, waiting: &mut Vec<Instant>) {

@@ -86,7 +86,7 @@ pub(super) fn execute(
             progress.show(|| {
                 let name = match &item {
                     JobItem::Version(k) => k.to_string(),
-                    JobItem::Path(p) => p.display().to_string(),
+                    JobItem::Path(p) | JobItem::BuildEntry(p) => crate::cache::fmt::escaped_path(p),
                 };
                 format!("deleted {done}/{total}: {name}")
             });
@@ -101,7 +101,7 @@ pub(super) fn execute(
                 (JobItem::Version(k), Err(e)) => {
                     receipt.failed.push((k.to_string(), e.to_string()))
                 }
-                (JobItem::Path(p), result) => {
+                (JobItem::Path(p) | JobItem::BuildEntry(p), result) => {
                     path_files.insert(p, result.map(|_| files_removed).map_err(|e| e.to_string()));
                 }
             }

@@ -241,7 +241,8 @@ fn run(
                 if cancel.is_cancelled() {
                     break;
                 }
-                let item = JobItem::Path(PathBuf::from(unit.first().cloned().unwrap_or_default()));
+                let item =
+                    JobItem::BuildEntry(PathBuf::from(unit.first().cloned().unwrap_or_default()));
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     crate::fix::gocache::delete_files(&root, &unit).map(|files| Removed { files })
                 }));

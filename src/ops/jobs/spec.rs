@@ -152,8 +152,11 @@ impl JobSpec {
 pub enum JobItem {
     /// A module version.
     Version(ModuleKey),
-    /// A path relative to the cache root.
+    /// A path relative to the module cache's root (a leftover, a vcs repository, a trash
+    /// entry).
     Path(PathBuf),
+    /// A build-cache entry: its first file, relative to the build cache's root.
+    BuildEntry(PathBuf),
 }
 
 /// What a job did with one item.
