@@ -1243,6 +1243,10 @@ fn a_stopped_job_releases_the_versions_it_never_reached() {
     }));
     assert!(app.busy.is_empty(), "{:?}", app.busy);
     assert!(!app.jobs_running());
+    keys(app, "J");
+    let s = screen(app, 100, 30);
+    assert!(s.contains("0 failed  stopped, last:"), "{s}");
+    keys(app, "<esc>");
     select(app, &second.path, &second.version);
     let effects = keys(app, "<space>Dy");
     assert!(

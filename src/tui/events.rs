@@ -264,6 +264,8 @@ impl App {
                 let mut after = Vec::new();
                 if let Some(j) = self.jobs.get_mut(&id) {
                     j.finished = true;
+                    // The jobs view says "stopped" for it.
+                    j.cancelling |= cancelled;
                     // A stopped job never reaches some items: release everything it held.
                     let (keys, paths) = std::mem::take(&mut j.holds);
                     for key in &keys {

@@ -140,7 +140,7 @@ mode_table! {
     JOBS_KEYS, JobsAction {
         Next: [Char('j'), Down], "j ↓", "next";
         Previous: [Char('k'), Up], "k ↑", "previous";
-        Cancel: [Char('x')], "x", "cancel (stops between items; go is killed)";
+        Cancel: [Char('x')], "x", "cancel (between items; go is killed)";
         Close: [Esc, Char('J'), Char('q')], "Esc", "close";
     }
 }

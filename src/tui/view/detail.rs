@@ -70,8 +70,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
 /// the paragraph's own wrapping.
 fn wrap_at_slashes(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
     let text = &line.spans.first().map(|s| s.content.as_ref()).unwrap_or("");
-    // Hashes are base64, where `/` is just a digit: only paths wrap at it.
-    if line.width() <= width || line.spans.len() != 1 || !text.contains('/') || text.contains("h1:")
+    // Hashes are base64, where `/` is just a digit, and prose ("failed: …") wraps at its
+    // spaces: only paths wrap at slashes.
+    if line.width() <= width
+        || line.spans.len() != 1
+        || !text.contains('/')
+        || text.contains("h1:")
+        || text.contains(": ")
     {
         return vec![line];
     }

@@ -229,7 +229,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 .rev()
                 .enumerate()
                 .map(|(i, (id, job))| {
-                    let state = if job.finished {
+                    let state = if job.finished && job.cancelling {
+                        "stopped"
+                    } else if job.finished {
                         "finished"
                     } else if job.cancelling {
                         "cancelling"
@@ -245,7 +247,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                         job.failed,
                         job.last
                             .as_deref()
-                            .map(|l| format!(": {l}"))
+                            .map(|l| format!(", last: {l}"))
                             .unwrap_or_default()
                     );
                     if i == *selected {
