@@ -22,8 +22,7 @@ use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
 use crate::fix::fetch::fetch_and_swap;
 use crate::fix::refetch::{Repair, plan_for};
 use crate::ops::jobs::{ItemDone, ItemError, JobEvent, JobItem, JobSpec, Jobs};
-use crate::ops::verify::VerifyEvent;
-use crate::verify::{Expectations, Status, verify_entry};
+use crate::verify::{Expectations, verify_entry};
 
 /// What became of one version.
 #[derive(Serialize)]
@@ -72,26 +71,17 @@ pub fn run(ctx: &Ctx, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.broken {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        crate::ops::verify::run(
+        // Unauthentic checksum-database answers are removed (go fetches them again); the
+        // version itself is repaired only when something else is wrong with it.
+        let found = crate::ops::broken::find_broken(
             &ctx.pools,
             &cache,
             snapshot.entries.clone(),
             Arc::clone(&expect),
-            &tx,
-            &CancelToken::new(),
         );
-        drop(tx);
-        for event in rx {
-            let VerifyEvent::Verdict(v) = event else {
-                continue;
-            };
-            // Unauthentic checksum-database answers are removed (go fetches them again);
-            // the version itself is repaired only when something else is wrong with it.
-            super::verify::collect_sumdb_files(&cache, &v, &mut sumdb_files);
-            if v.status == Status::Problem
-                && v.needs_version_repair()
-                && let Some(e) = by_key.get(&v.key)
+        sumdb_files.extend(found.sumdb_files);
+        for v in found.versions {
+            if let Some(e) = by_key.get(&v.key)
                 && !targets.iter().any(|t| t.key == v.key)
             {
                 targets.push((*e).clone());

@@ -119,24 +119,6 @@ pub(super) fn is_problem(kind: LeftoverKind) -> bool {
     kind.is_go_temporary() || kind == LeftoverKind::Unreadable
 }
 
-/// Adds the unauthentic checksum-database files a verdict names to `files`, relative to the
-/// cache root and without repeats (`--broken` removes them).
-pub(super) fn collect_sumdb_files(
-    cache: &ModCache,
-    verdict: &crate::verify::Verdict,
-    files: &mut Vec<std::path::PathBuf>,
-) {
-    for file in verdict.sumdb_files() {
-        let rel = file
-            .strip_prefix(cache.root())
-            .unwrap_or(file)
-            .to_path_buf();
-        if !files.contains(&rel) {
-            files.push(rel);
-        }
-    }
-}
-
 /// What to do about a leftover, for people and for JSON.
 fn leftover_fix(kind: LeftoverKind) -> (&'static str, &'static str) {
     if kind.is_go_temporary() {

@@ -3,6 +3,7 @@
 //! The libraries below (`cache`, `verify`, `fix`) are synchronous; this module runs them on named
 //! rayon pools and reports through channels, so the CLI and the TUI consume the same events.
 
+pub mod broken;
 pub mod error;
 pub mod gocache;
 pub mod graph;

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{PlanItem, Target};
-use crate::cache::cancel::CancelToken;
 use crate::cache::{ModuleEntry, ModuleKey, Snapshot};
 use crate::cli::Ctx;
-use crate::verify::{Expectations, Status};
+use crate::verify::Expectations;
 
 /// What `--broken` selects: versions with problems, and the cached checksum-database files
 /// found unauthentic (relative to the root). A version whose only problem is such a file is
@@ -18,29 +17,9 @@ pub(super) fn broken(
     entries: &[ModuleEntry],
     expect: Arc<Expectations>,
 ) -> (Vec<ModuleKey>, Vec<PathBuf>) {
-    let cache = &ctx.cache();
-    let (tx, rx) = crossbeam_channel::unbounded();
-    crate::ops::verify::run(
-        &ctx.pools,
-        cache,
-        entries.to_vec(),
-        expect,
-        &tx,
-        &CancelToken::new(),
-    );
-    drop(tx);
-    let mut versions = Vec::new();
-    let mut sumdb_files: Vec<PathBuf> = Vec::new();
-    for event in rx {
-        let crate::ops::verify::VerifyEvent::Verdict(v) = event else {
-            continue;
-        };
-        crate::cli::verify::collect_sumdb_files(cache, &v, &mut sumdb_files);
-        if v.status == Status::Problem && v.needs_version_repair() {
-            versions.push(v.key);
-        }
-    }
-    (versions, sumdb_files)
+    let found = crate::ops::broken::find_broken(&ctx.pools, &ctx.cache(), entries.to_vec(), expect);
+    let versions = found.versions.into_iter().map(|v| v.key).collect();
+    (versions, found.sumdb_files)
 }
 
 /// Leftovers of interrupted work: only temporaries go writes itself (see

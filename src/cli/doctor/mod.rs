@@ -20,8 +20,8 @@ use crate::cache::fmt::count;
 use crate::cache::scan::Depth;
 use crate::cache::{ModuleEntry, ModuleKey};
 use crate::cli::refetch::{Outcome, execute, verify_outcomes};
-use crate::cli::verify::collect_sumdb_files;
 use crate::cli::{Ctx, DoctorArgs, print};
+use crate::ops::broken::add_sumdb_files;
 use crate::ops::project::{self, Needed, Needs, State};
 use crate::verify::{Expectations, Verdict};
 use report::{print_json, receipt, table};
@@ -262,7 +262,7 @@ fn fix(
         match (state, ex.entries.get(&key)) {
             (State::Broken(_), Some(entry)) => {
                 if let Some(v) = ex.verdicts.get(&key) {
-                    collect_sumdb_files(&cache, v, &mut sumdb_files);
+                    add_sumdb_files(&cache, v, &mut sumdb_files);
                     if !v.needs_version_repair() {
                         continue;
                     }
