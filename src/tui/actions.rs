@@ -1,10 +1,13 @@
 //! What keys do: the input modes, the actions of the keymap, marking rules, and asking before
 //! a delete or repair. Part of [`App`]'s update; no I/O happens here.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use super::app::{App, Integrity, ScanState};
-use super::keymap::{CONFIRM_KEYS, ConfirmAction, JOBS_KEYS, JobsAction, action_for, mode_action};
+use super::keymap::{
+    CONFIRM_KEYS, ConfirmAction, FILTER_KEYS, FilterAction, JOBS_KEYS, JobsAction, PROMPT_KEYS,
+    PromptAction, QUIT_KEYS, QuitAction, action_for, mode_action,
+};
 use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
@@ -47,13 +50,13 @@ impl App {
                 Vec::new()
             }
             Mode::Prompt(rule, input) => {
-                match key.code {
-                    KeyCode::Enter => {
+                match mode_action(PROMPT_KEYS, key) {
+                    Some(PromptAction::Mark) => {
                         self.mode = Mode::Normal;
                         self.apply_rule(rule, &input);
                     }
-                    KeyCode::Esc => self.mode = Mode::Normal,
-                    _ => {
+                    Some(PromptAction::Cancel) => self.mode = Mode::Normal,
+                    None => {
                         let mut line = LineEdit::new(&input);
                         let short = input.len() < 6;
                         line.key(key, |c| c.is_ascii_digit() && short);
@@ -108,9 +111,9 @@ impl App {
                 self.files_key(key, open, dir, selected);
                 Vec::new()
             }
-            Mode::ConfirmQuit => match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => vec![Effect::Quit],
-                _ => {
+            Mode::ConfirmQuit => match mode_action(QUIT_KEYS, key) {
+                Some(QuitAction::Quit) => vec![Effect::Quit],
+                Some(QuitAction::Stay) | None => {
                     self.mode = Mode::Normal;
                     Vec::new()
                 }
@@ -119,9 +122,9 @@ impl App {
     }
 
     fn filter_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Enter => self.mode = Mode::Normal,
-            KeyCode::Esc => {
+        match mode_action(FILTER_KEYS, key) {
+            Some(FilterAction::Keep) => self.mode = Mode::Normal,
+            Some(FilterAction::Clear) => {
                 self.mode = Mode::Normal;
                 self.filter_text.clear();
                 self.filter = None;

@@ -160,6 +160,30 @@ mode_table! {
     }
 }
 
+mode_table! {
+    /// The filter line (its text is edited with the usual line keys).
+    FILTER_KEYS, FilterAction {
+        Keep: [Enter], "Enter", "keep it";
+        Clear: [Esc], "Esc", "clear it";
+    }
+}
+
+mode_table! {
+    /// The prompt for a rule's number (digits, Backspace).
+    PROMPT_KEYS, PromptAction {
+        Mark: [Enter], "Enter", "mark";
+        Cancel: [Esc], "Esc", "cancel";
+    }
+}
+
+mode_table! {
+    /// The question before quitting while jobs run; any other key stays.
+    QUIT_KEYS, QuitAction {
+        Quit: [Char('y'), Char('Y'), Enter], "y Enter", "quit";
+        Stay: [Char('n'), Char('N'), Esc], "n Esc", "stay";
+    }
+}
+
 /// The action of `key` in a mode's table.
 pub fn mode_action<A: Copy>(table: &[ModeBinding<A>], key: KeyEvent) -> Option<A> {
     table
@@ -210,6 +234,29 @@ mod tests {
             });
             assert!(shown, "{:?} has no help row naming its keys", b.action);
         }
+    }
+
+    /// In every mode's table a key means one thing, and the hint names every action.
+    #[test]
+    fn mode_tables_bind_each_key_once_and_hint_every_action() {
+        fn check<A: Copy + PartialEq + std::fmt::Debug>(table: &[ModeBinding<A>]) {
+            let mut seen = Vec::new();
+            for b in table {
+                for k in b.keys {
+                    assert!(!seen.contains(k), "{k:?} bound twice ({:?})", b.action);
+                    seen.push(*k);
+                }
+                let key = KeyEvent::new(b.keys[0], KeyModifiers::NONE);
+                assert_eq!(mode_action(table, key), Some(b.action));
+                assert!(hint(table, &[]).contains(b.label), "{:?}", b.action);
+            }
+        }
+        check(CONFIRM_KEYS);
+        check(JOBS_KEYS);
+        check(FILES_KEYS);
+        check(FILTER_KEYS);
+        check(PROMPT_KEYS);
+        check(QUIT_KEYS);
     }
 
     /// How help names a key.

@@ -9,7 +9,8 @@ use super::theme::Theme;
 use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind, Rule};
 use crate::tui::keymap::{
-    CONFIRM_KEYS, ConfirmAction, FILES_KEYS, FilesAction, JOBS_KEYS, help_rows, hint,
+    CONFIRM_KEYS, ConfirmAction, FILES_KEYS, FilesAction, JOBS_KEYS, PROMPT_KEYS, QUIT_KEYS,
+    help_rows, hint,
 };
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -200,7 +201,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     Span::raw(format!("{question} ")),
                     Span::styled(format!("{input}▏"), theme.key()),
                 ]),
-                Line::styled("Enter marks, Esc cancels", theme.dim()),
+                Line::styled(hint(PROMPT_KEYS, &[]), theme.dim()),
             ];
             draw(frame, "mark by rule", lines, 64);
         }
@@ -213,12 +214,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             let lines = vec![
                 Line::raw(question),
                 Line::raw("Each version is left consistent; unfinished items are not started."),
-                Line::from(vec![
-                    Span::styled("y", theme.key()),
-                    Span::raw(" quit    "),
-                    Span::styled("n", theme.key()),
-                    Span::raw(" stay"),
-                ]),
+                Line::from(
+                    QUIT_KEYS
+                        .iter()
+                        .flat_map(|b| {
+                            [
+                                Span::styled(b.label, theme.key()),
+                                Span::raw(format!(" {}    ", b.help)),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
             ];
             draw(frame, "quit?", lines, 70);
         }

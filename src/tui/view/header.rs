@@ -244,8 +244,15 @@ pub fn render_footer(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
             Span::raw(after.to_owned()),
         ];
         // An unfinished or invalid pattern says why; the previous filter stays in force.
-        if let Some(status) = &app.status {
-            spans.push(Span::styled(format!("   {status}"), theme.warn()));
+        match &app.status {
+            Some(status) => spans.push(Span::styled(format!("   {status}"), theme.warn())),
+            None => spans.push(Span::styled(
+                format!(
+                    "   {}",
+                    crate::tui::keymap::hint(crate::tui::keymap::FILTER_KEYS, &[])
+                ),
+                theme.dim(),
+            )),
         }
         Line::from(spans)
     } else {
