@@ -54,6 +54,7 @@ fn fixture(case: &'static str) -> FixtureModule {
 
 fn append(path: &Path, bytes: &[u8]) {
     use std::io::Write;
+    make_writable(path);
     fs::OpenOptions::new()
         .append(true)
         .open(path)
@@ -810,6 +811,7 @@ fn a_toolchain_tree_is_verified_modulo_go_s_first_use_changes() {
     let (code, report) = verify_json(&go.modcache(), &[]);
     assert_eq!(code, Some(0), "go's own changes are not damage: {report:#}");
     // A deleted binary is found, and repaired offline from the zip.
+    make_writable(&tree);
     fs::remove_file(&bin).unwrap();
     let (code, report) = verify_json(&go.modcache(), &[]);
     assert_eq!(code, Some(1), "{report:#}");

@@ -939,8 +939,11 @@ fn trees_behind_an_unreadable_directory_are_never_called_verified() {
     fs::set_permissions(&hidden, fs::Permissions::from_mode(0o000)).unwrap();
     let out = user.run(&cache, &["verify"]);
     // The doctor says the same word: unreadable, not verified, and not "source missing".
-    let doctor = user
-        .command(&cache, &["doctor", project.to_str().unwrap(), "--json"])
+    let mut doctor = user.command(&cache, &["doctor", project.to_str().unwrap(), "--json"]);
+    if let Some(go) = crate::support::go::go_binary() {
+        doctor.env("MODLENS_GO", go);
+    }
+    let doctor = doctor
         .env("HOME", home.path())
         .env("GOCACHE", home.path().join("gocache"))
         .env("GOTOOLCHAIN", "local")

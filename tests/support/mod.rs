@@ -44,14 +44,28 @@ impl Drop for TempTree {
     }
 }
 
-/// Adds the owner's write bit to every directory below `path` (go makes module trees read-only).
+/// Adds the owner's write bit to every directory and file below `path` (go makes module trees
+/// and download files read-only), and to `path`'s own directory, so that a test can edit or
+/// remove what go wrote without being root.
 pub fn make_writable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
+    let add = |p: &Path, bits: u32| {
+        if let Ok(meta) = std::fs::symlink_metadata(p)
+            && !meta.file_type().is_symlink()
+        {
+            let mut perm = meta.permissions();
+            perm.set_mode(perm.mode() | bits);
+            let _ = std::fs::set_permissions(p, perm);
+        }
+    };
+    if let Some(parent) = path.parent() {
+        add(parent, 0o700);
+    }
     for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
         if entry.file_type().is_dir() {
-            let mut perm = entry.metadata().unwrap().permissions();
-            perm.set_mode(perm.mode() | 0o700);
-            let _ = std::fs::set_permissions(entry.path(), perm);
+            add(entry.path(), 0o700);
+        } else if entry.file_type().is_file() {
+            add(entry.path(), 0o600);
         }
     }
 }
@@ -176,7 +190,15 @@ pub fn fingerprint(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
     use std::os::unix::fs::MetadataExt;
     let mut out = std::collections::BTreeMap::new();
     for entry in walkdir::WalkDir::new(dir).follow_links(false) {
-        let entry = entry.unwrap();
+        // A directory the test itself cannot read (not being root) is recorded as such.
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let at = err.path().unwrap_or(dir).to_path_buf();
+                out.insert(at, "unreadable".to_owned());
+                continue;
+            }
+        };
         let meta = std::fs::symlink_metadata(entry.path()).unwrap();
         let kind = entry.file_type();
         let content = if kind.is_file() {
