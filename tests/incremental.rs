@@ -13,15 +13,22 @@ use crate::support::proxy::standard_modules;
 use crate::support::{make_writable, modlens, stderr};
 
 fn verify(go: &Go, project: &Path, extra: &[&str]) -> Value {
+    verify_at(go, project, extra, None)
+}
+
+/// [`verify`] at `now` (`MODLENS_NOW`), when given.
+fn verify_at(go: &Go, project: &Path, extra: &[&str], now: Option<&str>) -> Value {
     let state = go.sandbox.path().join("state.db");
     let cache = go.modcache().display().to_string();
     let project = project.display().to_string();
     let mut args = vec!["verify", "--json", "--cache", &cache, "--project", &project];
     args.extend(extra);
-    let out = modlens(&args)
-        .env("MODLENS_STATE", &state)
-        .output()
-        .unwrap();
+    let mut cmd = modlens(&args);
+    cmd.env("MODLENS_STATE", &state);
+    if let Some(now) = now {
+        cmd.env("MODLENS_NOW", now);
+    }
+    let out = cmd.output().unwrap();
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -200,9 +207,15 @@ fn every_damage_after_a_first_verify_is_found_by_the_next() {
         total,
         "young"
     );
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Three seconds later (MODLENS_NOW, no sleeping) every verdict is older than that.
+    let later = crate::support::seconds_from_now(3);
     assert_eq!(
-        counts(&verify(&go, &project, &["--rehash-after", "1s"])),
+        counts(&verify_at(
+            &go,
+            &project,
+            &["--rehash-after", "1s"],
+            Some(&later)
+        )),
         (total, 0)
     );
 }

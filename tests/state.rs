@@ -13,6 +13,17 @@ fn with_state(state: &std::path::Path, args: &[&str]) -> std::process::Output {
     modlens(args).env("MODLENS_STATE", state).output().unwrap()
 }
 
+/// [`with_state`] at noon of a fixed day plus `step` seconds (`MODLENS_NOW`): scans one
+/// step apart, on the same day, without sleeping.
+fn with_state_at(state: &std::path::Path, step: u64, args: &[&str]) -> std::process::Output {
+    const NOON: u64 = 1_767_268_800; // 2026-01-01T12:00:00Z
+    modlens(args)
+        .env("MODLENS_STATE", state)
+        .env("MODLENS_NOW", (NOON + step).to_string())
+        .output()
+        .unwrap()
+}
+
 #[test]
 #[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn list_records_scans_and_history_shows_the_growth() {
@@ -26,18 +37,17 @@ fn list_records_scans_and_history_shows_the_growth() {
     )]);
     let state = go.sandbox.path().join("state.db");
     let cache = go.modcache().display().to_string();
-    let out = with_state(&state, &["list", "--cache", &cache]);
+    let out = with_state_at(&state, 0, &["list", "--cache", &cache]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     // A second module arrives a second later.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     go.download(&[
         FixtureModule::new("example.com/second", "v1.0.0", "2024-01-01T00:00:00Z")
             .file("big.txt", vec![b'x'; 100_000]),
     ]);
-    let out = with_state(&state, &["list", "--cache", &cache]);
+    let out = with_state_at(&state, 2, &["list", "--cache", &cache]);
     assert!(out.status.success());
-    let out = with_state(&state, &["history", "--json", "--cache", &cache]);
+    let out = with_state_at(&state, 3, &["history", "--json", "--cache", &cache]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let days = report["days"].as_array().unwrap();
@@ -53,7 +63,7 @@ fn list_records_scans_and_history_shows_the_growth() {
         growers[0]["change_bytes"].as_i64().unwrap() >= 100_000,
         "{report:#}"
     );
-    let text = stdout(&with_state(&state, &["history", "--cache", &cache]));
+    let text = stdout(&with_state_at(&state, 3, &["history", "--cache", &cache]));
     assert!(
         text.contains("top growers:") && text.contains("example.com/second"),
         "{text}"
@@ -64,8 +74,9 @@ fn list_records_scans_and_history_shows_the_growth() {
         "{report:#}"
     );
     // A trash run says what it moved; a module that shrank is not a grower.
-    let out = with_state(
+    let out = with_state_at(
         &state,
+        4,
         &[
             "clean",
             "example.com/second",
@@ -76,13 +87,13 @@ fn list_records_scans_and_history_shows_the_growth() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let out = with_state(
+    let out = with_state_at(
         &state,
+        6,
         &["clean", "example.com/first", "--yes", "--cache", &cache],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&with_state(&state, &["history", "--cache", &cache]));
+    let text = stdout(&with_state_at(&state, 7, &["history", "--cache", &cache]));
     assert!(text.contains("moved 1 version to the trash"), "{text}");
     assert!(text.contains("removed 1 item"), "{text}");
     assert!(

@@ -373,12 +373,20 @@ fn the_trash_is_emptied_first_for_max_size_and_after_its_keep_time() {
         assert_eq!(fingerprint(&cache), before, "{args:?} changed the cache");
     }
 
-    // Kept one second: after two, the next clean empties it, and says so in its plan.
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    let out = output(ml(&go, &cache, &["trash", "list"]).env("MODLENS_TRASH_KEEP", "1s"));
+    // Kept one second: three seconds later (MODLENS_NOW, no sleeping), the next clean
+    // empties it, and says so in its plan.
+    let later = crate::support::seconds_from_now(3);
+    let out = output(
+        ml(&go, &cache, &["trash", "list"])
+            .env("MODLENS_TRASH_KEEP", "1s")
+            .env("MODLENS_NOW", &later),
+    );
     assert!(stdout(&out).contains("expired"), "{}", stdout(&out));
-    let out =
-        output(ml(&go, &cache, &["clean", "--leftovers", "--yes"]).env("MODLENS_TRASH_KEEP", "1s"));
+    let out = output(
+        ml(&go, &cache, &["clean", "--leftovers", "--yes"])
+            .env("MODLENS_TRASH_KEEP", "1s")
+            .env("MODLENS_NOW", &later),
+    );
     assert_ok(&out, "clean --leftovers");
     assert!(stdout(&out).contains("trash"), "{}", stdout(&out));
     assert!(

@@ -7,6 +7,7 @@
 
 pub mod atimes;
 pub mod cancel;
+pub mod clock;
 mod discover;
 pub mod entry;
 pub mod error;

@@ -67,7 +67,7 @@ impl Ctx {
         if depth != Depth::Shallow
             && let Some(state) = &self.state
             && let Err(e) =
-                state.record_scan(&self.located.root, std::time::SystemTime::now(), &snapshot)
+                state.record_scan(&self.located.root, crate::cache::clock::now(), &snapshot)
         {
             safe_eprintln!("modlens: warning: {e}; the scan is not recorded");
         }
@@ -83,7 +83,7 @@ impl Ctx {
         let receipt = serde_json::to_value(receipt).unwrap_or(serde_json::Value::Null);
         let recorded = state.record_run(
             &self.located.root,
-            std::time::SystemTime::now(),
+            crate::cache::clock::now(),
             command,
             &receipt,
         );
@@ -193,7 +193,7 @@ impl DemoDir {
                 )
             })?
             .keep();
-        let root = super::demo::build(&dir, std::time::SystemTime::now()).map_err(|e| {
+        let root = super::demo::build(&dir, crate::cache::clock::now()).map_err(|e| {
             anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
         })?;
         remove_on_termination(dir.clone())?;

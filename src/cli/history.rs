@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(crate::ops::policy::parse_duration)
         .transpose()?;
-    let now = unix(std::time::SystemTime::now());
+    let now = unix(crate::cache::clock::now());
     let from = since.map_or(i64::MIN, |d| {
         now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
     });

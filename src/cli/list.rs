@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> anyhow::Result<ExitCode> {
             &snapshot,
             &selected,
             atime,
-            SystemTime::now(),
+            crate::cache::clock::now(),
         )
     };
     print(&text)?;

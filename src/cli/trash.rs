@@ -7,7 +7,6 @@
 //! asks first on a terminal and needs `--yes` elsewhere.
 
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -55,7 +54,7 @@ struct JsonEntry<'a> {
 }
 
 fn list(ctx: &Ctx, entries: &[TrashEntry], json: bool) -> anyhow::Result<ExitCode> {
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     let expired: Vec<&str> = match ctx.trash_keep {
         Some(keep) => due(entries, Some(keep), 0, now)
             .iter()
@@ -268,7 +267,7 @@ fn empty(
     yes: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     let chosen: Vec<&TrashEntry> = match older_than {
         Some(age) => due(entries, Some(age), 0, now),
         None => due(entries, None, u64::MAX, now),

@@ -47,7 +47,7 @@ pub fn run(
             .as_ref()
             .and_then(|s| preload(&ctx.pools, s, &located.root)),
         week_ago: ctx.state.as_ref().and_then(|s| {
-            let week_ago = crate::ops::state::unix(std::time::SystemTime::now()) - 7 * 86_400;
+            let week_ago = crate::ops::state::unix(crate::cache::clock::now()) - 7 * 86_400;
             s.total_at(&located.root, week_ago).ok().flatten()
         }),
         go: ctx.go_runner(),
@@ -80,7 +80,7 @@ fn preload(
     );
     let entries: Vec<crate::cache::ModuleEntry> = entries.ok().flatten()?;
     let versions: u64 = entries.iter().map(|e| e.usage().disk).sum();
-    let now = crate::ops::state::unix(std::time::SystemTime::now());
+    let now = crate::ops::state::unix(crate::cache::clock::now());
     let recorded = state.total_at(root, now).ok().flatten().unwrap_or(versions);
     Some(crate::tui::app::Preload {
         entries,

@@ -340,7 +340,7 @@ pub fn due(
 /// The entries of `cache`'s trash kept longer than `keep` (none when it cannot be read).
 pub fn expired(cache: &ModCache, keep: Duration) -> Vec<TrashEntry> {
     let entries = crate::cache::trash::read_trash(cache).unwrap_or_default();
-    due(&entries, Some(keep), 0, SystemTime::now())
+    due(&entries, Some(keep), 0, crate::cache::clock::now())
         .into_iter()
         .cloned()
         .collect()
@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn old_entries_go_first_and_only_as_many_as_the_space_needs() {
-        let now = SystemTime::now();
+        let now = crate::cache::clock::now();
         let entries = [
             entry("new", 0, 100, true, now),
             entry("old", 40, 10, true, now),

@@ -106,7 +106,7 @@ pub fn verify(
     snapshot: &BuildSnapshot,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Checked {
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     let claimed: std::collections::HashSet<(Id, u64)> = snapshot
         .actions
         .iter()
@@ -199,7 +199,7 @@ pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
     let snapshot = crate::cache::gocache::scan::scan(pools.scan_pool(), root)
         .map_err(|e| format!("{}: {e}", root.display()))?;
     let checked = verify(pools, root, &snapshot, &|_, _| {});
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     let disk = snapshot.disk_by_path();
     let mut groups: Vec<BuildGroup> = checked
         .verdict

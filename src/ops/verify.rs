@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
@@ -136,7 +136,7 @@ pub fn run_remembering(
     cancel: &CancelToken,
 ) -> VerifySummary {
     let started = Instant::now();
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     entries.sort_by_key(|e| std::cmp::Reverse(input_bytes(e)));
     let total = VerifyProgress {
         entries_total: entries.len() as u64,

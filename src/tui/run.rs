@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, unbounded};
 use crossterm::event::{self, Event};
@@ -117,7 +117,7 @@ pub fn run(
     };
     let mut held = super::terminal::Held::take()?;
     let terminal = &mut held.terminal;
-    let mut app = App::new(config, SystemTime::now());
+    let mut app = App::new(config, crate::cache::clock::now());
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     // With the state database, the scan takes every file's state, so that verdicts of
@@ -184,7 +184,7 @@ pub fn run(
         }
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
-            effects.extend(app.update(Msg::Tick(SystemTime::now())));
+            effects.extend(app.update(Msg::Tick(crate::cache::clock::now())));
         }
         for effect in merge_refreshes(effects) {
             match effect {
@@ -252,7 +252,7 @@ pub fn run(
                         pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         pools.spawn_job(move || {
                             // A failed record only loses a history point; the screen is right.
-                            let now = SystemTime::now();
+                            let now = crate::cache::clock::now();
                             let _ = state.record(&root, now, totals, &sizes);
                             let _ = state.save_snapshot(&root, now, &entries);
                             pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);

@@ -166,6 +166,16 @@ impl Spawned {
     }
 }
 
+/// `MODLENS_NOW` for a modlens run `secs` seconds in the future: tests step time forward this
+/// way instead of sleeping.
+pub fn seconds_from_now(secs: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    (now + secs).to_string()
+}
+
 /// Runs `cmd` to its end, its output collected.
 pub fn output(cmd: &mut Command) -> Output {
     cmd.output().unwrap()

@@ -136,7 +136,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         };
         keep_only(
             &mut candidates,
-            policy::older_than(&all, age, SystemTime::now(), by),
+            policy::older_than(&all, age, crate::cache::clock::now(), by),
         );
     }
     if let Some(n) = args.keep_latest {
@@ -175,7 +175,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     // room, the oldest others, before any version that go can still use.
     let trash_entries = read_trash(&cache).unwrap_or_default();
     let need = max_size.map_or(0, |max| before.saturating_sub(max));
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     let emptied = due(&trash_entries, ctx.trash_keep, need, now);
     let emptied_bytes: u64 = emptied.iter().map(|e| e.usage.disk).sum();
     if let Some(max) = max_size {

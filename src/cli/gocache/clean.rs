@@ -10,7 +10,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use super::super::ask::confirm;
 use super::super::{GocacheCleanArgs, print};
@@ -59,7 +58,7 @@ pub(super) fn run(
     if older_than.is_none() && max_size.is_none() && !args.broken && !args.orphans {
         anyhow::bail!("say what to clean: --older-than, --max-size, --broken or --orphans");
     }
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     let all = units(snapshot);
     let mut plan = Plan::default();
     if args.broken || args.orphans {

@@ -80,7 +80,7 @@ fn histogram(snapshot: &BuildSnapshot, now: SystemTime) -> [Bucket; 4] {
 }
 
 fn list(root: &std::path::Path, snapshot: &BuildSnapshot, json: bool) -> anyhow::Result<ExitCode> {
-    let now = SystemTime::now();
+    let now = crate::cache::clock::now();
     let buckets = histogram(snapshot, now);
     let total = snapshot.total();
     if json {

@@ -183,7 +183,7 @@ fn run(
                 .install(|| repair_all(cache, pools, entries, &expect, &go, cancel, &finish_item));
         }
         JobSpec::Trash { versions, .. } => {
-            let now = std::time::SystemTime::now();
+            let now = crate::cache::clock::now();
             for key in versions {
                 if cancel.is_cancelled() {
                     break;

@@ -454,7 +454,7 @@ mod tests {
         state
             .record_run(
                 &cache,
-                SystemTime::now(),
+                crate::cache::clock::now(),
                 "clean",
                 &serde_json::json!({"removed": 1}),
             )
