@@ -127,25 +127,38 @@ pub fn repair(
     go: &GoRunner,
 ) -> Result<Repair, FixError> {
     let how = plan(cache, entry, expect);
-    match how {
-        Repair::Reextracted => reextract(cache, &entry.key, go.modcacherw)
-            .inspect(|()| go.tree_changed(cache, &entry.key)),
-        Repair::Rezipped => rezip(cache, &entry.key),
-        Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
-        Repair::Nothing => Ok(()),
-        Repair::Deleted => super::delete::delete_version(cache, &entry.key, |_| {}).map(drop),
-        Repair::Refetched => {
-            let fetched = super::fetch::fetch_and_swap(
-                cache,
-                std::slice::from_ref(&entry.key),
-                expect,
-                go,
-                &crate::cache::cancel::CancelToken::new(),
-            );
-            return fetched.into_iter().next().unwrap_or(Ok(())).map(|()| how);
-        }
-    }?;
+    if how == Repair::Refetched {
+        let fetched = super::fetch::fetch_and_swap(
+            cache,
+            std::slice::from_ref(&entry.key),
+            expect,
+            go,
+            &crate::cache::cancel::CancelToken::new(),
+        );
+        return fetched.into_iter().next().unwrap_or(Ok(())).map(|()| how);
+    }
+    repair_offline(cache, &entry.key, how, go)?;
     Ok(how)
+}
+
+/// Carries out a repair that needs no download (`how` is not [`Repair::Refetched`], which
+/// [`super::fetch::fetch_and_swap`] does): the one place the CLI's and the explorer's jobs
+/// and [`repair`] do it.
+pub fn repair_offline(
+    cache: &ModCache,
+    key: &ModuleKey,
+    how: Repair,
+    go: &GoRunner,
+) -> Result<(), DeleteError> {
+    match how {
+        Repair::Nothing => Ok(()),
+        Repair::Deleted => super::delete::delete_version(cache, key, |_| {}).map(drop),
+        Repair::Rezipped => rezip(cache, key),
+        Repair::ZiphashWritten => write_ziphash(cache, key),
+        Repair::Reextracted | Repair::Refetched => {
+            reextract(cache, key, go.modcacherw).inspect(|()| go.tree_changed(cache, key))
+        }
+    }
 }
 
 /// Re-extracts the tree of `key` from its zip under go's lock and `.partial` protocol.

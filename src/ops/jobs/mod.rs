@@ -20,7 +20,7 @@ use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey};
 use crate::fix::delete::{DeleteError, Removed, delete_rel, delete_source, delete_version};
 use crate::fix::fetch::fetch_and_swap;
-use crate::fix::refetch::{GoRunner, Repair, plan, reextract, rezip, write_ziphash};
+use crate::fix::refetch::{GoRunner, Repair, plan, repair_offline};
 use crate::verify::Expectations;
 
 mod spec;
@@ -298,18 +298,9 @@ fn repair_all(
             return;
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            match how {
-                Repair::Nothing => Ok(()),
-                Repair::Deleted => {
-                    crate::fix::delete::delete_version(cache, &entry.key, |_| {}).map(drop)
-                }
-                Repair::Rezipped => rezip(cache, &entry.key),
-                Repair::ZiphashWritten => write_ziphash(cache, &entry.key),
-                _ => reextract(cache, &entry.key, go.modcacherw)
-                    .inspect(|()| go.tree_changed(cache, &entry.key)),
-            }
-            .map(|()| ItemDone::Repaired(how))
-            .map_err(OpsError::from)
+            repair_offline(cache, &entry.key, how, go)
+                .map(|()| ItemDone::Repaired(how))
+                .map_err(OpsError::from)
         }));
         finish_item(JobItem::Version(entry.key), result);
     });
