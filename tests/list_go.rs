@@ -246,12 +246,15 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
         "package main\n\nimport _ \"example.com/a\"\n\nfunc main() {}\n",
     )
     .unwrap();
-    let out = go
-        .build(&project)
-        .env("GOFIPS140", "v1.0.0")
-        .env("GOPROXY", "off")
-        .output()
-        .unwrap();
+    // An offline build in FIPS mode, which makes go unpack the module.
+    let build_fips = || {
+        go.build(&project)
+            .env("GOFIPS140", "v1.0.0")
+            .env("GOPROXY", "off")
+            .output()
+            .unwrap()
+    };
+    let out = build_fips();
     let fips = go.modcache().join("golang.org");
     if !fips.exists() {
         // Ask the go under test: before 1.24 there is no FIPS module (or GOFIPS140 is refused).
@@ -264,11 +267,7 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
         );
         return;
     }
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out, "go build with GOFIPS140");
     let report = list_json(&go.modcache());
     let entries = report["entries"].as_array().unwrap();
     let fips_entry = entries
@@ -327,17 +326,7 @@ fn the_fips_module_go_unpacks_is_a_version_never_a_leftover() {
     let out = run(&["refetch", "--broken", "--yes"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(!tree.exists(), "deleted for go to unpack again");
-    let out = go
-        .build(&project)
-        .env("GOFIPS140", "v1.0.0")
-        .env("GOPROXY", "off")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&build_fips(), "go build with GOFIPS140, again");
     assert!(tree.exists(), "go unpacked it again");
     assert_eq!(run(&["verify"]).status.code(), Some(0));
 }

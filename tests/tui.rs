@@ -886,23 +886,34 @@ fn a_mouse_click_selects_the_row_under_it() {
     assert_eq!(app.cursor, 0, "a click on the header selects nothing");
 }
 
+/// Selects `path@version`, presses `l`, and lists its tree as the scan would: the version,
+/// the effects of `l`, and the tree's items.
+fn open_tree(
+    f: &mut Fixture,
+    path: &str,
+    version: &str,
+) -> (ModuleKey, Vec<Effect>, Vec<modlens::cache::TreeItem>) {
+    let root = f._dir.path().join("modcache");
+    select(&mut f.app, path, version);
+    let k = ModuleKey {
+        path: path.into(),
+        version: version.into(),
+    };
+    let effects = keys(&mut f.app, "l");
+    let items = modlens::cache::tree_items(&ModCache::new(&root).tree_dir(&k), 1000);
+    (k, effects, items)
+}
+
 #[test]
 fn right_on_a_version_opens_its_files_largest_first_with_changed_ones_marked() {
     let mut f = fixture(true);
-    let root = f._dir.path().join("modcache");
+    let (k, effects, items) = open_tree(&mut f, "example.com/tampered", "v1.0.0");
     let app = &mut f.app;
-    select(app, "example.com/tampered", "v1.0.0");
-    let k = ModuleKey {
-        path: "example.com/tampered".into(),
-        version: "v1.0.0".into(),
-    };
-    let effects = keys(app, "l");
     assert!(
         matches!(effects.as_slice(), [Effect::ListFiles(key)] if *key == k),
         "{effects:?}"
     );
     assert_eq!(app.mode, Mode::Files(k.clone(), String::new(), 0));
-    let items = modlens::cache::tree_items(&ModCache::new(&root).tree_dir(&k), 1000);
     assert!(
         items.windows(2).all(|w| w[0].usage.disk >= w[1].usage.disk),
         "largest first"
@@ -935,15 +946,8 @@ fn right_on_a_version_opens_its_files_largest_first_with_changed_ones_marked() {
 #[test]
 fn the_file_view_descends_into_directories_and_comes_back_out() {
     let mut f = fixture(true);
-    let root = f._dir.path().join("modcache");
+    let (k, _, items) = open_tree(&mut f, "github.com/Acme/Widget", "v0.3.1");
     let app = &mut f.app;
-    select(app, "github.com/Acme/Widget", "v0.3.1");
-    let k = ModuleKey {
-        path: "github.com/Acme/Widget".into(),
-        version: "v0.3.1".into(),
-    };
-    keys(app, "l");
-    let items = modlens::cache::tree_items(&ModCache::new(&root).tree_dir(&k), 1000);
     app.update(Msg::Files(k.clone(), items));
     // The top shows `internal/` once, with the total below it, not its files.
     let top = screen(app, 80, 24);

@@ -1,8 +1,8 @@
 //! What can go wrong in `ops`, typed: the cli turns these into one-line messages and exit
 //! status 2, the explorer into a job's failed item.
 //!
-//! Each variant says what failed and where (a path, a `module@version`). Errors of a single
-//! delete keep their own type, [`DeleteError`], which this wraps.
+//! Each variant says what failed and where (a path, a `module@version`). The write kernel's
+//! errors keep their own type, [`FixError`], which this wraps.
 
 use crate::cache::ModuleKey;
 
@@ -15,23 +15,9 @@ pub enum OpsError {
     /// Threads could not be started.
     #[error("cannot start threads: {0}")]
     Threads(#[source] std::io::Error),
-    /// Removing, locking, writing or renaming in the cache failed, or was refused.
+    /// A change to the cache, or a go command on its behalf, failed (see [`FixError`]).
     #[error(transparent)]
-    Change(#[from] DeleteError),
-    /// Running go failed, in go's words (they name the module) with a hint.
-    #[error("{message}")]
-    Go {
-        /// What go (or starting it) said.
-        message: String,
-    },
-    /// A download was refused or failed; the cache is unchanged for that version.
-    #[error("unchanged: {reason}")]
-    Fetch {
-        /// The version.
-        key: ModuleKey,
-        /// Why: go's words, or the check of go's hashes against go.sum that failed.
-        reason: String,
-    },
+    Fix(#[from] FixError),
     /// A `doctor` project directory go cannot work in.
     #[error("project {dir}: {reason}")]
     Project {
@@ -52,19 +38,19 @@ pub enum OpsError {
 impl OpsError {
     /// The download of `key` did not change the cache, for `reason`.
     pub fn unchanged(key: &ModuleKey, reason: impl std::fmt::Display) -> OpsError {
-        OpsError::Fetch {
-            key: key.clone(),
-            reason: reason.to_string(),
-        }
+        OpsError::Fix(FixError::unchanged(key, reason))
+    }
+
+    /// Running go (or the user's command) failed, in its words.
+    pub fn go(message: impl Into<String>) -> OpsError {
+        OpsError::Fix(FixError::Go {
+            message: message.into(),
+        })
     }
 }
 
-impl From<FixError> for OpsError {
-    fn from(e: FixError) -> OpsError {
-        match e {
-            FixError::Change(e) => OpsError::Change(e),
-            FixError::Go { message } => OpsError::Go { message },
-            FixError::Fetch { key, reason } => OpsError::Fetch { key, reason },
-        }
+impl From<DeleteError> for OpsError {
+    fn from(e: DeleteError) -> OpsError {
+        OpsError::Fix(FixError::Change(e))
     }
 }

@@ -342,9 +342,7 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), OpsError> {
     );
     crate::fix::gocmd::create_private_file(dir, name)
         .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
-        .map_err(|e| OpsError::Go {
-            message: format!("{}: {e}", to.display()),
-        })
+        .map_err(|e| OpsError::go(format!("{}: {e}", to.display())))
 }
 
 fn go_failed(what: &str, stderr: &[u8], parse: Option<serde_json::Error>) -> OpsError {
@@ -355,7 +353,7 @@ fn go_failed(what: &str, stderr: &[u8], parse: Option<serde_json::Error>) -> Ops
         (true, Some(e)) => format!("{what} printed no JSON: {e}"),
         (true, None) => format!("{what} printed nothing"),
     };
-    OpsError::Go { message }
+    OpsError::go(message)
 }
 
 /// The state of one needed module version.

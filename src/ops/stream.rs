@@ -29,9 +29,7 @@ pub fn run_streaming(
     use std::io::Read;
     use std::os::unix::process::CommandExt;
     let Some((program, args)) = argv.split_first() else {
-        return Err(OpsError::Go {
-            message: "no command to run".into(),
-        });
+        return Err(OpsError::go("no command to run"));
     };
     let mut child = Command::new(program)
         .args(args)
@@ -40,9 +38,7 @@ pub fn run_streaming(
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
-        .map_err(|e| OpsError::Go {
-            message: format!("cannot run {program}: {e}"),
-        })?;
+        .map_err(|e| OpsError::go(format!("cannot run {program}: {e}")))?;
     let (tx, rx) = crossbeam_channel::bounded::<(usize, Vec<u8>)>(64);
     let pipes: Vec<Box<dyn Read + Send>> = [
         child
@@ -104,13 +100,11 @@ pub fn run_streaming(
         sink(rest);
         tail.push(rest);
     }
-    let status = child.wait().map_err(|e| OpsError::Go {
-        message: format!("waiting for {program}: {e}"),
-    })?;
+    let status = child
+        .wait()
+        .map_err(|e| OpsError::go(format!("waiting for {program}: {e}")))?;
     if killed {
-        return Err(OpsError::Go {
-            message: "cancelled".into(),
-        });
+        return Err(OpsError::go("cancelled"));
     }
     Ok(Streamed {
         status,

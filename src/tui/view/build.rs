@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::theme::Theme;
 use super::{bar, fit};
@@ -113,42 +113,25 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         ),
         None => String::new(),
     };
-    frame.render_widget(
-        Paragraph::new(explanation)
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::TOP).title(" details ")),
-        detail,
-    );
-
-    let keys = Line::from(vec![
-        Span::styled("b", theme.key()),
-        Span::raw(" module cache  "),
-        Span::styled("␣", theme.key()),
-        Span::raw(" mark  "),
-        Span::styled("B", theme.key()),
-        Span::raw(" mark problems  "),
-        Span::styled("D", theme.key()),
-        Span::raw(" delete  "),
-        Span::styled("v", theme.key()),
-        Span::raw(" verify again  "),
-        Span::styled("q", theme.key()),
-        Span::raw(" quit"),
-    ]);
+    super::side_explanation(frame, detail, "details", explanation);
     // Counted over the rows shown, as the delete dialog counts them.
-    let marked_rows: Vec<_> = groups
+    let marked = groups
         .iter()
         .filter(|g| app.build.marks.contains(&g.label) && g.files > 0)
-        .collect();
-    let marked: u64 = marked_rows.iter().map(|g| g.bytes).sum();
-    let mut status = Vec::new();
-    if !marked_rows.is_empty() {
-        status.push(Span::styled(
-            format!("{} marked ({})  ", marked_rows.len(), size(marked)),
-            theme.marked(),
-        ));
-    }
-    if let Some(s) = &app.status {
-        status.push(Span::raw(fit(s, width.saturating_sub(30))));
-    }
-    frame.render_widget(Paragraph::new(vec![keys, Line::from(status)]), footer);
+        .fold((0, 0), |(n, bytes), g| (n + 1, bytes + g.bytes));
+    super::side_footer(
+        app,
+        theme,
+        frame,
+        footer,
+        &[
+            ("b", "module cache"),
+            ("␣", "mark"),
+            ("B", "mark problems"),
+            ("D", "delete"),
+            ("v", "verify again"),
+            ("q", "quit"),
+        ],
+        marked,
+    );
 }

@@ -13,6 +13,8 @@ mod trash;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 
 use super::app::App;
 use theme::Theme;
@@ -136,6 +138,63 @@ pub(super) fn fit(s: &str, width: usize) -> String {
         .map(|(i, c)| i + c.len_utf8())
         .unwrap_or(kept.len());
     format!("{}…", &kept[..cut])
+}
+
+/// The bottom of a side view (build cache, trash): its keys, then how many rows are marked
+/// and what they hold, and the status.
+pub(super) fn side_footer(
+    app: &App,
+    theme: Theme,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    keys: &[(&'static str, &'static str)],
+    marked: (usize, u64),
+) {
+    let keys: Vec<Span<'static>> = keys
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (key, what))| {
+            let gap = if i + 1 < keys.len() { "  " } else { "" };
+            [
+                Span::styled(*key, theme.key()),
+                Span::raw(format!(" {what}{gap}")),
+            ]
+        })
+        .collect();
+    let mut status = Vec::new();
+    if marked.0 > 0 {
+        status.push(Span::styled(
+            format!(
+                "{} marked ({})  ",
+                marked.0,
+                crate::cache::fmt::size(marked.1)
+            ),
+            theme.marked(),
+        ));
+    }
+    if let Some(s) = &app.status {
+        status.push(Span::raw(fit(
+            s,
+            usize::from(area.width).saturating_sub(30),
+        )));
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(keys), Line::from(status)]),
+        area,
+    );
+}
+
+/// The explanation of a side view's selected row, under a rule titled `title`.
+pub(super) fn side_explanation(frame: &mut Frame<'_>, area: Rect, title: &str, text: String) {
+    use ratatui::widgets::{Block, Borders, Wrap};
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" {title} ")),
+        ),
+        area,
+    );
 }
 
 /// A text progress bar of `width` cells.

@@ -4,8 +4,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 use super::fit;
 use super::theme::Theme;
@@ -105,42 +105,23 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         ),
         None => String::new(),
     };
-    frame.render_widget(
-        Paragraph::new(explanation)
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::TOP).title(" entry ")),
-        detail,
-    );
-
-    let keys = Line::from(vec![
-        Span::styled("T Esc", theme.key()),
-        Span::raw(" module cache  "),
-        Span::styled("␣", theme.key()),
-        Span::raw(" mark  "),
-        Span::styled("R", theme.key()),
-        Span::raw(" restore  "),
-        Span::styled("D", theme.key()),
-        Span::raw(" empty for good  "),
-        Span::styled("q", theme.key()),
-        Span::raw(" quit"),
-    ]);
-    let marked: Vec<&TrashEntry> = entries
+    super::side_explanation(frame, detail, "entry", explanation);
+    let marked = entries
         .iter()
         .filter(|e| app.trash.marks.contains(&e.id))
-        .collect();
-    let mut status = Vec::new();
-    if !marked.is_empty() {
-        status.push(Span::styled(
-            format!(
-                "{} marked ({})  ",
-                marked.len(),
-                size(marked.iter().map(|e| e.usage.disk).sum::<u64>())
-            ),
-            theme.marked(),
-        ));
-    }
-    if let Some(s) = &app.status {
-        status.push(Span::raw(fit(s, width.saturating_sub(30))));
-    }
-    frame.render_widget(Paragraph::new(vec![keys, Line::from(status)]), footer);
+        .fold((0, 0), |(n, bytes), e| (n + 1, bytes + e.usage.disk));
+    super::side_footer(
+        app,
+        theme,
+        frame,
+        footer,
+        &[
+            ("T Esc", "module cache"),
+            ("␣", "mark"),
+            ("R", "restore"),
+            ("D", "empty for good"),
+            ("q", "quit"),
+        ],
+        marked,
+    );
 }
