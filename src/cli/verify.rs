@@ -257,7 +257,18 @@ fn human(
             String::new()
         }
     );
-    if summary.problems == 0 && leftover_problems == 0 {
+    // Versions modlens failed on (a bug of its own) are not verified: never "all verified".
+    let failed = verdicts
+        .iter()
+        .filter(|v| v.internal_error.is_some())
+        .count();
+    if failed > 0 {
+        let _ = writeln!(
+            out,
+            "{} not verified: modlens failed on them (see the errors)",
+            count(failed as u64, "version")
+        );
+    } else if summary.problems == 0 && leftover_problems == 0 {
         let _ = writeln!(out, "all module versions verified");
     }
     out

@@ -1136,4 +1136,9 @@ fn a_panic_on_one_version_is_contained_and_said_in_one_line() {
         stdout(&out)
     );
     assert!(!stdout(&out).contains("all module versions verified"));
+    assert!(
+        stdout(&out).contains("1 version not verified: modlens failed on them"),
+        "{}",
+        stdout(&out)
+    );
 }
