@@ -17,6 +17,7 @@ pub mod gocache;
 pub mod goenv;
 pub mod gover;
 pub mod layout;
+pub mod locate;
 pub mod measure;
 pub mod module;
 pub mod mount;

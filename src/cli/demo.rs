@@ -226,6 +226,59 @@ fn read_only_dirs(tree: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The demo cache's temp dir, removed when dropped.
+pub struct DemoDir {
+    dir: PathBuf,
+    /// The demo cache's root.
+    pub root: PathBuf,
+}
+
+impl DemoDir {
+    /// Builds the demo cache in a temp dir.
+    pub fn create() -> anyhow::Result<DemoDir> {
+        // mkdtemp: an unpredictable name, created exclusively with mode 0700.
+        let dir = tempfile::Builder::new()
+            .prefix("modlens-demo-")
+            .tempdir()
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create the demo cache's directory in {}: {e}",
+                    std::env::temp_dir().display()
+                )
+            })?
+            .keep();
+        let root = build(&dir, crate::cache::clock::now()).map_err(|e| {
+            anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
+        })?;
+        remove_on_termination(dir.clone())?;
+        Ok(DemoDir { dir, root })
+    }
+}
+
+/// Removes the demo dir when the process is told to end (SIGTERM, SIGHUP as when its terminal
+/// closes, SIGINT outside the explorer), which skips destructors: restore the terminal, remove
+/// the dir, and exit as the signal would have.
+fn remove_on_termination(dir: PathBuf) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    crate::ops::pools::Pools::service("demo-signals", move || {
+        if let Some(signal) = signals.forever().next() {
+            if std::io::IsTerminal::is_terminal(&io::stdout()) {
+                ratatui::restore();
+            }
+            let _ = crate::fix::delete::remove_path(&std::env::temp_dir(), &dir);
+            std::process::exit(128 + signal);
+        }
+    })?;
+    Ok(())
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = crate::fix::delete::remove_path(&std::env::temp_dir(), &self.dir);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,13 +10,14 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::refetch::{execute, verify_outcomes};
-use super::{Ctx, ExplainArgs, print};
+use super::progress::ProgressLine;
+use super::{Engine, ExplainArgs, print};
 use crate::cache::ModuleKey;
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
 use crate::cache::scan::scan_version;
 use crate::fix::refetch::plan_for;
+use crate::ops::plan::repair::{Outcome, RepairPlan, execute};
 use crate::verify::goerr::{self, GoError, GoErrorKind};
 use crate::verify::{Expectations, Verdict, verify_entry};
 
@@ -49,20 +50,20 @@ struct Explained {
 /// How the cache entry would be fixed.
 #[derive(Clone)]
 enum Fixable {
-    Repair(Box<crate::cache::ModuleEntry>),
+    Repair(Box<crate::cache::ModuleEntry>, crate::fix::refetch::Repair),
     Download(ModuleKey),
 }
 
-pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+pub fn run(engine: &Engine, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let text = input(args)?;
-    let (expect, project) = project_expectations(ctx, args)?;
+    let (expect, project) = project_expectations(engine, args)?;
     // The fix printed must work when pasted: with the go.sum it was judged against.
     let refetch_flags = project.map_or_else(String::new, |dir| {
         format!(" --project {}", shell_word(&dir.display().to_string()))
     });
     let explained: Vec<Explained> = goerr::read(&text)
         .into_iter()
-        .map(|e| explain(ctx, e, &expect, &refetch_flags))
+        .map(|e| explain(engine, e, &expect, &refetch_flags))
         .collect();
     let fixable: Vec<&Explained> = explained.iter().filter(|e| e.fix.is_some()).collect();
     if !args.fixing.fix || fixable.is_empty() {
@@ -94,24 +95,24 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    let (mut targets, mut missing) = (Vec::new(), Vec::new());
+    let mut plan = RepairPlan::default();
     for e in &fixable {
         match &e.fix {
-            Some(Fixable::Repair(entry)) => targets.push((**entry).clone()),
-            Some(Fixable::Download(key)) => missing.push(key.clone()),
+            Some(Fixable::Repair(entry, how)) => plan.repairs.push(((**entry).clone(), *how)),
+            Some(Fixable::Download(key)) => plan.downloads.push(key.clone()),
             None => {}
         }
     }
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let show = !args.fixing.json && std::io::stderr().is_terminal();
-    let done = execute(ctx, targets, missing, Vec::new(), &expect, &cancel, show);
-    let outcomes = verify_outcomes(ctx, done.results, &expect);
-    ctx.record_run("explain --fix", &outcomes);
-    let failed = outcomes
-        .iter()
-        .filter(|o| o.error.is_some() || !o.problems.is_empty())
-        .count();
+    let mut progress = ProgressLine::new(!args.fixing.json && std::io::stderr().is_terminal());
+    let done = execute(engine, plan, &expect, &cancel, &mut |n, total, key| {
+        progress.show(|| format!("repaired {n}/{total}: {key}"));
+    });
+    progress.clear();
+    let outcomes = done.outcomes;
+    engine.record_run("explain --fix", &outcomes);
+    let failed = outcomes.iter().filter(|o| o.failed()).count();
     if args.fixing.json {
         print_json(&explained, Some(&outcomes))?;
     } else {
@@ -203,7 +204,7 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
 /// The go.sum files of `--project`, else of the module or workspace of the current directory
 /// (as go finds it), else none.
 fn project_expectations(
-    ctx: &Ctx,
+    engine: &Engine,
     args: &ExplainArgs,
 ) -> anyhow::Result<(std::sync::Arc<Expectations>, Option<PathBuf>)> {
     let dirs: Vec<PathBuf> = match &args.project {
@@ -211,8 +212,8 @@ fn project_expectations(
         None => {
             let cwd = std::env::current_dir()?;
             crate::ops::project::locate(
-                &ctx.go_runner(),
-                &ctx.located.root,
+                &engine.go_runner(),
+                &engine.located.root,
                 &cwd,
                 &CancelToken::new(),
             )
@@ -224,7 +225,7 @@ fn project_expectations(
         }
     };
     let project = dirs.first().cloned();
-    Ok((ctx.expectations(&dirs, false)?, project))
+    Ok((engine.expectations(&dirs, false)?, project))
 }
 
 /// `word` quoted for a POSIX shell when it needs it.
@@ -239,7 +240,12 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-fn explain(ctx: &Ctx, error: GoError, expect: &Expectations, refetch_flags: &str) -> Explained {
+fn explain(
+    engine: &Engine,
+    error: GoError,
+    expect: &Expectations,
+    refetch_flags: &str,
+) -> Explained {
     let mut out = Explained {
         module: error.key.as_ref().map(|k| k.path.clone()),
         version: error.key.as_ref().map(|k| k.version.clone()),
@@ -254,7 +260,7 @@ fn explain(ctx: &Ctx, error: GoError, expect: &Expectations, refetch_flags: &str
     let Some(key) = error.key.filter(|_| error.kind.may_be_the_cache()) else {
         return out;
     };
-    let cache = ctx.cache();
+    let cache = engine.cache();
     let entry = scan_version(&cache, &key).filter(|e| e.pieces.mod_file || e.pieces.zip);
     let Some(entry) = entry else {
         out.cache = "missing";
@@ -315,7 +321,7 @@ fn explain(ctx: &Ctx, error: GoError, expect: &Expectations, refetch_flags: &str
             plan_for(&verdict).intent()
         ),
     };
-    out.fix = Some(Fixable::Repair(Box::new(entry)));
+    out.fix = Some(Fixable::Repair(Box::new(entry), plan_for(&verdict)));
     out
 }
 
@@ -376,15 +382,12 @@ fn report(explained: &[Explained]) -> String {
     out
 }
 
-fn print_json(
-    explained: &[Explained],
-    fixed: Option<&[super::refetch::Outcome]>,
-) -> anyhow::Result<()> {
+fn print_json(explained: &[Explained], fixed: Option<&[Outcome]>) -> anyhow::Result<()> {
     #[derive(Serialize)]
     struct Report<'a> {
         errors: &'a [Explained],
         #[serde(skip_serializing_if = "Option::is_none")]
-        fixed: Option<&'a [super::refetch::Outcome]>,
+        fixed: Option<&'a [Outcome]>,
     }
     let mut text = serde_json::to_string_pretty(&Report {
         errors: explained,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::{Ctx, HistoryArgs, print};
+use super::{Engine, HistoryArgs, print};
 use crate::cache::fmt::{count, size};
 use crate::ops::state::{ScanRecord, unix};
 
@@ -26,8 +26,8 @@ struct Grower {
     change_bytes: i64,
 }
 
-pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
-    let Some(state) = &ctx.state else {
+pub fn run(engine: &Engine, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let Some(state) = &engine.state else {
         anyhow::bail!("the state database is off or cannot be used: no history to show");
     };
     let since = args
@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
     });
     let scans: Vec<ScanRecord> = state
-        .scans(&ctx.located.root)?
+        .scans(&engine.located.root)?
         .into_iter()
         .filter(|s| s.at >= from)
         .collect();
@@ -75,8 +75,8 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let growers = match (scans.first(), scans.last()) {
         (Some(first), Some(last)) => {
-            let before = state.module_sizes_at(&ctx.located.root, first.at)?;
-            let after = state.module_sizes_at(&ctx.located.root, last.at)?;
+            let before = state.module_sizes_at(&engine.located.root, first.at)?;
+            let after = state.module_sizes_at(&engine.located.root, last.at)?;
             let mut growers: Vec<Grower> = after
                 .iter()
                 .map(|(path, disk)| Grower {
@@ -96,7 +96,7 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         }
         _ => Vec::new(),
     };
-    let runs = state.runs(&ctx.located.root, from)?;
+    let runs = state.runs(&engine.located.root, from)?;
     if args.json {
         #[derive(Serialize)]
         struct Report<'a> {
@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             runs: &'a [crate::ops::state::RunRecord],
         }
         let mut text = serde_json::to_string_pretty(&Report {
-            cache: &ctx.located.root,
+            cache: &engine.located.root,
             state: state.path(),
             days: &days,
             top_growers: &growers,

@@ -12,17 +12,17 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::json::LeftoverPlace;
-use super::{Ctx, ListArgs, SortKey, print};
+use super::{Engine, ListArgs, SortKey, print};
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{age, count, rfc3339, size};
 use crate::cache::mount::{AtimeMode, atime_mode};
 use crate::cache::{ModCache, ModuleEntry, Snapshot, Usage, VersionFile, semver};
 use crate::ops::policy;
 
-pub fn run(ctx: &Ctx, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let located = &ctx.located;
+pub fn run(engine: &Engine, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let located = &engine.located;
     let filter = args.filter.as_deref().map(Filter::parse).transpose()?;
-    let snapshot = ctx.snapshot(crate::cache::scan::Depth::Full)?;
+    let snapshot = engine.snapshot(crate::cache::scan::Depth::Full)?;
     let atime = atime_mode(
         &located
             .root

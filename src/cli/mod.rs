@@ -22,7 +22,6 @@ macro_rules! safe_eprint {
 mod args;
 mod ask;
 mod clean;
-mod context;
 pub mod demo;
 mod doctor;
 mod explain;
@@ -30,7 +29,6 @@ mod gocache;
 mod history;
 mod json;
 mod list;
-pub mod locate;
 mod progress;
 mod refetch;
 mod trash;
@@ -44,10 +42,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::cache::goenv::GoEnv;
+use crate::cache::locate::{self, locate_with as locate_cache};
+use crate::ops::engine::{Engine, Settings};
 use crate::ops::pools::{PoolSizes, Pools};
 pub use args::*;
-pub use context::Ctx;
-use context::{DemoDir, locate_cache};
+use demo::DemoDir;
 
 /// Explore, verify and repair the Go module cache.
 #[derive(Debug, Parser)]
@@ -260,30 +259,34 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     // The demo cache is gone when modlens exits: nothing of it is remembered.
     let no_state = cli.no_state || demo.is_some();
-    let state = context::open_state(&goenv, &located.root, cli.state.as_deref(), no_state)?;
-    let ctx = Ctx {
+    let settings = Settings {
         located,
         goenv,
-        pools: Pools::new(sizes)?,
-        state,
+        pool_sizes: sizes,
+        state_path: cli.state.clone(),
+        no_state,
         trash_keep,
     };
+    let engine = Engine::open(
+        settings,
+        std::sync::Arc::new(|notice| safe_eprintln!("modlens: {notice}")),
+    )?;
     let Some(command) = cli.command else {
         if !io::stdout().is_terminal() {
-            return list::run(&ctx, &ListArgs::default());
+            return list::run(&engine, &ListArgs::default());
         }
-        return tui::run(&ctx, &cli.project, cli.recursive, !cli.no_verify);
+        return tui::run(&engine, &cli.project, cli.recursive, !cli.no_verify);
     };
     match command {
-        Command::List(args) => list::run(&ctx, &args),
-        Command::Verify(args) => verify::run(&ctx, &args),
-        Command::Clean(args) => clean::run(&ctx, &args),
-        Command::Refetch(args) => refetch::run(&ctx, &args),
-        Command::History(args) => history::run(&ctx, &args),
-        Command::Doctor(args) => doctor::run(&ctx, &args),
-        Command::Explain(args) => explain::run(&ctx, &args),
-        Command::Trash(args) => trash::run(&ctx, &args),
-        Command::Gocache(args) => gocache::run(&ctx.goenv, &ctx.pools, &args),
+        Command::List(args) => list::run(&engine, &args),
+        Command::Verify(args) => verify::run(&engine, &args),
+        Command::Clean(args) => clean::run(&engine, &args),
+        Command::Refetch(args) => refetch::run(&engine, &args),
+        Command::History(args) => history::run(&engine, &args),
+        Command::Doctor(args) => doctor::run(&engine, &args),
+        Command::Explain(args) => explain::run(&engine, &args),
+        Command::Trash(args) => trash::run(&engine, &args),
+        Command::Gocache(args) => gocache::run(&engine.goenv, &engine.pools, &args),
     }
 }
 

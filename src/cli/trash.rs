@@ -11,20 +11,20 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::ask::confirm;
-use super::{Ctx, TrashAction, TrashArgs, print};
+use super::{Engine, TrashAction, TrashArgs, print};
 use crate::cache::fmt::{ago, count, rfc3339, size};
 use crate::cache::trash::{TrashEntry, read_trash, trash_root};
 use crate::fix::restore::restore_settled;
 use crate::fix::trash::{due, empty_entry};
 use crate::ops::policy::parse_duration;
 
-pub fn run(ctx: &Ctx, args: &TrashArgs) -> anyhow::Result<ExitCode> {
-    let cache = ctx.cache();
+pub fn run(engine: &Engine, args: &TrashArgs) -> anyhow::Result<ExitCode> {
+    let cache = engine.cache();
     let entries =
         read_trash(&cache).map_err(|e| anyhow::anyhow!("{}: {e}", trash_root(&cache).display()))?;
     match &args.action {
-        TrashAction::List { json } => list(ctx, &entries, *json),
-        TrashAction::Restore { targets, json } => restore_all(ctx, &entries, targets, *json),
+        TrashAction::List { json } => list(engine, &entries, *json),
+        TrashAction::Restore { targets, json } => restore_all(engine, &entries, targets, *json),
         TrashAction::Empty {
             older_than,
             dry_run,
@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: &TrashArgs) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let older_than = older_than.as_deref().map(parse_duration).transpose()?;
-            empty(ctx, &entries, older_than, *dry_run, *yes, *json)
+            empty(engine, &entries, older_than, *dry_run, *yes, *json)
         }
     }
 }
@@ -53,9 +53,9 @@ struct JsonEntry<'a> {
     expired: bool,
 }
 
-fn list(ctx: &Ctx, entries: &[TrashEntry], json: bool) -> anyhow::Result<ExitCode> {
+fn list(engine: &Engine, entries: &[TrashEntry], json: bool) -> anyhow::Result<ExitCode> {
     let now = crate::cache::clock::now();
-    let expired: Vec<&str> = match ctx.trash_keep {
+    let expired: Vec<&str> = match engine.trash_keep {
         Some(keep) => due(entries, Some(keep), 0, now)
             .iter()
             .map(|e| e.id.as_str())
@@ -79,10 +79,10 @@ fn list(ctx: &Ctx, entries: &[TrashEntry], json: bool) -> anyhow::Result<ExitCod
             })
             .collect();
         let report = serde_json::json!({
-            "trash": trash_root(&ctx.cache()),
+            "trash": trash_root(&engine.cache()),
             "entries": shown,
             "disk_bytes": total,
-            "keep_seconds": ctx.trash_keep.map(|d| d.as_secs()),
+            "keep_seconds": engine.trash_keep.map(|d| d.as_secs()),
         });
         print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
         return Ok(ExitCode::SUCCESS);
@@ -111,7 +111,7 @@ fn list(ctx: &Ctx, entries: &[TrashEntry], json: bool) -> anyhow::Result<ExitCod
             e.id,
         ));
     }
-    let keep = match ctx.trash_keep {
+    let keep = match engine.trash_keep {
         Some(keep) => format!(
             "kept {} days (--trash-keep)",
             keep.as_secs().div_ceil(86_400)
@@ -145,7 +145,7 @@ struct Restoration {
 }
 
 fn restore_all(
-    ctx: &Ctx,
+    engine: &Engine,
     entries: &[TrashEntry],
     targets: &[String],
     json: bool,
@@ -154,9 +154,9 @@ fn restore_all(
         .iter()
         .map(|t| find(entries, t).map(|e| (t, e)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let cache = ctx.cache();
-    let expect = ctx.expectations(&[], false)?;
-    let go = ctx.go_runner();
+    let cache = engine.cache();
+    let expect = engine.expectations(&[], false)?;
+    let go = engine.go_runner();
     let mut results = Vec::new();
     for (target, entry) in chosen {
         let mut result = Restoration {
@@ -180,7 +180,7 @@ fn restore_all(
         }
         results.push(result);
     }
-    ctx.record_run("trash restore", &results);
+    engine.record_run("trash restore", &results);
     if json {
         let text = serde_json::to_string_pretty(&serde_json::json!({ "restored": results }))?;
         print(&format!("{text}\n"))?;
@@ -260,7 +260,7 @@ fn find<'a>(entries: &'a [TrashEntry], target: &str) -> anyhow::Result<&'a Trash
 
 /// Verifies a restored version; the kinds of problem it has.
 fn empty(
-    ctx: &Ctx,
+    engine: &Engine,
     entries: &[TrashEntry],
     older_than: Option<std::time::Duration>,
     dry_run: bool,
@@ -308,7 +308,7 @@ fn empty(
         safe_eprintln!("nothing removed");
         return Ok(ExitCode::SUCCESS);
     }
-    let cache = ctx.cache();
+    let cache = engine.cache();
     let mut emptied = Vec::new();
     let mut failed = Vec::new();
     for entry in &chosen {
@@ -317,7 +317,7 @@ fn empty(
             Err(e) => failed.push((entry.id.clone(), e.to_string())),
         }
     }
-    ctx.record_run(
+    engine.record_run(
         "trash empty",
         &serde_json::json!({ "emptied": emptied, "failed": failed, "plan_bytes": bytes }),
     );

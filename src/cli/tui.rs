@@ -4,18 +4,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::Ctx;
+use super::Engine;
 use crate::cache::gocache::Location;
 use crate::tui::app::{AppConfig, EnvInfo};
 
 pub fn run(
-    ctx: &Ctx,
+    engine: &Engine,
     projects: &[PathBuf],
     recursive: bool,
     verify: bool,
 ) -> anyhow::Result<ExitCode> {
-    let located = &ctx.located;
-    let (gocache, gocache_off) = match crate::cache::gocache::locate(None, &ctx.goenv) {
+    let located = &engine.located;
+    let (gocache, gocache_off) = match crate::cache::gocache::locate(None, &engine.goenv) {
         Location::Dir(dir) if dir.is_dir() => (Some(dir), None),
         Location::Dir(dir) => (
             None,
@@ -30,27 +30,27 @@ pub fn run(
         read_only: super::unwritable(&located.root),
         root: located.root.clone(),
         env: EnvInfo {
-            goproxy: ctx.goenv.goproxy(),
-            gosumdb: ctx.goenv.gosumdb(),
-            goflags: ctx.goenv.goflags(),
+            goproxy: engine.goenv.goproxy(),
+            gosumdb: engine.goenv.gosumdb(),
+            goflags: engine.goenv.goflags(),
         },
         verify,
-        expect: ctx.expectations(projects, recursive)?,
+        expect: engine.expectations(projects, recursive)?,
         has_projects: !projects.is_empty(),
         projects: projects.to_vec(),
-        state: ctx.state.clone(),
-        trash_keep: ctx.trash_keep,
+        state: engine.state.clone(),
+        trash_keep: engine.trash_keep,
         gocache,
         gocache_off,
-        preload: ctx
+        preload: engine
             .state
             .as_ref()
-            .and_then(|s| preload(&ctx.pools, s, &located.root)),
-        week_ago: ctx.state.as_ref().and_then(|s| {
+            .and_then(|s| preload(&engine.pools, s, &located.root)),
+        week_ago: engine.state.as_ref().and_then(|s| {
             let week_ago = crate::ops::state::unix(crate::cache::clock::now()) - 7 * 86_400;
             s.total_at(&located.root, week_ago).ok().flatten()
         }),
-        go: ctx.go_runner(),
+        go: engine.go_runner(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         noatime: crate::cache::mount::atime_mode(
             &located
@@ -60,7 +60,7 @@ pub fn run(
         ) == crate::cache::mount::AtimeMode::Never,
     };
     let frame_log = std::env::var_os("MODLENS_FRAME_LOG").map(PathBuf::from);
-    crate::tui::run::run(config, &ctx.pools, frame_log)?;
+    crate::tui::run::run(config, &engine.pools, frame_log)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::json::LeftoverPlace;
 use super::progress::ProgressLine;
-use super::{Ctx, VerifyArgs, print, require_matches};
+use super::{Engine, VerifyArgs, print, require_matches};
 use crate::cache::cancel::CancelToken;
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
@@ -20,27 +20,27 @@ use crate::cache::{Leftover, LeftoverKind, ModCache, ModuleEntry, semver};
 use crate::ops::verify::{VerifyEvent, VerifyProgress, VerifySummary};
 use crate::verify::{Expectations, Fix, Verdict};
 
-pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let located = &ctx.located;
+pub fn run(engine: &Engine, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let located = &engine.located;
     let patterns = args
         .patterns
         .iter()
         .map(|p| Filter::parse_pattern(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let expect = ctx.expectations(&args.project, args.recursive)?;
+    let expect = engine.expectations(&args.project, args.recursive)?;
     // With the state database, every file's state is taken (the walk `list` makes), so that
     // unchanged versions keep their remembered verdicts; without it, verification reads every
     // tree anyway and their sizes are not needed.
-    let depth = match &ctx.state {
+    let depth = match &engine.state {
         Some(_) => crate::cache::scan::Depth::Fingerprint,
         None => crate::cache::scan::Depth::Shallow,
     };
-    let snapshot = ctx.snapshot(depth)?;
+    let snapshot = engine.snapshot(depth)?;
     let rehash_after = crate::ops::policy::parse_duration(&args.rehash_after)?;
-    let memory = ctx.state.as_ref().map(|state| {
+    let memory = engine.state.as_ref().map(|state| {
         crate::ops::state::Memory::new(
             std::sync::Arc::clone(state),
-            &ctx.located.root,
+            &engine.located.root,
             &expect,
             rehash_after,
             args.full,
@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .collect();
 
     let cache = ModCache::new(&located.root);
-    let (verdicts, summary) = verify_all(ctx, entries, expect, memory, !args.json)?;
+    let (verdicts, summary) = verify_all(engine, entries, expect, memory, !args.json)?;
     let leftover_problems = leftovers.iter().filter(|l| is_problem(l.kind)).count();
     let text = if args.json {
         let report = JsonReport::new(&cache, &verdicts, &leftovers, &summary, leftover_problems);
@@ -134,7 +134,7 @@ fn leftover_fix(kind: LeftoverKind) -> (&'static str, &'static str) {
 /// Runs the verification on the hashing pool and collects the verdicts, sorted by module and
 /// version.
 fn verify_all(
-    ctx: &Ctx,
+    engine: &Engine,
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
     memory: Option<crate::ops::state::Memory>,
@@ -143,8 +143,8 @@ fn verify_all(
     let (tx, rx) = crossbeam_channel::unbounded();
     let cancel = CancelToken::new();
     crate::ops::verify::start(
-        &ctx.pools,
-        ctx.cache(),
+        &engine.pools,
+        engine.cache(),
         entries,
         expect,
         move |_, _| memory,

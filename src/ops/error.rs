@@ -30,6 +30,12 @@ pub enum OpsError {
     /// left marked `.partial` for go to fetch again).
     #[error("{0}")]
     Restore(String),
+    /// A `--state` (or `MODLENS_STATE`) that modlens must never use.
+    #[error("invalid --state: {0}")]
+    BadState(#[source] super::state::StateError),
+    /// A go.sum or a checksum-database setting that cannot be read.
+    #[error(transparent)]
+    Verify(#[from] crate::verify::error::VerifyError),
     /// An operation panicked; the program goes on, the item failed.
     #[error("internal error: {0}")]
     Panicked(String),

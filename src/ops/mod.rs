@@ -4,10 +4,12 @@
 //! rayon pools and reports through channels, so the CLI and the TUI consume the same events.
 
 pub mod broken;
+pub mod engine;
 pub mod error;
 pub mod gocache;
 pub mod graph;
 pub mod jobs;
+pub mod plan;
 pub mod policy;
 pub mod pools;
 pub mod project;

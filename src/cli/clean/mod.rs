@@ -20,7 +20,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::ask::confirm;
-use super::{CleanArgs, Ctx, print, require_matches};
+use super::{CleanArgs, Engine, print, require_matches};
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
 use crate::cache::scan::Depth;
@@ -53,8 +53,8 @@ enum Target {
     Paths(Vec<PathBuf>),
 }
 
-pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
-    let located = &ctx.located;
+pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
+    let located = &engine.located;
     let older_than = args
         .older_than
         .as_deref()
@@ -108,8 +108,8 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     if args.unused && args.project.is_empty() {
         anyhow::bail!("--unused needs --project DIR: the projects whose go.sum lines count as use");
     }
-    let expect = ctx.expectations(&args.project, args.recursive)?;
-    let snapshot = ctx.snapshot(Depth::Full)?;
+    let expect = engine.expectations(&args.project, args.recursive)?;
+    let snapshot = engine.snapshot(Depth::Full)?;
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
     let cache = ModCache::new(&located.root);
     let before = snapshot.total().disk;
@@ -167,7 +167,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
     let mut sumdb_files = Vec::new();
     if args.broken {
-        let (versions, files) = broken(ctx, &all, Arc::clone(&expect));
+        let (versions, files) = broken(engine, &all, Arc::clone(&expect));
         keep_only(&mut candidates, versions);
         sumdb_files = files;
     }
@@ -176,7 +176,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let trash_entries = read_trash(&cache).unwrap_or_default();
     let need = max_size.map_or(0, |max| before.saturating_sub(max));
     let now = crate::cache::clock::now();
-    let emptied = due(&trash_entries, ctx.trash_keep, need, now);
+    let emptied = due(&trash_entries, engine.trash_keep, need, now);
     let emptied_bytes: u64 = emptied.iter().map(|e| e.usage.disk).sum();
     if let Some(max) = max_size {
         let pool: Vec<ModuleEntry> = candidates.iter().map(|e| (*e).clone()).collect();
@@ -187,7 +187,7 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     // module graph, from the cached go.mod files) stays, and the plan says who needs it.
     // (Broken versions are not protected: go cannot use them as they are.)
     let trims = if version_policy && !args.broken {
-        protect_graph(ctx, &all, &mut candidates, args.trash, args.json)
+        protect_graph(engine, &all, &mut candidates, args.trash, args.json)
     } else {
         Vec::new()
     };
@@ -299,9 +299,9 @@ pub fn run(ctx: &Ctx, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
 
     let show_progress = !args.json && std::io::stderr().is_terminal();
-    let receipt = execute(ctx, &plan, args.trash, show_progress)?;
-    let after = ctx.snapshot(Depth::Full)?.total().disk;
-    ctx.record_run(
+    let receipt = execute(engine, &plan, args.trash, show_progress)?;
+    let after = engine.snapshot(Depth::Full)?.total().disk;
+    engine.record_run(
         "clean",
         &serde_json::json!({
             "removed": receipt.removed,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{PlanItem, Target};
 use crate::cache::cancel::CancelToken;
 use crate::cli::progress::ProgressLine;
-use crate::cli::{Ctx, print};
+use crate::cli::{Engine, print};
 use crate::ops::jobs::{ItemDone, JobEvent, JobItem, JobSpec, Jobs};
 
 /// Items that could not be removed, with the reason.
@@ -34,7 +34,7 @@ pub(super) struct Receipt {
 
 /// Deletes the plan as one job; with `show_progress`, a line on stderr counts the items done.
 pub(super) fn execute(
-    ctx: &Ctx,
+    engine: &Engine,
     plan: &[PlanItem],
     to_trash: bool,
     show_progress: bool,
@@ -49,7 +49,7 @@ pub(super) fn execute(
             Target::Paths(p) => paths.extend(p.iter().cloned()),
         }
     }
-    let jobs = Jobs::new(ctx.cache(), &ctx.pools);
+    let jobs = Jobs::new(engine.cache(), &engine.pools);
     // Ctrl-C stops between items: each version goes in go's crash-safe order or not at all.
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;

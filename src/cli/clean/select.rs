@@ -6,18 +6,19 @@ use std::sync::Arc;
 
 use super::{PlanItem, Target};
 use crate::cache::{ModuleEntry, ModuleKey, Snapshot};
-use crate::cli::Ctx;
+use crate::cli::Engine;
 use crate::verify::Expectations;
 
 /// What `--broken` selects: versions with problems, and the cached checksum-database files
 /// found unauthentic (relative to the root). A version whose only problem is such a file is
 /// not deleted: removing the file is the fix.
 pub(super) fn broken(
-    ctx: &Ctx,
+    engine: &Engine,
     entries: &[ModuleEntry],
     expect: Arc<Expectations>,
 ) -> (Vec<ModuleKey>, Vec<PathBuf>) {
-    let found = crate::ops::broken::find_broken(&ctx.pools, &ctx.cache(), entries.to_vec(), expect);
+    let found =
+        crate::ops::broken::find_broken(&engine.pools, &engine.cache(), entries.to_vec(), expect);
     let versions = found.versions.into_iter().map(|v| v.key).collect();
     (versions, found.sumdb_files)
 }
@@ -76,14 +77,14 @@ pub(super) fn named_leftover(
 /// the ones go needs only for the graph as plan items that remove their source alone. With
 /// `whole` (moving to the trash, which holds whole versions) they stay whole.
 pub(super) fn protect_graph(
-    ctx: &Ctx,
+    engine: &Engine,
     all: &[ModuleEntry],
     candidates: &mut Vec<&ModuleEntry>,
     whole: bool,
     quiet: bool,
 ) -> Vec<PlanItem> {
     let selected: Vec<ModuleKey> = candidates.iter().map(|e| e.key.clone()).collect();
-    let needed = crate::ops::graph::needed_by_kept(&ctx.cache(), all, &selected);
+    let needed = crate::ops::graph::needed_by_kept(&engine.cache(), all, &selected);
     let mut trims = Vec::new();
     for e in candidates.iter() {
         let Some(need) = needed.get(&e.key) else {

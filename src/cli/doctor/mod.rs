@@ -19,9 +19,10 @@ use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
 use crate::cache::scan::Depth;
 use crate::cache::{ModuleEntry, ModuleKey};
-use crate::cli::refetch::{Outcome, execute, verify_outcomes};
-use crate::cli::{Ctx, DoctorArgs, print};
-use crate::ops::broken::add_sumdb_files;
+use crate::cli::progress::ProgressLine;
+use crate::cli::{DoctorArgs, Engine, print};
+use crate::fix::refetch::Repair;
+use crate::ops::plan::repair::{Outcome, RepairPlan, execute};
 use crate::ops::project::{self, Needed, Needs, State};
 use crate::verify::{Expectations, Verdict};
 use report::{print_json, receipt, table};
@@ -87,13 +88,13 @@ impl Counts {
     }
 }
 
-pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(engine: &Engine, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let dir = args
         .dir
         .as_ref()
         .map_or_else(|| cwd.clone(), |d| cwd.join(d));
-    let before = examine(ctx, &dir, args.online)?;
+    let before = examine(engine, &dir, args.online)?;
     let counts = before.counts();
     if !args.fixing.fix {
         if args.fixing.json {
@@ -119,13 +120,13 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    let fixed = fix(ctx, &before, &fixable, args.fixing.json)?;
-    let after = examine(ctx, &dir, args.online)?;
+    let fixed = fix(engine, &before, &fixable, args.fixing.json)?;
+    let after = examine(engine, &dir, args.online)?;
     let fixed = Fixed {
         after: after.counts(),
         ..fixed
     };
-    ctx.record_run("doctor --fix", &fixed);
+    engine.record_run("doctor --fix", &fixed);
     if args.fixing.json {
         print_json(&after, Some(&fixed))?;
     } else {
@@ -143,26 +144,26 @@ fn exit(fine: bool) -> ExitCode {
 }
 
 /// Asks go what the project needs, scans the cache and verifies what it holds of that.
-fn examine(ctx: &Ctx, dir: &std::path::Path, online: bool) -> anyhow::Result<Examined> {
-    let (go, cancel) = (ctx.go_runner(), CancelToken::new());
-    let found = project::locate(&go, &ctx.located.root, dir, &cancel)?;
+fn examine(engine: &Engine, dir: &std::path::Path, online: bool) -> anyhow::Result<Examined> {
+    let (go, cancel) = (engine.go_runner(), CancelToken::new());
+    let found = project::locate(&go, &engine.located.root, dir, &cancel)?;
     let root = found
         .gowork
         .as_deref()
         .or(found.gomod.as_deref())
         .and_then(|f| f.parent())
         .map_or_else(|| dir.to_path_buf(), std::path::Path::to_path_buf);
-    let expect = ctx.expectations(&[root], false)?;
-    let mut needs = project::needs(&go, &ctx.located.root, &found, &expect.gosums, &cancel)?;
+    let expect = engine.expectations(&[root], false)?;
+    let mut needs = project::needs(&go, &engine.located.root, &found, &expect.gosums, &cancel)?;
     if online {
-        let retracted = project::retractions(&go, &ctx.located.root, &found, &cancel)?;
+        let retracted = project::retractions(&go, &engine.located.root, &found, &cancel)?;
         for n in &mut needs.modules {
             n.retracted = retracted
                 .get(&(n.path.clone(), n.version.clone()))
                 .map(|why| why.join("; "));
         }
     }
-    let snapshot = ctx.snapshot(Depth::Shallow)?;
+    let snapshot = engine.snapshot(Depth::Shallow)?;
     let wanted: std::collections::HashSet<&ModuleKey> = needs
         .modules
         .iter()
@@ -176,8 +177,8 @@ fn examine(ctx: &Ctx, dir: &std::path::Path, online: bool) -> anyhow::Result<Exa
         .collect();
     let (tx, rx) = crossbeam_channel::unbounded();
     crate::ops::verify::run(
-        &ctx.pools,
-        &ctx.cache(),
+        &engine.pools,
+        &engine.cache(),
         entries.values().cloned().collect(),
         Arc::clone(&expect),
         &tx,
@@ -246,49 +247,39 @@ impl Fixed {
 }
 
 fn fix(
-    ctx: &Ctx,
+    engine: &Engine,
     ex: &Examined,
     fixable: &[(&Needed, &State)],
     quiet: bool,
 ) -> anyhow::Result<Fixed> {
-    let cache = ctx.cache();
-    let mut targets = Vec::new();
-    let mut missing = Vec::new();
-    let mut sumdb_files = Vec::new();
+    let cache = engine.cache();
+    let mut plan = RepairPlan::default();
     for (needed, state) in fixable {
         let Some(key) = needed.in_cache.clone() else {
             continue;
         };
-        match (state, ex.entries.get(&key)) {
-            (State::Broken(_), Some(entry)) => {
-                if let Some(v) = ex.verdicts.get(&key) {
-                    add_sumdb_files(&cache, v, &mut sumdb_files);
-                    if !v.needs_version_repair() {
-                        continue;
-                    }
-                }
-                targets.push(entry.clone());
+        match (state, ex.entries.get(&key), ex.verdicts.get(&key)) {
+            (State::Broken(_), Some(entry), Some(verdict)) => {
+                plan.add_verdict(&cache, entry, verdict)
             }
-            _ => missing.push(key),
+            (State::Broken(_), Some(entry), None) => {
+                plan.repairs.push((entry.clone(), Repair::Refetched))
+            }
+            _ => plan.downloads.push(key),
         }
     }
+    // Only what needs doing is reported: a version whose one fault was a checksum-database
+    // file is fine once the file is gone.
+    plan.healthy.clear();
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let show = !quiet && std::io::stderr().is_terminal();
-    let done = execute(
-        ctx,
-        targets,
-        missing,
-        sumdb_files,
-        &ex.expect,
-        &cancel,
-        show,
-    );
-    let touched = verify_outcomes(ctx, done.results, &ex.expect);
-    let failed = touched
-        .iter()
-        .filter(|o| o.error.is_some() || !o.problems.is_empty())
-        .count();
+    let mut progress = ProgressLine::new(!quiet && std::io::stderr().is_terminal());
+    let done = execute(engine, plan, &ex.expect, &cancel, &mut |n, total, key| {
+        progress.show(|| format!("repaired {n}/{total}: {key}"));
+    });
+    progress.clear();
+    let touched = done.outcomes;
+    let failed = touched.iter().filter(|o| o.failed()).count();
     let downloaded: Vec<ModuleKey> = touched
         .iter()
         .filter(|o| o.error.is_none() && (o.action == "re-fetched" || o.action == "downloaded"))
