@@ -516,6 +516,32 @@ fn job_item(id: u64, key: &ModuleKey, result: Result<ItemDone, OpsError>) -> Msg
     })
 }
 
+/// `R` plans as `refetch` does: the dialog says how each version will be repaired, from its
+/// verdict, and leaves out a marked version that verifies.
+#[test]
+fn the_repair_dialog_shows_each_version_s_plan_and_leaves_out_healthy_ones() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    select(app, "example.com/hello", "v1.0.0");
+    keys(app, "<space>");
+    select(app, "example.com/tampered", "v1.0.0");
+    keys(app, "<space>R");
+    let Mode::Confirm(op) = app.mode.clone() else {
+        panic!("asks first: {:?}", app.mode)
+    };
+    assert_eq!(op.kind, OpKind::Repair);
+    assert_eq!(op.keys.len(), 1, "only the damaged one: {op:?}");
+    let s = screen(app, 100, 30);
+    assert!(
+        s.contains("example.com/tampered@v1.0.0: re-extract"),
+        "the plan's line: {s}"
+    );
+    assert!(
+        s.contains("Left out: 1 version verified fine (nothing to repair)."),
+        "{s}"
+    );
+}
+
 #[test]
 fn a_repaired_version_is_measured_and_verified_again() {
     let mut f = fixture(true);

@@ -170,6 +170,7 @@ impl App {
             bytes: chosen.iter().map(|g| g.bytes).sum(),
             downloads: Vec::new(),
             left_out: None,
+            lines: Vec::new(),
         });
     }
 

@@ -1,7 +1,6 @@
 //! Marking by hand and by rule, and asking before a delete or repair: what will go, how much it
 //! frees, and the job that does it. Part of [`App`]'s update; no I/O happens here.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::msg::Effect;
@@ -9,6 +8,7 @@ use super::rows::RowRef;
 use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
 use crate::cache::{ModuleEntry, ModuleKey};
 use crate::ops::jobs::JobSpec;
+use crate::ops::plan::repair::RepairPlan;
 use crate::ops::policy;
 use crate::tui::app::App;
 
@@ -127,6 +127,23 @@ impl App {
                 crate::cache::fmt::count(gone as u64, "version")
             ));
         }
+        // A repair is planned as `refetch` plans it: per version, from its verdict.
+        let (keys, lines) = if kind == OpKind::Repair {
+            let plan = self.repair_plan(&keys);
+            if !plan.healthy.is_empty() {
+                reasons.push(format!(
+                    "{} verified fine (nothing to repair)",
+                    crate::cache::fmt::count(plan.healthy.len() as u64, "version")
+                ));
+            }
+            let keys = keys
+                .into_iter()
+                .filter(|k| !plan.healthy.contains(k))
+                .collect();
+            (keys, plan.lines())
+        } else {
+            (keys, Vec::new())
+        };
         let left_out = (!reasons.is_empty()).then(|| format!("Left out: {}.", reasons.join("; ")));
         if keys.is_empty() {
             self.status = Some(match &left_out {
@@ -143,7 +160,22 @@ impl App {
             bytes,
             downloads: Vec::new(),
             left_out,
+            lines,
         });
+    }
+
+    /// The repair plan of `keys`, from their verdicts; a version not verified yet is verified
+    /// by the job first, then repaired the cheapest way.
+    pub(super) fn repair_plan(&self, keys: &[ModuleKey]) -> RepairPlan {
+        let cache = crate::cache::ModCache::new(&self.config.root);
+        let mut plan = RepairPlan::default();
+        for row in keys.iter().filter_map(|k| self.rows.get(k)) {
+            match &row.verdict {
+                Some(verdict) => plan.add_verdict(&cache, &row.entry, verdict),
+                None => plan.unverified.push(row.entry.clone()),
+            }
+        }
+        plan
     }
 
     /// Asks to delete every leftover that no job is deleting already.
@@ -167,6 +199,7 @@ impl App {
             bytes,
             downloads: Vec::new(),
             left_out: None,
+            lines: Vec::new(),
         });
     }
 
@@ -186,13 +219,21 @@ impl App {
                 Some(spec) => spec,
                 None => return Vec::new(),
             },
-            OpKind::Repair => self.repair_spec(&op.keys),
-            OpKind::FixProject => {
-                // Two jobs: the repairs, and the downloads.
+            OpKind::Repair | OpKind::FixProject => {
+                // The plan's jobs: the repairs, the removals, and the downloads.
+                let plan = self.repair_plan(&op.keys);
                 let mut effects = Vec::new();
-                if !op.keys.is_empty() {
-                    let spec = self.repair_spec(&op.keys);
+                if !plan.repairs.is_empty() || !plan.unverified.is_empty() {
+                    let spec = plan.job(&self.config.expect, &self.config.go);
                     effects.extend(self.start_job(spec, &op.keys, &[]));
+                }
+                if !plan.removals.is_empty() {
+                    let spec = JobSpec::Delete {
+                        versions: Vec::new(),
+                        sources: Vec::new(),
+                        paths: plan.removals.clone(),
+                    };
+                    effects.extend(self.start_job(spec, &[], &plan.removals));
                 }
                 if !op.downloads.is_empty() {
                     let spec = self.download_spec(&op.downloads);
@@ -202,18 +243,6 @@ impl App {
             }
         };
         self.start_job(spec, &op.keys, &op.paths)
-    }
-
-    fn repair_spec(&self, keys: &[ModuleKey]) -> JobSpec {
-        JobSpec::Repair {
-            entries: keys
-                .iter()
-                .filter_map(|k| self.rows.get(k))
-                .map(|r| r.entry.clone())
-                .collect(),
-            expect: Arc::clone(&self.config.expect),
-            go: self.config.go.clone(),
-        }
     }
 
     /// Starts `spec` as the next job; `keys` and `paths` are busy until their items finish.

@@ -122,6 +122,8 @@ impl App {
             return;
         }
         let bytes = self.disk_bytes(&keys);
+        let mut plan = self.repair_plan(&keys);
+        plan.downloads = downloads.clone();
         self.mode = Mode::Confirm(PendingOp {
             kind: OpKind::FixProject,
             keys,
@@ -129,6 +131,7 @@ impl App {
             bytes,
             downloads,
             left_out: None,
+            lines: plan.lines(),
         });
     }
 

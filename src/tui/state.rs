@@ -146,6 +146,9 @@ pub struct PendingOp {
     pub downloads: Vec<ModuleKey>,
     /// Which marked versions it leaves out, and why (a job holds them; they are gone).
     pub left_out: Option<String>,
+    /// What it does to each item, when that differs per item (a repair plan's lines);
+    /// otherwise the dialog names the items.
+    pub lines: Vec<String>,
 }
 
 /// The project view: what the `--project` directories need, as go says.

@@ -147,6 +147,7 @@ impl App {
             bytes: chosen.iter().map(|e| e.usage.disk).sum(),
             downloads: Vec::new(),
             left_out,
+            lines: Vec::new(),
         });
     }
 

@@ -26,6 +26,9 @@ use crate::verify::{Expectations, Verdict, verify_entry};
 pub struct RepairPlan {
     /// Versions in the cache, each with the cheapest repair its verdict allows.
     pub repairs: Vec<(ModuleEntry, Repair)>,
+    /// Versions not verified yet (the explorer's, while it verifies): the job verifies each
+    /// first, then repairs it the cheapest way.
+    pub unverified: Vec<ModuleEntry>,
     /// Versions not in the cache, downloaded through go.
     pub downloads: Vec<ModuleKey>,
     /// Leftovers of go's interrupted work and unauthentic checksum-database files, relative to
@@ -38,12 +41,12 @@ pub struct RepairPlan {
 impl RepairPlan {
     /// Whether it changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.repairs.is_empty() && self.downloads.is_empty() && self.removals.is_empty()
+        self.versions() == 0 && self.removals.is_empty()
     }
 
     /// How many versions it repairs or downloads.
     pub fn versions(&self) -> usize {
-        self.repairs.len() + self.downloads.len()
+        self.repairs.len() + self.unverified.len() + self.downloads.len()
     }
 
     /// Adds `entry`, planned from its verdict: a healthy one is left alone, and unauthentic
@@ -74,6 +77,12 @@ impl RepairPlan {
             .iter()
             .map(|(e, how)| format!("{}: {}", e.key, how.intent()))
             .collect();
+        lines.extend(self.unverified.iter().map(|e| {
+            format!(
+                "{}: not verified yet: verify, then repair the cheapest way",
+                e.key
+            )
+        }));
         lines.extend(
             self.downloads
                 .iter()
@@ -99,7 +108,13 @@ impl RepairPlan {
     /// The job that repairs the versions in the cache.
     pub fn job(&self, expect: &Arc<Expectations>, go: &GoRunner) -> JobSpec {
         JobSpec::Repair {
-            entries: self.repairs.iter().map(|(e, _)| e.clone()).collect(),
+            entries: self
+                .repairs
+                .iter()
+                .map(|(e, _)| e)
+                .chain(&self.unverified)
+                .cloned()
+                .collect(),
             expect: Arc::clone(expect),
             go: go.clone(),
         }
@@ -201,7 +216,7 @@ pub fn execute(
     let go = engine.go_runner();
     let jobs = Jobs::new(cache.clone(), &engine.pools);
     let (tx, rx) = crossbeam_channel::unbounded();
-    let total = plan.repairs.len();
+    let total = plan.repairs.len() + plan.unverified.len();
     jobs.start(1, plan.job(expect, &go), tx.clone(), cancel.clone());
     if !plan.removals.is_empty() {
         let spec = JobSpec::Delete {

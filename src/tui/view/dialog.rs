@@ -153,20 +153,23 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 lines.push(Line::styled(why.clone(), theme.warn()));
             }
             lines.push(Line::raw(""));
-            let items: Vec<String> = op
-                .keys
-                .iter()
-                .map(ToString::to_string)
-                .chain(op.downloads.iter().map(|k| format!("{k} (download)")))
-                .chain(op.paths.iter().map(|p| {
-                    // A trash entry is named by the version it holds.
-                    app.trash_entries()
-                        .iter()
-                        .find(|e| e.rel_dir() == *p)
-                        .and_then(|e| e.key.as_ref())
-                        .map_or_else(|| crate::cache::fmt::escaped_path(p), ToString::to_string)
-                }))
-                .collect();
+            let items: Vec<String> = if !op.lines.is_empty() {
+                op.lines.clone()
+            } else {
+                op.keys
+                    .iter()
+                    .map(ToString::to_string)
+                    .chain(op.downloads.iter().map(|k| format!("{k} (download)")))
+                    .chain(op.paths.iter().map(|p| {
+                        // A trash entry is named by the version it holds.
+                        app.trash_entries()
+                            .iter()
+                            .find(|e| e.rel_dir() == *p)
+                            .and_then(|e| e.key.as_ref())
+                            .map_or_else(|| crate::cache::fmt::escaped_path(p), ToString::to_string)
+                    }))
+                    .collect()
+            };
             for item in items.iter().take(6) {
                 lines.push(Line::raw(format!("  {item}")));
             }
