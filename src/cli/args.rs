@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use super::clean;
 use crate::cache::sort::SortKey;
+use crate::ops::policy::{self, Policy, TimeBasis};
 
 /// Options of `modlens clean`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CleanArgs {
     /// Versions downloaded (or, with --by last-used, last used) longer ago than DURATION,
     /// e.g. 90d, 12w, 6mo, 1y.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, help_heading = POLICIES, value_name = "DURATION")]
     pub older_than: Option<String>,
     /// Which time --older-than compares.
     #[arg(long, value_enum, default_value_t = clean::ByTime::Downloaded, requires = "older_than")]
@@ -18,10 +19,10 @@ pub struct CleanArgs {
     /// All but the newest N (at least 1) versions of each module, newest as go's @latest
     /// means it: releases above prereleases above pseudo-versions. A prerelease or
     /// pseudo-version newer than the newest kept release is kept too (someone is testing it).
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = POLICIES, value_name = "N")]
     pub keep_latest: Option<usize>,
     /// Versions no go.sum of the --project directories names.
-    #[arg(long)]
+    #[arg(long, help_heading = POLICIES)]
     pub unused: bool,
     /// Projects whose go.sum lines count as use (repeatable); also checked by --broken.
     #[arg(long, value_name = "DIR")]
@@ -30,13 +31,13 @@ pub struct CleanArgs {
     #[arg(long, requires = "project")]
     pub recursive: bool,
     /// All toolchains (golang.org/toolchain) but the newest.
-    #[arg(long)]
+    #[arg(long, help_heading = POLICIES)]
     pub toolchains: bool,
     /// Versions the verifier finds problems with.
-    #[arg(long)]
+    #[arg(long, help_heading = POLICIES)]
     pub broken: bool,
     /// Remove the least recently used versions until the cache fits in SIZE (e.g. 10G).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, help_heading = POLICIES, value_name = "SIZE")]
     pub max_size: Option<String>,
     /// Leftovers of go's interrupted work: `*.tmp` files, `*.tmp-*` dirs, orphan `.partial`
     /// files and orphan trees (never names go does not write).
@@ -67,6 +68,76 @@ pub struct CleanArgs {
     /// select exactly the matching versions.
     #[arg(value_name = "PATTERN")]
     pub patterns: Vec<String>,
+}
+
+/// The heading of the version policies in `clean --help`; a flag under it is a policy.
+const POLICIES: &str = "Policies (a version goes only if every policy given selects it)";
+
+impl CleanArgs {
+    /// The version policies the flags give, in the order they narrow; a value that would
+    /// select everything, or nothing sensible, is an error.
+    pub fn policies(&self) -> anyhow::Result<Vec<Policy>> {
+        let mut policies = Vec::new();
+        if let Some(text) = &self.older_than {
+            let by = match self.by {
+                clean::ByTime::Downloaded => TimeBasis::Downloaded,
+                clean::ByTime::LastUsed => TimeBasis::LastUsed,
+            };
+            let age = policy::parse_duration(text)?;
+            policies.push(Policy::OlderThan { age, by });
+        }
+        match self.keep_latest {
+            Some(0) => anyhow::bail!(
+                "invalid --keep-latest 0: it would remove every version; keep at least 1 (to \
+                 remove versions, name them as PATTERNs)"
+            ),
+            Some(n) => policies.push(Policy::KeepLatest(n)),
+            None => {}
+        }
+        if self.unused {
+            if self.project.is_empty() {
+                anyhow::bail!(
+                    "--unused needs --project DIR: the projects whose go.sum lines count as use"
+                );
+            }
+            policies.push(Policy::Unused);
+        }
+        if self.toolchains {
+            policies.push(Policy::Toolchains);
+        }
+        if self.broken {
+            policies.push(Policy::Broken);
+        }
+        if let Some(text) = &self.max_size {
+            match policy::parse_size(text)? {
+                0 => anyhow::bail!(
+                    "invalid --max-size {text:?}: a cache of 0 bytes is no cache; give a size \
+                     above zero"
+                ),
+                _ if self.trash => anyhow::bail!(
+                    "--trash cannot be used with --max-size: a trashed version still takes its \
+                     space (run `clean --max-size` alone: it empties the trash first)"
+                ),
+                max => policies.push(Policy::MaxSize(max)),
+            }
+        }
+        Ok(policies)
+    }
+
+    /// The policy flags, as `--help` names them.
+    pub fn policy_flags() -> Vec<String> {
+        use clap::CommandFactory;
+        super::Cli::command()
+            .find_subcommand("clean")
+            .map(|clean| {
+                clean
+                    .get_arguments()
+                    .filter(|a| a.get_help_heading() == Some(POLICIES))
+                    .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// Options of `modlens history`.

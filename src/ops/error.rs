@@ -36,6 +36,9 @@ pub enum OpsError {
     /// A go.sum or a checksum-database setting that cannot be read.
     #[error(transparent)]
     Verify(#[from] crate::verify::error::VerifyError),
+    /// An argument that names nothing modlens may act on.
+    #[error("{0}")]
+    Invalid(String),
     /// An operation panicked; the program goes on, the item failed.
     #[error("internal error: {0}")]
     Panicked(String),

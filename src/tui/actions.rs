@@ -6,23 +6,29 @@ use crossterm::event::KeyEvent;
 use super::app::{App, Integrity, ScanState};
 use super::keymap::{
     CONFIRM_KEYS, ConfirmAction, FILTER_KEYS, FilterAction, JOBS_KEYS, JobsAction, PROMPT_KEYS,
-    PromptAction, QUIT_KEYS, QuitAction, action_for, mode_action,
+    PromptAction, QUIT_KEYS, QuitAction, action_for, mode_action, rule_for,
 };
 use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
-use super::state::{Mode, OpKind, PendingOp, Rule};
+use super::state::{Mode, OpKind, PendingOp};
 use crate::cache::filter::Filter;
 use crate::cache::sort::SortKey;
-use crate::cache::{ModuleEntry, ModuleKey};
+use crate::cache::ModuleKey;
 use crate::ops::jobs::JobId;
-use crate::ops::policy;
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match self.mode.clone() {
             // A status says what the last key did, or what happened since: the next key
             // replaces it, so that none goes stale ("filter cleared" long after).
+            Mode::Normal if rule_for(key).is_some() => {
+                self.status = None;
+                if let Some(kind) = rule_for(key) {
+                    self.mark_by(kind);
+                }
+                Vec::new()
+            }
             Mode::Normal => match action_for(key) {
                 Some(action) if self.build.on => {
                     self.status = None;
@@ -315,29 +321,6 @@ impl App {
             Action::ClearMarks => {
                 self.marks.clear();
                 self.status = Some("marks cleared".into());
-            }
-            Action::MarkAllButNewest => self.mode = Mode::Prompt(Rule::AllButNewest, "1".into()),
-            Action::MarkOlderThan => self.mode = Mode::Prompt(Rule::OlderThanDays, "90".into()),
-            Action::MarkUnreferenced => {
-                if self.config.has_projects {
-                    let entries: Vec<ModuleEntry> =
-                        self.rows.values().map(|r| r.entry.clone()).collect();
-                    let keys = policy::unreferenced(&entries, self.config.expect.gosums.keys());
-                    self.mark_keys(keys, "not referenced by the projects");
-                } else {
-                    self.status = Some(
-                        "start modlens with --project DIR to mark versions no project uses".into(),
-                    );
-                }
-            }
-            Action::MarkProblems => {
-                let keys: Vec<ModuleKey> = self
-                    .rows
-                    .values()
-                    .filter(|r| r.integrity.is_problem())
-                    .map(|r| r.entry.key.clone())
-                    .collect();
-                self.mark_keys(keys, "with problems");
             }
             Action::SortSize => self.set_sort(SortKey::Size),
             Action::SortAge => self.set_sort(SortKey::Age),

@@ -120,18 +120,6 @@ impl App {
                 }
                 self.build.cursor = (cursor + 1).min(rows.saturating_sub(1));
             }
-            Action::MarkProblems => {
-                let problems = self
-                    .build_groups()
-                    .iter()
-                    .filter(|g| g.problem && g.files > 0);
-                let labels: Vec<String> = problems.map(|g| g.label.clone()).collect();
-                self.status = Some(format!(
-                    "marked {}",
-                    crate::cache::fmt::count(labels.len() as u64, "problem row")
-                ));
-                self.build.marks.extend(labels);
-            }
             Action::ClearMarks => self.build.marks.clear(),
             Action::DeleteMarked => self.ask_build_delete(),
             Action::VerifyAgain | Action::Rescan if self.build.loading => {
@@ -184,5 +172,19 @@ impl App {
             .flat_map(|g| g.delete.iter().cloned())
             .collect();
         Some(JobSpec::BuildDelete { root, units })
+    }
+
+    /// `B` in the build view: marks every problem row with something to delete.
+    pub(super) fn build_mark_problems(&mut self) {
+        let problems = self
+            .build_groups()
+            .iter()
+            .filter(|g| g.problem && g.files > 0);
+        let labels: Vec<String> = problems.map(|g| g.label.clone()).collect();
+        self.status = Some(format!(
+            "marked {}",
+            crate::cache::fmt::count(labels.len() as u64, "problem row")
+        ));
+        self.build.marks.extend(labels);
     }
 }

@@ -2,9 +2,12 @@
 //!
 //! [`key_table!`] declares each action once, and from that one declaration come the [`Action`]
 //! enum, the keymap ([`action_for`]), the help overlay ([`help_rows`]) and the footer. A new key
-//! is one line here plus its handling in `actions.rs`; the compiler then asks for the rest.
+//! is one line here plus its handling in `actions.rs`; the compiler then asks for the rest. A key
+//! that marks by a cleaning rule is one line of [`RULE_KEYS`] and needs nothing else.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub use crate::ops::policy::PolicyKind;
 
 /// One binding: the action, its keys, and how help shows them.
 pub struct Binding {
@@ -61,10 +64,6 @@ key_table! {
     MarkRange: [Char('V')], ctrl [], "V", "mark range from last mark";
     MarkAllVisible: [Char('a')], ctrl [], "a c", "mark all shown, clear marks";
     ClearMarks: [Char('c')], ctrl [], "", "clear marks";
-    MarkAllButNewest: [Char('K')], ctrl [], "K", "mark all but the newest N";
-    MarkOlderThan: [Char('O')], ctrl [], "O", "mark older than N days";
-    MarkUnreferenced: [Char('U')], ctrl [], "U", "mark unused by --project";
-    MarkProblems: [Char('B')], ctrl [], "B", "mark everything broken";
     DeleteLeftovers: [Char('L')], ctrl [], "L", "delete leftovers";
     SortSize: [Char('1')], ctrl [], "1", "sort by size";
     SortAge: [Char('2')], ctrl [], "2", "sort by age";
@@ -202,6 +201,43 @@ pub fn hint<A: Copy + PartialEq>(table: &[ModeBinding<A>], skip: &[A]) -> String
         .join(" · ")
 }
 
+/// The keys that mark versions by a cleaning rule, in the list (and `B` in the build view):
+/// the same rules as `clean`'s policies. A rule with a number asks for it first.
+pub const RULE_KEYS: &[ModeBinding<PolicyKind>] = &[
+    ModeBinding {
+        action: PolicyKind::KeepLatest,
+        keys: &[Char('K')],
+        label: "K",
+        help: "mark all but the newest N",
+    },
+    ModeBinding {
+        action: PolicyKind::OlderThanDays,
+        keys: &[Char('O')],
+        label: "O",
+        help: "mark older than N days",
+    },
+    ModeBinding {
+        action: PolicyKind::Unused,
+        keys: &[Char('U')],
+        label: "U",
+        help: "mark unused by --project",
+    },
+    ModeBinding {
+        action: PolicyKind::Broken,
+        keys: &[Char('B')],
+        label: "B",
+        help: "mark everything broken",
+    },
+];
+
+/// The rule a key marks by, in the normal mode.
+pub fn rule_for(key: KeyEvent) -> Option<PolicyKind> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return None;
+    }
+    mode_action(RULE_KEYS, key)
+}
+
 /// The action bound to a key in the normal mode.
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -211,12 +247,16 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The rows of the help overlay: (keys, description).
+/// The rows of the help overlay: (keys, description); the rule keys follow the marks.
 pub fn help_rows() -> impl Iterator<Item = (&'static str, &'static str)> {
-    BINDINGS
-        .iter()
-        .filter(|b| !b.label.is_empty())
-        .map(|b| (b.label, b.help))
+    BINDINGS.iter().flat_map(|b| {
+        let own = (!b.label.is_empty()).then_some((b.label, b.help));
+        let rules = (b.action == Action::ClearMarks)
+            .then(|| RULE_KEYS.iter().map(|r| (r.label, r.help)))
+            .into_iter()
+            .flatten();
+        own.into_iter().chain(rules)
+    })
 }
 
 #[cfg(test)]
@@ -257,6 +297,7 @@ mod tests {
         check(FILTER_KEYS);
         check(PROMPT_KEYS);
         check(QUIT_KEYS);
+        check(RULE_KEYS);
     }
 
     /// How help names a key.
@@ -278,7 +319,8 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice() {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<(KeyCode, bool)> =
+            RULE_KEYS.iter().map(|r| (r.keys[0], false)).collect();
         for b in BINDINGS {
             for (keys, ctrl) in [(b.keys, false), (b.ctrl, true)] {
                 for k in keys {

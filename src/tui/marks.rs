@@ -1,15 +1,13 @@
 //! Marking by hand and by rule, and asking before a delete or repair: what will go, how much it
 //! frees, and the job that does it. Part of [`App`]'s update; no I/O happens here.
 
-use std::time::Duration;
-
 use super::msg::Effect;
 use super::rows::RowRef;
-use super::state::{JobState, Mode, OpKind, PendingOp, Rule};
+use super::state::{JobState, Mode, OpKind, PendingOp};
 use crate::cache::{ModuleEntry, ModuleKey};
 use crate::ops::jobs::JobSpec;
 use crate::ops::plan::repair::RepairPlan;
-use crate::ops::policy;
+use crate::ops::policy::{Facts, PolicyKind};
 use crate::tui::app::App;
 
 impl App {
@@ -66,30 +64,59 @@ impl App {
         self.marks.extend(keys);
     }
 
-    pub(super) fn apply_rule(&mut self, rule: Rule, input: &str) {
+    /// Marks by a cleaning rule, as `clean` selects by it: after asking for its number when it
+    /// has one. In the build view only `B` means something (its problem rows).
+    pub(super) fn mark_by(&mut self, kind: PolicyKind) {
+        if self.build.on || self.trash.on {
+            if self.build.on && kind == PolicyKind::Broken {
+                self.build_mark_problems();
+            } else {
+                self.status = Some("rules mark module versions: go back to the list first".into());
+            }
+            return;
+        }
+        match kind.question() {
+            Some((_, suggested)) => self.mode = Mode::Prompt(kind, suggested.into()),
+            None => self.apply_rule(kind, "0"),
+        }
+    }
+
+    /// Marks the versions `kind` selects with the number typed.
+    pub(super) fn apply_rule(&mut self, kind: PolicyKind, input: &str) {
         let Ok(n) = input.parse::<u64>() else {
             self.status = Some(format!("{input:?} is not a number"));
             return;
         };
-        let entries: Vec<ModuleEntry> = self.rows.values().map(|r| r.entry.clone()).collect();
-        match rule {
-            Rule::AllButNewest if n == 0 => {
-                self.status = Some("keep at least 1 version of each module".into())
-            }
-            Rule::AllButNewest => {
-                let keys = policy::all_but_newest(&entries, n as usize);
-                self.mark_keys(keys, &format!("beyond the newest {n} of each module"));
-            }
-            Rule::OlderThanDays if n == 0 => {
-                self.status = Some("give a number of days above zero".into())
-            }
-            Rule::OlderThanDays => {
-                let age = Duration::from_secs(n * 86_400);
-                let keys =
-                    policy::older_than(&entries, age, self.now, policy::TimeBasis::Downloaded);
-                self.mark_keys(keys, &format!("downloaded more than {n} days ago"));
-            }
+        if kind.needs_projects() && !self.config.has_projects {
+            self.status =
+                Some("start modlens with --project DIR to mark versions no project uses".into());
+            return;
         }
+        let (rule, what) = match kind.with(n) {
+            Ok(rule) => rule,
+            Err(why) => {
+                self.status = Some(why);
+                return;
+            }
+        };
+        let entries: Vec<ModuleEntry> = self.rows.values().map(|r| r.entry.clone()).collect();
+        let broken: std::collections::HashSet<ModuleKey> = self
+            .rows
+            .values()
+            .filter(|r| r.integrity.is_problem())
+            .map(|r| r.entry.key.clone())
+            .collect();
+        let facts = Facts {
+            entries: &entries,
+            referenced: self.config.expect.gosums.keys().collect(),
+            broken: &broken,
+            now: self.now,
+            bytes: 0,
+        };
+        let mut candidates: Vec<&ModuleEntry> = entries.iter().collect();
+        rule.narrow(&facts, &mut candidates, &mut Vec::new());
+        let keys = candidates.into_iter().map(|e| e.key.clone()).collect();
+        self.mark_keys(keys, &what);
     }
 
     /// The versions an operation targets: the marks, else the selected version or module.

@@ -176,15 +176,6 @@ impl ProjectView {
     }
 }
 
-/// A rule that asks for a number before marking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    /// All but the newest N versions of each module.
-    AllButNewest,
-    /// Downloaded more than N days ago.
-    OlderThanDays,
-}
-
 /// The input mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -195,7 +186,7 @@ pub enum Mode {
     /// Typing a filter.
     Filter,
     /// Typing the number for a marking rule.
-    Prompt(Rule, String),
+    Prompt(crate::ops::policy::PolicyKind, String),
     /// Asking before a delete or repair.
     Confirm(PendingOp),
     /// Asking before quitting with jobs running.

@@ -8,274 +8,69 @@
 //! without `--yes` elsewhere. `--dry-run` only prints the plan.
 
 mod receipt;
-mod select;
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::SystemTime;
-
-use serde::Serialize;
 
 use super::ask::confirm;
+use super::progress::ProgressLine;
 use super::{CleanArgs, Engine, print, require_matches};
+use crate::cache::cancel::CancelToken;
 use crate::cache::filter::Filter;
 use crate::cache::fmt::{count, size};
 use crate::cache::scan::Depth;
-use crate::cache::trash::{TrashEntry, read_trash};
-use crate::cache::{ModCache, ModuleEntry, ModuleKey, semver};
-use crate::fix::trash::due;
-use crate::ops::policy::{self, TimeBasis};
-use receipt::{execute, print_json};
-use select::{broken, leftover_items, named_leftover, protect_graph};
+use crate::ops::jobs::JobItem;
+use crate::ops::plan::clean::{CleanRequest, plan};
+use crate::ops::plan::receipt::execute;
+use receipt::print_json;
 
 /// Why a delete without `--yes` and without a terminal does nothing.
 pub(super) const REFUSE_DELETE: &str =
     "refusing to delete without --yes: stdin is not a terminal (use --dry-run to see the plan)";
 
-/// One thing the plan removes.
-#[derive(Debug, Clone, Serialize)]
-struct PlanItem {
-    kind: &'static str,
-    name: String,
-    bytes: u64,
-    #[serde(skip)]
-    target: Target,
-}
-
-#[derive(Debug, Clone)]
-enum Target {
-    Version(ModuleKey),
-    /// A version's zip, `.ziphash` and tree; its `.mod` and `.info` stay.
-    Source(ModuleKey),
-    Paths(Vec<PathBuf>),
-}
-
 pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let located = &engine.located;
-    let older_than = args
-        .older_than
-        .as_deref()
-        .map(policy::parse_duration)
-        .transpose()?;
-    let max_size = args
-        .max_size
-        .as_deref()
-        .map(policy::parse_size)
-        .transpose()?;
-    if args.keep_latest == Some(0) {
-        anyhow::bail!(
-            "invalid --keep-latest 0: it would remove every version; keep at least 1 (to remove \
-             versions, name them as PATTERNs)"
-        );
-    }
-    if args.trash && max_size.is_some() {
-        anyhow::bail!(
-            "--trash cannot be used with --max-size: a trashed version still takes its space \
-             (run `clean --max-size` alone: it empties the trash first)"
-        );
-    }
-    if max_size == Some(0) {
-        anyhow::bail!(
-            "invalid --max-size {:?}: a cache of 0 bytes is no cache; give a size above zero",
-            args.max_size.as_deref().unwrap_or_default()
-        );
-    }
+    let policies = args.policies()?;
     let patterns = args
         .patterns
         .iter()
         .map(|p| Filter::parse_pattern(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let version_policy = older_than.is_some()
-        || args.keep_latest.is_some()
-        || args.unused
-        || args.toolchains
-        || args.broken
-        || max_size.is_some();
-    if !version_policy
+    if policies.is_empty()
         && patterns.is_empty()
         && !args.leftovers
         && !args.vcs
         && args.named_leftovers.is_empty()
     {
         anyhow::bail!(
-            "say what to clean: --older-than, --keep-latest, --unused, --toolchains, --broken, \
-             --max-size, --leftovers, --leftover PATH, --vcs, or PATTERNs"
+            "say what to clean: {}, --leftovers, --leftover PATH, --vcs, or PATTERNs",
+            CleanArgs::policy_flags().join(", ")
         );
-    }
-    if args.unused && args.project.is_empty() {
-        anyhow::bail!("--unused needs --project DIR: the projects whose go.sum lines count as use");
     }
     let expect = engine.expectations(&args.project, args.recursive)?;
     let snapshot = engine.snapshot(Depth::Full)?;
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;
-    let cache = ModCache::new(&located.root);
-    let before = snapshot.total().disk;
-
-    let mut candidates: Vec<&ModuleEntry> = if version_policy || !patterns.is_empty() {
-        snapshot
-            .entries
-            .iter()
-            .filter(|e| patterns.is_empty() || patterns.iter().any(|f| f.matches(&e.key)))
-            .collect()
-    } else {
-        Vec::new()
+    let request = CleanRequest {
+        policies,
+        patterns,
+        leftovers: args.leftovers,
+        named_leftovers: args.named_leftovers.clone(),
+        vcs: args.vcs,
+        to_trash: args.trash,
     };
-    let all: Vec<ModuleEntry> = snapshot.entries.clone();
-    let keep_only = |candidates: &mut Vec<&ModuleEntry>, selected: Vec<ModuleKey>| {
-        let set: HashSet<ModuleKey> = selected.into_iter().collect();
-        candidates.retain(|e| set.contains(&e.key));
-    };
-    if let Some(age) = older_than {
-        let by = if args.by == ByTime::LastUsed {
-            TimeBasis::LastUsed
-        } else {
-            TimeBasis::Downloaded
-        };
-        keep_only(
-            &mut candidates,
-            policy::older_than(&all, age, crate::cache::clock::now(), by),
-        );
-    }
-    if let Some(n) = args.keep_latest {
-        keep_only(&mut candidates, policy::all_but_newest(&all, n));
-    }
-    if args.unused {
-        keep_only(
-            &mut candidates,
-            policy::unreferenced(&all, expect.gosums.keys()),
-        );
-    }
-    if args.toolchains {
-        let old = policy::old_toolchains(&all);
-        // The plan says which toolchain it keeps for each platform, and why.
-        if !args.json {
-            for e in all
-                .iter()
-                .filter(|e| e.kind == crate::cache::Kind::Toolchain)
-            {
-                if !old.contains(&e.key)
-                    && let Some(why) = policy::toolchain_kept_because(&e.key.version)
-                {
-                    safe_eprintln!("keeps {}: {why}", e.key);
-                }
-            }
-        }
-        keep_only(&mut candidates, old);
-    }
-    let mut sumdb_files = Vec::new();
-    if args.broken {
-        let (versions, files) = broken(engine, &all, Arc::clone(&expect));
-        keep_only(&mut candidates, versions);
-        sumdb_files = files;
-    }
-    // The trash goes first: entries older than --trash-keep, then, when --max-size needs
-    // room, the oldest others, before any version that go can still use.
-    let trash_entries = read_trash(&cache).unwrap_or_default();
-    let need = max_size.map_or(0, |max| before.saturating_sub(max));
-    let now = crate::cache::clock::now();
-    let emptied = due(&trash_entries, engine.trash_keep, need, now);
-    let emptied_bytes: u64 = emptied.iter().map(|e| e.usage.disk).sum();
-    if let Some(max) = max_size {
-        let pool: Vec<ModuleEntry> = candidates.iter().map(|e| (*e).clone()).collect();
-        let after_trash = before.saturating_sub(emptied_bytes);
-        keep_only(&mut candidates, policy::to_fit(&pool, after_trash, max));
-    }
-    // A policy never breaks what it keeps: what a kept version needs to build offline (its
-    // module graph, from the cached go.mod files) stays, and the plan says who needs it.
-    // (Broken versions are not protected: go cannot use them as they are.)
-    let trims = if version_policy && !args.broken {
-        protect_graph(engine, &all, &mut candidates, args.trash, args.json)
-    } else {
-        Vec::new()
-    };
-    // The scan's order is the order threads finished in; a plan reads best sorted.
-    candidates.sort_by(|a, b| {
-        a.key
-            .path
-            .cmp(&b.key.path)
-            .then_with(|| semver::sort_order(&a.key.version, &b.key.version))
-    });
-
-    let mut plan: Vec<PlanItem> = candidates
-        .iter()
-        .map(|e| PlanItem {
-            kind: if args.trash { "to-trash" } else { "version" },
-            name: e.key.to_string(),
-            bytes: e.usage().disk,
-            target: Target::Version(e.key.clone()),
-        })
-        .collect();
-    plan.extend(trims);
-    plan.extend(emptied.iter().map(|e| trash_item(e, now)));
-    if args.leftovers {
-        plan.extend(leftover_items(&snapshot));
-    }
-    plan.extend(sumdb_files.into_iter().map(|rel| PlanItem {
-        kind: "sumdb",
-        name: crate::cache::fmt::escaped_path(&rel),
-        bytes: std::fs::symlink_metadata(cache.root().join(&rel)).map_or(0, |m| {
-            use std::os::unix::fs::MetadataExt;
-            m.blocks() * 512
-        }),
-        target: Target::Paths(vec![rel]),
-    }));
-    for named in &args.named_leftovers {
-        let item = named_leftover(&located.root, &snapshot, named)?;
-        if !plan.iter().any(|p| p.name == item.name) {
-            plan.push(item);
+    let plan = plan(engine, &request, &snapshot, &expect)?;
+    let before = plan.before;
+    if !args.json {
+        for note in &plan.notes {
+            safe_eprintln!("{note}");
         }
     }
-    if args.vcs {
-        plan.extend(snapshot.vcs.iter().map(|r| PlanItem {
-            kind: "vcs",
-            name: format!(
-                "cache/vcs/{} ({})",
-                r.hash,
-                r.remote.as_deref().unwrap_or("remote unknown")
-            ),
-            bytes: r.usage.disk,
-            // The `.lock` stays, as go's own lock files always do.
-            target: Target::Paths(vec![
-                PathBuf::from(format!("cache/vcs/{}", r.hash)),
-                PathBuf::from(format!("cache/vcs/{}.info", r.hash)),
-            ]),
-        }));
-    }
-    let to_trash: u64 = plan
-        .iter()
-        .filter(|p| p.kind == "to-trash")
-        .map(|p| p.bytes)
-        .sum();
-    let freed: u64 = plan.iter().map(|p| p.bytes).sum::<u64>() - to_trash;
-    let moved = plan.iter().filter(|p| p.kind == "to-trash").count() as u64;
-    let removed = plan.len() as u64 - moved;
-    // "remove 3 items, freeing 1 MiB", "move 2 versions (5 MiB) to the trash", or both.
-    let what = {
-        let mut parts = Vec::new();
-        if moved > 0 {
-            parts.push(format!(
-                "move {} ({}) to the trash",
-                count(moved, "version"),
-                size(to_trash)
-            ));
-        }
-        if removed > 0 || moved == 0 {
-            parts.push(format!(
-                "remove {}, freeing {} of {}",
-                count(removed, "item"),
-                size(freed),
-                size(before)
-            ));
-        }
-        parts.join(" and ")
-    };
+    let what = plan.summary();
+    let removed = plan.items.iter().filter(|p| p.kind != "to-trash").count();
 
     if !args.json {
         let mut text = String::new();
-        for item in &plan {
+        for item in &plan.items {
             text.push_str(&format!(
                 "{:>10}  {:<8} {}\n",
                 size(item.bytes),
@@ -287,9 +82,9 @@ pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         text.push_str(&format!("{verb} {what}\n"));
         print(&text)?;
     }
-    if plan.is_empty() || args.dry_run {
+    if plan.items.is_empty() || args.dry_run {
         if args.json {
-            print_json(&plan, None, before, None, args.dry_run)?;
+            print_json(&plan.items, None, before, None, args.dry_run)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -298,8 +93,26 @@ pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let show_progress = !args.json && std::io::stderr().is_terminal();
-    let receipt = execute(engine, &plan, args.trash, show_progress)?;
+    // Ctrl-C stops between items: each version goes in go's crash-safe order or not at all.
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let mut progress = ProgressLine::new(!args.json && std::io::stderr().is_terminal());
+    let receipt = execute(
+        engine,
+        &plan,
+        args.trash,
+        &cancel,
+        &mut |done, total, item| {
+            progress.show(|| {
+                let name = match item {
+                    JobItem::Version(k) => k.to_string(),
+                    JobItem::Path(p) | JobItem::BuildEntry(p) => crate::cache::fmt::escaped_path(p),
+                };
+                format!("deleted {done}/{total}: {name}")
+            });
+        },
+    );
+    progress.clear();
     let after = engine.snapshot(Depth::Full)?.total().disk;
     engine.record_run(
         "clean",
@@ -316,7 +129,7 @@ pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         }),
     );
     if args.json {
-        print_json(&plan, Some(&receipt), before, Some(after), false)?;
+        print_json(&plan.items, Some(&receipt), before, Some(after), false)?;
     } else {
         let mut text = String::new();
         for (name, err) in &receipt.failed {
@@ -365,24 +178,6 @@ pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// A trash entry to empty, as a plan item.
-fn trash_item(entry: &TrashEntry, now: SystemTime) -> PlanItem {
-    let rel = entry.rel_dir();
-    let name = entry
-        .key
-        .as_ref()
-        .map_or(entry.id.clone(), ToString::to_string);
-    PlanItem {
-        kind: "trash",
-        name: format!(
-            "{name} (trashed {})",
-            crate::cache::fmt::ago(entry.trashed_at(), now)
-        ),
-        bytes: entry.usage.disk,
-        target: Target::Paths(vec![rel]),
-    }
 }
 
 /// Which time `--older-than` compares.

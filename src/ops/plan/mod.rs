@@ -2,4 +2,6 @@
 //! them, and for the explorer, which shows them in its dialog. Each plan also says how it is
 //! carried out, through the same jobs everywhere.
 
+pub mod clean;
+pub mod receipt;
 pub mod repair;

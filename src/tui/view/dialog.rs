@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
 use crate::cache::fmt::{count, size};
-use crate::tui::app::{App, Mode, OpKind, Rule};
+use crate::tui::app::{App, Mode, OpKind};
 use crate::tui::keymap::{
     CONFIRM_KEYS, ConfirmAction, FILES_KEYS, FilesAction, JOBS_KEYS, PROMPT_KEYS, QUIT_KEYS,
     help_rows, hint,
@@ -195,10 +195,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             draw(frame, "confirm", lines, 72);
         }
         Mode::Prompt(rule, input) => {
-            let question = match rule {
-                Rule::AllButNewest => "Mark all but the newest N versions of each module. N:",
-                Rule::OlderThanDays => "Mark versions downloaded more than N days ago. N:",
-            };
+            let question = rule.question().map_or("N:", |(question, _)| question);
             let lines = vec![
                 Line::from(vec![
                     Span::raw(format!("{question} ")),

@@ -1,7 +1,13 @@
 //! Cleaning policies: which module versions a rule selects.
 //!
 //! The same pure functions back the TUI's rule-based marks and the CLI's cleaning options, so a
-//! rule means the same thing everywhere. Nothing here touches the disk.
+//! rule means the same thing everywhere; [`Policy`] is a rule as a value. Nothing here touches
+//! the disk. A new policy is a [`Policy`] variant (and a [`PolicyKind`] when the explorer
+//! has a key for it), its flag in `cli/args.rs`, and its key in `tui/keymap.rs`.
+
+mod rule;
+
+pub use rule::{Facts, Policy, PolicyKind};
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime};
