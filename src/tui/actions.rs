@@ -12,9 +12,9 @@ use super::line::{Edited, LineEdit};
 use super::msg::{Action, Effect};
 use super::rows::RowRef;
 use super::state::{Mode, OpKind, PendingOp};
+use crate::cache::ModuleKey;
 use crate::cache::filter::Filter;
 use crate::cache::sort::SortKey;
-use crate::cache::ModuleKey;
 use crate::ops::jobs::JobId;
 
 impl App {

@@ -6,6 +6,7 @@ use super::rows::RowRef;
 use super::state::{JobState, Mode, OpKind, PendingOp};
 use crate::cache::{ModuleEntry, ModuleKey};
 use crate::ops::jobs::JobSpec;
+use crate::ops::plan::clean::CleanPlan;
 use crate::ops::plan::repair::RepairPlan;
 use crate::ops::policy::{Facts, PolicyKind};
 use crate::tui::app::App;
@@ -232,15 +233,21 @@ impl App {
 
     pub(super) fn start_op(&mut self, op: PendingOp) -> Vec<Effect> {
         let spec = match op.kind {
-            OpKind::Delete | OpKind::DeleteLeftovers => JobSpec::Delete {
-                versions: op.keys.clone(),
-                sources: Vec::new(),
-                paths: op.paths.clone(),
-            },
-            OpKind::Trash => JobSpec::Trash {
-                versions: op.keys.clone(),
-                keep: self.config.trash_keep,
-            },
+            OpKind::Delete | OpKind::DeleteLeftovers | OpKind::Trash => {
+                // The same plan and jobs as `clean` (PATTERNs, --leftover, --trash).
+                let versions = op
+                    .keys
+                    .iter()
+                    .map(|k| (k.clone(), self.disk_bytes(std::slice::from_ref(k))));
+                let paths = op.paths.iter().map(|p| (p.clone(), 0));
+                let plan = CleanPlan::exactly(versions.collect(), paths.collect());
+                let to_trash = op.kind == OpKind::Trash;
+                let mut effects = Vec::new();
+                for spec in plan.jobs(to_trash, self.config.trash_keep) {
+                    effects.extend(self.start_job(spec, &op.keys, &op.paths));
+                }
+                return effects;
+            }
             OpKind::RestoreTrash | OpKind::EmptyTrash => self.trash_spec(&op),
             OpKind::DeleteBuild => match self.build_delete_spec(&op) {
                 Some(spec) => spec,

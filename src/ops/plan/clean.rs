@@ -20,6 +20,7 @@ use crate::cache::{Leftover, LeftoverKind, ModuleEntry, ModuleKey, Snapshot, Ver
 use crate::fix::trash::due;
 use crate::ops::engine::Engine;
 use crate::ops::error::OpsError;
+use crate::ops::jobs::JobSpec;
 use crate::ops::policy::{Facts, Policy};
 use crate::verify::Expectations;
 
@@ -77,6 +78,53 @@ pub struct CleanPlan {
 }
 
 impl CleanPlan {
+    /// A plan that removes exactly these versions and files (relative to the cache root), each
+    /// with its space: what the explorer's marks and `L` select.
+    pub fn exactly(versions: Vec<(ModuleKey, u64)>, paths: Vec<(PathBuf, u64)>) -> CleanPlan {
+        let versions = versions.into_iter().map(|(key, bytes)| PlanItem {
+            kind: "version",
+            name: key.to_string(),
+            bytes,
+            target: Target::Version(key),
+        });
+        let paths = paths.into_iter().map(|(rel, bytes)| PlanItem {
+            kind: "leftover",
+            name: escaped_path(&rel),
+            bytes,
+            target: Target::Paths(vec![rel]),
+        });
+        CleanPlan {
+            items: versions.chain(paths).collect(),
+            ..CleanPlan::default()
+        }
+    }
+
+    /// The jobs that carry it out: its versions moved to the trash (kept for `keep`) with
+    /// `to_trash`, else deleted in go's crash-safe order with the rest.
+    pub fn jobs(&self, to_trash: bool, keep: Option<std::time::Duration>) -> Vec<JobSpec> {
+        let (mut versions, mut sources, mut paths) = (Vec::new(), Vec::new(), Vec::new());
+        for item in &self.items {
+            match &item.target {
+                Target::Version(k) => versions.push(k.clone()),
+                Target::Source(k) => sources.push(k.clone()),
+                Target::Paths(p) => paths.extend(p.iter().cloned()),
+            }
+        }
+        let mut jobs = Vec::new();
+        if to_trash && !versions.is_empty() {
+            let versions = std::mem::take(&mut versions);
+            jobs.push(JobSpec::Trash { versions, keep });
+        }
+        if !(versions.is_empty() && sources.is_empty() && paths.is_empty()) {
+            jobs.push(JobSpec::Delete {
+                versions,
+                sources,
+                paths,
+            });
+        }
+        jobs
+    }
+
     /// Bytes of the versions moved to the trash.
     pub fn to_trash_bytes(&self) -> u64 {
         self.items

@@ -35,33 +35,14 @@ pub fn execute(
     cancel: &CancelToken,
     on_item: &mut dyn FnMut(usize, usize, &JobItem),
 ) -> Receipt {
-    let mut versions = Vec::new();
-    let mut sources = Vec::new();
-    let mut paths = Vec::new();
-    for item in &plan.items {
-        match &item.target {
-            Target::Version(k) => versions.push(k.clone()),
-            Target::Source(k) => sources.push(k.clone()),
-            Target::Paths(p) => paths.extend(p.iter().cloned()),
-        }
-    }
     let jobs = Jobs::new(engine.cache(), &engine.pools);
     let (tx, rx) = crossbeam_channel::unbounded();
-    let total = versions.len() + sources.len() + paths.len();
-    if to_trash {
-        let versions = std::mem::take(&mut versions);
-        let spec = JobSpec::Trash {
-            versions,
-            keep: None,
-        };
-        jobs.start(2, spec, tx.clone(), cancel.clone());
+    let specs = plan.jobs(to_trash, None);
+    let total: usize = specs.iter().map(JobSpec::len).sum();
+    for (id, spec) in (1..).zip(specs) {
+        jobs.start(id, spec, tx.clone(), cancel.clone());
     }
-    let spec = JobSpec::Delete {
-        versions,
-        sources,
-        paths,
-    };
-    jobs.start(1, spec, tx, cancel.clone());
+    drop(tx);
     let mut receipt = Receipt::default();
     let mut path_files: HashMap<PathBuf, Result<u64, String>> = HashMap::new();
     let mut done = 0;
