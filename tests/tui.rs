@@ -9,6 +9,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crossbeam_channel::Receiver;
 use modlens::cache::cancel::CancelToken;
 use modlens::cache::scan::{self, Depth};
 use modlens::cache::{ModCache, ModuleKey, ScanEvent};
@@ -16,10 +17,11 @@ use modlens::cli::SortKey;
 use modlens::fix::refetch::Repair;
 use modlens::ops::error::OpsError;
 use modlens::ops::jobs::{ItemDone, JobEvent, JobItem, JobSpec};
-use modlens::ops::verify::{VerifyEvent, run as verify_run};
+use modlens::ops::verify::VerifyEvent;
 use modlens::tui::app::{App, AppConfig, EnvInfo, Integrity, Mode, OpKind};
 use modlens::tui::msg::{Effect, Msg};
 use modlens::tui::rows::RowRef;
+use modlens::tui::spawner::Spawner;
 use modlens::tui::view::render;
 use modlens::verify::Expectations;
 
@@ -32,11 +34,36 @@ fn scan_events(root: &std::path::Path) -> Vec<ScanEvent> {
         crate::support::pools(2).scan_pool(),
         &ModCache::new(root),
         Depth::Full,
-        &tx,
+        &tx.into(),
         &CancelToken::new(),
     );
-    drop(tx);
     rx.into_iter().collect()
+}
+
+/// Runs `effects` through `spawner` (inline: the work is done when `spawn` returns) and feeds
+/// every message back to the app, until the app asks for nothing more; returns what the app
+/// asked for on the way.
+fn settle(
+    app: &mut App,
+    spawner: &mut Spawner,
+    messages: &Receiver<Msg>,
+    effects: Vec<Effect>,
+) -> Vec<Effect> {
+    let (mut effects, mut asked) = (effects, Vec::new());
+    for _ in 0..100 {
+        for effect in effects.drain(..) {
+            spawner.spawn(effect);
+        }
+        for msg in messages.try_iter() {
+            let more = app.update(msg);
+            asked.extend(more.iter().cloned());
+            effects.extend(more);
+        }
+        if effects.is_empty() {
+            return asked;
+        }
+    }
+    panic!("the app keeps asking for work: {effects:?}");
 }
 
 /// 2026-01-01T00:00:00Z: the demo's ages are computed from it, so screens are repeatable.
@@ -48,6 +75,9 @@ fn fixed_now() -> SystemTime {
 struct Fixture {
     _dir: TempTree,
     app: App,
+    /// Does the work the app asks for, on the demo cache, before it returns.
+    spawner: Spawner,
+    messages: Receiver<Msg>,
 }
 
 fn fixture(verify: bool) -> Fixture {
@@ -64,33 +94,18 @@ fn fixture(verify: bool) -> Fixture {
         expect: Arc::new(Expectations::default()),
         ..AppConfig::default()
     };
+    let (mut spawner, messages) = Spawner::inline(&config, &crate::support::pools(2));
     let mut app = App::new(config, fixed_now());
-    let cache = ModCache::new(&root);
-    let mut effects = Vec::new();
-    for ev in scan_events(cache.root()) {
-        effects.extend(app.update(Msg::Scan(ev)));
-    }
-    for effect in effects {
-        if let Effect::Verify(entries) = effect {
-            let (tx, rx) = crossbeam_channel::unbounded();
-            verify_run(
-                &crate::support::pools(2),
-                &cache,
-                entries,
-                Arc::new(Expectations::default()),
-                &tx,
-                &CancelToken::new(),
-            );
-            drop(tx);
-            for ev in rx {
-                app.update(Msg::Verify(ev));
-            }
-        }
-    }
+    settle(&mut app, &mut spawner, &messages, vec![Effect::Rescan]);
     app.refresh();
     // Screens show a stable root instead of the temp dir.
     app.config.root = "/home/gopher/go/pkg/mod".into();
-    Fixture { _dir: dir, app }
+    Fixture {
+        _dir: dir,
+        app,
+        spawner,
+        messages,
+    }
 }
 
 fn key(code: KeyCode) -> Msg {
@@ -542,6 +557,42 @@ fn the_repair_dialog_shows_each_version_s_plan_and_leaves_out_healthy_ones() {
     );
 }
 
+/// The explorer's work done for real, through the inline spawner: `D` and `y` delete the
+/// version on disk, the job reports, and the row leaves the list; `R` and `y` on the tampered
+/// version repair it, and it verifies again.
+#[test]
+fn delete_and_repair_run_for_real_through_the_inline_spawner() {
+    let mut f = fixture(true);
+    let root = f._dir.path().join("modcache");
+    let app = &mut f.app;
+    select(app, "example.com/hello", "v1.0.0");
+    let effects = keys(app, "Dy");
+    settle(app, &mut f.spawner, &f.messages, effects);
+    let hello = ModuleKey {
+        path: "example.com/hello".into(),
+        version: "v1.0.0".into(),
+    };
+    assert!(!root.join("example.com/hello@v1.0.0").exists());
+    assert!(!app.rows.contains_key(&hello), "the row left the list");
+    assert!(app.jobs.values().all(|j| j.finished), "{:?}", app.jobs);
+
+    let tampered = ModuleKey {
+        path: "example.com/tampered".into(),
+        version: "v1.0.0".into(),
+    };
+    assert_eq!(app.rows[&tampered].integrity, Integrity::Problem);
+    select(app, "example.com/tampered", "v1.0.0");
+    let effects = keys(app, "Ry");
+    let asked = settle(app, &mut f.spawner, &f.messages, effects);
+    assert!(
+        asked
+            .iter()
+            .any(|e| matches!(e, Effect::Refresh(k) if k.contains(&tampered))),
+        "{asked:?}"
+    );
+    assert_eq!(app.rows[&tampered].integrity, Integrity::Ok, "re-extracted");
+}
+
 #[test]
 fn a_repaired_version_is_measured_and_verified_again() {
     let mut f = fixture(true);
@@ -770,10 +821,7 @@ fn a_rescan_picks_up_what_another_program_changed_and_keeps_marks_and_verdicts()
         version: "v1.0.0".into(),
     };
     modlens::fix::delete::delete_version(&ModCache::new(&root), &gone, |_| {}).unwrap();
-    let mut effects = Vec::new();
-    for ev in scan_events(&root) {
-        effects.extend(app.update(Msg::Scan(ev)));
-    }
+    let effects = settle(app, &mut f.spawner, &f.messages, effects);
     assert!(
         !app.rows.contains_key(&gone),
         "the deleted version left the list"

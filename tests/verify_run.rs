@@ -39,7 +39,7 @@ fn verdicts_stream_one_per_entry_and_progress_reaches_the_total() {
         &cache,
         list,
         Arc::new(Expectations::default()),
-        &tx,
+        &tx.clone().into(),
         &CancelToken::new(),
     );
     drop(tx);
@@ -76,7 +76,7 @@ fn a_cancelled_run_starts_nothing_and_says_so() {
         &cache,
         list,
         Arc::new(Expectations::default()),
-        &tx,
+        &tx.clone().into(),
         &cancel,
     );
     drop(tx);
@@ -102,7 +102,7 @@ fn a_consumer_that_goes_away_cancels_the_run() {
         &cache,
         list,
         Arc::new(Expectations::default()),
-        &tx,
+        &tx.clone().into(),
         &cancel,
     );
     assert!(cancel.is_cancelled());

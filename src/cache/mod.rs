@@ -25,6 +25,7 @@ pub mod read;
 pub mod recognize;
 pub mod scan;
 pub mod semver;
+pub mod sink;
 pub mod snapshot;
 pub mod sort;
 pub mod trash;

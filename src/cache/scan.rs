@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fs::{self};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
+use super::sink::Sink;
 use rayon::prelude::*;
 
 use super::discover::{self, relative, unrecognized};
@@ -73,7 +73,7 @@ pub fn scan(
     pool: &rayon::ThreadPool,
     cache: &ModCache,
     depth: Depth,
-    tx: &Sender<ScanEvent>,
+    tx: &Sink<ScanEvent>,
     cancel: &CancelToken,
 ) -> ScanStats {
     let started = Instant::now();

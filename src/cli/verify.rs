@@ -148,7 +148,7 @@ fn verify_all(
         entries,
         expect,
         move |_, _| memory,
-        tx,
+        tx.into(),
         cancel,
     );
     let mut progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());

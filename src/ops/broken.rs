@@ -30,7 +30,14 @@ pub fn find_broken(
     expect: Arc<Expectations>,
 ) -> Broken {
     let (tx, rx) = crossbeam_channel::unbounded();
-    run(pools, cache, entries, expect, &tx, &CancelToken::new());
+    run(
+        pools,
+        cache,
+        entries,
+        expect,
+        &tx.clone().into(),
+        &CancelToken::new(),
+    );
     drop(tx);
     let mut broken = Broken::default();
     for event in rx {

@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use crossbeam_channel::Sender;
-
 use super::error::OpsError;
 use super::pools::Pools;
 use crate::cache::cancel::CancelToken;
 use crate::cache::scan::{Depth, scan, scan_version};
+use crate::cache::sink::Sink;
 use crate::cache::{ModCache, ModuleEntry, ModuleKey, ScanEvent, Snapshot};
 
 /// Starts a scan of `cache`; events arrive on `tx`, ending with [`ScanEvent::Done`].
@@ -16,7 +15,7 @@ pub fn start(
     pools: &Arc<Pools>,
     cache: ModCache,
     depth: Depth,
-    tx: Sender<ScanEvent>,
+    tx: Sink<ScanEvent>,
     cancel: CancelToken,
 ) {
     let owned = Arc::clone(pools);
@@ -25,10 +24,22 @@ pub fn start(
     });
 }
 
+/// Scans `cache` on the calling thread (its parallel parts on the scanning pool); events go
+/// to `tx`, ending with [`ScanEvent::Done`].
+pub fn run(
+    pools: &Pools,
+    cache: &ModCache,
+    depth: Depth,
+    tx: &Sink<ScanEvent>,
+    cancel: &CancelToken,
+) {
+    scan(pools.scan_pool(), cache, depth, tx, cancel);
+}
+
 /// Scans the whole cache and folds the events into a snapshot; blocks until done.
 pub fn snapshot(pools: &Arc<Pools>, cache: &ModCache, depth: Depth) -> Result<Snapshot, OpsError> {
     let (tx, rx) = crossbeam_channel::unbounded::<ScanEvent>();
-    start(pools, cache.clone(), depth, tx, CancelToken::new());
+    start(pools, cache.clone(), depth, tx.into(), CancelToken::new());
     let mut snapshot = Snapshot::default();
     let mut finished = false;
     for event in rx {
@@ -64,20 +75,4 @@ pub fn measure_again(
         }
     }
     (entries, gone)
-}
-
-/// Lists the files of the tree of `key` (at most `limit`) on the scanning pool, and hands
-/// them to `done` there.
-pub fn list_files(
-    pools: &Pools,
-    cache: &ModCache,
-    key: ModuleKey,
-    limit: usize,
-    done: impl FnOnce(ModuleKey, Vec<crate::cache::TreeItem>) + Send + 'static,
-) {
-    let tree = cache.tree_dir(&key);
-    pools.spawn_scan(move || {
-        let items = crate::cache::tree_items(&tree, limit);
-        done(key, items);
-    });
 }

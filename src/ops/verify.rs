@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
+use crate::cache::sink::Sink;
 use rayon::prelude::*;
 
 use super::pools::Pools;
@@ -93,7 +93,7 @@ pub fn start(
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
     memory: impl FnOnce(&ModCache, &Expectations) -> Option<Memory> + Send + 'static,
-    tx: Sender<VerifyEvent>,
+    tx: Sink<VerifyEvent>,
     cancel: CancelToken,
 ) {
     let owned = Arc::clone(pools);
@@ -118,7 +118,7 @@ pub fn run(
     cache: &ModCache,
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
-    tx: &Sender<VerifyEvent>,
+    tx: &Sink<VerifyEvent>,
     cancel: &CancelToken,
 ) -> VerifySummary {
     run_remembering(pools, cache, entries, expect, None, tx, cancel)
@@ -132,7 +132,7 @@ pub fn run_remembering(
     mut entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
     memory: Option<&Memory>,
-    tx: &Sender<VerifyEvent>,
+    tx: &Sink<VerifyEvent>,
     cancel: &CancelToken,
 ) -> VerifySummary {
     let started = Instant::now();

@@ -12,6 +12,7 @@ pub mod msg;
 mod project;
 pub mod rows;
 pub mod run;
+pub mod spawner;
 pub mod state;
 pub mod terminal;
 pub mod trash;

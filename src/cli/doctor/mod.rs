@@ -181,7 +181,7 @@ fn examine(engine: &Engine, dir: &std::path::Path, online: bool) -> anyhow::Resu
         &engine.cache(),
         entries.values().cloned().collect(),
         Arc::clone(&expect),
-        &tx,
+        &tx.clone().into(),
         &CancelToken::new(),
     );
     drop(tx);

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crossbeam_channel::Sender;
+use crate::cache::sink::Sink;
 use rayon::prelude::*;
 
 use super::error::OpsError;
@@ -55,7 +55,7 @@ impl Jobs {
     }
 
     /// Starts `spec` as job `id`; returns at once. Events go to `tx`.
-    pub fn start(&self, id: JobId, spec: JobSpec, tx: Sender<JobEvent>, cancel: CancelToken) {
+    pub fn start(&self, id: JobId, spec: JobSpec, tx: Sink<JobEvent>, cancel: CancelToken) {
         let cache = self.cache.clone();
         let pools = Arc::clone(&self.pools);
         self.active.fetch_add(1, Ordering::SeqCst);
@@ -85,7 +85,7 @@ impl Jobs {
         &self,
         id: JobId,
         spec: JobSpec,
-        tx: &Sender<JobEvent>,
+        tx: &Sink<JobEvent>,
         cancel: &CancelToken,
     ) {
         run(&self.cache, &self.pools, id, spec, tx, cancel);
@@ -97,7 +97,7 @@ fn run(
     pools: &Pools,
     id: JobId,
     spec: JobSpec,
-    tx: &Sender<JobEvent>,
+    tx: &Sink<JobEvent>,
     cancel: &CancelToken,
 ) {
     let mut total = spec.len();

@@ -40,7 +40,7 @@ pub fn execute(
     let specs = plan.jobs(to_trash, None);
     let total: usize = specs.iter().map(JobSpec::len).sum();
     for (id, spec) in (1..).zip(specs) {
-        jobs.start(id, spec, tx.clone(), cancel.clone());
+        jobs.start(id, spec, tx.clone().into(), cancel.clone());
     }
     drop(tx);
     let mut receipt = Receipt::default();

@@ -217,14 +217,14 @@ pub fn execute(
     let jobs = Jobs::new(cache.clone(), &engine.pools);
     let (tx, rx) = crossbeam_channel::unbounded();
     let total = plan.repairs.len() + plan.unverified.len();
-    jobs.start(1, plan.job(expect, &go), tx.clone(), cancel.clone());
+    jobs.start(1, plan.job(expect, &go), tx.clone().into(), cancel.clone());
     if !plan.removals.is_empty() {
         let spec = JobSpec::Delete {
             versions: Vec::new(),
             sources: Vec::new(),
             paths: plan.removals,
         };
-        jobs.start(2, spec, tx.clone(), cancel.clone());
+        jobs.start(2, spec, tx.clone().into(), cancel.clone());
     }
     drop(tx);
     let mut results: Vec<(ModuleKey, Result<ItemDone, Option<ItemError>>)> = Vec::new();
