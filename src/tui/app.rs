@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use crossterm::event::{Event, KeyEventKind, MouseEventKind};
 
 use super::msg::{Effect, Msg};
-use super::rows::{RowRef, Visible, build_visible};
 pub use super::state::*;
+use super::views::{BuildView, RowRef, TrashView, Visible};
 use crate::cache::filter::Filter;
 use crate::cache::sort::SortKey;
 use crate::cache::{Leftover, ModuleKey, Usage};
@@ -101,9 +101,9 @@ pub struct App {
     /// The project view (`P`, with `--project`).
     pub project: ProjectView,
     /// The build-cache view.
-    pub build: super::build::BuildView,
+    pub build: BuildView,
     /// The trash view.
-    pub trash: super::trash::TrashView,
+    pub trash: TrashView,
     /// Whether to rescan the whole cache once the running jobs are done.
     pub rescan_wanted: bool,
     /// A message for the status line.
@@ -163,8 +163,8 @@ impl App {
             busy_paths: HashSet::new(),
             next_job: 1,
             project: ProjectView::default(),
-            build: super::build::BuildView::default(),
-            trash: super::trash::TrashView::default(),
+            build: BuildView::default(),
+            trash: TrashView::default(),
             rescan_wanted: false,
             status: read_only,
             now,
@@ -232,7 +232,7 @@ impl App {
                     MouseEventKind::Down(crossterm::event::MouseButton::Left)
                         if self.mode == Mode::Normal =>
                     {
-                        match super::view::list_row_at(self, m.column, m.row) {
+                        match self.list_row_at(m.column, m.row) {
                             Some(index) => {
                                 self.cursor = index;
                                 self.moved = true;
@@ -281,11 +281,6 @@ impl App {
                 Vec::new()
             }
         }
-    }
-
-    /// Rows of the list that fit on screen (the view uses the same layout).
-    pub fn list_height(&self) -> usize {
-        super::view::list_height(self)
     }
 
     /// The selected row.
@@ -400,7 +395,7 @@ impl App {
     pub(super) fn rebuild(&mut self) {
         self.stale = false;
         let selected = self.selected().cloned().filter(|_| self.moved);
-        self.visible = build_visible(self);
+        self.visible = self.build_visible();
         if let Some(sel) = selected
             && let Some(i) = self.visible.rows.iter().position(|r| *r == sel)
         {

@@ -14,21 +14,6 @@ use crate::cache::fmt::{count, size};
 use crate::ops::gocache::BuildOverview;
 use crate::ops::jobs::JobSpec;
 
-/// What the build-cache view shows.
-#[derive(Debug, Clone, Default)]
-pub struct BuildView {
-    /// Whether it is on screen.
-    pub on: bool,
-    /// Whether a scan and verification are running.
-    pub loading: bool,
-    /// The last overview, or why there is none.
-    pub overview: Option<Result<BuildOverview, String>>,
-    /// The selected row.
-    pub cursor: usize,
-    /// Marked rows, by label.
-    pub marks: BTreeSet<String>,
-}
-
 impl App {
     /// `b`: shows or leaves the build-cache view, scanning it the first time.
     pub(super) fn toggle_build_view(&mut self) -> Vec<Effect> {

@@ -17,3 +17,4 @@ pub mod state;
 pub mod terminal;
 pub mod trash;
 pub mod view;
+pub mod views;

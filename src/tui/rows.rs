@@ -6,70 +6,21 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
 use super::app::{App, Row};
+pub use super::views::{ModuleTotals, RowRef, Visible};
 use crate::cache::sort::SortKey;
 use crate::cache::{ModuleKey, semver};
 use crate::ops::policy;
 
-/// One line of the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowRef {
-    /// A module path heading its versions.
-    Module(String),
-    /// A version.
-    Version(ModuleKey),
-    /// A version the project view's project needs and the cache does not hold (or holds
-    /// without its source).
-    Missing(ModuleKey),
-}
-
-/// Totals of a module's versions, as shown on its row.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModuleTotals {
-    /// Versions shown.
-    pub versions: usize,
-    /// Bytes of those versions, in the unit shown.
-    pub bytes: u64,
-    /// Files of those versions.
-    pub files: u64,
-    /// Versions with problems.
-    pub problems: usize,
-    /// Oldest download.
-    pub downloaded: Option<SystemTime>,
-    /// Most recent use.
-    pub last_used: Option<SystemTime>,
-}
-
-/// The rows on screen.
-#[derive(Debug, Clone, Default)]
-pub struct Visible {
-    /// The rows in order.
-    pub rows: Vec<RowRef>,
-    /// Totals per module path.
-    pub modules: BTreeMap<String, ModuleTotals>,
-    /// The largest row size, for the relative size bars.
-    pub max_bytes: u64,
-    /// Versions shown (also those of collapsed modules).
-    pub version_count: usize,
-    versions: BTreeMap<String, Vec<ModuleKey>>,
-}
-
-impl Visible {
-    /// The shown versions of a module (collapsed ones included).
-    pub fn versions_of(&self, path: &str) -> impl Iterator<Item = &ModuleKey> {
-        self.versions.get(path).into_iter().flatten()
-    }
-
-    /// Every shown version.
-    pub fn all_versions(&self) -> impl Iterator<Item = &ModuleKey> {
-        self.versions.values().flatten()
+impl App {
+    /// Builds the visible rows from the app's state.
+    pub(super) fn build_visible(&self) -> Visible {
+        build_visible(self)
     }
 }
 
-/// Builds the visible rows from the app's state.
-pub fn build_visible(app: &App) -> Visible {
+fn build_visible(app: &App) -> Visible {
     let needed = app.project.on.then(|| app.project.keys());
     let missing = if app.project.on {
         app.project_missing()

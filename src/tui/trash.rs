@@ -13,21 +13,6 @@ use super::state::{Mode, OpKind, PendingOp};
 use crate::cache::trash::TrashEntry;
 use crate::ops::jobs::JobSpec;
 
-/// What the trash view shows.
-#[derive(Debug, Clone, Default)]
-pub struct TrashView {
-    /// Whether it is on screen.
-    pub on: bool,
-    /// Whether the list is being read.
-    pub loading: bool,
-    /// The entries, newest first, or why they could not be read.
-    pub entries: Option<Result<Vec<TrashEntry>, String>>,
-    /// The selected row.
-    pub cursor: usize,
-    /// Marked entries, by id.
-    pub marks: BTreeSet<String>,
-}
-
 impl App {
     /// `T`: shows or leaves the trash view, reading the trash each time it opens.
     pub(super) fn toggle_trash_view(&mut self) -> Vec<Effect> {

@@ -72,22 +72,25 @@ pub fn is_wide(width: u16) -> bool {
     width >= WIDE
 }
 
-/// How many list rows fit on screen (the list's own header line excluded).
-pub fn list_height(app: &App) -> usize {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    usize::from(areas(app, area).list.height.saturating_sub(1))
-}
+impl App {
+    /// How many list rows fit on screen (the list's own header line excluded): the layout the
+    /// view draws, for paging.
+    pub fn list_height(&self) -> usize {
+        let area = Rect::new(0, 0, self.size.0, self.size.1);
+        usize::from(areas(self, area).list.height.saturating_sub(1))
+    }
 
-/// The index into the visible rows of the list line at screen position (`column`, `row`),
-/// if there is one.
-pub fn list_row_at(app: &App, column: u16, row: u16) -> Option<usize> {
-    let list = areas(app, Rect::new(0, 0, app.size.0, app.size.1)).list;
-    let inside = column >= list.x
-        && column < list.x + list.width
-        && row > list.y
-        && row < list.y + list.height;
-    let index = app.offset + usize::from(row.checked_sub(list.y + 1)?);
-    (inside && index < app.visible.rows.len()).then_some(index)
+    /// The index into the visible rows of the list line at screen position (`column`, `row`),
+    /// if there is one.
+    pub fn list_row_at(&self, column: u16, row: u16) -> Option<usize> {
+        let list = areas(self, Rect::new(0, 0, self.size.0, self.size.1)).list;
+        let inside = column >= list.x
+            && column < list.x + list.width
+            && row > list.y
+            && row < list.y + list.height;
+        let index = self.offset + usize::from(row.checked_sub(list.y + 1)?);
+        (inside && index < self.visible.rows.len()).then_some(index)
+    }
 }
 
 /// Draws the whole screen.
