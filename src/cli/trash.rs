@@ -12,10 +12,11 @@ use serde::Serialize;
 
 use super::ask::confirm;
 use super::{Engine, TrashAction, TrashArgs, print};
+use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::{ago, count, rfc3339, size};
 use crate::cache::trash::{TrashEntry, read_trash, trash_root};
-use crate::fix::restore::restore_settled;
-use crate::fix::trash::{due, empty_entry};
+use crate::fix::trash::due;
+use crate::ops::jobs::{ItemDone, JobItem, JobSpec};
 use crate::ops::policy::parse_duration;
 
 pub fn run(engine: &Engine, args: &TrashArgs) -> anyhow::Result<ExitCode> {
@@ -154,9 +155,13 @@ fn restore_all(
         .iter()
         .map(|t| find(entries, t).map(|e| (t, e)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let cache = engine.cache();
     let expect = engine.expectations(&[], false)?;
-    let go = engine.go_runner();
+    let spec = JobSpec::Restore {
+        entries: chosen.iter().map(|(_, e)| (*e).clone()).collect(),
+        expect,
+        go: engine.go_runner(),
+    };
+    let finished = engine.run_job(spec, &CancelToken::new());
     let mut results = Vec::new();
     for (target, entry) in chosen {
         let mut result = Restoration {
@@ -169,14 +174,18 @@ fn restore_all(
             error: None,
             problems: Vec::new(),
         };
-        match restore_settled(&cache, entry, &expect, &go) {
-            Ok(settled) => {
-                result.restored = settled.restored;
-                result.kept_from_cache = settled.kept_from_cache;
+        let done = finished
+            .iter()
+            .find(|f| f.item == JobItem::Path(entry.rel_dir()));
+        match done.map(|f| &f.result) {
+            Some(Ok(ItemDone::Restored(settled))) => {
+                result.restored = settled.restored.clone();
+                result.kept_from_cache = settled.kept_from_cache.clone();
                 result.kept_in_trash = settled.kept_in_trash;
-                result.problems = settled.problems;
+                result.problems = settled.problems.clone();
             }
-            Err(e) => result.error = Some(e.to_string()),
+            Some(Err(e)) => result.error = Some(e.to_string()),
+            Some(Ok(_)) | None => result.error = Some("not restored".into()),
         }
         results.push(result);
     }
@@ -308,13 +317,20 @@ fn empty(
         safe_eprintln!("nothing removed");
         return Ok(ExitCode::SUCCESS);
     }
-    let cache = engine.cache();
+    let spec = JobSpec::EmptyTrash {
+        entries: chosen.iter().map(|e| (*e).clone()).collect(),
+    };
+    let finished = engine.run_job(spec, &CancelToken::new());
     let mut emptied = Vec::new();
     let mut failed = Vec::new();
     for entry in &chosen {
-        match empty_entry(&cache, entry) {
-            Ok(_) => emptied.push(entry.id.clone()),
-            Err(e) => failed.push((entry.id.clone(), e.to_string())),
+        let done = finished
+            .iter()
+            .find(|f| f.item == JobItem::Path(entry.rel_dir()));
+        match done.map(|f| &f.result) {
+            Some(Ok(_)) => emptied.push(entry.id.clone()),
+            Some(Err(e)) => failed.push((entry.id.clone(), e.to_string())),
+            None => failed.push((entry.id.clone(), "not emptied".into())),
         }
     }
     engine.record_run(

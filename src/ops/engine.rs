@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::OpsError;
+use super::jobs::{ItemDone, ItemError, JobEvent, JobItem, JobSpec, Jobs};
 use super::pools::{PoolSizes, Pools};
 use super::state::{State, default_path};
+use crate::cache::cancel::CancelToken;
 use crate::cache::goenv::GoEnv;
 use crate::cache::locate::Located;
 use crate::cache::scan::Depth;
@@ -42,6 +44,17 @@ impl std::fmt::Display for Notice {
 
 /// Where notices go.
 pub type Notices = Arc<dyn Fn(Notice) + Send + Sync>;
+
+/// One item a job finished.
+#[derive(Debug)]
+pub struct Finished {
+    /// The item.
+    pub item: JobItem,
+    /// What became of it.
+    pub result: Result<ItemDone, ItemError>,
+    /// Files the job removed for it.
+    pub files_removed: u64,
+}
 
 /// What the engine is set up from.
 pub struct Settings {
@@ -153,6 +166,28 @@ impl Engine {
         if let Err(e) = recorded {
             self.warn(format!("{e}; the run is not recorded"));
         }
+    }
+
+    /// Runs `spec` to its end (on the job pool where it has parallel parts) and returns what
+    /// became of each item, in the order they finished; `cancel` stops it between items.
+    pub fn run_job(&self, spec: JobSpec, cancel: &CancelToken) -> Vec<Finished> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Jobs::new(self.cache(), &self.pools).run_blocking(1, spec, &tx.into(), cancel);
+        rx.into_iter()
+            .filter_map(|event| match event {
+                JobEvent::Item {
+                    item,
+                    result,
+                    files_removed,
+                    ..
+                } => Some(Finished {
+                    item,
+                    result,
+                    files_removed,
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// How to run go for repairs, from the user's effective settings.

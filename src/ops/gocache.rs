@@ -276,3 +276,16 @@ pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
         groups,
     })
 }
+/// Deletes build-cache units (each a list of files relative to `root`, action entries before
+/// their outputs), each on its own: the files removed, and each unit's failure.
+pub fn delete_units(root: &std::path::Path, units: &[Vec<String>]) -> (u64, Vec<String>) {
+    let mut removed = 0;
+    let mut failed = Vec::new();
+    for unit in units {
+        match crate::fix::gocache::delete_files(root, unit) {
+            Ok(n) => removed += n,
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    (removed, failed)
+}

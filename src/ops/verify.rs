@@ -124,6 +124,30 @@ pub fn run(
     run_remembering(pools, cache, entries, expect, None, tx, cancel)
 }
 
+/// Verifies `entries` on the hashing pool and returns their verdicts by version.
+pub fn verdicts(
+    pools: &Pools,
+    cache: &ModCache,
+    entries: Vec<ModuleEntry>,
+    expect: Arc<Expectations>,
+) -> std::collections::BTreeMap<crate::cache::ModuleKey, Verdict> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    run(
+        pools,
+        cache,
+        entries,
+        expect,
+        &tx.into(),
+        &CancelToken::new(),
+    );
+    rx.into_iter()
+        .filter_map(|event| match event {
+            VerifyEvent::Verdict(v) => Some((v.key.clone(), *v)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// [`run`], reusing the verdicts `memory` holds for versions whose digest is unchanged, and
 /// remembering the verdicts it computes.
 pub fn run_remembering(

@@ -175,23 +175,12 @@ fn examine(engine: &Engine, dir: &std::path::Path, online: bool) -> anyhow::Resu
         .filter(|e| wanted.contains(&e.key))
         .map(|e| (e.key.clone(), e))
         .collect();
-    let (tx, rx) = crossbeam_channel::unbounded();
-    crate::ops::verify::run(
+    let verdicts = crate::ops::verify::verdicts(
         &engine.pools,
         &engine.cache(),
         entries.values().cloned().collect(),
         Arc::clone(&expect),
-        &tx.clone().into(),
-        &CancelToken::new(),
     );
-    drop(tx);
-    let verdicts: BTreeMap<ModuleKey, Verdict> = rx
-        .into_iter()
-        .filter_map(|event| match event {
-            crate::ops::verify::VerifyEvent::Verdict(v) => Some((v.key.clone(), *v)),
-            _ => None,
-        })
-        .collect();
     let states = needs
         .modules
         .iter()

@@ -162,14 +162,8 @@ pub(super) fn run(
         safe_eprintln!("nothing deleted");
         return Ok(ExitCode::SUCCESS);
     }
-    let mut removed = 0;
-    let mut failed = Vec::new();
-    for (_, paths, _) in &plan {
-        match crate::fix::gocache::delete_files(root, paths) {
-            Ok(n) => removed += n,
-            Err(e) => failed.push(e.to_string()),
-        }
-    }
+    let units: Vec<Vec<String>> = plan.iter().map(|(_, paths, _)| paths.clone()).collect();
+    let (removed, failed) = crate::ops::gocache::delete_units(root, &units);
     let after = scan(pools.scan_pool(), root).map_or(before, |s| s.total().disk);
     if args.json {
         let text = serde_json::to_string_pretty(&report(Some((removed, &failed, after))))?;

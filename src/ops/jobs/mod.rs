@@ -217,9 +217,7 @@ fn run(
                 }
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     crate::fix::restore::restore_settled(cache, &entry, &expect, &go)
-                        .map(|s| ItemDone::Restored {
-                            problems: s.problems.len(),
-                        })
+                        .map(ItemDone::Restored)
                         .map_err(|e| OpsError::Restore(e.to_string()))
                 }));
                 finish_item(JobItem::Path(entry.rel_dir()), outcome);
@@ -348,7 +346,7 @@ fn fetch_all(
         match results {
             Ok(results) => {
                 for (key, result) in keys.iter().zip(results) {
-                    let result = result.map(|()| fetch.done).map_err(OpsError::from);
+                    let result = result.map(|()| fetch.done.clone()).map_err(OpsError::from);
                     finish_item(JobItem::Version(key.clone()), Ok(result));
                 }
             }

@@ -160,7 +160,7 @@ pub enum JobItem {
 }
 
 /// What a job did with one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemDone {
     /// Removed; `files` counts the files this job removed (0: someone else removed them first).
     Deleted {
@@ -176,11 +176,9 @@ pub enum ItemDone {
         /// Pieces moved (tree, zip, .ziphash, .info, .mod).
         pieces: usize,
     },
-    /// Put back from the trash, and how many problems it came back with.
-    Restored {
-        /// Problems the verification found afterwards (0: it verifies clean).
-        problems: usize,
-    },
+    /// Put back from the trash: what moved back, what the cache had again, and the problems
+    /// the verification found afterwards (none: it verifies clean).
+    Restored(crate::fix::restore::Settled),
 }
 
 impl std::fmt::Display for ItemDone {
@@ -192,10 +190,14 @@ impl std::fmt::Display for ItemDone {
             ItemDone::Downloaded => f.write_str("downloaded"),
             ItemDone::Trashed { pieces: 0 } => f.write_str("already gone"),
             ItemDone::Trashed { .. } => f.write_str("moved to the trash"),
-            ItemDone::Restored { problems: 0 } => f.write_str("restored and verified"),
-            ItemDone::Restored { problems } => {
-                write!(f, "restored, with {problems} problem(s): see its details")
+            ItemDone::Restored(settled) if settled.problems.is_empty() => {
+                f.write_str("restored and verified")
             }
+            ItemDone::Restored(settled) => write!(
+                f,
+                "restored, with {} problem(s): see its details",
+                settled.problems.len()
+            ),
         }
     }
 }
