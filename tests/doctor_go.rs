@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::go::Go;
+use crate::support::go::{Go, shared_gocache};
 use crate::support::proxy::FixtureModule;
 use crate::support::{fingerprint, make_writable, stderr, stdout};
 
@@ -41,11 +41,6 @@ pub(crate) fn modules() -> Vec<FixtureModule> {
         module_with("example.com/graphonly", "", ("g.go", "package graphonly\n")),
         module_with("example.com/other", "", ("o.go", "package other\n")),
     ]
-}
-
-/// go's build cache, shared by the tests so that the standard library compiles once.
-pub(crate) fn shared_gocache() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("doctor-gocache")
 }
 
 /// A cache go filled, and a project needing `dep` (which imports `leaf`) and, only in its

@@ -773,7 +773,7 @@ fn the_delete_dialog_can_move_to_the_trash_and_restore_undoes_it() {
 #[test]
 #[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn the_build_cache_view_finds_a_corrupt_output_and_deletes_it() {
-    let Some(go) = Go::find("the_build_cache_view_finds_a_corrupt_output") else {
+    let Some(go) = Go::with_own_gocache("the_build_cache_view_finds_a_corrupt_output") else {
         return;
     };
     if !Tmux::available("the_build_cache_view_finds_a_corrupt_output") {
@@ -798,7 +798,7 @@ fn the_build_cache_view_finds_a_corrupt_output_and_deletes_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let gocache = go.sandbox.path().join("gocache");
+    let gocache = go.gocache.clone();
     let largest = walkdir::WalkDir::new(&gocache)
         .into_iter()
         .flatten()

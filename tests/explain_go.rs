@@ -10,8 +10,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::doctor_go::{build_offline, go_in, leaf_at_v, leaf_tree, setup, shared_gocache};
+use crate::doctor_go::{build_offline, go_in, leaf_at_v, leaf_tree, setup};
 use crate::support::go::Go;
+use crate::support::go::shared_gocache;
 use crate::support::proxy::FixtureModule;
 use crate::support::{fingerprint, stderr, stdout};
 

@@ -40,10 +40,7 @@ fn go_env(go: &Go) -> GoRunner {
                 "GOPATH".into(),
                 go.sandbox.path().join("gopath").display().to_string(),
             ),
-            (
-                "GOCACHE".into(),
-                go.sandbox.path().join("gocache").display().to_string(),
-            ),
+            ("GOCACHE".into(), go.gocache.display().to_string()),
         ],
     }
 }

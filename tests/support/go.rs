@@ -31,9 +31,19 @@ pub struct Download {
     pub go_mod_sum: Option<String>,
 }
 
-/// A go toolchain and a sandbox for it: proxy dir, module cache, GOPATH, GOCACHE and HOME.
+/// A go toolchain and a sandbox for it: proxy dir, module cache, GOPATH, HOME, and a GOCACHE.
 pub struct Go {
     pub sandbox: TempTree,
+    /// The build cache go uses: shared by the tests that only need go to build (so that the
+    /// standard library, which modern go no longer ships compiled, is compiled once per run),
+    /// the sandbox's own for the tests that look into it or change it.
+    pub gocache: PathBuf,
+}
+
+/// The build cache the tests share (go's cache is safe for concurrent use, and its keys
+/// include the toolchain, so two go releases share it safely too).
+pub fn shared_gocache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-gocache")
 }
 
 /// The go release the tests install when there is none: the newest the suite is pinned to.
@@ -116,7 +126,17 @@ impl Go {
         for d in ["proxy", "modcache", "gopath", "gocache", "home", "work"] {
             std::fs::create_dir_all(sandbox.path().join(d)).unwrap();
         }
-        Some(Go { sandbox })
+        Some(Go {
+            sandbox,
+            gocache: shared_gocache(),
+        })
+    }
+
+    /// [`Go::find`], with a build cache of the sandbox's own: for the tests of the build cache.
+    pub fn with_own_gocache(test: &str) -> Option<Go> {
+        let mut go = Go::find(test)?;
+        go.gocache = go.sandbox.path().join("gocache");
+        Some(go)
     }
 
     pub fn proxy(&self) -> PathBuf {
@@ -162,7 +182,7 @@ impl Go {
             .env("GO111MODULE", "on")
             .env("GOENV", "off")
             .env("GOPATH", self.sandbox.path().join("gopath"))
-            .env("GOCACHE", self.sandbox.path().join("gocache"))
+            .env("GOCACHE", &self.gocache)
             .env("HOME", self.sandbox.path().join("home"));
         for var in [
             "GOPRIVATE",
