@@ -940,9 +940,8 @@ fn trees_behind_an_unreadable_directory_are_never_called_verified() {
     let out = user.run(&cache, &["verify"]);
     // The doctor says the same word: unreadable, not verified, and not "source missing".
     let mut doctor = user.command(&cache, &["doctor", project.to_str().unwrap(), "--json"]);
-    if let Some(go) = crate::support::go::go_binary() {
-        doctor.env("MODLENS_GO", go);
-    }
+    let (go, _copy) = user.go().expect("a go the unprivileged user can run");
+    doctor.env("MODLENS_GO", go);
     let doctor = doctor
         .env("HOME", home.path())
         .env("GOCACHE", home.path().join("gocache"))

@@ -282,6 +282,44 @@ impl Unprivileged {
         Unprivileged { as_nobody }
     }
 
+    /// The tests' go, as a go the user can run: when the user cannot reach it (it lives in a
+    /// directory only root can enter, as a fresh clone in `mktemp -d` is), a copy of its GOROOT
+    /// in a directory the user can read, kept as long as the returned tree.
+    pub fn go(&self) -> Option<(PathBuf, Option<TempTree>)> {
+        let go = go::go_binary()?;
+        let runs = |go: &Path| {
+            let mut cmd = if self.as_nobody {
+                let mut cmd = Command::new("setpriv");
+                cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                    .arg(go);
+                cmd
+            } else {
+                Command::new(go)
+            };
+            cmd.arg("version")
+                .env("HOME", "/")
+                .env("GOCACHE", "off")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if runs(&go) {
+            return Some((go, None));
+        }
+        let goroot = Command::new(&go).args(["env", "GOROOT"]).output().ok()?;
+        let goroot = PathBuf::from(String::from_utf8_lossy(&goroot.stdout).trim());
+        let copy = TempTree::new();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(copy.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
+        let copied = Command::new("cp")
+            .arg("-a")
+            .arg(&goroot)
+            .arg(copy.path().join("goroot"))
+            .status()
+            .is_ok_and(|s| s.success());
+        let go = copy.path().join("goroot/bin/go");
+        (copied && runs(&go)).then_some((go, Some(copy)))
+    }
+
     /// Runs `modlens --cache <root> <args>` with GOPROXY=off.
     pub fn run(&self, root: &Path, args: &[&str]) -> Output {
         self.command(root, args).output().unwrap()

@@ -8,85 +8,20 @@
 
 mod report;
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::cache::ModuleKey;
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
-use crate::cache::scan::Depth;
-use crate::cache::{ModuleEntry, ModuleKey};
 use crate::cli::progress::ProgressLine;
 use crate::cli::{DoctorArgs, Engine, print};
-use crate::fix::refetch::Repair;
-use crate::ops::plan::repair::{Outcome, RepairPlan, execute};
-use crate::ops::project::{self, Needed, Needs, State};
-use crate::verify::{Expectations, Verdict};
+use crate::ops::plan::doctor::{Counts, Examined, downloaded_bytes, examine};
+use crate::ops::plan::repair::{Outcome, execute};
+use crate::ops::project::{Needed, State};
 use report::{print_json, receipt, table};
-
-/// The project looked at once: go's needs, the cache's entries and their states.
-struct Examined {
-    needs: Needs,
-    entries: BTreeMap<ModuleKey, ModuleEntry>,
-    verdicts: BTreeMap<ModuleKey, Verdict>,
-    states: Vec<State>,
-    expect: Arc<Expectations>,
-}
-
-impl Examined {
-    fn rows(&self) -> impl Iterator<Item = (&Needed, &State)> {
-        self.needs.modules.iter().zip(&self.states)
-    }
-
-    fn counts(&self) -> Counts {
-        let mut c = Counts {
-            needed: self.states.len(),
-            ..Counts::default()
-        };
-        for s in &self.states {
-            match s {
-                State::Verified => c.verified += 1,
-                State::Broken(_) => c.broken += 1,
-                State::Missing | State::SourceMissing => c.missing += 1,
-                State::Unusable(_) => c.unusable += 1,
-                State::NeedsNewerGo(_) => c.needs_newer_go += 1,
-                State::LocalReplacement => c.local += 1,
-                State::Retracted(_) => c.retracted += 1,
-                State::Unreadable(_) => c.unreadable += 1,
-            }
-        }
-        c
-    }
-}
-
-/// How many needed versions are in each state.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-struct Counts {
-    needed: usize,
-    verified: usize,
-    broken: usize,
-    missing: usize,
-    unusable: usize,
-    needs_newer_go: usize,
-    local: usize,
-    retracted: usize,
-    unreadable: usize,
-}
-
-impl Counts {
-    fn all_fine(&self) -> bool {
-        self.broken
-            + self.missing
-            + self.unusable
-            + self.needs_newer_go
-            + self.retracted
-            + self.unreadable
-            == 0
-    }
-}
 
 pub fn run(engine: &Engine, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
@@ -104,7 +39,7 @@ pub fn run(engine: &Engine, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(exit(counts.all_fine()));
     }
-    let fixable: Vec<(&Needed, &State)> = before.rows().filter(|(_, s)| s.is_fixable()).collect();
+    let fixable = before.fixable();
     if fixable.is_empty() {
         if args.fixing.json {
             print_json(&before, Some(&Fixed::nothing(counts)))?;
@@ -141,58 +76,6 @@ fn exit(fine: bool) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-/// Asks go what the project needs, scans the cache and verifies what it holds of that.
-fn examine(engine: &Engine, dir: &std::path::Path, online: bool) -> anyhow::Result<Examined> {
-    let (go, cancel) = (engine.go_runner(), CancelToken::new());
-    let found = project::locate(&go, &engine.located.root, dir, &cancel)?;
-    let root = found
-        .gowork
-        .as_deref()
-        .or(found.gomod.as_deref())
-        .and_then(|f| f.parent())
-        .map_or_else(|| dir.to_path_buf(), std::path::Path::to_path_buf);
-    let expect = engine.expectations(&[root], false)?;
-    let mut needs = project::needs(&go, &engine.located.root, &found, &expect.gosums, &cancel)?;
-    if online {
-        let retracted = project::retractions(&go, &engine.located.root, &found, &cancel)?;
-        for n in &mut needs.modules {
-            n.retracted = retracted
-                .get(&(n.path.clone(), n.version.clone()))
-                .map(|why| why.join("; "));
-        }
-    }
-    let snapshot = engine.snapshot(Depth::Shallow)?;
-    let wanted: std::collections::HashSet<&ModuleKey> = needs
-        .modules
-        .iter()
-        .filter_map(|n| n.in_cache.as_ref())
-        .collect();
-    let entries: BTreeMap<ModuleKey, ModuleEntry> = snapshot
-        .entries
-        .into_iter()
-        .filter(|e| wanted.contains(&e.key))
-        .map(|e| (e.key.clone(), e))
-        .collect();
-    let verdicts = crate::ops::verify::verdicts(
-        &engine.pools,
-        &engine.cache(),
-        entries.values().cloned().collect(),
-        Arc::clone(&expect),
-    );
-    let states = needs
-        .modules
-        .iter()
-        .map(|n| project::judge(n, &entries, &verdicts))
-        .collect();
-    Ok(Examined {
-        needs,
-        entries,
-        verdicts,
-        states,
-        expect,
-    })
 }
 
 fn confirm(fixable: &[(&Needed, &State)]) -> anyhow::Result<bool> {
@@ -241,25 +124,7 @@ fn fix(
     fixable: &[(&Needed, &State)],
     quiet: bool,
 ) -> anyhow::Result<Fixed> {
-    let cache = engine.cache();
-    let mut plan = RepairPlan::default();
-    for (needed, state) in fixable {
-        let Some(key) = needed.in_cache.clone() else {
-            continue;
-        };
-        match (state, ex.entries.get(&key), ex.verdicts.get(&key)) {
-            (State::Broken(_), Some(entry), Some(verdict)) => {
-                plan.add_verdict(&cache, entry, verdict)
-            }
-            (State::Broken(_), Some(entry), None) => {
-                plan.repairs.push((entry.clone(), Repair::Refetched))
-            }
-            _ => plan.downloads.push(key),
-        }
-    }
-    // Only what needs doing is reported: a version whose one fault was a checksum-database
-    // file is fine once the file is gone.
-    plan.healthy.clear();
+    let plan = ex.repair_plan(engine, fixable);
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
     let mut progress = ProgressLine::new(!quiet && std::io::stderr().is_terminal());
@@ -277,15 +142,10 @@ fn fix(
             version: o.version.clone(),
         })
         .collect();
-    let bytes_downloaded = downloaded
-        .iter()
-        .filter_map(|k| crate::cache::scan::scan_version(&cache, k))
-        .map(|e| e.zip.apparent + e.rest.apparent)
-        .sum();
     Ok(Fixed {
         before: ex.counts(),
         after: Counts::default(),
-        bytes_downloaded,
+        bytes_downloaded: downloaded_bytes(engine, &downloaded),
         failed,
         touched,
     })

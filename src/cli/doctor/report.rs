@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{Counts, Examined, Fixed};
+use super::Fixed;
 use crate::cache::fmt::{count, size};
 use crate::cli::print;
+use crate::ops::plan::doctor::{Counts, Examined};
 use crate::ops::project::State;
 
 pub(super) fn table(ex: &Examined) -> String {

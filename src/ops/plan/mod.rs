@@ -3,5 +3,6 @@
 //! carried out, through the same jobs everywhere.
 
 pub mod clean;
+pub mod doctor;
 pub mod receipt;
 pub mod repair;
