@@ -297,6 +297,7 @@ impl Unprivileged {
                 Command::new(go)
             };
             cmd.arg("version")
+                .current_dir("/")
                 .env("HOME", "/")
                 .env("GOCACHE", "off")
                 .output()
