@@ -12,47 +12,17 @@ use serde::Serialize;
 
 use super::progress::ProgressLine;
 use super::{Engine, ExplainArgs, print};
-use crate::cache::ModuleKey;
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
-use crate::cache::scan::scan_version;
-use crate::fix::refetch::plan_for;
-use crate::ops::plan::repair::{Outcome, RepairPlan, execute};
-use crate::verify::goerr::{self, GoError, GoErrorKind};
-use crate::verify::{Expectations, Verdict, verify_entry};
+use crate::ops::plan::explain::{Explained, explain, repair_plan};
+use crate::ops::plan::repair::{Outcome, execute};
+use crate::verify::Expectations;
+use crate::verify::goerr;
 
 /// The most of go's output read: a build's errors are far smaller.
 const MAX_INPUT: u64 = 64 << 20;
 /// How much of a command's output `explain -- COMMAND` keeps to explain: go's errors come last.
 const KEPT_TAIL: usize = 4 << 20;
-
-/// One error and the verdict on it.
-#[derive(Serialize)]
-struct Explained {
-    module: Option<String>,
-    version: Option<String>,
-    kind: &'static str,
-    /// go's line.
-    line: String,
-    /// `cache` when the cache entry is at fault, `cache_or_gosum` when only a fresh download
-    /// can tell the cache's copy from the go.sum line (both fixable), else `elsewhere`.
-    at_fault: &'static str,
-    /// The cache entry: `verified`, `broken`, `missing`, or `not_checked`.
-    cache: &'static str,
-    /// Its problems, as `kind: detail`.
-    problems: Vec<String>,
-    /// What to do.
-    advice: String,
-    #[serde(skip)]
-    fix: Option<Fixable>,
-}
-
-/// How the cache entry would be fixed.
-#[derive(Clone)]
-enum Fixable {
-    Repair(Box<crate::cache::ModuleEntry>, crate::fix::refetch::Repair),
-    Download(ModuleKey),
-}
 
 pub fn run(engine: &Engine, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let text = input(args)?;
@@ -95,14 +65,7 @@ pub fn run(engine: &Engine, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    let mut plan = RepairPlan::default();
-    for e in &fixable {
-        match &e.fix {
-            Some(Fixable::Repair(entry, how)) => plan.repairs.push(((**entry).clone(), *how)),
-            Some(Fixable::Download(key)) => plan.downloads.push(key.clone()),
-            None => {}
-        }
-    }
+    let plan = repair_plan(&explained);
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
     let mut progress = ProgressLine::new(!args.fixing.json && std::io::stderr().is_terminal());
@@ -237,106 +200,6 @@ fn shell_word(word: &str) -> String {
         word.to_owned()
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-fn explain(
-    engine: &Engine,
-    error: GoError,
-    expect: &Expectations,
-    refetch_flags: &str,
-) -> Explained {
-    let mut out = Explained {
-        module: error.key.as_ref().map(|k| k.path.clone()),
-        version: error.key.as_ref().map(|k| k.version.clone()),
-        kind: error.kind.name(),
-        line: error.line.clone(),
-        at_fault: "elsewhere",
-        cache: "not_checked",
-        problems: Vec::new(),
-        advice: error.kind.elsewhere().to_owned(),
-        fix: None,
-    };
-    let Some(key) = error.key.filter(|_| error.kind.may_be_the_cache()) else {
-        return out;
-    };
-    let cache = engine.cache();
-    let entry = scan_version(&cache, &key).filter(|e| e.pieces.mod_file || e.pieces.zip);
-    let Some(entry) = entry else {
-        out.cache = "missing";
-        out.at_fault = "cache";
-        out.advice = format!(
-            "{key} is not in the cache: download it (modlens refetch {key}{refetch_flags}, or modlens explain \
-             --fix), with network access"
-        );
-        out.fix = Some(Fixable::Download(key));
-        return out;
-    };
-    let verdict: Verdict = verify_entry(&cache, &entry, expect);
-    if verdict.problems.is_empty() {
-        out.cache = "verified";
-        if let GoErrorKind::ChecksumMismatch {
-            expected: Some(expected),
-            ..
-        } = &error.kind
-            && cached_hash(&verdict, &error.kind).as_deref() == Some(expected.as_str())
-        {
-            out.advice = "the cache holds what go.sum records, so the mismatch came from a fresh \
-                          download: the proxy or origin serves other content under this version. \
-                          Keep the cache; check GOPROXY and the module's publisher"
-                .to_owned();
-        }
-        return out;
-    }
-    out.cache = "broken";
-    out.at_fault = "cache";
-    out.problems = verdict
-        .problems
-        .iter()
-        .map(|p| format!("{}: {}", p.kind.name(), p.detail))
-        .collect();
-    use crate::verify::ProblemKind::{GomodSumMismatch, GosumMismatch};
-    let only_gosum = verdict
-        .problems
-        .iter()
-        .all(|p| matches!(p.kind, GosumMismatch | GomodSumMismatch));
-    out.advice = match &error.kind {
-        GoErrorKind::ChecksumMismatch { .. } if only_gosum => {
-            // The entry is consistent with itself and with what go computed; only go.sum
-            // disagrees. Offline, nothing tells a damaged copy from an edited go.sum line;
-            // a fresh download does, and it changes the cache only if it matches go.sum.
-            out.at_fault = "cache_or_gosum";
-            format!(
-                "the cache's copy is what go hashed, and go.sum disagrees with it: either the \
-                 copy was changed after download, or the go.sum line was edited (or the origin \
-                 re-published the version). A fresh download decides (modlens refetch {key}{refetch_flags}, or \
-                 modlens explain --fix): if it matches go.sum, it replaces the cache's copy; if \
-                 not, the cache is left as it is and go.sum is the one to check (git log -p \
-                 go.sum)"
-            )
-        }
-        _ => format!(
-            "the cache entry is damaged: {} (modlens refetch {key}{refetch_flags}, or modlens \
-             explain --fix)",
-            plan_for(&verdict).intent()
-        ),
-    };
-    out.fix = Some(Fixable::Repair(Box::new(entry), plan_for(&verdict)));
-    out
-}
-
-/// The hash the cache entry has for what the mismatch is about (go.mod or module).
-fn cached_hash(verdict: &Verdict, kind: &GoErrorKind) -> Option<String> {
-    let GoErrorKind::ChecksumMismatch { go_mod, .. } = kind else {
-        return None;
-    };
-    let h = &verdict.hashes;
-    if *go_mod {
-        h.go_mod.map(|h| h.to_string())
-    } else {
-        h.ziphash
-            .clone()
-            .or_else(|| h.zip.or(h.dir).map(|h| h.to_string()))
     }
 }
 

@@ -4,5 +4,6 @@
 
 pub mod clean;
 pub mod doctor;
+pub mod explain;
 pub mod receipt;
 pub mod repair;
