@@ -20,6 +20,7 @@ mod list_hand;
 mod names_go;
 mod ops_cli;
 mod ops_go;
+mod proxy_go;
 mod published_go;
 mod repair_go;
 mod safety;

@@ -107,6 +107,16 @@ impl GoEnv {
         matches!(self.go_answer(), GoAnswer::Values(_))
     }
 
+    /// Whether go keeps `module_path` away from the checksum database: it matches GONOSUMDB,
+    /// or GOPRIVATE when GONOSUMDB is unset (go's rule).
+    pub fn private_to_sumdb(&self, module_path: &str) -> bool {
+        let patterns = self
+            .get("GONOSUMDB")
+            .or_else(|| self.get("GOPRIVATE"))
+            .unwrap_or_default();
+        super::module::match_prefix_patterns(&patterns, module_path)
+    }
+
     /// The effective value of a go setting, `None` when unset or empty.
     pub fn get(&self, name: &str) -> Option<String> {
         if let Some(v) = self.process_var(name) {

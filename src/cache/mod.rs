@@ -28,6 +28,7 @@ pub mod semver;
 pub mod sink;
 pub mod snapshot;
 pub mod sort;
+pub mod store;
 pub mod trash;
 mod vcs;
 mod versions;

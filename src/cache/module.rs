@@ -305,6 +305,29 @@ fn check_path_major(path: &str, version: &str) -> Result<(), String> {
     }
 }
 
+/// `module.MatchPrefixPatterns`: whether any of the comma-separated glob patterns (GOPRIVATE,
+/// GONOSUMDB, ...) matches a prefix of `target` with as many path elements as the pattern.
+pub fn match_prefix_patterns(globs: &str, target: &str) -> bool {
+    globs.split(',').any(|glob| {
+        let glob = glob.trim_end_matches('/');
+        if glob.is_empty() {
+            return false;
+        }
+        let elements = glob.matches('/').count() + 1;
+        let parts: Vec<&str> = target.splitn(elements + 1, '/').collect();
+        if parts.len() < elements {
+            return false;
+        }
+        let prefix = parts[..elements].join("/");
+        // path.Match: `*` and `?` never match a slash.
+        globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .is_ok_and(|g| g.compile_matcher().is_match(prefix.as_str()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +343,23 @@ mod tests {
             assert_eq!(escape(real), esc);
             assert_eq!(unescape(esc).as_deref(), Some(real));
         }
+    }
+
+    #[test]
+    fn prefix_patterns_match_as_go_s_do() {
+        assert!(match_prefix_patterns(
+            "*.corp.example.com",
+            "git.corp.example.com/a/b"
+        ));
+        assert!(match_prefix_patterns(
+            "rsc.io/private",
+            "rsc.io/private/quux"
+        ));
+        assert!(match_prefix_patterns("x.io,rsc.io/*", "rsc.io/private"));
+        assert!(!match_prefix_patterns("rsc.io/private", "rsc.io/privately"));
+        assert!(!match_prefix_patterns("rsc.io/a/b", "rsc.io/a"));
+        assert!(!match_prefix_patterns("", "rsc.io/a"));
+        assert!(match_prefix_patterns("*.io", "rsc.io/a"));
     }
 
     #[test]

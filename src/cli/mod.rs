@@ -30,6 +30,7 @@ mod history;
 mod json;
 mod list;
 mod progress;
+mod proxy;
 mod refetch;
 mod trash;
 mod tui;
@@ -124,6 +125,9 @@ pub enum Command {
     Trash(TrashArgs),
     /// The build cache (GOCACHE): list it, verify every output, clean it.
     Gocache(GocacheArgs),
+    /// A module store a team shares (a file:// proxy directory, Athens' disk storage): list
+    /// it, and check every version against go.sum and the checksum database's answers.
+    Proxy(proxy::ProxyArgs),
 }
 
 pub use crate::cache::sort::SortKey;
@@ -190,6 +194,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         // The build cache needs no module cache.
         let pools = Pools::new(PoolSizes::default())?;
         return gocache::run(&goenv, &pools, args);
+    }
+    if let Some(Command::Proxy(args)) = &cli.command {
+        // Nor does a store.
+        let pools = Pools::new(PoolSizes::default())?;
+        return proxy::run(&goenv, &pools, args);
     }
     // With no cache to find (no go installed, or a fresh go that has downloaded nothing yet),
     // a first `cargo run` (the explorer, no subcommand) shows the demo rather than an error:
@@ -287,6 +296,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(args) => explain::run(&engine, &args),
         Command::Trash(args) => trash::run(&engine, &args),
         Command::Gocache(args) => gocache::run(&engine.goenv, &engine.pools, &args),
+        Command::Proxy(args) => proxy::run(&engine.goenv, &engine.pools, &args),
     }
 }
 

@@ -220,19 +220,28 @@ impl Engine {
         }))
     }
 
-    /// The checksum databases whose cached answers are checked: sum.golang.org always, and the
-    /// one GOSUMDB names when it carries a key.
     fn sumdb_keys(&self) -> Vec<Verifier> {
-        let mut keys = vec![Verifier::parse(SUM_GOLANG_ORG).expect("the built-in key is valid")];
-        if let Some(value) = self.goenv.get("GOSUMDB") {
-            match Verifier::from_gosumdb(&value) {
-                Ok(Some(v)) if !keys.iter().any(|k| k.name == v.name) => keys.push(v),
-                Ok(_) => {}
-                Err(err) => self.warn(format!("{err}; its cached answers are not checked")),
-            }
+        let (keys, warning) = sumdb_keys(&self.goenv);
+        if let Some(warning) = warning {
+            self.warn(warning);
         }
         keys
     }
+}
+
+/// The checksum databases whose answers are checked: sum.golang.org always, and the one
+/// GOSUMDB names when it carries a key; with a warning when GOSUMDB cannot be read.
+pub fn sumdb_keys(goenv: &GoEnv) -> (Vec<Verifier>, Option<String>) {
+    let mut keys = vec![Verifier::parse(SUM_GOLANG_ORG).expect("the built-in key is valid")];
+    let mut warning = None;
+    if let Some(value) = goenv.get("GOSUMDB") {
+        match Verifier::from_gosumdb(&value) {
+            Ok(Some(v)) if !keys.iter().any(|k| k.name == v.name) => keys.push(v),
+            Ok(_) => {}
+            Err(err) => warning = Some(format!("{err}; its cached answers are not checked")),
+        }
+    }
+    (keys, warning)
 }
 
 /// Opens the state database (`--state`, `MODLENS_STATE` or the default place), unless it is

@@ -15,5 +15,6 @@ pub mod pools;
 pub mod project;
 pub mod scan;
 pub mod state;
+pub mod store;
 pub mod stream;
 pub mod verify;

@@ -13,6 +13,7 @@ pub mod goerr;
 pub mod gosum;
 pub mod hash;
 mod problem;
+pub mod store;
 pub mod sumdb;
 pub mod tlog;
 mod tree;

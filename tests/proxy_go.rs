@@ -1,0 +1,276 @@
+//! Shared module stores against the real go: a store go filled (a module cache's
+//! `cache/download`, copied as a team's `file://` proxy) with planted damage, judged by
+//! `modlens proxy verify`; go, fetching every version through `GOPROXY=file://STORE` in a project
+//! whose go.sum holds the authentic lines, is the judge. The same bytes in Athens' disk layout
+//! get the same verdicts.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::go::{Download, Go};
+use crate::support::proxy::standard_modules;
+use crate::support::{make_writable, modlens, stderr, stdout};
+
+/// Copies `from` to `to` (`cp -a`).
+fn copy_tree(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A project whose go.sum holds go's own lines for every download.
+fn project_with_sums(go: &Go, downloads: &[Download]) -> std::path::PathBuf {
+    let dir = go.workdir().join("project");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("go.mod"), "module test.example/p\n\ngo 1.18\n").unwrap();
+    let mut sums = String::new();
+    for d in downloads {
+        if let Some(sum) = &d.sum {
+            sums.push_str(&format!("{} {} {sum}\n", d.path, d.version));
+        }
+        if let Some(sum) = &d.go_mod_sum {
+            sums.push_str(&format!("{} {}/go.mod {sum}\n", d.path, d.version));
+        }
+    }
+    fs::write(dir.join("go.sum"), sums).unwrap();
+    dir
+}
+
+/// `modlens proxy verify STORE [--project P] --json`: the exit status, and each version's
+/// status by `path@version`.
+fn verdicts(store: &Path, project: Option<&Path>) -> (i32, BTreeMap<String, String>) {
+    let mut cmd = modlens(&["proxy", "verify", "--json"]);
+    cmd.arg(store);
+    if let Some(project) = project {
+        cmd.arg("--project").arg(project);
+    }
+    let out = cmd.output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    let statuses = report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                format!(
+                    "{}@{}",
+                    v["path"].as_str().unwrap(),
+                    v["version"].as_str().unwrap()
+                ),
+                v["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (out.status.code().unwrap(), statuses)
+}
+
+/// Whether go, fetching `module@version` through the store into an empty module cache in
+/// `project` (whose go.sum it checks), succeeds.
+fn go_accepts(go: &Go, store: &Path, project: &Path, target: &str) -> bool {
+    let fresh = tempfile::tempdir().unwrap();
+    let out = go
+        .command(&["mod", "download", "-json", target])
+        .current_dir(project)
+        .env("GOPROXY", format!("file://{}", store.display()))
+        .env("GOMODCACHE", fresh.path())
+        .env("GOFLAGS", "-mod=mod")
+        .output()
+        .unwrap();
+    make_writable(fresh.path());
+    out.status.success()
+}
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn store_verdicts_agree_with_go_fetching_through_the_store() {
+    let Some(go) = Go::find("store_verdicts_agree_with_go") else {
+        return;
+    };
+    let downloads = go.download(&standard_modules());
+    let project = project_with_sums(&go, &downloads);
+    let store = go.workdir().join("store");
+    copy_tree(&go.modcache().join("cache/download"), &store);
+    make_writable(&store);
+    let v = |path: &str| store.join(path);
+    // Another content under the same version (a valid zip: a re-tagged release), a flipped
+    // byte in a zip's data, a truncated zip, an edited go.mod, an .info that names another
+    // version, and a list that names a version the store does not hold.
+    retag(&v("example.com/!mixed!case/@v/v1.2.3.zip"));
+    let zip = v("example.com/pseudo/@v/v1.2.4-0.20230105000000-abcdefabcdef.zip");
+    let mut bytes = fs::read(&zip).unwrap();
+    let name_len = u16::from_le_bytes([bytes[26], bytes[27]]) as usize;
+    let extra_len = u16::from_le_bytes([bytes[28], bytes[29]]) as usize;
+    bytes[30 + name_len + extra_len] ^= 0x20;
+    fs::write(&zip, &bytes).unwrap();
+    let zip = v("example.com/nested/@v/v1.0.0.zip");
+    let len = fs::metadata(&zip).unwrap().len();
+    fs::File::options()
+        .write(true)
+        .open(&zip)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let go_mod = v("example.com/unicode/@v/v1.0.0.mod");
+    fs::write(&go_mod, "module example.com/unicode\n\ngo 1.99\n").unwrap();
+    let info = v("example.com/nested/v2/@v/v2.1.0.info");
+    fs::write(
+        &info,
+        r#"{"Version":"v2.1.1","Time":"2024-03-04T05:06:07Z"}"#,
+    )
+    .unwrap();
+    let list = v("example.com/pseudo/@v/list");
+    let mut text = fs::read_to_string(&list).unwrap_or_default();
+    text.push_str("v1.9.9\n");
+    fs::write(&list, text).unwrap();
+
+    let (code, statuses) = verdicts(&store, Some(&project));
+    assert_eq!(code, 1, "{statuses:?}");
+    let expected = [
+        ("example.com/MixedCase@v1.2.3", "mismatch"),
+        ("example.com/nested@v1.0.0", "malformed"),
+        ("example.com/unicode@v1.0.0", "mismatch"),
+        ("example.com/nested/v2@v2.1.0", "malformed"),
+        ("example.com/pseudo@v1.9.9", "malformed"),
+        (
+            "example.com/pseudo@v1.2.4-0.20230105000000-abcdefabcdef",
+            "malformed",
+        ),
+        ("example.com/legacy@v2.0.0+incompatible", "match"),
+        ("example.com/MixedCase@v1.3.0-RC1", "match"),
+    ];
+    for (target, status) in expected {
+        assert_eq!(
+            statuses.get(target).map(String::as_str),
+            Some(status),
+            "{target}: {statuses:?}"
+        );
+    }
+    // go is the judge of every version go.sum names.
+    for d in &downloads {
+        let target = format!("{}@{}", d.path, d.version);
+        let accepted = go_accepts(&go, &store, &project, &target);
+        let status = &statuses[&target];
+        assert_eq!(
+            accepted,
+            status == "match",
+            "{target}: modlens says {status}, go {}",
+            if accepted { "accepts it" } else { "refuses it" }
+        );
+    }
+
+    // Without go.sum lines, nothing says what a version should be.
+    let (_, statuses) = verdicts(&store, None);
+    assert_eq!(
+        statuses["example.com/legacy@v2.0.0+incompatible"],
+        "unverifiable"
+    );
+    assert_eq!(statuses["example.com/nested@v1.0.0"], "malformed");
+
+    // The same bytes in Athens' disk layout get the same verdicts (the list's phantom aside:
+    // Athens keeps no list).
+    let athens = go.workdir().join("athens");
+    for d in &downloads {
+        let key_dir = athens.join(&d.path).join(&d.version);
+        fs::create_dir_all(&key_dir).unwrap();
+        let esc = |s: &str| modlens::cache::module::escape(s);
+        let from = store.join(esc(&d.path)).join("@v");
+        let ev = esc(&d.version);
+        fs::copy(from.join(format!("{ev}.mod")), key_dir.join("go.mod")).unwrap();
+        fs::copy(from.join(format!("{ev}.zip")), key_dir.join("source.zip")).unwrap();
+        fs::copy(
+            from.join(format!("{ev}.info")),
+            key_dir.join(format!("{}.info", d.version)),
+        )
+        .unwrap();
+    }
+    // An interrupted save: the zip never written.
+    let interrupted = athens.join("example.com/pseudo/v0.0.0-20230101000000-abcdefabcdef");
+    fs::remove_file(interrupted.join("source.zip")).unwrap();
+    let (code, athens_statuses) = verdicts(&athens, Some(&project));
+    assert_eq!(code, 1);
+    for (target, status) in &verdicts(&store, Some(&project)).1 {
+        let want = if target == "example.com/pseudo@v0.0.0-20230101000000-abcdefabcdef" {
+            "malformed"
+        } else {
+            status.as_str()
+        };
+        if target == "example.com/pseudo@v1.9.9" {
+            continue;
+        }
+        assert_eq!(
+            athens_statuses.get(target).map(String::as_str),
+            Some(want),
+            "{target} in Athens' layout: {athens_statuses:?}"
+        );
+    }
+    // `--layout` reads a store as told; `proxy list` names every version.
+    let out = modlens(&["proxy", "list", "--json", "--layout", "athens"])
+        .arg(&athens)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["layout"], "athens");
+    assert_eq!(
+        listed["versions"].as_array().unwrap().len(),
+        downloads.len()
+    );
+}
+
+/// Rewrites the zip at `path` as a valid zip of the same names with one file's content
+/// changed, as a re-tagged release would be.
+fn retag(path: &Path) {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        entries.push((entry.name().unwrap().to_string(), data));
+    }
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (i, (name, data)) in entries.iter().enumerate() {
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(data).unwrap();
+        if i == 0 {
+            out.write_all(b"// retagged\n").unwrap();
+        }
+    }
+    fs::write(path, out.finish().unwrap().into_inner()).unwrap();
+}
+
+#[test]
+fn a_directory_that_is_no_store_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("just/some/dirs")).unwrap();
+    for args in [&["proxy", "verify"][..], &["proxy", "list"]] {
+        let out = modlens(args).arg(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("holds no module store"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = modlens(&["proxy", "list"])
+        .arg(dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read the store"),
+        "{}",
+        stderr(&out)
+    );
+}
