@@ -17,7 +17,7 @@ use crate::cache::goenv::GoEnv;
 use crate::cache::store::{Layout, Listing, Store};
 use crate::ops::pools::Pools;
 use crate::verify::gosum::GoSums;
-use crate::verify::store::{StoreExpectations, StoreStatus, StoreVerdict};
+use crate::verify::store::{NOTHING_TO_COMPARE, StoreExpectations, StoreStatus, StoreVerdict};
 
 /// Options of `modlens proxy`.
 #[derive(Debug, Clone, clap::Args)]
@@ -220,6 +220,7 @@ fn verify(
         print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
         let mut text = String::new();
+        let mut nothing_to_compare = 0;
         for v in verdicts.iter().filter(|v| v.status != StoreStatus::Match) {
             text.push_str(&format!(
                 "{:<12} {}@{}\n",
@@ -228,8 +229,20 @@ fn verify(
                 v.version
             ));
             for reason in &v.reasons {
+                // The common reason is said once, below.
+                if reason == NOTHING_TO_COMPARE {
+                    nothing_to_compare += 1;
+                    continue;
+                }
                 text.push_str(&format!("             {reason}\n"));
             }
+        }
+        if nothing_to_compare > 0 {
+            text.push_str(&format!(
+                "{} unverifiable: {NOTHING_TO_COMPARE} (--project DIR checks them against its \
+                 go.sum)\n",
+                count(nothing_to_compare as u64, "version")
+            ));
         }
         text.push_str(&format!(
             "{}: {} match, {} mismatch, {} malformed, {} unverifiable\n",

@@ -22,6 +22,13 @@ use crate::cache::ModuleKey;
 use crate::cache::read::{self, cap};
 use crate::cache::store::{Store, StoredVersion};
 
+/// Why a version is unverifiable, when nothing says what it should be.
+pub const NOTHING_TO_COMPARE: &str =
+    "no go.sum line names it and the store holds no proven checksum-database answer";
+/// Why a private version is unverifiable.
+pub const PRIVATE: &str =
+    "private to the checksum database (GONOSUMDB/GOPRIVATE), and no go.sum line names it";
+
 /// What a store version is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,10 +195,9 @@ pub fn judge(
     verdict.reasons = disagree;
     if verdict.status == StoreStatus::Unverifiable {
         verdict.reasons.push(if private {
-            "private to the checksum database (GONOSUMDB/GOPRIVATE), and no go.sum line names it"
-                .into()
+            PRIVATE.into()
         } else {
-            "no go.sum line names it and the store holds no proven checksum-database answer".into()
+            NOTHING_TO_COMPARE.into()
         });
         verdict.reasons.extend(unproven);
     }
