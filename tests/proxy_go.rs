@@ -88,14 +88,11 @@ fn go_accepts(go: &Go, store: &Path, project: &Path, target: &str) -> bool {
     out.status.success()
 }
 
-#[test]
-#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
-fn store_verdicts_agree_with_go_fetching_through_the_store() {
-    let Some(go) = Go::find("store_verdicts_agree_with_go") else {
-        return;
-    };
+/// go's downloads of the standard fixtures, a project whose go.sum holds their lines, and a
+/// copy of go's `cache/download` as a store with damage planted.
+fn planted_store(go: &Go) -> (Vec<Download>, std::path::PathBuf, std::path::PathBuf) {
     let downloads = go.download(&standard_modules());
-    let project = project_with_sums(&go, &downloads);
+    let project = project_with_sums(go, &downloads);
     let store = go.workdir().join("store");
     copy_tree(&go.modcache().join("cache/download"), &store);
     make_writable(&store);
@@ -131,6 +128,16 @@ fn store_verdicts_agree_with_go_fetching_through_the_store() {
     text.push_str("v1.9.9\n");
     fs::write(&list, text).unwrap();
 
+    (downloads, project, store)
+}
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn store_verdicts_agree_with_go_fetching_through_the_store() {
+    let Some(go) = Go::find("store_verdicts_agree_with_go") else {
+        return;
+    };
+    let (downloads, project, store) = planted_store(&go);
     let (code, statuses) = verdicts(&store, Some(&project));
     assert_eq!(code, 1, "{statuses:?}");
     let expected = [
@@ -270,6 +277,76 @@ fn a_directory_that_is_no_store_is_a_one_line_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("cannot read the store"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn proxy_clean_reports_first_then_moves_only_what_is_proven_wrong() {
+    let Some(go) = Go::find("proxy_clean_reports_first") else {
+        return;
+    };
+    let (downloads, project, store) = planted_store(&go);
+    let canary = go.workdir().join("canary.txt");
+    fs::write(&canary, "outside the store\n").unwrap();
+    let before = crate::support::fingerprint(&store);
+    let clean = |extra: &[&str]| {
+        let mut cmd = modlens(&["proxy", "clean"]);
+        cmd.arg(&store).arg("--project").arg(&project).args(extra);
+        cmd.output().unwrap()
+    };
+    // Report first: nothing moves without --yes.
+    let out = clean(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("would move 6 versions"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(crate::support::fingerprint(&store), before);
+
+    let out = clean(&["--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let trash_root = go.workdir().join("store.modlens-trash");
+    let runs: Vec<_> = fs::read_dir(&trash_root).unwrap().flatten().collect();
+    assert_eq!(runs.len(), 1, "one run in the trash");
+    let run = runs[0].path();
+    assert!(run.join("example.com/!mixed!case/@v/v1.2.3.zip").is_file());
+    assert!(run.join("example.com/nested/@v/v1.0.0.zip").is_file());
+    // Nothing proven wrong is left; everything else stays, and go still gets it.
+    let (code, statuses) = verdicts(&store, Some(&project));
+    assert_eq!(code, 0, "{statuses:?}");
+    assert!(!statuses.contains_key("example.com/MixedCase@v1.2.3"));
+    assert!(
+        !statuses.contains_key("example.com/pseudo@v1.9.9"),
+        "dropped from the list"
+    );
+    let list = fs::read_to_string(store.join("example.com/pseudo/@v/list")).unwrap();
+    assert!(!list.contains("v1.9.9"), "{list}");
+    for d in &downloads {
+        let target = format!("{}@{}", d.path, d.version);
+        if statuses.get(&target).is_some_and(|s| s == "match") {
+            assert!(go_accepts(&go, &store, &project, &target), "{target}");
+        }
+    }
+    assert_eq!(fs::read_to_string(&canary).unwrap(), "outside the store\n");
+
+    // A module cache is repaired by its own commands, never by proxy clean.
+    let out = modlens(&["proxy", "clean", "--yes"])
+        .arg(go.modcache())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refetch --broken"),
         "{}",
         stderr(&out)
     );

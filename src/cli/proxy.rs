@@ -34,6 +34,20 @@ pub enum ProxyAction {
     List(StoreArgs),
     /// Judge every version: match, mismatch, unverifiable or malformed.
     Verify(StoreArgs),
+    /// Report the versions proven wrong (mismatch, malformed); with --yes, move them into a
+    /// trash beside the store and drop them from @v/list.
+    Clean(StoreCleanArgs),
+}
+
+/// Options of `proxy clean`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreCleanArgs {
+    /// The store and how to judge it.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Move the versions proven wrong (without it, only the report).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// Where the store is and how to read it.
@@ -67,7 +81,9 @@ pub enum LayoutArg {
 }
 
 pub fn run(goenv: &GoEnv, pools: &Pools, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
-    let (ProxyAction::List(a) | ProxyAction::Verify(a)) = &args.action;
+    let (ProxyAction::List(a)
+    | ProxyAction::Verify(a)
+    | ProxyAction::Clean(StoreCleanArgs { store: a, .. })) = &args.action;
     let layout = a.layout.map(|l| match l {
         LayoutArg::Goproxy => Layout::GoProxy,
         LayoutArg::Athens => Layout::Athens,
@@ -77,6 +93,7 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &ProxyArgs) -> anyhow::Result<Exi
     match &args.action {
         ProxyAction::List(a) => list(&store, &listing, a.json),
         ProxyAction::Verify(a) => verify(goenv, pools, &store, listing, a),
+        ProxyAction::Clean(c) => clean(goenv, pools, &store, listing, c),
     }
 }
 
@@ -160,13 +177,14 @@ fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(
+/// Every version of `listing` judged, with a progress line on a terminal.
+fn judge_all(
     goenv: &GoEnv,
     pools: &Pools,
     store: &Store,
-    listing: Listing,
+    listing: &Listing,
     args: &StoreArgs,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Vec<StoreVerdict>> {
     let mut gosums = GoSums::default();
     for dir in &args.project {
         gosums.load_project(dir, args.recursive)?;
@@ -184,15 +202,31 @@ fn verify(
     let progress = Mutex::new(ProgressLine::new(
         !args.json && std::io::stderr().is_terminal(),
     ));
-    let verdicts =
-        crate::ops::store::verify_store(pools, store, listing.versions, &expect, &|n, total| {
+    let verdicts = crate::ops::store::verify_store(
+        pools,
+        store,
+        listing.versions.clone(),
+        &expect,
+        &|n, total| {
             if let Ok(mut line) = progress.lock() {
                 line.show(|| format!("verified {n}/{total}"));
             }
-        });
+        },
+    );
     if let Ok(line) = progress.lock() {
         line.clear();
     }
+    Ok(verdicts)
+}
+
+fn verify(
+    goenv: &GoEnv,
+    pools: &Pools,
+    store: &Store,
+    listing: Listing,
+    args: &StoreArgs,
+) -> anyhow::Result<ExitCode> {
+    let verdicts = judge_all(goenv, pools, store, &listing, args)?;
     let tally = |status: StoreStatus| verdicts.iter().filter(|v| v.status == status).count();
     let wrong = tally(StoreStatus::Mismatch) + tally(StoreStatus::Malformed);
     if args.json {
@@ -255,6 +289,96 @@ fn verify(
         print(&text)?;
     }
     Ok(if wrong == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn clean(
+    goenv: &GoEnv,
+    pools: &Pools,
+    store: &Store,
+    listing: Listing,
+    args: &StoreCleanArgs,
+) -> anyhow::Result<ExitCode> {
+    if crate::ops::store::is_module_cache(store) {
+        anyhow::bail!(
+            "{} is a module cache's download directory: repair it with `modlens refetch \
+             --broken` (under go's locks, with its trees), not `proxy clean`",
+            store.root.display()
+        );
+    }
+    let verdicts = judge_all(goenv, pools, store, &listing, &args.store)?;
+    let wrong: Vec<&StoreVerdict> = verdicts.iter().filter(|v| v.status.is_wrong()).collect();
+    let mut text = String::new();
+    for v in &wrong {
+        text.push_str(&format!(
+            "{:<12} {}@{}\n",
+            v.status.name(),
+            v.path,
+            v.version
+        ));
+        for reason in &v.reasons {
+            text.push_str(&format!("             {reason}\n"));
+        }
+    }
+    if wrong.is_empty() {
+        if !args.store.json {
+            print("nothing proven wrong: nothing to clean\n")?;
+        } else {
+            print(&format!(
+                "{}\n",
+                serde_json::json!({ "plan": [], "moved": [], "failed": [] })
+            ))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.yes {
+        if args.store.json {
+            let plan: Vec<String> = wrong
+                .iter()
+                .map(|v| format!("{}@{}", v.path, v.version))
+                .collect();
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "plan": plan, "moved": [], "failed": [] })
+                )?
+            ))?;
+        } else {
+            text.push_str(&format!(
+                "would move {} proven wrong into a trash beside the store (pass --yes); versions \
+                 that could not be proven wrong are never moved\n",
+                count(wrong.len() as u64, "version")
+            ));
+            print(&text)?;
+        }
+        return Ok(ExitCode::from(1));
+    }
+    let run = format!(
+        "{}-{}",
+        crate::ops::state::unix(crate::cache::clock::now()),
+        std::process::id()
+    );
+    let cleaned = crate::ops::store::clean_store(store, &listing.versions, &verdicts, &run)?;
+    if args.store.json {
+        print(&format!("{}\n", serde_json::to_string_pretty(&cleaned)?))?;
+    } else {
+        for (name, why) in &cleaned.failed {
+            text.push_str(&format!("failed: {name}: {why}\n"));
+        }
+        text.push_str(&format!(
+            "moved {} into {} (move them back to undo)\n",
+            count(cleaned.moved.len() as u64, "version"),
+            cleaned
+                .trash
+                .as_deref()
+                .map_or_else(String::new, |t| t.display().to_string())
+        ));
+        print(&text)?;
+    }
+    Ok(if cleaned.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

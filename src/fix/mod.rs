@@ -18,6 +18,7 @@ pub mod gocmd;
 pub mod goindex;
 pub mod refetch;
 pub mod restore;
+pub mod store;
 pub mod trash;
 
 pub use error::FixError;

@@ -24,3 +24,28 @@ pub fn verify_store(
         verdict
     })
 }
+
+/// Whether `store` is a module cache's download directory, which only the module cache's own
+/// commands change (under go's locks, with its trees).
+pub fn is_module_cache(store: &Store) -> bool {
+    store.root.ends_with("cache/download")
+}
+
+/// Moves every version `verdicts` proves wrong (mismatch or malformed) out of `store` into a
+/// trash beside it, run `run`, and drops it from its `@v/list`. Nothing else is touched.
+pub fn clean_store(
+    store: &Store,
+    versions: &[StoredVersion],
+    verdicts: &[StoreVerdict],
+    run: &str,
+) -> Result<crate::fix::store::StoreCleaned, super::error::OpsError> {
+    let wrong: Vec<&StoredVersion> = versions
+        .iter()
+        .filter(|v| {
+            verdicts
+                .iter()
+                .any(|d| d.status.is_wrong() && d.path == v.key.path && d.version == v.key.version)
+        })
+        .collect();
+    Ok(crate::fix::store::move_versions(store, &wrong, run)?)
+}

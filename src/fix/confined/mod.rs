@@ -118,7 +118,11 @@ impl Confined {
     }
 
     /// Opens the directory holding `path` and returns it with the last name of `path`.
-    fn parent_of(&self, path: &Path, missing: Missing) -> Result<(OwnedFd, OsString), DeleteError> {
+    pub(crate) fn parent_of(
+        &self,
+        path: &Path,
+        missing: Missing,
+    ) -> Result<(OwnedFd, OsString), DeleteError> {
         let rel = self.relative(path)?;
         let mut parts: Vec<&OsStr> = rel.iter().collect();
         let name = parts
