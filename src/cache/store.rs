@@ -67,17 +67,29 @@ pub enum StoreError {
 pub struct StoredVersion {
     /// The version.
     pub key: ModuleKey,
-    /// Its `.info`, if stored.
-    pub info: Option<PathBuf>,
-    /// Its `go.mod`, if stored.
-    pub go_mod: Option<PathBuf>,
-    /// Its zip, if stored.
-    pub zip: Option<PathBuf>,
+    /// Whether its `.info` is stored (paths are the store's to say: [`Store::piece`]; a
+    /// listing of millions of versions keeps none).
+    pub has_info: bool,
+    /// Whether its `go.mod` is stored.
+    pub has_go_mod: bool,
+    /// Whether its zip is stored.
+    pub has_zip: bool,
     /// Bytes of its files.
     pub bytes: u64,
     /// What is wrong with how it is stored (an interrupted save, a version `list` names that
     /// has no files).
     pub problems: Vec<String>,
+}
+
+/// One of a version's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// The `.info`.
+    Info,
+    /// The go.mod.
+    GoMod,
+    /// The zip.
+    Zip,
 }
 
 /// Everything a store holds.
@@ -127,6 +139,40 @@ impl Store {
                 .then_with(|| semver::sort_order(&a.key.version, &b.key.version))
         });
         listing
+    }
+
+    /// Where the store keeps `piece` of `v`, if it keeps it.
+    pub fn piece(&self, v: &StoredVersion, piece: Piece) -> Option<PathBuf> {
+        let stored = match piece {
+            Piece::Info => v.has_info,
+            Piece::GoMod => v.has_go_mod,
+            Piece::Zip => v.has_zip,
+        };
+        if !stored {
+            return None;
+        }
+        let (path, version) = (&v.key.path, &v.key.version);
+        Some(match self.layout {
+            Layout::GoProxy => {
+                let base = self.root.join(v.key.escaped_path()).join("@v");
+                let ext = match piece {
+                    Piece::Info => "info",
+                    Piece::GoMod => "mod",
+                    Piece::Zip => "zip",
+                };
+                base.join(format!("{}.{ext}", v.key.escaped_version()))
+            }
+            Layout::Athens => self.root.join(path).join(version).join(match piece {
+                Piece::Info => format!("{version}.info"),
+                Piece::GoMod => "go.mod".to_owned(),
+                Piece::Zip => "source.zip".to_owned(),
+            }),
+        })
+    }
+
+    /// The directory Athens keeps `v` in.
+    pub fn version_dir(&self, v: &StoredVersion) -> PathBuf {
+        self.root.join(&v.key.path).join(&v.key.version)
     }
 
     /// Where the store keeps the checksum database `name`'s answer for `key`, as go caches it
@@ -248,11 +294,11 @@ fn go_proxy_versions(rel: &Path, files: &[PathBuf], listing: &mut Listing) {
             .or_insert_with(|| empty(key));
         v.bytes += fs::symlink_metadata(file).map_or(0, |m| m.len());
         let slot = match ext {
-            "info" => &mut v.info,
-            "mod" => &mut v.go_mod,
-            _ => &mut v.zip,
+            "info" => &mut v.has_info,
+            "mod" => &mut v.has_go_mod,
+            _ => &mut v.has_zip,
         };
-        *slot = Some(file.clone());
+        *slot = true;
     }
     for version in listed {
         if semver::canonical(&version).as_deref() != Some(version.as_str()) {
@@ -319,7 +365,7 @@ fn athens_version(rel: &Path, files: &[PathBuf], listing: &mut Listing) -> bool 
             missing.join(" and ")
         ));
     }
-    (v.go_mod, v.zip, v.info) = (go_mod, zip, info);
+    (v.has_go_mod, v.has_zip, v.has_info) = (go_mod.is_some(), zip.is_some(), info.is_some());
     listing.versions.push(v);
     true
 }
@@ -327,9 +373,9 @@ fn athens_version(rel: &Path, files: &[PathBuf], listing: &mut Listing) -> bool 
 fn empty(key: ModuleKey) -> StoredVersion {
     StoredVersion {
         key,
-        info: None,
-        go_mod: None,
-        zip: None,
+        has_info: false,
+        has_go_mod: false,
+        has_zip: false,
         bytes: 0,
         problems: Vec::new(),
     }

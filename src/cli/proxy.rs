@@ -126,9 +126,9 @@ fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode
                 path: &v.key.path,
                 version: &v.key.version,
                 bytes: v.bytes,
-                info: v.info.is_some(),
-                go_mod: v.go_mod.is_some(),
-                zip: v.zip.is_some(),
+                info: v.has_info,
+                go_mod: v.has_go_mod,
+                zip: v.has_zip,
                 problems: &v.problems,
             })
             .collect();
@@ -145,9 +145,9 @@ fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode
     let mut text = String::new();
     for v in &listing.versions {
         let pieces: Vec<&str> = [
-            (v.info.is_some(), "info"),
-            (v.go_mod.is_some(), "mod"),
-            (v.zip.is_some(), "zip"),
+            (v.has_info, "info"),
+            (v.has_go_mod, "mod"),
+            (v.has_zip, "zip"),
         ]
         .into_iter()
         .filter_map(|(has, name)| has.then_some(name))
@@ -177,14 +177,16 @@ fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every version of `listing` judged, with a progress line on a terminal.
+/// Every version of `listing` judged, a chunk at a time (see [`crate::ops::store`]), with a
+/// progress line on a terminal.
 fn judge_all(
     goenv: &GoEnv,
     pools: &Pools,
     store: &Store,
     listing: &Listing,
     args: &StoreArgs,
-) -> anyhow::Result<Vec<StoreVerdict>> {
+    on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut gosums = GoSums::default();
     for dir in &args.project {
         gosums.load_project(dir, args.recursive)?;
@@ -202,21 +204,44 @@ fn judge_all(
     let progress = Mutex::new(ProgressLine::new(
         !args.json && std::io::stderr().is_terminal(),
     ));
-    let verdicts = crate::ops::store::verify_store(
+    let mut failed = Ok(());
+    let show = |n: usize, total: usize| {
+        if let Ok(mut line) = progress.lock() {
+            line.show(|| format!("verified {n}/{total}"));
+        }
+    };
+    crate::ops::store::verify_store(
         pools,
         store,
-        listing.versions.clone(),
+        &listing.versions,
         &expect,
-        &|n, total| {
-            if let Ok(mut line) = progress.lock() {
-                line.show(|| format!("verified {n}/{total}"));
+        &show,
+        &mut |chunk| {
+            if failed.is_ok() {
+                if let Ok(line) = progress.lock() {
+                    line.clear();
+                }
+                failed = on_verdicts(chunk);
             }
         },
     );
     if let Ok(line) = progress.lock() {
         line.clear();
     }
-    Ok(verdicts)
+    failed
+}
+
+/// The lines a verdict other than `match` prints; the common reason is counted, not printed.
+fn verdict_lines(v: &StoreVerdict, nothing_to_compare: &mut usize) -> String {
+    let mut text = format!("{:<12} {}@{}\n", v.status.name(), v.path, v.version);
+    for reason in &v.reasons {
+        if reason == NOTHING_TO_COMPARE {
+            *nothing_to_compare += 1;
+        } else {
+            text.push_str(&format!("             {reason}\n"));
+        }
+    }
+    text
 }
 
 fn verify(
@@ -226,51 +251,48 @@ fn verify(
     listing: Listing,
     args: &StoreArgs,
 ) -> anyhow::Result<ExitCode> {
-    let verdicts = judge_all(goenv, pools, store, &listing, args)?;
-    let tally = |status: StoreStatus| verdicts.iter().filter(|v| v.status == status).count();
-    let wrong = tally(StoreStatus::Mismatch) + tally(StoreStatus::Malformed);
+    let mut tally: std::collections::BTreeMap<&'static str, usize> = [
+        StoreStatus::Match,
+        StoreStatus::Mismatch,
+        StoreStatus::Malformed,
+        StoreStatus::Unverifiable,
+    ]
+    .iter()
+    .map(|s| (s.name(), 0))
+    .collect();
+    let mut nothing_to_compare = 0;
+    let mut first = true;
     if args.json {
-        #[derive(Serialize)]
-        struct Report<'a> {
-            store: &'a std::path::Path,
-            layout: &'static str,
-            versions: &'a [StoreVerdict],
-            strays: &'a [String],
-            summary: std::collections::BTreeMap<&'static str, usize>,
-        }
-        let statuses = [
-            StoreStatus::Match,
-            StoreStatus::Mismatch,
-            StoreStatus::Malformed,
-            StoreStatus::Unverifiable,
-        ];
-        let report = Report {
-            store: &store.root,
-            layout: store.layout.name(),
-            versions: &verdicts,
-            strays: &listing.strays,
-            summary: statuses.iter().map(|s| (s.name(), tally(*s))).collect(),
-        };
-        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
-    } else {
+        // Streamed: one verdict per line of the array, as they come.
+        print(&format!(
+            "{{\"store\": {}, \"layout\": \"{}\", \"versions\": [\n",
+            serde_json::to_string(&store.root)?,
+            store.layout.name()
+        ))?;
+    }
+    judge_all(goenv, pools, store, &listing, args, &mut |chunk| {
         let mut text = String::new();
-        let mut nothing_to_compare = 0;
-        for v in verdicts.iter().filter(|v| v.status != StoreStatus::Match) {
-            text.push_str(&format!(
-                "{:<12} {}@{}\n",
-                v.status.name(),
-                v.path,
-                v.version
-            ));
-            for reason in &v.reasons {
-                // The common reason is said once, below.
-                if reason == NOTHING_TO_COMPARE {
-                    nothing_to_compare += 1;
-                    continue;
-                }
-                text.push_str(&format!("             {reason}\n"));
+        for v in &chunk {
+            *tally.entry(v.status.name()).or_default() += 1;
+            if args.json {
+                text.push_str(if first { "  " } else { ",\n  " });
+                text.push_str(&serde_json::to_string(v)?);
+                first = false;
+            } else if v.status != StoreStatus::Match {
+                text.push_str(&verdict_lines(v, &mut nothing_to_compare));
             }
         }
+        Ok(print(&text)?)
+    })?;
+    let wrong = tally["mismatch"] + tally["malformed"];
+    if args.json {
+        print(&format!(
+            "\n], \"strays\": {}, \"summary\": {}}}\n",
+            serde_json::to_string(&listing.strays)?,
+            serde_json::to_string(&tally)?
+        ))?;
+    } else {
+        let mut text = String::new();
         if nothing_to_compare > 0 {
             text.push_str(&format!(
                 "{} unverifiable: {NOTHING_TO_COMPARE} (--project DIR checks them against its \
@@ -280,11 +302,11 @@ fn verify(
         }
         text.push_str(&format!(
             "{}: {} match, {} mismatch, {} malformed, {} unverifiable\n",
-            count(verdicts.len() as u64, "version"),
-            tally(StoreStatus::Match),
-            tally(StoreStatus::Mismatch),
-            tally(StoreStatus::Malformed),
-            tally(StoreStatus::Unverifiable),
+            count(tally.values().sum::<usize>() as u64, "version"),
+            tally["match"],
+            tally["mismatch"],
+            tally["malformed"],
+            tally["unverifiable"],
         ));
         print(&text)?;
     }
@@ -309,8 +331,13 @@ fn clean(
             store.root.display()
         );
     }
-    let verdicts = judge_all(goenv, pools, store, &listing, &args.store)?;
-    let wrong: Vec<&StoreVerdict> = verdicts.iter().filter(|v| v.status.is_wrong()).collect();
+    // Only the verdicts that matter here are kept.
+    let mut verdicts: Vec<StoreVerdict> = Vec::new();
+    judge_all(goenv, pools, store, &listing, &args.store, &mut |chunk| {
+        verdicts.extend(chunk.into_iter().filter(|v| v.status.is_wrong()));
+        Ok(())
+    })?;
+    let wrong: Vec<&StoreVerdict> = verdicts.iter().collect();
     let mut text = String::new();
     for v in &wrong {
         text.push_str(&format!(

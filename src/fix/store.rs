@@ -11,7 +11,7 @@ use rustix::fs::{RenameFlags, renameat_with};
 
 use super::confined::{Confined, Missing};
 use super::error::{DeleteError, io_err};
-use crate::cache::store::{Layout, Store, StoredVersion};
+use crate::cache::store::{Layout, Piece, Store, StoredVersion};
 
 /// The trash of one run beside a store.
 pub struct StoreTrash {
@@ -130,16 +130,10 @@ pub fn move_versions(
     cleaned.trash = Some(trash.dir.clone());
     for v in versions {
         let pieces: Vec<PathBuf> = match store.layout {
-            Layout::Athens => [&v.go_mod, &v.zip, &v.info]
+            Layout::Athens => vec![store.version_dir(v)],
+            Layout::GoProxy => [Piece::Info, Piece::GoMod, Piece::Zip]
                 .into_iter()
-                .flatten()
-                .find_map(|f| f.parent().map(Path::to_path_buf))
-                .into_iter()
-                .collect(),
-            Layout::GoProxy => [&v.info, &v.go_mod, &v.zip]
-                .into_iter()
-                .flatten()
-                .cloned()
+                .filter_map(|p| store.piece(v, p))
                 .collect(),
         };
         let moved = move_to_trash(&confined, &trash, &pieces).and_then(|_| {

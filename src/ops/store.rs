@@ -8,21 +8,30 @@ use crate::cache::store::{Store, StoredVersion};
 use crate::verify::store::{StoreExpectations, StoreVerdict, judge};
 use crate::verify::zipfile::Scratch;
 
-/// Judges `versions` of `store` in parallel; `progress` hears (done, total) as they finish.
+/// How many versions are judged at once: results are handed on a chunk at a time, so memory
+/// stays flat however large the store.
+const CHUNK: usize = 2048;
+
+/// Judges `versions` of `store` in parallel, a chunk at a time, handing each chunk's verdicts to
+/// `on_verdicts` in the store's order; `progress` hears (done, total) as they finish.
 pub fn verify_store(
     pools: &Pools,
     store: &Store,
-    versions: Vec<StoredVersion>,
+    versions: &[StoredVersion],
     expect: &StoreExpectations<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<StoreVerdict> {
+    on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>),
+) {
     let total = versions.len();
     let done = AtomicUsize::new(0);
-    pools.hash_map(versions, |v| {
-        let verdict = Scratch::with(|scratch| judge(store, &v, expect, scratch));
-        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        verdict
-    })
+    for chunk in versions.chunks(CHUNK) {
+        let verdicts = pools.hash_map(chunk.iter().collect(), |v| {
+            let verdict = Scratch::with(|scratch| judge(store, v, expect, scratch));
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            verdict
+        });
+        on_verdicts(verdicts);
+    }
 }
 
 /// Whether `store` is a module cache's download directory, which only the module cache's own

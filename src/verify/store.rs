@@ -20,7 +20,7 @@ use super::tlog::prove_record;
 use super::zipfile::{Scratch, check_zip};
 use crate::cache::ModuleKey;
 use crate::cache::read::{self, cap};
-use crate::cache::store::{Store, StoredVersion};
+use crate::cache::store::{Piece, Store, StoredVersion};
 
 /// Why a version is unverifiable, when nothing says what it should be.
 pub const NOTHING_TO_COMPARE: &str =
@@ -96,11 +96,11 @@ pub fn judge(
 ) -> StoreVerdict {
     let key = &v.key;
     let mut malformed: Vec<String> = v.problems.clone();
-    if v.go_mod.is_none() && v.problems.is_empty() {
+    if !v.has_go_mod && v.problems.is_empty() {
         malformed.push("its go.mod is missing".into());
     }
-    if let Some(info) = &v.info {
-        match info_version(info) {
+    if let Some(info) = store.piece(v, Piece::Info) {
+        match info_version(&info) {
             Ok(version) if version == key.version => {}
             Ok(version) => malformed.push(format!(
                 ".info says Version {version:?}, not {:?}",
@@ -109,9 +109,9 @@ pub fn judge(
             Err(why) => malformed.push(format!(".info: {why}")),
         }
     }
-    let zip_h1 = match &v.zip {
+    let zip_h1 = match store.piece(v, Piece::Zip) {
         None => None,
-        Some(zip) => match check_zip(zip, key, scratch, false) {
+        Some(zip) => match check_zip(&zip, key, scratch, false) {
             Ok(report) => {
                 malformed.extend(report.structure.iter().map(|s| format!("zip: {s}")));
                 report.h1
@@ -122,16 +122,16 @@ pub fn judge(
             }
         },
     };
-    let mod_h1 = v
-        .go_mod
-        .as_ref()
-        .and_then(|m| match read::read_capped(m, cap::GO_MOD) {
-            Ok(bytes) => Some(hash_go_mod(&bytes)),
-            Err(e) => {
-                malformed.push(format!("go.mod: {e}"));
-                None
-            }
-        });
+    let mod_h1 =
+        store
+            .piece(v, Piece::GoMod)
+            .and_then(|m| match read::read_capped(&m, cap::GO_MOD) {
+                Ok(bytes) => Some(hash_go_mod(&bytes)),
+                Err(e) => {
+                    malformed.push(format!("go.mod: {e}"));
+                    None
+                }
+            });
     let mut verdict = StoreVerdict {
         path: key.path.clone(),
         version: key.version.clone(),
@@ -184,7 +184,7 @@ pub fn judge(
             }
         }
     }
-    let proven = if v.zip.is_some() { agree.0 } else { agree.1 };
+    let proven = if v.has_zip { agree.0 } else { agree.1 };
     verdict.status = if !disagree.is_empty() {
         StoreStatus::Mismatch
     } else if proven {
