@@ -351,3 +351,84 @@ fn proxy_clean_reports_first_then_moves_only_what_is_proven_wrong() {
         stderr(&out)
     );
 }
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn refetch_from_a_store_uses_its_proven_copy_and_refuses_an_unproven_one() {
+    let Some(go) = Go::find("refetch_from_a_store") else {
+        return;
+    };
+    let (_, project, store) = planted_store(&go);
+    // The cache's copy of a version the store holds intact: a truncated zip and an edited
+    // tree, so that only a download repairs it.
+    let cache = go.modcache();
+    make_writable(&cache);
+    let target = "example.com/pseudo@v0.0.0-20230101000000-abcdefabcdef";
+    let zip =
+        cache.join("cache/download/example.com/pseudo/@v/v0.0.0-20230101000000-abcdefabcdef.zip");
+    let len = fs::metadata(&zip).unwrap().len();
+    fs::File::options()
+        .write(true)
+        .open(&zip)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    fs::write(cache.join(format!("{target}/go.mod")), "module edited\n").unwrap();
+    let refetch = |from: &Path, version: &str| {
+        go.modlens(&cache, &["refetch", "--yes"])
+            .arg("--project")
+            .arg(&project)
+            .arg("--from")
+            .arg(from)
+            .arg(version)
+            .env("GOPROXY", "off")
+            .output()
+            .unwrap()
+    };
+    // Repaired offline when it can be: the store is not needed for an edited tree.
+    let mixed_tree = cache.join("example.com/!mixed!case@v1.2.3/hello.go");
+    fs::write(&mixed_tree, "package m\n").unwrap();
+    let out = refetch(&store, "example.com/MixedCase@v1.2.3");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("re-extracted, verified"),
+        "{}",
+        stdout(&out)
+    );
+    // With its zip gone bad too, only a download repairs it, and the store's copy is not what
+    // go.sum says: refused, and nothing changes.
+    make_writable(&cache);
+    fs::write(&mixed_tree, "package m\n").unwrap();
+    let mixed_zip = cache.join("cache/download/example.com/!mixed!case/@v/v1.2.3.zip");
+    fs::write(&mixed_zip, "not a zip").unwrap();
+    let before = crate::support::fingerprint(&cache);
+    let out = refetch(&store, "example.com/MixedCase@v1.2.3");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("mismatch"), "{}", stderr(&out));
+    assert_eq!(crate::support::fingerprint(&cache), before);
+    // GOPROXY is off: the repair can only come from the store.
+    let out = refetch(&store, target);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("re-fetched, verified"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        fs::read(&zip).unwrap(),
+        fs::read(store.join("example.com/pseudo/@v/v0.0.0-20230101000000-abcdefabcdef.zip"))
+            .unwrap()
+    );
+}

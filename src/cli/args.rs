@@ -225,6 +225,10 @@ pub struct RefetchArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Download from this store instead of GOPROXY: a directory in go's proxy layout, whose
+    /// copies must first be proven (go.sum, checksum-database answers), or a proxy URL.
+    #[arg(long, value_name = "STORE")]
+    pub from: Option<String>,
     /// Versions to repair, as MODULE@VERSION.
     #[arg(value_name = "MODULE@VERSION")]
     pub modules: Vec<String>,

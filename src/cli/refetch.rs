@@ -40,7 +40,15 @@ pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     let expect = engine.expectations(&args.project, args.recursive)?;
     // Sizes are not needed here, so the trees are not walked.
     let snapshot = engine.snapshot(Depth::Shallow)?;
-    let plan = plan_refetch(engine, &snapshot, &wanted, args.broken, &expect);
+    let mut plan = plan_refetch(engine, &snapshot, &wanted, args.broken, &expect);
+    if let Some(from) = &args.from {
+        plan.source = Some(crate::ops::store::repair_source(
+            engine,
+            from,
+            &plan.fetched(),
+            &expect,
+        )?);
+    }
     if plan.is_empty() {
         // Said once: per version when they were named, else for the whole cache.
         let mut text = String::new();
@@ -57,6 +65,9 @@ pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         let mut lines = String::new();
         for line in plan.lines() {
             lines.push_str(&format!("  {line}\n"));
+        }
+        if let Some(source) = &plan.source {
+            lines.push_str(&format!("  (go downloads from {source}, not GOPROXY)\n"));
         }
         let versions = count(plan.versions() as u64, "version");
         let files = count(plan.removals.len() as u64, "file");

@@ -58,3 +58,53 @@ pub fn clean_store(
         .collect();
     Ok(crate::fix::store::move_versions(store, &wrong, run)?)
 }
+
+/// Where go downloads from for `refetch --from SOURCE`: a URL as given (go's checks, and
+/// modlens's verification after the download, judge what it serves), or a directory store in
+/// go's proxy layout, as `file://`, once its copy of every one of `keys` is proven (`match`
+/// against `expect`'s go.sum lines and the store's proven checksum-database answers).
+pub fn repair_source(
+    engine: &super::engine::Engine,
+    source: &str,
+    keys: &[&crate::cache::ModuleKey],
+    expect: &crate::verify::Expectations,
+) -> Result<String, super::error::OpsError> {
+    use super::error::OpsError;
+    use crate::cache::store::Layout;
+    use crate::verify::store::StoreStatus;
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return Ok(source.to_owned());
+    }
+    let dir = std::path::absolute(source)
+        .map_err(|e| OpsError::Invalid(format!("--from {source}: {e}")))?;
+    let store = Store::open(&dir, None).map_err(|e| OpsError::Invalid(format!("--from: {e}")))?;
+    if store.layout != Layout::GoProxy {
+        return Err(OpsError::Invalid(format!(
+            "--from {source}: go reads a store only in its proxy layout; serve Athens' storage \
+             through Athens and pass its URL"
+        )));
+    }
+    let listing = store.list();
+    let private = |path: &str| engine.goenv.private_to_sumdb(path);
+    let judged = StoreExpectations {
+        gosums: &expect.gosums,
+        verifiers: &expect.sumdb_keys,
+        private: &private,
+    };
+    for key in keys {
+        let Some(v) = listing.versions.iter().find(|v| v.key == **key) else {
+            return Err(OpsError::Invalid(format!(
+                "--from {source}: the store has no copy of {key}"
+            )));
+        };
+        let verdict = Scratch::with(|scratch| judge(&store, v, &judged, scratch));
+        if verdict.status != StoreStatus::Match {
+            return Err(OpsError::Invalid(format!(
+                "--from {source}: its copy of {key} is {}, not proven: {}",
+                verdict.status.name(),
+                verdict.reasons.join("; ")
+            )));
+        }
+    }
+    Ok(format!("file://{}", store.root.display()))
+}

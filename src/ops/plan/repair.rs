@@ -36,6 +36,9 @@ pub struct RepairPlan {
     pub removals: Vec<PathBuf>,
     /// Versions asked for that verify: nothing to do.
     pub healthy: Vec<ModuleKey>,
+    /// Where go downloads from, instead of the user's GOPROXY: a store whose copies were
+    /// checked (`refetch --from`).
+    pub source: Option<String>,
 }
 
 impl RepairPlan {
@@ -94,6 +97,18 @@ impl RepairPlan {
                 .map(|rel| format!("remove {}", escaped_path(rel))),
         );
         lines
+    }
+
+    /// The versions go may download: re-fetches, versions not verified yet (their repair may
+    /// come to that) and versions not in the cache.
+    pub fn fetched(&self) -> Vec<&ModuleKey> {
+        self.repairs
+            .iter()
+            .filter(|(_, how)| *how == Repair::Refetched)
+            .map(|(e, _)| &e.key)
+            .chain(self.unverified.iter().map(|e| &e.key))
+            .chain(&self.downloads)
+            .collect()
     }
 
     /// "3 versions and 1 file", what the plan touches.
@@ -213,7 +228,13 @@ pub fn execute(
     on_repaired: &mut dyn FnMut(usize, usize, &ModuleKey),
 ) -> Executed {
     let cache = engine.cache();
-    let go = engine.go_runner();
+    let mut go = engine.go_runner();
+    if let Some(proxy) = &plan.source {
+        // Every module from the store, private ones too (GONOPROXY would send those to
+        // their origin).
+        go.env.push(("GOPROXY".into(), proxy.clone()));
+        go.env.push(("GONOPROXY".into(), "none".into()));
+    }
     let jobs = Jobs::new(cache.clone(), &engine.pools);
     let (tx, rx) = crossbeam_channel::unbounded();
     let total = plan.repairs.len() + plan.unverified.len();
