@@ -432,3 +432,53 @@ fn refetch_from_a_store_uses_its_proven_copy_and_refuses_an_unproven_one() {
             .unwrap()
     );
 }
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_second_verify_of_an_unchanged_store_remembers_and_a_changed_version_is_judged_again() {
+    let Some(go) = Go::find("a_second_verify_of_an_unchanged_store") else {
+        return;
+    };
+    let (_, project, store) = planted_store(&go);
+    let state = go.workdir().join("state.db");
+    let run = || {
+        let out = modlens(&["proxy", "verify", "--json"])
+            .arg(&store)
+            .arg("--project")
+            .arg(&project)
+            .env("MODLENS_STATE", &state)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        let statuses: BTreeMap<String, String> = report["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let name = format!(
+                    "{}@{}",
+                    v["path"].as_str().unwrap(),
+                    v["version"].as_str().unwrap()
+                );
+                (name, v["status"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        (report["remembered"].as_u64().unwrap(), statuses)
+    };
+    let (remembered, first) = run();
+    assert_eq!(remembered, 0);
+    let (remembered, second) = run();
+    assert_eq!(
+        remembered as usize,
+        first.len(),
+        "nothing changed: every verdict remembered"
+    );
+    assert_eq!(first, second);
+    // A zip changed since: judged again, and found.
+    retag(&store.join("example.com/legacy/@v/v2.0.0+incompatible.zip"));
+    let (remembered, third) = run();
+    assert_eq!(remembered as usize, first.len() - 1);
+    assert_eq!(third["example.com/legacy@v2.0.0+incompatible"], "mismatch");
+    assert!(state.is_file(), "the state database named by MODLENS_STATE");
+}

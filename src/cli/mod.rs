@@ -198,7 +198,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(Command::Proxy(args)) = &cli.command {
         // Nor does a store.
         let pools = Pools::new(PoolSizes::default())?;
-        return proxy::run(&goenv, &pools, args);
+        return proxy::run(&goenv, &pools, args, cli.state.as_deref(), cli.no_state);
     }
     // With no cache to find (no go installed, or a fresh go that has downloaded nothing yet),
     // a first `cargo run` (the explorer, no subcommand) shows the demo rather than an error:
@@ -296,7 +296,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(args) => explain::run(&engine, &args),
         Command::Trash(args) => trash::run(&engine, &args),
         Command::Gocache(args) => gocache::run(&engine.goenv, &engine.pools, &args),
-        Command::Proxy(args) => proxy::run(&engine.goenv, &engine.pools, &args),
+        Command::Proxy(args) => proxy::run(&engine.goenv, &engine.pools, &args, None, true),
     }
 }
 

@@ -247,17 +247,31 @@ pub fn sumdb_keys(goenv: &GoEnv) -> (Vec<Verifier>, Option<String>) {
 /// Opens the state database (`--state`, `MODLENS_STATE` or the default place), unless it is
 /// off; a database that cannot be used is a warning, and modlens runs without it.
 fn open_state(settings: &Settings, notices: &Notices) -> Result<Option<Arc<State>>, OpsError> {
-    if settings.no_state {
+    open_state_for(
+        &settings.goenv,
+        settings.state_path.as_deref(),
+        settings.no_state,
+        &settings.located.root,
+        notices,
+    )
+}
+
+/// [`open_state`] for work on `root` (a module cache, or a store), which the database must
+/// never be inside: for the commands that need no module cache.
+pub fn open_state_for(
+    goenv: &GoEnv,
+    flag: Option<&Path>,
+    off: bool,
+    root: &Path,
+    notices: &Notices,
+) -> Result<Option<Arc<State>>, OpsError> {
+    if off {
         return Ok(None);
     }
-    let flag = settings.state_path.as_deref();
-    let Some(path) = flag
-        .map(Path::to_path_buf)
-        .or_else(|| default_path(&settings.goenv))
-    else {
+    let Some(path) = flag.map(Path::to_path_buf).or_else(|| default_path(goenv)) else {
         return Ok(None);
     };
-    match State::open(&path, &settings.located.root) {
+    match State::open(&path, root) {
         Ok(state) => Ok(Some(Arc::new(state))),
         // A --state (or MODLENS_STATE) that modlens must never write is a bad value; a
         // database that fails is only a warning.

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::pools::Pools;
+use super::state::StoreMemory;
 use crate::cache::store::{Store, StoredVersion};
 use crate::verify::store::{StoreExpectations, StoreVerdict, judge};
 use crate::verify::zipfile::Scratch;
@@ -12,26 +13,63 @@ use crate::verify::zipfile::Scratch;
 /// stays flat however large the store.
 const CHUNK: usize = 2048;
 
+/// What a store verification took from memory, and why it could not remember, if it could not.
+#[derive(Debug, Default)]
+pub struct Recalled {
+    /// Verdicts reused from the state database.
+    pub remembered: usize,
+    /// Why verdicts were not remembered (the database failed), if they were not.
+    pub unsaved: Option<String>,
+}
+
 /// Judges `versions` of `store` in parallel, a chunk at a time, handing each chunk's verdicts to
-/// `on_verdicts` in the store's order; `progress` hears (done, total) as they finish.
+/// `on_verdicts` in the store's order; `progress` hears (done, total) as they finish. With
+/// `memory`, a verdict whose digest is unchanged is reused, and each chunk's new verdicts are
+/// remembered before the next chunk starts.
 pub fn verify_store(
     pools: &Pools,
     store: &Store,
     versions: &[StoredVersion],
     expect: &StoreExpectations<'_>,
+    memory: Option<&StoreMemory>,
     progress: &(dyn Fn(usize, usize) + Sync),
     on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>),
-) {
+) -> Recalled {
     let total = versions.len();
     let done = AtomicUsize::new(0);
+    let now = crate::cache::clock::now();
+    let mut recalled = Recalled::default();
     for chunk in versions.chunks(CHUNK) {
-        let verdicts = pools.hash_map(chunk.iter().collect(), |v| {
-            let verdict = Scratch::with(|scratch| judge(store, v, expect, scratch));
+        // (the verdict, its digest when memory is kept, whether it was remembered)
+        let judged = pools.hash_map(chunk.iter().collect(), |v| {
+            let digest =
+                memory.map(|m| m.digest(store, v, expect.gosums, (expect.private)(&v.key.path)));
+            let old = memory
+                .zip(digest.as_ref())
+                .and_then(|(m, d)| m.recall(v, d, now));
+            let fresh = old.is_none();
+            let verdict =
+                old.unwrap_or_else(|| Scratch::with(|scratch| judge(store, v, expect, scratch)));
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            verdict
+            (verdict, digest, fresh)
         });
-        on_verdicts(verdicts);
+        if let Some(memory) = memory {
+            let new: Vec<([u8; 32], &StoreVerdict)> = judged
+                .iter()
+                .filter(|(_, _, fresh)| *fresh)
+                .filter_map(|(v, d, _)| d.map(|d| (d, v)))
+                .collect();
+            recalled.remembered += judged.len() - new.len();
+            if recalled.unsaved.is_none()
+                && !new.is_empty()
+                && let Err(e) = memory.remember(now, &new)
+            {
+                recalled.unsaved = Some(e.to_string());
+            }
+        }
+        on_verdicts(judged.into_iter().map(|(v, _, _)| v).collect());
     }
+    recalled
 }
 
 /// Whether `store` is a module cache's download directory, which only the module cache's own

@@ -30,7 +30,7 @@ pub const PRIVATE: &str =
     "private to the checksum database (GONOSUMDB/GOPRIVATE), and no go.sum line names it";
 
 /// What a store version is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreStatus {
     /// What go.sum or the checksum database says.
@@ -61,7 +61,7 @@ impl StoreStatus {
 }
 
 /// The verdict on one stored version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StoreVerdict {
     /// The module path.
     pub path: String,

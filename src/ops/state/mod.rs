@@ -27,8 +27,10 @@ mod place;
 pub use atimes::undo_moved_atimes;
 pub use place::default_path;
 mod query;
+mod stores;
 mod verdicts;
 
+pub use stores::StoreMemory;
 pub use verdicts::{Memory, Remembered};
 
 /// Why the state database cannot be used.
@@ -331,7 +333,7 @@ fn decode<T: serde::de::DeserializeOwned>(stored: rusqlite::types::Value) -> Opt
 }
 
 /// The schema, one step per version: step `i` takes a database from version `i` to `i + 1`.
-const STEPS: [&str; 7] = [
+const STEPS: [&str; 8] = [
     // 1: scans and module sizes, for history.
     "CREATE TABLE scans (
          id INTEGER PRIMARY KEY, cache TEXT NOT NULL, at INTEGER NOT NULL,
@@ -373,6 +375,11 @@ const STEPS: [&str; 7] = [
     "CREATE TABLE moved_atimes (
          cache TEXT NOT NULL, path BLOB NOT NULL, before_ns INTEGER NOT NULL,
          after_ns INTEGER NOT NULL, PRIMARY KEY (cache, path)) WITHOUT ROWID;",
+    // 8: verdicts on the versions of shared stores, with the digest of what they rest on.
+    "CREATE TABLE store_verdicts (
+         store TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,
+         digest BLOB NOT NULL, judged_at INTEGER NOT NULL, verdict BLOB NOT NULL,
+         PRIMARY KEY (store, path, version)) WITHOUT ROWID;",
 ];
 
 /// Whether SQLite said another connection holds the lock.

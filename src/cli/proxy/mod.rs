@@ -4,11 +4,14 @@
 //! store's own cached checksum-database answers.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 use serde::Serialize;
+
+mod clean;
 
 use super::print;
 use super::progress::ProgressLine;
@@ -16,6 +19,7 @@ use crate::cache::fmt::{count, size};
 use crate::cache::goenv::GoEnv;
 use crate::cache::store::{Layout, Listing, Store};
 use crate::ops::pools::Pools;
+use crate::ops::state::{State, StoreMemory};
 use crate::verify::gosum::GoSums;
 use crate::verify::store::{NOTHING_TO_COMPARE, StoreExpectations, StoreStatus, StoreVerdict};
 
@@ -80,7 +84,21 @@ pub enum LayoutArg {
     Athens,
 }
 
-pub fn run(goenv: &GoEnv, pools: &Pools, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
+/// What the subcommands share: go's settings, the pools, and the state database (verdicts
+/// are remembered in it, so that a second run over an unchanged store only lists it).
+struct World<'a> {
+    goenv: &'a GoEnv,
+    pools: &'a Pools,
+    state: Option<Arc<State>>,
+}
+
+pub fn run(
+    goenv: &GoEnv,
+    pools: &Pools,
+    args: &ProxyArgs,
+    state_flag: Option<&Path>,
+    no_state: bool,
+) -> anyhow::Result<ExitCode> {
     let (ProxyAction::List(a)
     | ProxyAction::Verify(a)
     | ProxyAction::Clean(StoreCleanArgs { store: a, .. })) = &args.action;
@@ -90,10 +108,23 @@ pub fn run(goenv: &GoEnv, pools: &Pools, args: &ProxyArgs) -> anyhow::Result<Exi
     });
     let store = Store::open(&a.store, layout)?;
     let listing = store.list();
+    let notices: crate::ops::engine::Notices =
+        Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
+    let state = match &args.action {
+        ProxyAction::List(_) => None,
+        _ => {
+            crate::ops::engine::open_state_for(goenv, state_flag, no_state, &store.root, &notices)?
+        }
+    };
+    let world = World {
+        goenv,
+        pools,
+        state,
+    };
     match &args.action {
         ProxyAction::List(a) => list(&store, &listing, a.json),
-        ProxyAction::Verify(a) => verify(goenv, pools, &store, listing, a),
-        ProxyAction::Clean(c) => clean(goenv, pools, &store, listing, c),
+        ProxyAction::Verify(a) => verify(&world, &store, listing, a),
+        ProxyAction::Clean(c) => clean::clean(&world, &store, listing, c),
     }
 }
 
@@ -180,13 +211,13 @@ fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode
 /// Every version of `listing` judged, a chunk at a time (see [`crate::ops::store`]), with a
 /// progress line on a terminal.
 fn judge_all(
-    goenv: &GoEnv,
-    pools: &Pools,
+    world: &World<'_>,
     store: &Store,
     listing: &Listing,
     args: &StoreArgs,
     on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
+    let goenv = world.goenv;
     let mut gosums = GoSums::default();
     for dir in &args.project {
         gosums.load_project(dir, args.recursive)?;
@@ -210,11 +241,22 @@ fn judge_all(
             line.show(|| format!("verified {n}/{total}"));
         }
     };
-    crate::ops::store::verify_store(
-        pools,
+    let memory = match &world.state {
+        Some(state) => match StoreMemory::load(Arc::clone(state), store, &verifiers) {
+            Ok(memory) => Some(memory),
+            Err(e) => {
+                safe_eprintln!("modlens: warning: {e}; verdicts are not remembered");
+                None
+            }
+        },
+        None => None,
+    };
+    let recalled = crate::ops::store::verify_store(
+        world.pools,
         store,
         &listing.versions,
         &expect,
+        memory.as_ref(),
         &show,
         &mut |chunk| {
             if failed.is_ok() {
@@ -228,7 +270,10 @@ fn judge_all(
     if let Ok(line) = progress.lock() {
         line.clear();
     }
-    failed
+    if let Some(why) = &recalled.unsaved {
+        safe_eprintln!("modlens: warning: {why}; verdicts are not remembered");
+    }
+    failed.map(|()| recalled.remembered)
 }
 
 /// The lines a verdict other than `match` prints; the common reason is counted, not printed.
@@ -245,8 +290,7 @@ fn verdict_lines(v: &StoreVerdict, nothing_to_compare: &mut usize) -> String {
 }
 
 fn verify(
-    goenv: &GoEnv,
-    pools: &Pools,
+    world: &World<'_>,
     store: &Store,
     listing: Listing,
     args: &StoreArgs,
@@ -270,7 +314,7 @@ fn verify(
             store.layout.name()
         ))?;
     }
-    judge_all(goenv, pools, store, &listing, args, &mut |chunk| {
+    let remembered = judge_all(world, store, &listing, args, &mut |chunk| {
         let mut text = String::new();
         for v in &chunk {
             *tally.entry(v.status.name()).or_default() += 1;
@@ -287,7 +331,7 @@ fn verify(
     let wrong = tally["mismatch"] + tally["malformed"];
     if args.json {
         print(&format!(
-            "\n], \"strays\": {}, \"summary\": {}}}\n",
+            "\n], \"strays\": {}, \"summary\": {}, \"remembered\": {remembered}}}\n",
             serde_json::to_string(&listing.strays)?,
             serde_json::to_string(&tally)?
         ))?;
@@ -301,111 +345,20 @@ fn verify(
             ));
         }
         text.push_str(&format!(
-            "{}: {} match, {} mismatch, {} malformed, {} unverifiable\n",
+            "{}: {} match, {} mismatch, {} malformed, {} unverifiable{}\n",
             count(tally.values().sum::<usize>() as u64, "version"),
             tally["match"],
             tally["mismatch"],
             tally["malformed"],
             tally["unverifiable"],
+            match remembered {
+                0 => String::new(),
+                n => format!(" ({n} remembered from an earlier run, their files unchanged)"),
+            }
         ));
         print(&text)?;
     }
     Ok(if wrong == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn clean(
-    goenv: &GoEnv,
-    pools: &Pools,
-    store: &Store,
-    listing: Listing,
-    args: &StoreCleanArgs,
-) -> anyhow::Result<ExitCode> {
-    if crate::ops::store::is_module_cache(store) {
-        anyhow::bail!(
-            "{} is a module cache's download directory: repair it with `modlens refetch \
-             --broken` (under go's locks, with its trees), not `proxy clean`",
-            store.root.display()
-        );
-    }
-    // Only the verdicts that matter here are kept.
-    let mut verdicts: Vec<StoreVerdict> = Vec::new();
-    judge_all(goenv, pools, store, &listing, &args.store, &mut |chunk| {
-        verdicts.extend(chunk.into_iter().filter(|v| v.status.is_wrong()));
-        Ok(())
-    })?;
-    let wrong: Vec<&StoreVerdict> = verdicts.iter().collect();
-    let mut text = String::new();
-    for v in &wrong {
-        text.push_str(&format!(
-            "{:<12} {}@{}\n",
-            v.status.name(),
-            v.path,
-            v.version
-        ));
-        for reason in &v.reasons {
-            text.push_str(&format!("             {reason}\n"));
-        }
-    }
-    if wrong.is_empty() {
-        if !args.store.json {
-            print("nothing proven wrong: nothing to clean\n")?;
-        } else {
-            print(&format!(
-                "{}\n",
-                serde_json::json!({ "plan": [], "moved": [], "failed": [] })
-            ))?;
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !args.yes {
-        if args.store.json {
-            let plan: Vec<String> = wrong
-                .iter()
-                .map(|v| format!("{}@{}", v.path, v.version))
-                .collect();
-            print(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({ "plan": plan, "moved": [], "failed": [] })
-                )?
-            ))?;
-        } else {
-            text.push_str(&format!(
-                "would move {} proven wrong into a trash beside the store (pass --yes); versions \
-                 that could not be proven wrong are never moved\n",
-                count(wrong.len() as u64, "version")
-            ));
-            print(&text)?;
-        }
-        return Ok(ExitCode::from(1));
-    }
-    let run = format!(
-        "{}-{}",
-        crate::ops::state::unix(crate::cache::clock::now()),
-        std::process::id()
-    );
-    let cleaned = crate::ops::store::clean_store(store, &listing.versions, &verdicts, &run)?;
-    if args.store.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&cleaned)?))?;
-    } else {
-        for (name, why) in &cleaned.failed {
-            text.push_str(&format!("failed: {name}: {why}\n"));
-        }
-        text.push_str(&format!(
-            "moved {} into {} (move them back to undo)\n",
-            count(cleaned.moved.len() as u64, "version"),
-            cleaned
-                .trash
-                .as_deref()
-                .map_or_else(String::new, |t| t.display().to_string())
-        ));
-        print(&text)?;
-    }
-    Ok(if cleaned.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
