@@ -482,3 +482,91 @@ fn a_second_verify_of_an_unchanged_store_remembers_and_a_changed_version_is_judg
     assert_eq!(third["example.com/legacy@v2.0.0+incompatible"], "mismatch");
     assert!(state.is_file(), "the state database named by MODLENS_STATE");
 }
+
+/// Serves `dir` over HTTP on 127.0.0.1 (Python's static file server); returns the server and
+/// its URL.
+fn serve(dir: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let script = "import functools, http.server, sys\n\
+        h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n\
+        h.log_message = lambda *a: None\n\
+        s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)\n\
+        print(s.server_address[1], flush=True)\n\
+        s.serve_forever()\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, format!("http://127.0.0.1:{}", line.trim()))
+}
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
+    let Some(go) = Go::find("a_store_behind_a_url") else {
+        return;
+    };
+    let (downloads, project, store) = planted_store(&go);
+    let (mut server, url) = serve(&store);
+    let out = modlens(&["proxy", "verify", "--json", &url])
+        .arg("--project")
+        .arg(&project)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(report["store"], url.as_str());
+    let remote: BTreeMap<String, String> = report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let name = format!(
+                "{}@{}",
+                v["path"].as_str().unwrap(),
+                v["version"].as_str().unwrap()
+            );
+            (name, v["status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let (_, local) = verdicts(&store, Some(&project));
+    assert_eq!(remote, local, "the same bytes, over HTTP or on disk");
+    // go, fetching through the URL, agrees with every verdict.
+    for d in &downloads {
+        let target = format!("{}@{}", d.path, d.version);
+        let fresh = tempfile::tempdir().unwrap();
+        let fetched = go
+            .command(&["mod", "download", "-json", &target])
+            .current_dir(&project)
+            .env("GOPROXY", &url)
+            .env("GOMODCACHE", fresh.path())
+            .env("GOFLAGS", "-mod=mod")
+            .output()
+            .unwrap();
+        make_writable(fresh.path());
+        assert_eq!(
+            fetched.status.success(),
+            remote[&target] == "match",
+            "{target}"
+        );
+    }
+    // Without go.sum, nothing names the versions to check; and nothing is cleaned over HTTP.
+    let out = modlens(&["proxy", "verify", &url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("needs --project"), "{}", stderr(&out));
+    let out = modlens(&["proxy", "clean", "--yes", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("on the server"), "{}", stderr(&out));
+    let _ = server.kill();
+    let _ = server.wait();
+}

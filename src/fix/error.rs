@@ -18,6 +18,9 @@ pub enum FixError {
         /// What go (or starting it) said.
         message: String,
     },
+    /// A store behind a URL could not be read, or its mirror not written.
+    #[error("{0}")]
+    Store(String),
     /// A download was refused or failed; the cache is unchanged for that version.
     #[error("unchanged: {reason}")]
     Fetch {

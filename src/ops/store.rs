@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use crate::fix::mirror::{Mirror, is_url, mirror};
+
 use super::pools::Pools;
 use super::state::StoreMemory;
 use crate::cache::store::{Store, StoredVersion};

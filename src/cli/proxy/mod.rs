@@ -90,6 +90,57 @@ struct World<'a> {
     goenv: &'a GoEnv,
     pools: &'a Pools,
     state: Option<Arc<State>>,
+    /// The store as the user named it (a directory, or the URL of a mirrored one).
+    shown: String,
+}
+
+/// Mirrors the store at the URL `url`: the versions the `--project` go.sum files name, and the
+/// others their modules' `@v/list` names. A piece the server does not have is a problem of
+/// its version, except a zip that go.sum does not name either (a version go needs only the
+/// go.mod of).
+fn mirror_remote(
+    url: &str,
+    args: &StoreArgs,
+) -> anyhow::Result<(crate::ops::store::Mirror, Listing)> {
+    if args.project.is_empty() {
+        anyhow::bail!(
+            "{url}: a store at a URL needs --project DIR: go's protocol lists no modules, so its \
+             go.sum names the versions to check"
+        );
+    }
+    let mut gosums = GoSums::default();
+    for dir in &args.project {
+        gosums.load_project(dir, args.recursive)?;
+    }
+    let keys: Vec<&crate::cache::ModuleKey> = gosums.keys().collect();
+    let progress = Mutex::new(ProgressLine::new(
+        !args.json && std::io::stderr().is_terminal(),
+    ));
+    let mirror = crate::ops::store::mirror(url, &keys, &|n, total| {
+        if let Ok(mut line) = progress.lock() {
+            line.show(|| format!("fetched {n}/{total}"));
+        }
+    })?;
+    if let Ok(line) = progress.lock() {
+        line.clear();
+    }
+    let mut listing = mirror.store.list();
+    for absent in &mirror.absent {
+        let Some((key, what)) = absent.split_once(": ") else {
+            continue;
+        };
+        let version = listing
+            .versions
+            .iter_mut()
+            .find(|v| v.key.to_string() == key);
+        match version {
+            Some(_) if what == "not in the store" => {}
+            Some(v) if what.starts_with("its .zip") && gosums.zip_lines(&v.key).is_empty() => {}
+            Some(v) => v.problems.push(format!("the store does not serve {what}")),
+            None => listing.strays.push(absent.clone()),
+        }
+    }
+    Ok((mirror, listing))
 }
 
 pub fn run(
@@ -106,12 +157,28 @@ pub fn run(
         LayoutArg::Goproxy => Layout::GoProxy,
         LayoutArg::Athens => Layout::Athens,
     });
-    let store = Store::open(&a.store, layout)?;
-    let listing = store.list();
+    let text = a.store.to_string_lossy().into_owned();
+    // A store behind a URL is judged through a mirror of what it serves; its verdicts are not
+    // remembered (the mirror is new each run).
+    let (store, listing, _mirror) = if crate::ops::store::is_url(&text) {
+        if matches!(args.action, ProxyAction::Clean(_)) {
+            anyhow::bail!(
+                "{text}: a store is not cleaned over HTTP; on the server, run `modlens proxy \
+                 clean DIR --yes` on its storage directory"
+            );
+        }
+        let (mirror, listing) = mirror_remote(&text, a)?;
+        (mirror.store.clone(), listing, Some(mirror))
+    } else {
+        let store = Store::open(&a.store, layout)?;
+        let listing = store.list();
+        (store, listing, None)
+    };
     let notices: crate::ops::engine::Notices =
         Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
     let state = match &args.action {
         ProxyAction::List(_) => None,
+        _ if _mirror.is_some() => None,
         _ => {
             crate::ops::engine::open_state_for(goenv, state_flag, no_state, &store.root, &notices)?
         }
@@ -120,15 +187,20 @@ pub fn run(
         goenv,
         pools,
         state,
+        shown: if _mirror.is_some() {
+            text
+        } else {
+            store.root.display().to_string()
+        },
     };
     match &args.action {
-        ProxyAction::List(a) => list(&store, &listing, a.json),
+        ProxyAction::List(a) => list(&world.shown, &store, &listing, a.json),
         ProxyAction::Verify(a) => verify(&world, &store, listing, a),
         ProxyAction::Clean(c) => clean::clean(&world, &store, listing, c),
     }
 }
 
-fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode> {
+fn list(shown: &str, store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode> {
     let total: u64 = listing.versions.iter().map(|v| v.bytes).sum();
     let modules = {
         let mut paths: Vec<&str> = listing
@@ -164,7 +236,7 @@ fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode
             })
             .collect();
         let report = serde_json::json!({
-            "store": store.root,
+            "store": shown,
             "layout": store.layout.name(),
             "versions": versions,
             "strays": listing.strays,
@@ -200,7 +272,7 @@ fn list(store: &Store, listing: &Listing, json: bool) -> anyhow::Result<ExitCode
         "{} of {} in {} ({} layout), {}\n",
         count(listing.versions.len() as u64, "version"),
         count(modules as u64, "module"),
-        store.root.display(),
+        shown,
         store.layout.name(),
         size(total)
     ));
@@ -310,7 +382,7 @@ fn verify(
         // Streamed: one verdict per line of the array, as they come.
         print(&format!(
             "{{\"store\": {}, \"layout\": \"{}\", \"versions\": [\n",
-            serde_json::to_string(&store.root)?,
+            serde_json::to_string(&world.shown)?,
             store.layout.name()
         ))?;
     }

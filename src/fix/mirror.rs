@@ -1,0 +1,139 @@
+//! A store behind a GOPROXY URL, mirrored for judging (a scratch store, never a cache): the versions asked about (and the
+//! others its `@v/list` names) are fetched, as go fetches them (`<escaped module>/@v/<v>.info`,
+//! `.mod`, `.zip`), into a private scratch directory in go's proxy layout, each file streamed to
+//! disk under go's size caps, never held whole in memory. The mirror is then judged as any
+//! directory store; what the server answered 404 or 410 for is said.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use super::error::FixError;
+use crate::cache::ModuleKey;
+use crate::cache::store::{Layout, Store};
+
+/// Go's limits (`modfetch`): a module zip, and every other file.
+const MAX_ZIP: u64 = 500 << 20;
+const MAX_OTHER: u64 = 16 << 20;
+
+/// A remote store mirrored into a scratch directory.
+pub struct Mirror {
+    /// The scratch directory (removed when dropped).
+    pub dir: tempfile::TempDir,
+    /// The mirror, as a store.
+    pub store: Store,
+    /// What the server does not have: a version named by go.sum that it answers 404 or 410 for
+    /// entirely, or a piece of a version it has (`path@version: <piece> (404)`).
+    pub absent: Vec<String>,
+}
+
+/// Whether `store` names a remote store.
+pub fn is_url(store: &str) -> bool {
+    store.starts_with("http://") || store.starts_with("https://")
+}
+
+/// Mirrors from `url` every version of `keys` and the others the `@v/list` of their modules
+/// names; `progress` hears (done, total) per version.
+pub fn mirror(
+    url: &str,
+    keys: &[&ModuleKey],
+    progress: &dyn Fn(usize, usize),
+) -> Result<Mirror, FixError> {
+    let base = url.trim_end_matches('/');
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let dir = tempfile::Builder::new()
+        .prefix("modlens-store-")
+        .tempdir()
+        .map_err(|e| FixError::Store(format!("cannot create a scratch directory: {e}")))?;
+    let mut wanted: BTreeSet<ModuleKey> = keys.iter().map(|k| (*k).clone()).collect();
+    let paths: BTreeSet<String> = wanted.iter().map(|k| k.path.clone()).collect();
+    for path in &paths {
+        let esc = crate::cache::module::escape(path);
+        let list = fetch(&agent, &format!("{base}/{esc}/@v/list"), MAX_OTHER, None)?;
+        let Some(list) = list else { continue };
+        // Kept in the mirror: a version the list names and the server does not serve is then
+        // found as in any store.
+        let at = dir.path().join(&esc).join("@v");
+        std::fs::create_dir_all(&at).map_err(|e| scratch_failed(&at, e))?;
+        std::fs::write(at.join("list"), &list).map_err(|e| scratch_failed(&at, e))?;
+        let text = String::from_utf8_lossy(&list);
+        for version in text.split_whitespace() {
+            if crate::cache::semver::canonical(version).as_deref() == Some(version) {
+                wanted.insert(ModuleKey {
+                    path: path.clone(),
+                    version: version.to_owned(),
+                });
+            }
+        }
+    }
+    let mut absent = Vec::new();
+    let total = wanted.len();
+    for (n, key) in wanted.iter().enumerate() {
+        let at = dir.path().join(key.escaped_path()).join("@v");
+        std::fs::create_dir_all(&at).map_err(|e| scratch_failed(&at, e))?;
+        let stem = key.escaped_version();
+        let mut got = Vec::new();
+        for (ext, cap) in [("info", MAX_OTHER), ("mod", MAX_OTHER), ("zip", MAX_ZIP)] {
+            let target = at.join(format!("{stem}.{ext}"));
+            let url = format!("{base}/{}/@v/{stem}.{ext}", key.escaped_path());
+            if fetch(&agent, &url, cap, Some(&target))?.is_some() {
+                got.push(ext);
+            } else {
+                absent.push(format!("{key}: its .{ext} ({url}: not found)"));
+            }
+        }
+        if got.is_empty() {
+            absent.retain(|a| !a.starts_with(&format!("{key}:")));
+            absent.push(format!("{key}: not in the store"));
+        }
+        progress(n + 1, total);
+    }
+    let store = Store {
+        root: dir.path().to_path_buf(),
+        layout: Layout::GoProxy,
+    };
+    Ok(Mirror { dir, store, absent })
+}
+
+fn scratch_failed(path: &Path, e: std::io::Error) -> FixError {
+    FixError::Store(format!(
+        "cannot write the mirror at {}: {e}",
+        path.display()
+    ))
+}
+
+/// GETs `url`: `None` for 404 and 410 (go's "not found"); the body, at most `cap` bytes, into
+/// `to` (returning nothing) or into memory. Any other answer is an error naming the URL.
+fn fetch(
+    agent: &ureq::Agent,
+    url: &str,
+    cap: u64,
+    to: Option<&Path>,
+) -> Result<Option<Vec<u8>>, FixError> {
+    let failed = |why: String| FixError::Store(format!("cannot read the store at {url}: {why}"));
+    let response = match agent.get(url).call() {
+        Ok(response) => response,
+        Err(ureq::Error::StatusCode(404 | 410)) => return Ok(None),
+        Err(e) => return Err(failed(e.to_string())),
+    };
+    let mut reader = response.into_body().into_with_config().limit(cap).reader();
+    match to {
+        Some(path) => {
+            let mut file = std::fs::File::create_new(path).map_err(|e| scratch_failed(path, e))?;
+            std::io::copy(&mut reader, &mut file).map_err(|e| failed(e.to_string()))?;
+            file.flush().map_err(|e| scratch_failed(path, e))?;
+            Ok(Some(Vec::new()))
+        }
+        None => {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| failed(e.to_string()))?;
+            Ok(Some(bytes))
+        }
+    }
+}
