@@ -558,7 +558,8 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
             "{target}"
         );
     }
-    // Without go.sum, nothing names the versions to check; and nothing is cleaned over HTTP.
+    // Without go.sum (and no catalog), nothing names the versions to check; and nothing is
+    // cleaned over HTTP.
     let out = modlens(&["proxy", "verify", &url]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("needs --project"), "{}", stderr(&out));
@@ -567,6 +568,41 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("on the server"), "{}", stderr(&out));
+    // Athens' /catalog lists what it holds: then no go.sum is needed to find the versions.
+    let entries: Vec<Value> = downloads
+        .iter()
+        .map(|d| serde_json::json!({"module": d.path, "version": d.version}))
+        .collect();
+    let catalog = serde_json::json!({"modules": entries, "next": ""});
+    fs::write(store.join("catalog"), catalog.to_string()).unwrap();
+    let out = modlens(&["proxy", "verify", "--json", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: BTreeMap<String, String> = report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let name = format!(
+                "{}@{}",
+                v["path"].as_str().unwrap(),
+                v["version"].as_str().unwrap()
+            );
+            (name, v["status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        statuses.len(),
+        downloads.len() + 1,
+        "the catalog's and the list's: {statuses:?}"
+    );
+    assert_eq!(statuses["example.com/nested@v1.0.0"], "malformed");
+    assert_eq!(
+        statuses["example.com/legacy@v2.0.0+incompatible"],
+        "unverifiable"
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -33,6 +33,59 @@ pub fn is_url(store: &str) -> bool {
     store.starts_with("http://") || store.starts_with("https://")
 }
 
+/// The versions Athens' `/catalog` lists at `url` (page by page), or `None` when the server
+/// has no catalog.
+pub fn catalog(url: &str) -> Result<Option<Vec<ModuleKey>>, FixError> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        #[serde(default)]
+        modules: Vec<Entry>,
+        #[serde(default)]
+        next: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        module: String,
+        version: String,
+    }
+    let agent = agent();
+    let base = url.trim_end_matches('/');
+    let (mut keys, mut token, mut seen) = (Vec::new(), String::new(), BTreeSet::new());
+    loop {
+        let page_url = if token.is_empty() {
+            format!("{base}/catalog")
+        } else {
+            format!("{base}/catalog?token={token}")
+        };
+        let Some(body) = fetch(&agent, &page_url, MAX_OTHER, None)? else {
+            return Ok(None);
+        };
+        let page: Page = serde_json::from_slice(&body)
+            .map_err(|e| FixError::Store(format!("{page_url}: not Athens' catalog: {e}")))?;
+        keys.extend(page.modules.into_iter().filter_map(|e| {
+            let canonical = crate::cache::semver::canonical(&e.version);
+            (canonical.as_deref() == Some(e.version.as_str())
+                && crate::cache::module::check_path(&e.module).is_ok())
+            .then_some(ModuleKey {
+                path: e.module,
+                version: e.version,
+            })
+        }));
+        // A token seen before would page forever.
+        if page.next.is_empty() || !seen.insert(page.next.clone()) {
+            return Ok(Some(keys));
+        }
+        token = page.next;
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
 /// Mirrors from `url` every version of `keys` and the others the `@v/list` of their modules
 /// names; `progress` hears (done, total) per version.
 pub fn mirror(
@@ -41,10 +94,7 @@ pub fn mirror(
     progress: &dyn Fn(usize, usize),
 ) -> Result<Mirror, FixError> {
     let base = url.trim_end_matches('/');
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
+    let agent = agent();
     let dir = tempfile::Builder::new()
         .prefix("modlens-store-")
         .tempdir()

@@ -102,17 +102,23 @@ fn mirror_remote(
     url: &str,
     args: &StoreArgs,
 ) -> anyhow::Result<(crate::ops::store::Mirror, Listing)> {
-    if args.project.is_empty() {
-        anyhow::bail!(
-            "{url}: a store at a URL needs --project DIR: go's protocol lists no modules, so its \
-             go.sum names the versions to check"
-        );
-    }
     let mut gosums = GoSums::default();
     for dir in &args.project {
         gosums.load_project(dir, args.recursive)?;
     }
-    let keys: Vec<&crate::cache::ModuleKey> = gosums.keys().collect();
+    // Without go.sum, Athens' catalog says what the store holds.
+    let catalog = if args.project.is_empty() {
+        crate::ops::store::catalog(url)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{url}: a store at a URL needs --project DIR (go's protocol lists no modules, so \
+                 its go.sum names the versions to check), unless it is Athens, whose /catalog \
+                 lists them"
+            )
+        })?
+    } else {
+        Vec::new()
+    };
+    let keys: Vec<&crate::cache::ModuleKey> = gosums.keys().chain(&catalog).collect();
     let progress = Mutex::new(ProgressLine::new(
         !args.json && std::io::stderr().is_terminal(),
     ));
