@@ -202,6 +202,41 @@ fn cached_sumdb_answers_are_checked_signed_and_proven() {
         "the record is proven: {good}"
     );
 
+    // The same cache read as a store (its cache/download, with the cached answers beside the
+    // modules, as goproxy's directory cacher keeps them): a proven answer decides, an
+    // unproven one decides nothing.
+    let out = modlens(&["proxy", "verify", "--json"])
+        .arg(go.modcache())
+        .env("GOSUMDB", &db.vkey)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let store: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |name: &str| {
+        store["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["path"] == format!("example.com/sdb/{name}"))
+            .map(|v| v["status"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(status("good"), "match");
+    assert_eq!(status("wrongsum"), "mismatch");
+    assert_eq!(status("wrongmod"), "mismatch");
+    for name in ["badsig", "stranger", "edited"] {
+        assert_eq!(status(name), "unverifiable", "{name}: an unproven answer");
+    }
+    // Private modules are kept from the checksum database: nothing decides them.
+    let out = modlens(&["proxy", "verify", "--json"])
+        .arg(go.modcache())
+        .env("GOSUMDB", &db.vkey)
+        .env("GOPRIVATE", "example.com/sdb")
+        .output()
+        .unwrap();
+    let private: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(private["summary"]["unverifiable"], names.len());
+
     // clean --broken removes exactly the unauthentic lookups (go fetches them again) and the
     // versions the database contradicts; the versions behind a bad lookup stay.
     let lookup = |name: &str| {
