@@ -18,13 +18,7 @@ use crate::support::{age_files as age, assert_ok, modlens, stderr, stdout};
 pub(crate) fn setup(test: &str) -> Option<(Go, PathBuf)> {
     let template = template()?;
     let go = Go::with_own_gocache(test)?;
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(template.join("."))
-        .arg(&go.gocache)
-        .status()
-        .unwrap();
-    assert!(status.success(), "cp -a of the template build cache");
+    crate::support::copy_tree(&template.join("."), &go.gocache);
     let app = write_app(&go);
     assert_ok(&build(&go, &app), "go build");
     assert_ok(&run_go(&go, &app, &["test", "./..."]), "go test");

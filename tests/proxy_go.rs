@@ -14,17 +14,6 @@ use crate::support::go::{Download, Go};
 use crate::support::proxy::standard_modules;
 use crate::support::{make_writable, modlens, stderr, stdout};
 
-/// Copies `from` to `to` (`cp -a`).
-fn copy_tree(from: &Path, to: &Path) {
-    let status = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// A project whose go.sum holds go's own lines for every download.
 fn project_with_sums(go: &Go, downloads: &[Download]) -> std::path::PathBuf {
     let dir = go.workdir().join("project");
@@ -43,6 +32,23 @@ fn project_with_sums(go: &Go, downloads: &[Download]) -> std::path::PathBuf {
     dir
 }
 
+/// Each version's status in a `proxy verify --json` report, by `path@version`.
+fn statuses(report: &Value) -> BTreeMap<String, String> {
+    report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let name = format!(
+                "{}@{}",
+                v["path"].as_str().unwrap(),
+                v["version"].as_str().unwrap()
+            );
+            (name, v["status"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
 /// `modlens proxy verify STORE [--project P] --json`: the exit status, and each version's
 /// status by `path@version`.
 fn verdicts(store: &Path, project: Option<&Path>) -> (i32, BTreeMap<String, String>) {
@@ -54,21 +60,7 @@ fn verdicts(store: &Path, project: Option<&Path>) -> (i32, BTreeMap<String, Stri
     let out = cmd.output().unwrap();
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-    let statuses = report["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                format!(
-                    "{}@{}",
-                    v["path"].as_str().unwrap(),
-                    v["version"].as_str().unwrap()
-                ),
-                v["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let statuses = statuses(&report);
     (out.status.code().unwrap(), statuses)
 }
 
@@ -94,7 +86,7 @@ fn planted_store(go: &Go) -> (Vec<Download>, std::path::PathBuf, std::path::Path
     let downloads = go.download(&standard_modules());
     let project = project_with_sums(go, &downloads);
     let store = go.workdir().join("store");
-    copy_tree(&go.modcache().join("cache/download"), &store);
+    crate::support::copy_tree(&go.modcache().join("cache/download"), &store);
     make_writable(&store);
     let v = |path: &str| store.join(path);
     // Another content under the same version (a valid zip: a re-tagged release), a flipped
@@ -451,19 +443,7 @@ fn a_second_verify_of_an_unchanged_store_remembers_and_a_changed_version_is_judg
             .unwrap();
         let report: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-        let statuses: BTreeMap<String, String> = report["versions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| {
-                let name = format!(
-                    "{}@{}",
-                    v["path"].as_str().unwrap(),
-                    v["version"].as_str().unwrap()
-                );
-                (name, v["status"].as_str().unwrap().to_owned())
-            })
-            .collect();
+        let statuses = statuses(&report);
         (report["remembered"].as_u64().unwrap(), statuses)
     };
     let (remembered, first) = run();
@@ -524,19 +504,7 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(report["store"], url.as_str());
-    let remote: BTreeMap<String, String> = report["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let name = format!(
-                "{}@{}",
-                v["path"].as_str().unwrap(),
-                v["version"].as_str().unwrap()
-            );
-            (name, v["status"].as_str().unwrap().to_owned())
-        })
-        .collect();
+    let remote = statuses(&report);
     let (_, local) = verdicts(&store, Some(&project));
     assert_eq!(remote, local, "the same bytes, over HTTP or on disk");
     // go, fetching through the URL, agrees with every verdict.
@@ -580,19 +548,7 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let statuses: BTreeMap<String, String> = report["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let name = format!(
-                "{}@{}",
-                v["path"].as_str().unwrap(),
-                v["version"].as_str().unwrap()
-            );
-            (name, v["status"].as_str().unwrap().to_owned())
-        })
-        .collect();
+    let statuses = statuses(&report);
     assert_eq!(
         statuses.len(),
         downloads.len() + 1,

@@ -188,17 +188,6 @@ fn go_downloads_a_trashed_version_again_and_a_restore_keeps_gos_copy() {
     assert_ok(&go_verify(&go, &project, &cache), "go mod verify");
 }
 
-/// Copies a cache (read-only directories included) to `to`.
-fn copy_cache(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 fn remove_cache(dir: &Path) {
     crate::support::make_writable(dir);
     fs::remove_dir_all(dir).unwrap();
@@ -209,8 +198,8 @@ fn remove_cache(dir: &Path) {
 fn assert_go_accepts(go: &Go, project: &Path, killed: &Path, when: &str) {
     let for_go = go.sandbox.path().join("for-go");
     let for_restore = go.sandbox.path().join("for-restore");
-    copy_cache(killed, &for_go);
-    copy_cache(killed, &for_restore);
+    crate::support::copy_tree(killed, &for_go);
+    crate::support::copy_tree(killed, &for_restore);
     assert_ok(
         &go_build(go, project, &for_go, false),
         &format!("{when}: go build"),
@@ -258,7 +247,7 @@ fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
         return;
     };
     let pristine = go.sandbox.path().join("pristine");
-    copy_cache(&go.modcache(), &pristine);
+    crate::support::copy_tree(&go.modcache(), &pristine);
     let trash_steps = [
         "locked",
         "manifest written",
@@ -273,7 +262,7 @@ fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
     ];
     for step in trash_steps {
         let killed = go.sandbox.path().join("killed");
-        copy_cache(&pristine, &killed);
+        crate::support::copy_tree(&pristine, &killed);
         let checkpoint = format!("trash:{step}");
         kill_at(
             &go,
@@ -295,7 +284,7 @@ fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
         "partial removed",
     ];
     let trashed = go.sandbox.path().join("trashed");
-    copy_cache(&pristine, &trashed);
+    crate::support::copy_tree(&pristine, &trashed);
     assert_ok(
         &output(&mut ml(
             &go,
@@ -306,7 +295,7 @@ fn a_sigkill_at_any_step_of_trash_or_restore_leaves_a_cache_go_accepts() {
     );
     for step in restore_steps {
         let killed = go.sandbox.path().join("killed");
-        copy_cache(&trashed, &killed);
+        crate::support::copy_tree(&trashed, &killed);
         let checkpoint = format!("restore:{step}");
         kill_at(&go, &killed, &["trash", "restore", TARGET], &checkpoint);
         assert_go_accepts(&go, &project, &killed, &checkpoint);

@@ -23,9 +23,24 @@ pub struct Mirror {
     pub dir: tempfile::TempDir,
     /// The mirror, as a store.
     pub store: Store,
-    /// What the server does not have: a version named by go.sum that it answers 404 or 410 for
-    /// entirely, or a piece of a version it has (`path@version: <piece> (404)`).
-    pub absent: Vec<String>,
+    /// What the server answered 404 or 410 for.
+    pub absent: Vec<Absent>,
+}
+
+/// Something a remote store does not serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Absent {
+    /// One piece of a version it serves other pieces of.
+    Piece {
+        /// The version.
+        key: ModuleKey,
+        /// `info`, `mod` or `zip`.
+        ext: &'static str,
+        /// The URL asked.
+        url: String,
+    },
+    /// Every piece of the version.
+    Version(ModuleKey),
 }
 
 /// Whether `store` names a remote store.
@@ -126,19 +141,22 @@ pub fn mirror(
         let at = dir.path().join(key.escaped_path()).join("@v");
         std::fs::create_dir_all(&at).map_err(|e| scratch_failed(&at, e))?;
         let stem = key.escaped_version();
-        let mut got = Vec::new();
+        let mut missing = Vec::new();
         for (ext, cap) in [("info", MAX_OTHER), ("mod", MAX_OTHER), ("zip", MAX_ZIP)] {
             let target = at.join(format!("{stem}.{ext}"));
             let url = format!("{base}/{}/@v/{stem}.{ext}", key.escaped_path());
-            if fetch(&agent, &url, cap, Some(&target))?.is_some() {
-                got.push(ext);
-            } else {
-                absent.push(format!("{key}: its .{ext} ({url}: not found)"));
+            if fetch(&agent, &url, cap, Some(&target))?.is_none() {
+                missing.push(Absent::Piece {
+                    key: key.clone(),
+                    ext,
+                    url,
+                });
             }
         }
-        if got.is_empty() {
-            absent.retain(|a| !a.starts_with(&format!("{key}:")));
-            absent.push(format!("{key}: not in the store"));
+        if missing.len() == 3 {
+            absent.push(Absent::Version(key.clone()));
+        } else {
+            absent.extend(missing);
         }
         progress(n + 1, total);
     }

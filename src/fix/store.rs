@@ -7,9 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{RenameFlags, renameat_with};
-
-use super::confined::{Confined, Missing};
+use super::confined::Confined;
 use super::error::{DeleteError, io_err};
 use crate::cache::store::{Layout, Piece, Store, StoredVersion};
 
@@ -42,9 +40,8 @@ pub fn open_trash(store_root: &Path, run: &str) -> Result<StoreTrash, DeleteErro
     }
     let confined = Confined::open(&trash_root)?;
     let dir = trash_root.join(run);
-    let (parent, last) = confined.parent_of(&dir, Missing::Fail)?;
-    rustix::fs::mkdirat(&parent, &last, rustix::fs::Mode::from_raw_mode(0o700))
-        .map_err(|e| io_err(&dir)(std::io::Error::from(e)))?;
+    // Created here, and new: a run never mixes its pieces with another's.
+    confined.create_dir_new(&dir, 0o700)?;
     Ok(StoreTrash { dir, confined })
 }
 
@@ -61,19 +58,11 @@ pub fn move_to_trash(
         let rel = piece
             .strip_prefix(store.root())
             .map_err(|_| DeleteError::OutsideRoot(piece.clone()))?;
-        let (from_dir, from_name) = store.parent_of(piece, Missing::Fail)?;
-        let to = trash.dir.join(rel);
-        let (to_dir, to_name) = trash.confined.parent_of(&to, Missing::Create)?;
-        match renameat_with(
-            &from_dir,
-            &from_name,
-            &to_dir,
-            &to_name,
-            RenameFlags::NOREPLACE,
-        ) {
+        match store.move_to(piece, &trash.confined, &trash.dir.join(rel)) {
             Ok(()) => moved += 1,
-            Err(rustix::io::Errno::NOENT) => {}
-            Err(e) => return Err(io_err(piece)(std::io::Error::from(e))),
+            // Gone already: nothing to move.
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(moved)

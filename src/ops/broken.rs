@@ -7,16 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::pools::Pools;
-use super::verify::{VerifyEvent, run};
-use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleEntry};
 use crate::verify::{Expectations, Status, Verdict};
 
 /// The broken versions and files of a cache.
 #[derive(Debug, Default)]
 pub struct Broken {
-    /// The verdicts of the versions that need a repair of their own files, in the order they
-    /// were verified.
+    /// The verdicts of the versions that need a repair of their own files, by version.
     pub versions: Vec<Verdict>,
     /// Unauthentic cached checksum-database files, relative to the root, without repeats.
     pub sumdb_files: Vec<PathBuf>,
@@ -29,24 +26,11 @@ pub fn find_broken(
     entries: Vec<ModuleEntry>,
     expect: Arc<Expectations>,
 ) -> Broken {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    run(
-        pools,
-        cache,
-        entries,
-        expect,
-        &tx.clone().into(),
-        &CancelToken::new(),
-    );
-    drop(tx);
     let mut broken = Broken::default();
-    for event in rx {
-        let VerifyEvent::Verdict(v) = event else {
-            continue;
-        };
+    for v in super::verify::verdicts(pools, cache, entries, expect).into_values() {
         add_sumdb_files(cache, &v, &mut broken.sumdb_files);
         if v.status == Status::Problem && v.needs_version_repair() {
-            broken.versions.push(*v);
+            broken.versions.push(v);
         }
     }
     broken

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::fix::mirror::{Mirror, catalog, is_url, mirror};
+pub use crate::fix::mirror::{Absent, Mirror, catalog, is_url, mirror};
 
 use super::pools::Pools;
 use super::state::StoreMemory;

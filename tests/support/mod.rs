@@ -469,6 +469,22 @@ pub fn age_files(dir: &Path) {
 }
 
 /// Fails with `what`, stdout and stderr unless the command succeeded.
+/// Copies `from` to `to` with `cp -a` (read-only directories, times and modes included).
+pub fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
 pub fn assert_ok(out: &Output, what: &str) {
     assert!(
         out.status.success(),

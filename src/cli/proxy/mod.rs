@@ -20,6 +20,7 @@ use crate::cache::goenv::GoEnv;
 use crate::cache::store::{Layout, Listing, Store};
 use crate::ops::pools::Pools;
 use crate::ops::state::{State, StoreMemory};
+use crate::ops::store::Absent;
 use crate::verify::gosum::GoSums;
 use crate::verify::store::{NOTHING_TO_COMPARE, StoreExpectations, StoreStatus, StoreVerdict};
 
@@ -132,18 +133,20 @@ fn mirror_remote(
     }
     let mut listing = mirror.store.list();
     for absent in &mirror.absent {
-        let Some((key, what)) = absent.split_once(": ") else {
-            continue;
+        let key = match absent {
+            Absent::Piece { key, .. } | Absent::Version(key) => key,
         };
-        let version = listing
-            .versions
-            .iter_mut()
-            .find(|v| v.key.to_string() == key);
-        match version {
-            Some(_) if what == "not in the store" => {}
-            Some(v) if what.starts_with("its .zip") && gosums.zip_lines(&v.key).is_empty() => {}
-            Some(v) => v.problems.push(format!("the store does not serve {what}")),
-            None => listing.strays.push(absent.clone()),
+        let version = listing.versions.iter_mut().find(|v| v.key == *key);
+        match (absent, version) {
+            // A version the list names and the server lacks is found by the listing itself.
+            (Absent::Version(_), Some(_)) => {}
+            (Absent::Version(key), None) => listing.strays.push(format!("{key}: not in the store")),
+            // A zip go.sum does not name either: go needs only the version's go.mod.
+            (Absent::Piece { ext: "zip", .. }, Some(v)) if gosums.zip_lines(&v.key).is_empty() => {}
+            (Absent::Piece { ext, url, .. }, Some(v)) => v.problems.push(format!(
+                "the store does not serve its .{ext} ({url}: not found)"
+            )),
+            (Absent::Piece { .. }, None) => {}
         }
     }
     Ok((mirror, listing))
@@ -166,7 +169,7 @@ pub fn run(
     let text = a.store.to_string_lossy().into_owned();
     // A store behind a URL is judged through a mirror of what it serves; its verdicts are not
     // remembered (the mirror is new each run).
-    let (store, listing, _mirror) = if crate::ops::store::is_url(&text) {
+    let (store, listing, mirror) = if crate::ops::store::is_url(&text) {
         if matches!(args.action, ProxyAction::Clean(_)) {
             anyhow::bail!(
                 "{text}: a store is not cleaned over HTTP; on the server, run `modlens proxy \
@@ -184,7 +187,7 @@ pub fn run(
         Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
     let state = match &args.action {
         ProxyAction::List(_) => None,
-        _ if _mirror.is_some() => None,
+        _ if mirror.is_some() => None,
         _ => {
             crate::ops::engine::open_state_for(goenv, state_flag, no_state, &store.root, &notices)?
         }
@@ -193,7 +196,7 @@ pub fn run(
         goenv,
         pools,
         state,
-        shown: if _mirror.is_some() {
+        shown: if mirror.is_some() {
             text
         } else {
             store.root.display().to_string()

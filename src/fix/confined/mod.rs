@@ -118,11 +118,7 @@ impl Confined {
     }
 
     /// Opens the directory holding `path` and returns it with the last name of `path`.
-    pub(crate) fn parent_of(
-        &self,
-        path: &Path,
-        missing: Missing,
-    ) -> Result<(OwnedFd, OsString), DeleteError> {
+    fn parent_of(&self, path: &Path, missing: Missing) -> Result<(OwnedFd, OsString), DeleteError> {
         let rel = self.relative(path)?;
         let mut parts: Vec<&OsStr> = rel.iter().collect();
         let name = parts
@@ -167,6 +163,12 @@ impl Confined {
             }
             other => other.map_err(dir_errno(path)),
         }
+    }
+
+    /// Creates the new directory `path` with `mode` (failing if anything is there).
+    pub fn create_dir_new(&self, path: &Path, mode: u32) -> Result<(), DeleteError> {
+        let (parent, name) = self.parent_of(path, Missing::Fail)?;
+        mkdirat(&parent, &name, Mode::from_raw_mode(mode)).map_err(errno(path))
     }
 
     /// Creates the new regular file `path` with `mode` (failing if anything is there), its
@@ -266,8 +268,16 @@ impl Confined {
     /// filesystem has it, else a check just before): a restore must never replace what go has
     /// written since. Fails with "file exists" when something is there.
     pub fn rename_new(&self, from: &Path, to: &Path) -> Result<(), DeleteError> {
+        self.move_to(from, self, to)
+    }
+
+    /// Moves `from` (below this root) to `to` below `target`'s root (another handle, as a
+    /// trash beside a store), as [`Confined::rename_new`]: never over something there, and
+    /// the directories on the way to `to` created. Across file systems it fails, and nothing
+    /// moves.
+    pub fn move_to(&self, from: &Path, target: &Confined, to: &Path) -> Result<(), DeleteError> {
         let (from_dir, from_name) = self.parent_of(from, Missing::Fail)?;
-        let (to_dir, to_name) = self.parent_of(to, Missing::Create)?;
+        let (to_dir, to_name) = target.parent_of(to, Missing::Create)?;
         #[cfg(target_os = "linux")]
         {
             use rustix::fs::{RenameFlags, renameat_with};

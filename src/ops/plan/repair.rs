@@ -55,15 +55,7 @@ impl RepairPlan {
     /// Adds `entry`, planned from its verdict: a healthy one is left alone, and unauthentic
     /// checksum-database files it names are removed (go fetches them again).
     pub fn add_verdict(&mut self, cache: &ModCache, entry: &ModuleEntry, verdict: &Verdict) {
-        for file in verdict.sumdb_files() {
-            let rel = file
-                .strip_prefix(cache.root())
-                .unwrap_or(file)
-                .to_path_buf();
-            if !self.removals.contains(&rel) {
-                self.removals.push(rel);
-            }
-        }
+        crate::ops::broken::add_sumdb_files(cache, verdict, &mut self.removals);
         if self.repairs.iter().any(|(e, _)| e.key == entry.key) {
             return;
         }
