@@ -25,6 +25,7 @@ mod published_go;
 mod repair_go;
 mod safety;
 mod state;
+mod sumdb_go;
 mod trash_go;
 mod tui;
 mod verify_go;

@@ -33,7 +33,7 @@ fn project_with_sums(go: &Go, downloads: &[Download]) -> std::path::PathBuf {
 }
 
 /// Each version's status in a `proxy verify --json` report, by `path@version`.
-fn statuses(report: &Value) -> BTreeMap<String, String> {
+pub(crate) fn statuses(report: &Value) -> BTreeMap<String, String> {
     report["versions"]
         .as_array()
         .unwrap()
@@ -82,7 +82,7 @@ fn go_accepts(go: &Go, store: &Path, project: &Path, target: &str) -> bool {
 
 /// go's downloads of the standard fixtures, a project whose go.sum holds their lines, and a
 /// copy of go's `cache/download` as a store with damage planted.
-fn planted_store(go: &Go) -> (Vec<Download>, std::path::PathBuf, std::path::PathBuf) {
+pub(crate) fn planted_store(go: &Go) -> (Vec<Download>, std::path::PathBuf, std::path::PathBuf) {
     let downloads = go.download(&standard_modules());
     let project = project_with_sums(go, &downloads);
     let store = go.workdir().join("store");

@@ -89,6 +89,11 @@ impl DeleteError {
         matches!(self, DeleteError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
     }
 
+    /// Whether it says that something is already at the path.
+    pub fn is_exists(&self) -> bool {
+        matches!(self, DeleteError::Io { source, .. } if source.kind() == io::ErrorKind::AlreadyExists)
+    }
+
     /// Files removed before the error (0 unless the delete stopped part way).
     pub fn files_removed(&self) -> u64 {
         match self {

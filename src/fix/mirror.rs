@@ -94,7 +94,7 @@ pub fn catalog(url: &str) -> Result<Option<Vec<ModuleKey>>, FixError> {
     }
 }
 
-fn agent() -> ureq::Agent {
+pub(super) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(120)))
         .build()
@@ -176,7 +176,7 @@ fn scratch_failed(path: &Path, e: std::io::Error) -> FixError {
 
 /// GETs `url`: `None` for 404 and 410 (go's "not found"); the body, at most `cap` bytes, into
 /// `to` (returning nothing) or into memory. Any other answer is an error naming the URL.
-fn fetch(
+pub(super) fn fetch(
     agent: &ureq::Agent,
     url: &str,
     cap: u64,

@@ -20,6 +20,7 @@ pub mod mirror;
 pub mod refetch;
 pub mod restore;
 pub mod store;
+pub mod sumdb;
 pub mod trash;
 
 pub use error::FixError;

@@ -44,8 +44,9 @@ pub fn verify_store(
     for chunk in versions.chunks(CHUNK) {
         // (the verdict, its digest when memory is kept, whether it was remembered)
         let judged = pools.hash_map(chunk.iter().collect(), |v| {
-            let digest =
-                memory.map(|m| m.digest(store, v, expect.gosums, (expect.private)(&v.key.path)));
+            let online = expect.online.map(|db| db.name());
+            let private = (expect.private)(&v.key.path);
+            let digest = memory.map(|m| m.digest(store, v, expect.gosums, private, online));
             let old = memory
                 .zip(digest.as_ref())
                 .and_then(|(m, d)| m.recall(v, d, now));
@@ -56,12 +57,17 @@ pub fn verify_store(
             (verdict, digest, fresh)
         });
         if let Some(memory) = memory {
+            // Online, "unverifiable" may say only that the database was not reached this time.
+            let lasting = |v: &StoreVerdict| {
+                expect.online.is_none()
+                    || v.status != crate::verify::store::StoreStatus::Unverifiable
+            };
             let new: Vec<([u8; 32], &StoreVerdict)> = judged
                 .iter()
-                .filter(|(_, _, fresh)| *fresh)
+                .filter(|(v, _, fresh)| *fresh && lasting(v))
                 .filter_map(|(v, d, _)| d.map(|d| (d, v)))
                 .collect();
-            recalled.remembered += judged.len() - new.len();
+            recalled.remembered += judged.iter().filter(|(_, _, fresh)| !fresh).count();
             if recalled.unsaved.is_none()
                 && !new.is_empty()
                 && let Err(e) = memory.remember(now, &new)
@@ -72,6 +78,24 @@ pub fn verify_store(
         on_verdicts(judged.into_iter().map(|(v, _, _)| v).collect());
     }
     recalled
+}
+
+/// The checksum database GOSUMDB names, to be asked online as go would reach it: through the
+/// first of `proxies` (GOPROXY's syntax) that relays it, else directly.
+pub fn connect_sumdb(
+    goenv: &crate::cache::goenv::GoEnv,
+    proxies: &str,
+) -> Result<crate::fix::sumdb::Database, super::error::OpsError> {
+    use super::error::OpsError;
+    let gosumdb = goenv.gosumdb();
+    let verifier = crate::verify::sumdb::Verifier::from_gosumdb(&gosumdb)
+        .map_err(|e| OpsError::Invalid(format!("--sumdb: GOSUMDB={gosumdb}: {e}")))?
+        .ok_or_else(|| {
+            OpsError::Invalid("--sumdb: GOSUMDB=off names no checksum database to ask".into())
+        })?;
+    Ok(crate::fix::sumdb::Database::connect(
+        &verifier, &gosumdb, proxies,
+    )?)
 }
 
 /// Whether `store` is a module cache's download directory, which only the module cache's own
@@ -130,6 +154,7 @@ pub fn repair_source(
         gosums: &expect.gosums,
         verifiers: &expect.sumdb_keys,
         private: &private,
+        online: None,
     };
     for key in keys {
         let Some(v) = listing.versions.iter().find(|v| v.key == **key) else {

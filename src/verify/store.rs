@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::gosum::GoSums;
 use super::hash::{H1, hash_go_mod};
-use super::sumdb::{Verifier, parse_lookup};
+use super::sumdb::{AskDatabase, DbAnswer, Verifier, parse_lookup};
 use super::tlog::prove_record;
 use super::zipfile::{Scratch, check_zip};
 use crate::cache::ModuleKey;
@@ -85,6 +85,9 @@ pub struct StoreExpectations<'a> {
     pub verifiers: &'a [Verifier],
     /// Whether a module path is private to the checksum database (GONOSUMDB, GOPRIVATE).
     pub private: &'a (dyn Fn(&str) -> bool + Sync),
+    /// The checksum database online (`--sumdb`), asked about every version that is not
+    /// private and has no proven cached answer from it.
+    pub online: Option<&'a dyn AskDatabase>,
 }
 
 /// Judges `v`, hashing its zip with `scratch`.
@@ -168,11 +171,13 @@ pub fn judge(
     }
     let private = (expect.private)(&key.path);
     if !private {
+        let mut cached = Vec::new();
         for verifier in expect.verifiers {
             match proven_answer(store, verifier, key) {
                 Answer::None => {}
                 Answer::Unproven(why) => unproven.push(why),
                 Answer::Proven(zip, go_mod) => {
+                    cached.push(verifier.name.as_str());
                     let source = format!("the {} record", verifier.name);
                     if let Some(h) = zip {
                         compare("zip", zip_h1, &h, source.clone());
@@ -181,6 +186,21 @@ pub fn judge(
                         compare("go.mod", mod_h1, &h, source);
                     }
                 }
+            }
+        }
+        if let Some(db) = expect.online.filter(|db| !cached.contains(&db.name())) {
+            match db.ask(key) {
+                DbAnswer::Proven(lookup) => {
+                    let source = format!("the {} database", db.name());
+                    if let Some(h) = lookup.hash_for(&key.path, &key.version) {
+                        compare("zip", zip_h1, h, source.clone());
+                    }
+                    let go_mod_version = format!("{}/go.mod", key.version);
+                    if let Some(h) = lookup.hash_for(&key.path, &go_mod_version) {
+                        compare("go.mod", mod_h1, h, source);
+                    }
+                }
+                other => unproven.extend(other.why_not()),
             }
         }
     }

@@ -159,6 +159,45 @@ impl Lookup {
     }
 }
 
+/// What a checksum database answered online about one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbAnswer {
+    /// A record signed by the database's key and proven by its tiles to be in the signed tree.
+    Proven(Lookup),
+    /// The database does not know the version (it answered 404 or 410).
+    NotFound(String),
+    /// The database could not be asked: a network error, or another answer than 200, 404, 410.
+    Unreachable(String),
+    /// An answer that does not prove itself (not signed by the key GOSUMDB names, or not in
+    /// the tree it signed): it decides nothing, whoever sent it.
+    Unproven(String),
+}
+
+/// A checksum database that can be asked online (for verdicts that do not wait on the
+/// network layer's types).
+pub trait AskDatabase: Sync {
+    /// The database's name, e.g. `sum.golang.org`.
+    fn name(&self) -> &str;
+    /// Its proven answer about `key`, or why there is none. Never called for a private module.
+    fn ask(&self, key: &crate::cache::ModuleKey) -> DbAnswer;
+}
+
+impl DbAnswer {
+    /// Why it decides nothing, in a verdict's words (`None` for a proven answer).
+    pub fn why_not(&self) -> Option<String> {
+        match self {
+            DbAnswer::Proven(_) => None,
+            DbAnswer::NotFound(why) => Some(format!("not in the checksum database: {why}")),
+            DbAnswer::Unreachable(why) => {
+                Some(format!("the checksum database is unreachable: {why}"))
+            }
+            DbAnswer::Unproven(why) => Some(format!(
+                "the checksum database's answer is not proven: {why}"
+            )),
+        }
+    }
+}
+
 /// Why a cached lookup could not be trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupError {

@@ -19,11 +19,53 @@ const WIDTH: u64 = 1 << HEIGHT;
 /// Why a record could not be proven.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unproven {
-    /// The tiles needed are not cached (go would fetch them); nothing can be said.
-    TilesMissing(String),
+    /// A tile needed is not cached (go would fetch it); nothing can be said.
+    TilesMissing(Tile),
     /// The tiles contradict the record or the signed root: the record is not authentic. With
     /// the cached tiles found to be the unauthentic ones, if any (else it is the record).
     Mismatch(String, Vec<PathBuf>),
+}
+
+/// A tile of the tree, as go names it in paths and URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tile {
+    /// The tile level (tile level L holds hashes of tree level 8·L).
+    pub level: u32,
+    /// Its index within the level.
+    pub index: u64,
+    /// How many hashes it holds: 256, or fewer at the right edge of the tree.
+    pub width: u64,
+}
+
+impl Tile {
+    /// Its path below a database's cache directory or URL: `tile/8/<L>/<N>[.p/<W>]`.
+    pub fn path(&self) -> String {
+        let name = tile_index_path(self.index);
+        if self.width < WIDTH {
+            format!("tile/{HEIGHT}/{}/{name}.p/{}", self.level, self.width)
+        } else {
+            format!("tile/{HEIGHT}/{}/{name}", self.level)
+        }
+    }
+
+    /// The full tile this one is a prefix of.
+    pub fn full(&self) -> Tile {
+        Tile {
+            width: WIDTH,
+            ..*self
+        }
+    }
+
+    /// How many bytes its hashes take.
+    pub fn bytes(&self) -> usize {
+        self.width as usize * 32
+    }
+}
+
+impl std::fmt::Display for Tile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "tile {} is not cached", self.path())
+    }
 }
 
 /// The leaf hash of a record.
@@ -64,14 +106,14 @@ fn read_tile(
 ) -> Result<(Vec<Hash>, PathBuf), Unproven> {
     let nodes = size >> (HEIGHT * level);
     let width = (nodes - index * WIDTH).min(WIDTH);
-    let dir = db_dir
-        .join("tile")
-        .join(HEIGHT.to_string())
-        .join(level.to_string());
-    let name = tile_index_path(index);
-    let mut candidates = vec![dir.join(&name)];
+    let tile = Tile {
+        level,
+        index,
+        width,
+    };
+    let mut candidates = vec![db_dir.join(tile.path())];
     if width < WIDTH {
-        candidates.insert(0, dir.join(format!("{name}.p")).join(width.to_string()));
+        candidates.push(db_dir.join(tile.full().path()));
     }
     for path in &candidates {
         use crate::cache::read::{ReadError, cap, read_capped};
@@ -109,10 +151,7 @@ fn read_tile(
             return Ok((hashes, path.clone()));
         }
     }
-    Err(Unproven::TilesMissing(format!(
-        "tile {} is not cached",
-        candidates[0].display()
-    )))
+    Err(Unproven::TilesMissing(tile))
 }
 
 /// The hash of the complete subtree at (`level`, `index`), from the tiles, with the tile it
@@ -181,8 +220,12 @@ fn authenticated_entry(
     tile_level: u32,
     index: u64,
     size: u64,
+    used: &mut Vec<PathBuf>,
 ) -> Result<Hash, Unproven> {
     let (tile, path) = read_tile(db_dir, tile_level, index / WIDTH, size)?;
+    if !used.contains(&path) {
+        used.push(path.clone());
+    }
     let entry = *tile.get((index % WIDTH) as usize).ok_or_else(|| {
         Unproven::Mismatch(
             format!("tile too short for hash {index}"),
@@ -192,7 +235,7 @@ fn authenticated_entry(
     if tile.len() < WIDTH as usize {
         return Ok(entry);
     }
-    let parent = authenticated_entry(db_dir, tile_level + 1, index / WIDTH, size)?;
+    let parent = authenticated_entry(db_dir, tile_level + 1, index / WIDTH, size, used)?;
     let mut hashes = tile;
     while hashes.len() > 1 {
         hashes = hashes
@@ -213,21 +256,22 @@ fn authenticated_entry(
     Ok(entry)
 }
 
-/// Proves record `id` (its text `record`) is in the tree of `size` leaves with root `root`.
+/// Proves record `id` (its text `record`) is in the tree of `size` leaves with root `root`,
+/// giving the tiles the proof read (what go would cache with the record).
 pub fn prove_record(
     db_dir: &Path,
     id: u64,
     record: &[u8],
     size: u64,
     root: &Hash,
-) -> Result<(), Unproven> {
+) -> Result<Vec<PathBuf>, Unproven> {
     if id >= size {
         return Err(Unproven::Mismatch(
             format!("record {id} is beyond the signed tree of {size}"),
             Vec::new(),
         ));
     }
-    let (computed, tiles) = tree_hash(db_dir, size)?;
+    let (computed, mut tiles) = tree_hash(db_dir, size)?;
     if computed != *root {
         // The note is signed, so the tiles are what is wrong.
         return Err(Unproven::Mismatch(
@@ -235,7 +279,7 @@ pub fn prove_record(
             tiles,
         ));
     }
-    if authenticated_entry(db_dir, 0, id, size)? != record_hash(record) {
+    if authenticated_entry(db_dir, 0, id, size, &mut tiles)? != record_hash(record) {
         return Err(Unproven::Mismatch(
             format!(
                 "record {id} was changed: it is not the one in the signed tree (go: \"cannot \
@@ -244,7 +288,7 @@ pub fn prove_record(
             Vec::new(),
         ));
     }
-    Ok(())
+    Ok(tiles)
 }
 
 #[cfg(test)]
@@ -281,7 +325,8 @@ mod tests {
         assert_eq!(tree_hash(dir.path(), 600).map(|t| t.0), Ok(root));
         for id in [0, 255, 256, 511, 512, 599] {
             assert_eq!(
-                prove_record(dir.path(), id, records[id as usize].as_bytes(), 600, &root),
+                prove_record(dir.path(), id, records[id as usize].as_bytes(), 600, &root)
+                    .map(|_| ()),
                 Ok(()),
                 "{id}"
             );
@@ -290,10 +335,14 @@ mod tests {
             prove_record(dir.path(), 300, b"edited\n", 600, &root),
             Err(Unproven::Mismatch(..))
         ));
-        assert!(matches!(
+        assert_eq!(
             tree_hash(dir.path(), 700),
-            Err(Unproven::TilesMissing(_))
-        ));
+            Err(Unproven::TilesMissing(Tile {
+                level: 0,
+                index: 2,
+                width: 188
+            }))
+        );
     }
 
     #[test]

@@ -164,18 +164,7 @@ pub fn ask_go(go: &Go, mode: &str, input: &[&str]) -> Vec<String> {
 
 /// Runs the oracle with `args` (a mode and its arguments), feeding it `input` lines.
 pub fn ask_go_with(go: &Go, args: &[&str], input: &[&str]) -> Vec<String> {
-    let goroot =
-        String::from_utf8(go.command(&["env", "GOROOT"]).output().unwrap().stdout).unwrap();
-    let xmod = Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod");
-    assert!(
-        xmod.is_dir(),
-        "GOROOT has no vendored x/mod at {}",
-        xmod.display()
-    );
-    let dir = go.sandbox.path().join("oracle");
-    if !dir.exists() {
-        copy_oracle(&xmod, &dir, &language_version(go));
-    }
+    let dir = oracle_module(go);
     let mut child = go
         .command(&["run", "./oracle"])
         .args(args)
@@ -201,6 +190,24 @@ pub fn ask_go_with(go: &Go, args: &[&str], input: &[&str]) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// GOROOT's vendored x/mod copied into the sandbox as a module (once), with the oracle's main
+/// package in `oracle/`; other programs built from x/mod live beside it.
+pub fn oracle_module(go: &Go) -> std::path::PathBuf {
+    let dir = go.sandbox.path().join("oracle");
+    if !dir.exists() {
+        let goroot =
+            String::from_utf8(go.command(&["env", "GOROOT"]).output().unwrap().stdout).unwrap();
+        let xmod = Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod");
+        assert!(
+            xmod.is_dir(),
+            "GOROOT has no vendored x/mod at {}",
+            xmod.display()
+        );
+        copy_oracle(&xmod, &dir, &language_version(go));
+    }
+    dir
 }
 
 /// The running go's language version (`1.27` for go1.27.3): GOROOT's vendored x/mod is written

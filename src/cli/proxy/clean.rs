@@ -3,7 +3,8 @@
 
 use std::process::ExitCode;
 
-use super::{StoreCleanArgs, World, judge_all};
+use super::verify::judge_all;
+use super::{StoreCleanArgs, World};
 use crate::cache::fmt::count;
 use crate::cache::store::{Listing, Store};
 use crate::cli::print;

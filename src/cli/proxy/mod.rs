@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 mod clean;
+mod verify;
 
 use super::print;
 use super::progress::ProgressLine;
@@ -19,10 +20,9 @@ use crate::cache::fmt::{count, size};
 use crate::cache::goenv::GoEnv;
 use crate::cache::store::{Layout, Listing, Store};
 use crate::ops::pools::Pools;
-use crate::ops::state::{State, StoreMemory};
+use crate::ops::state::State;
 use crate::ops::store::Absent;
 use crate::verify::gosum::GoSums;
-use crate::verify::store::{NOTHING_TO_COMPARE, StoreExpectations, StoreStatus, StoreVerdict};
 
 /// Options of `modlens proxy`.
 #[derive(Debug, Clone, clap::Args)]
@@ -71,6 +71,11 @@ pub struct StoreArgs {
     /// With --project, read every go.sum below DIR.
     #[arg(long, requires = "project")]
     pub recursive: bool,
+    /// Also ask the checksum database GOSUMDB names, online, about every version not private
+    /// to it (GONOSUMDB, GOPRIVATE): through the store's relay when it is a URL that answers
+    /// sumdb/<name>/supported, else as go reaches it (GOPROXY's relays, or directly).
+    #[arg(long)]
+    pub sumdb: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -204,7 +209,7 @@ pub fn run(
     };
     match &args.action {
         ProxyAction::List(a) => list(&world.shown, &store, &listing, a.json),
-        ProxyAction::Verify(a) => verify(&world, &store, listing, a),
+        ProxyAction::Verify(a) => verify::verify(&world, &store, listing, a),
         ProxyAction::Clean(c) => clean::clean(&world, &store, listing, c),
     }
 }
@@ -287,161 +292,4 @@ fn list(shown: &str, store: &Store, listing: &Listing, json: bool) -> anyhow::Re
     ));
     print(&text)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every version of `listing` judged, a chunk at a time (see [`crate::ops::store`]), with a
-/// progress line on a terminal.
-fn judge_all(
-    world: &World<'_>,
-    store: &Store,
-    listing: &Listing,
-    args: &StoreArgs,
-    on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>) -> anyhow::Result<()>,
-) -> anyhow::Result<usize> {
-    let goenv = world.goenv;
-    let mut gosums = GoSums::default();
-    for dir in &args.project {
-        gosums.load_project(dir, args.recursive)?;
-    }
-    let (verifiers, warning) = crate::ops::engine::sumdb_keys(goenv);
-    if let Some(warning) = warning {
-        safe_eprintln!("modlens: warning: {warning}");
-    }
-    let private = |path: &str| goenv.private_to_sumdb(path);
-    let expect = StoreExpectations {
-        gosums: &gosums,
-        verifiers: &verifiers,
-        private: &private,
-    };
-    let progress = Mutex::new(ProgressLine::new(
-        !args.json && std::io::stderr().is_terminal(),
-    ));
-    let mut failed = Ok(());
-    let show = |n: usize, total: usize| {
-        if let Ok(mut line) = progress.lock() {
-            line.show(|| format!("verified {n}/{total}"));
-        }
-    };
-    let memory = match &world.state {
-        Some(state) => match StoreMemory::load(Arc::clone(state), store, &verifiers) {
-            Ok(memory) => Some(memory),
-            Err(e) => {
-                safe_eprintln!("modlens: warning: {e}; verdicts are not remembered");
-                None
-            }
-        },
-        None => None,
-    };
-    let recalled = crate::ops::store::verify_store(
-        world.pools,
-        store,
-        &listing.versions,
-        &expect,
-        memory.as_ref(),
-        &show,
-        &mut |chunk| {
-            if failed.is_ok() {
-                if let Ok(line) = progress.lock() {
-                    line.clear();
-                }
-                failed = on_verdicts(chunk);
-            }
-        },
-    );
-    if let Ok(line) = progress.lock() {
-        line.clear();
-    }
-    if let Some(why) = &recalled.unsaved {
-        safe_eprintln!("modlens: warning: {why}; verdicts are not remembered");
-    }
-    failed.map(|()| recalled.remembered)
-}
-
-/// The lines a verdict other than `match` prints; the common reason is counted, not printed.
-fn verdict_lines(v: &StoreVerdict, nothing_to_compare: &mut usize) -> String {
-    let mut text = format!("{:<12} {}@{}\n", v.status.name(), v.path, v.version);
-    for reason in &v.reasons {
-        if reason == NOTHING_TO_COMPARE {
-            *nothing_to_compare += 1;
-        } else {
-            text.push_str(&format!("             {reason}\n"));
-        }
-    }
-    text
-}
-
-fn verify(
-    world: &World<'_>,
-    store: &Store,
-    listing: Listing,
-    args: &StoreArgs,
-) -> anyhow::Result<ExitCode> {
-    let mut tally: std::collections::BTreeMap<&'static str, usize> = [
-        StoreStatus::Match,
-        StoreStatus::Mismatch,
-        StoreStatus::Malformed,
-        StoreStatus::Unverifiable,
-    ]
-    .iter()
-    .map(|s| (s.name(), 0))
-    .collect();
-    let mut nothing_to_compare = 0;
-    let mut first = true;
-    if args.json {
-        // Streamed: one verdict per line of the array, as they come.
-        print(&format!(
-            "{{\"store\": {}, \"layout\": \"{}\", \"versions\": [\n",
-            serde_json::to_string(&world.shown)?,
-            store.layout.name()
-        ))?;
-    }
-    let remembered = judge_all(world, store, &listing, args, &mut |chunk| {
-        let mut text = String::new();
-        for v in &chunk {
-            *tally.entry(v.status.name()).or_default() += 1;
-            if args.json {
-                text.push_str(if first { "  " } else { ",\n  " });
-                text.push_str(&serde_json::to_string(v)?);
-                first = false;
-            } else if v.status != StoreStatus::Match {
-                text.push_str(&verdict_lines(v, &mut nothing_to_compare));
-            }
-        }
-        Ok(print(&text)?)
-    })?;
-    let wrong = tally["mismatch"] + tally["malformed"];
-    if args.json {
-        print(&format!(
-            "\n], \"strays\": {}, \"summary\": {}, \"remembered\": {remembered}}}\n",
-            serde_json::to_string(&listing.strays)?,
-            serde_json::to_string(&tally)?
-        ))?;
-    } else {
-        let mut text = String::new();
-        if nothing_to_compare > 0 {
-            text.push_str(&format!(
-                "{} unverifiable: {NOTHING_TO_COMPARE} (--project DIR checks them against its \
-                 go.sum)\n",
-                count(nothing_to_compare as u64, "version")
-            ));
-        }
-        text.push_str(&format!(
-            "{}: {} match, {} mismatch, {} malformed, {} unverifiable{}\n",
-            count(tally.values().sum::<usize>() as u64, "version"),
-            tally["match"],
-            tally["mismatch"],
-            tally["malformed"],
-            tally["unverifiable"],
-            match remembered {
-                0 => String::new(),
-                n => format!(" ({n} remembered from an earlier run, their files unchanged)"),
-            }
-        ));
-        print(&text)?;
-    }
-    Ok(if wrong == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }

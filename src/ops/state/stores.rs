@@ -82,17 +82,20 @@ impl StoreMemory {
         })
     }
 
-    /// The digest of what `v`'s verdict rests on.
+    /// The digest of what `v`'s verdict rests on (with `online`, the checksum database asked).
     pub fn digest(
         &self,
         store: &Store,
         v: &StoredVersion,
         gosums: &GoSums,
         private: bool,
+        online: Option<&str>,
     ) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(self.context);
         h.update([u8::from(private)]);
+        h.update(online.unwrap_or("-").as_bytes());
+        h.update(b"\n");
         for piece in [Piece::Info, Piece::GoMod, Piece::Zip] {
             match store
                 .piece(v, piece)

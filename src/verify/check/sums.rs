@@ -114,7 +114,7 @@ impl Checker<'_> {
                         lookup.tree_size,
                         &lookup.root,
                     ) {
-                        Ok(()) => proven = true,
+                        Ok(_) => proven = true,
                         Err(Unproven::TilesMissing(why)) => {
                             self.notes
                                 .push(format!("{} record not proven: {why}", verifier.name));

@@ -1,0 +1,179 @@
+//! Stores checked online against a checksum database (`proxy verify --sumdb`): go's own test
+//! database (`sumdb.NewTestServer`, go's test key) on 127.0.0.1 vouches for the authentic
+//! fixtures; the store holds planted damage. Reached directly (a URL in GOSUMDB) and through a
+//! proxy's `sumdb/<name>/supported` relay, a lying database, one signing with another key, and
+//! one answering 404, 410 or 503. For every version, go fetching it through the store with that
+//! GOSUMDB, into an empty cache and a project with no go.sum (so the database alone decides),
+//! is the judge: modlens says `match` exactly where go accepts.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::proxy_go::{planted_store, statuses};
+use crate::support::go::Go;
+use crate::support::sumdb::{SumdbServer, VKEY};
+use crate::support::{make_writable, modlens, stderr, stdout};
+
+/// `modlens proxy verify --sumdb --json STORE` with `env`: exit status, statuses, report.
+fn online_verdicts(store: &str, env: &[(&str, &str)]) -> (i32, BTreeMap<String, String>, Value) {
+    let mut cmd = modlens(&["proxy", "verify", "--sumdb", "--json", store]);
+    for var in ["GOPRIVATE", "GONOSUMDB", "GOPROXY", "GOFLAGS"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("GOENV", "off").envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out.status.code().unwrap(), statuses(&report), report)
+}
+
+/// Whether go fetches `target` through `goproxy` with `gosumdb`, with no go.sum line to go by.
+fn go_accepts_online(go: &Go, goproxy: &str, gosumdb: &str, target: &str) -> bool {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("go.mod"),
+        "module test.example/p\n\ngo 1.18\n",
+    )
+    .unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    // Its own GOPATH: go remembers each database's latest tree there, and every test database
+    // is a new tree.
+    let gopath = tempfile::tempdir().unwrap();
+    let out = go
+        .command(&["mod", "download", "-json", target])
+        .current_dir(project.path())
+        .env("GOPROXY", goproxy)
+        .env("GOSUMDB", gosumdb)
+        .env("GOMODCACHE", fresh.path())
+        .env("GOPATH", gopath.path())
+        .output()
+        .unwrap();
+    make_writable(fresh.path());
+    out.status.success()
+}
+
+/// The reasons of `target`'s verdict.
+fn reasons(report: &Value, target: &str) -> String {
+    report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| {
+            format!(
+                "{}@{}",
+                v["path"].as_str().unwrap(),
+                v["version"].as_str().unwrap()
+            ) == target
+        })
+        .map(|v| v["reasons"].to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn online_verdicts_agree_with_go_directly_and_through_a_relay() {
+    let Some(go) = Go::find("online_verdicts_agree") else {
+        return;
+    };
+    let (downloads, _project, store) = planted_store(&go);
+    let lied = "example.com/legacy@v2.0.0+incompatible";
+    let db = SumdbServer::start(
+        &go,
+        &go.proxy(),
+        &[
+            &format!("-proxydir={}", store.display()),
+            &format!("-lie={lied}"),
+        ],
+    );
+    let shown = store.display().to_string();
+    let direct = format!("{VKEY} {}", db.url);
+    let (code, direct_statuses, report) = online_verdicts(&shown, &[("GOSUMDB", &direct)]);
+    assert_eq!(code, 1, "{direct_statuses:?}");
+    // Through the relay: GOSUMDB names no URL, so only the proxy's relay reaches the database.
+    let (_, relayed, _) = online_verdicts(&shown, &[("GOSUMDB", VKEY), ("GOPROXY", &db.proxy)]);
+    assert_eq!(relayed, direct_statuses);
+    let expected = [
+        ("example.com/MixedCase@v1.2.3", "mismatch"),
+        ("example.com/unicode@v1.0.0", "mismatch"),
+        ("example.com/MixedCase@v1.3.0-RC1", "match"),
+        (lied, "mismatch"),
+    ];
+    for (target, status) in expected {
+        assert_eq!(
+            direct_statuses.get(target).map(String::as_str),
+            Some(status),
+            "{target}: {direct_statuses:?}"
+        );
+    }
+    assert!(
+        reasons(&report, lied).contains("the localhost.localdev/sumdb database says"),
+        "{}",
+        reasons(&report, lied)
+    );
+    let file_store = format!("file://{}", store.display());
+    for d in &downloads {
+        let target = format!("{}@{}", d.path, d.version);
+        let status = &direct_statuses[&target];
+        assert_eq!(
+            go_accepts_online(&go, &file_store, &direct, &target),
+            status == "match",
+            "{target}: modlens says {status}; go through {file_store} with GOSUMDB={direct}"
+        );
+        assert_eq!(
+            go_accepts_online(&go, &db.proxy, VKEY, &target),
+            status == "match",
+            "{target}: modlens says {status}; go through the relay {}",
+            db.proxy
+        );
+    }
+    // A private module is never asked about, and nothing else decides it.
+    let (_, private, report) = online_verdicts(
+        &shown,
+        &[("GOSUMDB", &direct), ("GONOSUMDB", "example.com/unicode")],
+    );
+    assert_eq!(private["example.com/unicode@v1.0.0"], "unverifiable");
+    assert!(reasons(&report, "example.com/unicode@v1.0.0").contains("private"));
+}
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn databases_that_cannot_vouch_decide_nothing() {
+    let Some(go) = Go::find("databases_that_cannot_vouch") else {
+        return;
+    };
+    let (_, _, store) = planted_store(&go);
+    let shown = store.display().to_string();
+    let file_store = format!("file://{}", store.display());
+    let target = "example.com/MixedCase@v1.3.0-RC1";
+    let cases: [(&[&str], &str); 4] = [
+        (&["-foreign"], "not proven"),
+        (&["-status=404"], "not in the checksum database"),
+        (&["-status=410"], "not in the checksum database"),
+        (&["-status=503"], "unreachable"),
+    ];
+    for (flags, why) in cases {
+        let db = SumdbServer::start(&go, &go.proxy(), flags);
+        let gosumdb = format!("{VKEY} {}", db.url);
+        let (_, statuses, report) = online_verdicts(&shown, &[("GOSUMDB", &gosumdb)]);
+        assert_eq!(statuses[target], "unverifiable", "{flags:?}: {statuses:?}");
+        assert!(
+            !statuses.values().any(|s| s == "match"),
+            "{flags:?}: {statuses:?}"
+        );
+        assert!(
+            reasons(&report, target).contains(why),
+            "{flags:?}: {}",
+            reasons(&report, target)
+        );
+        assert!(
+            !go_accepts_online(&go, &file_store, &gosumdb, target),
+            "{flags:?}: go accepted {target}"
+        );
+    }
+    // Nobody listening at all.
+    let gone = format!("{VKEY} http://127.0.0.1:9");
+    let (_, statuses, report) = online_verdicts(&shown, &[("GOSUMDB", &gone)]);
+    assert_eq!(statuses[target], "unverifiable");
+    assert!(reasons(&report, target).contains("unreachable"));
+}
