@@ -177,3 +177,90 @@ fn databases_that_cannot_vouch_decide_nothing() {
     assert_eq!(statuses[target], "unverifiable");
     assert!(reasons(&report, target).contains("unreachable"));
 }
+
+/// The module cache checked online (`verify --sumdb`): every version is asked about once, the
+/// proven answers and their tiles land where go caches them, and go then judges the cache by
+/// them offline exactly as modlens does (the lied-about version refused, the others accepted).
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_module_cache_checked_online_is_judged_as_go_judges_it() {
+    let Some(go) = Go::find("a_module_cache_checked_online") else {
+        return;
+    };
+    let downloads = go.download(&crate::support::proxy::standard_modules());
+    let lied = "example.com/legacy@v2.0.0+incompatible";
+    let db = SumdbServer::start(&go, &go.proxy(), &[&format!("-lie={lied}")]);
+    let gosumdb = format!("{VKEY} {}", db.url);
+    let verify = |extra: &[(&str, &str)]| {
+        let mut cmd = go.modlens(&go.modcache(), &["verify", "--sumdb", "--json"]);
+        cmd.env("GOSUMDB", &gosumdb).envs(extra.iter().copied());
+        let out = cmd.output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        (out.status.code().unwrap(), report)
+    };
+    let (code, report) = verify(&[("GONOSUMDB", "example.com/unicode")]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["sumdb"]["private"], 1, "{}", report["sumdb"]);
+    assert_eq!(report["sumdb"]["asked"], downloads.len() - 1);
+    assert_eq!(report["sumdb"]["installed"], downloads.len() - 1);
+    let broken: Vec<String> = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["status"] != "ok")
+        .map(|v| {
+            format!(
+                "{}@{}",
+                v["path"].as_str().unwrap(),
+                v["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(broken, [lied], "{report}");
+    let lookups = go
+        .modcache()
+        .join("cache/download/sumdb/localhost.localdev/sumdb/lookup");
+    assert!(
+        lookups
+            .join("example.com/legacy@v2.0.0+incompatible")
+            .is_file()
+    );
+    assert!(
+        !lookups.join("example.com/unicode@v1.0.0").exists(),
+        "a private module was asked about"
+    );
+    // A second run asks nothing: every answer is cached.
+    let (_, again) = verify(&[("GONOSUMDB", "example.com/unicode")]);
+    assert_eq!(again["sumdb"]["asked"], 0, "{}", again["sumdb"]);
+    // go, with the database out of reach, judges by what modlens cached.
+    let unreachable = format!("{VKEY} http://127.0.0.1:9");
+    for d in &downloads {
+        let target = format!("{}@{}", d.path, d.version);
+        if d.path == "example.com/unicode" {
+            continue;
+        }
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(
+            project.path().join("go.mod"),
+            "module test.example/p\n\ngo 1.18\n",
+        )
+        .unwrap();
+        let gopath = tempfile::tempdir().unwrap();
+        let out = go
+            .command(&["mod", "download", "-json", &target])
+            .current_dir(project.path())
+            .env("GOPROXY", "off")
+            .env("GOSUMDB", &unreachable)
+            .env("GOPATH", gopath.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.success(),
+            target != lied,
+            "{target}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+}

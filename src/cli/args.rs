@@ -249,6 +249,11 @@ pub struct VerifyArgs {
     /// Hash every version again, even those whose remembered verdict would stand.
     #[arg(long)]
     pub full: bool,
+    /// First ask the checksum database GOSUMDB names, online, about every version with no
+    /// cached answer (never about those GONOSUMDB or GOPRIVATE make private), and cache its
+    /// proven answers as go does; every version is then judged by them.
+    #[arg(long)]
+    pub sumdb: bool,
     /// Hash a version again when its last full hash is older than this, even if nothing about
     /// it changed (disk corruption changes no metadata).
     #[arg(long, value_name = "DURATION", default_value = "30d")]

@@ -32,6 +32,7 @@ mod list;
 mod progress;
 mod proxy;
 mod refetch;
+mod sumdb;
 mod trash;
 mod tui;
 mod verify;

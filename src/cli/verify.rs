@@ -62,16 +62,29 @@ pub fn run(engine: &Engine, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .filter(|l| patterns.is_empty() || l.module.as_ref().is_some_and(selected))
         .collect();
 
+    let asked = if args.sumdb {
+        let keys: Vec<crate::cache::ModuleKey> = entries.iter().map(|e| e.key.clone()).collect();
+        Some(super::sumdb::ask_database(engine, &keys, !args.json)?)
+    } else {
+        None
+    };
     let cache = ModCache::new(&located.root);
     let (verdicts, summary) = verify_all(engine, entries, expect, memory, !args.json)?;
     let leftover_problems = leftovers.iter().filter(|l| is_problem(l.kind)).count();
     let text = if args.json {
         let report = JsonReport::new(&cache, &verdicts, &leftovers, &summary, leftover_problems);
+        let mut report = serde_json::to_value(&report)?;
+        if let (Some(asked), Some(object)) = (&asked, report.as_object_mut()) {
+            object.insert("sumdb".into(), super::sumdb::asked_json(asked));
+        }
         let mut text = serde_json::to_string_pretty(&report)?;
         text.push('\n');
         text
     } else {
-        let text = human(&cache, &verdicts, &leftovers, &summary, leftover_problems);
+        let mut text = human(&cache, &verdicts, &leftovers, &summary, leftover_problems);
+        if let Some(asked) = &asked {
+            text.push_str(&super::sumdb::asked_text(asked));
+        }
         match snapshot.errors.len() {
             0 => text,
             n => text.replace(

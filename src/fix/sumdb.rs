@@ -187,25 +187,31 @@ impl Database {
         written.map_err(|e| format!("cannot write the scratch tile {}: {e}", path.display()))
     }
 
-    /// Installs `fetched` in the module cache under `cache`: the lookup answer and its tiles
-    /// below `cache/download/sumdb/<name>/`, each only where go has nothing yet, and each
-    /// appearing whole (written aside, then renamed without replacing), so that a go reading
-    /// it meanwhile sees nothing or all of it.
-    pub fn install(&self, cache: &Confined, fetched: &Fetched) -> Result<(), FixError> {
+    /// Installs the proven answers `fetched` in the module cache at `cache_root`: each lookup
+    /// answer and its tiles below `cache/download/sumdb/<name>/`, as go caches them, each only
+    /// where go has nothing yet, and each appearing whole (written aside, then renamed without
+    /// replacing), so that a go reading it meanwhile sees nothing or all of it. Gives how many
+    /// answers were new.
+    pub fn install(&self, cache_root: &Path, fetched: &[Fetched]) -> Result<usize, FixError> {
+        let cache = Confined::open(cache_root)?;
         let dir = PathBuf::from("cache/download/sumdb").join(&self.verifier.name);
-        let lookup = dir.join("lookup").join(format!(
-            "{}@{}",
-            fetched.key.escaped_path(),
-            fetched.key.escaped_version()
-        ));
-        install_file(cache, &lookup, &fetched.body)?;
-        for tile in &fetched.tiles {
-            let bytes = std::fs::read(self.tiles.path().join(tile)).map_err(|e| {
-                FixError::Store(format!("cannot read the scratch tile {tile}: {e}"))
-            })?;
-            install_file(cache, &dir.join(tile), &bytes)?;
+        let mut new = 0;
+        for answer in fetched {
+            let lookup = dir.join("lookup").join(format!(
+                "{}@{}",
+                answer.key.escaped_path(),
+                answer.key.escaped_version()
+            ));
+            // Tiles first: an answer go finds is one it can prove offline.
+            for tile in &answer.tiles {
+                let bytes = std::fs::read(self.tiles.path().join(tile)).map_err(|e| {
+                    FixError::Store(format!("cannot read the scratch tile {tile}: {e}"))
+                })?;
+                install_file(&cache, &dir.join(tile), &bytes)?;
+            }
+            new += usize::from(install_file(&cache, &lookup, &answer.body)?);
         }
-        Ok(())
+        Ok(new)
     }
 }
 
@@ -219,12 +225,13 @@ impl crate::verify::sumdb::AskDatabase for Database {
     }
 }
 
-/// Writes `bytes` to `path` (relative to `cache`'s root) unless something is there.
-fn install_file(cache: &Confined, path: &Path, bytes: &[u8]) -> Result<(), FixError> {
+/// Writes `bytes` to `path` (relative to `cache`'s root) unless something is there; says
+/// whether it did.
+fn install_file(cache: &Confined, path: &Path, bytes: &[u8]) -> Result<bool, FixError> {
     use std::io::Write;
     let full = cache.root().join(path);
     if cache.file_type(&full)?.is_some() {
-        return Ok(());
+        return Ok(false);
     }
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let aside = full.with_file_name(format!(".{name}.modlens-{:016x}.tmp", unique_suffix()));
@@ -238,9 +245,10 @@ fn install_file(cache: &Confined, path: &Path, bytes: &[u8]) -> Result<(), FixEr
         let _ = cache.remove(&aside);
     }
     match placed {
+        Ok(()) => Ok(true),
         // go (or another modlens) put it there meanwhile: theirs stays.
-        Err(FixError::Change(e)) if e.is_exists() => Ok(()),
-        other => other,
+        Err(FixError::Change(e)) if e.is_exists() => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

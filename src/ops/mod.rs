@@ -17,4 +17,5 @@ pub mod scan;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod sumdb;
 pub mod verify;

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use super::sumdb::connect as connect_sumdb;
 pub use crate::fix::mirror::{Absent, Mirror, catalog, is_url, mirror};
 
 use super::pools::Pools;
@@ -78,24 +79,6 @@ pub fn verify_store(
         on_verdicts(judged.into_iter().map(|(v, _, _)| v).collect());
     }
     recalled
-}
-
-/// The checksum database GOSUMDB names, to be asked online as go would reach it: through the
-/// first of `proxies` (GOPROXY's syntax) that relays it, else directly.
-pub fn connect_sumdb(
-    goenv: &crate::cache::goenv::GoEnv,
-    proxies: &str,
-) -> Result<crate::fix::sumdb::Database, super::error::OpsError> {
-    use super::error::OpsError;
-    let gosumdb = goenv.gosumdb();
-    let verifier = crate::verify::sumdb::Verifier::from_gosumdb(&gosumdb)
-        .map_err(|e| OpsError::Invalid(format!("--sumdb: GOSUMDB={gosumdb}: {e}")))?
-        .ok_or_else(|| {
-            OpsError::Invalid("--sumdb: GOSUMDB=off names no checksum database to ask".into())
-        })?;
-    Ok(crate::fix::sumdb::Database::connect(
-        &verifier, &gosumdb, proxies,
-    )?)
 }
 
 /// Whether `store` is a module cache's download directory, which only the module cache's own

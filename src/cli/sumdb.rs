@@ -1,0 +1,66 @@
+//! `verify --sumdb`: the checksum database asked online about the cache's versions before
+//! they are verified (see [`crate::ops::sumdb`]), and what that came to, as lines or JSON.
+
+use std::io::IsTerminal;
+
+use super::Engine;
+use super::progress::ProgressLine;
+use crate::cache::fmt::count;
+use crate::ops::sumdb::Asked;
+
+/// Asks the checksum database about `keys` (see [`crate::ops::sumdb`]), with a progress line.
+pub(super) fn ask_database(
+    engine: &Engine,
+    keys: &[crate::cache::ModuleKey],
+    show_progress: bool,
+) -> anyhow::Result<Asked> {
+    let progress = std::sync::Mutex::new(ProgressLine::new(
+        show_progress && std::io::stderr().is_terminal(),
+    ));
+    let asked = crate::ops::sumdb::ask_for_cache(engine, keys, &|n, total| {
+        if let Ok(mut line) = progress.lock() {
+            line.show(|| format!("asked the checksum database about {n}/{total}"));
+        }
+    });
+    if let Ok(line) = progress.lock() {
+        line.clear();
+    }
+    Ok(asked?)
+}
+
+/// What `--sumdb` did, as lines after the verdicts.
+pub(super) fn asked_text(asked: &Asked) -> String {
+    let mut text = format!(
+        "checksum database {} ({}): asked about {}, {} answers cached for go, {} already \
+         cached, {} private\n",
+        asked.database,
+        asked.base,
+        count(asked.asked as u64, "version"),
+        asked.installed,
+        asked.cached,
+        asked.private
+    );
+    for (key, why) in &asked.unanswered {
+        text.push_str(&format!("unverifiable {key}: {why}\n"));
+    }
+    text
+}
+
+pub(super) fn asked_json(asked: &Asked) -> serde_json::Value {
+    let unanswered: Vec<serde_json::Value> = asked
+        .unanswered
+        .iter()
+        .map(|(key, why)| {
+            serde_json::json!({"path": key.path, "version": key.version, "reason": why})
+        })
+        .collect();
+    serde_json::json!({
+        "database": asked.database,
+        "base": asked.base,
+        "asked": asked.asked,
+        "installed": asked.installed,
+        "cached": asked.cached,
+        "private": asked.private,
+        "unverifiable": unanswered,
+    })
+}
