@@ -1526,3 +1526,111 @@ fn the_trash_view_lists_restores_and_empties_through_jobs() {
     assert!(!app.trash.on);
     assert_eq!(app.mode, Mode::Normal);
 }
+
+/// `S` asks the checksum database (go's test database on 127.0.0.1, vouching for the demo's
+/// zips, lying about one) about every version: the answers land where go caches them, the
+/// versions are verified again by them, the ones whose zip a proven record confirms are
+/// marked ◆, the lied-about one is a `sumdb_mismatch`, and an unreachable database leaves ◇.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn s_asks_the_checksum_database_and_marks_what_its_proven_records_confirm() {
+    use crate::support::sumdb::{SumdbServer, VKEY};
+    use modlens::ops::sumdb::SumdbSettings;
+    use modlens::verify::sumdb::Verifier;
+    let Some(go) = crate::support::go::Go::find("s_asks_the_checksum_database") else {
+        return;
+    };
+    let dir = TempTree::new();
+    let root = modlens::cli::demo::build(dir.path(), fixed_now()).unwrap();
+    let lied = ModuleKey {
+        path: "github.com/Acme/Widget".into(),
+        version: "v0.3.1".into(),
+    };
+    // The demo breaks this zip, so the database (which hashes the zips) has no record of it.
+    let unknown = ModuleKey {
+        path: "example.com/legacy".into(),
+        version: "v2.0.0+incompatible".into(),
+    };
+    let db = SumdbServer::start(
+        &go,
+        &root.join("cache/download"),
+        &[&format!("-lie={lied}")],
+    );
+    let start = |gosumdb: String| {
+        let config = AppConfig {
+            root: root.clone(),
+            verify: true,
+            expect: Arc::new(Expectations {
+                sumdb_keys: vec![Verifier::parse(VKEY).unwrap()],
+                ..Expectations::default()
+            }),
+            sumdb: SumdbSettings {
+                gosumdb,
+                goproxy: "off".into(),
+                private: String::new(),
+            },
+            ..AppConfig::default()
+        };
+        let (mut spawner, messages) = Spawner::inline(&config, &crate::support::pools(2));
+        let mut app = App::new(config, fixed_now());
+        settle(&mut app, &mut spawner, &messages, vec![Effect::Rescan]);
+        (app, spawner, messages)
+    };
+    let (mut app, mut spawner, messages) = start(format!("{VKEY} {}", db.url));
+    let effects = keys(&mut app, "S");
+    assert!(matches!(effects.as_slice(), [Effect::AskSumdb(k)] if k.len() == app.rows.len()));
+    settle(&mut app, &mut spawner, &messages, effects);
+    app.refresh();
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("answers cached for go"), "{status}");
+    assert_eq!(
+        app.sumdb.unanswered.keys().collect::<Vec<_>>(),
+        [&unknown],
+        "{:?}",
+        app.sumdb.unanswered
+    );
+    assert!(app.sumdb.unanswered[&unknown].contains("not in the checksum database"));
+    let lookups = root.join("cache/download/sumdb/localhost.localdev/sumdb/lookup");
+    for (key, row) in app.rows.iter().filter(|(key, _)| **key != unknown) {
+        let verdict = row.verdict.as_ref().expect("verified again");
+        let escaped = format!("{}@{}", key.escaped_path(), key.escaped_version());
+        assert!(lookups.join(&escaped).is_file(), "{key}: no cached answer");
+        let mismatch = verdict
+            .problems
+            .iter()
+            .any(|p| p.kind.name() == "sumdb_mismatch");
+        assert_eq!(mismatch, *key == lied, "{key}: {:?}", verdict.problems);
+        if *key != lied && verdict.hashes.zip.is_some() && verdict.hashes.ziphash.is_some() {
+            assert!(verdict.hashes.sumdb_proven.is_some(), "{key}: {verdict:?}");
+        }
+    }
+    select(&mut app, "example.com/hello", "v1.0.0");
+    let text = screen(&mut app, 160, 45);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("v1.0.0") && l.contains("✓◆")),
+        "{text}"
+    );
+    assert!(
+        text.contains("◆ the localhost.localdev/sumdb record"),
+        "{text}"
+    );
+    // Nobody listening: nothing is proven, every version is ◇ with why.
+    let (mut app, mut spawner, messages) = start(format!("{VKEY} http://127.0.0.1:9"));
+    std::fs::remove_dir_all(root.join("cache/download/sumdb")).unwrap();
+    let effects = keys(&mut app, "S");
+    settle(&mut app, &mut spawner, &messages, effects);
+    assert_eq!(app.sumdb.unanswered.len(), app.rows.len());
+    assert!(
+        app.sumdb
+            .unanswered
+            .values()
+            .all(|why| why.contains("unreachable"))
+    );
+    select(&mut app, "example.com/hello", "v1.0.0");
+    let text = screen(&mut app, 160, 45);
+    assert!(
+        text.contains("◇ unverifiable: the checksum database is unreachable"),
+        "{text}"
+    );
+}

@@ -17,11 +17,14 @@ pub(super) fn ask_database(
     let progress = std::sync::Mutex::new(ProgressLine::new(
         show_progress && std::io::stderr().is_terminal(),
     ));
-    let asked = crate::ops::sumdb::ask_for_cache(engine, keys, &|n, total| {
-        if let Ok(mut line) = progress.lock() {
-            line.show(|| format!("asked the checksum database about {n}/{total}"));
-        }
-    });
+    let settings = crate::ops::sumdb::SumdbSettings::of(&engine.goenv);
+    let cache = engine.cache();
+    let asked =
+        crate::ops::sumdb::ask_for_cache(&engine.pools, &settings, &cache, keys, &|n, total| {
+            if let Ok(mut line) = progress.lock() {
+                line.show(|| format!("asked the checksum database about {n}/{total}"));
+            }
+        });
     if let Ok(line) = progress.lock() {
         line.clear();
     }

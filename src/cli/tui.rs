@@ -51,6 +51,7 @@ pub fn run(
             s.total_at(&located.root, week_ago).ok().flatten()
         }),
         go: engine.go_runner(),
+        sumdb: crate::ops::sumdb::SumdbSettings::of(&engine.goenv),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         noatime: crate::cache::mount::atime_mode(
             &located

@@ -5,28 +5,61 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::engine::Engine;
 use super::error::OpsError;
-use crate::cache::ModuleKey;
+use super::pools::Pools;
 use crate::cache::entry::Kind;
 use crate::cache::goenv::GoEnv;
+use crate::cache::{ModCache, ModuleKey};
 use crate::fix::sumdb::Database;
 use crate::verify::sumdb::{AskDatabase as _, DbAnswer, Verifier};
 
 /// The checksum database GOSUMDB names, to be asked as go would reach it: through the first
 /// of `proxies` (GOPROXY's syntax) that relays it, else directly.
 pub fn connect(goenv: &GoEnv, proxies: &str) -> Result<Database, OpsError> {
-    let gosumdb = goenv.gosumdb();
-    let verifier = Verifier::from_gosumdb(&gosumdb)
+    connect_with(&goenv.gosumdb(), proxies)
+}
+
+fn connect_with(gosumdb: &str, proxies: &str) -> Result<Database, OpsError> {
+    let verifier = Verifier::from_gosumdb(gosumdb)
         .map_err(|e| OpsError::Invalid(format!("--sumdb: GOSUMDB={gosumdb}: {e}")))?
         .ok_or_else(|| {
             OpsError::Invalid("--sumdb: GOSUMDB=off names no checksum database to ask".into())
         })?;
-    Ok(Database::connect(&verifier, &gosumdb, proxies)?)
+    Ok(Database::connect(&verifier, gosumdb, proxies)?)
+}
+
+/// What asking the database needs of go's settings (plain data, for the explorer to hold).
+#[derive(Debug, Clone, Default)]
+pub struct SumdbSettings {
+    /// GOSUMDB.
+    pub gosumdb: String,
+    /// GOPROXY.
+    pub goproxy: String,
+    /// The patterns of the modules the database never hears of: GONOSUMDB, else GOPRIVATE.
+    pub private: String,
+}
+
+impl SumdbSettings {
+    /// The settings of `goenv`.
+    pub fn of(goenv: &GoEnv) -> SumdbSettings {
+        SumdbSettings {
+            gosumdb: goenv.gosumdb(),
+            goproxy: goenv.goproxy(),
+            private: goenv
+                .get("GONOSUMDB")
+                .or_else(|| goenv.get("GOPRIVATE"))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether go keeps `module_path` away from the database.
+    pub fn is_private(&self, module_path: &str) -> bool {
+        crate::cache::module::match_prefix_patterns(&self.private, module_path)
+    }
 }
 
 /// What asking the database about a module cache's versions came to.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Asked {
     /// The database's name.
     pub database: String,
@@ -44,15 +77,17 @@ pub struct Asked {
     pub unanswered: Vec<(ModuleKey, String)>,
 }
 
-/// Asks the database GOSUMDB names about every version of `keys` that needs it, on the hashing
-/// pool (`progress` hears (done, total)), and installs the proven answers in the cache.
+/// Asks the database GOSUMDB names about every version of `keys` of `cache` that needs it, on
+/// the hashing pool (`progress` hears (done, total)), and installs the proven answers in the
+/// cache.
 pub fn ask_for_cache(
-    engine: &Engine,
+    pools: &Pools,
+    settings: &SumdbSettings,
+    cache: &ModCache,
     keys: &[ModuleKey],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Asked, OpsError> {
-    let database = connect(&engine.goenv, &engine.goenv.goproxy())?;
-    let cache = engine.cache();
+    let database = connect_with(&settings.gosumdb, &settings.goproxy)?;
     let lookups = cache.sumdb_root().join(database.name()).join("lookup");
     let mut asked = Asked {
         database: database.name().to_owned(),
@@ -68,7 +103,7 @@ pub fn ask_for_cache(
         if Kind::of_path(&key.path) == Kind::Fips140 {
             continue;
         }
-        if engine.goenv.private_to_sumdb(&key.path) {
+        if settings.is_private(&key.path) {
             asked.private += 1;
         } else if lookups
             .join(format!("{}@{}", key.escaped_path(), key.escaped_version()))
@@ -81,7 +116,7 @@ pub fn ask_for_cache(
     }
     let total = wanted.len();
     let done = AtomicUsize::new(0);
-    let answers = engine.pools.hash_map(wanted, |key| {
+    let answers = pools.hash_map(wanted, |key| {
         let answer = database.lookup(key);
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
         (key, answer)
@@ -96,6 +131,6 @@ pub fn ask_for_cache(
                 .push((key.clone(), other.why_not().unwrap_or_default())),
         }
     }
-    asked.installed = database.install(&engine.located.root, &proven)?;
+    asked.installed = database.install(cache.root(), &proven)?;
     Ok(asked)
 }

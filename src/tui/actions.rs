@@ -234,6 +234,7 @@ impl App {
                 ));
                 return vec![Effect::Refresh(keys)];
             }
+            Action::AskSumdb => return self.ask_sumdb(),
             Action::Rescan => {
                 if matches!(self.scan, ScanState::Running(..)) {
                     self.status = Some("a scan is running already".into());

@@ -11,7 +11,7 @@ use crossterm::event::{Event, KeyEventKind, MouseEventKind};
 
 use super::msg::{Effect, Msg};
 pub use super::state::*;
-use super::views::{BuildView, RowRef, TrashView, Visible};
+use super::views::{BuildView, RowRef, SumdbView, TrashView, Visible};
 use crate::cache::filter::Filter;
 use crate::cache::sort::SortKey;
 use crate::cache::{Leftover, ModuleKey, Usage};
@@ -106,6 +106,8 @@ pub struct App {
     pub trash: TrashView,
     /// Whether to rescan the whole cache once the running jobs are done.
     pub rescan_wanted: bool,
+    /// What the checksum database said when asked (`S`).
+    pub sumdb: SumdbView,
     /// A message for the status line.
     pub status: Option<String>,
     /// The current time, for ages.
@@ -166,6 +168,7 @@ impl App {
             build: BuildView::default(),
             trash: TrashView::default(),
             rescan_wanted: false,
+            sumdb: SumdbView::default(),
             status: read_only,
             now,
             stale: false,
@@ -280,6 +283,7 @@ impl App {
                 self.tree_items = Some((key, items));
                 Vec::new()
             }
+            Msg::Sumdb(keys, asked) => self.sumdb_event(keys, asked),
         }
     }
 

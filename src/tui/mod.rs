@@ -14,6 +14,7 @@ pub mod rows;
 pub mod run;
 pub mod spawner;
 pub mod state;
+mod sumdb;
 pub mod terminal;
 pub mod trash;
 pub mod view;

@@ -33,6 +33,8 @@ pub enum Msg {
     Trash(Result<Vec<crate::cache::trash::TrashEntry>, String>),
     /// The files and directories of one version's tree, for the file view.
     Files(ModuleKey, Vec<crate::cache::TreeItem>),
+    /// What asking the checksum database about these versions came to, or why it failed.
+    Sumdb(Vec<ModuleKey>, Result<crate::ops::sumdb::Asked, String>),
 }
 
 /// Something the app wants the event loop to do.
@@ -63,6 +65,9 @@ pub enum Effect {
         std::collections::BTreeMap<String, u64>,
         Vec<ModuleEntry>,
     ),
+    /// Ask the checksum database about these versions, cache its proven answers as go does,
+    /// and verify them by the answers.
+    AskSumdb(Vec<ModuleKey>),
     /// Leave.
     Quit,
 }

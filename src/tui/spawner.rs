@@ -43,6 +43,7 @@ pub struct Spawner {
     expect: Arc<Expectations>,
     projects: Vec<PathBuf>,
     go: GoRunner,
+    sumdb: crate::ops::sumdb::SumdbSettings,
     state: Option<Arc<State>>,
     depth: Depth,
     tx: Sender<Msg>,
@@ -83,6 +84,7 @@ impl Spawner {
             expect: Arc::clone(&config.expect),
             projects: config.projects.clone(),
             go: config.go.clone(),
+            sumdb: config.sumdb.clone(),
             state: config.state.clone(),
             // With the state database, the scan takes every file's state, so that verdicts
             // of unchanged versions are remembered rather than hashed again.
@@ -255,6 +257,21 @@ impl Spawner {
                 let work = move || {
                     let needs = project_needs(&projects, &go, cache.root(), &expect, &cancel);
                     let _ = tx.send(Msg::Project(needs));
+                };
+                (Pool::Job, Box::new(work))
+            }
+            Effect::AskSumdb(keys) => {
+                let settings = self.sumdb.clone();
+                let work = move || {
+                    let asked = crate::ops::sumdb::ask_for_cache(
+                        &pools,
+                        &settings,
+                        &cache,
+                        &keys,
+                        &|_, _| {},
+                    )
+                    .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Sumdb(keys, asked));
                 };
                 (Pool::Job, Box::new(work))
             }

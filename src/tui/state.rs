@@ -243,6 +243,8 @@ pub struct AppConfig {
     /// The last session's versions and their remembered verdicts, shown at once until this
     /// session's scan confirms or corrects them.
     pub preload: Option<Preload>,
+    /// What asking the checksum database needs of go's settings (`S`).
+    pub sumdb: crate::ops::sumdb::SumdbSettings,
     /// Why the module cache cannot be changed (the user cannot write it): said once at start,
     /// and every job that would change it is refused with it.
     pub read_only: Option<String>,

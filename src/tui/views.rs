@@ -80,6 +80,16 @@ pub struct BuildView {
     pub marks: BTreeSet<String>,
 }
 
+/// What the checksum database said when the explorer asked it (`S`).
+#[derive(Debug, Clone, Default)]
+pub struct SumdbView {
+    /// How many versions are being asked about now (0: none).
+    pub asking: usize,
+    /// The versions it could not vouch for, with why (not found, unreachable, unproven,
+    /// private): marked ◇ until asked again.
+    pub unanswered: std::collections::HashMap<ModuleKey, String>,
+}
+
 /// What the trash view shows.
 #[derive(Debug, Clone, Default)]
 pub struct TrashView {

@@ -256,6 +256,9 @@ pub struct Hashes {
     pub gosum: Vec<String>,
     /// Checksum-database records for the version.
     pub sumdb: Vec<String>,
+    /// The checksum database whose record, proven by its tiles, agrees with the module's hash.
+    #[serde(default)]
+    pub sumdb_proven: Option<String>,
 }
 
 /// Everything verification found about one version.

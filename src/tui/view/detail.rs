@@ -139,6 +139,7 @@ fn version_lines(app: &App, theme: Theme, row: &Row) -> Vec<Line<'static>> {
                 ));
             }
             out.extend(hash_lines(theme, v));
+            out.extend(sumdb_lines(app, theme, &e.key));
             for n in &v.notes {
                 out.push(Line::styled(format!("note: {n}"), theme.dim()));
             }
@@ -290,7 +291,21 @@ fn hash_lines(theme: Theme, v: &crate::verify::Verdict) -> Vec<Line<'static>> {
         "  go.mod   {}",
         h.go_mod.map_or("-".into(), |x| x.to_string())
     )));
+    if let Some(db) = &h.sumdb_proven {
+        out.push(Line::styled(
+            format!("◆ the {db} record, proven by its tiles, confirms the zip"),
+            theme.ok(),
+        ));
+    }
     out
+}
+
+/// What the checksum database said when it was last asked (`S`), when it could not vouch.
+fn sumdb_lines(app: &App, theme: Theme, key: &crate::cache::ModuleKey) -> Vec<Line<'static>> {
+    match app.sumdb.unanswered.get(key) {
+        Some(why) => vec![Line::styled(format!("◇ unverifiable: {why}"), theme.warn())],
+        None => Vec::new(),
+    }
 }
 
 /// A version the project needs that the cache lacks.

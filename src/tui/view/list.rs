@@ -90,7 +90,7 @@ pub fn wanted_width(app: &App) -> usize {
         RowRef::Missing(key) => 2 + key.to_string().width() + 18,
     };
     let longest = app.visible.rows.iter().map(name).max().unwrap_or(16);
-    let fixed = 2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 3;
+    let fixed = 2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 4;
     let without_files = longest + fixed;
     if without_files + FILES_W + 1 >= FILES_FROM {
         without_files + FILES_W + 1
@@ -104,9 +104,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     // Narrow terminals drop the size bar and the last-used column to keep names readable.
     let narrow = width < 64;
     let fixed = if narrow {
-        2 + 1 + SIZE_W + 1 + AGE_W + 3
+        2 + 1 + SIZE_W + 1 + AGE_W + 4
     } else {
-        2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 3
+        2 + 1 + SIZE_W + 1 + BAR_W + 1 + AGE_W + 1 + AGE_W + 4
     };
     let show_files = width >= FILES_FROM;
     let fixed = fixed + if show_files { FILES_W + 1 } else { 0 };
@@ -242,6 +242,14 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                     theme,
                 ));
                 spans.push(Span::styled(format!("  {sym}"), sym_style));
+                // ◆: the checksum database's proven record confirms the zip; ◇: it was asked
+                // and could not vouch for the version.
+                let (db, db_style) = match &r.verdict {
+                    Some(v) if v.hashes.sumdb_proven.is_some() => ("◆", theme.ok()),
+                    _ if app.sumdb.unanswered.contains_key(key) => ("◇", theme.warn()),
+                    _ => (" ", Style::new()),
+                };
+                spans.push(Span::styled(db, db_style));
                 Line::from(spans)
             }
         };

@@ -144,9 +144,11 @@ impl Checker<'_> {
                         if proven
                             && what == "module"
                             && ours.is_some_and(|o| o.to_string() == theirs)
-                            && self.confirmed_by.is_none()
                         {
-                            self.confirmed_by = Some(format!("the {} record", verifier.name));
+                            self.hashes.sumdb_proven = Some(verifier.name.clone());
+                            if self.confirmed_by.is_none() {
+                                self.confirmed_by = Some(format!("the {} record", verifier.name));
+                            }
                         }
                         if let Some(ours) = ours
                             && ours.to_string() != theirs
