@@ -23,6 +23,7 @@ mod ops_go;
 mod proxy_go;
 mod published_go;
 mod repair_go;
+mod s3_go;
 mod safety;
 mod state;
 mod sumdb_go;

@@ -19,6 +19,8 @@ pub mod goindex;
 pub mod mirror;
 pub mod refetch;
 pub mod restore;
+pub mod s3;
+pub mod s3_store;
 pub mod store;
 pub mod sumdb;
 pub mod trash;

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use super::sumdb::connect as connect_sumdb;
 pub use crate::fix::mirror::{Absent, Mirror, catalog, is_url, mirror};
+pub use crate::fix::s3::{Bucket, is_s3};
+pub use crate::fix::s3_store::{BucketMirror, mirror_bucket};
 
 use super::pools::Pools;
 use super::state::StoreMemory;
@@ -104,6 +106,27 @@ pub fn clean_store(
         })
         .collect();
     Ok(crate::fix::store::move_versions(store, &wrong, run)?)
+}
+
+/// Moves every version `verdicts` proves wrong out of the bucket store `bucket` (mirrored as
+/// `mirrored`): copied to a trash prefix beside it for run `run`, then deleted, then dropped
+/// from its `@v/list`. Nothing else is touched.
+pub fn clean_bucket(
+    bucket: &Bucket,
+    mirrored: &BucketMirror,
+    verdicts: &[StoreVerdict],
+    run: &str,
+) -> crate::fix::store::StoreCleaned {
+    let wrong: Vec<crate::cache::ModuleKey> = verdicts
+        .iter()
+        .filter(|d| d.status.is_wrong())
+        .map(|d| crate::cache::ModuleKey {
+            path: d.path.clone(),
+            version: d.version.clone(),
+        })
+        .collect();
+    let wrong: Vec<&crate::cache::ModuleKey> = wrong.iter().collect();
+    crate::fix::s3_store::trash_versions(bucket, mirrored, &wrong, run)
 }
 
 /// Where go downloads from for `refetch --from SOURCE`: a URL as given (go's checks, and

@@ -7,6 +7,7 @@ pub mod fixture;
 pub mod go;
 pub mod oracle;
 pub mod proxy;
+pub mod s3;
 pub mod sumdb;
 
 use std::path::{Path, PathBuf};

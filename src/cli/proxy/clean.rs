@@ -16,7 +16,7 @@ pub(super) fn clean(
     listing: Listing,
     args: &StoreCleanArgs,
 ) -> anyhow::Result<ExitCode> {
-    if crate::ops::store::is_module_cache(store) {
+    if world.bucket.is_none() && crate::ops::store::is_module_cache(store) {
         anyhow::bail!(
             "{} is a module cache's download directory: repair it with `modlens refetch \
              --broken` (under go's locks, with its trees), not `proxy clean`",
@@ -80,7 +80,10 @@ pub(super) fn clean(
         crate::ops::state::unix(crate::cache::clock::now()),
         std::process::id()
     );
-    let cleaned = crate::ops::store::clean_store(store, &listing.versions, &verdicts, &run)?;
+    let cleaned = match world.bucket {
+        Some(b) => crate::ops::store::clean_bucket(&b.bucket, &b.mirrored, &verdicts, &run),
+        None => crate::ops::store::clean_store(store, &listing.versions, &verdicts, &run)?,
+    };
     if args.store.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&cleaned)?))?;
     } else {

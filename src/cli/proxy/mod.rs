@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+mod bucket;
 mod clean;
 mod verify;
 
@@ -59,7 +60,8 @@ pub struct StoreCleanArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreArgs {
     /// The store: a directory in go's proxy layout (what GOPROXY=file://DIR serves; a module
-    /// cache's root stands for its cache/download), or Athens' disk storage.
+    /// cache's root stands for its cache/download), Athens' disk storage, a GOPROXY URL, or an
+    /// S3 bucket (`s3://bucket/prefix`, credentials from the AWS_* variables).
     #[arg(value_name = "STORE")]
     pub store: PathBuf,
     /// The store's layout, when detecting it is not wanted.
@@ -76,6 +78,14 @@ pub struct StoreArgs {
     /// sumdb/<name>/supported, else as go reaches it (GOPROXY's relays, or directly).
     #[arg(long)]
     pub sumdb: bool,
+    /// For an `s3://bucket/prefix` store: the S3-compatible endpoint (default:
+    /// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS's own for AWS_REGION).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// For an `s3://` store: path-style requests (`ENDPOINT/bucket/key`), as MinIO and most
+    /// S3-compatible servers want (always, for an endpoint that is an address or localhost).
+    #[arg(long)]
+    pub path_style: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -98,6 +108,8 @@ struct World<'a> {
     state: Option<Arc<State>>,
     /// The store as the user named it (a directory, or the URL of a mirrored one).
     shown: String,
+    /// The bucket of an `s3://` store, and its mirror.
+    bucket: Option<&'a bucket::Mirrored>,
 }
 
 /// Mirrors the store at the URL `url`: the versions the `--project` go.sum files name, and the
@@ -174,7 +186,14 @@ pub fn run(
     let text = a.store.to_string_lossy().into_owned();
     // A store behind a URL is judged through a mirror of what it serves; its verdicts are not
     // remembered (the mirror is new each run).
-    let (store, listing, mirror) = if crate::ops::store::is_url(&text) {
+    let bucket = if crate::ops::store::is_s3(&text) {
+        Some(bucket::mirror(goenv, &text, a, layout)?)
+    } else {
+        None
+    };
+    let (store, listing, mirror) = if let Some(b) = &bucket {
+        (b.mirrored.mirror.store.clone(), b.listing.clone(), None)
+    } else if crate::ops::store::is_url(&text) {
         if matches!(args.action, ProxyAction::Clean(_)) {
             anyhow::bail!(
                 "{text}: a store is not cleaned over HTTP; on the server, run `modlens proxy \
@@ -192,7 +211,7 @@ pub fn run(
         Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
     let state = match &args.action {
         ProxyAction::List(_) => None,
-        _ if mirror.is_some() => None,
+        _ if mirror.is_some() || bucket.is_some() => None,
         _ => {
             crate::ops::engine::open_state_for(goenv, state_flag, no_state, &store.root, &notices)?
         }
@@ -201,11 +220,12 @@ pub fn run(
         goenv,
         pools,
         state,
-        shown: if mirror.is_some() {
+        shown: if mirror.is_some() || bucket.is_some() {
             text
         } else {
             store.root.display().to_string()
         },
+        bucket: bucket.as_ref(),
     };
     match &args.action {
         ProxyAction::List(a) => list(&world.shown, &store, &listing, a.json),
