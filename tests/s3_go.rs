@@ -221,3 +221,68 @@ fn proxy_clean_of_a_bucket_copies_to_a_trash_prefix_then_deletes_only_the_wrong(
     let (code, again) = proxy(&server, "verify", "s3://team/store", &project, &[]);
     assert_eq!(code, 0, "{again}");
 }
+
+/// A second run over an unchanged bucket only lists it: every verdict is remembered for the
+/// same objects (key, size, ETag) and nothing is downloaded; an object replaced under the same
+/// key (a re-tagged release uploaded again) gets a new ETag, and only its version is fetched
+/// and judged again.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_second_verify_of_an_unchanged_bucket_downloads_nothing() {
+    let Some(go) = Go::find("a_second_verify_of_an_unchanged_bucket") else {
+        return;
+    };
+    let (downloads, project, store) = planted_store(&go);
+    let server = S3Server::start();
+    let files: Vec<(String, std::path::PathBuf)> = files_below(&store)
+        .into_iter()
+        .filter(|(k, _)| !k.ends_with(".ziphash") && !k.ends_with(".lock"))
+        .collect();
+    server.upload("team", &files);
+    let state = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = modlens(&["proxy", "verify", "--json", "s3://team", "--endpoint"]);
+        cmd.arg(&server.endpoint)
+            .arg("--project")
+            .arg(&project)
+            .envs(ENV)
+            .env("MODLENS_STATE", state.path().join("state.db"));
+        let out = cmd.output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        (report, stderr(&out))
+    };
+    let (first, said) = run();
+    let total = statuses(&first).len();
+    assert_eq!(first["remembered"], 0);
+    assert!(
+        said.contains(&format!("fetched {total} of {total} versions")),
+        "{said}"
+    );
+    let (second, said) = run();
+    assert_eq!(statuses(&second), statuses(&first));
+    assert_eq!(second["remembered"], total, "{second}");
+    assert!(
+        said.contains(&format!("fetched 0 of {total} versions")),
+        "{said}"
+    );
+    // The authentic zip uploaded again over the re-tagged one: a new ETag, judged again.
+    let d = downloads
+        .iter()
+        .find(|d| d.path == "example.com/MixedCase" && d.version == "v1.2.3")
+        .unwrap();
+    server.upload(
+        "team",
+        &[(
+            "example.com/!mixed!case/@v/v1.2.3.zip".into(),
+            std::path::PathBuf::from(d.zip.as_ref().unwrap()),
+        )],
+    );
+    let (third, said) = run();
+    assert!(
+        said.contains(&format!("fetched 1 of {total} versions")),
+        "{said}"
+    );
+    assert_eq!(third["remembered"], total - 1);
+    assert_eq!(statuses(&third)["example.com/MixedCase@v1.2.3"], "match");
+}

@@ -110,6 +110,11 @@ impl Bucket {
         })
     }
 
+    /// What names the store in the state database: its URL and where it was reached.
+    pub fn id(&self) -> String {
+        format!("{} at {}", self.shown, self.bucket.base_url())
+    }
+
     /// Every object below the prefix, page by page (the store's trash excluded).
     pub fn list(&self) -> Result<Vec<Object>, FixError> {
         let mut objects = Vec::new();

@@ -5,7 +5,8 @@
 //! case-escaped) and Athens on MinIO (`<module>/<version>/{go.mod,source.zip,<version>.info}`,
 //! where `parts/` objects below a version are an interrupted upload). The objects are streamed,
 //! under go's size caps, into a private scratch directory in go's proxy layout (or Athens' disk
-//! layout), which is then judged as any directory store. `proxy clean --yes` copies every
+//! layout), which is then judged as any directory store; only the versions whose verdict is
+//! not remembered for the same objects (key, size, ETag) are downloaded. `proxy clean --yes` copies every
 //! object of a version proven wrong to a trash prefix beside the store, deletes the originals
 //! only once every copy is made, and rewrites the module's `@v/list` object without it.
 
@@ -123,13 +124,11 @@ fn detect(objects: &[Object]) -> Option<Layout> {
     }
 }
 
-/// Mirrors the store in `bucket` (in `layout`, or the one its keys show); `progress` hears
-/// (done, total) per object.
-pub fn mirror_bucket(
-    bucket: &Bucket,
-    layout: Option<Layout>,
-    progress: &dyn Fn(usize, usize),
-) -> Result<BucketMirror, FixError> {
+/// Lists the store in `bucket` (in `layout`, or the one its keys show) and lays out its mirror:
+/// every `@v/list` object downloaded, every piece a sparse placeholder of the object's size
+/// (nothing read), so that the mirror lists as the bucket does. [`fill`] then downloads the
+/// pieces of the versions that must be judged; a remembered version is never downloaded.
+pub fn mirror_bucket(bucket: &Bucket, layout: Option<Layout>) -> Result<BucketMirror, FixError> {
     let objects = bucket.list()?;
     let layout = layout.or_else(|| detect(&objects)).ok_or_else(|| {
         FixError::Store(format!(
@@ -155,69 +154,125 @@ pub fn mirror_bucket(
         interrupted: Vec::new(),
         oversized: Vec::new(),
     };
-    let total = objects.len();
-    for (n, object) in objects.into_iter().enumerate() {
-        progress(n + 1, total);
+    for object in objects {
         let Some(place) = place(layout, &object.key) else {
             continue;
         };
-        let (target, cap) = match &place {
+        match place {
             Place::Part(key) => {
-                if !mirrored.interrupted.contains(key) {
+                if !mirrored.interrupted.contains(&key) {
                     mirrored.interrupted.push(key.clone());
                 }
-                mirrored
-                    .objects
-                    .entry(key.clone())
-                    .or_default()
-                    .push(object);
-                continue;
+                mirrored.objects.entry(key).or_default().push(object);
             }
-            Place::List(path) => (local_dir(layout, path, None).join("list"), MAX_OTHER),
+            Place::List(path) => {
+                let target = mirrored
+                    .mirror
+                    .store
+                    .root
+                    .join(local_dir(layout, &path, None))
+                    .join("list");
+                make_parent(&target)?;
+                bucket.get_to(&object.key, MAX_OTHER, &target)?;
+                mirrored.lists.insert(path, object.key);
+            }
             Place::Piece(key, name) => {
                 let cap = if name.ends_with("zip") {
                     MAX_ZIP
                 } else {
                     MAX_OTHER
                 };
-                (
-                    local_dir(layout, &key.path, Some(&key.version)).join(name),
-                    cap,
-                )
-            }
-        };
-        if let Place::Piece(key, name) = &place {
-            mirrored
-                .objects
-                .entry(key.clone())
-                .or_default()
-                .push(object.clone());
-            if object.size > cap {
-                mirrored.oversized.push((
-                    key.clone(),
-                    format!(
-                        "{name} is {} bytes, more than go accepts ({cap})",
-                        object.size
-                    ),
-                ));
-                continue;
+                if object.size > cap {
+                    mirrored.oversized.push((
+                        key.clone(),
+                        format!(
+                            "{name} is {} bytes, more than go accepts ({cap})",
+                            object.size
+                        ),
+                    ));
+                } else {
+                    let target = mirrored.piece_path(&key, &name);
+                    make_parent(&target)?;
+                    let placed =
+                        std::fs::File::create_new(&target).and_then(|f| f.set_len(object.size));
+                    placed.map_err(|e| {
+                        FixError::Store(format!("cannot write {}: {e}", target.display()))
+                    })?;
+                }
+                mirrored.objects.entry(key).or_default().push(object);
             }
         }
-        if let Place::List(path) = &place {
-            mirrored.lists.insert(path.clone(), object.key.clone());
-        }
-        let target = mirrored.mirror.store.root.join(target);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                FixError::Store(format!(
-                    "cannot write the mirror at {}: {e}",
-                    parent.display()
-                ))
-            })?;
-        }
-        bucket.get_to(&object.key, cap, &target)?;
     }
     Ok(mirrored)
+}
+
+impl BucketMirror {
+    fn piece_path(&self, key: &ModuleKey, name: &str) -> PathBuf {
+        let layout = self.mirror.store.layout;
+        self.mirror
+            .store
+            .root
+            .join(local_dir(layout, &key.path, Some(&key.version)))
+            .join(name)
+    }
+
+    /// What identifies `key`'s objects unchanged: each one's key, size and ETag (never trusted
+    /// as a hash: it only says the object was not replaced).
+    pub fn identity(&self, key: &ModuleKey) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for o in self.objects.get(key).map_or(&[][..], Vec::as_slice) {
+            h.update(o.key.as_bytes());
+            h.update(b"\0");
+            h.update(o.size.to_le_bytes());
+            h.update(o.etag.as_bytes());
+            h.update(b"\0");
+        }
+        h.finalize().into()
+    }
+}
+
+/// Downloads the pieces of `keys` over their placeholders, each streamed under go's caps;
+/// `progress` hears (done, total) per version.
+pub fn fill(
+    bucket: &Bucket,
+    mirrored: &BucketMirror,
+    keys: &[&ModuleKey],
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), FixError> {
+    let layout = mirrored.mirror.store.layout;
+    for (n, key) in keys.iter().enumerate() {
+        for object in mirrored.objects.get(*key).map_or(&[][..], Vec::as_slice) {
+            let Some(Place::Piece(_, name)) = place(layout, &object.key) else {
+                continue;
+            };
+            let target = mirrored.piece_path(key, &name);
+            // Oversized pieces have no placeholder, and stay away.
+            if std::fs::remove_file(&target).is_err() {
+                continue;
+            }
+            let cap = if name.ends_with("zip") {
+                MAX_ZIP
+            } else {
+                MAX_OTHER
+            };
+            bucket.get_to(&object.key, cap, &target)?;
+        }
+        progress(n + 1, keys.len());
+    }
+    Ok(())
+}
+
+fn make_parent(target: &std::path::Path) -> Result<(), FixError> {
+    match target.parent() {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(|e| {
+            FixError::Store(format!(
+                "cannot write the mirror at {}: {e}",
+                parent.display()
+            ))
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The mirror's directory for `path` (and `version`) in `layout`, relative to its root.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub use super::sumdb::connect as connect_sumdb;
 pub use crate::fix::mirror::{Absent, Mirror, catalog, is_url, mirror};
 pub use crate::fix::s3::{Bucket, is_s3};
-pub use crate::fix::s3_store::{BucketMirror, mirror_bucket};
+pub use crate::fix::s3_store::{BucketMirror, fill, mirror_bucket};
 
 use super::pools::Pools;
 use super::state::StoreMemory;

@@ -211,7 +211,7 @@ pub fn run(
         Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
     let state = match &args.action {
         ProxyAction::List(_) => None,
-        _ if mirror.is_some() || bucket.is_some() => None,
+        _ if mirror.is_some() => None,
         _ => {
             crate::ops::engine::open_state_for(goenv, state_flag, no_state, &store.root, &notices)?
         }

@@ -70,15 +70,28 @@ pub(super) fn judge_all(
         }
     };
     let memory = match &world.state {
-        Some(state) => match StoreMemory::load(Arc::clone(state), store, &verifiers) {
-            Ok(memory) => Some(memory),
-            Err(e) => {
-                safe_eprintln!("modlens: warning: {e}; verdicts are not remembered");
-                None
+        Some(state) => {
+            let loaded = match world.bucket {
+                // A bucket's mirror is new each run: its objects' identities stand for it.
+                Some(b) => {
+                    StoreMemory::load_named(Arc::clone(state), &b.bucket.id(), store, &verifiers)
+                        .map(|m| m.with_identities(b.identities()))
+                }
+                None => StoreMemory::load(Arc::clone(state), store, &verifiers),
+            };
+            match loaded {
+                Ok(memory) => Some(memory),
+                Err(e) => {
+                    safe_eprintln!("modlens: warning: {e}; verdicts are not remembered");
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
+    if let Some(b) = world.bucket {
+        super::bucket::fill_needed(b, listing, memory.as_ref(), &expect, !args.json)?;
+    }
     let recalled = crate::ops::store::verify_store(
         world.pools,
         store,

@@ -28,12 +28,27 @@ pub struct StoreMemory {
     store: String,
     context: [u8; 32],
     remembered: HashMap<(String, String), ([u8; 32], i64, StoreVerdict)>,
+    /// For a mirrored store (a bucket), what identifies each version's objects unchanged (key,
+    /// size, ETag), standing for the mirror's files, which are new each run.
+    identities: Option<HashMap<crate::cache::ModuleKey, [u8; 32]>>,
 }
 
 impl StoreMemory {
     /// Loads what is remembered for `store`, judged with `verifiers`.
     pub fn load(
         state: Arc<State>,
+        store: &Store,
+        verifiers: &[Verifier],
+    ) -> Result<StoreMemory, StateError> {
+        let name = store.root.to_string_lossy().into_owned();
+        StoreMemory::load_named(state, &name, store, verifiers)
+    }
+
+    /// Loads what is remembered for the store called `name` (a bucket's URL), mirrored in
+    /// `store`, judged with `verifiers`.
+    pub fn load_named(
+        state: Arc<State>,
+        name: &str,
         store: &Store,
         verifiers: &[Verifier],
     ) -> Result<StoreMemory, StateError> {
@@ -50,7 +65,6 @@ impl StoreMemory {
             let inodes = crate::cache::measure::InodeSet::default();
             crate::cache::measure::measure_folding(&sumdb, &inodes, Some(&mut h));
         }
-        let name = store.root.to_string_lossy().into_owned();
         let rows: Vec<(String, String, Vec<u8>, i64, rusqlite::types::Value)> = {
             let conn = state.lock();
             let mut stmt = conn
@@ -76,8 +90,9 @@ impl StoreMemory {
             .collect();
         Ok(StoreMemory {
             state,
-            store: name,
+            store: name.to_owned(),
             context: h.finalize().into(),
+            identities: None,
             remembered,
         })
     }
@@ -96,7 +111,13 @@ impl StoreMemory {
         h.update([u8::from(private)]);
         h.update(online.unwrap_or("-").as_bytes());
         h.update(b"\n");
+        if let Some(identities) = &self.identities {
+            h.update(identities.get(&v.key).map_or([0; 32], |id| *id));
+        }
         for piece in [Piece::Info, Piece::GoMod, Piece::Zip] {
+            if self.identities.is_some() {
+                break;
+            }
             match store
                 .piece(v, piece)
                 .and_then(|p| std::fs::symlink_metadata(p).ok())
@@ -130,6 +151,16 @@ impl StoreMemory {
             }
         }
         h.finalize().into()
+    }
+
+    /// Takes each version's object identity (see [`StoreMemory::identities`]) instead of the
+    /// mirror's files.
+    pub fn with_identities(
+        mut self,
+        identities: HashMap<crate::cache::ModuleKey, [u8; 32]>,
+    ) -> StoreMemory {
+        self.identities = Some(identities);
+        self
     }
 
     /// The verdict remembered for `v` if it still stands for `digest` at `now`.
