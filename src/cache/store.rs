@@ -131,7 +131,13 @@ impl Store {
     /// Every version the store holds, sorted by module path and version.
     pub fn list(&self) -> Listing {
         let mut listing = Listing::default();
-        walk(&self.root, &self.root, 0, self.layout, &mut listing);
+        let device = mount_of(&self.root).unwrap_or(0);
+        let at = Walk {
+            root: &self.root,
+            device,
+            layout: self.layout,
+        };
+        at.walk(&self.root, 0, &mut listing);
         listing.versions.sort_by(|a, b| {
             a.key
                 .path
@@ -209,40 +215,72 @@ fn detect(root: &Path) -> Option<Layout> {
     None
 }
 
-fn walk(root: &Path, dir: &Path, depth: usize, layout: Layout, listing: &mut Listing) {
-    let children = match fs::read_dir(dir) {
-        Ok(children) => children,
-        Err(e) => {
-            listing.strays.push(format!("{}: {e}", dir.display()));
+/// The mount `path` is on (never through a link): the kernel's mount id, so that a bind mount
+/// of the same file system counts, else its device.
+fn mount_of(path: &Path) -> Option<u64> {
+    use rustix::fs::{AtFlags, CWD, StatxFlags, statx};
+    let st = statx(CWD, path, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::MNT_ID).ok()?;
+    Some(if st.stx_mask & StatxFlags::MNT_ID.bits() != 0 {
+        st.stx_mnt_id
+    } else {
+        (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor)
+    })
+}
+
+/// What a walk of a store keeps fixed: its root, the mount it is on (another mount below it,
+/// a bind mount too, is never entered, as `rm --one-file-system` would not), and its layout.
+struct Walk<'a> {
+    root: &'a Path,
+    device: u64,
+    layout: Layout,
+}
+
+impl Walk<'_> {
+    fn walk(&self, dir: &Path, depth: usize, listing: &mut Listing) {
+        let (root, layout) = (self.root, self.layout);
+        let children = match fs::read_dir(dir) {
+            Ok(children) => children,
+            Err(e) => {
+                listing.strays.push(format!("{}: {e}", dir.display()));
+                return;
+            }
+        };
+        let mut dirs = Vec::new();
+        let mut files = Vec::new();
+        for child in children.flatten() {
+            // Links are never followed: lstat, as the entry says.
+            match child.file_type() {
+                Ok(t) if t.is_dir() => {
+                    if mount_of(&child.path()).is_some_and(|m| m != self.device) {
+                        listing.strays.push(format!(
+                            "{}: another file system is mounted here; not entered",
+                            child.path().display()
+                        ));
+                        continue;
+                    }
+                    dirs.push(child.path());
+                }
+                Ok(t) if t.is_file() => files.push(child.path()),
+                _ => {}
+            }
+        }
+        let rel = dir.strip_prefix(root).unwrap_or(dir);
+        if layout == Layout::GoProxy && dir.file_name().is_some_and(|n| n == "@v") {
+            go_proxy_versions(rel, &files, listing);
             return;
         }
-    };
-    let mut dirs = Vec::new();
-    let mut files = Vec::new();
-    for child in children.flatten() {
-        // Links are never followed: lstat, as the entry says.
-        match child.file_type() {
-            Ok(t) if t.is_dir() => dirs.push(child.path()),
-            Ok(t) if t.is_file() => files.push(child.path()),
-            _ => {}
+        if layout == Layout::Athens && athens_version(rel, &files, listing) {
+            return;
         }
-    }
-    let rel = dir.strip_prefix(root).unwrap_or(dir);
-    if layout == Layout::GoProxy && dir.file_name().is_some_and(|n| n == "@v") {
-        go_proxy_versions(rel, &files, listing);
-        return;
-    }
-    if layout == Layout::Athens && athens_version(rel, &files, listing) {
-        return;
-    }
-    for sub in dirs {
-        let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        // The checksum database's cached answers sit beside the modules.
-        if depth == 0 && name == "sumdb" {
-            continue;
-        }
-        if depth < MAX_DEPTH {
-            walk(root, &sub, depth + 1, layout, listing);
+        for sub in dirs {
+            let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // The checksum database's cached answers sit beside the modules.
+            if depth == 0 && name == "sumdb" {
+                continue;
+            }
+            if depth < MAX_DEPTH {
+                self.walk(&sub, depth + 1, listing);
+            }
         }
     }
 }

@@ -118,7 +118,12 @@ fn temp_dirs_another_user_prepared_are_never_used() {
 /// Runs modlens with `args` inside a private mount namespace in which `victim` is bind-mounted
 /// at `at` (a directory below the cache); the mount goes with the namespace. `None` (after
 /// saying why) where this machine cannot make mount namespaces.
-fn with_bind_mount(victim: &Path, at: &Path, cache: &Path, args: &[&str]) -> Option<Output> {
+fn with_bind_mount(
+    victim: &Path,
+    at: &Path,
+    cache: Option<&Path>,
+    args: &[&str],
+) -> Option<Output> {
     let mut cmd = Command::new("unshare");
     cmd.arg("--mount");
     if !rustix::process::geteuid().is_root() {
@@ -134,13 +139,14 @@ fn with_bind_mount(victim: &Path, at: &Path, cache: &Path, args: &[&str]) -> Opt
     .arg(victim)
     .arg(at)
     .arg(env!("CARGO_BIN_EXE_modlens"))
-    .args(args)
-    .arg("--cache")
-    .arg(cache)
-    .env("GOPROXY", "off")
-    .env("MODLENS_STATE", crate::support::test_state())
-    .env_remove("GOMODCACHE")
-    .env_remove("GOFLAGS");
+    .args(args);
+    if let Some(cache) = cache {
+        cmd.arg("--cache").arg(cache);
+    }
+    cmd.env("GOPROXY", "off")
+        .env("MODLENS_STATE", crate::support::test_state())
+        .env_remove("GOMODCACHE")
+        .env_remove("GOFLAGS");
     let out = cmd.output().ok()?;
     if stderr(&out).contains("mount") && stderr(&out).contains("unshare")
         || stderr(&out).starts_with("mount:")
@@ -187,7 +193,7 @@ fn mount_points_below_the_root_are_reported_and_never_entered() {
         ),
         (&vcs, &["clean", "--vcs", "--yes"]),
     ] {
-        let Some(out) = with_bind_mount(&victim, at, &cache, args) else {
+        let Some(out) = with_bind_mount(&victim, at, Some(&cache), args) else {
             return;
         };
         let what = format!("{args:?}: {}{}", crate::support::stdout(&out), stderr(&out));
@@ -203,6 +209,48 @@ fn mount_points_below_the_root_are_reported_and_never_entered() {
             .exists()
     );
     assert!(tree.join("a.go").exists());
+
+    // A shared store with another file system mounted inside (here a directory that looks
+    // like a module): reported, never entered, so never judged nor cleaned.
+    let store = outside.path().join("store");
+    crate::support::copy_tree(&cache.join("cache/download"), &store);
+    crate::support::make_writable(&store);
+    let at = store.join("example.com/mounted");
+    fs::create_dir_all(&at).unwrap();
+    let foreign = outside.path().join("foreign");
+    fs::create_dir_all(foreign.join("@v")).unwrap();
+    fs::write(
+        foreign.join("@v/v1.0.0.mod"),
+        "module example.com/mounted\n",
+    )
+    .unwrap();
+    fs::write(foreign.join("@v/v1.0.0.zip"), "not a zip").unwrap();
+    let before = fingerprint(&foreign);
+    let store_arg = store.display().to_string();
+    for args in [
+        &["proxy", "list", "--json", store_arg.as_str()][..],
+        &["proxy", "clean", "--yes", store_arg.as_str()],
+    ] {
+        let Some(out) = with_bind_mount(&foreign, &at, None, args) else {
+            return;
+        };
+        let what = format!("{args:?}: {}{}", crate::support::stdout(&out), stderr(&out));
+        assert_unchanged(&foreign, &before, &what);
+        assert!(!what.contains("example.com/mounted@"), "{what}");
+    }
+    let Some(out) = with_bind_mount(
+        &foreign,
+        &at,
+        None,
+        &["proxy", "list", "--json", &store_arg],
+    ) else {
+        return;
+    };
+    assert!(
+        crate::support::stdout(&out).contains("another file system is mounted here"),
+        "{}",
+        crate::support::stdout(&out)
+    );
 }
 
 /// Makes a chain of `depth` directories named `d` below `top`, by handles (the path would be
