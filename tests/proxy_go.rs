@@ -463,6 +463,91 @@ fn a_second_verify_of_an_unchanged_store_remembers_and_a_changed_version_is_judg
     assert!(state.is_file(), "the state database named by MODLENS_STATE");
 }
 
+/// A run killed (SIGKILL) part way resumes: the verdicts of every chunk finished before the
+/// kill are in the state database, the next run reuses them and judges only the rest, and its
+/// verdicts are those of an uninterrupted run. The store is 6,200 versions (three chunks of
+/// 2,048 and a rest), each a hard link to go's own download of one fixture.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_store_verification_killed_part_way_resumes_where_it_stopped() {
+    let Some(go) = Go::find("a_store_verification_killed_part_way") else {
+        return;
+    };
+    go.download(&[crate::support::proxy::FixtureModule::new(
+        "example.com/many",
+        "v1.0.0",
+        "2023-01-01T00:00:00Z",
+    )
+    .file("a.go", "package a\n")]);
+    let from = go.modcache().join("cache/download/example.com/many/@v");
+    let store = go.workdir().join("big-store");
+    const VERSIONS: usize = 6_200;
+    for i in 0..VERSIONS {
+        let at = store.join(format!("example.com/m{i:05}/@v"));
+        fs::create_dir_all(&at).unwrap();
+        for ext in ["info", "mod", "zip"] {
+            fs::hard_link(
+                from.join(format!("v1.0.0.{ext}")),
+                at.join(format!("v1.0.0.{ext}")),
+            )
+            .unwrap();
+        }
+    }
+    let state = go.workdir().join("state.db");
+    let verify = |state: Option<&Path>| {
+        let mut cmd = modlens(&["proxy", "verify", "--json"]);
+        cmd.arg(&store);
+        match state {
+            Some(state) => cmd.env("MODLENS_STATE", state),
+            None => cmd.arg("--no-state"),
+        };
+        cmd
+    };
+    let mut child = verify(Some(&state))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = || -> usize {
+        rusqlite::Connection::open_with_flags(&state, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT count(*) FROM store_verdicts", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    let mut killed = false;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if count() >= 2048 {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            killed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let kept = count();
+    assert!(
+        kept % 2048 == 0 || kept == VERSIONS,
+        "whole chunks only: {kept}"
+    );
+    if !killed {
+        eprintln!("the run finished before it could be killed; checking the full resume only");
+    }
+    let out = verify(Some(&state)).output().unwrap();
+    let resumed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        resumed["remembered"].as_u64().unwrap() as usize,
+        kept,
+        "{}",
+        stderr(&out)
+    );
+    let out = verify(None).output().unwrap();
+    let fresh: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(statuses(&resumed), statuses(&fresh));
+    assert_eq!(statuses(&fresh).len(), VERSIONS);
+}
+
 /// Serves `dir` over HTTP on 127.0.0.1 (Python's static file server); returns the server and
 /// its URL.
 fn serve(dir: &Path) -> (std::process::Child, String) {
