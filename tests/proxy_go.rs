@@ -611,6 +611,54 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
             "{target}"
         );
     }
+    // A second run over the unchanged URL downloads nothing: each piece's size and
+    // Last-Modified (what Python's server says; an ETag where a server sends one) stand for
+    // it. A zip replaced since is the only version fetched and judged again.
+    let state = go.workdir().join("url-state.db");
+    let run = || {
+        let out = modlens(&["proxy", "verify", "--json", &url])
+            .arg("--project")
+            .arg(&project)
+            .env("MODLENS_STATE", &state)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            statuses(&report),
+            report["remembered"].clone(),
+            stderr(&out),
+        )
+    };
+    let total = remote.len();
+    let (first, _, said) = run();
+    assert_eq!(first, remote);
+    assert!(
+        said.contains(&format!("fetched {total} of {total} versions")),
+        "{said}"
+    );
+    let (second, remembered, said) = run();
+    assert_eq!(second, remote);
+    assert_eq!(remembered, total, "{said}");
+    assert!(
+        said.contains(&format!("fetched 0 of {total} versions")),
+        "{said}"
+    );
+    let legacy = store.join("example.com/legacy/@v/v2.0.0+incompatible.zip");
+    retag(&legacy);
+    fs::File::options()
+        .write(true)
+        .open(&legacy)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(86_400))
+        .unwrap();
+    let (third, remembered, said) = run();
+    assert!(
+        said.contains(&format!("fetched 1 of {total} versions")),
+        "{said}"
+    );
+    assert_eq!(remembered, total - 1);
+    assert_eq!(third["example.com/legacy@v2.0.0+incompatible"], "mismatch");
+
     // Without go.sum (and no catalog), nothing names the versions to check; and nothing is
     // cleaned over HTTP.
     let out = modlens(&["proxy", "verify", &url]).output().unwrap();

@@ -4,9 +4,9 @@
 //! disk under go's size caps, never held whole in memory. The mirror is then judged as any
 //! directory store; what the server answered 404 or 410 for is said.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::FixError;
@@ -25,6 +25,11 @@ pub struct Mirror {
     pub store: Store,
     /// What the server answered 404 or 410 for.
     pub absent: Vec<Absent>,
+    /// Each version's pieces still to fetch over their sparse placeholders: (URL, file).
+    pub pending: BTreeMap<ModuleKey, Vec<(String, PathBuf)>>,
+    /// What identifies each version's pieces unchanged, where the server says (each piece's
+    /// size, and its ETag or Last-Modified): a version without it is always fetched.
+    pub identities: HashMap<ModuleKey, [u8; 32]>,
 }
 
 /// Something a remote store does not serve.
@@ -101,8 +106,10 @@ pub(super) fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Mirrors from `url` every version of `keys` and the others the `@v/list` of their modules
-/// names; `progress` hears (done, total) per version.
+/// Lays out the mirror of `url`: every version of `keys` and the others the `@v/list` of their
+/// modules names, each piece asked for with HEAD and laid out as a sparse placeholder of its
+/// size (nothing downloaded yet: [`fill`] fetches what must be judged); `progress` hears
+/// (done, total) per version.
 pub fn mirror(
     url: &str,
     keys: &[&ModuleKey],
@@ -136,22 +143,49 @@ pub fn mirror(
         }
     }
     let mut absent = Vec::new();
+    let mut pending: BTreeMap<ModuleKey, Vec<(String, PathBuf)>> = BTreeMap::new();
+    let mut identities = HashMap::new();
     let total = wanted.len();
     for (n, key) in wanted.iter().enumerate() {
         let at = dir.path().join(key.escaped_path()).join("@v");
         std::fs::create_dir_all(&at).map_err(|e| scratch_failed(&at, e))?;
         let stem = key.escaped_version();
         let mut missing = Vec::new();
+        let mut identity = Some(sha2::Sha256::default());
         for (ext, cap) in [("info", MAX_OTHER), ("mod", MAX_OTHER), ("zip", MAX_ZIP)] {
             let target = at.join(format!("{stem}.{ext}"));
             let url = format!("{base}/{}/@v/{stem}.{ext}", key.escaped_path());
-            if fetch(&agent, &url, cap, Some(&target))?.is_none() {
-                missing.push(Absent::Piece {
+            match head(&agent, &url)? {
+                Head::Absent => missing.push(Absent::Piece {
                     key: key.clone(),
                     ext,
                     url,
-                });
+                }),
+                Head::Present { size, tag } if size <= cap => {
+                    std::fs::File::create_new(&target)
+                        .and_then(|f| f.set_len(size))
+                        .map_err(|e| scratch_failed(&target, e))?;
+                    identity = identity.zip(tag).map(|(mut h, tag)| {
+                        use sha2::Digest;
+                        h.update(ext.as_bytes());
+                        h.update(size.to_le_bytes());
+                        h.update(tag.as_bytes());
+                        h.update(b"\0");
+                        h
+                    });
+                    pending.entry(key.clone()).or_default().push((url, target));
+                }
+                // Unknown or larger than go accepts: fetched (under the cap) when judged.
+                Head::Present { .. } | Head::Unknown => {
+                    identity = None;
+                    std::fs::File::create_new(&target).map_err(|e| scratch_failed(&target, e))?;
+                    pending.entry(key.clone()).or_default().push((url, target));
+                }
             }
+        }
+        if let Some(h) = identity {
+            use sha2::Digest;
+            identities.insert(key.clone(), h.finalize().into());
         }
         if missing.len() == 3 {
             absent.push(Absent::Version(key.clone()));
@@ -164,7 +198,73 @@ pub fn mirror(
         root: dir.path().to_path_buf(),
         layout: Layout::GoProxy,
     };
-    Ok(Mirror { dir, store, absent })
+    Ok(Mirror {
+        dir,
+        store,
+        absent,
+        pending,
+        identities,
+    })
+}
+
+/// Fetches the pieces of `keys` over their placeholders, each streamed under go's caps;
+/// `progress` hears (done, total) per version. A piece the server no longer has is left empty.
+pub fn fill(
+    mirror: &Mirror,
+    keys: &[&ModuleKey],
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), FixError> {
+    let agent = agent();
+    for (n, key) in keys.iter().enumerate() {
+        for (url, target) in mirror.pending.get(*key).map_or(&[][..], Vec::as_slice) {
+            std::fs::remove_file(target).map_err(|e| scratch_failed(target, e))?;
+            let cap = if url.ends_with(".zip") {
+                MAX_ZIP
+            } else {
+                MAX_OTHER
+            };
+            if fetch(&agent, url, cap, Some(target))?.is_none() {
+                std::fs::File::create_new(target).map_err(|e| scratch_failed(target, e))?;
+            }
+        }
+        progress(n + 1, keys.len());
+    }
+    Ok(())
+}
+
+/// What a HEAD request says about a piece.
+enum Head {
+    /// 404 or 410.
+    Absent,
+    /// There, with its size and what names its content (ETag, else Last-Modified), if said.
+    Present { size: u64, tag: Option<String> },
+    /// The server does not say (no HEAD, no Content-Length): fetch it to know.
+    Unknown,
+}
+
+fn head(agent: &ureq::Agent, url: &str) -> Result<Head, FixError> {
+    let response = match agent.head(url).call() {
+        Ok(response) => response,
+        Err(ureq::Error::StatusCode(404 | 410)) => return Ok(Head::Absent),
+        Err(ureq::Error::StatusCode(405 | 501)) => return Ok(Head::Unknown),
+        Err(e) => {
+            return Err(FixError::Store(format!(
+                "cannot read the store at {url}: {e}"
+            )));
+        }
+    };
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let Some(size) = header("content-length").and_then(|l| l.parse::<u64>().ok()) else {
+        return Ok(Head::Unknown);
+    };
+    let tag = header("etag").or_else(|| header("last-modified"));
+    Ok(Head::Present { size, tag })
 }
 
 fn scratch_failed(path: &Path, e: std::io::Error) -> FixError {

@@ -148,6 +148,8 @@ pub fn mirror_bucket(bucket: &Bucket, layout: Option<Layout>) -> Result<BucketMi
             },
             dir,
             absent: Vec::new(),
+            pending: BTreeMap::new(),
+            identities: std::collections::HashMap::new(),
         },
         objects: BTreeMap::new(),
         lists: BTreeMap::new(),

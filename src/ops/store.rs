@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use super::sumdb::connect as connect_sumdb;
-pub use crate::fix::mirror::{Absent, Mirror, catalog, is_url, mirror};
+pub use crate::fix::mirror::{Absent, Mirror, catalog, fill as fill_url, is_url, mirror};
 pub use crate::fix::s3::{Bucket, is_s3};
 pub use crate::fix::s3_store::{BucketMirror, fill, mirror_bucket};
 

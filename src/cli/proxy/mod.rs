@@ -13,6 +13,7 @@ use serde::Serialize;
 
 mod bucket;
 mod clean;
+mod remote;
 mod verify;
 
 use super::print;
@@ -110,6 +111,8 @@ struct World<'a> {
     shown: String,
     /// The bucket of an `s3://` store, and its mirror.
     bucket: Option<&'a bucket::Mirrored>,
+    /// The mirror of a store at a URL.
+    url: Option<&'a crate::ops::store::Mirror>,
 }
 
 /// Mirrors the store at the URL `url`: the versions the `--project` go.sum files name, and the
@@ -211,7 +214,6 @@ pub fn run(
         Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
     let state = match &args.action {
         ProxyAction::List(_) => None,
-        _ if mirror.is_some() => None,
         _ => {
             crate::ops::engine::open_state_for(goenv, state_flag, no_state, &store.root, &notices)?
         }
@@ -226,6 +228,7 @@ pub fn run(
             store.root.display().to_string()
         },
         bucket: bucket.as_ref(),
+        url: mirror.as_ref(),
     };
     match &args.action {
         ProxyAction::List(a) => list(&world.shown, &store, &listing, a.json),

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use super::remote::Remote;
 use super::{StoreArgs, World};
 use crate::cache::fmt::count;
 use crate::cache::store::{Listing, Store};
@@ -69,14 +70,17 @@ pub(super) fn judge_all(
             line.show(|| format!("verified {n}/{total}"));
         }
     };
+    let remote = match (world.bucket, world.url) {
+        (Some(b), _) => Some(Remote::Bucket(b)),
+        (None, Some(m)) => Some(Remote::Url(m, &world.shown)),
+        (None, None) => None,
+    };
     let memory = match &world.state {
         Some(state) => {
-            let loaded = match world.bucket {
-                // A bucket's mirror is new each run: its objects' identities stand for it.
-                Some(b) => {
-                    StoreMemory::load_named(Arc::clone(state), &b.bucket.id(), store, &verifiers)
-                        .map(|m| m.with_identities(b.identities()))
-                }
+            let loaded = match remote {
+                // A mirror is new each run: its objects' identities stand for its files.
+                Some(r) => StoreMemory::load_named(Arc::clone(state), &r.id(), store, &verifiers)
+                    .map(|m| m.with_identities(r.identities())),
                 None => StoreMemory::load(Arc::clone(state), store, &verifiers),
             };
             match loaded {
@@ -89,8 +93,8 @@ pub(super) fn judge_all(
         }
         None => None,
     };
-    if let Some(b) = world.bucket {
-        super::bucket::fill_needed(b, listing, memory.as_ref(), &expect, !args.json)?;
+    if let Some(remote) = remote {
+        super::remote::fill_needed(remote, listing, memory.as_ref(), &expect, !args.json)?;
     }
     let recalled = crate::ops::store::verify_store(
         world.pools,

@@ -170,6 +170,14 @@ impl StoreMemory {
         digest: &[u8; 32],
         now: SystemTime,
     ) -> Option<StoreVerdict> {
+        // A mirrored version whose objects the server did not identify is never recalled.
+        if self
+            .identities
+            .as_ref()
+            .is_some_and(|ids| !ids.contains_key(&v.key))
+        {
+            return None;
+        }
         let (d, at, verdict) = self
             .remembered
             .get(&(v.key.path.clone(), v.key.version.clone()))?;
