@@ -770,6 +770,9 @@ fn explain_streams_a_command_of_any_length_in_bounded_memory() {
             .env("MODLENS_STATE", crate::support::test_state())
             .env("TMPDIR", &tmp)
             .env("GOPROXY", "off")
+            // Each thread's malloc arena reserves 64 MiB of address space it never uses; with
+            // them the limit would measure how many threads allocated, not how much.
+            .env("MALLOC_ARENA_MAX", "2")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());

@@ -363,6 +363,8 @@ pub fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
         .arg(root)
         .env("GOPROXY", "off")
         .env("MODLENS_STATE", test_state())
+        // Unused per-thread malloc arenas reserve address space, not memory.
+        .env("MALLOC_ARENA_MAX", "2")
         .env_remove("GOMODCACHE")
         .env_remove("GOFLAGS")
         .stdin(std::process::Stdio::null())
