@@ -80,10 +80,21 @@ fn go_accepts(go: &Go, store: &Path, project: &Path, target: &str) -> bool {
     out.status.success()
 }
 
-/// go's downloads of the standard fixtures, a project whose go.sum holds their lines, and a
-/// copy of go's `cache/download` as a store with damage planted.
+/// go's downloads of the standard fixtures (and of a module whose path differs from one of
+/// theirs only in case), a project whose go.sum holds their lines, and a copy of go's
+/// `cache/download` as a store with damage planted.
 pub(crate) fn planted_store(go: &Go) -> (Vec<Download>, std::path::PathBuf, std::path::PathBuf) {
-    let downloads = go.download(&standard_modules());
+    let mut downloads = go.download(&standard_modules());
+    // A module whose path differs from another's only in case, at the same version: its
+    // verdict must not be the other's.
+    downloads.extend(
+        go.download(&[crate::support::proxy::FixtureModule::new(
+            "example.com/mixedcase",
+            "v1.2.3",
+            "2023-01-03T00:00:00Z",
+        )
+        .file("lower.go", "package m\n")]),
+    );
     let project = project_with_sums(go, &downloads);
     let store = go.workdir().join("store");
     crate::support::copy_tree(&go.modcache().join("cache/download"), &store);
@@ -134,6 +145,7 @@ fn store_verdicts_agree_with_go_fetching_through_the_store() {
     assert_eq!(code, 1, "{statuses:?}");
     let expected = [
         ("example.com/MixedCase@v1.2.3", "mismatch"),
+        ("example.com/mixedcase@v1.2.3", "match"),
         ("example.com/nested@v1.0.0", "malformed"),
         ("example.com/unicode@v1.0.0", "mismatch"),
         ("example.com/nested/v2@v2.1.0", "malformed"),
