@@ -43,6 +43,11 @@ pub(super) fn asked_text(asked: &Asked) -> String {
         asked.cached,
         asked.private
     );
+    if let Some(why) = &asked.not_cached {
+        text.push_str(&format!(
+            "the proven answers could not be cached, so nothing was judged by them: {why}\n"
+        ));
+    }
     for (key, why) in &asked.unanswered {
         text.push_str(&format!("unverifiable {key}: {why}\n"));
     }
@@ -64,6 +69,7 @@ pub(super) fn asked_json(asked: &Asked) -> serde_json::Value {
         "installed": asked.installed,
         "cached": asked.cached,
         "private": asked.private,
+        "not_cached": asked.not_cached,
         "unverifiable": unanswered,
     })
 }

@@ -75,6 +75,9 @@ pub struct Asked {
     pub private: usize,
     /// Versions the database could not vouch for, with why (not found, unreachable, unproven).
     pub unanswered: Vec<(ModuleKey, String)>,
+    /// Why the proven answers could not be cached (a cache the user cannot write), if so:
+    /// the verification then cannot judge by them.
+    pub not_cached: Option<String>,
 }
 
 /// Asks the database GOSUMDB names about every version of `keys` of `cache` that needs it, on
@@ -131,6 +134,9 @@ pub fn ask_for_cache(
                 .push((key.clone(), other.why_not().unwrap_or_default())),
         }
     }
-    asked.installed = database.install(cache.root(), &proven)?;
+    match database.install(cache.root(), &proven) {
+        Ok(n) => asked.installed = n,
+        Err(e) => asked.not_cached = Some(e.to_string()),
+    }
     Ok(asked)
 }

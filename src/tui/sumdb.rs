@@ -93,6 +93,9 @@ impl App {
             unverifiable,
             asked.private
         ));
+        if let Some(why) = asked.not_cached {
+            self.status = Some(format!("the database's answers could not be cached: {why}"));
+        }
         self.stale = true;
         vec![Effect::Refresh(keys)]
     }
