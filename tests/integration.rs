@@ -7,6 +7,7 @@ mod support;
 
 mod cli_errors;
 mod demo_go;
+mod diff_go;
 mod doctor_go;
 mod e2e_tmux;
 mod explain_go;

@@ -23,6 +23,7 @@ mod args;
 mod ask;
 mod clean;
 pub mod demo;
+mod diff;
 mod doctor;
 mod explain;
 mod gocache;
@@ -119,6 +120,9 @@ pub enum Command {
     /// Check what a Go project needs from the cache (go's build list, every version verified,
     /// the project's go.sum included), and with --fix repair or download exactly that.
     Doctor(DoctorArgs),
+    /// Show how a version's tree differs from its intact zip: a unified diff for each changed
+    /// text file, sizes and the first differing byte for binary ones, extra and missing files.
+    Diff(diff::DiffArgs),
     /// Read go's error output (stdin, FILE, or `-- go build ./...`), and say for each module
     /// error whether the cache entry is at fault and what to do.
     Explain(ExplainArgs),
@@ -295,6 +299,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::History(args) => history::run(&engine, &args),
         Command::Doctor(args) => doctor::run(&engine, &args),
         Command::Explain(args) => explain::run(&engine, &args),
+        Command::Diff(args) => diff::run(&engine, &args),
         Command::Trash(args) => trash::run(&engine, &args),
         Command::Gocache(args) => gocache::run(&engine.goenv, &engine.pools, &args),
         Command::Proxy(args) => proxy::run(&engine.goenv, &engine.pools, &args, None, true),

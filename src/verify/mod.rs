@@ -7,6 +7,7 @@
 //! reads environment variables; callers pass go.sum lines and checksum-database keys in.
 
 mod check;
+pub mod diff;
 pub mod error;
 pub mod gocache;
 pub mod goerr;

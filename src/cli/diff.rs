@@ -1,0 +1,214 @@
+//! `modlens diff MODULE@VERSION [PATH…]`: how the cache's tree of a version differs from its
+//! intact zip, file by file (see [`crate::verify::diff`]): unified diffs for text, sizes and
+//! the first differing offset for binary files, the head of an extra file, the name of a
+//! missing one. `--stat` counts, `--json` for scripts; colours on a terminal unless NO_COLOR;
+//! a pager (`$PAGER`, else `less -R`) on a terminal, as `git diff` does. Every line from a file
+//! is escaped before it reaches the terminal. Exit status 0 when nothing differs, 1 when
+//! something does, 2 on errors.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use super::Engine;
+use crate::cache::fmt::{for_terminal, size};
+use crate::cache::{ModuleKey, semver};
+use crate::verify::diff::{Detail, DiffLimits, FileDiff, diff_tree};
+
+/// Options of `modlens diff`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiffArgs {
+    /// The version: MODULE@VERSION.
+    #[arg(value_name = "MODULE@VERSION")]
+    pub target: String,
+    /// Only these files, or the files below these directories (paths in the module).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Only the changed files and how many lines changed.
+    #[arg(long)]
+    pub stat: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Never start a pager.
+    #[arg(long)]
+    pub no_pager: bool,
+}
+
+pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let key = parse_target(&args.target)?;
+    let cache = engine.cache();
+    let diffs = diff_tree(&cache, &key, &args.paths, DiffLimits::default())?;
+    let text = if args.json {
+        let report = serde_json::json!({
+            "path": key.path,
+            "version": key.version,
+            "against": "zip",
+            "files": diffs,
+        });
+        format!(
+            "{}\n",
+            for_terminal(&serde_json::to_string_pretty(&report)?)
+        )
+    } else {
+        let colour = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        render(&key, &diffs, args.stat, Paint(colour))
+    };
+    let paged = !args.json && !args.no_pager && std::io::stdout().is_terminal();
+    write_out(&text, paged)?;
+    Ok(if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn parse_target(target: &str) -> anyhow::Result<ModuleKey> {
+    let (path, version) = target
+        .split_once('@')
+        .ok_or_else(|| anyhow::anyhow!("invalid argument {target:?}: want MODULE@VERSION"))?;
+    if semver::canonical(version).as_deref() != Some(version) {
+        anyhow::bail!("invalid argument {target:?}: {version:?} is not a canonical version");
+    }
+    Ok(ModuleKey {
+        path: path.to_owned(),
+        version: version.to_owned(),
+    })
+}
+
+/// ANSI colours, or none.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn paint(self, code: &str, text: &str) -> String {
+        // The text is escaped first: a file's bytes never reach the terminal as controls.
+        let text = for_terminal(text);
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.into_owned()
+        }
+    }
+}
+
+fn render(key: &ModuleKey, diffs: &[FileDiff], stat: bool, p: Paint) -> String {
+    let mut out = String::new();
+    if diffs.is_empty() {
+        out.push_str(&format!(
+            "{}: the tree is what its zip holds\n",
+            for_terminal(&key.to_string())
+        ));
+        return out;
+    }
+    for d in diffs {
+        let summary = match &d.detail {
+            Detail::Text { added, removed, .. } => format!("modified  +{added} -{removed}"),
+            Detail::Binary { .. } => "modified  (binary)".to_owned(),
+            Detail::Extra { bytes, .. } => format!("extra     {}", size(*bytes)),
+            Detail::Missing { bytes } => format!("missing   {}", size(*bytes)),
+            Detail::Unreadable { .. } => "unreadable".to_owned(),
+        };
+        if stat {
+            out.push_str(&format!(
+                "{}  {}\n",
+                p.paint("1", &summary),
+                for_terminal(&d.name)
+            ));
+            continue;
+        }
+        out.push_str(&p.paint("1", &format!("--- zip/{}\n", d.name)));
+        out.push_str(&p.paint("1", &format!("+++ tree/{}\n", d.name)));
+        match &d.detail {
+            Detail::Text {
+                lines, truncated, ..
+            } => {
+                for line in lines {
+                    let code = match line.chars().next() {
+                        Some('+') => "32",
+                        Some('-') => "31",
+                        Some('@') => "36",
+                        _ => "0",
+                    };
+                    out.push_str(&p.paint(code, line));
+                    out.push('\n');
+                }
+                if *truncated {
+                    out.push_str(&p.paint("2", "… (more changes not shown)\n"));
+                }
+            }
+            Detail::Binary {
+                zip_bytes,
+                tree_bytes,
+                first_difference,
+            } => out.push_str(&format!(
+                "binary: {zip_bytes} bytes in the zip, {tree_bytes} in the tree; they differ \
+                 from byte {first_difference} on\n"
+            )),
+            Detail::Extra {
+                bytes,
+                head,
+                binary,
+                truncated,
+            } => {
+                out.push_str(&format!("only in the tree ({}):\n", size(*bytes)));
+                if *binary {
+                    out.push_str("  (binary)\n");
+                }
+                for line in head {
+                    out.push_str(&p.paint("32", &format!("+{line}")));
+                    out.push('\n');
+                }
+                if *truncated {
+                    out.push_str(&p.paint("2", "… (the rest not shown)\n"));
+                }
+            }
+            Detail::Missing { bytes } => out.push_str(&format!(
+                "only in the zip ({}): the tree lacks it\n",
+                size(*bytes)
+            )),
+            Detail::Unreadable { why } => {
+                out.push_str(&format!("cannot be compared: {}\n", for_terminal(why)));
+            }
+        }
+    }
+    out
+}
+
+/// Writes `text` to standard output, through a pager when `paged` and one starts.
+fn write_out(text: &str, paged: bool) -> std::io::Result<()> {
+    if paged && let Some(mut pager) = start_pager() {
+        if let Some(mut stdin) = pager.stdin.take() {
+            // A pager quit early closes the pipe: that is not an error.
+            let _ = stdin.write_all(text.as_bytes());
+        }
+        let _ = pager.wait();
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// `$PAGER` (through the shell, as git runs it), else `less -R`; with git's `LESS=FRX`, so
+/// that output shorter than a screen is printed and the pager quits.
+fn start_pager() -> Option<std::process::Child> {
+    let pager = std::env::var("PAGER").ok().filter(|p| !p.trim().is_empty());
+    let mut cmd = match &pager {
+        Some(p) if p.trim() == "cat" => return None,
+        Some(p) => {
+            let mut cmd = std::process::Command::new("sh");
+            cmd.args(["-c", p]);
+            cmd
+        }
+        None => {
+            let mut cmd = std::process::Command::new("less");
+            cmd.arg("-R");
+            cmd
+        }
+    };
+    if std::env::var_os("LESS").is_none() {
+        cmd.env("LESS", "FRX");
+    }
+    cmd.stdin(std::process::Stdio::piped()).spawn().ok()
+}

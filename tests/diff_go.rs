@@ -1,0 +1,173 @@
+//! `modlens diff` on a version go downloaded, then edited as users edit caches: a line changed
+//! in a text file (with a terminal escape in it), a byte of a binary file flipped, an editor's
+//! backup file left, a file deleted. What modlens shows is exactly the bytes the test changed.
+
+use std::fs;
+
+use serde_json::Value;
+
+use crate::support::go::Go;
+use crate::support::proxy::FixtureModule;
+use crate::support::{make_writable, stderr, stdout};
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
+    let Some(go) = Go::find("diff_shows_the_edited_bytes") else {
+        return;
+    };
+    let mut binary: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    let original_lines: Vec<String> = (1..=40).map(|i| format!("// line {i}")).collect();
+    go.download(&[
+        FixtureModule::new("example.com/edited", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file(
+                "main.go",
+                format!("package edited\n\n{}\n", original_lines.join("\n")),
+            )
+            .file("data.bin", binary.clone())
+            .file("gone.go", "package edited\n")
+            .file("sub/keep.go", "package sub\n"),
+        FixtureModule::new("example.com/clean", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package clean\n"),
+    ]);
+    let cache = go.modcache();
+    let tree = cache.join("example.com/edited@v1.0.0");
+    make_writable(&tree);
+    let mut lines = original_lines.clone();
+    lines[19] = "// line 20 \u{1b}]0;pwned\u{7} debug".into();
+    fs::write(
+        tree.join("main.go"),
+        format!("package edited\n\n{}\n", lines.join("\n")),
+    )
+    .unwrap();
+    binary[123_457] ^= 0xff;
+    fs::write(tree.join("data.bin"), &binary).unwrap();
+    fs::write(tree.join("main.go~"), "backup\n").unwrap();
+    fs::remove_file(tree.join("gone.go")).unwrap();
+
+    let out = go
+        .modlens(&cache, &["diff", "example.com/edited@v1.0.0", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = |name: &str| {
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {report}"))
+            .clone()
+    };
+    let main = file("main.go");
+    assert_eq!(main["kind"], "text");
+    assert_eq!(
+        (main["added"].as_u64(), main["removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let diff_lines: Vec<&str> = main["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(diff_lines.contains(&"-// line 20"), "{diff_lines:?}");
+    assert!(
+        diff_lines.contains(&lines[19].replace("//", "+//").as_str()),
+        "{diff_lines:?}"
+    );
+    assert!(
+        diff_lines.contains(&" // line 19"),
+        "context: {diff_lines:?}"
+    );
+    assert!(
+        !diff_lines.contains(&" // line 10"),
+        "only 3 lines of context: {diff_lines:?}"
+    );
+    let bin = file("data.bin");
+    assert_eq!(bin["kind"], "binary");
+    assert_eq!(bin["first_difference"], 123_457);
+    assert_eq!(bin["zip_bytes"], 300_000);
+    assert_eq!(bin["tree_bytes"], 300_000);
+    let backup = file("main.go~");
+    assert_eq!(backup["kind"], "extra");
+    assert_eq!(backup["head"][0], "backup");
+    assert_eq!(file("gone.go")["kind"], "missing");
+    assert_eq!(report["files"].as_array().unwrap().len(), 4, "{report}");
+    // go agrees that the tree is modified.
+    let verify = go
+        .command(&["mod", "verify"])
+        .current_dir(go.project("p", &[("example.com/edited", "v1.0.0")]))
+        .output()
+        .unwrap();
+    assert!(!verify.status.success());
+
+    // As text: the escape is shown, never sent; --stat counts; a PATH narrows.
+    let out = go
+        .modlens(&cache, &["diff", "example.com/edited@v1.0.0"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        !text.contains('\u{1b}'),
+        "a raw escape reached the terminal: {text}"
+    );
+    assert!(
+        text.contains("+// line 20 \\u001b]0;pwned\\u0007 debug"),
+        "{text}"
+    );
+    assert!(text.contains("they differ from byte 123457 on"), "{text}");
+    let out = go
+        .modlens(&cache, &["diff", "--stat", "example.com/edited@v1.0.0"])
+        .output()
+        .unwrap();
+    let stat = stdout(&out);
+    assert!(stat.contains("modified  +1 -1  main.go"), "{stat}");
+    assert!(
+        stat.contains("missing") && stat.contains("gone.go"),
+        "{stat}"
+    );
+    let out = go
+        .modlens(
+            &cache,
+            &[
+                "diff",
+                "--json",
+                "example.com/edited@v1.0.0",
+                "data.bin",
+                "sub",
+            ],
+        )
+        .output()
+        .unwrap();
+    let narrowed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(narrowed["files"].as_array().unwrap().len(), 1, "{narrowed}");
+
+    // A version nobody touched: nothing differs, exit 0.
+    let out = go
+        .modlens(&cache, &["diff", "example.com/clean@v1.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A zip that is not go's: refused (exit 2), rather than compared with.
+    let zip = cache.join("cache/download/example.com/clean/@v/v1.0.0.zip");
+    make_writable(zip.parent().unwrap());
+    let len = fs::metadata(&zip).unwrap().len();
+    fs::File::options()
+        .write(true)
+        .open(&zip)
+        .unwrap()
+        .set_len(len - 10)
+        .unwrap();
+    let out = go
+        .modlens(&cache, &["diff", "example.com/clean@v1.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not the one go downloaded"),
+        "{}",
+        stderr(&out)
+    );
+}
