@@ -1634,3 +1634,45 @@ fn s_asks_the_checksum_database_and_marks_what_its_proven_records_confirm() {
         "{text}"
     );
 }
+
+/// Enter on a changed file in the file view shows its diff against the zip: the edited lines,
+/// hunk by hunk (`n`/`N`), scrollable; Esc goes back to the file view where it was.
+#[test]
+fn enter_on_a_changed_file_shows_its_diff_and_esc_goes_back() {
+    let mut f = fixture(true);
+    let (k, _, items) = open_tree(&mut f, "example.com/tampered", "v1.0.0");
+    f.app.update(Msg::Files(k.clone(), items));
+    let main = f
+        .app
+        .files_in("")
+        .iter()
+        .position(|i| i.rel == "main.go")
+        .expect("main.go at the top");
+    f.app.mode = Mode::Files(k.clone(), String::new(), main);
+    let effects = keys(&mut f.app, "<enter>");
+    assert!(
+        matches!(effects.as_slice(), [Effect::DiffFile(key, file)] if *key == k && file == "main.go"),
+        "{effects:?}"
+    );
+    settle(&mut f.app, &mut f.spawner, &f.messages, effects);
+    let shown = screen(&mut f.app, 80, 24);
+    assert!(shown.contains("-const Answer = 42"), "{shown}");
+    assert!(shown.contains("+const Answer = 43"), "{shown}");
+    assert!(shown.contains("@@ -1,4 +1,4 @@"), "{shown}");
+    assert_snapshot("diff_80x24", &shown);
+    // n finds no further change in a one-hunk diff, and says so; j scrolls.
+    keys(&mut f.app, "jn");
+    assert_eq!(f.app.status.as_deref(), Some("no change further down"));
+    keys(&mut f.app, "N");
+    let Mode::Diff(at) = &f.app.mode else {
+        panic!("{:?}", f.app.mode)
+    };
+    assert_eq!(at.scroll, 0, "N goes back to the hunk");
+    keys(&mut f.app, "<esc>");
+    assert_eq!(
+        f.app.mode,
+        Mode::Files(k, String::new(), main),
+        "Esc goes back"
+    );
+    assert!(f.app.diff.is_none());
+}

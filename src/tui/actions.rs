@@ -113,8 +113,9 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Files(open, dir, selected) => {
-                self.files_key(key, open, dir, selected);
+            Mode::Files(open, dir, selected) => self.files_key(key, open, dir, selected),
+            Mode::Diff(at) => {
+                self.diff_key(key, at);
                 Vec::new()
             }
             Mode::ConfirmQuit => match mode_action(QUIT_KEYS, key) {

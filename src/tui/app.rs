@@ -11,7 +11,7 @@ use crossterm::event::{Event, KeyEventKind, MouseEventKind};
 
 use super::msg::{Effect, Msg};
 pub use super::state::*;
-use super::views::{BuildView, RowRef, SumdbView, TrashView, Visible};
+use super::views::{BuildView, DiffShown, RowRef, SumdbView, TrashView, Visible};
 use crate::cache::filter::Filter;
 use crate::cache::sort::SortKey;
 use crate::cache::{Leftover, ModuleKey, Usage};
@@ -108,6 +108,8 @@ pub struct App {
     pub rescan_wanted: bool,
     /// What the checksum database said when asked (`S`).
     pub sumdb: SumdbView,
+    /// The diff the diff pane shows, once it arrived: the version, the file, and the diff.
+    pub diff: Option<DiffShown>,
     /// A message for the status line.
     pub status: Option<String>,
     /// The current time, for ages.
@@ -169,6 +171,7 @@ impl App {
             trash: TrashView::default(),
             rescan_wanted: false,
             sumdb: SumdbView::default(),
+            diff: None,
             status: read_only,
             now,
             stale: false,
@@ -284,6 +287,10 @@ impl App {
                 Vec::new()
             }
             Msg::Sumdb(keys, asked) => self.sumdb_event(keys, asked),
+            Msg::Diff(key, file, diff) => {
+                self.diff = Some((key, file, diff));
+                Vec::new()
+            }
         }
     }
 

@@ -5,7 +5,8 @@
 use crossterm::event::KeyEvent;
 
 use super::keymap::{FILES_KEYS, FilesAction, mode_action};
-use super::state::Mode;
+use super::msg::Effect;
+use super::state::{DiffMode, Mode};
 use crate::cache::{ModuleKey, TreeItem};
 use crate::tui::app::App;
 
@@ -31,7 +32,7 @@ impl App {
         open: ModuleKey,
         dir: String,
         selected: usize,
-    ) {
+    ) -> Vec<Effect> {
         let shown = self.files_in(&dir);
         let count = shown.len();
         let page = self.list_height().max(1);
@@ -47,11 +48,17 @@ impl App {
             Some(FilesAction::Open) => match chosen {
                 Some((rel, true)) => {
                     self.mode = Mode::Files(open, rel, 0);
-                    return;
+                    return Vec::new();
                 }
-                Some((_, false)) => {
-                    self.status = Some("a file: only directories open".into());
-                    selected
+                Some((rel, false)) => {
+                    self.diff = None;
+                    self.mode = Mode::Diff(DiffMode {
+                        key: open.clone(),
+                        file: rel.clone(),
+                        back: (dir, selected),
+                        scroll: 0,
+                    });
+                    return vec![Effect::DiffFile(open, rel)];
                 }
                 None => selected,
             },
@@ -59,16 +66,17 @@ impl App {
                 let up = parent(&dir).to_owned();
                 let back_to = self.files_in(&up).iter().position(|i| i.rel == dir);
                 self.mode = Mode::Files(open, up, back_to.unwrap_or(0));
-                return;
+                return Vec::new();
             }
             Some(FilesAction::Up | FilesAction::Close) => {
                 self.mode = Mode::Normal;
                 self.tree_items = None;
-                return;
+                return Vec::new();
             }
             None => selected,
         };
         self.mode = Mode::Files(open, dir, selected);
+        Vec::new()
     }
 }
 

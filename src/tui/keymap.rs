@@ -154,9 +154,22 @@ mode_table! {
         PageUp: [PageUp], "PgUp", "page up";
         First: [Char('g'), Home], "g", "first";
         Last: [Char('G'), End], "G", "last";
-        Open: [Char('l'), Right, Enter], "l → Enter", "open a directory";
+        Open: [Char('l'), Right, Enter], "l → Enter", "open a directory, or a file's diff";
         Up: [Char('h'), Left, Esc, Backspace], "h ← Esc", "go up (from the top: the list)";
         Close: [Char('q')], "q", "close";
+    }
+}
+
+mode_table! {
+    /// A file's diff against the zip.
+    DIFF_KEYS, DiffAction {
+        Down: [Char('j'), Down], "j ↓", "scroll";
+        Up: [Char('k'), Up], "k ↑", "scroll back";
+        PageDown: [PageDown, Char(' ')], "PgDn", "page down";
+        PageUp: [PageUp], "PgUp", "page up";
+        NextChange: [Char('n')], "n", "next change";
+        PreviousChange: [Char('N')], "N", "previous change";
+        Back: [Esc, Char('h'), Left, Char('q')], "Esc", "back to the files";
     }
 }
 
@@ -295,6 +308,7 @@ mod tests {
         check(CONFIRM_KEYS);
         check(JOBS_KEYS);
         check(FILES_KEYS);
+        check(DIFF_KEYS);
         check(FILTER_KEYS);
         check(PROMPT_KEYS);
         check(QUIT_KEYS);

@@ -3,6 +3,7 @@
 mod actions;
 pub mod app;
 pub mod build;
+pub mod diff;
 mod events;
 mod files;
 pub mod keymap;

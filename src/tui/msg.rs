@@ -33,6 +33,12 @@ pub enum Msg {
     Trash(Result<Vec<crate::cache::trash::TrashEntry>, String>),
     /// The files and directories of one version's tree, for the file view.
     Files(ModuleKey, Vec<crate::cache::TreeItem>),
+    /// How a file of a version differs from its zip entry, or why that cannot be said.
+    Diff(
+        ModuleKey,
+        String,
+        Result<Vec<crate::verify::diff::FileDiff>, String>,
+    ),
     /// What asking the checksum database about these versions came to, or why it failed.
     Sumdb(Vec<ModuleKey>, Result<crate::ops::sumdb::Asked, String>),
 }
@@ -65,6 +71,8 @@ pub enum Effect {
         std::collections::BTreeMap<String, u64>,
         Vec<ModuleEntry>,
     ),
+    /// Compare one file of a version's tree with its zip entry.
+    DiffFile(ModuleKey, String),
     /// Ask the checksum database about these versions, cache its proven answers as go does,
     /// and verify them by the answers.
     AskSumdb(Vec<ModuleKey>),

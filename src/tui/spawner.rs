@@ -260,6 +260,16 @@ impl Spawner {
                 };
                 (Pool::Job, Box::new(work))
             }
+            Effect::DiffFile(key, file) => {
+                let work = move || {
+                    let only = std::slice::from_ref(&file);
+                    let limits = crate::verify::diff::DiffLimits::default();
+                    let diff = crate::verify::diff::diff_tree(&cache, &key, only, limits)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Diff(key, file, diff));
+                };
+                (Pool::Scan, Box::new(work))
+            }
             Effect::AskSumdb(keys) => {
                 let settings = self.sumdb.clone();
                 let work = move || {

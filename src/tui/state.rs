@@ -196,6 +196,22 @@ pub enum Mode {
     /// Inside a version: the files and directories of one of its directories (`/`-separated,
     /// relative to the tree; empty for the tree itself), the selected one by index.
     Files(ModuleKey, String, usize),
+    /// A file's diff against the zip: the version, the file, the file view to go back to (its
+    /// directory and selection), and the first line shown.
+    Diff(DiffMode),
+}
+
+/// Where the diff pane is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffMode {
+    /// The version.
+    pub key: ModuleKey,
+    /// The file, relative to the tree.
+    pub file: String,
+    /// The file view's directory and selection, to go back to.
+    pub back: (String, usize),
+    /// The first line shown.
+    pub scroll: usize,
 }
 
 /// The Go settings shown in the header.

@@ -80,6 +80,14 @@ pub struct BuildView {
     pub marks: BTreeSet<String>,
 }
 
+/// A file's diff as it arrived: the version, the file, and how it differs (or why that cannot
+/// be said).
+pub type DiffShown = (
+    ModuleKey,
+    String,
+    Result<Vec<crate::verify::diff::FileDiff>, String>,
+);
+
 /// What the checksum database said when the explorer asked it (`S`).
 #[derive(Debug, Clone, Default)]
 pub struct SumdbView {

@@ -8,9 +8,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::theme::Theme;
 use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind};
+use crate::tui::diff::DiffLine;
 use crate::tui::keymap::{
-    CONFIRM_KEYS, ConfirmAction, FILES_KEYS, FilesAction, JOBS_KEYS, PROMPT_KEYS, QUIT_KEYS,
-    help_rows, hint,
+    CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction, FILES_KEYS, FilesAction, JOBS_KEYS,
+    PROMPT_KEYS, QUIT_KEYS, help_rows, hint,
 };
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -341,6 +342,35 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 format!("{key}/{dir}")
             };
             let title = crate::cache::fmt::for_terminal(&title).into_owned();
+            draw(frame, &title, lines, area.width.saturating_sub(4));
+        }
+        Mode::Diff(at) => {
+            let area = frame.area();
+            let rows = usize::from(area.height.saturating_sub(6)).max(1);
+            let all = app.diff_lines(at);
+            let mut lines: Vec<Line<'static>> = all
+                .into_iter()
+                .skip(at.scroll)
+                .take(rows)
+                .map(|(text, kind)| {
+                    let text = crate::cache::fmt::for_terminal(&text).into_owned();
+                    match kind {
+                        DiffLine::Hunk => Line::styled(text, theme.key()),
+                        DiffLine::Added => Line::styled(text, theme.ok()),
+                        DiffLine::Removed => Line::styled(text, theme.problem()),
+                        DiffLine::Plain => Line::raw(text),
+                    }
+                })
+                .collect();
+            lines.push(Line::styled(
+                format!(
+                    "the tree against its zip. {}",
+                    hint(DIFF_KEYS, &[DiffAction::PageDown, DiffAction::PageUp])
+                ),
+                theme.dim(),
+            ));
+            let title =
+                crate::cache::fmt::for_terminal(&format!("{}/{}", at.key, at.file)).into_owned();
             draw(frame, &title, lines, area.width.saturating_sub(4));
         }
         Mode::Normal | Mode::Filter => {}
