@@ -88,8 +88,8 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
     let bin = file("data.bin");
     assert_eq!(bin["kind"], "binary");
     assert_eq!(bin["first_difference"], 123_457);
-    assert_eq!(bin["zip_bytes"], 300_000);
-    assert_eq!(bin["tree_bytes"], 300_000);
+    assert_eq!(bin["authentic_bytes"], 300_000);
+    assert_eq!(bin["cached_bytes"], 300_000);
     let backup = file("main.go~");
     assert_eq!(backup["kind"], "extra");
     assert_eq!(backup["head"][0], "backup");
@@ -150,9 +150,44 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // A zip that is not go's: refused (exit 2), rather than compared with.
+    // A zip that is not go's (re-tagged: one file gained a line) is compared with an authentic
+    // copy go downloads into a scratch directory; the cache is not written.
     let zip = cache.join("cache/download/example.com/clean/@v/v1.0.0.zip");
     make_writable(zip.parent().unwrap());
+    crate::proxy_go::retag(&zip);
+    let before = crate::support::fingerprint(&cache);
+    let out = go
+        .modlens(&cache, &["diff", "--json", "example.com/clean@v1.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not the one go downloaded"),
+        "{}",
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["compared"],
+        "the cached zip against the authentic zip"
+    );
+    let files = report["files"].as_array().unwrap();
+    // The re-tag added its line to the zip's first file.
+    assert_eq!(files.len(), 1, "{report}");
+    assert!(
+        files[0]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "+// retagged"),
+        "{report}"
+    );
+    assert_eq!(
+        crate::support::fingerprint(&cache),
+        before,
+        "the cache was written"
+    );
+    // A zip that cannot even be read: said, exit 2.
     let len = fs::metadata(&zip).unwrap().len();
     fs::File::options()
         .write(true)

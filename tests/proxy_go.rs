@@ -238,7 +238,7 @@ fn store_verdicts_agree_with_go_fetching_through_the_store() {
 
 /// Rewrites the zip at `path` as a valid zip of the same names with one file's content
 /// changed, as a re-tagged release would be.
-fn retag(path: &Path) {
+pub(crate) fn retag(path: &Path) {
     use std::io::{Read, Write};
     let mut archive = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
     let mut entries = Vec::new();

@@ -12,7 +12,26 @@ use std::process::ExitCode;
 use super::Engine;
 use crate::cache::fmt::{for_terminal, size};
 use crate::cache::{ModuleKey, semver};
-use crate::verify::diff::{Detail, DiffLimits, FileDiff, diff_tree};
+use crate::verify::diff::{Detail, DiffError, DiffLimits, FileDiff, diff_tree, diff_zips};
+
+/// What a diff compares: the authentic side and the cache's.
+#[derive(Clone, Copy)]
+struct Sides {
+    old: &'static str,
+    new: &'static str,
+}
+
+/// The tree against its intact zip.
+const TREE: Sides = Sides {
+    old: "zip",
+    new: "tree",
+};
+
+/// A changed zip against an authentic copy.
+const ZIPS: Sides = Sides {
+    old: "authentic zip",
+    new: "cached zip",
+};
 
 /// Options of `modlens diff`.
 #[derive(Debug, Clone, clap::Args)]
@@ -37,12 +56,27 @@ pub struct DiffArgs {
 pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let key = parse_target(&args.target)?;
     let cache = engine.cache();
-    let diffs = diff_tree(&cache, &key, &args.paths, DiffLimits::default())?;
+    let limits = DiffLimits::default();
+    let (diffs, sides) = match diff_tree(&cache, &key, &args.paths, limits) {
+        Ok(diffs) => (diffs, TREE),
+        // The zip is not go's: it is what changed, and an authentic copy says how.
+        Err(DiffError::ZipChanged { why, .. }) => {
+            safe_eprintln!(
+                "modlens: the cached zip of {key} is not the one go downloaded ({why}); go \
+                 downloads an authentic copy into a scratch directory to compare it with"
+            );
+            let authentic = crate::ops::diff::authentic_zip(&engine.go_runner(), &key)?;
+            let cached = cache.version_file(&key, crate::cache::VersionFile::Zip);
+            let diffs = diff_zips(&key, &authentic.zip, &cached, &args.paths, limits)?;
+            (diffs, ZIPS)
+        }
+        Err(e) => return Err(e.into()),
+    };
     let text = if args.json {
         let report = serde_json::json!({
             "path": key.path,
             "version": key.version,
-            "against": "zip",
+            "compared": format!("the {} against the {}", sides.new, sides.old),
             "files": diffs,
         });
         format!(
@@ -52,7 +86,7 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     } else {
         let colour = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        render(&key, &diffs, args.stat, Paint(colour))
+        render(&key, &diffs, sides, args.stat, Paint(colour))
     };
     let paged = !args.json && !args.no_pager && std::io::stdout().is_terminal();
     write_out(&text, paged)?;
@@ -92,15 +126,17 @@ impl Paint {
     }
 }
 
-fn render(key: &ModuleKey, diffs: &[FileDiff], stat: bool, p: Paint) -> String {
+fn render(key: &ModuleKey, diffs: &[FileDiff], sides: Sides, stat: bool, p: Paint) -> String {
+    let Sides { old, new } = sides;
     let mut out = String::new();
     if diffs.is_empty() {
         out.push_str(&format!(
-            "{}: the tree is what its zip holds\n",
+            "{}: the {new} holds what the {old} holds\n",
             for_terminal(&key.to_string())
         ));
         return out;
     }
+    let (old_dir, new_dir) = (old.replace(' ', "-"), new.replace(' ', "-"));
     for d in diffs {
         let summary = match &d.detail {
             Detail::Text { added, removed, .. } => format!("modified  +{added} -{removed}"),
@@ -117,8 +153,8 @@ fn render(key: &ModuleKey, diffs: &[FileDiff], stat: bool, p: Paint) -> String {
             ));
             continue;
         }
-        out.push_str(&p.paint("1", &format!("--- zip/{}\n", d.name)));
-        out.push_str(&p.paint("1", &format!("+++ tree/{}\n", d.name)));
+        out.push_str(&p.paint("1", &format!("--- {old_dir}/{}\n", d.name)));
+        out.push_str(&p.paint("1", &format!("+++ {new_dir}/{}\n", d.name)));
         match &d.detail {
             Detail::Text {
                 lines, truncated, ..
@@ -138,12 +174,12 @@ fn render(key: &ModuleKey, diffs: &[FileDiff], stat: bool, p: Paint) -> String {
                 }
             }
             Detail::Binary {
-                zip_bytes,
-                tree_bytes,
+                authentic_bytes,
+                cached_bytes,
                 first_difference,
             } => out.push_str(&format!(
-                "binary: {zip_bytes} bytes in the zip, {tree_bytes} in the tree; they differ \
-                 from byte {first_difference} on\n"
+                "binary: {authentic_bytes} bytes in the {old}, {cached_bytes} in the {new}; they \
+                 differ from byte {first_difference} on\n"
             )),
             Detail::Extra {
                 bytes,
@@ -151,7 +187,7 @@ fn render(key: &ModuleKey, diffs: &[FileDiff], stat: bool, p: Paint) -> String {
                 binary,
                 truncated,
             } => {
-                out.push_str(&format!("only in the tree ({}):\n", size(*bytes)));
+                out.push_str(&format!("only in the {new} ({}):\n", size(*bytes)));
                 if *binary {
                     out.push_str("  (binary)\n");
                 }
@@ -164,7 +200,7 @@ fn render(key: &ModuleKey, diffs: &[FileDiff], stat: bool, p: Paint) -> String {
                 }
             }
             Detail::Missing { bytes } => out.push_str(&format!(
-                "only in the zip ({}): the tree lacks it\n",
+                "only in the {old} ({}): the {new} lacks it\n",
                 size(*bytes)
             )),
             Detail::Unreadable { why } => {

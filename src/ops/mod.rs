@@ -4,6 +4,7 @@
 //! rayon pools and reports through channels, so the CLI and the TUI consume the same events.
 
 pub mod broken;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod gocache;

@@ -64,12 +64,12 @@ impl App {
                 out
             }
             Detail::Binary {
-                zip_bytes,
-                tree_bytes,
+                authentic_bytes,
+                cached_bytes,
                 first_difference,
             } => vec![(
                 format!(
-                    "binary: {zip_bytes} bytes in the zip, {tree_bytes} in the tree; they \
+                    "binary: {authentic_bytes} bytes in the zip, {cached_bytes} in the tree; they \
                      differ from byte {first_difference} on"
                 ),
                 DiffLine::Hunk,

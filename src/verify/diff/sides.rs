@@ -1,0 +1,134 @@
+//! The two sides a diff compares, read the same way: a version's tree on disk, or the files
+//! of a module zip (the cache's, or an authentic copy). Names are relative to the module
+//! root; reads are capped, and streams never hold a file whole.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::cache::read;
+
+/// Why a file of one side could not be read.
+pub(super) type Unreadable = String;
+
+/// One side of a diff.
+pub(super) trait Side {
+    /// Every file, by name, with its size.
+    fn files(&self) -> BTreeMap<String, u64>;
+    /// The first `cap` bytes of `name` (all of it when smaller).
+    fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable>;
+    /// A stream of `name`.
+    fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, Unreadable>;
+}
+
+/// A version's tree. Links and special files are listed (they never match a zip's file) and
+/// never followed; another file system below it is never entered.
+pub(super) struct TreeSide {
+    files: BTreeMap<String, (PathBuf, u64)>,
+}
+
+impl TreeSide {
+    pub(super) fn new(tree: &Path) -> TreeSide {
+        let files = walkdir::WalkDir::new(tree)
+            .follow_links(false)
+            .same_file_system(true)
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.file_type().is_dir())
+            .filter_map(|e| {
+                let rel = e.path().strip_prefix(tree).ok()?.to_str()?.to_owned();
+                let size = e.metadata().map_or(0, |m| m.len());
+                Some((rel, (e.path().to_path_buf(), size)))
+            })
+            .collect();
+        TreeSide { files }
+    }
+
+    fn path(&self, name: &str) -> Result<&Path, Unreadable> {
+        let (path, _) = self.files.get(name).ok_or("no such file")?;
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_file() => Ok(path),
+            Ok(_) => Err("not a regular file (a link or a special file)".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+impl Side for TreeSide {
+    fn files(&self) -> BTreeMap<String, u64> {
+        self.files
+            .iter()
+            .map(|(name, (_, size))| (name.clone(), *size))
+            .collect()
+    }
+
+    fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable> {
+        let path = self.path(name)?;
+        let size = self.files.get(name).map_or(0, |(_, s)| *s);
+        read::read_capped(path, cap.min(size)).map_err(|e| e.to_string())
+    }
+
+    fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, Unreadable> {
+        let path = self.path(name)?;
+        File::open(path)
+            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The files of a module zip below `<module>@<version>/`.
+pub(super) struct ZipSide {
+    archive: zip::ZipArchive<File>,
+    index: BTreeMap<String, (usize, u64)>,
+}
+
+impl ZipSide {
+    pub(super) fn open(zip: &Path, prefix: &str) -> Result<ZipSide, String> {
+        let file = File::open(zip).map_err(|e| format!("{}: {e}", zip.display()))?;
+        let mut archive =
+            zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", zip.display()))?;
+        let mut index = BTreeMap::new();
+        for i in 0..archive.len() {
+            let Ok(entry) = archive.by_index_raw(i) else {
+                continue;
+            };
+            let Ok(name) = entry.name() else {
+                continue;
+            };
+            if let Some(rel) = name.strip_prefix(prefix)
+                && !rel.is_empty()
+                && !rel.ends_with('/')
+            {
+                index.insert(rel.to_owned(), (i, entry.size()));
+            }
+        }
+        Ok(ZipSide { archive, index })
+    }
+}
+
+impl Side for ZipSide {
+    fn files(&self) -> BTreeMap<String, u64> {
+        self.index
+            .iter()
+            .map(|(name, (_, size))| (name.clone(), *size))
+            .collect()
+    }
+
+    fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable> {
+        let mut bytes = Vec::new();
+        self.open(name)?
+            .take(cap)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    }
+
+    fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, Unreadable> {
+        let (index, _) = *self.index.get(name).ok_or("no such file")?;
+        self.archive
+            .by_index(index)
+            .map(|e| Box::new(e) as Box<dyn Read>)
+            .map_err(|e| e.to_string())
+    }
+}
