@@ -30,6 +30,7 @@ mod state;
 mod sumdb_go;
 mod trash_go;
 mod tui;
+mod vendor_go;
 mod verify_go;
 mod verify_run;
 mod verify_sumdb;

@@ -16,9 +16,9 @@ use crate::verify::diff::{Detail, DiffError, DiffLimits, FileDiff, diff_tree, di
 
 /// What a diff compares: the authentic side and the cache's.
 #[derive(Clone, Copy)]
-struct Sides {
-    old: &'static str,
-    new: &'static str,
+pub(super) struct Sides {
+    pub old: &'static str,
+    pub new: &'static str,
 }
 
 /// The tree against its intact zip.
@@ -84,9 +84,7 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
             for_terminal(&serde_json::to_string_pretty(&report)?)
         )
     } else {
-        let colour = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        render(&key, &diffs, sides, args.stat, Paint(colour))
+        render(&key, &diffs, sides, args.stat, Paint::for_stdout())
     };
     let paged = !args.json && !args.no_pager && std::io::stdout().is_terminal();
     write_out(&text, paged)?;
@@ -112,9 +110,17 @@ fn parse_target(target: &str) -> anyhow::Result<ModuleKey> {
 
 /// ANSI colours, or none.
 #[derive(Clone, Copy)]
-struct Paint(bool);
+pub(super) struct Paint(pub bool);
 
 impl Paint {
+    /// Colours when standard output is a terminal, unless NO_COLOR.
+    pub(super) fn for_stdout() -> Paint {
+        Paint(
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
+    }
+
     fn paint(self, code: &str, text: &str) -> String {
         // The text is escaped first: a file's bytes never reach the terminal as controls.
         let text = for_terminal(text);
@@ -127,15 +133,21 @@ impl Paint {
 }
 
 fn render(key: &ModuleKey, diffs: &[FileDiff], sides: Sides, stat: bool, p: Paint) -> String {
+    if diffs.is_empty() {
+        return format!(
+            "{}: the {} holds what the {} holds\n",
+            for_terminal(&key.to_string()),
+            sides.new,
+            sides.old
+        );
+    }
+    render_files(diffs, sides, stat, p)
+}
+
+/// Each file's diff (or, with `stat`, one line per file), `sides` naming what is compared.
+pub(super) fn render_files(diffs: &[FileDiff], sides: Sides, stat: bool, p: Paint) -> String {
     let Sides { old, new } = sides;
     let mut out = String::new();
-    if diffs.is_empty() {
-        out.push_str(&format!(
-            "{}: the {new} holds what the {old} holds\n",
-            for_terminal(&key.to_string())
-        ));
-        return out;
-    }
     let (old_dir, new_dir) = (old.replace(' ', "-"), new.replace(' ', "-"));
     for d in diffs {
         let summary = match &d.detail {
@@ -212,7 +224,7 @@ fn render(key: &ModuleKey, diffs: &[FileDiff], sides: Sides, stat: bool, p: Pain
 }
 
 /// Writes `text` to standard output, through a pager when `paged` and one starts.
-fn write_out(text: &str, paged: bool) -> std::io::Result<()> {
+pub(super) fn write_out(text: &str, paged: bool) -> std::io::Result<()> {
     if paged && let Some(mut pager) = start_pager() {
         if let Some(mut stdin) = pager.stdin.take() {
             // A pager quit early closes the pipe: that is not an error.

@@ -36,6 +36,7 @@ mod refetch;
 mod sumdb;
 mod trash;
 mod tui;
+mod vendor;
 mod verify;
 
 use std::io::{self, Write};
@@ -123,6 +124,9 @@ pub enum Command {
     /// Show how a version's tree differs from its intact zip: a unified diff for each changed
     /// text file, sizes and the first differing byte for binary ones, extra and missing files.
     Diff(diff::DiffArgs),
+    /// A project's vendor directory: check vendor/modules.txt against go.mod and every
+    /// vendored file against its module's zip, as `go mod verify` does not.
+    Vendor(vendor::VendorArgs),
     /// Read go's error output (stdin, FILE, or `-- go build ./...`), and say for each module
     /// error whether the cache entry is at fault and what to do.
     Explain(ExplainArgs),
@@ -300,6 +304,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(&engine, &args),
         Command::Explain(args) => explain::run(&engine, &args),
         Command::Diff(args) => diff::run(&engine, &args),
+        Command::Vendor(args) => vendor::run(&engine, &args),
         Command::Trash(args) => trash::run(&engine, &args),
         Command::Gocache(args) => gocache::run(&engine.goenv, &engine.pools, &args),
         Command::Proxy(args) => proxy::run(&engine.goenv, &engine.pools, &args, None, true),

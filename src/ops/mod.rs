@@ -19,4 +19,5 @@ pub mod state;
 pub mod store;
 pub mod stream;
 pub mod sumdb;
+pub mod vendor;
 pub mod verify;

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 mod sides;
 mod text;
+pub mod vendor;
 
 use super::zipfile::{Scratch, check_zip};
 use crate::cache::layout::VersionFile;

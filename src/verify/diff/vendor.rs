@@ -1,0 +1,228 @@
+//! A project's `vendor/` directory against the modules' zips, file by file: what `go mod
+//! vendor` copies of a module is its listed packages' files (no `_test.go` files, no go.mod or
+//! go.sum once the main module says go 1.17 or later, no `.go` file tagged `ignore`) and the
+//! license-like files of their parent directories up to the module root
+//! (`cmd/go/internal/modcmd/vendor.go`). A vendored file that differs from the zip is
+//! modified, one the zip lacks is extra, and one go would have copied but is absent is
+//! missing; a file go would not copy (tests, other packages) is never missing.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use super::sides::{Side, TreeSide, ZipSide};
+use super::{Detail, DiffError, DiffLimits, FileDiff, changed, text};
+use crate::cache::ModuleKey;
+
+/// `vendor/modules.txt`, parsed: the vendored modules in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModulesTxt {
+    /// The modules.
+    pub modules: Vec<VendoredModule>,
+}
+
+/// One `# path version [=> replacement]` block of `vendor/modules.txt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendoredModule {
+    /// The module path, as vendored (the directory below `vendor/`).
+    pub path: String,
+    /// Its version (empty for a requirement replaced by a directory, which has none).
+    pub version: String,
+    /// What replaces it: another module version, or a directory (version `None`).
+    pub replacement: Option<(String, Option<String>)>,
+    /// The packages vendored from it.
+    pub packages: Vec<String>,
+}
+
+impl VendoredModule {
+    /// The module version whose zip its files come from, unless a directory replaces it.
+    pub fn source(&self) -> Option<ModuleKey> {
+        match &self.replacement {
+            Some((path, Some(version))) => Some(ModuleKey {
+                path: path.clone(),
+                version: version.clone(),
+            }),
+            Some((_, None)) => None,
+            None => Some(ModuleKey {
+                path: self.path.clone(),
+                version: self.version.clone(),
+            }),
+        }
+    }
+}
+
+/// Parses `vendor/modules.txt`. Lines it does not know are skipped (go's own reader does).
+pub fn parse_modules_txt(text: &str) -> ModulesTxt {
+    let mut txt = ModulesTxt::default();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# ") {
+            let (module, replacement) = match rest.split_once(" => ") {
+                Some((m, r)) => (m, Some(r)),
+                None => (rest, None),
+            };
+            let mut f = module.split_whitespace();
+            let Some(path) = f.next() else { continue };
+            let version = f.next().unwrap_or("").to_owned();
+            let replacement = replacement.and_then(|r| {
+                let mut f = r.split_whitespace();
+                let path = f.next()?.to_owned();
+                Some((path, f.next().map(str::to_owned)))
+            });
+            txt.modules.push(VendoredModule {
+                path: path.to_owned(),
+                version,
+                replacement,
+                packages: Vec::new(),
+            });
+        } else if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        } else if let Some(m) = txt.modules.last_mut() {
+            m.packages.push(line.trim().to_owned());
+        }
+    }
+    txt
+}
+
+/// go's metadata file prefixes (`metaPrefixes`): copied from every parent of a package.
+const META: [&str; 9] = [
+    "AUTHORS",
+    "CONTRIBUTORS",
+    "COPYLEFT",
+    "COPYING",
+    "COPYRIGHT",
+    "LEGAL",
+    "LICENSE",
+    "NOTICE",
+    "PATENTS",
+];
+
+/// How `vendor/<module>` (at `vendored`) differs from `source`'s zip at `zip`: `nested` are the
+/// directories below it that belong to other vendored modules, `main_go` the main module's go
+/// version.
+pub fn diff_vendored(
+    module: &VendoredModule,
+    source: &ModuleKey,
+    zip: &Path,
+    vendored: &Path,
+    nested: &[String],
+    main_go: &str,
+    limits: DiffLimits,
+) -> Result<Vec<FileDiff>, DiffError> {
+    let mut zip = ZipSide::open(zip, &format!("{source}/")).map_err(DiffError::Zip)?;
+    let mut tree = TreeSide::new(vendored);
+    let dirs: Vec<String> = module
+        .packages
+        .iter()
+        .map(|p| {
+            p.strip_prefix(&module.path)
+                .map_or("", |r| r.trim_start_matches('/'))
+                .to_owned()
+        })
+        .collect();
+    let theirs = |name: &str| nested.iter().any(|n| name.starts_with(&format!("{n}/")));
+    let in_tree: BTreeMap<String, u64> = tree
+        .files()
+        .into_iter()
+        .filter(|(n, _)| !theirs(n))
+        .collect();
+    let in_zip = zip.files();
+    let mut diffs = Vec::new();
+    for (name, &bytes) in &in_tree {
+        let detail = match in_zip.get(name) {
+            Some(&zip_bytes) => changed(&mut zip, &mut tree, name, (zip_bytes, bytes), limits),
+            None => Some(text::extra(&mut tree, name, bytes, limits)),
+        };
+        if let Some(detail) = detail {
+            diffs.push(FileDiff {
+                name: crate::cache::fmt::escaped(name.as_bytes()),
+                detail,
+            });
+        }
+    }
+    for (name, &bytes) in &in_zip {
+        if in_tree.contains_key(name) || theirs(name) {
+            continue;
+        }
+        if copied_by_go(&mut zip, name, &dirs, main_go) {
+            diffs.push(FileDiff {
+                name: crate::cache::fmt::escaped(name.as_bytes()),
+                detail: Detail::Missing { bytes },
+            });
+        }
+    }
+    diffs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(diffs)
+}
+
+/// Whether `go mod vendor` copies the zip's file `name`, given the vendored package
+/// directories `dirs` (relative to the module root).
+fn copied_by_go(zip: &mut ZipSide, name: &str, dirs: &[String], main_go: &str) -> bool {
+    let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+    if dirs.iter().any(|d| d == dir) {
+        if file.ends_with("_test.go") {
+            return false;
+        }
+        if (file == "go.mod" || file == "go.sum")
+            && crate::cache::gover::compare(main_go, "1.17").is_ge()
+        {
+            return false;
+        }
+        if file.ends_with(".go") {
+            return !tagged_ignore(zip, name);
+        }
+        return true;
+    }
+    // A license-like file of a parent of a vendored package.
+    META.iter().any(|m| file.starts_with(m))
+        && dirs
+            .iter()
+            .any(|d| dir.is_empty() || d.starts_with(&format!("{dir}/")))
+}
+
+/// Whether the `.go` file `name` is built under no tags at all (`//go:build ignore`).
+fn tagged_ignore(zip: &mut ZipSide, name: &str) -> bool {
+    let mut head = String::new();
+    let Ok(reader) = zip.open(name) else {
+        return false;
+    };
+    if reader.take(8 << 10).read_to_string(&mut head).is_err() {
+        return false;
+    }
+    for line in head.lines() {
+        let line = line.trim();
+        if line.starts_with("package ") {
+            break;
+        }
+        if let Some(expr) = line.strip_prefix("//go:build") {
+            return expr.trim() == "ignore";
+        }
+        if let Some(tags) = line.strip_prefix("// +build") {
+            return tags.split_whitespace().all(|t| t == "ignore");
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_txt_parses_replacements_and_packages() {
+        let txt = parse_modules_txt(
+            "# example.com/a v1.0.0\n## explicit; go 1.18\nexample.com/a\nexample.com/a/sub\n\
+             # example.com/b v1.2.0 => example.com/fork v1.2.1\n## explicit\nexample.com/b\n\
+             # example.com/c v0.1.0 => ../c\nexample.com/c\n",
+        );
+        assert_eq!(txt.modules.len(), 3);
+        assert_eq!(
+            txt.modules[0].packages,
+            ["example.com/a", "example.com/a/sub"]
+        );
+        assert_eq!(
+            txt.modules[1].source().map(|k| k.to_string()).as_deref(),
+            Some("example.com/fork@v1.2.1")
+        );
+        assert_eq!(txt.modules[2].source(), None);
+    }
+}

@@ -1,0 +1,115 @@
+//! `modlens vendor verify` on a project go vendored (`go mod vendor`), then edited: go is the
+//! judge of `vendor/modules.txt` (its own words when it disagrees), and a fresh vendor
+//! directory is never flagged, while an edited, added or deleted vendored file is, with the
+//! bytes the test changed. Tests and packages go does not vendor are never "missing".
+
+use std::fs;
+
+use serde_json::Value;
+
+use crate::support::go::Go;
+use crate::support::proxy::FixtureModule;
+use crate::support::{stderr, stdout};
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
+    let Some(go) = Go::find("vendor_verify_finds_edits") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/lib", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("lib.go", "package m\n\nfunc F() int { return 1 }\n")
+            .file("lib_test.go", "package m\n")
+            .file("gen.go", "//go:build ignore\n\npackage main\n")
+            .file("LICENSE", "MIT License\n")
+            .file("sub/sub.go", "package sub\n\nconst S = 2\n")
+            .file("other/other.go", "package other\n"),
+    ]);
+    let project = go.workdir().join("vendored");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("go.mod"),
+        "module example.com/vendored\n\ngo 1.18\n\nrequire example.com/lib v1.0.0\n",
+    )
+    .unwrap();
+    fs::write(
+        project.join("main.go"),
+        "package main\n\nimport (\n\tlib \"example.com/lib\"\n\t\"example.com/lib/sub\"\n)\n\n\
+         func main() { _ = lib.F() + sub.S }\n",
+    )
+    .unwrap();
+    let run_go = |args: &[&str]| {
+        let out = go.command(args).current_dir(&project).output().unwrap();
+        (out.status.success(), stderr(&out))
+    };
+    assert!(run_go(&["mod", "tidy"]).0);
+    let (vendored, why) = run_go(&["mod", "vendor"]);
+    assert!(vendored, "{why}");
+    let verify = || {
+        let out = go
+            .modlens(&go.modcache(), &["vendor", "verify", "--json"])
+            .arg(&project)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        (out.status.code().unwrap(), report)
+    };
+    let (code, fresh) = verify();
+    assert_eq!(code, 0, "a fresh go mod vendor is flagged: {fresh}");
+    assert_eq!(fresh["modules"][0]["status"], "identical", "{fresh}");
+    assert!(fresh["inconsistent"].is_null());
+
+    // Edits go accepts: it builds the edited code without a word.
+    let lib = project.join("vendor/example.com/lib");
+    fs::write(
+        lib.join("lib.go"),
+        "package m\n\nfunc F() int { return 41 + 1 }\n",
+    )
+    .unwrap();
+    fs::write(lib.join("lib.go.orig"), "package m\n").unwrap();
+    fs::remove_file(lib.join("LICENSE")).unwrap();
+    let (builds, why) = run_go(&["build", "-mod=vendor", "-o", "/dev/null", "."]);
+    assert!(builds, "go accepts the edited vendor directory: {why}");
+    let (code, edited) = verify();
+    assert_eq!(code, 1, "{edited}");
+    let files = edited["modules"][0]["files"].as_array().unwrap();
+    let by_name = |name: &str| files.iter().find(|f| f["name"] == name).cloned();
+    let changed = by_name("lib.go").expect("lib.go modified");
+    let lines = changed["lines"].as_array().unwrap();
+    assert!(
+        lines.iter().any(|l| l == "-func F() int { return 1 }"),
+        "{changed}"
+    );
+    assert!(
+        lines.iter().any(|l| l == "+func F() int { return 41 + 1 }"),
+        "{changed}"
+    );
+    assert_eq!(by_name("lib.go.orig").unwrap()["kind"], "extra");
+    assert_eq!(by_name("LICENSE").unwrap()["kind"], "missing");
+    // What go does not vendor (tests, an ignored file, a package nobody imports) is never
+    // missing.
+    for never in ["lib_test.go", "gen.go", "other/other.go", "go.mod"] {
+        assert!(by_name(never).is_none(), "{never}: {edited}");
+    }
+    assert_eq!(files.len(), 3, "{edited}");
+
+    // modules.txt out of step with go.mod: go's own words, when go objects.
+    let txt = project.join("vendor/modules.txt");
+    let text = fs::read_to_string(&txt).unwrap();
+    fs::write(&txt, text.replace("## explicit; go 1.18\n", "")).unwrap();
+    let (consistent, go_words) = run_go(&["list", "-mod=vendor", "-m"]);
+    let (code, report) = verify();
+    assert_eq!(code, 1);
+    if consistent {
+        assert!(report["inconsistent"].is_null(), "{report}");
+    } else {
+        let said = report["inconsistent"].as_str().unwrap();
+        let first = go_words.lines().find(|l| l.contains("explicit")).unwrap();
+        assert!(
+            said.contains(first.trim()),
+            "go said {go_words}, modlens {said}"
+        );
+    }
+}
