@@ -36,6 +36,21 @@ shot list
 tmux -L "$sock" send-keys p g j j j j j
 wait_for 'dir_modified'
 shot detail
+# Inside the tampered version, Enter on its edited file: the diff against the zip.
+tmux -L "$sock" send-keys l
+wait_for 'largest first'
+for _ in $(seq 8); do
+  tmux -L "$sock" capture-pane -p | grep '▶' | grep -q 'main.go' && break
+  tmux -L "$sock" send-keys j
+  sleep 0.1
+done
+tmux -L "$sock" send-keys Enter
+wait_for 'const Answer = 43'
+shot diff
+tmux -L "$sock" send-keys Escape
+wait_for "largest first"
+tmux -L "$sock" send-keys q
+sleep 0.3
 # Mark two versions of hello and ask to delete them.
 tmux -L "$sock" send-keys p / h e l l o Enter g j Space Space D
 wait_for 'Delete 2 module versions'

@@ -443,6 +443,27 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     t.keys(&["l"]);
     let screen = t.wait_for("planted.go");
     assert!(screen.contains("extra"), "{screen}");
+    // Enter on the planted file: its diff, which needs the zip go downloaded; this one is
+    // garbage, and the pane says so. Esc goes back to the files.
+    for _ in 0..8 {
+        let selected = t
+            .screen()
+            .lines()
+            .any(|l| l.contains('▶') && l.contains("planted.go"));
+        if selected {
+            break;
+        }
+        t.keys(&["j"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("cannot compare");
+    assert!(
+        screen.contains("planted.go") && screen.contains("not the one go"),
+        "{screen}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("largest first");
     t.keys(&["Left"]);
     // Another program removes a version; F5 shows it gone.
     let out = crate::support::modlens(&["clean", "--yes", "example.com/nested@v1.0.0"])
