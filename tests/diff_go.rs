@@ -144,6 +144,39 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
     let narrowed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(narrowed["files"].as_array().unwrap().len(), 1, "{narrowed}");
 
+    // Hostile edits stay bounded: a 40 MB file with one endless line in place of main.go's
+    // sibling, and an extra file of 20,000 lines of 10,000 characters each.
+    let huge = "x".repeat(40 << 20);
+    fs::write(tree.join("sub/keep.go"), &huge).unwrap();
+    let long_line = "y".repeat(10_000);
+    let many: String = (0..20_000).map(|_| format!("{long_line}\n")).collect();
+    fs::write(tree.join("flood.txt"), &many).unwrap();
+    let out = go
+        .modlens(&cache, &["diff", "example.com/edited@v1.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        out.stdout.len() < 1 << 20,
+        "{} bytes of output for a flood",
+        out.stdout.len()
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("41943040 in the tree"),
+        "the huge file's size is said"
+    );
+    assert!(
+        text.contains("(the rest not shown)"),
+        "the flood is cut: {}",
+        &text[..text.len().min(3000)]
+    );
+    assert!(
+        !text.lines().any(|l| l.chars().count() > 1_000),
+        "every line is cut"
+    );
+    fs::remove_file(tree.join("flood.txt")).unwrap();
+
     // A version nobody touched: nothing differs, exit 0.
     let out = go
         .modlens(&cache, &["diff", "example.com/clean@v1.0.0"])

@@ -7,8 +7,6 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::cache::read;
-
 /// Why a file of one side could not be read.
 pub(super) type Unreadable = String;
 
@@ -64,15 +62,21 @@ impl Side for TreeSide {
     }
 
     fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable> {
-        let path = self.path(name)?;
-        let size = self.files.get(name).map_or(0, |(_, s)| *s);
-        read::read_capped(path, cap.min(size)).map_err(|e| e.to_string())
+        let mut bytes = Vec::new();
+        self.open(name)?
+            .take(cap)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
     }
 
     fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, Unreadable> {
+        use rustix::fs::{Mode, OFlags};
         let path = self.path(name)?;
-        File::open(path)
-            .map(|f| Box::new(f) as Box<dyn Read>)
+        // Never through a link, and never blocking on a FIFO swapped in since it was listed.
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        rustix::fs::open(path, flags, Mode::empty())
+            .map(|fd| Box::new(File::from(fd)) as Box<dyn Read>)
             .map_err(|e| e.to_string())
     }
 }
