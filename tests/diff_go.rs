@@ -220,6 +220,25 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
         before,
         "the cache was written"
     );
+    // With GOPROXY off, a team's store gives the authentic copy once go.sum proves it; an
+    // unproven store is refused.
+    let store = go.workdir().join("team-store");
+    crate::support::copy_tree(&go.proxy(), &store);
+    let project = go.project("pc", &[("example.com/clean", "v1.0.0")]);
+    let from_store = |with_project: bool| {
+        let mut cmd = go.modlens(&cache, &["diff", "--json", "example.com/clean@v1.0.0"]);
+        cmd.arg("--from").arg(&store).env("GOPROXY", "off");
+        if with_project {
+            cmd.arg("--project").arg(&project);
+        }
+        cmd.output().unwrap()
+    };
+    let out = from_store(true);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("+// retagged"), "{}", stdout(&out));
+    let out = from_store(false);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("not proven"), "{}", stderr(&out));
     // A zip that cannot even be read: said, exit 2.
     let len = fs::metadata(&zip).unwrap().len();
     fs::File::options()

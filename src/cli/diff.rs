@@ -51,6 +51,14 @@ pub struct DiffArgs {
     /// Never start a pager.
     #[arg(long)]
     pub no_pager: bool,
+    /// When the cached zip is not go's, take the authentic copy from this store (a directory
+    /// in go's proxy layout, whose copy must first match go.sum or a proven checksum-database
+    /// answer, or a GOPROXY URL) instead of GOPROXY.
+    #[arg(long, value_name = "STORE")]
+    pub from: Option<String>,
+    /// Projects whose go.sum lines prove a store's copy (with --from; repeatable).
+    #[arg(long, value_name = "DIR", requires = "from")]
+    pub project: Vec<std::path::PathBuf>,
 }
 
 pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
@@ -65,7 +73,14 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
                 "modlens: the cached zip of {key} is not the one go downloaded ({why}); go \
                  downloads an authentic copy into a scratch directory to compare it with"
             );
-            let authentic = crate::ops::diff::authentic_zip(&engine.go_runner(), &key)?;
+            let mut go = engine.go_runner();
+            if let Some(from) = &args.from {
+                let expect = engine.expectations(&args.project, false)?;
+                let proxy = crate::ops::store::repair_source(engine, from, &[&key], &expect)?;
+                go.env.push(("GOPROXY".into(), proxy));
+                go.env.push(("GONOPROXY".into(), "none".into()));
+            }
+            let authentic = crate::ops::diff::authentic_zip(&go, &key)?;
             let cached = cache.version_file(&key, crate::cache::VersionFile::Zip);
             let diffs = diff_zips(&key, &authentic.zip, &cached, &args.paths, limits)?;
             (diffs, ZIPS)
