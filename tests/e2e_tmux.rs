@@ -861,3 +861,40 @@ fn the_build_cache_view_finds_a_corrupt_output_and_deletes_it() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `modlens diff` on a terminal: colours (green additions, red removals) unless NO_COLOR, and
+/// the output through $PAGER, as `git diff` does.
+#[test]
+fn diff_on_a_terminal_pages_and_colours_unless_no_color() {
+    let cmd = |extra: &str| {
+        format!(
+            "{extra} PAGER='sed s/^/P:/' {} --demo diff example.com/tampered@v1.0.0; echo exit=$?; \
+             sleep 30",
+            env!("CARGO_BIN_EXE_modlens"),
+        )
+    };
+    let t = Tmux::start("diff-pager", &cmd(""));
+    let screen = t.wait_for("exit=");
+    assert!(screen.contains("P:+const Answer = 43"), "paged: {screen}");
+    assert!(screen.contains("exit=1"), "{screen}");
+    let colour_of = |t: &Tmux, text: &str| {
+        let parser = t.parser.lock().unwrap();
+        let screen = parser.screen();
+        let rows = screen.contents();
+        let (row, line) = rows
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(text))
+            .unwrap_or_else(|| panic!("{text} not on screen"));
+        let col = line.find(text).unwrap();
+        screen
+            .cell(row as u16, col as u16)
+            .map(|c| c.fgcolor())
+            .unwrap()
+    };
+    assert_eq!(colour_of(&t, "+const Answer = 43"), vt100::Color::Idx(2));
+    assert_eq!(colour_of(&t, "-const Answer = 42"), vt100::Color::Idx(1));
+    let t = Tmux::start("diff-no-color", &cmd("NO_COLOR=1"));
+    t.wait_for("exit=");
+    assert_eq!(colour_of(&t, "+const Answer = 43"), vt100::Color::Default);
+}
