@@ -263,4 +263,34 @@ fn a_module_cache_checked_online_is_judged_as_go_judges_it() {
             stderr(&out)
         );
     }
+
+    // A vendored project whose go.sum is gone: its zips are proven by the database's answers
+    // modlens cached, and a fresh vendor directory is found identical.
+    let project = go.workdir().join("vendored");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("go.mod"),
+        "module example.com/vendored\n\ngo 1.18\n\nrequire example.com/nested v1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("main.go"),
+        "package main\n\nimport _ \"example.com/nested\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    for args in [&["mod", "tidy"][..], &["mod", "vendor"]] {
+        let out = go.command(args).current_dir(&project).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    std::fs::remove_file(project.join("go.sum")).unwrap();
+    let out = go
+        .modlens(&go.modcache(), &["vendor", "verify", "--json"])
+        .arg(&project)
+        .env("GOSUMDB", &gosumdb)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    assert_eq!(report["modules"][0]["status"], "identical", "{report}");
+    assert_eq!(out.status.code(), Some(0), "{report}");
 }

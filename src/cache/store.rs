@@ -180,14 +180,6 @@ impl Store {
     pub fn version_dir(&self, v: &StoredVersion) -> PathBuf {
         self.root.join(&v.key.path).join(&v.key.version)
     }
-
-    /// Where the store keeps the checksum database `name`'s answer for `key`, as go caches it
-    /// (`sumdb/<name>/lookup/<escaped path>@<escaped version>`), if it keeps one.
-    pub fn sumdb_answer(&self, name: &str, key: &ModuleKey) -> Option<PathBuf> {
-        let file = format!("{}@{}", key.escaped_path(), key.escaped_version());
-        let path = self.root.join("sumdb").join(name).join("lookup").join(file);
-        path.is_file().then_some(path)
-    }
 }
 
 /// The deepest a module path goes (go allows far fewer elements in practice).

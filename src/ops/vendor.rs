@@ -127,6 +127,19 @@ fn go_judges(engine: &Engine, dir: &Path) -> Result<Option<String>, String> {
     }
 }
 
+/// The zip hash of `source` in a checksum-database answer go cached, proven by the cached
+/// tiles, and where it comes from.
+fn proven_record(engine: &Engine, source: &ModuleKey) -> Option<(String, String)> {
+    use crate::verify::sumdb::{Answer, cached_answer};
+    let (keys, _) = super::engine::sumdb_keys(&engine.goenv);
+    let sumdb = engine.cache().sumdb_root();
+    keys.iter()
+        .find_map(|verifier| match cached_answer(&sumdb, verifier, source) {
+            Answer::Proven(Some(zip), _) => Some((zip, format!("the {} record", verifier.name))),
+            _ => None,
+        })
+}
+
 /// Compares `m`'s vendored files with `source`'s zip, once the zip is proven by go.sum.
 fn check_module(
     engine: &Engine,
@@ -138,8 +151,18 @@ fn check_module(
     main_go: &str,
 ) -> Checked {
     let unverified = |why: String| Checked::Unverified { why };
-    let Some(want) = gosums.zip_lines(source).iter().find(|l| l.is_h1()) else {
-        return unverified(format!("go.sum has no line for {source}"));
+    // go.sum's line, else an answer of a checksum database go cached, proven by its tiles.
+    let want = match gosums.zip_lines(source).iter().find(|l| l.is_h1()) {
+        Some(line) => (line.hash.clone(), line.place()),
+        None => match proven_record(engine, source) {
+            Some(proven) => proven,
+            None => {
+                return unverified(format!(
+                    "go.sum has no line for {source}, and no proven checksum-database answer \
+                     is cached"
+                ));
+            }
+        },
     };
     let hash = |zip: &Path| {
         Scratch::with(|scratch| check_zip(zip, source, scratch, false))
@@ -149,7 +172,7 @@ fn check_module(
     };
     let cached = engine.cache().version_file(source, VersionFile::Zip);
     let fetched;
-    let zip = if hash(&cached).as_deref() == Some(want.hash.as_str()) {
+    let zip = if hash(&cached).as_deref() == Some(want.0.as_str()) {
         cached
     } else {
         fetched = match super::diff::authentic_zip(&engine.go_runner(), source) {
@@ -157,13 +180,13 @@ fn check_module(
             Err(e) => return unverified(format!("no proven zip of {source}: {e}")),
         };
         match hash(&fetched.zip) {
-            Some(h) if h == want.hash => fetched.zip.clone(),
+            Some(h) if h == want.0 => fetched.zip.clone(),
             other => {
                 return unverified(format!(
                     "the zip of {source} go downloads hashes to {}, {} says {}",
                     other.as_deref().unwrap_or("nothing"),
-                    want.place(),
-                    want.hash
+                    want.1,
+                    want.0
                 ));
             }
         }

@@ -15,10 +15,8 @@ use serde::Serialize;
 
 use super::gosum::GoSums;
 use super::hash::{H1, hash_go_mod};
-use super::sumdb::{AskDatabase, DbAnswer, Verifier, parse_lookup};
-use super::tlog::prove_record;
+use super::sumdb::{Answer, AskDatabase, DbAnswer, Verifier, cached_answer};
 use super::zipfile::{Scratch, check_zip};
-use crate::cache::ModuleKey;
 use crate::cache::read::{self, cap};
 use crate::cache::store::{Piece, Store, StoredVersion};
 
@@ -173,7 +171,7 @@ pub fn judge(
     if !private {
         let mut cached = Vec::new();
         for verifier in expect.verifiers {
-            match proven_answer(store, verifier, key) {
+            match cached_answer(&store.root.join("sumdb"), verifier, key) {
                 Answer::None => {}
                 Answer::Unproven(why) => unproven.push(why),
                 Answer::Proven(zip, go_mod) => {
@@ -235,52 +233,4 @@ fn info_version(path: &std::path::Path) -> Result<String, String> {
     serde_json::from_slice::<Info>(&bytes)
         .map(|i| i.version)
         .map_err(|e| format!("not go's JSON: {e}"))
-}
-
-/// A cached checksum-database answer.
-enum Answer {
-    /// None cached.
-    None,
-    /// One whose record the cached tiles do not prove, and why.
-    Unproven(String),
-    /// A proven one: the module's hash and the go.mod's.
-    Proven(Option<String>, Option<String>),
-}
-
-fn proven_answer(store: &Store, verifier: &Verifier, key: &ModuleKey) -> Answer {
-    let Some(path) = store.sumdb_answer(&verifier.name, key) else {
-        return Answer::None;
-    };
-    let body = match read::read_capped(&path, cap::SUMDB_NOTE) {
-        Ok(body) if !body.is_empty() => body,
-        Ok(_) => return Answer::None,
-        Err(e) => return Answer::Unproven(format!("{}: {e}", path.display())),
-    };
-    let body = String::from_utf8_lossy(&body);
-    let lookup = match parse_lookup(&body, std::slice::from_ref(verifier)) {
-        Ok(lookup) => lookup,
-        Err(e) => return Answer::Unproven(format!("{}: {e:?}", path.display())),
-    };
-    let db_dir = store.root.join("sumdb").join(&verifier.name);
-    let proof = prove_record(
-        &db_dir,
-        lookup.id,
-        lookup.record.as_bytes(),
-        lookup.tree_size,
-        &lookup.root,
-    );
-    if let Err(e) = proof {
-        return Answer::Unproven(format!(
-            "{}: the {} record is not proven: {e:?}",
-            path.display(),
-            verifier.name
-        ));
-    }
-    let go_mod_version = format!("{}/go.mod", key.version);
-    Answer::Proven(
-        lookup.hash_for(&key.path, &key.version).map(str::to_owned),
-        lookup
-            .hash_for(&key.path, &go_mod_version)
-            .map(str::to_owned),
-    )
 }

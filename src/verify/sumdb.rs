@@ -12,7 +12,12 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use std::path::Path;
+
 use super::error::VerifyError;
+use super::tlog::prove_record;
+use crate::cache::ModuleKey;
+use crate::cache::read::{self, cap};
 
 /// The verifier key of sum.golang.org, as built into the go command.
 pub const SUM_GOLANG_ORG: &str =
@@ -251,6 +256,61 @@ pub fn parse_lookup(body: &str, verifiers: &[Verifier]) -> Result<Lookup, Lookup
         tree_size,
         root,
     })
+}
+
+/// A cached checksum-database answer.
+pub enum Answer {
+    /// None cached.
+    None,
+    /// One whose record the cached tiles do not prove, and why.
+    Unproven(String),
+    /// A proven one: the module's hash and the go.mod's.
+    Proven(Option<String>, Option<String>),
+}
+
+/// `key`'s answer cached below `sumdb_dir` (a module cache's `cache/download/sumdb`, or a
+/// store's `sumdb`) by the database `verifier` names, proven by the cached tiles if it can be.
+pub fn cached_answer(sumdb_dir: &Path, verifier: &Verifier, key: &ModuleKey) -> Answer {
+    let path = sumdb_dir.join(&verifier.name).join("lookup").join(format!(
+        "{}@{}",
+        key.escaped_path(),
+        key.escaped_version()
+    ));
+    if !path.is_file() {
+        return Answer::None;
+    }
+    let body = match read::read_capped(&path, cap::SUMDB_NOTE) {
+        Ok(body) if !body.is_empty() => body,
+        Ok(_) => return Answer::None,
+        Err(e) => return Answer::Unproven(format!("{}: {e}", path.display())),
+    };
+    let body = String::from_utf8_lossy(&body);
+    let lookup = match parse_lookup(&body, std::slice::from_ref(verifier)) {
+        Ok(lookup) => lookup,
+        Err(e) => return Answer::Unproven(format!("{}: {e:?}", path.display())),
+    };
+    let db_dir = sumdb_dir.join(&verifier.name);
+    let proof = prove_record(
+        &db_dir,
+        lookup.id,
+        lookup.record.as_bytes(),
+        lookup.tree_size,
+        &lookup.root,
+    );
+    if let Err(e) = proof {
+        return Answer::Unproven(format!(
+            "{}: the {} record is not proven: {e:?}",
+            path.display(),
+            verifier.name
+        ));
+    }
+    let go_mod_version = format!("{}/go.mod", key.version);
+    Answer::Proven(
+        lookup.hash_for(&key.path, &key.version).map(str::to_owned),
+        lookup
+            .hash_for(&key.path, &go_mod_version)
+            .map(str::to_owned),
+    )
 }
 
 #[cfg(test)]
