@@ -276,7 +276,7 @@ fn scratch_failed(path: &Path, e: std::io::Error) -> FixError {
 
 /// GETs `url`: `None` for 404 and 410 (go's "not found"); the body, at most `cap` bytes, into
 /// `to` (returning nothing) or into memory. Any other answer is an error naming the URL.
-pub(super) fn fetch(
+fn fetch(
     agent: &ureq::Agent,
     url: &str,
     cap: u64,

@@ -84,7 +84,7 @@ impl App {
             }
         }
         self.status = Some(format!(
-            "{} at {}: asked about {}, {} answers cached for go, {} unverifiable, {} private; \
+            "{} ({}): asked about {}, {} answers cached for go, {} unverifiable, {} private; \
              verifying them again",
             asked.database,
             asked.base,
