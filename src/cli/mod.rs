@@ -30,6 +30,7 @@ mod gocache;
 mod history;
 mod json;
 mod list;
+mod patch;
 mod progress;
 mod proxy;
 mod refetch;

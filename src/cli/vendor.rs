@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Engine;
-use super::diff::{Paint, Sides, render_files, write_out};
+use super::patch::{Paint, Sides, render_files, write_out};
 use crate::cache::fmt::{count, for_terminal};
 use crate::ops::vendor::{Checked, VendorReport};
 
