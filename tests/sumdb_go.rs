@@ -171,6 +171,50 @@ fn databases_that_cannot_vouch_decide_nothing() {
             "{flags:?}: go accepted {target}"
         );
     }
+    // A fork: the database shows modlens another tree than the one go saw (and remembered in
+    // GOPATH). go's remembered tree holds `target` first; the other, signed with the same key,
+    // holds another version first. Both go and modlens refuse it.
+    let gopath = tempfile::tempdir().unwrap();
+    let seen = SumdbServer::start(&go, &go.proxy(), &[]);
+    let out = go
+        .command(&["mod", "download", "-json", target])
+        .current_dir(tempfile::tempdir().unwrap().path())
+        .env("GOPROXY", &file_store)
+        .env("GOSUMDB", format!("{VKEY} {}", seen.url))
+        .env("GOPATH", gopath.path())
+        .env("GOMODCACHE", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fork = SumdbServer::start(&go, &go.proxy(), &[]);
+    let forked = format!("{VKEY} {}", fork.url);
+    assert!(go_accepts_online(
+        &go,
+        &file_store,
+        &forked,
+        "example.com/legacy@v2.0.0+incompatible"
+    ));
+    let gopath_text = gopath.path().display().to_string();
+    let (_, statuses, report) =
+        online_verdicts(&shown, &[("GOSUMDB", &forked), ("GOPATH", &gopath_text)]);
+    assert_eq!(statuses[target], "unverifiable", "{statuses:?}");
+    assert!(
+        reasons(&report, target).contains("misbehavior"),
+        "{}",
+        reasons(&report, target)
+    );
+    let refused = go
+        .command(&["mod", "download", "-json", target])
+        .current_dir(tempfile::tempdir().unwrap().path())
+        .env("GOPROXY", &file_store)
+        .env("GOSUMDB", &forked)
+        .env("GOPATH", gopath.path())
+        .env("GOMODCACHE", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "go accepted the fork");
+    crate::support::make_writable(gopath.path());
+
     // Nobody listening at all.
     let gone = format!("{VKEY} http://127.0.0.1:9");
     let (_, statuses, report) = online_verdicts(&shown, &[("GOSUMDB", &gone)]);

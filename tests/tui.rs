@@ -1568,6 +1568,7 @@ fn s_asks_the_checksum_database_and_marks_what_its_proven_records_confirm() {
                 gosumdb,
                 goproxy: "off".into(),
                 private: String::new(),
+                gopath: String::new(),
             },
             ..AppConfig::default()
         };

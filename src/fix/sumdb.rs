@@ -18,7 +18,7 @@ use super::error::FixError;
 use super::mirror::agent;
 use crate::cache::ModuleKey;
 use crate::cache::read::cap;
-use crate::verify::sumdb::{DbAnswer, Lookup, LookupError, Verifier, parse_lookup};
+use crate::verify::sumdb::{DbAnswer, Lookup, LookupError, SignedTree, Verifier, parse_lookup};
 use crate::verify::tlog::{Tile, Unproven, prove_record};
 
 /// The most tiles one proof may fetch: a tree of 2⁶⁴ leaves needs fewer than 20.
@@ -35,6 +35,9 @@ pub struct Database {
     tiles: tempfile::TempDir,
     /// Proofs share the scratch tiles; one at a time keeps a half-written tile unseen.
     proving: Mutex<()>,
+    /// The tree go saw last (`$GOPATH/pkg/sumdb/<name>/latest`), which every answer's tree
+    /// must be consistent with, as go requires.
+    go_latest: Option<SignedTree>,
 }
 
 /// A proven answer as fetched, for [`Database::install`].
@@ -55,6 +58,7 @@ impl Database {
         verifier: &Verifier,
         gosumdb: &str,
         goproxy: &str,
+        go_latest: Option<SignedTree>,
     ) -> Result<Database, FixError> {
         let agent = agent();
         let base = base_url(&agent, &verifier.name, gosumdb, goproxy);
@@ -68,6 +72,7 @@ impl Database {
             agent,
             tiles,
             proving: Mutex::new(()),
+            go_latest,
         })
     }
 
@@ -120,18 +125,75 @@ impl Database {
         }
     }
 
-    /// Proves `lookup`'s record from the scratch tiles, fetching those missing; gives the
-    /// tiles used.
+    /// Proves `lookup`'s record from the scratch tiles, fetching those missing, as go does:
+    /// in the larger of the answer's tree and the one go saw last, once the smaller is proven
+    /// a prefix of it (a database showing go one tree and modlens another is caught). Gives
+    /// the tiles used.
     fn prove(&self, base: &str, lookup: &Lookup) -> Result<Vec<String>, String> {
         let _one_at_a_time = self.proving.lock().unwrap_or_else(|e| e.into_inner());
+        let note = SignedTree {
+            size: lookup.tree_size,
+            root: lookup.root,
+        };
+        let (tree, older) = match self.go_latest {
+            Some(latest) if latest.size > note.size => (latest, Some(note)),
+            Some(latest) if latest.size < note.size => (note, Some(latest)),
+            Some(latest) if latest != note => {
+                return Err(self.misbehaving(&latest, &note));
+            }
+            _ => (note, None),
+        };
+        let used = self.prove_in(base, lookup, tree)?;
+        if let Some(older) = older {
+            self.consistent(base, &older, &tree)?;
+        }
+        Ok(used)
+    }
+
+    /// go's words for a tree that contradicts the one it saw.
+    fn misbehaving(&self, seen: &SignedTree, shown: &SignedTree) -> String {
+        format!(
+            "SECURITY ERROR: the {} tree of {} records is not consistent with the one of {} \
+             go saw last (go: \"go.sum database server misbehavior detected\")",
+            self.verifier.name, shown.size, seen.size
+        )
+    }
+
+    /// Checks that `older` is a prefix of `tree`: its root recomputed from `tree`'s tiles.
+    fn consistent(&self, base: &str, older: &SignedTree, tree: &SignedTree) -> Result<(), String> {
+        let dir = self.tiles.path();
+        for _ in 0..MAX_TILE_FETCHES {
+            match crate::verify::tlog::tree_hash(dir, older.size) {
+                Ok((root, _)) if root == older.root => return Ok(()),
+                Ok(_) => {
+                    let (seen, shown) = match self.go_latest {
+                        Some(l) if l == *older => (older, tree),
+                        _ => (tree, older),
+                    };
+                    return Err(self.misbehaving(seen, shown));
+                }
+                Err(Unproven::TilesMissing(tile)) => self.fetch_tile(base, tile)?,
+                Err(Unproven::Mismatch(why, _)) => return Err(why),
+            }
+        }
+        Err("the proof needs more tiles than any tree has".into())
+    }
+
+    /// Proves `lookup`'s record in `tree`.
+    fn prove_in(
+        &self,
+        base: &str,
+        lookup: &Lookup,
+        tree: SignedTree,
+    ) -> Result<Vec<String>, String> {
         let dir = self.tiles.path();
         for _ in 0..MAX_TILE_FETCHES {
             match prove_record(
                 dir,
                 lookup.id,
                 lookup.record.as_bytes(),
-                lookup.tree_size,
-                &lookup.root,
+                tree.size,
+                &tree.root,
             ) {
                 Ok(used) => {
                     return Ok(used

@@ -16,16 +16,29 @@ use crate::verify::sumdb::{AskDatabase as _, DbAnswer, Verifier};
 /// The checksum database GOSUMDB names, to be asked as go would reach it: through the first
 /// of `proxies` (GOPROXY's syntax) that relays it, else directly.
 pub fn connect(goenv: &GoEnv, proxies: &str) -> Result<Database, OpsError> {
-    connect_with(&goenv.gosumdb(), proxies)
+    connect_with(&goenv.gosumdb(), proxies, &SumdbSettings::of(goenv).gopath)
 }
 
-fn connect_with(gosumdb: &str, proxies: &str) -> Result<Database, OpsError> {
+fn connect_with(gosumdb: &str, proxies: &str, gopath: &str) -> Result<Database, OpsError> {
     let verifier = Verifier::from_gosumdb(gosumdb)
         .map_err(|e| OpsError::Invalid(format!("--sumdb: GOSUMDB={gosumdb}: {e}")))?
         .ok_or_else(|| {
             OpsError::Invalid("--sumdb: GOSUMDB=off names no checksum database to ask".into())
         })?;
-    Ok(Database::connect(&verifier, gosumdb, proxies)?)
+    let go_latest = go_latest(gopath, &verifier);
+    Ok(Database::connect(&verifier, gosumdb, proxies, go_latest)?)
+}
+
+/// The tree go saw last of the database `verifier` names: `<GOPATH>/pkg/sumdb/<name>/latest`
+/// (read only; go keeps it up to date), when it is there and signed by the key.
+fn go_latest(gopath: &str, verifier: &Verifier) -> Option<crate::verify::sumdb::SignedTree> {
+    let first = gopath.split(':').find(|p| !p.is_empty())?;
+    let path = std::path::Path::new(first)
+        .join("pkg/sumdb")
+        .join(&verifier.name)
+        .join("latest");
+    let note = crate::cache::read::read_text(&path, crate::cache::read::cap::SUMDB_NOTE).ok()?;
+    crate::verify::sumdb::parse_tree_note(&note, std::slice::from_ref(verifier)).ok()
 }
 
 /// What asking the database needs of go's settings (plain data, for the explorer to hold).
@@ -37,6 +50,8 @@ pub struct SumdbSettings {
     pub goproxy: String,
     /// The patterns of the modules the database never hears of: GONOSUMDB, else GOPRIVATE.
     pub private: String,
+    /// GOPATH, where go remembers the database's latest tree.
+    pub gopath: String,
 }
 
 impl SumdbSettings {
@@ -49,6 +64,12 @@ impl SumdbSettings {
                 .get("GONOSUMDB")
                 .or_else(|| goenv.get("GOPRIVATE"))
                 .unwrap_or_default(),
+            gopath: goenv.get("GOPATH").unwrap_or_else(|| {
+                goenv
+                    .process_var("HOME")
+                    .map(|h| format!("{}/go", h.to_string_lossy()))
+                    .unwrap_or_default()
+            }),
         }
     }
 
@@ -90,7 +111,7 @@ pub fn ask_for_cache(
     keys: &[ModuleKey],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Asked, OpsError> {
-    let database = connect_with(&settings.gosumdb, &settings.goproxy)?;
+    let database = connect_with(&settings.gosumdb, &settings.goproxy, &settings.gopath)?;
     let lookups = cache.sumdb_root().join(database.name()).join("lookup");
     let mut asked = Asked {
         database: database.name().to_owned(),

@@ -212,6 +212,36 @@ pub enum LookupError {
     BadSignature(String),
 }
 
+/// A tree head the database signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedTree {
+    /// How many records the tree holds.
+    pub size: u64,
+    /// Its root hash.
+    pub root: [u8; 32],
+}
+
+/// Verifies the signed tree note `note` (a lookup's, `/latest`, or go's remembered `latest`)
+/// and reads the tree it names.
+pub fn parse_tree_note(note: &str, verifiers: &[Verifier]) -> Result<SignedTree, LookupError> {
+    let malformed = |why: &str| LookupError::Malformed(why.to_owned());
+    verify_note(note, verifiers).map_err(|e| LookupError::BadSignature(e.to_string()))?;
+    let mut tree = note.lines();
+    if tree.next() != Some("go.sum database tree") {
+        return Err(malformed("the note is not a go.sum database tree"));
+    }
+    let size = tree
+        .next()
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| malformed("bad tree size"))?;
+    let root: [u8; 32] = tree
+        .next()
+        .and_then(|h| STANDARD.decode(h).ok())
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| malformed("bad tree hash"))?;
+    Ok(SignedTree { size, root })
+}
+
 /// Parses a cached lookup answer and verifies its note.
 pub fn parse_lookup(body: &str, verifiers: &[Verifier]) -> Result<Lookup, LookupError> {
     let malformed = |why: &str| LookupError::Malformed(why.to_owned());
@@ -224,20 +254,10 @@ pub fn parse_lookup(body: &str, verifiers: &[Verifier]) -> Result<Lookup, Lookup
         .map_err(|_| malformed("record id is not a number"))?;
     let split = rest.find("\n\n").ok_or_else(|| malformed("no tree note"))?;
     let (record, note) = (&rest[..=split], &rest[split + 2..]);
-    verify_note(note, verifiers).map_err(|e| LookupError::BadSignature(e.to_string()))?;
-    let mut tree = note.lines();
-    if tree.next() != Some("go.sum database tree") {
-        return Err(malformed("the note is not a go.sum database tree"));
-    }
-    let tree_size = tree
-        .next()
-        .and_then(|n| n.parse::<u64>().ok())
-        .ok_or_else(|| malformed("bad tree size"))?;
-    let root: [u8; 32] = tree
-        .next()
-        .and_then(|h| STANDARD.decode(h).ok())
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| malformed("bad tree hash"))?;
+    let SignedTree {
+        size: tree_size,
+        root,
+    } = parse_tree_note(note, verifiers)?;
     let lines = record
         .lines()
         .filter_map(|l| {
