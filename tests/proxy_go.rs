@@ -177,6 +177,49 @@ fn store_verdicts_agree_with_go_fetching_through_the_store() {
         );
     }
 
+    // A go.sum with only a version's go.mod line proves its go.mod, not its zip: unverifiable,
+    // and said so.
+    let mod_only = go.workdir().join("mod-only");
+    fs::create_dir_all(&mod_only).unwrap();
+    let legacy = downloads
+        .iter()
+        .find(|d| d.path == "example.com/legacy")
+        .unwrap();
+    fs::write(
+        mod_only.join("go.mod"),
+        "module test.example/m\n\ngo 1.18\n",
+    )
+    .unwrap();
+    fs::write(
+        mod_only.join("go.sum"),
+        format!(
+            "example.com/legacy v2.0.0+incompatible/go.mod {}\n",
+            legacy.go_mod_sum.as_ref().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = modlens(&["proxy", "verify", "--json"])
+        .arg(&store)
+        .arg("--project")
+        .arg(&mod_only)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let legacy_verdict = report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["path"] == "example.com/legacy")
+        .unwrap();
+    assert_eq!(legacy_verdict["status"], "unverifiable");
+    assert!(
+        legacy_verdict["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("its go.mod is proven"),
+        "{legacy_verdict}"
+    );
+
     // Without go.sum lines, nothing says what a version should be.
     let (_, statuses) = verdicts(&store, None);
     assert_eq!(

@@ -212,7 +212,12 @@ pub fn judge(
     };
     verdict.reasons = disagree;
     if verdict.status == StoreStatus::Unverifiable {
-        verdict.reasons.push(if private {
+        verdict.reasons.push(if agree.1 {
+            // go needs the zip proven too; its go.mod alone says nothing of it.
+            "its go.mod is proven, but nothing says what its zip should be (no go.sum line \
+             or checksum-database answer for the zip)"
+                .into()
+        } else if private {
             PRIVATE.into()
         } else {
             NOTHING_TO_COMPARE.into()
