@@ -23,6 +23,12 @@ fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
             .file("lib_test.go", "package m\n")
             .file("gen.go", "//go:build ignore\n\npackage main\n")
             .file("LICENSE", "MIT License\n")
+            .file(
+                "embed.go",
+                "package m\n\nimport \"embed\"\n\n//go:embed static\nvar FS embed.FS\n",
+            )
+            .file("static/a.txt", "embedded\n")
+            .file("static/.hidden", "not embedded\n")
             .file("sub/sub.go", "package sub\n\nconst S = 2\n")
             .file("other/other.go", "package other\n"),
     ]);
@@ -72,6 +78,8 @@ fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
     fs::remove_file(lib.join("LICENSE")).unwrap();
     let (builds, why) = run_go(&["build", "-mod=vendor", "-o", "/dev/null", "."]);
     assert!(builds, "go accepts the edited vendor directory: {why}");
+    // An embedded file go copied, gone (go notices this one when it builds).
+    fs::remove_file(lib.join("static/a.txt")).unwrap();
     let (code, edited) = verify();
     assert_eq!(code, 1, "{edited}");
     let files = edited["modules"][0]["files"].as_array().unwrap();
@@ -88,12 +96,23 @@ fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
     );
     assert_eq!(by_name("lib.go.orig").unwrap()["kind"], "extra");
     assert_eq!(by_name("LICENSE").unwrap()["kind"], "missing");
+    assert_eq!(
+        by_name("static/a.txt").unwrap()["kind"],
+        "missing",
+        "an embedded file"
+    );
     // What go does not vendor (tests, an ignored file, a package nobody imports) is never
     // missing.
-    for never in ["lib_test.go", "gen.go", "other/other.go", "go.mod"] {
+    for never in [
+        "lib_test.go",
+        "gen.go",
+        "other/other.go",
+        "go.mod",
+        "static/.hidden",
+    ] {
         assert!(by_name(never).is_none(), "{never}: {edited}");
     }
-    assert_eq!(files.len(), 3, "{edited}");
+    assert_eq!(files.len(), 4, "{edited}");
 
     // modules.txt out of step with go.mod: go's own words, when go objects.
     let txt = project.join("vendor/modules.txt");

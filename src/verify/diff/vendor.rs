@@ -1,7 +1,7 @@
 //! A project's `vendor/` directory against the modules' zips, file by file: what `go mod
 //! vendor` copies of a module is its listed packages' files (no `_test.go` files, no go.mod or
-//! go.sum once the main module says go 1.17 or later, no `.go` file tagged `ignore`) and the
-//! license-like files of their parent directories up to the module root
+//! go.sum once the main module says go 1.17 or later, no `.go` file tagged `ignore`), the files
+//! they embed, and the license-like files of their parent directories up to the module root
 //! (`cmd/go/internal/modcmd/vendor.go`). A vendored file that differs from the zip is
 //! modified, one the zip lacks is extra, and one go would have copied but is absent is
 //! missing; a file go would not copy (tests, other packages) is never missing.
@@ -126,6 +126,7 @@ pub fn diff_vendored(
         .filter(|(n, _)| !theirs(n))
         .collect();
     let in_zip = zip.files();
+    let embedded = embedded(&mut zip, &in_zip, &dirs, main_go);
     let mut diffs = Vec::new();
     for (name, &bytes) in &in_tree {
         let detail = match in_zip.get(name) {
@@ -143,7 +144,7 @@ pub fn diff_vendored(
         if in_tree.contains_key(name) || theirs(name) {
             continue;
         }
-        if copied_by_go(&mut zip, name, &dirs, main_go) {
+        if embedded.contains(name) || copied_by_go(&mut zip, name, &dirs, main_go) {
             diffs.push(FileDiff {
                 name: crate::cache::fmt::escaped(name.as_bytes()),
                 detail: Detail::Missing { bytes },
@@ -177,6 +178,84 @@ fn copied_by_go(zip: &mut ZipSide, name: &str, dirs: &[String], main_go: &str) -
         && dirs
             .iter()
             .any(|d| dir.is_empty() || d.starts_with(&format!("{dir}/")))
+}
+
+/// The files the vendored packages embed (`//go:embed`), which `go mod vendor` copies too: the
+/// patterns of their `.go` files (with go below 1.22 in the main module, of their tests too),
+/// each a file, or a directory whose files are all embedded except those whose names start
+/// with `.` or `_` (unless the pattern says `all:`).
+fn embedded(
+    zip: &mut ZipSide,
+    files: &BTreeMap<String, u64>,
+    dirs: &[String],
+    main_go: &str,
+) -> std::collections::HashSet<String> {
+    let with_tests = crate::cache::gover::compare(main_go, "1.22").is_lt();
+    let sources: Vec<(String, String)> = files
+        .keys()
+        .filter_map(|name| {
+            let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+            (dirs.iter().any(|d| d == dir)
+                && file.ends_with(".go")
+                && (with_tests || !file.ends_with("_test.go")))
+            .then(|| (dir.to_owned(), name.clone()))
+        })
+        .collect();
+    let mut out = std::collections::HashSet::new();
+    for (dir, source) in sources {
+        if tagged_ignore(zip, &source) {
+            continue;
+        }
+        let mut text = String::new();
+        let Ok(reader) = zip.open(&source) else {
+            continue;
+        };
+        if reader.take(1 << 20).read_to_string(&mut text).is_err() {
+            continue;
+        }
+        for line in text.lines() {
+            let Some(patterns) = line.trim().strip_prefix("//go:embed ") else {
+                continue;
+            };
+            for pattern in patterns.split_whitespace() {
+                let pattern = pattern.trim_matches(['"', '`']);
+                let (all, pattern) = match pattern.strip_prefix("all:") {
+                    Some(rest) => (true, rest),
+                    None => (false, pattern),
+                };
+                let full = if dir.is_empty() {
+                    pattern.to_owned()
+                } else {
+                    format!("{dir}/{pattern}")
+                };
+                let Ok(glob) = globset::GlobBuilder::new(&full)
+                    .literal_separator(true)
+                    .build()
+                    .map(|g| g.compile_matcher())
+                else {
+                    continue;
+                };
+                for name in files.keys() {
+                    if glob.is_match(name) {
+                        out.insert(name.clone());
+                        continue;
+                    }
+                    // A directory the pattern names: everything below it, hidden names aside.
+                    let below = name.match_indices('/').any(|(at, _)| {
+                        glob.is_match(&name[..at])
+                            && (all
+                                || !name[at + 1..]
+                                    .split('/')
+                                    .any(|e| e.starts_with('.') || e.starts_with('_')))
+                    });
+                    if below {
+                        out.insert(name.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether the `.go` file `name` is built under no tags at all (`//go:build ignore`).
