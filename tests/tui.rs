@@ -1677,3 +1677,51 @@ fn enter_on_a_changed_file_shows_its_diff_and_esc_goes_back() {
     );
     assert!(f.app.diff.is_none());
 }
+
+/// A delete of what a rule marked keeps what the versions left need, as `clean` does: the
+/// demo's golang.org/x/demo (kept) is made to require hello v1.0.0, which `K 1` marks; D asks
+/// the graph first, unmarks v1.0.0 and says why in the dialog; hello v1.1.0 still goes.
+#[test]
+fn a_delete_of_rule_marks_keeps_what_kept_versions_need() {
+    let mut f = fixture(true);
+    let root = f._dir.path().join("modcache");
+    let demo = ModCache::new(&root);
+    let demo_key = f
+        .app
+        .rows
+        .keys()
+        .find(|k| k.path == "golang.org/x/demo")
+        .unwrap()
+        .clone();
+    let go_mod = demo.version_file(&demo_key, modlens::cache::VersionFile::Mod);
+    crate::support::make_writable(go_mod.parent().unwrap());
+    std::fs::write(
+        &go_mod,
+        "module golang.org/x/demo\n\ngo 1.21\n\nrequire example.com/hello v1.0.0\n",
+    )
+    .unwrap();
+    keys(&mut f.app, "K<bs>1<enter>");
+    assert_eq!(f.app.marks.len(), 2);
+    let effects = keys(&mut f.app, "D");
+    assert!(
+        matches!(effects.as_slice(), [Effect::KeptNeeds { selected, .. }] if selected.len() == 2),
+        "{effects:?}"
+    );
+    settle(&mut f.app, &mut f.spawner, &f.messages, effects);
+    let Mode::Confirm(op) = &f.app.mode else {
+        panic!("{:?} {:?}", f.app.mode, f.app.status)
+    };
+    let keys_left: Vec<String> = op.keys.iter().map(|k| k.to_string()).collect();
+    assert_eq!(keys_left, ["example.com/hello@v1.1.0"]);
+    let why = op.left_out.clone().unwrap_or_default();
+    assert!(
+        why.contains("golang.org/x/demo@") && why.contains("needs example.com/hello@v1.0.0"),
+        "{why}"
+    );
+    // Marked by hand, a version is taken as chosen: no graph check.
+    keys(&mut f.app, "<esc>c");
+    select(&mut f.app, "example.com/hello", "v1.0.0");
+    let effects = keys(&mut f.app, " D");
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(f.app.mode, Mode::Confirm(_)));
+}

@@ -322,6 +322,7 @@ impl App {
             }
             Action::ClearMarks => {
                 self.marks.clear();
+                self.rule_marks.clear();
                 self.status = Some("marks cleared".into());
             }
             Action::SortSize => self.set_sort(SortKey::Size),
@@ -341,7 +342,7 @@ impl App {
                 self.problems_only = !self.problems_only;
                 self.rebuild();
             }
-            Action::DeleteMarked => self.ask(OpKind::Delete),
+            Action::DeleteMarked => return self.ask_delete(),
             Action::DeleteLeftovers => self.ask_leftovers(),
             Action::RefetchMarked => self.ask(OpKind::Repair),
             Action::ToggleProjectView => return self.toggle_project_view(),

@@ -110,6 +110,11 @@ pub struct App {
     pub sumdb: SumdbView,
     /// The diff the diff pane shows, once it arrived: the version, the file, and the diff.
     pub diff: Option<DiffShown>,
+    /// The versions a cleaning rule marked (K, O, U, B): before they are deleted, the module
+    /// graph of the versions kept is asked what it needs of them.
+    pub rule_marks: BTreeSet<ModuleKey>,
+    /// What the kept versions' graph kept out of the delete being asked, for its dialog.
+    pub graph_kept: Option<String>,
     /// A message for the status line.
     pub status: Option<String>,
     /// The current time, for ages.
@@ -172,6 +177,8 @@ impl App {
             rescan_wanted: false,
             sumdb: SumdbView::default(),
             diff: None,
+            rule_marks: BTreeSet::new(),
+            graph_kept: None,
             status: read_only,
             now,
             stale: false,
@@ -287,6 +294,10 @@ impl App {
                 Vec::new()
             }
             Msg::Sumdb(keys, asked) => self.sumdb_event(keys, asked),
+            Msg::KeptNeeds(needed) => {
+                self.kept_needs(needed);
+                Vec::new()
+            }
             Msg::Diff(key, file, diff) => {
                 self.diff = Some((key, file, diff));
                 Vec::new()

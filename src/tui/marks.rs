@@ -116,7 +116,10 @@ impl App {
         };
         let mut candidates: Vec<&ModuleEntry> = entries.iter().collect();
         rule.narrow(&facts, &mut candidates, &mut Vec::new());
-        let keys = candidates.into_iter().map(|e| e.key.clone()).collect();
+        let keys: Vec<ModuleKey> = candidates.into_iter().map(|e| e.key.clone()).collect();
+        // What a rule marked is checked against the kept versions' module graph before a
+        // delete, as `clean` checks what a policy selects.
+        self.rule_marks.extend(keys.iter().cloned());
         self.mark_keys(keys, &what);
     }
 

@@ -6,6 +6,7 @@ pub mod build;
 pub mod diff;
 mod events;
 mod files;
+mod graph;
 pub mod keymap;
 pub mod line;
 mod marks;

@@ -33,6 +33,8 @@ pub enum Msg {
     Trash(Result<Vec<crate::cache::trash::TrashEntry>, String>),
     /// The files and directories of one version's tree, for the file view.
     Files(ModuleKey, Vec<crate::cache::TreeItem>),
+    /// What the kept versions' module graph needs of the versions a rule marked for a delete.
+    KeptNeeds(std::collections::BTreeMap<ModuleKey, crate::ops::graph::Need>),
     /// How a file of a version differs from its zip entry, or why that cannot be said.
     Diff(
         ModuleKey,
@@ -71,6 +73,13 @@ pub enum Effect {
         std::collections::BTreeMap<String, u64>,
         Vec<ModuleEntry>,
     ),
+    /// Ask the module graph of every version but `selected` what it needs of `selected`.
+    KeptNeeds {
+        /// Every version in the cache.
+        entries: Vec<ModuleEntry>,
+        /// The versions a rule marked for the delete.
+        selected: Vec<ModuleKey>,
+    },
     /// Compare one file of a version's tree with its zip entry.
     DiffFile(ModuleKey, String),
     /// Ask the checksum database about these versions, cache its proven answers as go does,

@@ -260,6 +260,13 @@ impl Spawner {
                 };
                 (Pool::Job, Box::new(work))
             }
+            Effect::KeptNeeds { entries, selected } => {
+                let work = move || {
+                    let needed = crate::ops::graph::needed_by_kept(&cache, &entries, &selected);
+                    let _ = tx.send(Msg::KeptNeeds(needed));
+                };
+                (Pool::Scan, Box::new(work))
+            }
             Effect::DiffFile(key, file) => {
                 let work = move || {
                     let only = std::slice::from_ref(&file);
