@@ -6,11 +6,10 @@
 //! is escaped before it reaches the terminal. Exit status 0 when nothing differs, 1 when
 //! something does, 2 on errors.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use super::Engine;
-use super::patch::{Paint, Sides, render_files, write_out};
+use super::patch::{Paint, ShowArgs, Sides, render_files, write_out};
 use crate::cache::fmt::for_terminal;
 use crate::cache::{ModuleKey, semver};
 use crate::verify::diff::{DiffError, DiffLimits, FileDiff, diff_tree, diff_zips};
@@ -36,15 +35,9 @@ pub struct DiffArgs {
     /// Only these files, or the files below these directories (paths in the module).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
-    /// Only the changed files and how many lines changed.
-    #[arg(long)]
-    pub stat: bool,
-    /// Print one JSON object.
-    #[arg(long)]
-    pub json: bool,
-    /// Never start a pager.
-    #[arg(long)]
-    pub no_pager: bool,
+    /// How the diffs are shown.
+    #[command(flatten)]
+    pub show: ShowArgs,
     /// When the cached zip is not go's, take the authentic copy from this store (a directory
     /// in go's proxy layout, whose copy must first match go.sum or a proven checksum-database
     /// answer, or a GOPROXY URL) instead of GOPROXY.
@@ -81,7 +74,7 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    let text = if args.json {
+    let text = if args.show.json {
         let report = serde_json::json!({
             "path": key.path,
             "version": key.version,
@@ -93,10 +86,9 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
             for_terminal(&serde_json::to_string_pretty(&report)?)
         )
     } else {
-        render(&key, &diffs, sides, args.stat, Paint::for_stdout())
+        render(&key, &diffs, sides, args.show.stat, Paint::for_stdout())
     };
-    let paged = !args.json && !args.no_pager && std::io::stdout().is_terminal();
-    write_out(&text, paged)?;
+    write_out(&text, args.show.paged())?;
     Ok(if diffs.is_empty() {
         ExitCode::SUCCESS
     } else {

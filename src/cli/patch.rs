@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 
 use crate::cache::fmt::{for_terminal, size};
-use crate::verify::diff::{Detail, FileDiff};
+use crate::verify::diff::{Detail, FileDiff, Shown};
 
 /// What a diff compares: the authentic side and the cache's.
 #[derive(Clone, Copy)]
@@ -30,7 +30,7 @@ impl Paint {
     pub(crate) fn paint(self, code: &str, text: &str) -> String {
         // The text is escaped first: a file's bytes never reach the terminal as controls.
         let text = for_terminal(text);
-        if self.0 {
+        if self.0 && !code.is_empty() {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
             text.into_owned()
@@ -61,60 +61,40 @@ pub(crate) fn render_files(diffs: &[FileDiff], sides: Sides, stat: bool, p: Pain
         }
         out.push_str(&p.paint("1", &format!("--- {old_dir}/{}\n", d.name)));
         out.push_str(&p.paint("1", &format!("+++ {new_dir}/{}\n", d.name)));
-        match &d.detail {
-            Detail::Text {
-                lines, truncated, ..
-            } => {
-                for line in lines {
-                    let code = match line.chars().next() {
-                        Some('+') => "32",
-                        Some('-') => "31",
-                        Some('@') => "36",
-                        _ => "0",
-                    };
-                    out.push_str(&p.paint(code, line));
-                    out.push('\n');
-                }
-                if *truncated {
-                    out.push_str(&p.paint("2", "… (more changes not shown)\n"));
-                }
-            }
-            Detail::Binary {
-                authentic_bytes,
-                cached_bytes,
-                first_difference,
-            } => out.push_str(&format!(
-                "binary: {authentic_bytes} bytes in the {old}, {cached_bytes} in the {new}; they \
-                 differ from byte {first_difference} on\n"
-            )),
-            Detail::Extra {
-                bytes,
-                head,
-                binary,
-                truncated,
-            } => {
-                out.push_str(&format!("only in the {new} ({}):\n", size(*bytes)));
-                if *binary {
-                    out.push_str("  (binary)\n");
-                }
-                for line in head {
-                    out.push_str(&p.paint("32", &format!("+{line}")));
-                    out.push('\n');
-                }
-                if *truncated {
-                    out.push_str(&p.paint("2", "… (the rest not shown)\n"));
-                }
-            }
-            Detail::Missing { bytes } => out.push_str(&format!(
-                "only in the {old} ({}): the {new} lacks it\n",
-                size(*bytes)
-            )),
-            Detail::Unreadable { why } => {
-                out.push_str(&format!("cannot be compared: {}\n", for_terminal(why)));
-            }
+        for (line, kind) in d.shown(old, new) {
+            let code = match kind {
+                Shown::Hunk => "36",
+                Shown::Added => "32",
+                Shown::Removed => "31",
+                Shown::Elided => "2",
+                Shown::Said | Shown::Plain => "",
+            };
+            out.push_str(&p.paint(code, &line));
+            out.push('\n');
         }
     }
     out
+}
+
+/// How file diffs are shown (`diff`, `vendor verify`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShowArgs {
+    /// Only the changed files, one line each, with how many lines changed.
+    #[arg(long)]
+    pub stat: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Never start a pager.
+    #[arg(long)]
+    pub no_pager: bool,
+}
+
+impl ShowArgs {
+    /// Whether the output goes through a pager: on a terminal, unless JSON or --no-pager.
+    pub(crate) fn paged(&self) -> bool {
+        !self.json && !self.no_pager && std::io::stdout().is_terminal()
+    }
 }
 
 /// Writes `text` to standard output, through a pager when `paged` and one starts.

@@ -3,12 +3,11 @@
 //! diff of each file that differs. Exit status 0 when it is what `go mod vendor` would write,
 //! 1 when it is not, 2 on errors: CI can run it instead of `go mod vendor && git diff`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Engine;
-use super::patch::{Paint, Sides, render_files, write_out};
+use super::patch::{Paint, ShowArgs, Sides, render_files, write_out};
 use crate::cache::fmt::{count, for_terminal};
 use crate::ops::vendor::{Checked, VendorReport};
 
@@ -34,15 +33,9 @@ pub struct VendorVerifyArgs {
     /// The project (default: the current directory).
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
-    /// Only the files that differ, one line each.
-    #[arg(long)]
-    pub stat: bool,
-    /// Print one JSON object.
-    #[arg(long)]
-    pub json: bool,
-    /// Never start a pager.
-    #[arg(long)]
-    pub no_pager: bool,
+    /// How the diffs are shown.
+    #[command(flatten)]
+    pub show: ShowArgs,
 }
 
 const VENDOR: Sides = Sides {
@@ -58,16 +51,15 @@ pub fn run(engine: &Engine, args: &VendorArgs) -> anyhow::Result<ExitCode> {
             .modules
             .iter()
             .any(|m| matches!(m.checked, Checked::Differs { .. }));
-    let text = if args.json {
+    let text = if args.show.json {
         format!(
             "{}\n",
             for_terminal(&serde_json::to_string_pretty(&report)?)
         )
     } else {
-        human(&report, args.stat, Paint::for_stdout())
+        human(&report, args.show.stat, Paint::for_stdout())
     };
-    let paged = !args.json && !args.no_pager && std::io::stdout().is_terminal();
-    write_out(&text, paged)?;
+    write_out(&text, args.show.paged())?;
     Ok(if wrong {
         ExitCode::from(1)
     } else {

@@ -8,26 +8,12 @@ use crossterm::event::KeyEvent;
 use super::app::App;
 use super::keymap::{DIFF_KEYS, DiffAction, mode_action};
 use super::state::{DiffMode, Mode};
-use crate::cache::fmt::size;
-use crate::verify::diff::Detail;
-
-/// What a line of the diff pane is, for its colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiffLine {
-    /// A hunk header (`@@`): where `n` and `N` stop.
-    Hunk,
-    /// A line the tree added.
-    Added,
-    /// A line the tree removed.
-    Removed,
-    /// Context, or a sentence about the file.
-    Plain,
-}
+use crate::verify::diff::Shown;
 
 impl App {
     /// The lines the diff pane shows for the file of `at`, each with its kind.
-    pub fn diff_lines(&self, at: &DiffMode) -> Vec<(String, DiffLine)> {
-        let plain = |text: String| vec![(text, DiffLine::Plain)];
+    pub fn diff_lines(&self, at: &DiffMode) -> Vec<(String, Shown)> {
+        let plain = |text: String| vec![(text, Shown::Plain)];
         let Some((key, file, diff)) = self
             .diff
             .as_ref()
@@ -39,66 +25,9 @@ impl App {
             Ok(diffs) => diffs,
             Err(why) => return plain(format!("cannot compare {key}/{file}: {why}")),
         };
-        let Some(d) = diffs.first() else {
-            return plain("the file is what the zip holds".into());
-        };
-        match &d.detail {
-            Detail::Text {
-                lines, truncated, ..
-            } => {
-                let mut out: Vec<(String, DiffLine)> = lines
-                    .iter()
-                    .map(|l| {
-                        let kind = match l.chars().next() {
-                            Some('@') => DiffLine::Hunk,
-                            Some('+') => DiffLine::Added,
-                            Some('-') => DiffLine::Removed,
-                            _ => DiffLine::Plain,
-                        };
-                        (l.clone(), kind)
-                    })
-                    .collect();
-                if *truncated {
-                    out.push(("… (more changes not shown)".into(), DiffLine::Plain));
-                }
-                out
-            }
-            Detail::Binary {
-                authentic_bytes,
-                cached_bytes,
-                first_difference,
-            } => vec![(
-                format!(
-                    "binary: {authentic_bytes} bytes in the zip, {cached_bytes} in the tree; they \
-                     differ from byte {first_difference} on"
-                ),
-                DiffLine::Hunk,
-            )],
-            Detail::Extra {
-                bytes,
-                head,
-                binary,
-                truncated,
-            } => {
-                let mut out = vec![(
-                    format!(
-                        "only in the tree ({}){}",
-                        size(*bytes),
-                        if *binary { ", binary" } else { ":" }
-                    ),
-                    DiffLine::Hunk,
-                )];
-                out.extend(head.iter().map(|l| (format!("+{l}"), DiffLine::Added)));
-                if *truncated {
-                    out.push(("… (the rest not shown)".into(), DiffLine::Plain));
-                }
-                out
-            }
-            Detail::Missing { bytes } => vec![(
-                format!("only in the zip ({}): the tree lacks it", size(*bytes)),
-                DiffLine::Hunk,
-            )],
-            Detail::Unreadable { why } => plain(format!("cannot be compared: {why}")),
+        match diffs.first() {
+            Some(d) => d.shown("zip", "tree"),
+            None => plain("the file is what the zip holds".into()),
         }
     }
 
@@ -110,7 +39,7 @@ impl App {
         let hunks: Vec<usize> = lines
             .iter()
             .enumerate()
-            .filter(|(_, (_, kind))| *kind == DiffLine::Hunk)
+            .filter(|(_, (_, kind))| kind.starts_a_change())
             .map(|(i, _)| i)
             .collect();
         at.scroll = match mode_action(DIFF_KEYS, key) {

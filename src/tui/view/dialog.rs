@@ -8,11 +8,11 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::theme::Theme;
 use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind};
-use crate::tui::diff::DiffLine;
 use crate::tui::keymap::{
     CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction, FILES_KEYS, FilesAction, JOBS_KEYS,
     PROMPT_KEYS, QUIT_KEYS, help_rows, hint,
 };
+use crate::verify::diff::Shown;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -355,10 +355,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 .map(|(text, kind)| {
                     let text = crate::cache::fmt::for_terminal(&text).into_owned();
                     match kind {
-                        DiffLine::Hunk => Line::styled(text, theme.key()),
-                        DiffLine::Added => Line::styled(text, theme.ok()),
-                        DiffLine::Removed => Line::styled(text, theme.problem()),
-                        DiffLine::Plain => Line::raw(text),
+                        Shown::Hunk | Shown::Said => Line::styled(text, theme.key()),
+                        Shown::Added => Line::styled(text, theme.ok()),
+                        Shown::Removed => Line::styled(text, theme.problem()),
+                        Shown::Plain | Shown::Elided => Line::raw(text),
                     }
                 })
                 .collect();

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+mod shown;
 mod sides;
 mod text;
 pub mod vendor;
@@ -20,6 +21,7 @@ use super::zipfile::{Scratch, check_zip};
 use crate::cache::layout::VersionFile;
 use crate::cache::read::{self, cap};
 use crate::cache::{ModCache, ModuleKey};
+pub use shown::Shown;
 use sides::{Side, TreeSide, ZipSide};
 
 /// How much a diff shows.

@@ -14,10 +14,17 @@ pub(super) type Unreadable = String;
 pub(super) trait Side {
     /// Every file, by name, with its size.
     fn files(&self) -> BTreeMap<String, u64>;
-    /// The first `cap` bytes of `name` (all of it when smaller).
-    fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable>;
     /// A stream of `name`.
     fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, Unreadable>;
+    /// The first `cap` bytes of `name` (all of it when smaller).
+    fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable> {
+        let mut bytes = Vec::new();
+        self.open(name)?
+            .take(cap)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    }
 }
 
 /// A version's tree. Links and special files are listed (they never match a zip's file) and
@@ -59,15 +66,6 @@ impl Side for TreeSide {
             .iter()
             .map(|(name, (_, size))| (name.clone(), *size))
             .collect()
-    }
-
-    fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable> {
-        let mut bytes = Vec::new();
-        self.open(name)?
-            .take(cap)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        Ok(bytes)
     }
 
     fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, Unreadable> {
@@ -117,15 +115,6 @@ impl Side for ZipSide {
             .iter()
             .map(|(name, (_, size))| (name.clone(), *size))
             .collect()
-    }
-
-    fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, Unreadable> {
-        let mut bytes = Vec::new();
-        self.open(name)?
-            .take(cap)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        Ok(bytes)
     }
 
     fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, Unreadable> {
