@@ -5,11 +5,10 @@
 //! directory store; what the server answered 404 or 410 for is said.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::error::FixError;
+use super::http::{self, agent};
 use crate::cache::ModuleKey;
 use crate::cache::store::{Layout, Store};
 
@@ -97,13 +96,6 @@ pub fn catalog(url: &str) -> Result<Option<Vec<ModuleKey>>, FixError> {
         }
         token = page.next;
     }
-}
-
-pub(super) fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into()
 }
 
 /// Lays out the mirror of `url`: every version of `keys` and the others the `@v/list` of their
@@ -274,8 +266,8 @@ fn scratch_failed(path: &Path, e: std::io::Error) -> FixError {
     ))
 }
 
-/// GETs `url`: `None` for 404 and 410 (go's "not found"); the body, at most `cap` bytes, into
-/// `to` (returning nothing) or into memory. Any other answer is an error naming the URL.
+/// GETs `url` from the store: `None` for "not found"; the body, at most `cap` bytes, into `to`
+/// (returning nothing) or into memory.
 fn fetch(
     agent: &ureq::Agent,
     url: &str,
@@ -283,25 +275,11 @@ fn fetch(
     to: Option<&Path>,
 ) -> Result<Option<Vec<u8>>, FixError> {
     let failed = |why: String| FixError::Store(format!("cannot read the store at {url}: {why}"));
-    let response = match agent.get(url).call() {
-        Ok(response) => response,
-        Err(ureq::Error::StatusCode(404 | 410)) => return Ok(None),
-        Err(e) => return Err(failed(e.to_string())),
-    };
-    let mut reader = response.into_body().into_with_config().limit(cap).reader();
     match to {
-        Some(path) => {
-            let mut file = std::fs::File::create_new(path).map_err(|e| scratch_failed(path, e))?;
-            std::io::copy(&mut reader, &mut file).map_err(|e| failed(e.to_string()))?;
-            file.flush().map_err(|e| scratch_failed(path, e))?;
-            Ok(Some(Vec::new()))
-        }
-        None => {
-            let mut bytes = Vec::new();
-            reader
-                .read_to_end(&mut bytes)
-                .map_err(|e| failed(e.to_string()))?;
-            Ok(Some(bytes))
-        }
+        Some(path) => match http::get_to(agent, url, cap, path).map_err(failed)? {
+            true => Ok(Some(Vec::new())),
+            false => Ok(None),
+        },
+        None => http::get(agent, url, cap).map_err(failed),
     }
 }

@@ -6,7 +6,6 @@
 //! `AWS_ENDPOINT_URL` or AWS's own; path-style addressing is `--path-style`, and the only way
 //! to reach a bucket by IP address or on localhost.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use rusty_s3::actions::{ListObjectsV2, S3Action};
 use rusty_s3::{Credentials, UrlStyle};
 
 use super::error::FixError;
+use super::http;
 
 /// How long a signed request stays valid.
 const SIGNED_FOR: Duration = Duration::from_secs(3600);
@@ -104,7 +104,7 @@ impl Bucket {
         Ok(Bucket {
             bucket,
             credentials,
-            agent: super::mirror::agent(),
+            agent: http::agent(),
             prefix,
             shown: url.to_owned(),
         })
@@ -129,7 +129,9 @@ impl Bucket {
                 action.with_continuation_token(token.clone());
             }
             let url = action.sign(SIGNED_FOR);
-            let body = self.call(self.agent.get(url.as_str()), "list", 64 << 20)?;
+            let body = http::get(&self.agent, url.as_str(), 64 << 20)
+                .map_err(|why| self.failed("list", &why))?
+                .ok_or_else(|| self.failed("list", "no such bucket"))?;
             let page = ListObjectsV2::parse_response(&String::from_utf8_lossy(&body))
                 .map_err(|e| self.failed("list", &format!("not S3's answer: {e}")))?;
             for object in page.contents {
@@ -155,46 +157,25 @@ impl Bucket {
 
     /// Streams the object `key` into the new file `to`, at most `cap` bytes.
     pub fn get_to(&self, key: &str, cap: u64, to: &Path) -> Result<(), FixError> {
-        let full = format!("{}{key}", self.prefix);
-        let url = self
-            .bucket
-            .get_object(self.credentials.as_ref(), &full)
-            .sign(SIGNED_FOR);
-        let response = self
-            .agent
-            .get(url.as_str())
-            .call()
-            .map_err(|e| self.failed(key, &e.to_string()))?;
-        let mut reader = response.into_body().into_with_config().limit(cap).reader();
-        let mut file = std::fs::File::create_new(to)
-            .map_err(|e| FixError::Store(format!("cannot write {}: {e}", to.display())))?;
-        std::io::copy(&mut reader, &mut file).map_err(|e| self.failed(key, &e.to_string()))?;
-        file.flush()
-            .map_err(|e| FixError::Store(format!("cannot write {}: {e}", to.display())))
+        match http::get_to(&self.agent, self.object_url(key).as_str(), cap, to) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.failed(key, "no such object")),
+            Err(why) => Err(self.failed(key, &why)),
+        }
     }
 
     /// The object `key`'s bytes (a small one: `@v/list`), or `None` when there is none.
     pub fn get_small(&self, key: &str) -> Result<Option<Vec<u8>>, FixError> {
+        http::get(&self.agent, self.object_url(key).as_str(), 16 << 20)
+            .map_err(|why| self.failed(key, &why))
+    }
+
+    /// A signed GET of the object `key`.
+    fn object_url(&self, key: &str) -> url::Url {
         let full = format!("{}{key}", self.prefix);
-        let url = self
-            .bucket
+        self.bucket
             .get_object(self.credentials.as_ref(), &full)
-            .sign(SIGNED_FOR);
-        match self.agent.get(url.as_str()).call() {
-            Ok(response) => {
-                let mut bytes = Vec::new();
-                response
-                    .into_body()
-                    .into_with_config()
-                    .limit(16 << 20)
-                    .reader()
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| self.failed(key, &e.to_string()))?;
-                Ok(Some(bytes))
-            }
-            Err(ureq::Error::StatusCode(404)) => Ok(None),
-            Err(e) => Err(self.failed(key, &e.to_string())),
-        }
+            .sign(SIGNED_FOR)
     }
 
     /// Writes `bytes` as the object `key` (one PUT: readers see the old or the new object).
@@ -246,26 +227,6 @@ impl Bucket {
         let prefix = format!("{base}/{run}/");
         let shown = format!("s3://{}/{prefix}", self.bucket.name());
         (prefix, shown)
-    }
-
-    fn call(
-        &self,
-        request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
-        what: &str,
-        cap: u64,
-    ) -> Result<Vec<u8>, FixError> {
-        let response = request
-            .call()
-            .map_err(|e| self.failed(what, &e.to_string()))?;
-        let mut bytes = Vec::new();
-        response
-            .into_body()
-            .into_with_config()
-            .limit(cap)
-            .reader()
-            .read_to_end(&mut bytes)
-            .map_err(|e| self.failed(what, &e.to_string()))?;
-        Ok(bytes)
     }
 
     fn call_with(

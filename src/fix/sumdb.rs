@@ -9,13 +9,12 @@
 //! its record is in the signed tree. Proven answers and the tiles that proved them can then be
 //! installed in a module cache's `cache/download/sumdb/<name>/`, where go looks for them first.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::confined::{Confined, unique_suffix};
 use super::error::FixError;
-use super::mirror::agent;
+use super::http::agent;
 use crate::cache::ModuleKey;
 use crate::cache::read::cap;
 use crate::verify::sumdb::{DbAnswer, Lookup, LookupError, SignedTree, Verifier, parse_lookup};
@@ -358,18 +357,5 @@ fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Option<Vec<u8>>, St
             Err(e) => Err(e.to_string()),
         };
     }
-    let response = match agent.get(url).call() {
-        Ok(response) => response,
-        Err(ureq::Error::StatusCode(404 | 410)) => return Ok(None),
-        Err(e) => return Err(format!("{url}: {e}")),
-    };
-    let mut bytes = Vec::new();
-    response
-        .into_body()
-        .into_with_config()
-        .limit(limit)
-        .reader()
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{url}: {e}"))?;
-    Ok(Some(bytes))
+    super::http::get(agent, url, limit).map_err(|e| format!("{url}: {e}"))
 }
