@@ -110,11 +110,14 @@ impl GoEnv {
     /// Whether go keeps `module_path` away from the checksum database: it matches GONOSUMDB,
     /// or GOPRIVATE when GONOSUMDB is unset (go's rule).
     pub fn private_to_sumdb(&self, module_path: &str) -> bool {
-        let patterns = self
-            .get("GONOSUMDB")
+        super::module::match_prefix_patterns(&self.sumdb_private_patterns(), module_path)
+    }
+
+    /// The patterns of the modules go keeps away from the checksum database.
+    pub fn sumdb_private_patterns(&self) -> String {
+        self.get("GONOSUMDB")
             .or_else(|| self.get("GOPRIVATE"))
-            .unwrap_or_default();
-        super::module::match_prefix_patterns(&patterns, module_path)
+            .unwrap_or_default()
     }
 
     /// The effective value of a go setting, `None` when unset or empty.

@@ -60,10 +60,7 @@ impl SumdbSettings {
         SumdbSettings {
             gosumdb: goenv.gosumdb(),
             goproxy: goenv.goproxy(),
-            private: goenv
-                .get("GONOSUMDB")
-                .or_else(|| goenv.get("GOPRIVATE"))
-                .unwrap_or_default(),
+            private: goenv.sumdb_private_patterns(),
             gopath: goenv.get("GOPATH").unwrap_or_else(|| {
                 goenv
                     .process_var("HOME")
