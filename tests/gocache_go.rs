@@ -32,7 +32,11 @@ fn template() -> Option<&'static Path> {
     TEMPLATE
         .get_or_init(|| {
             let mut go = Go::with_own_gocache("the build cache template")?;
-            go.gocache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gocache-template");
+            // One per go release: a template shared by releases would grow with each, and
+            // every test copies it whole.
+            let version = stdout(&run_go(&go, go.sandbox.path(), &["env", "GOVERSION"]));
+            go.gocache = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("gocache-template-{}", version.trim()));
             fs::create_dir_all(&go.gocache).unwrap();
             // A module of its own, importing what the app imports from the standard library:
             // the template holds nothing of the app, whose entries the tests look for.
