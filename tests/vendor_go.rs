@@ -66,6 +66,20 @@ fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
     assert_eq!(code, 0, "a fresh go mod vendor is flagged: {fresh}");
     assert_eq!(fresh["modules"][0]["status"], "identical", "{fresh}");
     assert!(fresh["inconsistent"].is_null());
+    // A machine with no module cache at all (CI that builds from vendor/): the zip comes
+    // from the proxy into a scratch directory, and no cache is made.
+    let none = go.sandbox.path().join("no-modcache");
+    let out = go
+        .modlens_bare(&["vendor", "verify", "--json"])
+        .arg(&project)
+        .env("GOMODCACHE", &none)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    assert_eq!(out.status.code(), Some(0), "{report}{}", stderr(&out));
+    assert_eq!(report["modules"][0]["status"], "identical", "{report}");
+    assert!(!none.exists(), "a module cache was made");
 
     // Edits go accepts: it builds the edited code without a word.
     let lib = project.join("vendor/example.com/lib");
@@ -131,4 +145,91 @@ fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
             "go said {go_words}, modlens {said}"
         );
     }
+}
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_module_a_directory_replaces_is_checked_against_that_directory() {
+    let Some(go) = Go::find("vendor_directory_replacement") else {
+        return;
+    };
+    let project = go.workdir().join("replaced");
+    let local = project.join("local");
+    fs::create_dir_all(local.join("sub")).unwrap();
+    fs::write(
+        project.join("go.mod"),
+        "module example.com/replaced\n\ngo 1.18\n\nrequire example.com/local v0.0.0\n\n\
+         replace example.com/local => ./local\n",
+    )
+    .unwrap();
+    fs::write(
+        project.join("main.go"),
+        "package main\n\nimport \"example.com/local/sub\"\n\nfunc main() { _ = sub.S }\n",
+    )
+    .unwrap();
+    fs::write(
+        local.join("go.mod"),
+        "module example.com/local\n\ngo 1.18\n",
+    )
+    .unwrap();
+    fs::write(local.join("sub/sub.go"), "package sub\n\nconst S = 1\n").unwrap();
+    fs::write(local.join("sub/sub_test.go"), "package sub\n").unwrap();
+    fs::write(local.join("LICENSE"), "MIT License\n").unwrap();
+    let run_go = |args: &[&str]| {
+        let out = go.command(args).current_dir(&project).output().unwrap();
+        (out.status.success(), stderr(&out))
+    };
+    let (vendored, why) = run_go(&["mod", "vendor"]);
+    assert!(vendored, "{why}");
+    let verify = || {
+        let out = go
+            .modlens(&go.modcache(), &["vendor", "verify", "--json"])
+            .arg(&project)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        (out.status.code().unwrap(), report)
+    };
+    let (code, fresh) = verify();
+    assert_eq!(code, 0, "a fresh go mod vendor is flagged: {fresh}");
+    assert_eq!(
+        fresh["modules"].as_array().unwrap().len(),
+        1,
+        "the replace directive's own line vendors nothing: {fresh}"
+    );
+    let module = &fresh["modules"][0];
+    assert_eq!(module["status"], "identical", "{fresh}");
+    assert_eq!(module["source"]["directory"], "./local", "{fresh}");
+
+    // The directory moved on and vendor/ did not follow: go builds the stale copy without a
+    // word, and `go mod vendor` would change it.
+    fs::write(local.join("sub/sub.go"), "package sub\n\nconst S = 2\n").unwrap();
+    let (builds, why) = run_go(&["build", "-mod=vendor", "-o", "/dev/null", "."]);
+    assert!(builds, "{why}");
+    let (code, stale) = verify();
+    assert_eq!(code, 1, "{stale}");
+    let files = stale["modules"][0]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{stale}");
+    assert_eq!(files[0]["name"], "sub/sub.go");
+    let lines = files[0]["lines"].as_array().unwrap();
+    // From the directory (what go would copy) to the vendored copy, as from a zip.
+    assert!(lines.iter().any(|l| l == "-const S = 2"), "{stale}");
+    assert!(lines.iter().any(|l| l == "+const S = 1"), "{stale}");
+    // What go would copy again agrees: vendoring again makes it identical.
+    assert!(run_go(&["mod", "vendor"]).0);
+    assert_eq!(verify().0, 0);
+
+    // The directory gone: nothing to compare with, which is said, and is not a pass.
+    fs::rename(&local, project.join("moved")).unwrap();
+    let (code, gone) = verify();
+    assert_eq!(gone["modules"][0]["status"], "unverified", "{gone}");
+    assert!(
+        gone["modules"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("./local"),
+        "{gone}"
+    );
+    assert_eq!(code, 1, "{gone}");
 }

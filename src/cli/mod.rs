@@ -50,6 +50,7 @@ use crate::cache::goenv::GoEnv;
 use crate::cache::locate::{self, locate_with as locate_cache};
 use crate::ops::engine::{Engine, Settings};
 use crate::ops::pools::{PoolSizes, Pools};
+use crate::ops::vendor::VendorInputs;
 pub use args::*;
 use demo::DemoDir;
 
@@ -210,6 +211,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         let pools = Pools::new(PoolSizes::default())?;
         return proxy::run(&goenv, &pools, args, cli.state.as_deref(), cli.no_state);
     }
+    if let Some(Command::Vendor(args)) = &cli.command
+        && cli.cache.is_none()
+        && locate_cache(None, &goenv).is_err()
+    {
+        // A project that builds from vendor/ may have no module cache at all (CI often has
+        // none): the zips are then downloaded into scratch directories.
+        return vendor::run(&VendorInputs::without_cache(&goenv), args);
+    }
     // With no cache to find (no go installed, or a fresh go that has downloaded nothing yet),
     // a first `cargo run` (the explorer, no subcommand) shows the demo rather than an error:
     // there is nothing of the user's to show yet. Subcommands, which scripts run, still fail.
@@ -305,7 +314,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(&engine, &args),
         Command::Explain(args) => explain::run(&engine, &args),
         Command::Diff(args) => diff::run(&engine, &args),
-        Command::Vendor(args) => vendor::run(&engine, &args),
+        Command::Vendor(args) => vendor::run(&VendorInputs::of(&engine), &args),
         Command::Trash(args) => trash::run(&engine, &args),
         Command::Gocache(args) => gocache::run(&engine.goenv, &engine.pools, &args),
         Command::Proxy(args) => proxy::run(&engine.goenv, &engine.pools, &args, None, true),

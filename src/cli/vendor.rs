@@ -1,15 +1,14 @@
 //! `modlens vendor verify [DIR]`: a project's `vendor/` directory against go.mod (go's own
 //! check) and, file by file, against the modules' zips (see [`crate::ops::vendor`]), with the
 //! diff of each file that differs. Exit status 0 when it is what `go mod vendor` would write,
-//! 1 when it is not, 2 on errors: CI can run it instead of `go mod vendor && git diff`.
+//! 1 when it is not or cannot be proven so, 2 on errors: CI can run it instead of `go mod vendor && git diff`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::Engine;
 use super::patch::{Paint, ShowArgs, Sides, render_files, write_out};
 use crate::cache::fmt::{count, for_terminal};
-use crate::ops::vendor::{Checked, VendorReport};
+use crate::ops::vendor::{Checked, Source, VendorInputs, VendorReport};
 
 /// Options of `modlens vendor`.
 #[derive(Debug, Clone, clap::Args)]
@@ -23,7 +22,8 @@ pub struct VendorArgs {
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum VendorAction {
     /// Check vendor/modules.txt against go.mod, and every vendored file against its module's
-    /// zip (proven by go.sum): modified, extra and missing files, with their diffs.
+    /// zip (proven by go.sum) or replacement directory: modified, extra and missing files,
+    /// with their diffs.
     Verify(VendorVerifyArgs),
 }
 
@@ -38,19 +38,24 @@ pub struct VendorVerifyArgs {
     pub show: ShowArgs,
 }
 
-const VENDOR: Sides = Sides {
+const FROM_ZIP: Sides = Sides {
     old: "zip",
     new: "vendored copy",
 };
 
-pub fn run(engine: &Engine, args: &VendorArgs) -> anyhow::Result<ExitCode> {
+const FROM_DIRECTORY: Sides = Sides {
+    old: "replacement directory",
+    new: "vendored copy",
+};
+
+pub fn run(inputs: &VendorInputs<'_>, args: &VendorArgs) -> anyhow::Result<ExitCode> {
     let VendorAction::Verify(args) = &args.action;
-    let report = crate::ops::vendor::verify_vendor(engine, &args.dir)?;
+    let report = crate::ops::vendor::verify_vendor(inputs, &args.dir)?;
     let wrong = report.inconsistent.is_some()
         || report
             .modules
             .iter()
-            .any(|m| matches!(m.checked, Checked::Differs { .. }));
+            .any(|m| !matches!(m.checked, Checked::Identical));
     let text = if args.show.json {
         format!(
             "{}\n",
@@ -77,17 +82,24 @@ fn human(report: &VendorReport, stat: bool, p: Paint) -> String {
         )),
         (None, None) => out.push_str("vendor/modules.txt is consistent with go.mod (go says)\n"),
     }
-    let (mut identical, mut differ, mut unverified, mut local) = (0, 0, 0, 0);
+    let (mut identical, mut differ, mut unverified) = (0, 0, 0);
     for m in &report.modules {
         let name = for_terminal(&format!("{} {}", m.path, m.version)).into_owned();
-        let from = m
-            .source
-            .as_ref()
-            .map(|s| format!(" (from {})", for_terminal(s)))
-            .unwrap_or_default();
+        let (from, source, sides) = match &m.source {
+            None => (String::new(), "its zip", FROM_ZIP),
+            Some(Source::Module(key)) => (
+                format!(" (from {})", for_terminal(key)),
+                "its zip",
+                FROM_ZIP,
+            ),
+            Some(Source::Directory(dir)) => (
+                format!(" (from {})", for_terminal(dir)),
+                "its replacement directory",
+                FROM_DIRECTORY,
+            ),
+        };
         match &m.checked {
             Checked::Identical => identical += 1,
-            Checked::ReplacedByDirectory => local += 1,
             Checked::Unverified { why } => {
                 unverified += 1;
                 out.push_str(&format!(
@@ -98,16 +110,20 @@ fn human(report: &VendorReport, stat: bool, p: Paint) -> String {
             Checked::Differs { files } => {
                 differ += 1;
                 out.push_str(&format!(
-                    "{name}{from}: {} differ from its zip\n",
-                    count(files.len() as u64, "file")
+                    "{name}{from}: {} {} from {source}\n",
+                    count(files.len() as u64, "file"),
+                    if files.len() == 1 {
+                        "differs"
+                    } else {
+                        "differ"
+                    }
                 ));
-                out.push_str(&render_files(files, VENDOR, stat, p));
+                out.push_str(&render_files(files, sides, stat, p));
             }
         }
     }
     out.push_str(&format!(
-        "{}: {identical} as in their zips, {differ} differ, {unverified} not verified, {local} \
-         replaced by directories\n",
+        "{}: {identical} as go would copy them, {differ} differ, {unverified} not verified\n",
         count(report.modules.len() as u64, "vendored module")
     ));
     out

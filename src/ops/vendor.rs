@@ -3,16 +3,23 @@
 //! -mod=vendor -m`, whose error is go's own words); then every vendored module's files are
 //! compared with its zip (see [`crate::verify::diff::vendor`]), a zip first proven by the
 //! project's go.sum: the cache's when it is there and proven, else one go downloads into a
-//! private scratch directory.
+//! private scratch directory. A module a directory replaces is compared with that directory,
+//! which is what `go mod vendor` would copy again.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::diff::AuthenticZip;
 use super::engine::Engine;
 use super::error::OpsError;
+use crate::cache::ModCache;
 use crate::cache::cancel::CancelToken;
+use crate::cache::goenv::GoEnv;
 use crate::cache::read;
 use crate::cache::{ModuleKey, VersionFile};
-use crate::verify::diff::vendor::{VendoredModule, diff_vendored, parse_modules_txt};
+use crate::fix::gocmd::GoRunner;
+use crate::verify::diff::vendor::{
+    VendorSource, diff_vendored, parse_modules_txt, vendors_nothing,
+};
 use crate::verify::diff::{DiffLimits, FileDiff};
 use crate::verify::gosum::GoSums;
 use crate::verify::zipfile::{Scratch, check_zip};
@@ -21,20 +28,29 @@ use crate::verify::zipfile::{Scratch, check_zip};
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Checked {
-    /// Every vendored file is what its zip holds, and nothing go would copy is missing.
+    /// Every vendored file is what its source holds, and nothing go would copy is missing.
     Identical,
     /// Files differ: modified, extra or missing.
     Differs {
         /// How.
         files: Vec<FileDiff>,
     },
-    /// Its zip could not be proven (no go.sum line, a download that failed or disagrees).
+    /// Its zip could not be proven (no go.sum line, a download that failed or disagrees), or
+    /// the directory that replaces it is not there.
     Unverified {
         /// Why.
         why: String,
     },
-    /// A directory replaces it: its files are the project's own, with no zip to compare.
-    ReplacedByDirectory,
+}
+
+/// Where a vendored module's files come from, when a replacement says so.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Another module version (`path@version`).
+    Module(String),
+    /// A directory, as go.mod names it.
+    Directory(String),
 }
 
 /// One vendored module and its verdict.
@@ -44,8 +60,8 @@ pub struct VendorModule {
     pub path: String,
     /// Its version.
     pub version: String,
-    /// The module version its files come from, when a replacement says another.
-    pub source: Option<String>,
+    /// Where its files come from, when a replacement says so.
+    pub source: Option<Source>,
     /// The verdict.
     #[serde(flatten)]
     pub checked: Checked,
@@ -62,8 +78,40 @@ pub struct VendorReport {
     pub modules: Vec<VendorModule>,
 }
 
+/// What a vendor check runs with: go, the user's go settings, and the module cache, when
+/// there is one (a project that builds from `vendor/` may have none: its zips are then
+/// downloaded into scratch directories).
+pub struct VendorInputs<'a> {
+    /// How go runs.
+    pub go: GoRunner,
+    /// The user's go settings (the checksum databases' keys).
+    pub goenv: &'a GoEnv,
+    /// The module cache.
+    pub cache: Option<ModCache>,
+}
+
+impl<'a> VendorInputs<'a> {
+    /// With the engine's go and cache.
+    pub fn of(engine: &'a Engine) -> Self {
+        VendorInputs {
+            go: engine.go_runner(),
+            goenv: &engine.goenv,
+            cache: Some(engine.cache()),
+        }
+    }
+
+    /// With no module cache.
+    pub fn without_cache(goenv: &'a GoEnv) -> Self {
+        VendorInputs {
+            go: GoRunner::new(goenv),
+            goenv,
+            cache: None,
+        }
+    }
+}
+
 /// Checks the project at `dir`.
-pub fn verify_vendor(engine: &Engine, dir: &Path) -> Result<VendorReport, OpsError> {
+pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorReport, OpsError> {
     let invalid = |why: String| OpsError::Invalid(format!("{}: {why}", dir.display()));
     let modules_txt = read::read_text(&dir.join("vendor/modules.txt"), 64 << 20).map_err(|e| {
         invalid(format!(
@@ -79,25 +127,59 @@ pub fn verify_vendor(engine: &Engine, dir: &Path) -> Result<VendorReport, OpsErr
         .to_owned();
     let mut gosums = GoSums::default();
     gosums.load_project(dir, false)?;
-    let (inconsistent, not_judged) = match go_judges(engine, dir) {
+    let (inconsistent, not_judged) = match go_judges(inputs, dir) {
         Ok(verdict) => (verdict, None),
         Err(why) => (None, Some(why)),
     };
     let txt = parse_modules_txt(&modules_txt);
     let mut modules = Vec::new();
     for m in &txt.modules {
-        let checked = match m.source() {
-            None => Checked::ReplacedByDirectory,
-            Some(source) => check_module(engine, dir, &txt.modules, m, &source, &gosums, &main_go),
+        let nested: Vec<String> = txt
+            .modules
+            .iter()
+            .filter_map(|o| o.path.strip_prefix(&format!("{}/", m.path)))
+            .map(str::to_owned)
+            .collect();
+        let vendored = dir.join("vendor").join(&m.path);
+        let compare = |from: VendorSource<'_>| {
+            let limits = DiffLimits::default();
+            match diff_vendored(m, from, &vendored, &nested, &main_go, limits) {
+                Ok(files) if files.is_empty() => Checked::Identical,
+                Ok(files) => Checked::Differs { files },
+                Err(e) => Checked::Unverified { why: e.to_string() },
+            }
+        };
+        let (checked, source) = match m.source() {
+            _ if vendors_nothing(m, &vendored, &nested) => (Checked::Identical, None),
+            None => {
+                // Relative to the main module, as go.mod wrote it.
+                let path = m.replacement.as_ref().map_or("", |(p, _)| p.as_str());
+                let local = dir.join(path);
+                let checked = if std::fs::symlink_metadata(&local).is_ok_and(|m| m.is_dir()) {
+                    compare(VendorSource::Directory(&local))
+                } else {
+                    Checked::Unverified {
+                        why: format!("the directory {path} that replaces it is not there"),
+                    }
+                };
+                (checked, Some(Source::Directory(path.to_owned())))
+            }
+            Some(key) => {
+                let checked = match proven_zip(inputs, &key, &gosums) {
+                    Ok(zip) => compare(VendorSource::Zip(&key, zip.path())),
+                    Err(why) => Checked::Unverified { why },
+                };
+                let source = m
+                    .replacement
+                    .as_ref()
+                    .map(|_| Source::Module(key.to_string()));
+                (checked, source)
+            }
         };
         modules.push(VendorModule {
             path: m.path.clone(),
             version: m.version.clone(),
-            source: m
-                .replacement
-                .as_ref()
-                .and_then(|_| m.source())
-                .map(|k| k.to_string()),
+            source,
             checked,
         });
     }
@@ -109,10 +191,14 @@ pub fn verify_vendor(engine: &Engine, dir: &Path) -> Result<VendorReport, OpsErr
 }
 
 /// go's verdict on `vendor/modules.txt` (`None`: consistent), or why go could not say.
-fn go_judges(engine: &Engine, dir: &Path) -> Result<Option<String>, String> {
-    let go = engine.go_runner();
+fn go_judges(inputs: &VendorInputs<'_>, dir: &Path) -> Result<Option<String>, String> {
     let workdir = crate::fix::gocmd::TempDir::create("vendor").map_err(|e| e.to_string())?;
-    let mut command = crate::fix::gocmd::command(&go, &engine.located.root, "");
+    // go reads no module cache to judge vendor/; without one, a scratch path stands in.
+    let modcache = inputs.cache.as_ref().map_or_else(
+        || workdir.path().join("modcache"),
+        |c| c.root().to_path_buf(),
+    );
+    let mut command = crate::fix::gocmd::command(&inputs.go, &modcache, "");
     command.args(["list", "-mod=vendor", "-m"]).current_dir(dir);
     let out = crate::fix::gocmd::run(command, workdir.path(), &CancelToken::new())
         .map_err(|e| e.to_string())?;
@@ -129,10 +215,10 @@ fn go_judges(engine: &Engine, dir: &Path) -> Result<Option<String>, String> {
 
 /// The zip hash of `source` in a checksum-database answer go cached, proven by the cached
 /// tiles, and where it comes from.
-fn proven_record(engine: &Engine, source: &ModuleKey) -> Option<(String, String)> {
+fn proven_record(inputs: &VendorInputs<'_>, source: &ModuleKey) -> Option<(String, String)> {
     use crate::verify::sumdb::{Answer, cached_answer};
-    let (keys, _) = super::engine::sumdb_keys(&engine.goenv);
-    let sumdb = engine.cache().sumdb_root();
+    let (keys, _) = super::engine::sumdb_keys(inputs.goenv);
+    let sumdb = inputs.cache.as_ref()?.sumdb_root();
     keys.iter()
         .find_map(|verifier| match cached_answer(&sumdb, verifier, source) {
             Answer::Proven(Some(zip), _) => Some((zip, format!("the {} record", verifier.name))),
@@ -140,29 +226,37 @@ fn proven_record(engine: &Engine, source: &ModuleKey) -> Option<(String, String)
         })
 }
 
-/// Compares `m`'s vendored files with `source`'s zip, once the zip is proven by go.sum.
-fn check_module(
-    engine: &Engine,
-    dir: &Path,
-    all: &[VendoredModule],
-    m: &VendoredModule,
+/// A zip proven by go.sum (or a proven checksum-database answer): the cache's, or one go
+/// downloaded into a private scratch directory, which lives as long as this.
+enum ProvenZip {
+    Cached(PathBuf),
+    Fetched(AuthenticZip),
+}
+
+impl ProvenZip {
+    fn path(&self) -> &Path {
+        match self {
+            ProvenZip::Cached(path) => path,
+            ProvenZip::Fetched(fetched) => &fetched.zip,
+        }
+    }
+}
+
+/// `source`'s zip, once proven by go.sum, else by an answer of a checksum database go cached
+/// and proved by its tiles; or why there is none.
+fn proven_zip(
+    inputs: &VendorInputs<'_>,
     source: &ModuleKey,
     gosums: &GoSums,
-    main_go: &str,
-) -> Checked {
-    let unverified = |why: String| Checked::Unverified { why };
-    // go.sum's line, else an answer of a checksum database go cached, proven by its tiles.
+) -> Result<ProvenZip, String> {
     let want = match gosums.zip_lines(source).iter().find(|l| l.is_h1()) {
         Some(line) => (line.hash.clone(), line.place()),
-        None => match proven_record(engine, source) {
-            Some(proven) => proven,
-            None => {
-                return unverified(format!(
-                    "go.sum has no line for {source}, and no proven checksum-database answer \
-                     is cached"
-                ));
-            }
-        },
+        None => proven_record(inputs, source).ok_or_else(|| {
+            format!(
+                "go.sum has no line for {source}, and no proven checksum-database answer is \
+                 cached"
+            )
+        })?,
     };
     let hash = |zip: &Path| {
         Scratch::with(|scratch| check_zip(zip, source, scratch, false))
@@ -170,44 +264,21 @@ fn check_module(
             .and_then(|r| r.h1)
             .map(|h| h.to_string())
     };
-    let cached = engine.cache().version_file(source, VersionFile::Zip);
-    let fetched;
-    let zip = if hash(&cached).as_deref() == Some(want.0.as_str()) {
-        cached
-    } else {
-        fetched = match super::diff::authentic_zip(&engine.go_runner(), source) {
-            Ok(fetched) => fetched,
-            Err(e) => return unverified(format!("no proven zip of {source}: {e}")),
-        };
-        match hash(&fetched.zip) {
-            Some(h) if h == want.0 => fetched.zip.clone(),
-            other => {
-                return unverified(format!(
-                    "the zip of {source} go downloads hashes to {}, {} says {}",
-                    other.as_deref().unwrap_or("nothing"),
-                    want.1,
-                    want.0
-                ));
-            }
+    if let Some(cache) = &inputs.cache {
+        let cached = cache.version_file(source, VersionFile::Zip);
+        if hash(&cached).as_deref() == Some(want.0.as_str()) {
+            return Ok(ProvenZip::Cached(cached));
         }
-    };
-    let nested: Vec<String> = all
-        .iter()
-        .filter_map(|o| o.path.strip_prefix(&format!("{}/", m.path)))
-        .map(str::to_owned)
-        .collect();
-    let vendored = dir.join("vendor").join(&m.path);
-    match diff_vendored(
-        m,
-        source,
-        &zip,
-        &vendored,
-        &nested,
-        main_go,
-        DiffLimits::default(),
-    ) {
-        Ok(files) if files.is_empty() => Checked::Identical,
-        Ok(files) => Checked::Differs { files },
-        Err(e) => unverified(e.to_string()),
+    }
+    let fetched = super::diff::authentic_zip(&inputs.go, source)
+        .map_err(|e| format!("no proven zip of {source}: {e}"))?;
+    match hash(&fetched.zip) {
+        Some(h) if h == want.0 => Ok(ProvenZip::Fetched(fetched)),
+        other => Err(format!(
+            "the zip of {source} go downloads hashes to {}, {} says {}",
+            other.as_deref().unwrap_or("nothing"),
+            want.1,
+            want.0
+        )),
     }
 }

@@ -35,12 +35,21 @@ pub(super) struct TreeSide {
 
 impl TreeSide {
     pub(super) fn new(tree: &Path) -> TreeSide {
+        Self::walk(tree, |t| !t.is_dir())
+    }
+
+    /// Only the regular files of `dir`: what `go mod vendor` copies from a directory.
+    pub(super) fn regular_files(dir: &Path) -> TreeSide {
+        Self::walk(dir, |t| t.is_file())
+    }
+
+    fn walk(tree: &Path, keep: impl Fn(std::fs::FileType) -> bool) -> TreeSide {
         let files = walkdir::WalkDir::new(tree)
             .follow_links(false)
             .same_file_system(true)
             .into_iter()
             .flatten()
-            .filter(|e| !e.file_type().is_dir())
+            .filter(|e| keep(e.file_type()))
             .filter_map(|e| {
                 let rel = e.path().strip_prefix(tree).ok()?.to_str()?.to_owned();
                 let size = e.metadata().map_or(0, |m| m.len());

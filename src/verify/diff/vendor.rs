@@ -1,9 +1,9 @@
-//! A project's `vendor/` directory against the modules' zips, file by file: what `go mod
-//! vendor` copies of a module is its listed packages' files (no `_test.go` files, no go.mod or
+//! A project's `vendor/` directory against the modules' zips (or the directories that replace
+//! them), file by file: what `go mod vendor` copies of a module is its listed packages' files (no `_test.go` files, no go.mod or
 //! go.sum once the main module says go 1.17 or later, no `.go` file tagged `ignore`), the files
 //! they embed, and the license-like files of their parent directories up to the module root
-//! (`cmd/go/internal/modcmd/vendor.go`). A vendored file that differs from the zip is
-//! modified, one the zip lacks is extra, and one go would have copied but is absent is
+//! (`cmd/go/internal/modcmd/vendor.go`). A vendored file that differs from its source is
+//! modified, one the source lacks is extra, and one go would have copied but is absent is
 //! missing; a file go would not copy (tests, other packages) is never missing.
 
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ pub struct ModulesTxt {
 pub struct VendoredModule {
     /// The module path, as vendored (the directory below `vendor/`).
     pub path: String,
-    /// Its version (empty for a requirement replaced by a directory, which has none).
+    /// Its version, as required.
     pub version: String,
     /// What replaces it: another module version, or a directory (version `None`).
     pub replacement: Option<(String, Option<String>)>,
@@ -54,6 +54,7 @@ impl VendoredModule {
 /// Parses `vendor/modules.txt`. Lines it does not know are skipped (go's own reader does).
 pub fn parse_modules_txt(text: &str) -> ModulesTxt {
     let mut txt = ModulesTxt::default();
+    let mut in_module = false;
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# ") {
             let (module, replacement) = match rest.split_once(" => ") {
@@ -62,7 +63,13 @@ pub fn parse_modules_txt(text: &str) -> ModulesTxt {
             };
             let mut f = module.split_whitespace();
             let Some(path) = f.next() else { continue };
-            let version = f.next().unwrap_or("").to_owned();
+            // `# path => replacement` records a replace directive of every version: no
+            // module is vendored by it (its packages are under the requirement's block).
+            let Some(version) = f.next().map(str::to_owned) else {
+                in_module = false;
+                continue;
+            };
+            in_module = true;
             let replacement = replacement.and_then(|r| {
                 let mut f = r.split_whitespace();
                 let path = f.next()?.to_owned();
@@ -76,7 +83,7 @@ pub fn parse_modules_txt(text: &str) -> ModulesTxt {
             });
         } else if line.starts_with('#') || line.trim().is_empty() {
             continue;
-        } else if let Some(m) = txt.modules.last_mut() {
+        } else if in_module && let Some(m) = txt.modules.last_mut() {
             m.packages.push(line.trim().to_owned());
         }
     }
@@ -96,19 +103,33 @@ const META: [&str; 9] = [
     "PATENTS",
 ];
 
-/// How `vendor/<module>` (at `vendored`) differs from `source`'s zip at `zip`: `nested` are the
-/// directories below it that belong to other vendored modules, `main_go` the main module's go
-/// version.
+/// Where a vendored module's files come from.
+#[derive(Debug, Clone, Copy)]
+pub enum VendorSource<'a> {
+    /// A module version's zip at a path.
+    Zip(&'a ModuleKey, &'a Path),
+    /// A directory that replaces the module (go copies its regular files).
+    Directory(&'a Path),
+}
+
+/// How `vendor/<module>` (at `vendored`) differs from where go copies it from: `nested` are
+/// the directories below it that belong to other vendored modules, `main_go` the main
+/// module's go version.
 pub fn diff_vendored(
     module: &VendoredModule,
-    source: &ModuleKey,
-    zip: &Path,
+    from: VendorSource<'_>,
     vendored: &Path,
     nested: &[String],
     main_go: &str,
     limits: DiffLimits,
 ) -> Result<Vec<FileDiff>, DiffError> {
-    let mut zip = ZipSide::open(zip, &format!("{source}/")).map_err(DiffError::Zip)?;
+    let mut side: Box<dyn Side> = match from {
+        VendorSource::Zip(key, zip) => {
+            Box::new(ZipSide::open(zip, &format!("{key}/")).map_err(DiffError::Zip)?)
+        }
+        VendorSource::Directory(dir) => Box::new(TreeSide::regular_files(dir)),
+    };
+    let source = side.as_mut();
     let mut tree = TreeSide::new(vendored);
     let dirs: Vec<String> = module
         .packages
@@ -125,12 +146,12 @@ pub fn diff_vendored(
         .into_iter()
         .filter(|(n, _)| !theirs(n))
         .collect();
-    let in_zip = zip.files();
-    let embedded = embedded(&mut zip, &in_zip, &dirs, main_go);
+    let in_source = source.files();
+    let embedded = embedded(source, &in_source, &dirs, main_go);
     let mut diffs = Vec::new();
     for (name, &bytes) in &in_tree {
-        let detail = match in_zip.get(name) {
-            Some(&zip_bytes) => changed(&mut zip, &mut tree, name, (zip_bytes, bytes), limits),
+        let detail = match in_source.get(name) {
+            Some(&old) => changed(source, &mut tree, name, (old, bytes), limits),
             None => Some(text::extra(&mut tree, name, bytes, limits)),
         };
         if let Some(detail) = detail {
@@ -140,11 +161,11 @@ pub fn diff_vendored(
             });
         }
     }
-    for (name, &bytes) in &in_zip {
+    for (name, &bytes) in &in_source {
         if in_tree.contains_key(name) || theirs(name) {
             continue;
         }
-        if embedded.contains(name) || copied_by_go(&mut zip, name, &dirs, main_go) {
+        if embedded.contains(name) || copied_by_go(source, name, &dirs, main_go) {
             diffs.push(FileDiff {
                 name: crate::cache::fmt::escaped(name.as_bytes()),
                 detail: Detail::Missing { bytes },
@@ -155,9 +176,20 @@ pub fn diff_vendored(
     Ok(diffs)
 }
 
-/// Whether `go mod vendor` copies the zip's file `name`, given the vendored package
+/// Whether `go mod vendor` copies nothing of `module` (it lists no package: a requirement
+/// none of whose packages is imported) and `vendored` holds no file of it either, with
+/// `nested` as in [`diff_vendored`]: there is nothing to compare, and no zip is needed.
+pub fn vendors_nothing(module: &VendoredModule, vendored: &Path, nested: &[String]) -> bool {
+    module.packages.is_empty()
+        && TreeSide::new(vendored)
+            .files()
+            .keys()
+            .all(|name| nested.iter().any(|n| name.starts_with(&format!("{n}/"))))
+}
+
+/// Whether `go mod vendor` copies the source's file `name`, given the vendored package
 /// directories `dirs` (relative to the module root).
-fn copied_by_go(zip: &mut ZipSide, name: &str, dirs: &[String], main_go: &str) -> bool {
+fn copied_by_go(source: &mut dyn Side, name: &str, dirs: &[String], main_go: &str) -> bool {
     let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
     if dirs.iter().any(|d| d == dir) {
         if file.ends_with("_test.go") {
@@ -169,7 +201,7 @@ fn copied_by_go(zip: &mut ZipSide, name: &str, dirs: &[String], main_go: &str) -
             return false;
         }
         if file.ends_with(".go") {
-            return !tagged_ignore(zip, name);
+            return !tagged_ignore(source, name);
         }
         return true;
     }
@@ -185,7 +217,7 @@ fn copied_by_go(zip: &mut ZipSide, name: &str, dirs: &[String], main_go: &str) -
 /// each a file, or a directory whose files are all embedded except those whose names start
 /// with `.` or `_` (unless the pattern says `all:`).
 fn embedded(
-    zip: &mut ZipSide,
+    source_side: &mut dyn Side,
     files: &BTreeMap<String, u64>,
     dirs: &[String],
     main_go: &str,
@@ -203,11 +235,11 @@ fn embedded(
         .collect();
     let mut out = std::collections::HashSet::new();
     for (dir, source) in sources {
-        if tagged_ignore(zip, &source) {
+        if tagged_ignore(source_side, &source) {
             continue;
         }
         let mut text = String::new();
-        let Ok(reader) = zip.open(&source) else {
+        let Ok(reader) = source_side.open(&source) else {
             continue;
         };
         if reader.take(1 << 20).read_to_string(&mut text).is_err() {
@@ -259,9 +291,9 @@ fn embedded(
 }
 
 /// Whether the `.go` file `name` is built under no tags at all (`//go:build ignore`).
-fn tagged_ignore(zip: &mut ZipSide, name: &str) -> bool {
+fn tagged_ignore(source: &mut dyn Side, name: &str) -> bool {
     let mut head = String::new();
-    let Ok(reader) = zip.open(name) else {
+    let Ok(reader) = source.open(name) else {
         return false;
     };
     if reader.take(8 << 10).read_to_string(&mut head).is_err() {
@@ -291,9 +323,13 @@ mod tests {
         let txt = parse_modules_txt(
             "# example.com/a v1.0.0\n## explicit; go 1.18\nexample.com/a\nexample.com/a/sub\n\
              # example.com/b v1.2.0 => example.com/fork v1.2.1\n## explicit\nexample.com/b\n\
-             # example.com/c v0.1.0 => ../c\nexample.com/c\n",
+             # example.com/c v0.1.0 => ../c\nexample.com/c\n# example.com/c => ../c\n",
         );
-        assert_eq!(txt.modules.len(), 3);
+        assert_eq!(
+            txt.modules.len(),
+            3,
+            "a replace directive's record is no module"
+        );
         assert_eq!(
             txt.modules[0].packages,
             ["example.com/a", "example.com/a/sub"]
