@@ -277,6 +277,15 @@ fn damage_is_found_explained_and_cleaned_and_go_rebuilds() {
     assert_eq!(labels.len(), found.len(), "{labels:?} {found:?}");
     let distinct: std::collections::HashSet<&&str> = labels.iter().collect();
     assert_eq!(distinct.len(), labels.len(), "{labels:?}");
+    // The rows that are not problems or orphans partition the cache: they add up to du's total.
+    let partition: u64 = overview
+        .groups
+        .iter()
+        .filter(|g| !g.problem && g.label != "orphan outputs")
+        .map(|g| g.bytes)
+        .sum();
+    assert_eq!(partition, du(&gocache(&go), false), "{:?}", overview.groups);
+    assert_eq!(partition, overview.total_bytes);
 
     let out = ml(&go, &["gocache", "clean", "--broken", "--yes"]);
     assert_ok(&out, "gocache clean --broken");

@@ -175,7 +175,8 @@ pub struct BuildOverview {
     pub trimmed: Option<SystemTime>,
     /// Problems found.
     pub problems: usize,
-    /// The rows: problems first, then the orphans, then the age bands, oldest first.
+    /// The rows: problems first, then the orphans, then the age bands, oldest first, then the
+    /// rest of the total (go's own files and the directories, which are not for deleting).
     pub groups: Vec<BuildGroup>,
 }
 
@@ -265,7 +266,26 @@ pub fn overview(pools: &Pools, root: &Path) -> Result<BuildOverview, String> {
         }
     }
     bands.reverse();
+    // The rest (go's README, trim.txt and the like, and the directories themselves), so that
+    // the rows add up to the total: not for deleting.
+    let total = snapshot.total();
+    let (unit_bytes, unit_files) = bands
+        .iter()
+        .fold((0, 0), |(b, f), band| (b + band.bytes, f + band.files));
+    let rest = total.disk.saturating_sub(unit_bytes);
     groups.extend(bands);
+    if rest > 0 {
+        groups.push(BuildGroup {
+            label: "go's own files and directories".into(),
+            detail: "go's bookkeeping (README, trim.txt, ...) and the cache's directories: \
+                     not entries, never deleted here."
+                .into(),
+            problem: false,
+            bytes: rest,
+            files: total.files.saturating_sub(unit_files),
+            delete: Vec::new(),
+        });
+    }
     Ok(BuildOverview {
         root: root.to_path_buf(),
         total_bytes: snapshot.total().disk,

@@ -95,7 +95,7 @@ impl App {
                 let empty = self
                     .build_groups()
                     .get(cursor)
-                    .is_some_and(|g| g.files == 0);
+                    .is_some_and(|g| g.delete.is_empty());
                 if empty {
                     self.status = Some("nothing to delete in that row".into());
                 } else if let Some(label) = label
@@ -131,7 +131,10 @@ impl App {
                 .filter(|g| self.build.marks.contains(&g.label))
                 .collect()
         };
-        let chosen: Vec<_> = chosen.into_iter().filter(|g| g.files > 0).collect();
+        let chosen: Vec<_> = chosen
+            .into_iter()
+            .filter(|g| !g.delete.is_empty())
+            .collect();
         if chosen.is_empty() {
             self.status = Some("nothing to delete there".into());
             return;
@@ -164,7 +167,7 @@ impl App {
         let problems = self
             .build_groups()
             .iter()
-            .filter(|g| g.problem && g.files > 0);
+            .filter(|g| g.problem && !g.delete.is_empty());
         let labels: Vec<String> = problems.map(|g| g.label.clone()).collect();
         self.status = Some(format!(
             "marked {}",

@@ -105,6 +105,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(Paragraph::new(lines), body);
 
     let explanation = match groups.get(app.build.cursor) {
+        Some(g) if g.delete.is_empty() && g.files > 0 => g.detail.clone(),
         Some(g) => format!(
             "{}\nDeleting it removes {} ({}).",
             g.detail,
@@ -117,7 +118,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     // Counted over the rows shown, as the delete dialog counts them.
     let marked = groups
         .iter()
-        .filter(|g| app.build.marks.contains(&g.label) && g.files > 0)
+        .filter(|g| app.build.marks.contains(&g.label) && !g.delete.is_empty())
         .fold((0, 0), |(n, bytes), g| (n + 1, bytes + g.bytes));
     super::side_footer(
         app,
