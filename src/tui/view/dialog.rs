@@ -193,7 +193,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 })
                 .collect();
             lines.push(Line::from(answers));
-            draw(frame, "confirm", lines, 72);
+            // As wide as its longest line where the terminal allows (a plan's lines name
+            // versions and what happens to them), never narrower than 72.
+            let longest = lines.iter().map(Line::width).max().unwrap_or(0);
+            let width = u16::try_from(longest + 2)
+                .unwrap_or(u16::MAX)
+                .clamp(72, frame.area().width.saturating_sub(4).max(72));
+            draw(frame, "confirm", lines, width);
         }
         Mode::Prompt(rule, input) => {
             let question = rule.question().map_or("N:", |(question, _)| question);
