@@ -12,15 +12,52 @@ fn main() -> ExitCode {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
             // One line, as every other bad input: clap's first line, the argument escaped.
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+            ) {
+                let command = subcommand_named(std::env::args().skip(1));
+                modlens::cache::fmt::write_stderr(&format!(
+                    "modlens: `modlens {command}` needs a subcommand (see `modlens {command} \
+                     --help`)\n"
+                ));
+                return ExitCode::from(2);
+            }
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let mut lines = text.lines();
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+            // A line ending in ':' announces a list (the missing arguments), indented below.
+            if message.ends_with(':') {
+                let listed: Vec<&str> = lines
+                    .take_while(|l| l.starts_with(' ') && !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect();
+                message = format!("{} {}", message, listed.join(", "));
+            }
             modlens::cache::fmt::write_stderr(&format!(
-                "modlens: {message} (see `modlens --help`)\n"
+                "modlens: {} (see `modlens --help`)\n",
+                message.trim_end()
             ));
             ExitCode::from(2)
         }
     }
+}
+
+/// The subcommands named in `args` (`proxy`, `trash list`, ...), as clap knows them.
+fn subcommand_named(args: impl Iterator<Item = String>) -> String {
+    use clap::CommandFactory;
+    let mut command = modlens::cli::Cli::command();
+    let mut names = Vec::new();
+    for arg in args {
+        let Some(sub) = command.find_subcommand(&arg).cloned() else {
+            continue;
+        };
+        names.push(sub.get_name().to_owned());
+        command = sub;
+    }
+    names.join(" ")
 }
 
 /// Raises the soft limit on open files to the hard limit, as the go command does at start.

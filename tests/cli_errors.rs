@@ -237,3 +237,19 @@ fn with_go_but_no_cache_yet_the_explorer_shows_the_demo_and_says_why() {
     );
     assert!(crate::support::stdout(&out).contains("example.com/hello"));
 }
+
+#[test]
+fn a_missing_argument_or_subcommand_is_named_in_one_line() {
+    let out = modlens(&["diff"]).output().unwrap();
+    assert_one_line_error(&out, "<MODULE@VERSION>");
+    let out = modlens(&["proxy", "verify"]).output().unwrap();
+    assert_one_line_error(&out, "<STORE>");
+    for (args, command) in [
+        (&["vendor"][..], "`modlens vendor` needs a subcommand"),
+        (&["trash"][..], "`modlens trash` needs a subcommand"),
+        (&["proxy"][..], "`modlens proxy` needs a subcommand"),
+    ] {
+        let out = modlens(args).output().unwrap();
+        assert_one_line_error(&out, command);
+    }
+}
