@@ -233,3 +233,84 @@ fn a_module_a_directory_replaces_is_checked_against_that_directory() {
     );
     assert_eq!(code, 1, "{gone}");
 }
+
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_workspace_vendor_directory_is_judged_against_go_work() {
+    let Some(go) = Go::find("vendor_workspace") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/lib", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("lib.go", "package m\n\nfunc F() int { return 1 }\n"),
+    ]);
+    let ws = go.workdir().join("ws");
+    for (file, text) in [
+        (
+            "a/go.mod",
+            "module example.com/a\n\ngo 1.22\n\nrequire example.com/lib v1.0.0\n",
+        ),
+        (
+            "a/main.go",
+            "package main\n\nimport (\n\t\"example.com/b\"\n\tlib \"example.com/lib\"\n)\n\n\
+             func main() { _ = lib.F() + b.B }\n",
+        ),
+        ("b/go.mod", "module example.com/b\n\ngo 1.22\n"),
+        ("b/b.go", "package b\n\nconst B = 1\n"),
+        ("go.work", "go 1.22\n\nuse (\n\t./a\n\t./b\n)\n"),
+    ] {
+        let path = ws.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    let run_go = |dir: &std::path::Path, args: &[&str]| {
+        let out = go.command(args).current_dir(dir).output().unwrap();
+        (out.status.success(), stderr(&out))
+    };
+    let (tidy, why) = run_go(&ws.join("a"), &["mod", "tidy"]);
+    if !tidy && why.contains("go.work") && why.contains("1.22") {
+        eprintln!("this go (before 1.22) has no go 1.22 workspaces; nothing to check: {why}");
+        return;
+    }
+    let (vendored, why) = run_go(&ws, &["work", "vendor"]);
+    if !vendored {
+        // `go work vendor` came with go 1.22.
+        assert!(
+            why.contains("unknown command") || why.contains("work vendor"),
+            "{why}"
+        );
+        eprintln!("this go has no `go work vendor`; nothing to check: {why}");
+        return;
+    }
+    let verify = || {
+        let out = go
+            .modlens(&go.modcache(), &["vendor", "verify", "--json"])
+            .arg(&ws)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        (out.status.code().unwrap(), report)
+    };
+    let (code, fresh) = verify();
+    assert_eq!(code, 0, "a fresh go work vendor is flagged: {fresh}");
+    assert_eq!(fresh["manifest"], "go.work", "{fresh}");
+    assert!(fresh["inconsistent"].is_null(), "{fresh}");
+    assert_eq!(fresh["modules"].as_array().unwrap().len(), 1, "{fresh}");
+
+    fs::write(
+        ws.join("vendor/example.com/lib/lib.go"),
+        "package m\n\nfunc F() int { return 2 }\n",
+    )
+    .unwrap();
+    let (builds, why) = run_go(
+        &ws.join("a"),
+        &["build", "-mod=vendor", "-o", "/dev/null", "."],
+    );
+    assert!(builds, "go builds the edited vendor directory: {why}");
+    let (code, edited) = verify();
+    assert_eq!(code, 1, "{edited}");
+    let files = edited["modules"][0]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{edited}");
+    assert_eq!(files[0]["name"], "lib.go");
+}

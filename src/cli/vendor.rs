@@ -1,7 +1,8 @@
-//! `modlens vendor verify [DIR]`: a project's `vendor/` directory against go.mod (go's own
-//! check) and, file by file, against the modules' zips (see [`crate::ops::vendor`]), with the
-//! diff of each file that differs. Exit status 0 when it is what `go mod vendor` would write,
-//! 1 when it is not or cannot be proven so, 2 on errors: CI can run it instead of `go mod vendor && git diff`.
+//! `modlens vendor verify [DIR]`: a project's (or a workspace's) `vendor/` directory against
+//! go.mod or go.work (go's own check) and, file by file, against the modules' zips (see
+//! [`crate::ops::vendor`]), with the diff of each file that differs. Exit status 0 when it is
+//! what `go mod vendor` would write, 1 when it is not or cannot be proven so, 2 on errors: CI
+//! can run it instead of `go mod vendor && git diff`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,10 +78,14 @@ fn human(report: &VendorReport, stat: bool, p: Paint) -> String {
     match (&report.inconsistent, &report.not_judged) {
         (Some(words), _) => out.push_str(&format!("{}\n", for_terminal(words))),
         (None, Some(why)) => out.push_str(&format!(
-            "vendor/modules.txt not judged against go.mod: go could not run ({})\n",
+            "vendor/modules.txt not judged against {}: go could not run ({})\n",
+            report.manifest,
             for_terminal(why)
         )),
-        (None, None) => out.push_str("vendor/modules.txt is consistent with go.mod (go says)\n"),
+        (None, None) => out.push_str(&format!(
+            "vendor/modules.txt is consistent with {} (go says)\n",
+            report.manifest
+        )),
     }
     let (mut identical, mut differ, mut unverified) = (0, 0, 0);
     for m in &report.modules {

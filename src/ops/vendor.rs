@@ -1,5 +1,5 @@
 //! `vendor verify`: a project's `vendor/` directory checked as `go mod verify` never does
-//! (golang/go#27348). go itself judges `vendor/modules.txt` against go.mod (`go list
+//! (golang/go#27348). go itself judges `vendor/modules.txt` against go.mod or go.work (`go list
 //! -mod=vendor -m`, whose error is go's own words); then every vendored module's files are
 //! compared with its zip (see [`crate::verify::diff::vendor`]), a zip first proven by the
 //! project's go.sum: the cache's when it is there and proven, else one go downloads into a
@@ -49,7 +49,7 @@ pub enum Checked {
 pub enum Source {
     /// Another module version (`path@version`).
     Module(String),
-    /// A directory, as go.mod names it.
+    /// A directory, as go.mod (or go.work) names it.
     Directory(String),
 }
 
@@ -70,6 +70,8 @@ pub struct VendorModule {
 /// What `vendor verify` found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VendorReport {
+    /// What `vendor/modules.txt` is judged against: `go.mod`, or a workspace's `go.work`.
+    pub manifest: &'static str,
     /// go's words when it finds `vendor/modules.txt` inconsistent with go.mod.
     pub inconsistent: Option<String>,
     /// Why go could not judge `vendor/modules.txt`, when it could not run.
@@ -118,9 +120,15 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
             "{e} (no vendor directory? `go mod vendor` makes one)"
         ))
     })?;
-    let go_mod = read::read_text(&dir.join("go.mod"), read::cap::GO_MOD)
-        .map_err(|e| invalid(e.to_string()))?;
-    let main_go = go_mod
+    // A workspace's vendor directory (`go work vendor`) is judged by go.work's go version, as
+    // go's own vendoring is, unless GOWORK=off leaves the workspace.
+    let workspace =
+        inputs.goenv.get("GOWORK").as_deref() != Some("off") && dir.join("go.work").is_file();
+    let manifest_name = if workspace { "go.work" } else { "go.mod" };
+    let manifest = dir.join(manifest_name);
+    let manifest_text =
+        read::read_text(&manifest, read::cap::GO_MOD).map_err(|e| invalid(e.to_string()))?;
+    let main_go = manifest_text
         .lines()
         .find_map(|l| l.trim().strip_prefix("go "))
         .map_or("1.16", str::trim)
@@ -184,6 +192,7 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
         });
     }
     Ok(VendorReport {
+        manifest: manifest_name,
         inconsistent,
         not_judged,
         modules,
