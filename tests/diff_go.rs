@@ -239,7 +239,8 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
     let out = from_store(false);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("not proven"), "{}", stderr(&out));
-    // A zip that cannot even be read: said, exit 2.
+    // A zip that cannot even be read as one: said, and the tree is compared with the
+    // authentic copy instead (here the tree is go's: nothing differs).
     let len = fs::metadata(&zip).unwrap().len();
     fs::File::options()
         .write(true)
@@ -247,14 +248,45 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
         .unwrap()
         .set_len(len - 10)
         .unwrap();
-    let out = go
-        .modlens(&cache, &["diff", "example.com/clean@v1.0.0"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("not the one go downloaded"),
-        "{}",
-        stderr(&out)
-    );
+    let diff_json = || {
+        let out = go
+            .modlens(&cache, &["diff", "--json", "example.com/clean@v1.0.0"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        (out.status.code(), stderr(&out), report)
+    };
+    let (code, said, report) = diff_json();
+    assert_eq!(code, Some(0), "{said}{report}");
+    assert!(said.contains("cannot be read as a zip"), "{said}");
+    assert_eq!(report["compared"], "the tree against the authentic zip");
+    // An edit in that tree is what it shows; and with the zip gone altogether, too.
+    let clean_tree = cache.join("example.com/clean@v1.0.0");
+    make_writable(&clean_tree);
+    fs::write(clean_tree.join("a.go"), "package clean\n// edited\n").unwrap();
+    for zip_gone in [false, true] {
+        if zip_gone {
+            fs::remove_file(&zip).unwrap();
+        }
+        let before = crate::support::fingerprint(&cache);
+        let (code, said, report) = diff_json();
+        assert_eq!(code, Some(1), "{said}{report}");
+        assert_eq!(report["compared"], "the tree against the authentic zip");
+        let files = report["files"].as_array().unwrap();
+        assert_eq!(files.len(), 1, "{report}");
+        assert!(
+            files[0]["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l == "+// edited"),
+            "{report}"
+        );
+        assert_eq!(
+            crate::support::fingerprint(&cache),
+            before,
+            "the cache was written"
+        );
+    }
 }

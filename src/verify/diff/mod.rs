@@ -120,6 +120,9 @@ pub enum DiffError {
     /// The zip could not be read.
     #[error("{0}")]
     Zip(String),
+    /// The cache's zip, compared with an authentic copy, is not a zip at all.
+    #[error("the cached zip cannot be read as a zip: {0}")]
+    CachedNotAZip(String),
 }
 
 /// The files of `key`'s tree that differ from its zip, limited to the paths below any of
@@ -156,8 +159,26 @@ pub fn diff_zips(
 ) -> Result<Vec<FileDiff>, DiffError> {
     let prefix = format!("{key}/");
     let mut old = ZipSide::open(authentic, &prefix).map_err(DiffError::Zip)?;
-    let mut new = ZipSide::open(changed, &prefix).map_err(DiffError::Zip)?;
+    let mut new = ZipSide::open(changed, &prefix).map_err(DiffError::CachedNotAZip)?;
     Ok(compare(&mut old, &mut new, only, limits))
+}
+
+/// The files of `key`'s tree in the cache that differ from those of the zip `authentic` (a
+/// copy go downloaded afresh), for when the cache's own zip is missing or is no zip: limited
+/// as [`diff_tree`] is.
+pub fn diff_tree_with(
+    cache: &ModCache,
+    key: &ModuleKey,
+    authentic: &Path,
+    only: &[String],
+    limits: DiffLimits,
+) -> Result<Vec<FileDiff>, DiffError> {
+    let tree = cache.tree_dir(key);
+    if !tree.is_dir() {
+        return Err(DiffError::Missing(format!("{key}: the cache has no tree")));
+    }
+    let mut zip = ZipSide::open(authentic, &format!("{key}/")).map_err(DiffError::Zip)?;
+    Ok(compare(&mut zip, &mut TreeSide::new(&tree), only, limits))
 }
 
 /// Whether `key`'s zip in the cache is the one go downloaded; why not, if not.
