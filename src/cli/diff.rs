@@ -14,25 +14,8 @@ use super::Engine;
 use super::patch::{Paint, ShowArgs, Sides, render_files, write_out};
 use crate::cache::fmt::for_terminal;
 use crate::cache::{ModuleKey, semver};
-use crate::verify::diff::{DiffError, DiffLimits, FileDiff, diff_tree, diff_tree_with, diff_zips};
-
-/// The tree against its intact zip.
-const TREE: Sides = Sides {
-    old: "zip",
-    new: "tree",
-};
-
-/// A changed zip against an authentic copy.
-const ZIPS: Sides = Sides {
-    old: "authentic zip",
-    new: "cached zip",
-};
-
-/// The tree against an authentic zip, when the cache's is missing or no zip at all.
-const TREE_AUTHENTIC: Sides = Sides {
-    old: "authentic zip",
-    new: "tree",
-};
+use crate::ops::diff::diff_version;
+use crate::verify::diff::{DiffLimits, FileDiff};
 
 /// Options of `modlens diff`.
 #[derive(Debug, Clone, clap::Args)]
@@ -60,52 +43,18 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let key = parse_target(&args.target)?;
     let cache = engine.cache();
     let limits = DiffLimits::default();
-    let authentic = || -> anyhow::Result<crate::ops::diff::AuthenticZip> {
-        let mut go = engine.go_runner();
-        if let Some(from) = &args.from {
-            let expect = engine.expectations(&args.project, false)?;
-            let proxy = crate::ops::store::repair_source(engine, from, &[&key], &expect)?;
-            go.env.push(("GOPROXY".into(), proxy));
-            go.env.push(("GONOPROXY".into(), "none".into()));
-        }
-        Ok(crate::ops::diff::authentic_zip(&go, &key)?)
-    };
-    let zip = cache.version_file(&key, crate::cache::VersionFile::Zip);
-    let has_tree = cache.tree_dir(&key).is_dir();
-    let (diffs, sides) = match diff_tree(&cache, &key, &args.paths, limits) {
-        Ok(diffs) => (diffs, TREE),
-        // The zip is not go's: it is what changed, and an authentic copy says how.
-        Err(DiffError::ZipChanged { why, .. }) => {
-            safe_eprintln!(
-                "modlens: the cached zip of {key} is not the one go downloaded ({why}); go \
-                 downloads an authentic copy into a scratch directory to compare it with"
-            );
-            let authentic = authentic()?;
-            match diff_zips(&key, &authentic.zip, &zip, &args.paths, limits) {
-                Ok(diffs) => (diffs, ZIPS),
-                // No zip at all to compare entry by entry: the tree says what the user sees.
-                Err(DiffError::CachedNotAZip(why)) if has_tree => {
-                    safe_eprintln!(
-                        "modlens: the cached zip cannot be read as a zip ({why}); the tree is \
-                         compared with the authentic copy instead"
-                    );
-                    let diffs = diff_tree_with(&cache, &key, &authentic.zip, &args.paths, limits)?;
-                    (diffs, TREE_AUTHENTIC)
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(DiffError::Missing(_)) if has_tree && !zip.exists() => {
-            safe_eprintln!(
-                "modlens: the cache has no zip of {key}; go downloads an authentic copy into a \
-                 scratch directory to compare the tree with"
-            );
-            let authentic = authentic()?;
-            let diffs = diff_tree_with(&cache, &key, &authentic.zip, &args.paths, limits)?;
-            (diffs, TREE_AUTHENTIC)
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let mut go = engine.go_runner();
+    if let Some(from) = &args.from {
+        let expect = engine.expectations(&args.project, false)?;
+        let proxy = crate::ops::store::repair_source(engine, from, &[&key], &expect)?;
+        go.env.push(("GOPROXY".into(), proxy));
+        go.env.push(("GONOPROXY".into(), "none".into()));
+    }
+    let notice = |text: String| safe_eprintln!("modlens: {text}");
+    let diff = diff_version(&cache, Some(&go), &key, &args.paths, limits, &notice)?;
+    let (old, new) = diff.compared.sides();
+    let sides = Sides { old, new };
+    let diffs = diff.files;
     let text = if args.show.json {
         let report = serde_json::json!({
             "path": key.path,

@@ -1,7 +1,9 @@
-//! An authentic copy of a version's zip, for `modlens diff` when the cache's own zip is not the
-//! one go downloaded: go downloads the version again, with the user's settings (GOPROXY,
-//! GOSUMDB, GOPRIVATE…), into a private scratch module cache outside the real one, checking it
-//! as it checks every download. The real cache is never written.
+//! A version's diff for `modlens diff` and the explorer's diff pane: the tree against its zip
+//! when the zip is the one go downloaded; else against an authentic copy of the zip. go
+//! downloads that copy with the user's settings (GOPROXY, GOSUMDB, GOPRIVATE…) into a private
+//! scratch module cache outside the real one, checking it as it checks every download; the
+//! cached zip is compared with it, or, when the cached zip is missing or no zip at all, the
+//! tree is. The real cache is never written.
 
 use std::path::PathBuf;
 
@@ -9,6 +11,102 @@ use super::error::OpsError;
 use crate::cache::cancel::CancelToken;
 use crate::cache::{ModCache, ModuleKey, VersionFile};
 use crate::fix::gocmd::{GoRunner, TempDir};
+use crate::verify::diff::{DiffError, DiffLimits, FileDiff, diff_tree, diff_tree_with, diff_zips};
+
+/// What a version's diff compared: (the authentic side, the cache's side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compared {
+    /// The tree against its intact zip.
+    TreeWithZip,
+    /// The cached zip against an authentic copy.
+    ZipWithAuthentic,
+    /// The tree against an authentic copy (the cached zip missing or no zip).
+    TreeWithAuthentic,
+}
+
+impl Compared {
+    /// The sides' names: (old, new).
+    pub fn sides(self) -> (&'static str, &'static str) {
+        match self {
+            Compared::TreeWithZip => ("zip", "tree"),
+            Compared::ZipWithAuthentic => ("authentic zip", "cached zip"),
+            Compared::TreeWithAuthentic => ("authentic zip", "tree"),
+        }
+    }
+}
+
+/// How the cache's copy of a version differs from the authentic one.
+#[derive(Debug, Clone)]
+pub struct VersionDiff {
+    /// What was compared.
+    pub compared: Compared,
+    /// The files that differ.
+    pub files: Vec<FileDiff>,
+}
+
+/// How the cache's copy of `key` differs from the authentic one, limited to the paths below
+/// any of `only`. With no `go`, a zip that is not go's is an error rather than a download
+/// (the explorer's pane, which must not wait on the network); `notice` hears why an
+/// authentic copy is downloaded, before go runs.
+pub fn diff_version(
+    cache: &ModCache,
+    go: Option<&GoRunner>,
+    key: &ModuleKey,
+    only: &[String],
+    limits: DiffLimits,
+    notice: &dyn Fn(String),
+) -> Result<VersionDiff, OpsError> {
+    let zip = cache.version_file(key, VersionFile::Zip);
+    let has_tree = cache.tree_dir(key).is_dir();
+    let tree_with = |authentic: &AuthenticZip| -> Result<VersionDiff, OpsError> {
+        Ok(VersionDiff {
+            compared: Compared::TreeWithAuthentic,
+            files: diff_tree_with(cache, key, &authentic.zip, only, limits)?,
+        })
+    };
+    match diff_tree(cache, key, only, limits) {
+        Ok(files) => Ok(VersionDiff {
+            compared: Compared::TreeWithZip,
+            files,
+        }),
+        // The zip is not go's: it is what changed, and an authentic copy says how.
+        Err(DiffError::ZipChanged { key: k, why }) => {
+            let go = go.ok_or_else(|| DiffError::ZipChanged {
+                key: k,
+                why: why.clone(),
+            })?;
+            notice(format!(
+                "the cached zip of {key} is not the one go downloaded ({why}); go downloads an \
+                 authentic copy into a scratch directory to compare it with"
+            ));
+            let authentic = authentic_zip(go, key)?;
+            match diff_zips(key, &authentic.zip, &zip, only, limits) {
+                Ok(files) => Ok(VersionDiff {
+                    compared: Compared::ZipWithAuthentic,
+                    files,
+                }),
+                // No zip to compare entry by entry: the tree says what the user sees.
+                Err(DiffError::CachedNotAZip(why)) if has_tree => {
+                    notice(format!(
+                        "the cached zip cannot be read as a zip ({why}); the tree is compared \
+                         with the authentic copy instead"
+                    ));
+                    tree_with(&authentic)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Err(DiffError::Missing(what)) if has_tree && !zip.exists() => {
+            let go = go.ok_or(DiffError::Missing(what))?;
+            notice(format!(
+                "the cache has no zip of {key}; go downloads an authentic copy into a scratch \
+                 directory to compare the tree with"
+            ));
+            tree_with(&authentic_zip(go, key)?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// A zip go downloaded afresh, in a scratch directory removed when this is dropped.
 pub struct AuthenticZip {

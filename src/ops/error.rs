@@ -36,6 +36,9 @@ pub enum OpsError {
     /// A go.sum or a checksum-database setting that cannot be read.
     #[error(transparent)]
     Verify(#[from] crate::verify::error::VerifyError),
+    /// A diff could not be made.
+    #[error(transparent)]
+    Diff(#[from] crate::verify::diff::DiffError),
     /// An argument that names nothing modlens may act on.
     #[error("{0}")]
     Invalid(String),

@@ -19,16 +19,28 @@ impl App {
             .as_ref()
             .filter(|(k, f, _)| *k == at.key && *f == at.file)
         else {
-            return plain("comparing with the zip…".into());
+            return plain(
+                "comparing (with an authentic copy from go, if the zip is not go's)…".into(),
+            );
         };
-        let diffs = match diff {
-            Ok(diffs) => diffs,
+        let diff = match diff {
+            Ok(diff) => diff,
             Err(why) => return plain(format!("cannot compare {key}/{file}: {why}")),
         };
-        match diffs.first() {
-            Some(d) => d.shown("zip", "tree"),
-            None => plain("the file is what the zip holds".into()),
+        let (old, new) = diff.compared.sides();
+        match diff.files.first() {
+            Some(d) => d.shown(old, new),
+            None => plain(format!("the {new}'s file is what the {old} holds")),
         }
+    }
+
+    /// What the diff pane of `at` compares, once its diff has arrived.
+    pub fn diff_compared(&self, at: &DiffMode) -> Option<crate::ops::diff::Compared> {
+        self.diff
+            .as_ref()
+            .filter(|(k, f, _)| *k == at.key && *f == at.file)
+            .and_then(|(_, _, diff)| diff.as_ref().ok())
+            .map(|diff| diff.compared)
     }
 
     /// A key in the diff pane.

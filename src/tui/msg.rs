@@ -35,11 +35,12 @@ pub enum Msg {
     Files(ModuleKey, Vec<crate::cache::TreeItem>),
     /// What the kept versions' module graph needs of the versions a rule marked for a delete.
     KeptNeeds(std::collections::BTreeMap<ModuleKey, crate::ops::graph::Need>),
-    /// How a file of a version differs from its zip entry, or why that cannot be said.
+    /// How a file of a version differs from its zip entry (or from an authentic copy's),
+    /// or why that cannot be said.
     Diff(
         ModuleKey,
         String,
-        Result<Vec<crate::verify::diff::FileDiff>, String>,
+        Result<crate::ops::diff::VersionDiff, String>,
     ),
     /// What asking the checksum database about these versions came to, or why it failed.
     Sumdb(Vec<ModuleKey>, Result<crate::ops::sumdb::Asked, String>),

@@ -271,8 +271,25 @@ impl Spawner {
                 let work = move || {
                     let only = std::slice::from_ref(&file);
                     let limits = crate::verify::diff::DiffLimits::default();
-                    let diff = crate::verify::diff::diff_tree(&cache, &key, only, limits)
-                        .map_err(|e| e.to_string());
+                    // No download behind a pane that cannot be cancelled: a zip that is not
+                    // go's is said, and `modlens diff` compares with an authentic copy.
+                    let diff =
+                        crate::ops::diff::diff_version(&cache, None, &key, only, limits, &|_| {})
+                            .map_err(|e| {
+                                use crate::ops::error::OpsError;
+                                use crate::verify::diff::DiffError;
+                                let zip = cache.version_file(&key, crate::cache::VersionFile::Zip);
+                                let not_go_s =
+                                    matches!(e, OpsError::Diff(DiffError::ZipChanged { .. }));
+                                if not_go_s || !zip.exists() {
+                                    format!(
+                                        "{e}; `modlens diff {key}` compares with an authentic \
+                                         copy from go"
+                                    )
+                                } else {
+                                    e.to_string()
+                                }
+                            });
                     let _ = tx.send(Msg::Diff(key, file, diff));
                 };
                 (Pool::Scan, Box::new(work))

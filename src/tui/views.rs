@@ -85,7 +85,7 @@ pub struct BuildView {
 pub type DiffShown = (
     ModuleKey,
     String,
-    Result<Vec<crate::verify::diff::FileDiff>, String>,
+    Result<crate::ops::diff::VersionDiff, String>,
 );
 
 /// What the checksum database said when the explorer asked it (`S`).

@@ -368,9 +368,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     }
                 })
                 .collect();
+            let (old, new) = app
+                .diff_compared(at)
+                .unwrap_or(crate::ops::diff::Compared::TreeWithZip)
+                .sides();
             lines.push(Line::styled(
                 format!(
-                    "the tree against its zip. {}",
+                    "the {new} against the {old}. {}",
                     hint(DIFF_KEYS, &[DiffAction::PageDown, DiffAction::PageUp])
                 ),
                 theme.dim(),
