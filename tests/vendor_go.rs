@@ -175,6 +175,12 @@ fn a_module_a_directory_replaces_is_checked_against_that_directory() {
     fs::write(local.join("sub/sub.go"), "package sub\n\nconst S = 1\n").unwrap();
     fs::write(local.join("sub/sub_test.go"), "package sub\n").unwrap();
     fs::write(local.join("LICENSE"), "MIT License\n").unwrap();
+    // What go never vendors from a directory: another module inside it, and its VCS data.
+    fs::create_dir_all(local.join("sub/inner")).unwrap();
+    fs::write(local.join("sub/inner/go.mod"), "module example.com/inner\n").unwrap();
+    fs::write(local.join("sub/inner/inner.go"), "package inner\n").unwrap();
+    fs::create_dir_all(local.join(".git/objects")).unwrap();
+    fs::write(local.join(".git/objects/LICENSE"), "not copied\n").unwrap();
     let run_go = |args: &[&str]| {
         let out = go.command(args).current_dir(&project).output().unwrap();
         (out.status.success(), stderr(&out))

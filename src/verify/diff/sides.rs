@@ -35,19 +35,34 @@ pub(super) struct TreeSide {
 
 impl TreeSide {
     pub(super) fn new(tree: &Path) -> TreeSide {
-        Self::walk(tree, |t| !t.is_dir())
+        Self::walk(tree, |t| !t.is_dir(), |_| true)
     }
 
-    /// Only the regular files of `dir`: what `go mod vendor` copies from a directory.
-    pub(super) fn regular_files(dir: &Path) -> TreeSide {
-        Self::walk(dir, |t| t.is_file())
+    /// The regular files of a module's directory that `go mod vendor` could copy: none from
+    /// a directory of another module (one holding a go.mod) or from a version-control
+    /// directory, which go never vendors or embeds (and which can be large).
+    pub(super) fn module_directory(dir: &Path) -> TreeSide {
+        let enter = |e: &walkdir::DirEntry| {
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !(matches!(
+                    e.file_name().to_str(),
+                    Some(".git" | ".hg" | ".svn" | ".bzr")
+                ) || e.path().join("go.mod").exists())
+        };
+        Self::walk(dir, |t| t.is_file(), enter)
     }
 
-    fn walk(tree: &Path, keep: impl Fn(std::fs::FileType) -> bool) -> TreeSide {
+    fn walk(
+        tree: &Path,
+        keep: impl Fn(std::fs::FileType) -> bool,
+        enter: impl FnMut(&walkdir::DirEntry) -> bool,
+    ) -> TreeSide {
         let files = walkdir::WalkDir::new(tree)
             .follow_links(false)
             .same_file_system(true)
             .into_iter()
+            .filter_entry(enter)
             .flatten()
             .filter(|e| keep(e.file_type()))
             .filter_map(|e| {

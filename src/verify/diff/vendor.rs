@@ -108,7 +108,8 @@ const META: [&str; 9] = [
 pub enum VendorSource<'a> {
     /// A module version's zip at a path.
     Zip(&'a ModuleKey, &'a Path),
-    /// A directory that replaces the module (go copies its regular files).
+    /// A directory that replaces the module (go copies its regular files, none from nested
+    /// modules or version-control directories).
     Directory(&'a Path),
 }
 
@@ -127,7 +128,7 @@ pub fn diff_vendored(
         VendorSource::Zip(key, zip) => {
             Box::new(ZipSide::open(zip, &format!("{key}/")).map_err(DiffError::Zip)?)
         }
-        VendorSource::Directory(dir) => Box::new(TreeSide::regular_files(dir)),
+        VendorSource::Directory(dir) => Box::new(TreeSide::module_directory(dir)),
     };
     let source = side.as_mut();
     let mut tree = TreeSide::new(vendored);
