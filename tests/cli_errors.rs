@@ -252,4 +252,13 @@ fn a_missing_argument_or_subcommand_is_named_in_one_line() {
         let out = modlens(args).output().unwrap();
         assert_one_line_error(&out, command);
     }
+    // A module path that would climb out of the cache is refused before anything is read.
+    let c = HandCache::new();
+    let out = run(&[
+        "diff",
+        "--cache",
+        c.root().to_str().unwrap(),
+        "../../etc@v1.0.0",
+    ]);
+    assert_one_line_error(&out, "malformed module path");
 }

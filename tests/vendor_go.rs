@@ -320,3 +320,54 @@ fn a_workspace_vendor_directory_is_judged_against_go_work() {
     assert_eq!(files.len(), 1, "{edited}");
     assert_eq!(files[0]["name"], "lib.go");
 }
+
+/// A hostile checkout's `vendor/modules.txt` names a "module" whose path climbs out of
+/// `vendor/` (and a version that would climb out of the cache): nothing there is read or
+/// shown, and the module is reported as not verified, with why.
+#[test]
+fn a_module_path_that_leaves_vendor_is_never_read() {
+    let tmp = crate::support::TempTree::new();
+    let project = tmp.path().join("project");
+    let secret = tmp.path().join("secret");
+    fs::create_dir_all(project.join("vendor/example.com/x")).unwrap();
+    fs::create_dir_all(&secret).unwrap();
+    fs::write(secret.join("id_rsa"), "PRIVATE KEY CANARY\n").unwrap();
+    fs::write(project.join("go.mod"), "module example.com/p\n\ngo 1.18\n").unwrap();
+    fs::write(
+        project.join("vendor/modules.txt"),
+        "# ../../secret v0.0.0 => ./local\n## explicit\n../../secret\n\
+         # example.com/x v1.0.0/../../../../secret\n## explicit\nexample.com/x\n",
+    )
+    .unwrap();
+    fs::write(project.join("vendor/example.com/x/x.go"), "package x\n").unwrap();
+    fs::create_dir_all(project.join("local")).unwrap();
+    let out = crate::support::modlens(&["vendor", "verify", "--json"])
+        .arg(&project)
+        .env("GOMODCACHE", tmp.path().join("no-modcache"))
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(!text.contains("CANARY"), "{text}");
+    assert!(!stderr(&out).contains("CANARY"));
+    let report: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let modules = report["modules"].as_array().unwrap();
+    assert_eq!(modules.len(), 2, "{report}");
+    assert_eq!(modules[0]["status"], "unverified");
+    assert!(
+        modules[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("invalid module path"),
+        "{report}"
+    );
+    assert_eq!(modules[1]["status"], "unverified");
+    assert!(
+        modules[1]["why"]
+            .as_str()
+            .unwrap()
+            .contains("invalid version"),
+        "{report}"
+    );
+}

@@ -167,6 +167,13 @@ pub fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `module.CheckImportPath`'s rules for the elements of a path (what a module a directory
+/// replaces may be called, with no dot needed in its first element): no empty, `.` or `..`
+/// element, no leading slash, only the characters module paths allow.
+pub fn check_import_path(path: &str) -> Result<(), String> {
+    check_general_path(path, PathKind::Module)
+}
+
 /// `module.CheckFilePath`: the rules for a file name inside a module zip.
 pub fn check_file_path(path: &str) -> Result<(), String> {
     check_general_path(path, PathKind::File)

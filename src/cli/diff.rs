@@ -81,6 +81,9 @@ fn parse_target(target: &str) -> anyhow::Result<ModuleKey> {
     let (path, version) = target
         .split_once('@')
         .ok_or_else(|| anyhow::anyhow!("invalid argument {target:?}: want MODULE@VERSION"))?;
+    if let Err(why) = crate::cache::module::check_path(path) {
+        anyhow::bail!("invalid argument {target:?}: malformed module path: {why}");
+    }
     if semver::canonical(version).as_deref() != Some(version) {
         anyhow::bail!("invalid argument {target:?}: {version:?} is not a canonical version");
     }

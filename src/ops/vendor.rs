@@ -142,6 +142,36 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
     let txt = parse_modules_txt(&modules_txt);
     let mut modules = Vec::new();
     for m in &txt.modules {
+        // A path that could leave vendor/ (`..`, a leading slash) is never looked at: go
+        // itself imports nothing by such a path.
+        let invalid_path = crate::cache::module::check_import_path(&m.path)
+            .err()
+            .map(|why| {
+                format!(
+                    "invalid module path {:?} in vendor/modules.txt: {why}",
+                    m.path
+                )
+            })
+            .or_else(|| match &m.replacement {
+                Some((path, Some(_))) => crate::cache::module::check_path(path).err().map(|why| {
+                    format!("invalid replacement module path {path:?} in vendor/modules.txt: {why}")
+                }),
+                _ => None,
+            })
+            .or_else(|| {
+                let key = m.source()?;
+                (!crate::cache::semver::is_valid(&key.version))
+                    .then(|| format!("invalid version {:?} in vendor/modules.txt", key.version))
+            });
+        if let Some(why) = invalid_path {
+            modules.push(VendorModule {
+                path: m.path.clone(),
+                version: m.version.clone(),
+                source: None,
+                checked: Checked::Unverified { why },
+            });
+            continue;
+        }
         let nested: Vec<String> = txt
             .modules
             .iter()
