@@ -606,3 +606,50 @@ fn a_hard_linked_list_is_replaced_never_rewritten_in_place() {
         "the cache's list is updated"
     );
 }
+
+#[test]
+fn diff_and_vendor_verify_never_read_through_a_link_out_of_their_trees() {
+    use crate::support::fixture::HandCache;
+    let c = HandCache::new();
+    c.version("example.com/linked", "v1.0.0", "v1.0.0", &[]);
+    let outside = c.outside();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("secret.go"), "READ CANARY\n").unwrap();
+    let tree = c.path("example.com/linked@v1.0.0");
+    let _ = fs::remove_dir_all(&tree);
+    fs::create_dir_all(tree.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&outside, &tree).unwrap();
+    let out = run_on(
+        &c.root(),
+        &["diff", "--no-pager", "example.com/linked@v1.0.0"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a link where go writes a directory"));
+    let seen = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!seen.contains("CANARY"), "{seen}");
+
+    // A vendored module that is a link out of vendor/.
+    let project = c.outside().parent().unwrap().join("project");
+    fs::create_dir_all(project.join("vendor/example.com")).unwrap();
+    fs::create_dir_all(project.join("local")).unwrap();
+    fs::write(project.join("go.mod"), "module example.com/p\n\ngo 1.18\n").unwrap();
+    fs::write(
+        project.join("vendor/modules.txt"),
+        "# example.com/y v0.0.0 => ./local\n## explicit\nexample.com/y\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&outside, project.join("vendor/example.com/y")).unwrap();
+    let out = modlens(&["vendor", "verify", "--json"])
+        .arg(&project)
+        .arg("--cache")
+        .arg(c.root())
+        .output()
+        .unwrap();
+    let seen = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!seen.contains("CANARY"), "{seen}");
+    assert_eq!(out.status.code(), Some(1), "{seen}");
+    assert!(
+        seen.contains("not a directory (a link or a file)"),
+        "{seen}"
+    );
+}

@@ -140,8 +140,10 @@ pub fn diff_tree(
             "{key}: the cache has no zip to compare the tree with"
         )));
     }
-    if !tree.is_dir() {
-        return Err(DiffError::Missing(format!("{key}: the cache has no tree")));
+    if !sides::is_real_dir(&tree) {
+        return Err(DiffError::Missing(format!(
+            "{key}: the cache has no tree (or a link where go writes a directory)"
+        )));
     }
     check_intact(cache, key, &zip_path)?;
     let mut zip = ZipSide::open(&zip_path, &format!("{key}/")).map_err(DiffError::Zip)?;
@@ -174,8 +176,10 @@ pub fn diff_tree_with(
     limits: DiffLimits,
 ) -> Result<Vec<FileDiff>, DiffError> {
     let tree = cache.tree_dir(key);
-    if !tree.is_dir() {
-        return Err(DiffError::Missing(format!("{key}: the cache has no tree")));
+    if !sides::is_real_dir(&tree) {
+        return Err(DiffError::Missing(format!(
+            "{key}: the cache has no tree (or a link where go writes a directory)"
+        )));
     }
     let mut zip = ZipSide::open(authentic, &format!("{key}/")).map_err(DiffError::Zip)?;
     Ok(compare(&mut zip, &mut TreeSide::new(&tree), only, limits))

@@ -27,6 +27,11 @@ pub(super) trait Side {
     }
 }
 
+/// Whether `path` is a directory itself, not a link to one.
+pub(super) fn is_real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
 /// A version's tree. Links and special files are listed (they never match a zip's file) and
 /// never followed; another file system below it is never entered.
 pub(super) struct TreeSide {
@@ -34,8 +39,10 @@ pub(super) struct TreeSide {
 }
 
 impl TreeSide {
+    /// The tree at `tree`, which is never followed when it is itself a link (a caller that
+    /// must tell checks [`is_real_dir`] first).
     pub(super) fn new(tree: &Path) -> TreeSide {
-        Self::walk(tree, |t| !t.is_dir(), |_| true)
+        Self::walk(tree, false, |t| !t.is_dir(), |_| true)
     }
 
     /// The regular files of a module's directory that `go mod vendor` could copy: none from
@@ -50,21 +57,24 @@ impl TreeSide {
                     Some(".git" | ".hg" | ".svn" | ".bzr")
                 ) || e.path().join("go.mod").exists())
         };
-        Self::walk(dir, |t| t.is_file(), enter)
+        // go reads a replacement directory through a link, as the user named it.
+        Self::walk(dir, true, |t| t.is_file(), enter)
     }
 
     fn walk(
         tree: &Path,
+        follow_root: bool,
         keep: impl Fn(std::fs::FileType) -> bool,
         enter: impl FnMut(&walkdir::DirEntry) -> bool,
     ) -> TreeSide {
         let files = walkdir::WalkDir::new(tree)
             .follow_links(false)
+            .follow_root_links(follow_root)
             .same_file_system(true)
             .into_iter()
             .filter_entry(enter)
             .flatten()
-            .filter(|e| keep(e.file_type()))
+            .filter(|e| e.depth() > 0 && keep(e.file_type()))
             .filter_map(|e| {
                 let rel = e.path().strip_prefix(tree).ok()?.to_str()?.to_owned();
                 let size = e.metadata().map_or(0, |m| m.len());

@@ -131,6 +131,12 @@ pub fn diff_vendored(
         VendorSource::Directory(dir) => Box::new(TreeSide::module_directory(dir)),
     };
     let source = side.as_mut();
+    if std::fs::symlink_metadata(vendored).is_ok_and(|m| !m.is_dir()) {
+        return Err(DiffError::Missing(format!(
+            "{} is not a directory (a link or a file), which go mod vendor never writes",
+            crate::cache::fmt::escaped_path(vendored)
+        )));
+    }
     let mut tree = TreeSide::new(vendored);
     let dirs: Vec<String> = module
         .packages
@@ -181,11 +187,17 @@ pub fn diff_vendored(
 /// none of whose packages is imported) and `vendored` holds no file of it either, with
 /// `nested` as in [`diff_vendored`]: there is nothing to compare, and no zip is needed.
 pub fn vendors_nothing(module: &VendoredModule, vendored: &Path, nested: &[String]) -> bool {
-    module.packages.is_empty()
-        && TreeSide::new(vendored)
+    let holds_nothing = || {
+        TreeSide::new(vendored)
             .files()
             .keys()
             .all(|name| nested.iter().any(|n| name.starts_with(&format!("{n}/"))))
+    };
+    module.packages.is_empty()
+        && match std::fs::symlink_metadata(vendored) {
+            Err(_) => true,
+            Ok(m) => m.is_dir() && holds_nothing(),
+        }
 }
 
 /// Whether `go mod vendor` copies the source's file `name`, given the vendored package
