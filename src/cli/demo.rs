@@ -236,10 +236,7 @@ pub struct DemoDir {
 impl DemoDir {
     /// Builds the demo cache in a temp dir.
     pub fn create() -> anyhow::Result<DemoDir> {
-        // mkdtemp: an unpredictable name, created exclusively with mode 0700.
-        let dir = tempfile::Builder::new()
-            .prefix("modlens-demo-")
-            .tempdir()
+        let dir = crate::cache::private_dir::private_temp_dir("demo")
             .map_err(|e| {
                 anyhow::anyhow!(
                     "cannot create the demo cache's directory in {}: {e}",

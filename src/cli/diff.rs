@@ -51,7 +51,15 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         go.env.push(("GONOPROXY".into(), "none".into()));
     }
     let notice = |text: String| safe_eprintln!("modlens: {text}");
-    let diff = diff_version(&cache, Some(&go), &key, &args.paths, limits, &notice)?;
+    let diff = diff_version(
+        &cache,
+        Some(&go),
+        &key,
+        &args.paths,
+        limits,
+        &notice,
+        &crate::cache::cancel::CancelToken::new(),
+    )?;
     let (old, new) = diff.compared.sides();
     let sides = Sides { old, new };
     let diffs = diff.files;

@@ -200,6 +200,7 @@ fn swap(
 fn directories_below(tree: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(tree)
         .follow_links(false)
+        .follow_root_links(false)
         .sort_by_file_name()
         .into_iter()
         .flatten()

@@ -127,11 +127,9 @@ pub fn run(
 pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Creates `$TMPDIR/modlens-<what>-<random>`.
+    /// Creates `$TMPDIR/modlens-<what>-<random>`, private (see [`crate::cache::private_dir`]).
     pub fn create(what: &str) -> Result<TempDir, FixError> {
-        tempfile::Builder::new()
-            .prefix(&format!("modlens-{what}-"))
-            .tempdir()
+        crate::cache::private_dir::private_temp_dir(what)
             .map(TempDir)
             .map_err(|e| FixError::Go {
                 message: format!("{}: {e}", std::env::temp_dir().display()),

@@ -45,9 +45,8 @@ pub struct VersionDiff {
 }
 
 /// How the cache's copy of `key` differs from the authentic one, limited to the paths below
-/// any of `only`. With no `go`, a zip that is not go's is an error rather than a download
-/// (the explorer's pane, which must not wait on the network); `notice` hears why an
-/// authentic copy is downloaded, before go runs.
+/// any of `only`. With no `go`, a zip that is not go's is an error rather than a download;
+/// `notice` hears why an authentic copy is downloaded, before go runs, and `cancel` kills go.
 pub fn diff_version(
     cache: &ModCache,
     go: Option<&GoRunner>,
@@ -55,6 +54,7 @@ pub fn diff_version(
     only: &[String],
     limits: DiffLimits,
     notice: &dyn Fn(String),
+    cancel: &CancelToken,
 ) -> Result<VersionDiff, OpsError> {
     let zip = cache.version_file(key, VersionFile::Zip);
     let has_tree = cache.tree_dir(key).is_dir();
@@ -79,7 +79,7 @@ pub fn diff_version(
                 "the cached zip of {key} is not the one go downloaded ({why}); go downloads an \
                  authentic copy into a scratch directory to compare it with"
             ));
-            let authentic = authentic_zip(go, key)?;
+            let authentic = authentic_zip_until(go, key, cancel)?;
             match diff_zips(key, &authentic.zip, &zip, only, limits) {
                 Ok(files) => Ok(VersionDiff {
                     compared: Compared::ZipWithAuthentic,
@@ -102,7 +102,7 @@ pub fn diff_version(
                 "the cache has no zip of {key}; go downloads an authentic copy into a scratch \
                  directory to compare the tree with"
             ));
-            tree_with(&authentic_zip(go, key)?)
+            tree_with(&authentic_zip_until(go, key, cancel)?)
         }
         Err(e) => Err(e.into()),
     }
@@ -119,16 +119,20 @@ pub struct AuthenticZip {
 
 /// Has go download `key` into a scratch module cache and gives its zip.
 pub fn authentic_zip(go: &GoRunner, key: &ModuleKey) -> Result<AuthenticZip, OpsError> {
+    authentic_zip_until(go, key, &CancelToken::new())
+}
+
+/// [`authentic_zip`], with go killed when `cancel` is set.
+pub fn authentic_zip_until(
+    go: &GoRunner,
+    key: &ModuleKey,
+    cancel: &CancelToken,
+) -> Result<AuthenticZip, OpsError> {
     let dir = TempDir::create("diff")?;
     let scratch = ModCache::new(dir.path().join("modcache"));
     // Writable trees (-modcacherw), so that the scratch directory can be removed.
-    let fetched = crate::fix::fetch::go_download_many(
-        &scratch,
-        std::slice::from_ref(key),
-        go,
-        true,
-        &CancelToken::new(),
-    );
+    let fetched =
+        crate::fix::fetch::go_download_many(&scratch, std::slice::from_ref(key), go, true, cancel);
     let fetched = fetched
         .into_iter()
         .next()

@@ -114,10 +114,7 @@ impl App {
                 Vec::new()
             }
             Mode::Files(open, dir, selected) => self.files_key(key, open, dir, selected),
-            Mode::Diff(at) => {
-                self.diff_key(key, at);
-                Vec::new()
-            }
+            Mode::Diff(at) => self.diff_key(key, at),
             Mode::ConfirmQuit => match mode_action(QUIT_KEYS, key) {
                 Some(QuitAction::Quit) => vec![Effect::Quit],
                 Some(QuitAction::Stay) | None => {

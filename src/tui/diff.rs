@@ -7,6 +7,7 @@ use crossterm::event::KeyEvent;
 
 use super::app::App;
 use super::keymap::{DIFF_KEYS, DiffAction, mode_action};
+use super::msg::Effect;
 use super::state::{DiffMode, Mode};
 use crate::verify::diff::Shown;
 
@@ -20,7 +21,9 @@ impl App {
             .filter(|(k, f, _)| *k == at.key && *f == at.file)
         else {
             return plain(
-                "comparing (with an authentic copy from go, if the zip is not go's)…".into(),
+                "comparing with the zip… (when the zip is not go's, go downloads an authentic \
+                 copy to compare with; Esc stops it)"
+                    .into(),
             );
         };
         let diff = match diff {
@@ -44,7 +47,7 @@ impl App {
     }
 
     /// A key in the diff pane.
-    pub(super) fn diff_key(&mut self, key: KeyEvent, mut at: DiffMode) {
+    pub(super) fn diff_key(&mut self, key: KeyEvent, mut at: DiffMode) -> Vec<Effect> {
         let lines = self.diff_lines(&at);
         let page = self.list_height().max(1);
         let last = lines.len().saturating_sub(1);
@@ -76,13 +79,20 @@ impl App {
                 }
             }
             Some(DiffAction::Back) => {
+                let waiting = self.diff_compared(&at).is_none();
                 let (dir, selected) = at.back;
                 self.mode = Mode::Files(at.key, dir, selected);
                 self.diff = None;
-                return;
+                // A comparison still running (go downloading an authentic copy) stops.
+                return if waiting {
+                    vec![Effect::CancelDiff]
+                } else {
+                    Vec::new()
+                };
             }
             None => at.scroll,
         };
         self.mode = Mode::Diff(at);
+        Vec::new()
     }
 }

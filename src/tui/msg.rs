@@ -81,8 +81,11 @@ pub enum Effect {
         /// The versions a rule marked for the delete.
         selected: Vec<ModuleKey>,
     },
-    /// Compare one file of a version's tree with its zip entry.
+    /// Compare one file of a version's tree with its zip entry (or, when the zip is not go's,
+    /// with an authentic copy go downloads).
     DiffFile(ModuleKey, String),
+    /// Stop the comparison the diff pane waits for (go is killed).
+    CancelDiff,
     /// Ask the checksum database about these versions, cache its proven answers as go does,
     /// and verify them by the answers.
     AskSumdb(Vec<ModuleKey>),

@@ -51,6 +51,8 @@ pub struct Spawner {
     cancel: CancelToken,
     jobs: Jobs,
     job_tokens: HashMap<JobId, CancelToken>,
+    /// Stops the diff pane's comparison (go's download of an authentic copy).
+    diff_cancel: CancelToken,
     /// Access times modlens moved in earlier runs (see `cache::atimes`), undone in every scan.
     kept_moves: Arc<HashMap<PathBuf, Moved>>,
     /// Scan records still being written, finished before the program ends.
@@ -96,6 +98,7 @@ impl Spawner {
             tx,
             cancel: CancelToken::new(),
             job_tokens: HashMap::new(),
+            diff_cancel: CancelToken::new(),
             kept_moves: Arc::new(kept_moves),
             recording: Arc::new(AtomicUsize::new(0)),
         };
@@ -112,7 +115,13 @@ impl Spawner {
                 }
             }
             Effect::StartJob(id, spec) => self.start_job(id, spec),
+            Effect::CancelDiff => self.diff_cancel.cancel(),
             other => {
+                if matches!(other, Effect::DiffFile(..)) {
+                    // One comparison at a time: a new one stops the last.
+                    self.diff_cancel.cancel();
+                    self.diff_cancel = CancelToken::new();
+                }
                 if let Some((pool, work)) = self.task(other) {
                     self.run(pool, work);
                 }
@@ -124,6 +133,7 @@ impl Spawner {
     /// cache removed) and waits for them and for the scan records, a bounded time.
     pub fn shutdown(&mut self) {
         self.cancel.cancel();
+        self.diff_cancel.cancel();
         self.job_tokens.values().for_each(CancelToken::cancel);
         self.jobs.wait_idle(Duration::from_secs(30));
         let started = Instant::now();
@@ -268,31 +278,24 @@ impl Spawner {
                 (Pool::Scan, Box::new(work))
             }
             Effect::DiffFile(key, file) => {
+                let cancel = self.diff_cancel.clone();
+                let go = self.go.clone();
                 let work = move || {
                     let only = std::slice::from_ref(&file);
                     let limits = crate::verify::diff::DiffLimits::default();
-                    // No download behind a pane that cannot be cancelled: a zip that is not
-                    // go's is said, and `modlens diff` compares with an authentic copy.
-                    let diff =
-                        crate::ops::diff::diff_version(&cache, None, &key, only, limits, &|_| {})
-                            .map_err(|e| {
-                                use crate::ops::error::OpsError;
-                                use crate::verify::diff::DiffError;
-                                let zip = cache.version_file(&key, crate::cache::VersionFile::Zip);
-                                let not_go_s =
-                                    matches!(e, OpsError::Diff(DiffError::ZipChanged { .. }));
-                                if not_go_s || !zip.exists() {
-                                    format!(
-                                        "{e}; `modlens diff {key}` compares with an authentic \
-                                         copy from go"
-                                    )
-                                } else {
-                                    e.to_string()
-                                }
-                            });
+                    let diff = crate::ops::diff::diff_version(
+                        &cache,
+                        Some(&go),
+                        &key,
+                        only,
+                        limits,
+                        &|_| {},
+                        &cancel,
+                    )
+                    .map_err(|e| e.to_string());
                     let _ = tx.send(Msg::Diff(key, file, diff));
                 };
-                (Pool::Scan, Box::new(work))
+                (Pool::Job, Box::new(work))
             }
             Effect::AskSumdb(keys) => {
                 let settings = self.sumdb.clone();
@@ -309,7 +312,9 @@ impl Spawner {
                 };
                 (Pool::Job, Box::new(work))
             }
-            Effect::Quit | Effect::CancelJob(_) | Effect::StartJob(..) => return None,
+            Effect::Quit | Effect::CancelJob(_) | Effect::StartJob(..) | Effect::CancelDiff => {
+                return None;
+            }
         };
         Some(task)
     }
