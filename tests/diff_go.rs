@@ -290,3 +290,56 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
         );
     }
 }
+
+/// Ctrl-C while go downloads an authentic copy (from a proxy that never answers): modlens
+/// says it was interrupted and exits 1, go (in a process group of its own, out of the
+/// terminal's reach) is killed, and its scratch directory is gone.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn ctrl_c_during_the_authentic_download_kills_go_and_leaves_nothing() {
+    let Some(go) = Go::find("ctrl_c_during_the_authentic_download") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/hung", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package hung\n"),
+    ]);
+    let cache = go.modcache();
+    let at_v = cache.join("cache/download/example.com/hung/@v");
+    make_writable(&at_v);
+    fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
+    let (port, asked) = crate::support::hanging_proxy();
+    let tmp = go.sandbox.path().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    let child = go
+        .modlens(&cache, &["diff", "--no-pager", "example.com/hung@v1.0.0"])
+        .env("GOPROXY", format!("http://127.0.0.1:{port}"))
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::support::wait_until(&asked, "go to ask the proxy");
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    let left: Vec<_> = fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let go_left = fs::read_dir("/proc").unwrap().flatten().any(|p| {
+        fs::read(p.path().join("environ"))
+            .is_ok_and(|e| String::from_utf8_lossy(&e).contains(&format!("127.0.0.1:{port}")))
+    });
+    assert!(!go_left, "go still runs");
+}

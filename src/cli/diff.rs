@@ -51,15 +51,26 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         go.env.push(("GONOPROXY".into(), "none".into()));
     }
     let notice = |text: String| safe_eprintln!("modlens: {text}");
-    let diff = diff_version(
+    // Ctrl-C kills go's download of an authentic copy (go runs in a process group of its own,
+    // which the terminal's signal does not reach), and its scratch directory goes.
+    let cancel = crate::cache::cancel::CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let diff = match diff_version(
         &cache,
         Some(&go),
         &key,
         &args.paths,
         limits,
         &notice,
-        &crate::cache::cancel::CancelToken::new(),
-    )?;
+        &cancel,
+    ) {
+        Ok(diff) => diff,
+        Err(_) if cancel.is_cancelled() => {
+            safe_eprintln!("modlens: interrupted");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let (old, new) = diff.compared.sides();
     let sides = Sides { old, new };
     let diffs = diff.files;

@@ -161,7 +161,15 @@ fn restore_all(
         expect,
         go: engine.go_runner(),
     };
-    let finished = engine.run_job(spec, &CancelToken::new());
+    // Ctrl-C or SIGTERM stops between entries; the one being restored finishes.
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let finished = engine.run_job(spec, &cancel);
+    let not_done = if cancel.is_cancelled() {
+        "interrupted before it was restored"
+    } else {
+        "not restored"
+    };
     let mut results = Vec::new();
     for (target, entry) in chosen {
         let mut result = Restoration {
@@ -185,7 +193,7 @@ fn restore_all(
                 result.problems = settled.problems.clone();
             }
             Some(Err(e)) => result.error = Some(e.to_string()),
-            Some(Ok(_)) | None => result.error = Some("not restored".into()),
+            Some(Ok(_)) | None => result.error = Some(not_done.into()),
         }
         results.push(result);
     }
@@ -320,7 +328,14 @@ fn empty(
     let spec = JobSpec::EmptyTrash {
         entries: chosen.iter().map(|e| (*e).clone()).collect(),
     };
-    let finished = engine.run_job(spec, &CancelToken::new());
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let finished = engine.run_job(spec, &cancel);
+    let not_done = if cancel.is_cancelled() {
+        "interrupted before it was emptied"
+    } else {
+        "not emptied"
+    };
     let mut emptied = Vec::new();
     let mut failed = Vec::new();
     for entry in &chosen {
@@ -330,7 +345,7 @@ fn empty(
         match done.map(|f| &f.result) {
             Some(Ok(_)) => emptied.push(entry.id.clone()),
             Some(Err(e)) => failed.push((entry.id.clone(), e.to_string())),
-            None => failed.push((entry.id.clone(), "not emptied".into())),
+            None => failed.push((entry.id.clone(), not_done.into())),
         }
     }
     engine.record_run(

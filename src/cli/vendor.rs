@@ -51,7 +51,13 @@ const FROM_DIRECTORY: Sides = Sides {
 
 pub fn run(inputs: &VendorInputs<'_>, args: &VendorArgs) -> anyhow::Result<ExitCode> {
     let VendorAction::Verify(args) = &args.action;
+    // Ctrl-C kills go (in a process group of its own) and removes its scratch directories.
+    inputs.cancel.cancel_on_interrupt()?;
     let report = crate::ops::vendor::verify_vendor(inputs, &args.dir)?;
+    if inputs.cancel.is_cancelled() {
+        safe_eprintln!("modlens: interrupted: vendor/ was not checked to the end");
+        return Ok(ExitCode::from(1));
+    }
     let wrong = report.inconsistent.is_some()
         || report
             .modules

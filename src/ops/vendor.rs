@@ -90,6 +90,8 @@ pub struct VendorInputs<'a> {
     pub goenv: &'a GoEnv,
     /// The module cache.
     pub cache: Option<ModCache>,
+    /// Stops go (its downloads of authentic copies, its judgement of modules.txt).
+    pub cancel: CancelToken,
 }
 
 impl<'a> VendorInputs<'a> {
@@ -99,6 +101,7 @@ impl<'a> VendorInputs<'a> {
             go: engine.go_runner(),
             goenv: &engine.goenv,
             cache: Some(engine.cache()),
+            cancel: CancelToken::new(),
         }
     }
 
@@ -108,6 +111,7 @@ impl<'a> VendorInputs<'a> {
             go: GoRunner::new(goenv),
             goenv,
             cache: None,
+            cancel: CancelToken::new(),
         }
     }
 }
@@ -239,7 +243,7 @@ fn go_judges(inputs: &VendorInputs<'_>, dir: &Path) -> Result<Option<String>, St
     );
     let mut command = crate::fix::gocmd::command(&inputs.go, &modcache, "");
     command.args(["list", "-mod=vendor", "-m"]).current_dir(dir);
-    let out = crate::fix::gocmd::run(command, workdir.path(), &CancelToken::new())
+    let out = crate::fix::gocmd::run(command, workdir.path(), &inputs.cancel)
         .map_err(|e| e.to_string())?;
     if out.status.success() {
         return Ok(None);
@@ -309,7 +313,7 @@ fn proven_zip(
             return Ok(ProvenZip::Cached(cached));
         }
     }
-    let fetched = super::diff::authentic_zip(&inputs.go, source)
+    let fetched = super::diff::authentic_zip_until(&inputs.go, source, &inputs.cancel)
         .map_err(|e| format!("no proven zip of {source}: {e}"))?;
     match hash(&fetched.zip) {
         Some(h) if h == want.0 => Ok(ProvenZip::Fetched(fetched)),
