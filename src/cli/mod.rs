@@ -123,11 +123,13 @@ pub enum Command {
     /// Check what a Go project needs from the cache (go's build list, every version verified,
     /// the project's go.sum included), and with --fix repair or download exactly that.
     Doctor(DoctorArgs),
-    /// Show how a version's tree differs from its intact zip: a unified diff for each changed
-    /// text file, sizes and the first differing byte for binary ones, extra and missing files.
+    /// Show how a version's tree differs from its intact zip (or a changed zip from an
+    /// authentic copy): a unified diff for each changed text file, sizes and the first
+    /// differing byte for binary ones, extra and missing files.
     Diff(diff::DiffArgs),
-    /// A project's vendor directory: check vendor/modules.txt against go.mod and every
-    /// vendored file against its module's zip, as `go mod verify` does not.
+    /// A project's (or workspace's) vendor directory: check vendor/modules.txt against go.mod
+    /// and every vendored file against its module's zip or replacement directory, as `go mod
+    /// verify` does not.
     Vendor(vendor::VendorArgs),
     /// Read go's error output (stdin, FILE, or `-- go build ./...`), and say for each module
     /// error whether the cache entry is at fault and what to do.
@@ -136,8 +138,9 @@ pub enum Command {
     Trash(TrashArgs),
     /// The build cache (GOCACHE): list it, verify every output, clean it.
     Gocache(GocacheArgs),
-    /// A module store a team shares (a file:// proxy directory, Athens' disk storage): list
-    /// it, and check every version against go.sum and the checksum database's answers.
+    /// A module store a team shares (a file:// proxy directory, Athens' disk storage, an S3
+    /// bucket, a GOPROXY URL): list it, and check every version against go.sum and the
+    /// checksum database's answers.
     Proxy(proxy::ProxyArgs),
 }
 
