@@ -18,7 +18,7 @@ use crate::cache::read;
 use crate::cache::{ModuleKey, VersionFile};
 use crate::fix::gocmd::GoRunner;
 use crate::verify::diff::vendor::{
-    VendorSource, diff_vendored, parse_modules_txt, vendors_nothing,
+    VendorSource, VendoredModule, diff_vendored, parse_modules_txt, vendors_nothing,
 };
 use crate::verify::diff::{DiffLimits, FileDiff};
 use crate::verify::gosum::GoSums;
@@ -144,93 +144,115 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
         Err(why) => (None, Some(why)),
     };
     let txt = parse_modules_txt(&modules_txt);
-    let mut modules = Vec::new();
-    for m in &txt.modules {
-        // A path that could leave vendor/ (`..`, a leading slash) is never looked at: go
-        // itself imports nothing by such a path.
-        let invalid_path = crate::cache::module::check_import_path(&m.path)
-            .err()
-            .map(|why| {
-                format!(
-                    "invalid module path {:?} in vendor/modules.txt: {why}",
-                    m.path
-                )
-            })
-            .or_else(|| match &m.replacement {
-                Some((path, Some(_))) => crate::cache::module::check_path(path).err().map(|why| {
-                    format!("invalid replacement module path {path:?} in vendor/modules.txt: {why}")
-                }),
-                _ => None,
-            })
-            .or_else(|| {
-                let key = m.source()?;
-                (!crate::cache::semver::is_valid(&key.version))
-                    .then(|| format!("invalid version {:?} in vendor/modules.txt", key.version))
-            });
-        if let Some(why) = invalid_path {
-            modules.push(VendorModule {
-                path: m.path.clone(),
-                version: m.version.clone(),
-                source: None,
-                checked: Checked::Unverified { why },
-            });
-            continue;
-        }
-        let nested: Vec<String> = txt
-            .modules
-            .iter()
-            .filter_map(|o| o.path.strip_prefix(&format!("{}/", m.path)))
-            .map(str::to_owned)
-            .collect();
-        let vendored = dir.join("vendor").join(&m.path);
-        let compare = |from: VendorSource<'_>| {
-            let limits = DiffLimits::default();
-            match diff_vendored(m, from, &vendored, &nested, &main_go, limits) {
-                Ok(files) if files.is_empty() => Checked::Identical,
-                Ok(files) => Checked::Differs { files },
-                Err(e) => Checked::Unverified { why: e.to_string() },
-            }
-        };
-        let (checked, source) = match m.source() {
-            _ if vendors_nothing(m, &vendored, &nested) => (Checked::Identical, None),
-            None => {
-                // Relative to the main module, as go.mod wrote it.
-                let path = m.replacement.as_ref().map_or("", |(p, _)| p.as_str());
-                let local = dir.join(path);
-                let checked = if std::fs::symlink_metadata(&local).is_ok_and(|m| m.is_dir()) {
-                    compare(VendorSource::Directory(&local))
-                } else {
-                    Checked::Unverified {
-                        why: format!("the directory {path} that replaces it is not there"),
-                    }
-                };
-                (checked, Some(Source::Directory(path.to_owned())))
-            }
-            Some(key) => {
-                let checked = match proven_zip(inputs, &key, &gosums) {
-                    Ok(zip) => compare(VendorSource::Zip(&key, zip.path())),
-                    Err(why) => Checked::Unverified { why },
-                };
-                let source = m
-                    .replacement
-                    .as_ref()
-                    .map(|_| Source::Module(key.to_string()));
-                (checked, source)
-            }
-        };
-        modules.push(VendorModule {
-            path: m.path.clone(),
-            version: m.version.clone(),
-            source,
-            checked,
-        });
-    }
+    let project = Project {
+        dir,
+        gosums: &gosums,
+        main_go: &main_go,
+        all: &txt.modules,
+    };
+    let modules = txt
+        .modules
+        .iter()
+        .map(|m| check_module(inputs, &project, m))
+        .collect();
     Ok(VendorReport {
         manifest: manifest_name,
         inconsistent,
         not_judged,
         modules,
     })
+}
+
+/// What every vendored module of one project is checked with.
+struct Project<'a> {
+    dir: &'a Path,
+    gosums: &'a GoSums,
+    main_go: &'a str,
+    all: &'a [VendoredModule],
+}
+
+/// Why `m`'s block of modules.txt names something that could lead outside `vendor/` or the
+/// cache (a path with `..` or a leading slash, a version that is no version), if it does: go
+/// itself imports nothing by such a path.
+fn invalid_entry(m: &VendoredModule) -> Option<String> {
+    use crate::cache::module::{check_import_path, check_path};
+    if let Err(why) = check_import_path(&m.path) {
+        return Some(format!(
+            "invalid module path {:?} in vendor/modules.txt: {why}",
+            m.path
+        ));
+    }
+    if let Some((path, Some(_))) = &m.replacement
+        && let Err(why) = check_path(path)
+    {
+        return Some(format!(
+            "invalid replacement module path {path:?} in vendor/modules.txt: {why}"
+        ));
+    }
+    let key = m.source()?;
+    (!crate::cache::semver::is_valid(&key.version))
+        .then(|| format!("invalid version {:?} in vendor/modules.txt", key.version))
+}
+
+/// One vendored module against its zip, or the directory that replaces it.
+fn check_module(
+    inputs: &VendorInputs<'_>,
+    project: &Project<'_>,
+    m: &VendoredModule,
+) -> VendorModule {
+    let module = |source, checked| VendorModule {
+        path: m.path.clone(),
+        version: m.version.clone(),
+        source,
+        checked,
+    };
+    if let Some(why) = invalid_entry(m) {
+        return module(None, Checked::Unverified { why });
+    }
+    let nested: Vec<String> = project
+        .all
+        .iter()
+        .filter_map(|o| o.path.strip_prefix(&format!("{}/", m.path)))
+        .map(str::to_owned)
+        .collect();
+    let vendored = project.dir.join("vendor").join(&m.path);
+    let compare = |from: VendorSource<'_>| {
+        let limits = DiffLimits::default();
+        match diff_vendored(m, from, &vendored, &nested, project.main_go, limits) {
+            Ok(files) if files.is_empty() => Checked::Identical,
+            Ok(files) => Checked::Differs { files },
+            Err(e) => Checked::Unverified { why: e.to_string() },
+        }
+    };
+    if vendors_nothing(m, &vendored, &nested) {
+        return module(None, Checked::Identical);
+    }
+    match m.source() {
+        None => {
+            // Relative to the main module, as go.mod wrote it; through a link, as go reads it.
+            let path = m.replacement.as_ref().map_or("", |(p, _)| p.as_str());
+            let local = project.dir.join(path);
+            let checked = if local.is_dir() {
+                compare(VendorSource::Directory(&local))
+            } else {
+                Checked::Unverified {
+                    why: format!("the directory {path} that replaces it is not there"),
+                }
+            };
+            module(Some(Source::Directory(path.to_owned())), checked)
+        }
+        Some(key) => {
+            let checked = match proven_zip(inputs, &key, project.gosums) {
+                Ok(zip) => compare(VendorSource::Zip(&key, zip.path())),
+                Err(why) => Checked::Unverified { why },
+            };
+            let source = m
+                .replacement
+                .as_ref()
+                .map(|_| Source::Module(key.to_string()));
+            module(source, checked)
+        }
+    }
 }
 
 /// go's verdict on `vendor/modules.txt` (`None`: consistent), or why go could not say.
