@@ -1672,10 +1672,33 @@ fn enter_on_a_changed_file_shows_its_diff_and_esc_goes_back() {
     keys(&mut f.app, "<esc>");
     assert_eq!(
         f.app.mode,
-        Mode::Files(k, String::new(), main),
+        Mode::Files(k.clone(), String::new(), main),
         "Esc goes back"
     );
     assert!(f.app.diff.is_none());
+    // Ctrl-C quits from every mode, not only from the list.
+    let ctrl_c = || {
+        Msg::Input(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )))
+    };
+    keys(&mut f.app, "<enter>");
+    assert!(matches!(f.app.mode, Mode::Diff(_)), "{:?}", f.app.mode);
+    for mode in [
+        f.app.mode.clone(),
+        Mode::Files(k, String::new(), main),
+        Mode::Help,
+        Mode::Jobs(0),
+        Mode::Filter,
+    ] {
+        f.app.mode = mode.clone();
+        let effects = f.app.update(ctrl_c());
+        assert!(
+            matches!(effects.as_slice(), [Effect::Quit]),
+            "{mode:?}: {effects:?}"
+        );
+    }
 }
 
 /// A delete of what a rule marked keeps what the versions left need, as `clean` does: the

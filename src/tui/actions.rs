@@ -19,6 +19,19 @@ use crate::ops::jobs::JobId;
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // Ctrl-C quits from every mode, as the help says, not only from the list: an overlay
+        // (files, a diff waiting on go, the jobs, a dialog) closes on the way.
+        let ctrl_c = key.code == crossterm::event::KeyCode::Char('c')
+            && key
+                .modifiers
+                .contains(crossterm::event::KeyModifiers::CONTROL);
+        if ctrl_c && self.mode != Mode::Normal {
+            if self.mode == Mode::ConfirmQuit {
+                return vec![Effect::Quit];
+            }
+            self.mode = Mode::Normal;
+            return self.act_quit();
+        }
         match self.mode.clone() {
             // A status says what the last key did, or what happened since: the next key
             // replaces it, so that none goes stale ("filter cleared" long after).

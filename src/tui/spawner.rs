@@ -55,8 +55,9 @@ pub struct Spawner {
     diff_cancel: CancelToken,
     /// Access times modlens moved in earlier runs (see `cache::atimes`), undone in every scan.
     kept_moves: Arc<HashMap<PathBuf, Moved>>,
-    /// Scan records still being written, finished before the program ends.
-    recording: Arc<AtomicUsize>,
+    /// Work the program waits for before it ends: scan records still being written, and diff
+    /// comparisons (a cancelled download's scratch directory must still be removed).
+    finishing: Arc<AtomicUsize>,
 }
 
 impl Spawner {
@@ -100,7 +101,7 @@ impl Spawner {
             job_tokens: HashMap::new(),
             diff_cancel: CancelToken::new(),
             kept_moves: Arc::new(kept_moves),
-            recording: Arc::new(AtomicUsize::new(0)),
+            finishing: Arc::new(AtomicUsize::new(0)),
         };
         (spawner, rx)
     }
@@ -137,7 +138,7 @@ impl Spawner {
         self.job_tokens.values().for_each(CancelToken::cancel);
         self.jobs.wait_idle(Duration::from_secs(30));
         let started = Instant::now();
-        while self.recording.load(Ordering::SeqCst) > 0
+        while self.finishing.load(Ordering::SeqCst) > 0
             && started.elapsed() < Duration::from_secs(5)
         {
             std::thread::sleep(Duration::from_millis(10));
@@ -235,7 +236,7 @@ impl Spawner {
                 (Pool::Scan, Box::new(work))
             }
             Effect::RecordScan(totals, sizes, entries) => {
-                let (state, pending) = (self.state.clone(), Arc::clone(&self.recording));
+                let (state, pending) = (self.state.clone(), Arc::clone(&self.finishing));
                 pending.fetch_add(1, Ordering::SeqCst);
                 let work = move || {
                     // A failed record only loses a history point; the screen is right.
@@ -280,6 +281,8 @@ impl Spawner {
             Effect::DiffFile(key, file) => {
                 let cancel = self.diff_cancel.clone();
                 let go = self.go.clone();
+                let pending = Arc::clone(&self.finishing);
+                pending.fetch_add(1, Ordering::SeqCst);
                 let work = move || {
                     let only = std::slice::from_ref(&file);
                     let limits = crate::verify::diff::DiffLimits::default();
@@ -294,6 +297,7 @@ impl Spawner {
                     )
                     .map_err(|e| e.to_string());
                     let _ = tx.send(Msg::Diff(key, file, diff));
+                    pending.fetch_sub(1, Ordering::SeqCst);
                 };
                 (Pool::Job, Box::new(work))
             }
