@@ -750,3 +750,44 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A store verification stops when its cancel token is set (Ctrl-C and SIGTERM set it in the
+/// CLI): no version is judged after, and it says it was interrupted; unset, every version is.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_cancelled_store_verification_judges_nothing_more_and_says_so() {
+    let Some(go) = Go::find("a_cancelled_store_verification") else {
+        return;
+    };
+    let (_, _, store_dir) = planted_store(&go);
+    let store = modlens::cache::store::Store::open(&store_dir, None).unwrap();
+    let listing = store.list();
+    assert!(listing.versions.len() > 3);
+    let gosums = modlens::verify::gosum::GoSums::default();
+    let private = |_: &str| false;
+    let expect = modlens::verify::store::StoreExpectations {
+        gosums: &gosums,
+        verifiers: &[],
+        private: &private,
+        online: None,
+    };
+    let pools = crate::support::pools(2);
+    let run = |cancel: &modlens::cache::cancel::CancelToken| {
+        let mut judged = 0;
+        let recalled = modlens::ops::store::verify_store(
+            &pools,
+            &store,
+            &listing.versions,
+            &expect,
+            None,
+            &|_, _| {},
+            &mut |chunk| judged += chunk.len(),
+            cancel,
+        );
+        (judged, recalled.interrupted)
+    };
+    let cancel = modlens::cache::cancel::CancelToken::new();
+    assert_eq!(run(&cancel), (listing.versions.len(), false));
+    cancel.cancel();
+    assert_eq!(run(&cancel), (0, true));
+}

@@ -19,12 +19,21 @@ pub(super) fn ask_database(
     ));
     let settings = crate::ops::sumdb::SumdbSettings::of(&engine.goenv);
     let cache = engine.cache();
-    let asked =
-        crate::ops::sumdb::ask_for_cache(&engine.pools, &settings, &cache, keys, &|n, total| {
+    // Ctrl-C and SIGTERM stop the asking; what was proven until then is still cached for go.
+    let cancel = crate::cache::cancel::CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let asked = crate::ops::sumdb::ask_for_cache(
+        &engine.pools,
+        &settings,
+        &cache,
+        keys,
+        &|n, total| {
             if let Ok(mut line) = progress.lock() {
                 line.show(|| format!("asked the checksum database about {n}/{total}"));
             }
-        });
+        },
+        &cancel,
+    );
     if let Ok(line) = progress.lock() {
         line.clear();
     }

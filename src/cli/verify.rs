@@ -64,7 +64,16 @@ pub fn run(engine: &Engine, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
     let asked = if args.sumdb {
         let keys: Vec<crate::cache::ModuleKey> = entries.iter().map(|e| e.key.clone()).collect();
-        Some(super::sumdb::ask_database(engine, &keys, !args.json)?)
+        let asked = super::sumdb::ask_database(engine, &keys, !args.json)?;
+        if asked.interrupted {
+            safe_eprintln!(
+                "modlens: interrupted while asking the checksum database ({} proven answers \
+                 cached for go); nothing was verified",
+                asked.installed
+            );
+            return Ok(ExitCode::from(1));
+        }
+        Some(asked)
     } else {
         None
     };

@@ -10,6 +10,7 @@ pub use crate::fix::s3_store::{BucketMirror, fill, mirror_bucket};
 
 use super::pools::Pools;
 use super::state::StoreMemory;
+use crate::cache::cancel::CancelToken;
 use crate::cache::store::{Store, StoredVersion};
 use crate::verify::store::{StoreExpectations, StoreVerdict, judge};
 use crate::verify::zipfile::Scratch;
@@ -25,12 +26,15 @@ pub struct Recalled {
     pub remembered: usize,
     /// Why verdicts were not remembered (the database failed), if they were not.
     pub unsaved: Option<String>,
+    /// Whether the cancel token stopped it between chunks (the versions after are unjudged).
+    pub interrupted: bool,
 }
 
 /// Judges `versions` of `store` in parallel, a chunk at a time, handing each chunk's verdicts to
 /// `on_verdicts` in the store's order; `progress` hears (done, total) as they finish. With
 /// `memory`, a verdict whose digest is unchanged is reused, and each chunk's new verdicts are
-/// remembered before the next chunk starts.
+/// remembered before the next chunk starts. `cancel` stops it between chunks.
+#[allow(clippy::too_many_arguments)]
 pub fn verify_store(
     pools: &Pools,
     store: &Store,
@@ -39,14 +43,19 @@ pub fn verify_store(
     memory: Option<&StoreMemory>,
     progress: &(dyn Fn(usize, usize) + Sync),
     on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>),
+    cancel: &CancelToken,
 ) -> Recalled {
     let total = versions.len();
     let done = AtomicUsize::new(0);
     let now = crate::cache::clock::now();
     let mut recalled = Recalled::default();
     for chunk in versions.chunks(CHUNK) {
-        // (the verdict, its digest when memory is kept, whether it was remembered)
+        // (the verdict, its digest when memory is kept, whether it was remembered); none for
+        // a version the cancel token came before.
         let judged = pools.hash_map(chunk.iter().collect(), |v| {
+            if cancel.is_cancelled() {
+                return None;
+            }
             let online = expect.online.map(|db| db.name());
             let private = (expect.private)(&v.key.path);
             let digest = memory.map(|m| m.digest(store, v, expect.gosums, private, online));
@@ -57,8 +66,12 @@ pub fn verify_store(
             let verdict =
                 old.unwrap_or_else(|| Scratch::with(|scratch| judge(store, v, expect, scratch)));
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            (verdict, digest, fresh)
+            Some((verdict, digest, fresh))
         });
+        let judged: Vec<_> = judged.into_iter().flatten().collect();
+        if cancel.is_cancelled() {
+            recalled.interrupted = true;
+        }
         if let Some(memory) = memory {
             // Online, "unverifiable" may say only that the database was not reached this time.
             let lasting = |v: &StoreVerdict| {
@@ -79,6 +92,9 @@ pub fn verify_store(
             }
         }
         on_verdicts(judged.into_iter().map(|(v, _, _)| v).collect());
+        if recalled.interrupted {
+            break;
+        }
     }
     recalled
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::OpsError;
 use super::pools::Pools;
+use crate::cache::cancel::CancelToken;
 use crate::cache::entry::Kind;
 use crate::cache::goenv::GoEnv;
 use crate::cache::{ModCache, ModuleKey};
@@ -96,17 +97,20 @@ pub struct Asked {
     /// Why the proven answers could not be cached (a cache the user cannot write), if so:
     /// the verification then cannot judge by them.
     pub not_cached: Option<String>,
+    /// Whether the cancel token stopped the asking (the answers proven so far are cached).
+    pub interrupted: bool,
 }
 
 /// Asks the database GOSUMDB names about every version of `keys` of `cache` that needs it, on
 /// the hashing pool (`progress` hears (done, total)), and installs the proven answers in the
-/// cache.
+/// cache. `cancel` stops the asking; what was proven until then is still installed.
 pub fn ask_for_cache(
     pools: &Pools,
     settings: &SumdbSettings,
     cache: &ModCache,
     keys: &[ModuleKey],
     progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &CancelToken,
 ) -> Result<Asked, OpsError> {
     let database = connect_with(&settings.gosumdb, &settings.goproxy, &settings.gopath)?;
     let lookups = cache.sumdb_root().join(database.name()).join("lookup");
@@ -138,11 +142,16 @@ pub fn ask_for_cache(
     let total = wanted.len();
     let done = AtomicUsize::new(0);
     let answers = pools.hash_map(wanted, |key| {
+        if cancel.is_cancelled() {
+            return None;
+        }
         let answer = database.lookup(key);
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        (key, answer)
+        Some((key, answer))
     });
-    asked.asked = total;
+    asked.interrupted = cancel.is_cancelled();
+    let answers: Vec<_> = answers.into_iter().flatten().collect();
+    asked.asked = answers.len();
     let mut proven = Vec::new();
     for (key, (answer, fetched)) in answers {
         match (answer, fetched) {

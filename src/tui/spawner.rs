@@ -310,6 +310,7 @@ impl Spawner {
                         &cache,
                         &keys,
                         &|_, _| {},
+                        &cancel,
                     )
                     .map_err(|e| e.to_string());
                     let _ = tx.send(Msg::Sumdb(keys, asked));

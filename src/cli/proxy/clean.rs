@@ -25,10 +25,14 @@ pub(super) fn clean(
     }
     // Only the verdicts that matter here are kept.
     let mut verdicts: Vec<StoreVerdict> = Vec::new();
-    judge_all(world, store, &listing, &args.store, &mut |chunk| {
+    let judged = judge_all(world, store, &listing, &args.store, &mut |chunk| {
         verdicts.extend(chunk.into_iter().filter(|v| v.status.is_wrong()));
         Ok(())
     })?;
+    if judged.interrupted {
+        safe_eprintln!("modlens: interrupted before every version was judged: nothing was moved");
+        return Ok(ExitCode::from(1));
+    }
     let wrong: Vec<&StoreVerdict> = verdicts.iter().collect();
     let mut text = String::new();
     for v in &wrong {

@@ -24,7 +24,7 @@ pub(super) fn judge_all(
     listing: &Listing,
     args: &StoreArgs,
     on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>) -> anyhow::Result<()>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Judged> {
     let goenv = world.goenv;
     let mut gosums = GoSums::default();
     for dir in &args.project {
@@ -96,6 +96,10 @@ pub(super) fn judge_all(
     if let Some(remote) = remote {
         super::remote::fill_needed(remote, listing, memory.as_ref(), &expect, !args.json)?;
     }
+    // Ctrl-C and SIGTERM stop between versions: what was judged is reported, and said to be
+    // incomplete.
+    let cancel = crate::cache::cancel::CancelToken::new();
+    cancel.cancel_on_interrupt()?;
     let recalled = crate::ops::store::verify_store(
         world.pools,
         store,
@@ -111,6 +115,7 @@ pub(super) fn judge_all(
                 failed = on_verdicts(chunk);
             }
         },
+        &cancel,
     );
     if let Ok(line) = progress.lock() {
         line.clear();
@@ -118,7 +123,18 @@ pub(super) fn judge_all(
     if let Some(why) = &recalled.unsaved {
         safe_eprintln!("modlens: warning: {why}; verdicts are not remembered");
     }
-    failed.map(|()| recalled.remembered)
+    failed.map(|()| Judged {
+        remembered: recalled.remembered,
+        interrupted: recalled.interrupted,
+    })
+}
+
+/// What judging a store came to, beside the verdicts.
+pub(super) struct Judged {
+    /// Verdicts reused from an earlier run.
+    pub remembered: usize,
+    /// Whether Ctrl-C or SIGTERM stopped it before every version was judged.
+    pub interrupted: bool,
 }
 
 /// The lines a verdict other than `match` prints; the common reason is counted, not printed.
@@ -159,7 +175,7 @@ pub(super) fn verify(
             store.layout.name()
         ))?;
     }
-    let remembered = judge_all(world, store, &listing, args, &mut |chunk| {
+    let judged = judge_all(world, store, &listing, args, &mut |chunk| {
         let mut text = String::new();
         for v in &chunk {
             *tally.entry(v.status.name()).or_default() += 1;
@@ -173,12 +189,15 @@ pub(super) fn verify(
         }
         Ok(print(&text)?)
     })?;
+    let remembered = judged.remembered;
     let wrong = tally["mismatch"] + tally["malformed"];
     if args.json {
         print(&format!(
-            "\n], \"strays\": {}, \"summary\": {}, \"remembered\": {remembered}}}\n",
+            "\n], \"strays\": {}, \"summary\": {}, \"remembered\": {remembered}, \
+             \"interrupted\": {}}}\n",
             serde_json::to_string(&listing.strays)?,
-            serde_json::to_string(&tally)?
+            serde_json::to_string(&tally)?,
+            judged.interrupted
         ))?;
     } else {
         let mut text = String::new();
@@ -202,6 +221,14 @@ pub(super) fn verify(
             }
         ));
         print(&text)?;
+    }
+    if judged.interrupted {
+        safe_eprintln!(
+            "modlens: interrupted: {} of {} judged",
+            tally.values().sum::<usize>(),
+            count(listing.versions.len() as u64, "version")
+        );
+        return Ok(ExitCode::from(1));
     }
     Ok(if wrong == 0 {
         ExitCode::SUCCESS
