@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::error::FixError;
 use super::http::{self, agent};
 use crate::cache::ModuleKey;
+use crate::cache::cancel::CancelToken;
 use crate::cache::store::{Layout, Store};
 
 /// Go's limits (`modfetch`): a module zip, and every other file.
@@ -205,9 +206,14 @@ pub fn fill(
     mirror: &Mirror,
     keys: &[&ModuleKey],
     progress: &dyn Fn(usize, usize),
+    cancel: &CancelToken,
 ) -> Result<(), FixError> {
     let agent = agent();
     for (n, key) in keys.iter().enumerate() {
+        // Stopped: the versions not fetched keep their placeholders, and are not judged.
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
         for (url, target) in mirror.pending.get(*key).map_or(&[][..], Vec::as_slice) {
             std::fs::remove_file(target).map_err(|e| scratch_failed(target, e))?;
             let cap = if url.ends_with(".zip") {

@@ -18,6 +18,7 @@ use super::mirror::Mirror;
 use super::s3::{Bucket, Object};
 use super::store::StoreCleaned;
 use crate::cache::ModuleKey;
+use crate::cache::cancel::CancelToken;
 use crate::cache::module::{check_path, escape, unescape};
 use crate::cache::semver::canonical;
 use crate::cache::store::{Layout, Store};
@@ -241,9 +242,14 @@ pub fn fill(
     mirrored: &BucketMirror,
     keys: &[&ModuleKey],
     progress: &dyn Fn(usize, usize),
+    cancel: &CancelToken,
 ) -> Result<(), FixError> {
     let layout = mirrored.mirror.store.layout;
     for (n, key) in keys.iter().enumerate() {
+        // Stopped: the versions not fetched keep their placeholders, and are not judged.
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
         for object in mirrored.objects.get(*key).map_or(&[][..], Vec::as_slice) {
             let Some(Place::Piece(_, name)) = place(layout, &object.key) else {
                 continue;

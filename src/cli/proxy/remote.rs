@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use super::bucket::Mirrored;
 use crate::cache::ModuleKey;
+use crate::cache::cancel::CancelToken;
 use crate::cache::store::{Listing, Store};
 use crate::cli::progress::ProgressLine;
 use crate::ops::state::StoreMemory;
@@ -56,10 +57,17 @@ impl Remote<'_> {
         }
     }
 
-    fn fetch(&self, keys: &[&ModuleKey], progress: &dyn Fn(usize, usize)) -> anyhow::Result<()> {
+    fn fetch(
+        &self,
+        keys: &[&ModuleKey],
+        progress: &dyn Fn(usize, usize),
+        cancel: &CancelToken,
+    ) -> anyhow::Result<()> {
         match self {
-            Remote::Bucket(b) => crate::ops::store::fill(&b.bucket, &b.mirrored, keys, progress)?,
-            Remote::Url(m, _) => crate::ops::store::fill_url(m, keys, progress)?,
+            Remote::Bucket(b) => {
+                crate::ops::store::fill(&b.bucket, &b.mirrored, keys, progress, cancel)?
+            }
+            Remote::Url(m, _) => crate::ops::store::fill_url(m, keys, progress, cancel)?,
         }
         Ok(())
     }
@@ -73,6 +81,7 @@ pub(super) fn fill_needed(
     memory: Option<&StoreMemory>,
     expect: &StoreExpectations<'_>,
     show_progress: bool,
+    cancel: &CancelToken,
 ) -> anyhow::Result<()> {
     let store = remote.store();
     let later = crate::cache::clock::now() + std::time::Duration::from_secs(3600);
@@ -92,11 +101,15 @@ pub(super) fn fill_needed(
     let progress = Mutex::new(ProgressLine::new(
         show_progress && std::io::stderr().is_terminal(),
     ));
-    remote.fetch(&needed, &|n, total| {
-        if let Ok(mut line) = progress.lock() {
-            line.show(|| format!("fetched {n}/{total} versions"));
-        }
-    })?;
+    remote.fetch(
+        &needed,
+        &|n, total| {
+            if let Ok(mut line) = progress.lock() {
+                line.show(|| format!("fetched {n}/{total} versions"));
+            }
+        },
+        cancel,
+    )?;
     if let Ok(line) = progress.lock() {
         line.clear();
     }

@@ -93,13 +93,14 @@ pub(super) fn judge_all(
         }
         None => None,
     };
-    if let Some(remote) = remote {
-        super::remote::fill_needed(remote, listing, memory.as_ref(), &expect, !args.json)?;
-    }
-    // Ctrl-C and SIGTERM stop between versions: what was judged is reported, and said to be
-    // incomplete.
+    // Ctrl-C and SIGTERM stop between versions (fetched, then judged): what was judged is
+    // reported, and said to be incomplete.
     let cancel = crate::cache::cancel::CancelToken::new();
     cancel.cancel_on_interrupt()?;
+    if let Some(remote) = remote {
+        let show = !args.json;
+        super::remote::fill_needed(remote, listing, memory.as_ref(), &expect, show, &cancel)?;
+    }
     let recalled = crate::ops::store::verify_store(
         world.pools,
         store,
