@@ -260,10 +260,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     if app.visible.rows.is_empty() {
         let msg = match (&app.filter, app.problems_only, app.rows.is_empty()) {
-            (_, _, true) => {
-                "no module versions yet: go adds them as it downloads (`modlens --demo` shows \
-                 a small cache with broken entries)"
-            }
+            (_, _, true) => "no module versions yet; `modlens --demo` shows an example cache",
             (Some(_), _, _) => "nothing matches the filter (Esc in / clears it)",
             (None, true, _) => "no problems found (p shows everything)",
             _ => "",
