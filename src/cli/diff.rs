@@ -55,15 +55,7 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     // which the terminal's signal does not reach), and its scratch directory goes.
     let cancel = crate::cache::cancel::CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let diff = match diff_version(
-        &cache,
-        Some(&go),
-        &key,
-        &args.paths,
-        limits,
-        &notice,
-        &cancel,
-    ) {
+    let diff = match diff_version(&cache, &go, &key, &args.paths, limits, &notice, &cancel) {
         Ok(diff) => diff,
         Err(_) if cancel.is_cancelled() => {
             safe_eprintln!("modlens: interrupted");

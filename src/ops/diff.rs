@@ -45,11 +45,11 @@ pub struct VersionDiff {
 }
 
 /// How the cache's copy of `key` differs from the authentic one, limited to the paths below
-/// any of `only`. With no `go`, a zip that is not go's is an error rather than a download;
-/// `notice` hears why an authentic copy is downloaded, before go runs, and `cancel` kills go.
+/// any of `only`. `notice` hears why an authentic copy is downloaded, before go runs, and
+/// `cancel` kills go.
 pub fn diff_version(
     cache: &ModCache,
-    go: Option<&GoRunner>,
+    go: &GoRunner,
     key: &ModuleKey,
     only: &[String],
     limits: DiffLimits,
@@ -70,16 +70,12 @@ pub fn diff_version(
             files,
         }),
         // The zip is not go's: it is what changed, and an authentic copy says how.
-        Err(DiffError::ZipChanged { key: k, why }) => {
-            let go = go.ok_or_else(|| DiffError::ZipChanged {
-                key: k,
-                why: why.clone(),
-            })?;
+        Err(DiffError::ZipChanged { why, .. }) => {
             notice(format!(
                 "the cached zip of {key} is not the one go downloaded ({why}); go downloads an \
                  authentic copy into a scratch directory to compare it with"
             ));
-            let authentic = authentic_zip_until(go, key, cancel)?;
+            let authentic = authentic_zip(go, key, cancel)?;
             match diff_zips(key, &authentic.zip, &zip, only, limits) {
                 Ok(files) => Ok(VersionDiff {
                     compared: Compared::ZipWithAuthentic,
@@ -96,13 +92,12 @@ pub fn diff_version(
                 Err(e) => Err(e.into()),
             }
         }
-        Err(DiffError::Missing(what)) if has_tree && !zip.exists() => {
-            let go = go.ok_or(DiffError::Missing(what))?;
+        Err(DiffError::Missing(_)) if has_tree && !zip.exists() => {
             notice(format!(
                 "the cache has no zip of {key}; go downloads an authentic copy into a scratch \
                  directory to compare the tree with"
             ));
-            tree_with(&authentic_zip_until(go, key, cancel)?)
+            tree_with(&authentic_zip(go, key, cancel)?)
         }
         Err(e) => Err(e.into()),
     }
@@ -117,13 +112,8 @@ pub struct AuthenticZip {
     pub sum: Option<String>,
 }
 
-/// Has go download `key` into a scratch module cache and gives its zip.
-pub fn authentic_zip(go: &GoRunner, key: &ModuleKey) -> Result<AuthenticZip, OpsError> {
-    authentic_zip_until(go, key, &CancelToken::new())
-}
-
-/// [`authentic_zip`], with go killed when `cancel` is set.
-pub fn authentic_zip_until(
+/// Has go download `key` into a scratch module cache and gives its zip; `cancel` kills go.
+pub fn authentic_zip(
     go: &GoRunner,
     key: &ModuleKey,
     cancel: &CancelToken,

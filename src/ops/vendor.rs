@@ -335,7 +335,7 @@ fn proven_zip(
             return Ok(ProvenZip::Cached(cached));
         }
     }
-    let fetched = super::diff::authentic_zip_until(&inputs.go, source, &inputs.cancel)
+    let fetched = super::diff::authentic_zip(&inputs.go, source, &inputs.cancel)
         .map_err(|e| format!("no proven zip of {source}: {e}"))?;
     match hash(&fetched.zip) {
         Some(h) if h == want.0 => Ok(ProvenZip::Fetched(fetched)),

@@ -288,7 +288,7 @@ impl Spawner {
                     let limits = crate::verify::diff::DiffLimits::default();
                     let diff = crate::ops::diff::diff_version(
                         &cache,
-                        Some(&go),
+                        &go,
                         &key,
                         only,
                         limits,
