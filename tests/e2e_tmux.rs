@@ -598,12 +598,13 @@ fn every_thread_of_the_explorer_is_one_ops_started_and_named() {
     assert_eq!(count("modlens-hash-"), cores + 1, "{names:?}");
     assert_eq!(count("modlens-job-"), 4, "{names:?}");
     assert_eq!(count("modlens-input"), 1, "{names:?}");
+    assert_eq!(count("modlens-signals"), 1, "SIGTERM and SIGHUP: {names:?}");
     assert_eq!(
         names.iter().filter(|n| *n == "modlens").count(),
         1,
         "only the UI thread is unnamed: {names:?}"
     );
-    assert_eq!(names.len(), 2 * cores + 7, "no other thread: {names:?}");
+    assert_eq!(names.len(), 2 * cores + 8, "no other thread: {names:?}");
     t.keys(&["q"]);
 }
 
@@ -928,4 +929,70 @@ fn diff_on_a_terminal_pages_and_colours_unless_no_color() {
     let t = Tmux::start("diff-no-color", &cmd("NO_COLOR=1"));
     t.wait_for("exit=");
     assert_eq!(colour_of(&t, "+const Answer = 43"), vt100::Color::Default);
+}
+
+/// SIGTERM (or SIGHUP, a closed terminal) ends the explorer as `q` does, without asking: a
+/// repair job waiting on go stops, go is killed with it, and no scratch is left in the cache.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn sigterm_stops_the_explorer_s_jobs_and_go_with_them() {
+    let Some(go) = Go::find("sigterm_stops_the_explorer_s_jobs") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let at_v = go.modcache().join("cache/download/example.com/unicode/@v");
+    make_writable(&at_v);
+    fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
+    let tree = go.modcache().join("example.com/unicode@v1.0.0");
+    make_writable(&tree);
+    fs::write(tree.join("planted.go"), "package planted\n").unwrap();
+    let (port, asked) = crate::support::hanging_proxy();
+    let before = crate::support::fingerprint(&go.modcache());
+    let mark = format!("MODLENS_TEST_MARK={}", go.sandbox.path().display());
+    let t = Tmux::start(
+        "sigterm",
+        &format!(
+            "{mark} GOPROXY=http://127.0.0.1:{port} GOSUMDB=off {} --cache {}",
+            env!("CARGO_BIN_EXE_modlens"),
+            go.modcache().display()
+        ),
+    );
+    t.wait_for("verify ✓");
+    t.keys(&["B", "R"]);
+    t.wait_for("Repair 1 module version");
+    t.keys(&["y"]);
+    crate::support::wait_until(&asked, "go to ask the proxy");
+    // The explorer's process: marked in its environment, with --cache on its command line.
+    let with_env = |text: &str, also: &str| {
+        fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
+            let pid = e.file_name().to_string_lossy().into_owned();
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
+            let ours = String::from_utf8_lossy(&environ).contains(text)
+                && String::from_utf8_lossy(&cmdline).contains(also);
+            ours.then_some(pid)
+        })
+    };
+    let explorer = with_env(&mark, "--cache").expect("the explorer's process");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &explorer])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let proxy = format!("GOPROXY=http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while t.running() || with_env(&proxy, "mod download").is_some() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the explorer or go still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        crate::support::fingerprint(&go.modcache()),
+        before,
+        "the stopped repair left the cache as it was, its scratch removed"
+    );
 }

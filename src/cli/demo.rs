@@ -234,8 +234,9 @@ pub struct DemoDir {
 }
 
 impl DemoDir {
-    /// Builds the demo cache in a temp dir.
-    pub fn create() -> anyhow::Result<DemoDir> {
+    /// Builds the demo cache in a temp dir. With `on_termination`, a signal that ends the
+    /// process removes it too (the explorer, which ends on them by itself, passes `false`).
+    pub fn create(on_termination: bool) -> anyhow::Result<DemoDir> {
         let dir = crate::cache::private_dir::private_temp_dir("demo")
             .map_err(|e| {
                 anyhow::anyhow!(
@@ -247,7 +248,9 @@ impl DemoDir {
         let root = build(&dir, crate::cache::clock::now()).map_err(|e| {
             anyhow::anyhow!("cannot build the demo cache in {}: {e}", dir.display())
         })?;
-        remove_on_termination(dir.clone())?;
+        if on_termination {
+            remove_on_termination(dir.clone())?;
+        }
         Ok(DemoDir { dir, root })
     }
 }

@@ -151,6 +151,10 @@ pub fn run(cli: Cli) -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // The explorer stopped its work for a signal: exit as the signal would have.
+        Err(err) if let Some(&crate::tui::run::Terminated(signal)) = err.downcast_ref() => {
+            ExitCode::from(u8::try_from(128 + signal).unwrap_or(1))
+        }
         Err(err) => {
             safe_eprintln!("modlens: {err:#}");
             ExitCode::from(2)
@@ -241,8 +245,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    // The explorer stops its work and ends by itself on SIGTERM and SIGHUP, and the demo then
+    // goes as the program returns; commands leave that to the demo's own handler.
+    let explorer = cli.command.is_none() && io::stdout().is_terminal();
     let demo = (cli.demo || no_cache_no_go)
-        .then(DemoDir::create)
+        .then(|| DemoDir::create(!explorer))
         .transpose()?;
     let located = match &demo {
         Some(d) => locate::Located {

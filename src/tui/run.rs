@@ -1,5 +1,7 @@
 //! The event loop: the UI thread owns the [`App`] and the terminal, and reads two channels:
-//! input, and the one channel of messages from the work the [`Spawner`] started.
+//! input, and the one channel of messages from the work the [`Spawner`] started. SIGTERM and
+//! SIGHUP (a closed terminal) end it as `q` does, without asking: jobs are stopped between
+//! items and go is killed, so that nothing runs on after the explorer and no scratch is left.
 //!
 //! Input is read on its own thread (`modlens-input`). Each iteration drains all pending input
 //! before a bounded batch of work messages, so a flood of verdicts cannot delay a key, and
@@ -26,6 +28,12 @@ const FRAME: Duration = Duration::from_millis(33);
 const TICK: Duration = Duration::from_millis(250);
 const WORK_BATCH: usize = 1024;
 
+/// The explorer ended because of this signal (after its work was stopped and the terminal
+/// given back): the process should exit as the signal would have had it.
+#[derive(Debug, thiserror::Error)]
+#[error("terminated by signal {0}")]
+pub struct Terminated(pub i32);
+
 /// Runs the TUI until the user quits.
 pub fn run(
     config: AppConfig,
@@ -34,6 +42,16 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let mut log = frame_log.map(File::create).transpose()?;
     let (mut spawner, messages) = Spawner::pooled(&config, pools);
+    let (signal_tx, signal_rx) = bounded::<i32>(1);
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ])?;
+    Pools::service("signals", move || {
+        if let Some(signal) = signals.forever().next() {
+            let _ = signal_tx.send(signal);
+        }
+    })?;
     let (input_tx, input_rx) = bounded::<(Instant, Event)>(256);
     Pools::service("input", move || {
         while let Ok(ev) = event::read() {
@@ -70,6 +88,10 @@ pub fn run(
                 Err(_) => input_rx = never(),
             },
             recv(messages) -> m => if let Ok(msg) = m { effects.extend(app.update(msg)) },
+            recv(signal_rx) -> signal => {
+                spawner.shutdown();
+                return Err(Terminated(signal.unwrap_or(signal_hook::consts::SIGTERM)).into());
+            }
             default(timeout) => {},
         }
         // Keys first, then a bounded batch of work: `q` is never stuck behind verdicts.
