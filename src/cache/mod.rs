@@ -21,7 +21,6 @@ pub mod locate;
 pub mod measure;
 pub mod module;
 pub mod mount;
-pub mod private_dir;
 pub mod read;
 pub mod recognize;
 pub mod scan;

@@ -237,7 +237,7 @@ impl DemoDir {
     /// Builds the demo cache in a temp dir. With `on_termination`, a signal that ends the
     /// process removes it too (the explorer, which ends on them by itself, passes `false`).
     pub fn create(on_termination: bool) -> anyhow::Result<DemoDir> {
-        let dir = crate::cache::private_dir::private_temp_dir("demo")
+        let dir = crate::fix::private_dir::private_temp_dir("demo")
             .map_err(|e| {
                 anyhow::anyhow!(
                     "cannot create the demo cache's directory in {}: {e}",

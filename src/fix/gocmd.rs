@@ -127,9 +127,9 @@ pub fn run(
 pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Creates `$TMPDIR/modlens-<what>-<random>`, private (see [`crate::cache::private_dir`]).
+    /// Creates `$TMPDIR/modlens-<what>-<random>`, private (see [`crate::fix::private_dir`]).
     pub fn create(what: &str) -> Result<TempDir, FixError> {
-        crate::cache::private_dir::private_temp_dir(what)
+        crate::fix::private_dir::private_temp_dir(what)
             .map(TempDir)
             .map_err(|e| FixError::Go {
                 message: format!("{}: {e}", std::env::temp_dir().display()),

@@ -18,6 +18,7 @@ pub mod gocmd;
 pub mod goindex;
 pub(crate) mod http;
 pub mod mirror;
+pub mod private_dir;
 pub mod refetch;
 pub mod restore;
 pub mod s3;

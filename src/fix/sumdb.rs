@@ -61,7 +61,7 @@ impl Database {
     ) -> Result<Database, FixError> {
         let agent = agent();
         let base = base_url(&agent, &verifier.name, gosumdb, goproxy);
-        let tiles = crate::cache::private_dir::private_temp_dir("sumdb")
+        let tiles = crate::fix::private_dir::private_temp_dir("sumdb")
             .map_err(|e| FixError::Store(format!("cannot create a scratch directory: {e}")))?;
         Ok(Database {
             verifier: verifier.clone(),
