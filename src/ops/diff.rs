@@ -58,10 +58,10 @@ pub fn diff_version(
 ) -> Result<VersionDiff, OpsError> {
     let zip = cache.version_file(key, VersionFile::Zip);
     let has_tree = cache.tree_dir(key).is_dir();
-    let tree_with = |authentic: &AuthenticZip| -> Result<VersionDiff, OpsError> {
+    let tree_with = |authentic: &std::path::Path| -> Result<VersionDiff, OpsError> {
         Ok(VersionDiff {
             compared: Compared::TreeWithAuthentic,
-            files: diff_tree_with(cache, key, &authentic.zip, only, limits)?,
+            files: diff_tree_with(cache, key, authentic, only, limits)?,
         })
     };
     match diff_tree(cache, key, only, limits) {
@@ -75,8 +75,8 @@ pub fn diff_version(
                 "the cached zip of {key} is not the one go downloaded ({why}); go downloads an \
                  authentic copy into a scratch directory to compare it with"
             ));
-            let authentic = authentic_zip(go, key, cancel)?;
-            match diff_zips(key, &authentic.zip, &zip, only, limits) {
+            let (_scratch, authentic) = authentic_zip(go, key, cancel)?;
+            match diff_zips(key, &authentic, &zip, only, limits) {
                 Ok(files) => Ok(VersionDiff {
                     compared: Compared::ZipWithAuthentic,
                     files,
@@ -97,39 +97,56 @@ pub fn diff_version(
                 "the cache has no zip of {key}; go downloads an authentic copy into a scratch \
                  directory to compare the tree with"
             ));
-            tree_with(&authentic_zip(go, key, cancel)?)
+            let (_scratch, authentic) = authentic_zip(go, key, cancel)?;
+            tree_with(&authentic)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// A zip go downloaded afresh, in a scratch directory removed when this is dropped.
-pub struct AuthenticZip {
+/// Zips go downloaded afresh, in one scratch directory removed when this is dropped.
+pub struct AuthenticZips {
     _dir: TempDir,
-    /// The zip.
-    pub zip: PathBuf,
-    /// Its `h1:`, as go reported it.
-    pub sum: Option<String>,
+    /// Each key's zip, or why go could not download it, in the order asked.
+    pub zips: Vec<(ModuleKey, Result<PathBuf, String>)>,
 }
 
-/// Has go download `key` into a scratch module cache and gives its zip; `cancel` kills go.
-pub fn authentic_zip(
+/// Has go download `keys` (in one run) into a scratch module cache and gives their zips;
+/// `cancel` kills go.
+pub fn authentic_zips(
     go: &GoRunner,
-    key: &ModuleKey,
+    keys: &[ModuleKey],
     cancel: &CancelToken,
-) -> Result<AuthenticZip, OpsError> {
+) -> Result<AuthenticZips, OpsError> {
     let dir = TempDir::create("diff")?;
     let scratch = ModCache::new(dir.path().join("modcache"));
     // Writable trees (-modcacherw), so that the scratch directory can be removed.
-    let fetched =
-        crate::fix::fetch::go_download_many(&scratch, std::slice::from_ref(key), go, true, cancel);
-    let fetched = fetched
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| Err(crate::fix::FixError::unchanged(key, "go reported nothing")))?;
-    Ok(AuthenticZip {
-        zip: scratch.version_file(key, VersionFile::Zip),
-        sum: fetched.sum,
-        _dir: dir,
-    })
+    let fetched = crate::fix::fetch::go_download_many(&scratch, keys, go, true, cancel);
+    let zips = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let zip = match fetched.get(i) {
+                Some(Ok(_)) => Ok(scratch.version_file(key, VersionFile::Zip)),
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err(format!("{key}: go reported nothing")),
+            };
+            (key.clone(), zip)
+        })
+        .collect();
+    Ok(AuthenticZips { _dir: dir, zips })
+}
+
+/// [`authentic_zips`] of one key: its zip, in the scratch directory `AuthenticZips` keeps.
+fn authentic_zip(
+    go: &GoRunner,
+    key: &ModuleKey,
+    cancel: &CancelToken,
+) -> Result<(AuthenticZips, PathBuf), OpsError> {
+    let fetched = authentic_zips(go, std::slice::from_ref(key), cancel)?;
+    match fetched.zips.first().map(|(_, zip)| zip.clone()) {
+        Some(Ok(zip)) => Ok((fetched, zip)),
+        Some(Err(why)) => Err(OpsError::Invalid(why)),
+        None => Err(OpsError::Invalid(format!("{key}: go reported nothing"))),
+    }
 }

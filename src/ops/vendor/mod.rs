@@ -1,28 +1,28 @@
 //! `vendor verify`: a project's `vendor/` directory checked as `go mod verify` never does
 //! (golang/go#27348). go itself judges `vendor/modules.txt` against go.mod or go.work (`go list
 //! -mod=vendor -m`, whose error is go's own words); then every vendored module's files are
-//! compared with its zip (see [`crate::verify::diff::vendor`]), a zip first proven by the
-//! project's go.sum: the cache's when it is there and proven, else one go downloads into a
-//! private scratch directory. A module a directory replaces is compared with that directory,
-//! which is what `go mod vendor` would copy again.
+//! compared with its zip (see [`crate::verify::diff::vendor`]), a zip first proven (see
+//! [`zips`]). A module a directory replaces is compared with that directory, which is what
+//! `go mod vendor` would copy again.
+
+mod zips;
 
 use std::path::{Path, PathBuf};
 
-use super::diff::AuthenticZip;
 use super::engine::Engine;
 use super::error::OpsError;
 use crate::cache::ModCache;
+use crate::cache::ModuleKey;
 use crate::cache::cancel::CancelToken;
 use crate::cache::goenv::GoEnv;
 use crate::cache::read;
-use crate::cache::{ModuleKey, VersionFile};
 use crate::fix::gocmd::GoRunner;
 use crate::verify::diff::vendor::{
     VendorSource, VendoredModule, diff_vendored, parse_modules_txt, vendors_nothing,
 };
 use crate::verify::diff::{DiffLimits, FileDiff};
 use crate::verify::gosum::GoSums;
-use crate::verify::zipfile::{Scratch, check_zip};
+use zips::ProvenZips;
 
 /// What became of one vendored module.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -146,14 +146,21 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
     let txt = parse_modules_txt(&modules_txt);
     let project = Project {
         dir,
-        gosums: &gosums,
         main_go: &main_go,
         all: &txt.modules,
     };
-    let modules = txt
-        .modules
+    let plans: Vec<Plan<'_>> = txt.modules.iter().map(|m| plan(&project, m)).collect();
+    let keys: Vec<ModuleKey> = plans
         .iter()
-        .map(|m| check_module(inputs, &project, m))
+        .filter_map(|p| match &p.from {
+            From::Zip(key) => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    let zips = ProvenZips::prove(inputs, &keys, &gosums);
+    let modules = plans
+        .iter()
+        .map(|plan| check_module(&project, plan, &zips))
         .collect();
     Ok(VendorReport {
         manifest: manifest_name,
@@ -166,7 +173,6 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
 /// What every vendored module of one project is checked with.
 struct Project<'a> {
     dir: &'a Path,
-    gosums: &'a GoSums,
     main_go: &'a str,
     all: &'a [VendoredModule],
 }
@@ -194,21 +200,29 @@ fn invalid_entry(m: &VendoredModule) -> Option<String> {
         .then(|| format!("invalid version {:?} in vendor/modules.txt", key.version))
 }
 
-/// One vendored module against its zip, or the directory that replaces it.
-fn check_module(
-    inputs: &VendorInputs<'_>,
-    project: &Project<'_>,
-    m: &VendoredModule,
-) -> VendorModule {
-    let module = |source, checked| VendorModule {
-        path: m.path.clone(),
-        version: m.version.clone(),
-        source,
-        checked,
-    };
-    if let Some(why) = invalid_entry(m) {
-        return module(None, Checked::Unverified { why });
-    }
+/// What one vendored module is compared with.
+enum From {
+    /// Nothing: its modules.txt entry is not one go would follow.
+    Invalid(String),
+    /// Nothing: go vendors nothing of it, and vendor/ holds nothing of it.
+    Nothing,
+    /// The directory that replaces it, as go.mod names it.
+    Directory(String),
+    /// The zip of this module version.
+    Zip(ModuleKey),
+}
+
+/// One vendored module, and what it is compared with.
+struct Plan<'a> {
+    module: &'a VendoredModule,
+    from: From,
+    /// Its directory below vendor/.
+    vendored: PathBuf,
+    /// The directories below it that are other vendored modules'.
+    nested: Vec<String>,
+}
+
+fn plan<'a>(project: &Project<'_>, m: &'a VendoredModule) -> Plan<'a> {
     let nested: Vec<String> = project
         .all
         .iter()
@@ -216,21 +230,57 @@ fn check_module(
         .map(str::to_owned)
         .collect();
     let vendored = project.dir.join("vendor").join(&m.path);
+    let from = if let Some(why) = invalid_entry(m) {
+        From::Invalid(why)
+    } else if vendors_nothing(m, &vendored, &nested) {
+        From::Nothing
+    } else {
+        match m.source() {
+            Some(key) => From::Zip(key),
+            None => From::Directory(
+                m.replacement
+                    .as_ref()
+                    .map_or(String::new(), |(p, _)| p.clone()),
+            ),
+        }
+    };
+    Plan {
+        module: m,
+        from,
+        vendored,
+        nested,
+    }
+}
+
+/// One vendored module against its zip, or the directory that replaces it.
+fn check_module(project: &Project<'_>, plan: &Plan<'_>, zips: &ProvenZips) -> VendorModule {
+    let m = plan.module;
+    let module = |source, checked| VendorModule {
+        path: m.path.clone(),
+        version: m.version.clone(),
+        source,
+        checked,
+    };
     let compare = |from: VendorSource<'_>| {
         let limits = DiffLimits::default();
-        match diff_vendored(m, from, &vendored, &nested, project.main_go, limits) {
+        match diff_vendored(
+            m,
+            from,
+            &plan.vendored,
+            &plan.nested,
+            project.main_go,
+            limits,
+        ) {
             Ok(files) if files.is_empty() => Checked::Identical,
             Ok(files) => Checked::Differs { files },
             Err(e) => Checked::Unverified { why: e.to_string() },
         }
     };
-    if vendors_nothing(m, &vendored, &nested) {
-        return module(None, Checked::Identical);
-    }
-    match m.source() {
-        None => {
+    match &plan.from {
+        From::Invalid(why) => module(None, Checked::Unverified { why: why.clone() }),
+        From::Nothing => module(None, Checked::Identical),
+        From::Directory(path) => {
             // Relative to the main module, as go.mod wrote it; through a link, as go reads it.
-            let path = m.replacement.as_ref().map_or("", |(p, _)| p.as_str());
             let local = project.dir.join(path);
             let checked = if local.is_dir() {
                 compare(VendorSource::Directory(&local))
@@ -239,11 +289,11 @@ fn check_module(
                     why: format!("the directory {path} that replaces it is not there"),
                 }
             };
-            module(Some(Source::Directory(path.to_owned())), checked)
+            module(Some(Source::Directory(path.clone())), checked)
         }
-        Some(key) => {
-            let checked = match proven_zip(inputs, &key, project.gosums) {
-                Ok(zip) => compare(VendorSource::Zip(&key, zip.path())),
+        From::Zip(key) => {
+            let checked = match zips.get(key) {
+                Ok(zip) => compare(VendorSource::Zip(key, zip)),
                 Err(why) => Checked::Unverified { why },
             };
             let source = m
@@ -275,75 +325,5 @@ fn go_judges(inputs: &VendorInputs<'_>, dir: &Path) -> Result<Option<String>, St
         Ok(Some(words))
     } else {
         Err(words)
-    }
-}
-
-/// The zip hash of `source` in a checksum-database answer go cached, proven by the cached
-/// tiles, and where it comes from.
-fn proven_record(inputs: &VendorInputs<'_>, source: &ModuleKey) -> Option<(String, String)> {
-    use crate::verify::sumdb::{Answer, cached_answer};
-    let (keys, _) = super::engine::sumdb_keys(inputs.goenv);
-    let sumdb = inputs.cache.as_ref()?.sumdb_root();
-    keys.iter()
-        .find_map(|verifier| match cached_answer(&sumdb, verifier, source) {
-            Answer::Proven(Some(zip), _) => Some((zip, format!("the {} record", verifier.name))),
-            _ => None,
-        })
-}
-
-/// A zip proven by go.sum (or a proven checksum-database answer): the cache's, or one go
-/// downloaded into a private scratch directory, which lives as long as this.
-enum ProvenZip {
-    Cached(PathBuf),
-    Fetched(AuthenticZip),
-}
-
-impl ProvenZip {
-    fn path(&self) -> &Path {
-        match self {
-            ProvenZip::Cached(path) => path,
-            ProvenZip::Fetched(fetched) => &fetched.zip,
-        }
-    }
-}
-
-/// `source`'s zip, once proven by go.sum, else by an answer of a checksum database go cached
-/// and proved by its tiles; or why there is none.
-fn proven_zip(
-    inputs: &VendorInputs<'_>,
-    source: &ModuleKey,
-    gosums: &GoSums,
-) -> Result<ProvenZip, String> {
-    let want = match gosums.zip_lines(source).iter().find(|l| l.is_h1()) {
-        Some(line) => (line.hash.clone(), line.place()),
-        None => proven_record(inputs, source).ok_or_else(|| {
-            format!(
-                "go.sum has no line for {source}, and no proven checksum-database answer is \
-                 cached"
-            )
-        })?,
-    };
-    let hash = |zip: &Path| {
-        Scratch::with(|scratch| check_zip(zip, source, scratch, false))
-            .ok()
-            .and_then(|r| r.h1)
-            .map(|h| h.to_string())
-    };
-    if let Some(cache) = &inputs.cache {
-        let cached = cache.version_file(source, VersionFile::Zip);
-        if hash(&cached).as_deref() == Some(want.0.as_str()) {
-            return Ok(ProvenZip::Cached(cached));
-        }
-    }
-    let fetched = super::diff::authentic_zip(&inputs.go, source, &inputs.cancel)
-        .map_err(|e| format!("no proven zip of {source}: {e}"))?;
-    match hash(&fetched.zip) {
-        Some(h) if h == want.0 => Ok(ProvenZip::Fetched(fetched)),
-        other => Err(format!(
-            "the zip of {source} go downloads hashes to {}, {} says {}",
-            other.as_deref().unwrap_or("nothing"),
-            want.1,
-            want.0
-        )),
     }
 }
