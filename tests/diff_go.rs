@@ -10,6 +10,14 @@ use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
 use crate::support::{make_writable, stderr, stdout};
 
+/// That `report` (diff --json) names one file, whose diff has the line `added`.
+fn assert_one_file_adds(report: &Value, added: &str) {
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report}");
+    let lines = files[0]["lines"].as_array().unwrap();
+    assert!(lines.iter().any(|l| l == added), "{added}: {report}");
+}
+
 #[test]
 #[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
@@ -204,17 +212,8 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
         report["compared"],
         "the cached zip against the authentic zip"
     );
-    let files = report["files"].as_array().unwrap();
     // The re-tag added its line to the zip's first file.
-    assert_eq!(files.len(), 1, "{report}");
-    assert!(
-        files[0]["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l == "+// retagged"),
-        "{report}"
-    );
+    assert_one_file_adds(&report, "+// retagged");
     assert_eq!(
         crate::support::fingerprint(&cache),
         before,
@@ -273,16 +272,7 @@ fn diff_shows_the_edited_bytes_of_a_tree_against_its_zip() {
         let (code, said, report) = diff_json();
         assert_eq!(code, Some(1), "{said}{report}");
         assert_eq!(report["compared"], "the tree against the authentic zip");
-        let files = report["files"].as_array().unwrap();
-        assert_eq!(files.len(), 1, "{report}");
-        assert!(
-            files[0]["lines"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|l| l == "+// edited"),
-            "{report}"
-        );
+        assert_one_file_adds(&report, "+// edited");
         assert_eq!(
             crate::support::fingerprint(&cache),
             before,

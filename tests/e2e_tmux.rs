@@ -328,17 +328,34 @@ fn demo_dirs(tmp: &std::path::Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-/// The process whose environment has `TMPDIR=<tmp>` and whose command line has `--demo`.
-fn demo_process(tmp: &std::path::Path) -> Option<String> {
-    let wanted = format!("TMPDIR={}", tmp.display());
+/// A process whose environment holds the entry `entry` (`NAME=value`, whole) and whose
+/// command line holds every one of `texts`.
+fn process_with(entry: &str, texts: &[&str]) -> Option<String> {
     fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
         let pid = e.file_name().to_string_lossy().into_owned();
         let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
-        let ours = String::from_utf8_lossy(&cmdline).contains("--demo")
-            && environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes());
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let ours = texts.iter().all(|t| cmdline.contains(t))
+            && environ.split(|b| *b == 0).any(|v| v == entry.as_bytes());
         ours.then_some(pid)
     })
+}
+
+/// The process whose environment has `TMPDIR=<tmp>` and whose command line has `--demo`.
+fn demo_process(tmp: &std::path::Path) -> Option<String> {
+    process_with(&format!("TMPDIR={}", tmp.display()), &["--demo"])
+}
+
+/// Breaks `example.com/unicode@v1.0.0` so that only a download repairs it: a garbage zip and
+/// a file planted in its tree.
+fn break_unicode(go: &Go) {
+    let at_v = go.modcache().join("cache/download/example.com/unicode/@v");
+    let tree = go.modcache().join("example.com/unicode@v1.0.0");
+    make_writable(&at_v);
+    make_writable(&tree);
+    fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
+    fs::write(tree.join("planted.go"), "package planted\n").unwrap();
 }
 
 #[test]
@@ -392,12 +409,7 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
         return;
     }
     go.download(&standard_modules());
-    // A garbage zip and an edited tree: only a download can repair the version.
-    let at_v = go.modcache().join("cache/download/example.com/unicode/@v");
-    let tree = go.modcache().join("example.com/unicode@v1.0.0");
-    make_writable(&tree);
-    fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
-    fs::write(tree.join("planted.go"), "package planted\n").unwrap();
+    break_unicode(&go);
     // A proxy that never answers, so the download hangs until it is cancelled.
     let (port, asked) = crate::support::hanging_proxy();
     let before = crate::support::fingerprint(&go.modcache());
@@ -468,19 +480,8 @@ fn failed_and_cancelled_repairs_rescan_drill_down_and_esc_in_a_real_terminal() {
     // go, asking this test's hanging proxy for the version (the diff's scratch cache is not
     // the repair's, so go is found by its proxy).
     let proxy = format!("GOPROXY=http://127.0.0.1:{port}");
-    let go_asking = || {
-        fs::read_dir("/proc").unwrap().flatten().any(|p| {
-            let read = |f: &str| {
-                fs::read(p.path().join(f))
-                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-                    .unwrap_or_default()
-            };
-            let cmdline = read("cmdline");
-            cmdline.contains("mod download")
-                && cmdline.contains("example.com/unicode@v1.0.0")
-                && read("environ").contains(&proxy)
-        })
-    };
+    let go_asking =
+        || process_with(&proxy, &["mod download", "example.com/unicode@v1.0.0"]).is_some();
     let wait = |want: bool, what: &str| {
         let started = Instant::now();
         while go_asking() != want {
@@ -940,12 +941,7 @@ fn sigterm_stops_the_explorer_s_jobs_and_go_with_them() {
         return;
     };
     go.download(&standard_modules());
-    let at_v = go.modcache().join("cache/download/example.com/unicode/@v");
-    make_writable(&at_v);
-    fs::write(at_v.join("v1.0.0.zip"), "garbage").unwrap();
-    let tree = go.modcache().join("example.com/unicode@v1.0.0");
-    make_writable(&tree);
-    fs::write(tree.join("planted.go"), "package planted\n").unwrap();
+    break_unicode(&go);
     let (port, asked) = crate::support::hanging_proxy();
     let before = crate::support::fingerprint(&go.modcache());
     let mark = format!("MODLENS_TEST_MARK={}", go.sandbox.path().display());
@@ -963,17 +959,7 @@ fn sigterm_stops_the_explorer_s_jobs_and_go_with_them() {
     t.keys(&["y"]);
     crate::support::wait_until(&asked, "go to ask the proxy");
     // The explorer's process: marked in its environment, with --cache on its command line.
-    let with_env = |text: &str, also: &str| {
-        fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
-            let pid = e.file_name().to_string_lossy().into_owned();
-            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
-            let ours = String::from_utf8_lossy(&environ).contains(text)
-                && String::from_utf8_lossy(&cmdline).contains(also);
-            ours.then_some(pid)
-        })
-    };
-    let explorer = with_env(&mark, "--cache").expect("the explorer's process");
+    let explorer = process_with(&mark, &["--cache"]).expect("the explorer's process");
     assert!(
         Command::new("kill")
             .args(["-TERM", &explorer])
@@ -983,7 +969,7 @@ fn sigterm_stops_the_explorer_s_jobs_and_go_with_them() {
     );
     let proxy = format!("GOPROXY=http://127.0.0.1:{port}");
     let started = Instant::now();
-    while t.running() || with_env(&proxy, "mod download").is_some() {
+    while t.running() || process_with(&proxy, &["mod download"]).is_some() {
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "the explorer or go still runs"

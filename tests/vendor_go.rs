@@ -11,6 +11,18 @@ use crate::support::go::Go;
 use crate::support::proxy::FixtureModule;
 use crate::support::{stderr, stdout};
 
+/// `modlens vendor verify --json DIR` on the sandbox's cache: its exit status and report.
+fn vendor_verify(go: &Go, dir: &std::path::Path) -> (i32, Value) {
+    let out = go
+        .modlens(&go.modcache(), &["vendor", "verify", "--json"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out.status.code().unwrap(), report)
+}
+
 #[test]
 #[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
@@ -52,16 +64,7 @@ fn vendor_verify_finds_edits_go_accepts_and_never_flags_a_fresh_vendor() {
     assert!(run_go(&["mod", "tidy"]).0);
     let (vendored, why) = run_go(&["mod", "vendor"]);
     assert!(vendored, "{why}");
-    let verify = || {
-        let out = go
-            .modlens(&go.modcache(), &["vendor", "verify", "--json"])
-            .arg(&project)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-        (out.status.code().unwrap(), report)
-    };
+    let verify = || vendor_verify(&go, &project);
     let (code, fresh) = verify();
     assert_eq!(code, 0, "a fresh go mod vendor is flagged: {fresh}");
     assert_eq!(fresh["modules"][0]["status"], "identical", "{fresh}");
@@ -187,16 +190,7 @@ fn a_module_a_directory_replaces_is_checked_against_that_directory() {
     };
     let (vendored, why) = run_go(&["mod", "vendor"]);
     assert!(vendored, "{why}");
-    let verify = || {
-        let out = go
-            .modlens(&go.modcache(), &["vendor", "verify", "--json"])
-            .arg(&project)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-        (out.status.code().unwrap(), report)
-    };
+    let verify = || vendor_verify(&go, &project);
     let (code, fresh) = verify();
     assert_eq!(code, 0, "a fresh go mod vendor is flagged: {fresh}");
     assert_eq!(
@@ -288,16 +282,7 @@ fn a_workspace_vendor_directory_is_judged_against_go_work() {
         eprintln!("this go has no `go work vendor`; nothing to check: {why}");
         return;
     }
-    let verify = || {
-        let out = go
-            .modlens(&go.modcache(), &["vendor", "verify", "--json"])
-            .arg(&ws)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-        (out.status.code().unwrap(), report)
-    };
+    let verify = || vendor_verify(&go, &ws);
     let (code, fresh) = verify();
     assert_eq!(code, 0, "a fresh go work vendor is flagged: {fresh}");
     assert_eq!(fresh["manifest"], "go.work", "{fresh}");

@@ -161,15 +161,7 @@ fn restore_all(
         expect,
         go: engine.go_runner(),
     };
-    // Ctrl-C or SIGTERM stops between entries; the one being restored finishes.
-    let cancel = CancelToken::new();
-    cancel.cancel_on_interrupt()?;
-    let finished = engine.run_job(spec, &cancel);
-    let not_done = if cancel.is_cancelled() {
-        "interrupted before it was restored"
-    } else {
-        "not restored"
-    };
+    let (finished, not_done) = run_stoppable(engine, spec, "restored")?;
     let mut results = Vec::new();
     for (target, entry) in chosen {
         let mut result = Restoration {
@@ -193,7 +185,7 @@ fn restore_all(
                 result.problems = settled.problems.clone();
             }
             Some(Err(e)) => result.error = Some(e.to_string()),
-            Some(Ok(_)) | None => result.error = Some(not_done.into()),
+            Some(Ok(_)) | None => result.error = Some(not_done.clone()),
         }
         results.push(result);
     }
@@ -243,6 +235,24 @@ fn restore_all(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Runs `spec`, which Ctrl-C or SIGTERM stops between entries (the one under way finishes);
+/// also what an entry it never reached is called.
+fn run_stoppable(
+    engine: &Engine,
+    spec: JobSpec,
+    done: &str,
+) -> anyhow::Result<(Vec<crate::ops::engine::Finished>, String)> {
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
+    let finished = engine.run_job(spec, &cancel);
+    let not_done = if cancel.is_cancelled() {
+        format!("interrupted before it was {done}")
+    } else {
+        format!("not {done}")
+    };
+    Ok((finished, not_done))
 }
 
 fn pieces_text(restored: &[&str], kept: &[&str]) -> String {
@@ -328,14 +338,7 @@ fn empty(
     let spec = JobSpec::EmptyTrash {
         entries: chosen.iter().map(|e| (*e).clone()).collect(),
     };
-    let cancel = CancelToken::new();
-    cancel.cancel_on_interrupt()?;
-    let finished = engine.run_job(spec, &cancel);
-    let not_done = if cancel.is_cancelled() {
-        "interrupted before it was emptied"
-    } else {
-        "not emptied"
-    };
+    let (finished, not_done) = run_stoppable(engine, spec, "emptied")?;
     let mut emptied = Vec::new();
     let mut failed = Vec::new();
     for entry in &chosen {
@@ -345,7 +348,7 @@ fn empty(
         match done.map(|f| &f.result) {
             Some(Ok(_)) => emptied.push(entry.id.clone()),
             Some(Err(e)) => failed.push((entry.id.clone(), e.to_string())),
-            None => failed.push((entry.id.clone(), not_done.into())),
+            None => failed.push((entry.id.clone(), not_done.clone())),
         }
     }
     engine.record_run(
