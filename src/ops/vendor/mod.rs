@@ -119,34 +119,16 @@ impl<'a> VendorInputs<'a> {
 /// Checks the project at `dir`.
 pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorReport, OpsError> {
     let invalid = |why: String| OpsError::Invalid(format!("{}: {why}", dir.display()));
-    let modules_txt = read::read_text(&dir.join("vendor/modules.txt"), 64 << 20).map_err(|e| {
-        // Inside a workspace, go vendors at the workspace's root (`go work vendor`).
-        let workspace =
-            inputs.goenv.get("GOWORK").as_deref() != Some("off") && !dir.join("go.work").is_file();
-        let root = workspace
-            .then(|| {
-                let dir = std::path::absolute(dir).ok()?;
-                dir.ancestors()
-                    .skip(1)
-                    .find(|d| d.join("go.work").is_file())
-                    .map(Path::to_path_buf)
-            })
-            .flatten();
-        let hint = match root {
-            Some(root) => format!(
-                "this module is in the workspace {}: its vendor directory is there (`go work \
-                 vendor`; check it with `modlens vendor verify {}`)",
-                root.join("go.work").display(),
-                root.display()
-            ),
-            None => "no vendor directory? `go mod vendor` makes one".to_owned(),
-        };
-        invalid(format!("{e} ({hint})"))
-    })?;
     // A workspace's vendor directory (`go work vendor`) is judged by go.work's go version, as
     // go's own vendoring is, unless GOWORK=off leaves the workspace.
-    let workspace =
-        inputs.goenv.get("GOWORK").as_deref() != Some("off") && dir.join("go.work").is_file();
+    let workspaces = inputs.goenv.get("GOWORK").as_deref() != Some("off");
+    let workspace = workspaces && dir.join("go.work").is_file();
+    let modules_txt = read::read_text(&dir.join("vendor/modules.txt"), 64 << 20).map_err(|e| {
+        invalid(format!(
+            "{e} ({})",
+            no_vendor_hint(dir, workspaces && !workspace)
+        ))
+    })?;
     let manifest_name = if workspace { "go.work" } else { "go.mod" };
     let manifest = dir.join(manifest_name);
     let manifest_text =
@@ -187,6 +169,29 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
         not_judged,
         modules,
     })
+}
+
+/// What to say when `dir` has no vendor directory: inside a workspace above `dir` (looked for
+/// with `look_above`), go vendors at the workspace's root (`go work vendor`).
+fn no_vendor_hint(dir: &Path, look_above: bool) -> String {
+    let root = look_above
+        .then(|| {
+            let dir = std::path::absolute(dir).ok()?;
+            dir.ancestors()
+                .skip(1)
+                .find(|d| d.join("go.work").is_file())
+                .map(Path::to_path_buf)
+        })
+        .flatten();
+    match root {
+        Some(root) => format!(
+            "this module is in the workspace {}: its vendor directory is there (`go work \
+             vendor`; check it with `modlens vendor verify {}`)",
+            root.join("go.work").display(),
+            root.display()
+        ),
+        None => "no vendor directory? `go mod vendor` makes one".to_owned(),
+    }
 }
 
 /// What every vendored module of one project is checked with.
