@@ -33,7 +33,7 @@ pub struct Recalled {
 /// Judges `versions` of `store` in parallel, a chunk at a time, handing each chunk's verdicts to
 /// `on_verdicts` in the store's order; `progress` hears (done, total) as they finish. With
 /// `memory`, a verdict whose digest is unchanged is reused, and each chunk's new verdicts are
-/// remembered before the next chunk starts. `cancel` stops it between chunks.
+/// remembered before the next chunk starts. `cancel` stops it between versions.
 #[allow(clippy::too_many_arguments)]
 pub fn verify_store(
     pools: &Pools,
