@@ -216,6 +216,40 @@ fn a_duration_that_reads_two_ways_is_an_error_with_a_hint() {
     }
 }
 
+/// A bad value is the error the user sees whatever else is wrong: it is checked before the
+/// cache is looked for (here it does not exist) and before a demo is built.
+#[test]
+fn a_bad_flag_value_is_reported_before_the_cache_is_looked_for() {
+    let c = HandCache::new();
+    let missing = c.root().join("nope");
+    let cases: &[(&[&str], &str)] = &[
+        (&["clean", "--older-than", "1m"], "did you mean"),
+        (&["clean", "--max-size", "10Q"], "invalid size"),
+        (&["clean"], "say what to clean"),
+        (&["clean", "[bad"], "invalid pattern"),
+        (&["verify", "--rehash-after", "soon"], "invalid duration"),
+        (&["list", "--filter", "[bad"], "invalid"),
+        (&["history", "--since", "2m"], "did you mean"),
+        (&["trash", "empty", "--older-than", "x"], "invalid duration"),
+        (&["--trash-keep", "1m", "list"], "invalid --trash-keep"),
+    ];
+    for (args, needle) in cases {
+        let out = modlens(args).arg("--cache").arg(&missing).output().unwrap();
+        assert_one_line_error(&out, needle);
+        assert!(!missing.exists(), "{args:?} created nothing");
+    }
+    let out = modlens(&["--demo", "clean", "--older-than", "1m"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "did you mean");
+    let out = modlens(&["gocache", "clean", "--max-size", "10Q"])
+        .arg("--dir")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "invalid size");
+}
+
 #[test]
 #[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
 fn with_go_but_no_cache_yet_the_explorer_shows_the_demo_and_says_why() {

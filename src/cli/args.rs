@@ -75,7 +75,7 @@ const POLICIES: &str = "Policies (a version goes only if every policy given sele
 
 impl CleanArgs {
     /// The version policies the flags give, in the order they narrow; a value that would
-    /// select everything, or nothing sensible, is an error.
+    /// select everything, or nothing sensible, is an error, and so is selecting nothing at all.
     pub fn policies(&self) -> anyhow::Result<Vec<Policy>> {
         let mut policies = Vec::new();
         if let Some(text) = &self.older_than {
@@ -120,6 +120,17 @@ impl CleanArgs {
                 ),
                 max => policies.push(Policy::MaxSize(max)),
             }
+        }
+        if policies.is_empty()
+            && self.patterns.is_empty()
+            && !self.leftovers
+            && !self.vcs
+            && self.named_leftovers.is_empty()
+        {
+            anyhow::bail!(
+                "say what to clean: {}, --leftovers, --leftover PATH, --vcs, or PATTERNs",
+                CleanArgs::policy_flags().join(", ")
+            );
         }
         Ok(policies)
     }

@@ -21,6 +21,7 @@ macro_rules! safe_eprint {
 
 mod args;
 mod ask;
+mod check;
 mod clean;
 pub mod demo;
 mod diff;
@@ -207,6 +208,7 @@ pub(crate) fn unwritable(root: &std::path::Path) -> Option<String> {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
+    check::flag_values(&cli)?;
     let goenv = GoEnv::from_process();
     if let Some(Command::Gocache(args)) = &cli.command {
         // The build cache needs no module cache.

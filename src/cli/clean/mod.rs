@@ -36,17 +36,6 @@ pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| Filter::parse_pattern(p))
         .collect::<Result<Vec<_>, _>>()?;
-    if policies.is_empty()
-        && patterns.is_empty()
-        && !args.leftovers
-        && !args.vcs
-        && args.named_leftovers.is_empty()
-    {
-        anyhow::bail!(
-            "say what to clean: {}, --leftovers, --leftover PATH, --vcs, or PATTERNs",
-            CleanArgs::policy_flags().join(", ")
-        );
-    }
     let expect = engine.expectations(&args.project, args.recursive)?;
     let snapshot = engine.snapshot(Depth::Full)?;
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;

@@ -1,0 +1,61 @@
+//! Flag values checked before anything else runs.
+//!
+//! A bad value (`--older-than 1m`, `--max-size 0`, a malformed pattern) is a usage error, and
+//! the user must see it as one whatever state the machine is in: before the cache is looked
+//! for, the demo is built or the state database is opened. Each subcommand parses its values
+//! again where it uses them; this only makes sure that parse cannot fail late.
+
+use super::{Cli, Command, GocacheAction, TrashAction};
+use crate::cache::filter::Filter;
+use crate::ops::policy::{parse_duration, parse_size};
+
+/// The first bad flag value of `cli`, as the subcommand itself would word it.
+pub fn flag_values(cli: &Cli) -> anyhow::Result<()> {
+    if cli.trash_keep.trim() != "never" {
+        parse_duration(cli.trash_keep.trim())
+            .map_err(|e| anyhow::anyhow!("invalid --trash-keep: {e}"))?;
+    }
+    let Some(command) = &cli.command else {
+        return Ok(());
+    };
+    match command {
+        Command::Clean(args) => {
+            args.policies()?;
+            patterns(&args.patterns)?;
+        }
+        Command::Verify(args) => {
+            patterns(&args.patterns)?;
+            parse_duration(&args.rehash_after)?;
+        }
+        Command::List(args) => {
+            args.filter.as_deref().map(Filter::parse).transpose()?;
+        }
+        Command::History(args) => {
+            args.since.as_deref().map(parse_duration).transpose()?;
+        }
+        Command::Trash(args) => {
+            if let TrashAction::Empty { older_than, .. } = &args.action {
+                older_than.as_deref().map(parse_duration).transpose()?;
+            }
+        }
+        Command::Gocache(args) => {
+            if let Some(GocacheAction::Clean(clean)) = &args.action {
+                clean
+                    .older_than
+                    .as_deref()
+                    .map(parse_duration)
+                    .transpose()?;
+                clean.max_size.as_deref().map(parse_size).transpose()?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn patterns(texts: &[String]) -> anyhow::Result<()> {
+    for text in texts {
+        Filter::parse_pattern(text)?;
+    }
+    Ok(())
+}
