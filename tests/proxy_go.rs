@@ -774,15 +774,18 @@ fn a_cancelled_store_verification_judges_nothing_more_and_says_so() {
     let pools = crate::support::pools(2);
     let run = |cancel: &modlens::cache::cancel::CancelToken| {
         let mut judged = 0;
+        let check = modlens::ops::store::StoreCheck {
+            store: &store,
+            expect: &expect,
+            memory: None,
+            cancel,
+        };
         let recalled = modlens::ops::store::verify_store(
             &pools,
-            &store,
+            &check,
             &listing.versions,
-            &expect,
-            None,
             &|_, _| {},
             &mut |chunk| judged += chunk.len(),
-            cancel,
         );
         (judged, recalled.interrupted)
     };

@@ -30,21 +30,35 @@ pub struct Recalled {
     pub interrupted: bool,
 }
 
-/// Judges `versions` of `store` in parallel, a chunk at a time, handing each chunk's verdicts to
-/// `on_verdicts` in the store's order; `progress` hears (done, total) as they finish. With
-/// `memory`, a verdict whose digest is unchanged is reused, and each chunk's new verdicts are
-/// remembered before the next chunk starts. `cancel` stops it between versions.
-#[allow(clippy::too_many_arguments)]
+/// What a store verification checks against, and what stops it.
+pub struct StoreCheck<'a> {
+    /// The store whose versions are judged.
+    pub store: &'a Store,
+    /// The go.sum lines, checksum-database answers and privacy rule they are judged by.
+    pub expect: &'a StoreExpectations<'a>,
+    /// Verdicts remembered from earlier runs, reused while their digest is unchanged.
+    pub memory: Option<&'a StoreMemory>,
+    /// Stops the run between versions.
+    pub cancel: &'a CancelToken,
+}
+
+/// Judges `versions` of the check's store in parallel, a chunk at a time, handing each chunk's
+/// verdicts to `on_verdicts` in the store's order; `progress` hears (done, total) as they
+/// finish. With memory, a verdict whose digest is unchanged is reused, and each chunk's new
+/// verdicts are remembered before the next chunk starts.
 pub fn verify_store(
     pools: &Pools,
-    store: &Store,
+    check: &StoreCheck<'_>,
     versions: &[StoredVersion],
-    expect: &StoreExpectations<'_>,
-    memory: Option<&StoreMemory>,
     progress: &(dyn Fn(usize, usize) + Sync),
     on_verdicts: &mut dyn FnMut(Vec<StoreVerdict>),
-    cancel: &CancelToken,
 ) -> Recalled {
+    let StoreCheck {
+        store,
+        expect,
+        memory,
+        cancel,
+    } = *check;
     let total = versions.len();
     let done = AtomicUsize::new(0);
     let now = crate::cache::clock::now();

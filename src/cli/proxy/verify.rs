@@ -101,12 +101,16 @@ pub(super) fn judge_all(
         let show = !args.json;
         super::remote::fill_needed(remote, listing, memory.as_ref(), &expect, show, &cancel)?;
     }
+    let check = crate::ops::store::StoreCheck {
+        store,
+        expect: &expect,
+        memory: memory.as_ref(),
+        cancel: &cancel,
+    };
     let recalled = crate::ops::store::verify_store(
         world.pools,
-        store,
+        &check,
         &listing.versions,
-        &expect,
-        memory.as_ref(),
         &show,
         &mut |chunk| {
             if failed.is_ok() {
@@ -116,7 +120,6 @@ pub(super) fn judge_all(
                 failed = on_verdicts(chunk);
             }
         },
-        &cancel,
     );
     if let Ok(line) = progress.lock() {
         line.clear();

@@ -41,40 +41,47 @@ fn size_bar(bytes: u64, max: u64) -> String {
     format!("{s:BAR_W$}")
 }
 
-/// The size, bar and age columns; narrow terminals get size and age only.
-#[allow(clippy::too_many_arguments)]
-fn columns(
+/// How the size, bar and age columns are laid out in one frame; narrow terminals get size and
+/// age only.
+struct Columns {
     narrow: bool,
-    files: Option<u64>,
-    bytes: u64,
+    show_files: bool,
+    /// The largest size shown, the bar's full length.
     max: u64,
-    (downloaded, last_used): (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
     now: std::time::SystemTime,
-    style: Style,
     theme: Theme,
-) -> Vec<Span<'static>> {
-    let mut spans = Vec::new();
-    if let Some(files) = files {
-        spans.push(Span::styled(format!("{files:>FILES_W$} "), style));
+}
+
+/// When a row's versions were downloaded and last used.
+type Times = (Option<std::time::SystemTime>, Option<std::time::SystemTime>);
+
+impl Columns {
+    /// One row's columns: its file count (shown on wide terminals), size and times.
+    fn row(&self, files: u64, bytes: u64, times: Times, style: Style) -> Vec<Span<'static>> {
+        let (downloaded, last_used) = times;
+        let mut spans = Vec::new();
+        if self.show_files {
+            spans.push(Span::styled(format!("{files:>FILES_W$} "), style));
+        }
+        spans.push(Span::styled(format!("{:>SIZE_W$} ", size(bytes)), style));
+        if self.narrow {
+            spans.push(Span::styled(
+                format!("{:>AGE_W$}", age(downloaded, self.now)),
+                style,
+            ));
+        } else {
+            spans.push(Span::styled(size_bar(bytes, self.max), self.theme.dim()));
+            spans.push(Span::styled(
+                format!(
+                    " {:>AGE_W$} {:>AGE_W$}",
+                    age(downloaded, self.now),
+                    age(last_used, self.now)
+                ),
+                style,
+            ));
+        }
+        spans
     }
-    spans.push(Span::styled(format!("{:>SIZE_W$} ", size(bytes)), style));
-    if narrow {
-        spans.push(Span::styled(
-            format!("{:>AGE_W$}", age(downloaded, now)),
-            style,
-        ));
-    } else {
-        spans.push(Span::styled(size_bar(bytes, max), theme.dim()));
-        spans.push(Span::styled(
-            format!(
-                " {:>AGE_W$} {:>AGE_W$}",
-                age(downloaded, now),
-                age(last_used, now)
-            ),
-            style,
-        ));
-    }
-    spans
 }
 
 /// The columns the list needs to show every visible name whole, with the size bar and both
@@ -139,6 +146,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         )
     };
     lines.push(Line::styled(heading, theme.heading()));
+    let columns = Columns {
+        narrow,
+        show_files,
+        max: app.visible.max_bytes,
+        now: app.now,
+        theme,
+    };
     let height = usize::from(area.height.saturating_sub(1));
     for (i, row) in app
         .visible
@@ -172,15 +186,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                     Span::styled(if marked { "◆ " } else { "  " }, theme.marked()),
                     Span::styled(truncate(&label, name_w + 1), style),
                 ];
-                spans.extend(columns(
-                    narrow,
-                    show_files.then_some(t.files),
+                spans.extend(columns.row(
+                    t.files,
                     t.bytes,
-                    app.visible.max_bytes,
                     (t.downloaded, t.last_used),
-                    app.now,
                     Style::new(),
-                    theme,
                 ));
                 spans.push(Span::styled(mark, theme.problem()));
                 Line::from(spans)
@@ -231,15 +241,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
                         row_style,
                     ),
                 ];
-                spans.extend(columns(
-                    narrow,
-                    show_files.then_some(e.usage().files),
+                spans.extend(columns.row(
+                    e.usage().files,
                     app.bytes(e.usage()),
-                    app.visible.max_bytes,
                     (e.downloaded, e.last_used),
-                    app.now,
                     row_style,
-                    theme,
                 ));
                 spans.push(Span::styled(format!("  {sym}"), sym_style));
                 // ◆: the checksum database's proven record confirms the zip; ◇: it was asked
