@@ -794,3 +794,106 @@ fn a_cancelled_store_verification_judges_nothing_more_and_says_so() {
     cancel.cancel();
     assert_eq!(run(&cancel), (0, true));
 }
+
+/// Serves `dir` over HTTP on 127.0.0.1 slowly, in the `phase` given: "head" answers every HEAD
+/// a second late, "zip" trickles each zip's body a byte every 200 ms. The file `started`
+/// appears once the slow part has begun. Returns the server and its URL.
+fn serve_slowly(dir: &Path, phase: &str, started: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let script = "import functools, http.server, os, sys, time\n\
+        root, phase, started = sys.argv[1], sys.argv[2], sys.argv[3]\n\
+        class H(http.server.SimpleHTTPRequestHandler):\n\
+        \x20   def log_message(self, *a): pass\n\
+        \x20   def do_HEAD(self):\n\
+        \x20       if phase == 'head':\n\
+        \x20           open(started, 'w').close(); time.sleep(1)\n\
+        \x20       super().do_HEAD()\n\
+        \x20   def do_GET(self):\n\
+        \x20       if phase != 'zip' or not self.path.endswith('.zip'):\n\
+        \x20           return super().do_GET()\n\
+        \x20       data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()\n\
+        \x20       self.send_response(200)\n\
+        \x20       self.send_header('Content-Length', str(len(data)))\n\
+        \x20       self.end_headers()\n\
+        \x20       open(started, 'w').close()\n\
+        \x20       for b in data:\n\
+        \x20           self.wfile.write(bytes([b])); self.wfile.flush(); time.sleep(0.2)\n\
+        s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(H, directory=root))\n\
+        s.daemon_threads = True\n\
+        print(s.server_address[1], flush=True)\n\
+        s.serve_forever()\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir)
+        .arg(phase)
+        .arg(started)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, format!("http://127.0.0.1:{}", line.trim()))
+}
+
+/// Ctrl-C while a store behind a URL is listed, or while a zip is still coming, stops within
+/// moments (not when the listing or the download would end), says so, exits 1, and leaves no
+/// scratch directory.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn ctrl_c_stops_a_remote_store_s_listing_and_its_downloads_at_once() {
+    let Some(go) = Go::find("ctrl_c_stops_a_remote_store") else {
+        return;
+    };
+    let (_, project, store) = planted_store(&go);
+    for (phase, said) in [("head", "was not listed to the end"), ("zip", "judged")] {
+        let started = go.workdir().join(format!("{phase}-started"));
+        let (mut server, url) = serve_slowly(&store, phase, &started);
+        let tmp = go.sandbox.path().join(format!("tmp-{phase}"));
+        fs::create_dir_all(&tmp).unwrap();
+        let child = modlens(&["proxy", "verify", &url, "--no-state"])
+            .arg("--project")
+            .arg(&project)
+            .env("TMPDIR", &tmp)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let waited = std::time::Instant::now();
+        while !started.exists() {
+            assert!(waited.elapsed().as_secs() < 20, "{phase}: never began");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let signalled = std::time::Instant::now();
+        let pid = child.id().to_string();
+        let kill = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status();
+        assert!(kill.unwrap().success());
+        let out = child.wait_with_output().unwrap();
+        // A HEAD takes a second here and a zip a minute: stopping at the next check is
+        // well inside 5 s, finishing the work is not.
+        assert!(
+            signalled.elapsed().as_secs() < 5,
+            "{phase}: took {:?}",
+            signalled.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(1), "{phase}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("interrupted"),
+            "{phase}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains(said), "{phase}: {}", stderr(&out));
+        let left: Vec<_> = fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "{phase}: left behind: {left:?}");
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+}

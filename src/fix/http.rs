@@ -7,6 +7,11 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::cache::cancel::CancelToken;
+
+/// Why a download stopped before its end: its cancel token was set (Ctrl-C, SIGTERM).
+pub(super) const STOPPED: &str = "stopped: interrupted";
+
 /// The agent every request goes through.
 pub(super) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -43,16 +48,43 @@ pub(super) fn get(agent: &ureq::Agent, url: &str, cap: u64) -> Result<Option<Vec
 }
 
 /// GETs `url` into the new file `to` (created exclusively), at most `cap` bytes; `false` when
-/// it is not found (and no file is made).
-pub(super) fn get_to(agent: &ureq::Agent, url: &str, cap: u64, to: &Path) -> Result<bool, String> {
+/// it is not found (and no file is made). Once `cancel` is set the download stops at its next
+/// chunk, with [`STOPPED`], and the file holds what came until then.
+pub(super) fn get_to(
+    agent: &ureq::Agent,
+    url: &str,
+    cap: u64,
+    to: &Path,
+    cancel: &CancelToken,
+) -> Result<bool, String> {
     let Some(response) = call(agent, url)? else {
         return Ok(false);
     };
-    let mut reader = response.into_body().into_with_config().limit(cap).reader();
+    let mut reader = Stoppable {
+        inner: response.into_body().into_with_config().limit(cap).reader(),
+        cancel,
+    };
     let mut file =
         std::fs::File::create_new(to).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
     std::io::copy(&mut reader, &mut file).map_err(|e| e.to_string())?;
     file.flush()
         .map_err(|e| format!("cannot write {}: {e}", to.display()))?;
     Ok(true)
+}
+
+/// A body that fails at its next read once the token is set, so that a download in flight
+/// stops within one chunk of a Ctrl-C rather than when it ends (a zip may take minutes).
+struct Stoppable<'a, R> {
+    inner: R,
+    cancel: &'a CancelToken,
+}
+
+impl<R: Read> Read for Stoppable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // Not ErrorKind::Interrupted: `io::copy` would retry that.
+            return Err(std::io::Error::other(STOPPED));
+        }
+        self.inner.read(buf)
+    }
 }

@@ -102,11 +102,13 @@ pub fn catalog(url: &str) -> Result<Option<Vec<ModuleKey>>, FixError> {
 /// Lays out the mirror of `url`: every version of `keys` and the others the `@v/list` of their
 /// modules names, each piece asked for with HEAD and laid out as a sparse placeholder of its
 /// size (nothing downloaded yet: [`fill`] fetches what must be judged); `progress` hears
-/// (done, total) per version.
+/// (done, total) per version. `cancel` stops it between versions, with the versions laid out
+/// until then.
 pub fn mirror(
     url: &str,
     keys: &[&ModuleKey],
     progress: &dyn Fn(usize, usize),
+    cancel: &CancelToken,
 ) -> Result<Mirror, FixError> {
     let base = url.trim_end_matches('/');
     let agent = agent();
@@ -117,6 +119,9 @@ pub fn mirror(
     let mut wanted: BTreeSet<ModuleKey> = keys.iter().map(|k| (*k).clone()).collect();
     let paths: BTreeSet<String> = wanted.iter().map(|k| k.path.clone()).collect();
     for path in &paths {
+        if cancel.is_cancelled() {
+            break;
+        }
         let esc = crate::cache::module::escape(path);
         let list = fetch(&agent, &format!("{base}/{esc}/@v/list"), MAX_OTHER, None)?;
         let Some(list) = list else { continue };
@@ -140,6 +145,9 @@ pub fn mirror(
     let mut identities = HashMap::new();
     let total = wanted.len();
     for (n, key) in wanted.iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
         let at = dir.path().join(key.escaped_path()).join("@v");
         std::fs::create_dir_all(&at).map_err(|e| scratch_failed(&at, e))?;
         let stem = key.escaped_version();
@@ -221,8 +229,14 @@ pub fn fill(
             } else {
                 MAX_OTHER
             };
-            if fetch(&agent, url, cap, Some(target))?.is_none() {
-                std::fs::File::create_new(target).map_err(|e| scratch_failed(target, e))?;
+            match fetch(&agent, url, cap, Some((target, cancel))) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    std::fs::File::create_new(target).map_err(|e| scratch_failed(target, e))?;
+                }
+                // Stopped part way: this version is not judged either.
+                Err(_) if cancel.is_cancelled() => return Ok(()),
+                Err(e) => return Err(e),
             }
         }
         progress(n + 1, keys.len());
@@ -273,19 +287,21 @@ fn scratch_failed(path: &Path, e: std::io::Error) -> FixError {
 }
 
 /// GETs `url` from the store: `None` for "not found"; the body, at most `cap` bytes, into `to`
-/// (returning nothing) or into memory.
+/// (returning nothing, and stopping when its token is set) or into memory.
 fn fetch(
     agent: &ureq::Agent,
     url: &str,
     cap: u64,
-    to: Option<&Path>,
+    to: Option<(&Path, &CancelToken)>,
 ) -> Result<Option<Vec<u8>>, FixError> {
     let failed = |why: String| FixError::Store(format!("cannot read the store at {url}: {why}"));
     match to {
-        Some(path) => match http::get_to(agent, url, cap, path).map_err(failed)? {
-            true => Ok(Some(Vec::new())),
-            false => Ok(None),
-        },
+        Some((path, cancel)) => {
+            match http::get_to(agent, url, cap, path, cancel).map_err(failed)? {
+                true => Ok(Some(Vec::new())),
+                false => Ok(None),
+            }
+        }
         None => http::get(agent, url, cap).map_err(failed),
     }
 }

@@ -14,6 +14,7 @@ use rusty_s3::{Credentials, UrlStyle};
 
 use super::error::FixError;
 use super::http;
+use crate::cache::cancel::CancelToken;
 
 /// How long a signed request stays valid.
 const SIGNED_FOR: Duration = Duration::from_secs(3600);
@@ -115,11 +116,15 @@ impl Bucket {
         format!("{} at {}", self.shown, self.bucket.base_url())
     }
 
-    /// Every object below the prefix, page by page (the store's trash excluded).
-    pub fn list(&self) -> Result<Vec<Object>, FixError> {
+    /// Every object below the prefix, page by page (the store's trash excluded); `cancel`
+    /// stops it between pages, with the objects listed until then.
+    pub fn list(&self, cancel: &CancelToken) -> Result<Vec<Object>, FixError> {
         let mut objects = Vec::new();
         let mut token: Option<String> = None;
         loop {
+            if cancel.is_cancelled() {
+                return Ok(objects);
+            }
             let mut action: ListObjectsV2<'_> =
                 self.bucket.list_objects_v2(self.credentials.as_ref());
             if !self.prefix.is_empty() {
@@ -155,9 +160,16 @@ impl Bucket {
         }
     }
 
-    /// Streams the object `key` into the new file `to`, at most `cap` bytes.
-    pub fn get_to(&self, key: &str, cap: u64, to: &Path) -> Result<(), FixError> {
-        match http::get_to(&self.agent, self.object_url(key).as_str(), cap, to) {
+    /// Streams the object `key` into the new file `to`, at most `cap` bytes, stopping at the
+    /// next chunk once `cancel` is set.
+    pub fn get_to(
+        &self,
+        key: &str,
+        cap: u64,
+        to: &Path,
+        cancel: &CancelToken,
+    ) -> Result<(), FixError> {
+        match http::get_to(&self.agent, self.object_url(key).as_str(), cap, to, cancel) {
             Ok(true) => Ok(()),
             Ok(false) => Err(self.failed(key, "no such object")),
             Err(why) => Err(self.failed(key, &why)),

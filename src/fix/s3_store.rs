@@ -129,8 +129,13 @@ fn detect(objects: &[Object]) -> Option<Layout> {
 /// every `@v/list` object downloaded, every piece a sparse placeholder of the object's size
 /// (nothing read), so that the mirror lists as the bucket does. [`fill`] then downloads the
 /// pieces of the versions that must be judged; a remembered version is never downloaded.
-pub fn mirror_bucket(bucket: &Bucket, layout: Option<Layout>) -> Result<BucketMirror, FixError> {
-    let objects = bucket.list()?;
+/// `cancel` stops the listing, with what was listed until then.
+pub fn mirror_bucket(
+    bucket: &Bucket,
+    layout: Option<Layout>,
+    cancel: &CancelToken,
+) -> Result<BucketMirror, FixError> {
+    let objects = bucket.list(cancel)?;
     let layout = layout.or_else(|| detect(&objects)).ok_or_else(|| {
         FixError::Store(format!(
             "{}: no module store found (no `<module>/@v/` keys, no Athens `source.zip`)",
@@ -176,7 +181,10 @@ pub fn mirror_bucket(bucket: &Bucket, layout: Option<Layout>) -> Result<BucketMi
                     .join(local_dir(layout, &path, None))
                     .join("list");
                 make_parent(&target)?;
-                bucket.get_to(&object.key, MAX_OTHER, &target)?;
+                match bucket.get_to(&object.key, MAX_OTHER, &target, cancel) {
+                    Err(_) if cancel.is_cancelled() => break,
+                    result => result?,
+                }
                 mirrored.lists.insert(path, object.key);
             }
             Place::Piece(key, name) => {
@@ -264,7 +272,11 @@ pub fn fill(
             } else {
                 MAX_OTHER
             };
-            bucket.get_to(&object.key, cap, &target)?;
+            match bucket.get_to(&object.key, cap, &target, cancel) {
+                // Stopped part way: this version is not judged either.
+                Err(_) if cancel.is_cancelled() => return Ok(()),
+                result => result?,
+            }
         }
         progress(n + 1, keys.len());
     }

@@ -35,10 +35,11 @@ pub(super) fn mirror(
     url: &str,
     args: &StoreArgs,
     layout: Option<Layout>,
+    cancel: &crate::cache::cancel::CancelToken,
 ) -> anyhow::Result<Mirrored> {
     let var = |name: &str| goenv.process_var(name).and_then(|v| v.into_string().ok());
     let bucket = Bucket::open(url, args.endpoint.as_deref(), args.path_style, &var)?;
-    let mirrored = crate::ops::store::mirror_bucket(&bucket, layout)?;
+    let mirrored = crate::ops::store::mirror_bucket(&bucket, layout, cancel)?;
     let mut listing = mirrored.mirror.store.list();
     for v in &mut listing.versions {
         if mirrored.interrupted.contains(&v.key) {

@@ -18,6 +18,7 @@ mod verify;
 
 use super::print;
 use super::progress::ProgressLine;
+use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::{count, size};
 use crate::cache::goenv::GoEnv;
 use crate::cache::store::{Layout, Listing, Store};
@@ -113,6 +114,8 @@ struct World<'a> {
     bucket: Option<&'a bucket::Mirrored>,
     /// The mirror of a store at a URL.
     url: Option<&'a crate::ops::store::Mirror>,
+    /// Set by Ctrl-C and SIGTERM: the work stops at its next check.
+    cancel: &'a CancelToken,
 }
 
 /// Mirrors the store at the URL `url`: the versions the `--project` go.sum files name, and the
@@ -122,6 +125,7 @@ struct World<'a> {
 fn mirror_remote(
     url: &str,
     args: &StoreArgs,
+    cancel: &CancelToken,
 ) -> anyhow::Result<(crate::ops::store::Mirror, Listing)> {
     let mut gosums = GoSums::default();
     for dir in &args.project {
@@ -143,11 +147,16 @@ fn mirror_remote(
     let progress = Mutex::new(ProgressLine::new(
         !args.json && std::io::stderr().is_terminal(),
     ));
-    let mirror = crate::ops::store::mirror(url, &keys, &|n, total| {
-        if let Ok(mut line) = progress.lock() {
-            line.show(|| format!("fetched {n}/{total}"));
-        }
-    })?;
+    let mirror = crate::ops::store::mirror(
+        url,
+        &keys,
+        &|n, total| {
+            if let Ok(mut line) = progress.lock() {
+                line.show(|| format!("fetched {n}/{total}"));
+            }
+        },
+        cancel,
+    )?;
     if let Ok(line) = progress.lock() {
         line.clear();
     }
@@ -187,10 +196,14 @@ pub fn run(
         LayoutArg::Athens => Layout::Athens,
     });
     let text = a.store.to_string_lossy().into_owned();
+    // Ctrl-C and SIGTERM stop the listing of a remote store, its downloads (within a chunk) and
+    // the judging between versions: what was judged is reported, and said to be incomplete.
+    let cancel = CancelToken::new();
+    cancel.cancel_on_interrupt()?;
     // A store behind a URL is judged through a mirror of what it serves; its verdicts are not
     // remembered (the mirror is new each run).
     let bucket = if crate::ops::store::is_s3(&text) {
-        Some(bucket::mirror(goenv, &text, a, layout)?)
+        Some(bucket::mirror(goenv, &text, a, layout, &cancel)?)
     } else {
         None
     };
@@ -203,13 +216,17 @@ pub fn run(
                  clean DIR --yes` on its storage directory"
             );
         }
-        let (mirror, listing) = mirror_remote(&text, a)?;
+        let (mirror, listing) = mirror_remote(&text, a, &cancel)?;
         (mirror.store.clone(), listing, Some(mirror))
     } else {
         let store = Store::open(&a.store, layout)?;
         let listing = store.list();
         (store, listing, None)
     };
+    if cancel.is_cancelled() {
+        safe_eprintln!("modlens: interrupted: {text} was not listed to the end; nothing judged");
+        return Ok(ExitCode::from(1));
+    }
     let notices: crate::ops::engine::Notices =
         Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
     let state = match &args.action {
@@ -229,6 +246,7 @@ pub fn run(
         },
         bucket: bucket.as_ref(),
         url: mirror.as_ref(),
+        cancel: &cancel,
     };
     match &args.action {
         ProxyAction::List(a) => list(&world.shown, &store, &listing, a.json),

@@ -93,19 +93,16 @@ pub(super) fn judge_all(
         }
         None => None,
     };
-    // Ctrl-C and SIGTERM stop between versions (fetched, then judged): what was judged is
-    // reported, and said to be incomplete.
-    let cancel = crate::cache::cancel::CancelToken::new();
-    cancel.cancel_on_interrupt()?;
+    let cancel = world.cancel;
     if let Some(remote) = remote {
         let show = !args.json;
-        super::remote::fill_needed(remote, listing, memory.as_ref(), &expect, show, &cancel)?;
+        super::remote::fill_needed(remote, listing, memory.as_ref(), &expect, show, cancel)?;
     }
     let check = crate::ops::store::StoreCheck {
         store,
         expect: &expect,
         memory: memory.as_ref(),
-        cancel: &cancel,
+        cancel,
     };
     let recalled = crate::ops::store::verify_store(
         world.pools,
