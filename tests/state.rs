@@ -101,6 +101,19 @@ fn list_records_scans_and_history_shows_the_growth() {
         "{text}"
     );
     assert!(!text.contains("1 versions"), "{text}");
+    // go's all-or-nothing cure removes the cache; what was recorded of it still shows.
+    let cleaned = go.command(&["clean", "-modcache"]).output().unwrap();
+    assert!(cleaned.status.success(), "{}", stderr(&cleaned));
+    assert!(!go.modcache().exists());
+    let out = with_state_at(&state, 8, &["history", "--cache", &cache]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no longer exists"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("removed 1 item"), "{}", stdout(&out));
+    assert!(!go.modcache().exists(), "history created nothing");
 }
 
 #[test]

@@ -189,6 +189,18 @@ pub fn gomodcache_answer(goenv: &GoEnv) -> GoAnswer {
 
 /// Locates the cache by the rules above, from the run's settings.
 pub fn locate_with(flag: Option<&Path>, goenv: &GoEnv) -> Result<Located, LocateError> {
+    with_env(goenv, |env| locate(flag, env))
+}
+
+/// Where the cache is by the rules above, from the run's settings, whether or not it exists.
+pub fn chosen_with(flag: Option<&Path>, goenv: &GoEnv) -> Result<(PathBuf, Source), LocateError> {
+    with_env(goenv, |env| choose(flag, env))
+}
+
+fn with_env<T>(
+    goenv: &GoEnv,
+    then: impl FnOnce(&Env<'_>) -> Result<T, LocateError>,
+) -> Result<T, LocateError> {
     let cwd = std::env::current_dir()
         .map_err(|e| LocateError(format!("cannot read the current directory: {e}")))?;
     let var = |k: &str| goenv.var_os(k);
@@ -198,7 +210,7 @@ pub fn locate_with(flag: Option<&Path>, goenv: &GoEnv) -> Result<Located, Locate
         go_env: &go_env,
         cwd: &cwd,
     };
-    locate(flag, &env)
+    then(&env)
 }
 
 #[cfg(test)]

@@ -30,6 +30,43 @@ pub fn run(engine: &Engine, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let Some(state) = &engine.state else {
         anyhow::bail!("the state database is off or cannot be used: no history to show");
     };
+    show(state, &engine.located.root, args)
+}
+
+/// The history of the cache at `root`, which no longer exists (`go clean -modcache` removes
+/// the whole directory): what was recorded of it is still in the state database, and tells
+/// what it held before it went.
+pub fn run_gone(
+    goenv: &crate::cache::goenv::GoEnv,
+    root: &std::path::Path,
+    state_flag: Option<&std::path::Path>,
+    args: &HistoryArgs,
+) -> anyhow::Result<ExitCode> {
+    let notices: crate::ops::engine::Notices =
+        std::sync::Arc::new(|notice| safe_eprintln!("modlens: {notice}"));
+    let state = crate::ops::engine::open_state_for(goenv, state_flag, false, root, &notices)?;
+    let Some(state) = state else {
+        anyhow::bail!("the state database is off or cannot be used: no history to show");
+    };
+    if state.scans(root)?.is_empty() {
+        anyhow::bail!(
+            "cache directory {} does not exist, and no history of it is recorded",
+            root.display()
+        );
+    }
+    safe_eprintln!(
+        "modlens: the cache {} no longer exists (`go clean -modcache` removes it); what was \
+         recorded of it:",
+        root.display()
+    );
+    show(&state, root, args)
+}
+
+fn show(
+    state: &crate::ops::state::State,
+    root: &std::path::Path,
+    args: &HistoryArgs,
+) -> anyhow::Result<ExitCode> {
     let since = args
         .since
         .as_deref()
@@ -40,7 +77,7 @@ pub fn run(engine: &Engine, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         now - i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
     });
     let scans: Vec<ScanRecord> = state
-        .scans(&engine.located.root)?
+        .scans(root)?
         .into_iter()
         .filter(|s| s.at >= from)
         .collect();
@@ -75,8 +112,8 @@ pub fn run(engine: &Engine, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let growers = match (scans.first(), scans.last()) {
         (Some(first), Some(last)) => {
-            let before = state.module_sizes_at(&engine.located.root, first.at)?;
-            let after = state.module_sizes_at(&engine.located.root, last.at)?;
+            let before = state.module_sizes_at(root, first.at)?;
+            let after = state.module_sizes_at(root, last.at)?;
             let mut growers: Vec<Grower> = after
                 .iter()
                 .map(|(path, disk)| Grower {
@@ -96,7 +133,7 @@ pub fn run(engine: &Engine, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         }
         _ => Vec::new(),
     };
-    let runs = state.runs(&engine.located.root, from)?;
+    let runs = state.runs(root, from)?;
     if args.json {
         #[derive(Serialize)]
         struct Report<'a> {
@@ -107,7 +144,7 @@ pub fn run(engine: &Engine, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             runs: &'a [crate::ops::state::RunRecord],
         }
         let mut text = serde_json::to_string_pretty(&Report {
-            cache: &engine.located.root,
+            cache: root,
             state: state.path(),
             days: &days,
             top_growers: &growers,

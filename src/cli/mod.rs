@@ -220,6 +220,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         let pools = Pools::new(PoolSizes::default())?;
         return proxy::run(&goenv, &pools, args, cli.state.as_deref(), cli.no_state);
     }
+    if let Some(Command::History(args)) = &cli.command
+        && !cli.demo
+        && !cli.no_state
+        && let Ok((root, _)) = locate::chosen_with(cli.cache.as_deref(), &goenv)
+        && std::fs::symlink_metadata(&root).is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+    {
+        // Gone (`go clean -modcache`): its history is all that is left of it.
+        return history::run_gone(&goenv, &root, cli.state.as_deref(), args);
+    }
     if let Some(Command::Vendor(args)) = &cli.command
         && cli.cache.is_none()
         && locate_cache(None, &goenv).is_err()
