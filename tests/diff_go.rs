@@ -321,11 +321,7 @@ fn ctrl_c_during_the_authentic_download_kills_go_and_leaves_nothing() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
-    let left: Vec<_> = fs::read_dir(&tmp)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let left = crate::support::entries(&tmp);
     assert!(left.is_empty(), "left behind: {left:?}");
     let go_left = fs::read_dir("/proc").unwrap().flatten().any(|p| {
         fs::read(p.path().join("environ"))

@@ -606,25 +606,17 @@ fn a_store_verification_killed_part_way_resumes_where_it_stopped() {
 /// Serves `dir` over HTTP on 127.0.0.1 (Python's static file server); returns the server and
 /// its URL.
 fn serve(dir: &Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
     let script = "import functools, http.server, sys\n\
         h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n\
         h.log_message = lambda *a: None\n\
         s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)\n\
         print(s.server_address[1], flush=True)\n\
         s.serve_forever()\n";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, format!("http://127.0.0.1:{}", line.trim()))
+    crate::support::start_server(
+        std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(dir),
+    )
 }
 
 #[test]
@@ -799,7 +791,6 @@ fn a_cancelled_store_verification_judges_nothing_more_and_says_so() {
 /// a second late, "zip" trickles each zip's body a byte every 200 ms. The file `started`
 /// appears once the slow part has begun. Returns the server and its URL.
 fn serve_slowly(dir: &Path, phase: &str, started: &Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
     let script = "import functools, http.server, os, sys, time\n\
         root, phase, started = sys.argv[1], sys.argv[2], sys.argv[3]\n\
         class H(http.server.SimpleHTTPRequestHandler):\n\
@@ -822,20 +813,13 @@ fn serve_slowly(dir: &Path, phase: &str, started: &Path) -> (std::process::Child
         s.daemon_threads = True\n\
         print(s.server_address[1], flush=True)\n\
         s.serve_forever()\n";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(dir)
-        .arg(phase)
-        .arg(started)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, format!("http://127.0.0.1:{}", line.trim()))
+    crate::support::start_server(
+        std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(dir)
+            .arg(phase)
+            .arg(started),
+    )
 }
 
 /// Ctrl-C while a store behind a URL is listed, or while a zip is still coming, stops within
@@ -887,11 +871,7 @@ fn ctrl_c_stops_a_remote_store_s_listing_and_its_downloads_at_once() {
             stderr(&out)
         );
         assert!(stderr(&out).contains(said), "{phase}: {}", stderr(&out));
-        let left: Vec<_> = fs::read_dir(&tmp)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
+        let left = crate::support::entries(&tmp);
         assert!(left.is_empty(), "{phase}: left behind: {left:?}");
         let _ = server.kill();
         let _ = server.wait();

@@ -402,6 +402,31 @@ pub fn hanging_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
     (port, asked)
 }
 
+/// Starts `cmd`, a server on 127.0.0.1 that prints its port as its first line; returns it and
+/// its URL.
+pub fn start_server(cmd: &mut Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, format!("http://127.0.0.1:{}", line.trim()))
+}
+
+/// What `dir` holds (a scratch directory that must be empty again).
+pub fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect()
+}
+
 /// Waits (at most 20 s) until `flag` turns true.
 pub fn wait_until(flag: &std::sync::atomic::AtomicBool, what: &str) {
     let started = std::time::Instant::now();

@@ -5,9 +5,8 @@
 //! `/proxy/` with a relay at `/proxy/sumdb/<name>/`, and can lie (sign wrong hashes, or sign
 //! with another key) or answer every database request with one HTTP status.
 
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use super::go::Go;
 use super::oracle::oracle_module;
@@ -151,20 +150,13 @@ impl SumdbServer {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let mut child = Command::new(&binary)
-            .arg(format!("-store={}", store.display()))
-            .arg(format!("-signer={SKEY}"))
-            .arg(format!("-name={NAME}"))
-            .args(flags)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = format!("http://127.0.0.1:{}", line.trim());
+        let (child, url) = super::start_server(
+            Command::new(&binary)
+                .arg(format!("-store={}", store.display()))
+                .arg(format!("-signer={SKEY}"))
+                .arg(format!("-name={NAME}"))
+                .args(flags),
+        );
         SumdbServer {
             child,
             proxy: format!("{url}/proxy"),
