@@ -1,7 +1,8 @@
 //! Plain HTTP GETs, for the stores behind a URL or in a bucket and for the checksum database:
 //! one agent (rustls, a global timeout), bodies read at most to a cap and streamed to disk
-//! when they go to a file. 404 and 410 are go's "not found", not errors. Errors say why, never
-//! the URL: a signed URL must not reach a log; callers name what they asked for.
+//! when they go to a file, stopping within a chunk once the run's cancel token is set. 404 and
+//! 410 are go's "not found", not errors. Errors say why, never the URL: a signed URL must not
+//! reach a log; callers name what they asked for.
 
 use std::io::{Read, Write};
 use std::path::Path;
