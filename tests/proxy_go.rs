@@ -143,6 +143,9 @@ fn store_verdicts_agree_with_go_fetching_through_the_store() {
     let (downloads, project, store) = planted_store(&go);
     let (code, statuses) = verdicts(&store, Some(&project));
     assert_eq!(code, 1, "{statuses:?}");
+    // Named as GOPROXY names it, the same store.
+    let as_url = std::path::PathBuf::from(format!("file://{}", store.display()));
+    assert_eq!(verdicts(&as_url, Some(&project)), (code, statuses.clone()));
     let expected = [
         ("example.com/MixedCase@v1.2.3", "mismatch"),
         ("example.com/mixedcase@v1.2.3", "match"),
@@ -459,8 +462,9 @@ fn refetch_from_a_store_uses_its_proven_copy_and_refuses_an_unproven_one() {
     );
     assert!(stderr(&out).contains("mismatch"), "{}", stderr(&out));
     assert_eq!(crate::support::fingerprint(&cache), before);
-    // GOPROXY is off: the repair can only come from the store.
-    let out = refetch(&store, target);
+    // GOPROXY is off: the repair can only come from the store, named as GOPROXY names it.
+    let as_url = std::path::PathBuf::from(format!("file://{}", store.display()));
+    let out = refetch(&as_url, target);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -101,6 +101,21 @@ pub struct Listing {
     pub strays: Vec<String>,
 }
 
+/// The directory a store argument names: a path, or a `file://` URL as GOPROXY takes one, so
+/// that a value copied from `GOPROXY=file:///srv/goproxy` works as given.
+pub fn named_dir(text: &std::ffi::OsStr) -> Result<PathBuf, StoreError> {
+    let Some(url) = text.to_str().filter(|t| t.starts_with("file://")) else {
+        return Ok(PathBuf::from(text));
+    };
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.to_file_path().ok())
+        .ok_or_else(|| StoreError::Unreadable {
+            path: PathBuf::from(text),
+            reason: "not the file:// URL of a local directory (file:///path)".into(),
+        })
+}
+
 impl Store {
     /// The store at `dir`: its layout as `layout` says, else as found. A module cache's root
     /// stands for its `cache/download`.

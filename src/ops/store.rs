@@ -175,8 +175,14 @@ pub fn repair_source(
     if source.starts_with("http://") || source.starts_with("https://") {
         return Ok(source.to_owned());
     }
-    let dir = std::path::absolute(source)
-        .map_err(|e| OpsError::Invalid(format!("--from {source}: {e}")))?;
+    let dir = crate::cache::store::named_dir(source.as_ref())
+        .and_then(|dir| {
+            std::path::absolute(&dir).map_err(|e| crate::cache::store::StoreError::Unreadable {
+                path: dir,
+                reason: e.to_string(),
+            })
+        })
+        .map_err(|e| OpsError::Invalid(format!("--from: {e}")))?;
     let store = Store::open(&dir, None).map_err(|e| OpsError::Invalid(format!("--from: {e}")))?;
     if store.layout != Layout::GoProxy {
         return Err(OpsError::Invalid(format!(

@@ -219,7 +219,8 @@ pub fn run(
         let (mirror, listing) = mirror_remote(&text, a, &cancel)?;
         (mirror.store.clone(), listing, Some(mirror))
     } else {
-        let store = Store::open(&a.store, layout)?;
+        let dir = crate::cache::store::named_dir(a.store.as_os_str())?;
+        let store = Store::open(&dir, layout)?;
         let listing = store.list();
         (store, listing, None)
     };
