@@ -330,6 +330,24 @@ fn a_directory_that_is_no_store_is_a_one_line_error() {
         "{}",
         stderr(&out)
     );
+    // Values copied from GOPROXY: a list is refused before anything is asked, a file:// URL
+    // that names no local directory is a bad value.
+    for (store, said) in [
+        ("https://proxy.example.com,direct", "is a GOPROXY list"),
+        (
+            "file:///srv/a|https://proxy.example.com",
+            "is a GOPROXY list",
+        ),
+        (
+            "file://host/srv/goproxy",
+            "not the file:// URL of a local directory",
+        ),
+    ] {
+        let out = modlens(&["proxy", "list", store]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{store}");
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{store}: {}", stderr(&out));
+    }
 }
 
 #[test]

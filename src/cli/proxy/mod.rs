@@ -196,6 +196,14 @@ pub fn run(
         LayoutArg::Athens => Layout::Athens,
     });
     let text = a.store.to_string_lossy().into_owned();
+    let schemes = ["http://", "https://", "file://", "s3://"];
+    if schemes.iter().any(|s| text.starts_with(s)) && text.contains([',', '|']) {
+        // A value copied from GOPROXY, which lists stores go tries in turn.
+        anyhow::bail!(
+            "{text} is a GOPROXY list; STORE is one store: name one of its entries \
+             (`modlens proxy verify URL` for each)"
+        );
+    }
     // Ctrl-C and SIGTERM stop the listing of a remote store, its downloads (within a chunk) and
     // the judging between versions: what was judged is reported, and said to be incomplete.
     let cancel = CancelToken::new();
