@@ -232,6 +232,10 @@ fn a_bad_flag_value_is_reported_before_the_cache_is_looked_for() {
         (&["history", "--since", "2m"], "did you mean"),
         (&["trash", "empty", "--older-than", "x"], "invalid duration"),
         (&["--trash-keep", "1m", "list"], "invalid --trash-keep"),
+        (&["refetch"], "say what to repair"),
+        (&["refetch", "example.com/a"], "want MODULE@VERSION"),
+        (&["refetch", "example.com/a@v1"], "not a canonical version"),
+        (&["diff", "Example..com/a@v1.0.0"], "malformed module path"),
     ];
     for (args, needle) in cases {
         let out = modlens(args).arg("--cache").arg(&missing).output().unwrap();

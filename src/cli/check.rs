@@ -3,10 +3,12 @@
 //! A bad value (`--older-than 1m`, `--max-size 0`, a malformed pattern) is a usage error, and
 //! the user must see it as one whatever state the machine is in: before the cache is looked
 //! for, the demo is built or the state database is opened. Each subcommand parses its values
-//! again where it uses them; this only makes sure that parse cannot fail late.
+//! again where it uses them; this only makes sure that parse cannot fail late. The
+//! `MODULE@VERSION` arguments of `refetch` and `diff` are read here for both.
 
 use super::{Cli, Command, GocacheAction, TrashAction};
 use crate::cache::filter::Filter;
+use crate::cache::{ModuleKey, semver};
 use crate::ops::policy::{parse_duration, parse_size};
 
 /// The first bad flag value of `cli`, as the subcommand itself would word it.
@@ -38,6 +40,17 @@ pub fn flag_values(cli: &Cli) -> anyhow::Result<()> {
                 older_than.as_deref().map(parse_duration).transpose()?;
             }
         }
+        Command::Refetch(args) => {
+            if !args.broken && args.modules.is_empty() {
+                anyhow::bail!("say what to repair: --broken, or MODULE@VERSION arguments");
+            }
+            for text in &args.modules {
+                module_version(text)?;
+            }
+        }
+        Command::Diff(args) => {
+            module_version(&args.target)?;
+        }
         Command::Gocache(args) => {
             if let Some(GocacheAction::Clean(clean)) = &args.action {
                 clean
@@ -51,6 +64,23 @@ pub fn flag_values(cli: &Cli) -> anyhow::Result<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// A `MODULE@VERSION` argument: a module path go accepts and a canonical version.
+pub fn module_version(text: &str) -> anyhow::Result<ModuleKey> {
+    let (path, version) = text
+        .split_once('@')
+        .ok_or_else(|| anyhow::anyhow!("invalid argument {text:?}: want MODULE@VERSION"))?;
+    if let Err(why) = crate::cache::module::check_path(path) {
+        anyhow::bail!("invalid argument {text:?}: malformed module path: {why}");
+    }
+    if semver::canonical(version).as_deref() != Some(version) {
+        anyhow::bail!("invalid argument {text:?}: {version:?} is not a canonical version");
+    }
+    Ok(ModuleKey {
+        path: path.to_owned(),
+        version: version.to_owned(),
+    })
 }
 
 fn patterns(texts: &[String]) -> anyhow::Result<()> {

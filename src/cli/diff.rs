@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use super::Engine;
 use super::patch::{Paint, ShowArgs, Sides, render_files, write_out};
+use crate::cache::ModuleKey;
 use crate::cache::fmt::for_terminal;
-use crate::cache::{ModuleKey, semver};
 use crate::ops::diff::diff_version;
 use crate::verify::diff::{DiffLimits, FileDiff};
 
@@ -40,7 +40,7 @@ pub struct DiffArgs {
 }
 
 pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
-    let key = parse_target(&args.target)?;
+    let key = super::check::module_version(&args.target)?;
     let cache = engine.cache();
     let limits = DiffLimits::default();
     let mut go = engine.go_runner();
@@ -85,22 +85,6 @@ pub fn run(engine: &Engine, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
-}
-
-fn parse_target(target: &str) -> anyhow::Result<ModuleKey> {
-    let (path, version) = target
-        .split_once('@')
-        .ok_or_else(|| anyhow::anyhow!("invalid argument {target:?}: want MODULE@VERSION"))?;
-    if let Err(why) = crate::cache::module::check_path(path) {
-        anyhow::bail!("invalid argument {target:?}: malformed module path: {why}");
-    }
-    if semver::canonical(version).as_deref() != Some(version) {
-        anyhow::bail!("invalid argument {target:?}: {version:?} is not a canonical version");
-    }
-    Ok(ModuleKey {
-        path: path.to_owned(),
-        version: version.to_owned(),
     })
 }
 

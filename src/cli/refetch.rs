@@ -14,29 +14,18 @@ use serde::Serialize;
 
 use super::progress::ProgressLine;
 use super::{Engine, RefetchArgs, print};
+use crate::cache::ModuleKey;
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
 use crate::cache::scan::Depth;
-use crate::cache::{ModuleKey, semver};
 use crate::ops::plan::repair::{Outcome, execute, plan_refetch};
 
 pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
-    if !args.broken && args.modules.is_empty() {
-        anyhow::bail!("say what to repair: --broken, or MODULE@VERSION arguments");
-    }
-    let mut wanted = Vec::new();
-    for m in &args.modules {
-        let (path, version) = m
-            .split_once('@')
-            .ok_or_else(|| anyhow::anyhow!("invalid argument {m:?}: want MODULE@VERSION"))?;
-        if semver::canonical(version).as_deref() != Some(version) {
-            anyhow::bail!("invalid argument {m:?}: {version:?} is not a canonical version");
-        }
-        wanted.push(ModuleKey {
-            path: path.to_owned(),
-            version: version.to_owned(),
-        });
-    }
+    let wanted = args
+        .modules
+        .iter()
+        .map(|m| super::check::module_version(m))
+        .collect::<anyhow::Result<Vec<ModuleKey>>>()?;
     let expect = engine.expectations(&args.project, args.recursive)?;
     // Sizes are not needed here, so the trees are not walked.
     let snapshot = engine.snapshot(Depth::Shallow)?;
