@@ -305,7 +305,15 @@ fn a_directory_go_did_not_make_is_not_a_build_cache() {
     for args in [
         &["gocache", "clean", "--orphans", "--yes"][..],
         &["gocache", "clean", "--broken", "--yes"],
-        &["gocache", "clean", "--older-than", "0s", "--yes"],
+        &[
+            "gocache",
+            "clean",
+            "--older-than",
+            "1s",
+            "--max-size",
+            "1",
+            "--yes",
+        ],
     ] {
         let out = crate::support::modlens(args)
             .arg("--dir")

@@ -18,11 +18,12 @@ const DESTRUCTIVE: &[&[&str]] = &[
     &[
         "clean",
         "--keep-latest",
-        "0",
+        "1",
         "--leftovers",
         "--vcs",
         "--yes",
     ],
+    &["clean", "--max-size", "1", "--yes"],
     &["refetch", "--broken", "--yes"],
     &["verify"],
 ];
