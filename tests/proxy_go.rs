@@ -625,9 +625,8 @@ fn a_store_verification_killed_part_way_resumes_where_it_stopped() {
     assert_eq!(statuses(&fresh).len(), VERSIONS);
 }
 
-/// Serves `dir` over HTTP on 127.0.0.1 (Python's static file server); returns the server and
-/// its URL.
-fn serve(dir: &Path) -> (std::process::Child, String) {
+/// Serves `dir` over HTTP on 127.0.0.1 (Python's static file server); stopped when dropped.
+fn serve(dir: &Path) -> crate::support::Server {
     let script = "import functools, http.server, sys\n\
         h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n\
         h.log_message = lambda *a: None\n\
@@ -648,7 +647,8 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
         return;
     };
     let (downloads, project, store) = planted_store(&go);
-    let (mut server, url) = serve(&store);
+    let server = serve(&store);
+    let url = server.url.clone();
     let out = modlens(&["proxy", "verify", "--json", &url])
         .arg("--project")
         .arg(&project)
@@ -761,8 +761,6 @@ fn a_store_behind_a_url_gets_the_verdicts_go_agrees_with() {
         statuses["example.com/legacy@v2.0.0+incompatible"],
         "unverifiable"
     );
-    let _ = server.kill();
-    let _ = server.wait();
 }
 
 /// A store verification stops when its cancel token is set (Ctrl-C and SIGTERM set it in the
@@ -811,8 +809,8 @@ fn a_cancelled_store_verification_judges_nothing_more_and_says_so() {
 
 /// Serves `dir` over HTTP on 127.0.0.1 slowly, in the `phase` given: "head" answers every HEAD
 /// two seconds late, "zip" trickles each zip's body a byte every 200 ms. The file `started`
-/// appears once the slow part has begun. Returns the server and its URL.
-fn serve_slowly(dir: &Path, phase: &str, started: &Path) -> (std::process::Child, String) {
+/// appears once the slow part has begun. Stopped when dropped.
+fn serve_slowly(dir: &Path, phase: &str, started: &Path) -> crate::support::Server {
     let script = "import functools, http.server, os, sys, time\n\
         root, phase, started = sys.argv[1], sys.argv[2], sys.argv[3]\n\
         class H(http.server.SimpleHTTPRequestHandler):\n\
@@ -856,10 +854,11 @@ fn ctrl_c_stops_a_remote_store_s_listing_and_its_downloads_at_once() {
     let (_, project, store) = planted_store(&go);
     for (phase, said) in [("head", "was not listed to the end"), ("zip", "judged")] {
         let started = go.workdir().join(format!("{phase}-started"));
-        let (mut server, url) = serve_slowly(&store, phase, &started);
+        let server = serve_slowly(&store, phase, &started);
+        let url = &server.url;
         let tmp = go.sandbox.path().join(format!("tmp-{phase}"));
         fs::create_dir_all(&tmp).unwrap();
-        let child = modlens(&["proxy", "verify", &url, "--no-state"])
+        let child = modlens(&["proxy", "verify", url, "--no-state"])
             .arg("--project")
             .arg(&project)
             .env("TMPDIR", &tmp)
@@ -896,7 +895,5 @@ fn ctrl_c_stops_a_remote_store_s_listing_and_its_downloads_at_once() {
         assert!(stderr(&out).contains(said), "{phase}: {}", stderr(&out));
         let left = crate::support::entries(&tmp);
         assert!(left.is_empty(), "{phase}: left behind: {left:?}");
-        let _ = server.kill();
-        let _ = server.wait();
     }
 }

@@ -402,9 +402,22 @@ pub fn hanging_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
     (port, asked)
 }
 
-/// Starts `cmd`, a server on 127.0.0.1 that prints its port as its first line; returns it and
-/// its URL.
-pub fn start_server(cmd: &mut Command) -> (std::process::Child, String) {
+/// A server process on 127.0.0.1, stopped when dropped (also when its test fails).
+pub struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `cmd`, a server on 127.0.0.1 that prints its port as its first line.
+pub fn start_server(cmd: &mut Command) -> Server {
     use std::io::BufRead;
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -415,7 +428,10 @@ pub fn start_server(cmd: &mut Command) -> (std::process::Child, String) {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    (child, format!("http://127.0.0.1:{}", line.trim()))
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{}", line.trim()),
+    }
 }
 
 /// What `dir` holds (a scratch directory that must be empty again).

@@ -6,7 +6,7 @@
 //! with another key) or answer every database request with one HTTP status.
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 
 use super::go::Go;
 use super::oracle::oracle_module;
@@ -118,7 +118,8 @@ func main() {
 
 /// A running test database (killed when dropped).
 pub struct SumdbServer {
-    child: Child,
+    /// Stopped when this is dropped.
+    _server: super::Server,
     /// The database itself (what a GOSUMDB URL names).
     pub url: String,
     /// The proxy serving the store, whose `sumdb/<name>/supported` relays to the database.
@@ -150,7 +151,7 @@ impl SumdbServer {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let (child, url) = super::start_server(
+        let server = super::start_server(
             Command::new(&binary)
                 .arg(format!("-store={}", store.display()))
                 .arg(format!("-signer={SKEY}"))
@@ -158,16 +159,9 @@ impl SumdbServer {
                 .args(flags),
         );
         SumdbServer {
-            child,
-            proxy: format!("{url}/proxy"),
-            url,
+            url: server.url.clone(),
+            proxy: format!("{}/proxy", server.url),
+            _server: server,
         }
-    }
-}
-
-impl Drop for SumdbServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
