@@ -1,5 +1,5 @@
 //! Plain HTTP GETs, for the stores behind a URL or in a bucket and for the checksum database:
-//! one agent (rustls, a global timeout), bodies read at most to a cap and streamed to disk
+//! one agent (rustls, timeouts per phase), bodies read at most to a cap and streamed to disk
 //! when they go to a file, stopping within a chunk once the run's cancel token is set. 404 and
 //! 410 are go's "not found", not errors. Errors say why, never the URL: a signed URL must not
 //! reach a log; callers name what they asked for.
@@ -13,10 +13,14 @@ use crate::cache::cancel::CancelToken;
 /// Why a download stopped before its end: its cancel token was set (Ctrl-C, SIGTERM).
 pub(super) const STOPPED: &str = "stopped: interrupted";
 
-/// The agent every request goes through.
+/// The agent every request goes through. A server that does not answer fails the request
+/// within minutes; a body may take half an hour, since a zip of go's largest size (500 MiB)
+/// over a slow link takes many minutes to come.
 pub(super) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(120)))
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .timeout_recv_body(Some(Duration::from_secs(30 * 60)))
         .build()
         .into()
 }
