@@ -248,7 +248,8 @@ pub fn fill(
 enum Head {
     /// 404 or 410.
     Absent,
-    /// There, with its size and what names its content (ETag, else Last-Modified), if said.
+    /// There, with its size and what names its content (ETag, else a Last-Modified time that
+    /// cannot hide a change), if said.
     Present { size: u64, tag: Option<String> },
     /// The server does not say (no HEAD, no Content-Length): fetch it to know.
     Unknown,
@@ -275,8 +276,21 @@ fn head(agent: &ureq::Agent, url: &str) -> Result<Head, FixError> {
     let Some(size) = header("content-length").and_then(|l| l.parse::<u64>().ok()) else {
         return Ok(Head::Unknown);
     };
-    let tag = header("etag").or_else(|| header("last-modified"));
+    let tag = header("etag").or_else(|| {
+        header("last-modified").filter(|modified| settled(modified, header("date").as_deref()))
+    });
     Ok(Head::Present { size, tag })
+}
+
+/// Whether a Last-Modified time names one content. HTTP times are whole seconds, so a file
+/// replaced within the second of its last change keeps its Last-Modified (git's "racy"
+/// timestamps): only a time at least two seconds before the server's own Date is trusted.
+fn settled(modified: &str, date: Option<&str>) -> bool {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc2822(t).ok();
+    match (parse(modified), date.and_then(parse)) {
+        (Some(modified), Some(date)) => (date - modified).num_seconds() >= 2,
+        _ => false,
+    }
 }
 
 fn scratch_failed(path: &Path, e: std::io::Error) -> FixError {
