@@ -1090,6 +1090,31 @@ fn refetch_dry_run_prints_the_plan_and_changes_nothing() {
         "{}",
         stdout(&out)
     );
+    // With --json, the same plan as one JSON object; and JSON when there is nothing to do.
+    let out = output(&mut ml(
+        &go,
+        &["refetch", "--broken", "--dry-run", "--json"],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["dry_run"], true, "{plan:#}");
+    assert_eq!(plan["plan"][0]["path"], "example.com/nested", "{plan:#}");
+    assert_eq!(plan["plan"][0]["version"], "v1.0.0", "{plan:#}");
+    assert!(
+        plan["plan"][0]["repair"]
+            .as_str()
+            .unwrap()
+            .starts_with("re-extract"),
+        "{plan:#}"
+    );
+    let out = output(&mut ml(
+        &go,
+        &["refetch", "--json", "example.com/unicode@v1.0.0"],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["healthy"][0], "example.com/unicode@v1.0.0", "{plan:#}");
+    assert_eq!(plan["repaired"], serde_json::json!([]), "{plan:#}");
     assert_eq!(crate::support::fingerprint(&go.modcache()), before);
 }
 

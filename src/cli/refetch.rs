@@ -18,7 +18,7 @@ use crate::cache::ModuleKey;
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
 use crate::cache::scan::Depth;
-use crate::ops::plan::repair::{Outcome, execute, plan_refetch};
+use crate::ops::plan::repair::{Outcome, RepairPlan, execute, plan_refetch};
 
 pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     let wanted = args
@@ -37,6 +37,12 @@ pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
             &plan.fetched(),
             &expect,
         )?);
+    }
+    if args.json && (args.dry_run || plan.is_empty()) {
+        let mut text = serde_json::to_string_pretty(&PlanJson::of(&plan, args.dry_run))?;
+        text.push('\n');
+        print(&text)?;
+        return Ok(ExitCode::SUCCESS);
     }
     if plan.is_empty() {
         // Said once: per version when they were named, else for the whole cache.
@@ -142,4 +148,68 @@ pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A plan as `--json` prints it when nothing runs: with `--dry-run`, or when there is nothing
+/// to repair. It carries a receipt's fields too, empty, so that scripts read one shape.
+#[derive(Serialize)]
+struct PlanJson {
+    dry_run: bool,
+    /// Each version and what it would get.
+    plan: Vec<PlannedJson>,
+    /// Files that would be removed, relative to the cache root (escaped where not UTF-8).
+    remove: Vec<String>,
+    /// Versions named that need nothing.
+    healthy: Vec<String>,
+    /// Where go would download from instead of GOPROXY (`--from`).
+    source: Option<String>,
+    repaired: Vec<Outcome>,
+    leftovers_removed: usize,
+    failed: usize,
+}
+
+#[derive(Serialize)]
+struct PlannedJson {
+    path: String,
+    version: String,
+    repair: String,
+}
+
+impl PlanJson {
+    fn of(plan: &RepairPlan, dry_run: bool) -> PlanJson {
+        let planned = |key: &ModuleKey, repair: &str| PlannedJson {
+            path: key.path.clone(),
+            version: key.version.clone(),
+            repair: repair.to_owned(),
+        };
+        let mut versions: Vec<PlannedJson> = plan
+            .repairs
+            .iter()
+            .map(|(e, how)| planned(&e.key, how.intent()))
+            .collect();
+        versions.extend(
+            plan.unverified
+                .iter()
+                .map(|e| planned(&e.key, "verify, then repair the cheapest way")),
+        );
+        versions.extend(
+            plan.downloads
+                .iter()
+                .map(|k| planned(k, "download through go (not in the cache)")),
+        );
+        PlanJson {
+            dry_run,
+            plan: versions,
+            remove: plan
+                .removals
+                .iter()
+                .map(|rel| crate::cache::fmt::escaped_path(rel))
+                .collect(),
+            healthy: plan.healthy.iter().map(ToString::to_string).collect(),
+            source: plan.source.clone(),
+            repaired: Vec::new(),
+            leftovers_removed: 0,
+            failed: 0,
+        }
+    }
 }
