@@ -142,6 +142,43 @@ fn a_modified_tree_reported_by_go_mod_verify_is_the_caches_fault() {
         e["advice"].as_str().unwrap().contains("re-extract"),
         "{e:#}"
     );
+    // go's output after 100 MB of other output (a long CI log), on stdin and in a file, and
+    // through a pipe named as FILE (`explain <(go mod verify 2>&1)`): its end is what counts.
+    let mut long = b"noise from an earlier step\n".repeat(4 << 20);
+    long.extend(said(&out));
+    let (code, report) = explain_stdin(&go, &dir, &long);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        error_about(&report, "example.com/leaf")["kind"],
+        "dir_modified"
+    );
+    let log = go.workdir().join("ci.log");
+    fs::write(&log, &long).unwrap();
+    let fifo = go.workdir().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let (fifo, text) = (fifo.clone(), said(&out));
+        std::thread::spawn(move || fs::write(fifo, text).unwrap())
+    };
+    for file in [&log, &fifo] {
+        let out = explain_cmd(&go, &dir, &["--json"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            error_about(&report, "example.com/leaf")["kind"],
+            "dir_modified"
+        );
+    }
+    writer.join().unwrap();
 }
 
 #[test]

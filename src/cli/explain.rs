@@ -4,7 +4,7 @@
 //! is fine and where the cause is. `--fix` repairs or downloads the entries at fault, with the
 //! same confirmation rules as `refetch`.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -19,9 +19,8 @@ use crate::ops::plan::repair::{Outcome, execute};
 use crate::verify::Expectations;
 use crate::verify::goerr;
 
-/// The most of go's output read: a build's errors are far smaller.
-const MAX_INPUT: u64 = 64 << 20;
-/// How much of a command's output `explain -- COMMAND` keeps to explain: go's errors come last.
+/// How much of go's output `explain` keeps to explain (of a command's, a file's or standard
+/// input's): go's errors come last.
 const KEPT_TAIL: usize = 4 << 20;
 
 pub fn run(engine: &Engine, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
@@ -145,11 +144,18 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
         }
         return Ok(text);
     }
-    let mut bytes = Vec::new();
-    match &args.file {
+    // Saved output is the user's own file, or a pipe (`explain <(go build ./... 2>&1)`), of
+    // any length: only its last KEPT_TAIL bytes are kept, as for a command.
+    let bytes = match &args.file {
         Some(path) => {
-            bytes = crate::cache::read::read_outside_capped(path, MAX_INPUT)
-                .map_err(|e| anyhow::anyhow!("cannot read go's output: {e}"))?;
+            let cannot = |e: std::io::Error| {
+                anyhow::anyhow!("cannot read go's output {}: {e}", path.display())
+            };
+            let file = std::fs::File::open(path).map_err(cannot)?;
+            if file.metadata().map_err(cannot)?.is_dir() {
+                anyhow::bail!("cannot read go's output {}: a directory", path.display());
+            }
+            crate::ops::stream::read_tail(file, KEPT_TAIL).map_err(cannot)?
         }
         None => {
             if std::io::stdin().is_terminal() {
@@ -158,9 +164,9 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
                      modlens explain -- go build ./..."
                 );
             }
-            std::io::stdin().take(MAX_INPUT).read_to_end(&mut bytes)?;
+            crate::ops::stream::read_tail(std::io::stdin().lock(), KEPT_TAIL)?
         }
-    }
+    };
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -1,7 +1,9 @@
 //! Running the user's own command for `explain -- COMMAND`: its output streamed to the
 //! terminal as it comes, one reader per pipe on threads `ops` starts, a bounded tail kept for
-//! the analysis, and the process group killed on cancel.
+//! the analysis, and the process group killed on cancel. Saved output (a file, a pipe) is read
+//! to the same bounded tail.
 
+use std::io::Read;
 use std::process::{Command, Stdio};
 
 use super::error::OpsError;
@@ -26,7 +28,6 @@ pub fn run_streaming(
     tail_cap: usize,
     sink: &mut dyn FnMut(&[u8]),
 ) -> Result<Streamed, OpsError> {
-    use std::io::Read;
     use std::os::unix::process::CommandExt;
     let Some((program, args)) = argv.split_first() else {
         return Err(OpsError::go("no command to run"));
@@ -110,6 +111,22 @@ pub fn run_streaming(
         status,
         tail: tail.into_bytes(),
     })
+}
+
+/// The last `cap` bytes of what `reader` gives until its end (go's output saved in a file, a
+/// pipe, standard input), cut at a line start where it can be: a log of any length is read in
+/// bounded memory, and go's errors, which come last, are kept.
+pub fn read_tail(mut reader: impl Read, cap: usize) -> std::io::Result<Vec<u8>> {
+    let mut tail = Tail::new(cap);
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(tail.into_bytes()),
+            Ok(n) => tail.push(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The last bytes of a stream, at most `cap`, cut at a line start where it can be.
