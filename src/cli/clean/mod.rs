@@ -67,8 +67,15 @@ pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
                 item.name
             ));
         }
-        let verb = if args.dry_run { "would" } else { "will" };
-        text.push_str(&format!("{verb} {what}\n"));
+        if plan.items.is_empty() {
+            text.push_str(&format!(
+                "nothing to remove: nothing in the cache ({}) is selected\n",
+                size(before)
+            ));
+        } else {
+            let verb = if args.dry_run { "would" } else { "will" };
+            text.push_str(&format!("{verb} {what}\n"));
+        }
         print(&text)?;
     }
     if plan.items.is_empty() || args.dry_run {
