@@ -87,6 +87,14 @@ fn go_sees_a_trashed_version_as_absent_and_a_restored_one_verifies() {
         )
     };
     let before = state();
+    // Nothing in the trash yet: it says so, rather than "0 trashed versions".
+    let out = output(&mut ml(&go, &cache, &["trash", "empty", "--yes"]));
+    assert_ok(&out, "trash empty");
+    assert!(
+        stdout(&out).contains("nothing to remove: the trash is empty"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = output(&mut ml(&go, &cache, &["clean", "--trash", "--yes", TARGET]));
     assert_ok(&out, "clean --trash");

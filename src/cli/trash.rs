@@ -310,12 +310,20 @@ fn empty(
                 ago(e.trashed_at(), now)
             ));
         }
-        let verb = if dry_run { "would empty" } else { "will empty" };
-        text.push_str(&format!(
-            "{verb} {}, freeing {}\n",
-            count(chosen.len() as u64, "trashed version"),
-            size(bytes)
-        ));
+        if chosen.is_empty() {
+            let which = match older_than {
+                Some(_) => "no trashed version is that old",
+                None => "the trash is empty",
+            };
+            text.push_str(&format!("nothing to remove: {which}\n"));
+        } else {
+            let verb = if dry_run { "would empty" } else { "will empty" };
+            text.push_str(&format!(
+                "{verb} {}, freeing {}\n",
+                count(chosen.len() as u64, "trashed version"),
+                size(bytes)
+            ));
+        }
         print(&text)?;
     }
     if chosen.is_empty() || dry_run {

@@ -50,17 +50,24 @@ pub(super) fn run(
         if plan.items.len() > 20 {
             text.push_str(&format!("… and {} more\n", plan.items.len() - 20));
         }
-        let verb = if args.dry_run {
-            "would delete"
+        if plan.items.is_empty() {
+            text.push_str(&format!(
+                "nothing to delete: nothing in the build cache ({}) is selected\n",
+                size(before)
+            ));
         } else {
-            "will delete"
-        };
-        text.push_str(&format!(
-            "{verb} {}, freeing {} of {}\n",
-            count(files as u64, "file"),
-            size(freed),
-            size(before)
-        ));
+            let verb = if args.dry_run {
+                "would delete"
+            } else {
+                "will delete"
+            };
+            text.push_str(&format!(
+                "{verb} {}, freeing {} of {}\n",
+                count(files as u64, "file"),
+                size(freed),
+                size(before)
+            ));
+        }
         print(&text)?;
     }
     let report = |deleted: Option<(u64, &[String], u64)>| {
