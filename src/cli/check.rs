@@ -13,7 +13,9 @@ use crate::ops::policy::{parse_duration, parse_size};
 
 /// The first bad flag value of `cli`, as the subcommand itself would word it.
 pub fn flag_values(cli: &Cli) -> anyhow::Result<()> {
-    if cli.trash_keep.trim() != "never" {
+    // The build cache and stores have no trash to keep.
+    let keeps_trash = !matches!(cli.command, Some(Command::Gocache(_) | Command::Proxy(_)));
+    if keeps_trash && cli.trash_keep.trim() != "never" {
         parse_duration(cli.trash_keep.trim())
             .map_err(|e| anyhow::anyhow!("invalid --trash-keep: {e}"))?;
     }
