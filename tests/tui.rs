@@ -1399,6 +1399,26 @@ fn build_view_marks_count_what_the_dialog_deletes() {
         panic!("{:?}", app.mode)
     };
     assert_eq!(op.paths.len(), 2, "{op:?}");
+    // Its help lists its own keys, in its words, and no key of the list it does not answer.
+    keys(app, "<esc>?");
+    let s = screen(app, 80, 24);
+    for (label, help) in modlens::tui::keymap::view_help_rows(
+        modlens::tui::keymap::BUILD_VIEW_KEYS,
+        modlens::tui::keymap::BUILD_VIEW_RULES,
+    ) {
+        assert!(
+            s.contains(label) && s.contains(help),
+            "{label} {help}:\n{s}"
+        );
+    }
+    assert!(s.contains("mark the rows with problems"), "{s}");
+    assert!(!s.contains("repair marked"), "{s}");
+    keys(app, "x");
+    keys(app, "R");
+    assert_eq!(
+        app.status.as_deref(),
+        Some("not in the build cache view (? lists its keys)")
+    );
 }
 
 /// A filter puts the cursor on its first match, and the marks by rule take only what the
@@ -1503,6 +1523,13 @@ fn the_trash_view_lists_restores_and_empties_through_jobs() {
     let s = screen(app, 80, 24);
     assert!(s.contains("example.com/hello@v1.1.0"), "{s}");
     assert!(s.contains("1 entry"), "{s}");
+    // Its help lists its own keys, in its words.
+    keys(app, "?");
+    let s = screen(app, 80, 24);
+    assert!(s.contains("restore the marked versions"), "{s}");
+    assert!(!s.contains("repair marked"), "{s}");
+    keys(app, "x");
+    assert!(app.trash.on);
     keys(app, "R");
     let Mode::Confirm(op) = &app.mode else {
         panic!("{:?}", app.mode)

@@ -84,6 +84,10 @@ impl App {
         let rows = self.build_groups().len();
         let cursor = self.build.cursor;
         let label = self.build_groups().get(cursor).map(|g| g.label.clone());
+        if !crate::tui::keymap::answers(crate::tui::keymap::BUILD_VIEW_KEYS, action) {
+            self.status = Some("not in the build cache view (? lists its keys)".into());
+            return Vec::new();
+        }
         match action {
             Action::Up => self.build.cursor = cursor.saturating_sub(1),
             Action::Down => self.build.cursor = (cursor + 1).min(rows.saturating_sub(1)),
@@ -115,7 +119,7 @@ impl App {
             Action::ToggleHelp => self.mode = Mode::Help,
             Action::ShowJobs => self.mode = Mode::Jobs(0),
             Action::Quit => return self.act_quit(),
-            _ => self.status = Some("not in the build cache view (b: module cache)".into()),
+            _ => {}
         }
         Vec::new()
     }

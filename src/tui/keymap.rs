@@ -261,6 +261,115 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
+/// A key of the list's table as another view (the build cache, the trash) answers it, with
+/// the label and help that view's help shows. The view answers exactly these actions.
+pub struct ViewKey {
+    /// The list's action.
+    pub action: Action,
+    /// The keys as the view's help shows them; empty: shown under another row's label.
+    pub label: &'static str,
+    /// What it does in the view; empty: what it does in the list.
+    pub help: &'static str,
+}
+
+const fn key(action: Action, label: &'static str, help: &'static str) -> ViewKey {
+    ViewKey {
+        action,
+        label,
+        help,
+    }
+}
+
+/// The keys of the build-cache view (and `B`, which marks its problems).
+pub const BUILD_VIEW_KEYS: &[ViewKey] = &[
+    key(Action::Down, "j k ↓ ↑", ""),
+    key(Action::Up, "", ""),
+    key(Action::PageDown, "PgDn ^d", ""),
+    key(Action::PageUp, "PgUp ^u", ""),
+    key(Action::Top, "g Home", ""),
+    key(Action::Bottom, "G End", ""),
+    key(Action::ToggleMark, "Space", "mark/unmark a row, move down"),
+    key(Action::ClearMarks, "c", ""),
+    key(
+        Action::DeleteMarked,
+        "D Del",
+        "delete the marked rows (or this one)",
+    ),
+    key(Action::VerifyAgain, "v F5", "verify the build cache again"),
+    key(Action::Rescan, "", ""),
+    key(Action::ShowJobs, "J", ""),
+    key(Action::ToggleHelp, "?", ""),
+    key(Action::ToggleBuildView, "b Esc", "back to the module cache"),
+    key(Action::Back, "", ""),
+    key(Action::Quit, "q ^c", ""),
+];
+
+/// The keys of the trash view.
+pub const TRASH_VIEW_KEYS: &[ViewKey] = &[
+    key(Action::Down, "j k ↓ ↑", ""),
+    key(Action::Up, "", ""),
+    key(Action::PageDown, "PgDn ^d", ""),
+    key(Action::PageUp, "PgUp ^u", ""),
+    key(Action::Top, "g Home", ""),
+    key(Action::Bottom, "G End", ""),
+    key(Action::ToggleMark, "Space", ""),
+    key(Action::MarkAllVisible, "a c", "mark all, clear marks"),
+    key(Action::ClearMarks, "", ""),
+    key(
+        Action::RefetchMarked,
+        "R",
+        "restore the marked versions (or this one)",
+    ),
+    key(
+        Action::DeleteMarked,
+        "D Del",
+        "remove the marked ones for good",
+    ),
+    key(Action::VerifyAgain, "v F5", "read the trash again"),
+    key(Action::Rescan, "", ""),
+    key(Action::ShowJobs, "J", ""),
+    key(Action::ToggleHelp, "?", ""),
+    key(Action::ToggleTrashView, "T Esc", "back to the module cache"),
+    key(Action::Back, "", ""),
+    key(Action::Quit, "q ^c", ""),
+];
+
+/// Whether a view whose keys are `keys` answers `action`.
+pub fn answers(keys: &[ViewKey], action: Action) -> bool {
+    keys.iter().any(|k| k.action == action)
+}
+
+/// The rule keys the build-cache view answers, in its words: `B` marks its rows with
+/// problems (the others mark module versions).
+pub const BUILD_VIEW_RULES: &[(PolicyKind, &str)] =
+    &[(PolicyKind::Broken, "mark the rows with problems")];
+
+/// The rows of a view's help: each labelled key with its help there, else the list's; the
+/// view's rule keys follow the marking key, as in the list's help.
+pub fn view_help_rows(
+    keys: &[ViewKey],
+    rules: &[(PolicyKind, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
+    keys.iter()
+        .filter(|k| !k.label.is_empty())
+        .flat_map(|k| {
+            let listed = BINDINGS.iter().find(|b| b.action == k.action);
+            let help = match (k.help, listed) {
+                ("", Some(b)) => b.help,
+                (help, _) => help,
+            };
+            let rules = rules
+                .iter()
+                .filter(|_| k.action == Action::ToggleMark)
+                .filter_map(|(kind, help)| {
+                    let rule = RULE_KEYS.iter().find(|r| r.action == *kind)?;
+                    Some((rule.label, *help))
+                });
+            std::iter::once((k.label, help)).chain(rules)
+        })
+        .collect()
+}
+
 /// The rows of the help overlay: (keys, description); the rule keys follow the marks.
 pub fn help_rows() -> impl Iterator<Item = (&'static str, &'static str)> {
     BINDINGS.iter().flat_map(|b| {
@@ -276,6 +385,60 @@ pub fn help_rows() -> impl Iterator<Item = (&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key a help label names (`j`, `↓`, `PgDn`, `^d`, `Space`, `F5`, ...).
+    fn named(token: &str) -> KeyEvent {
+        let code = match token {
+            "↓" => Down,
+            "↑" => Up,
+            "PgDn" => PageDown,
+            "PgUp" => PageUp,
+            "Home" => Home,
+            "End" => End,
+            "Space" => Char(' '),
+            "Del" => Delete,
+            "Esc" => Esc,
+            "Enter" => Enter,
+            "F5" => F(5),
+            t if t.starts_with('^') => {
+                let c = t.chars().nth(1).unwrap();
+                return KeyEvent::new(Char(c), KeyModifiers::CONTROL);
+            }
+            t => Char(t.chars().next().unwrap()),
+        };
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn every_key_a_view_s_help_names_is_one_that_view_answers() {
+        for keys in [BUILD_VIEW_KEYS, TRASH_VIEW_KEYS] {
+            for k in keys {
+                for token in k.label.split_whitespace() {
+                    let action = action_for(named(token)).unwrap_or_else(|| {
+                        panic!("{token:?} in {:?} is bound to nothing", k.label)
+                    });
+                    assert!(
+                        answers(keys, action),
+                        "{token:?} ({action:?}) is not answered"
+                    );
+                }
+            }
+            // And every action answered is named by some label.
+            for k in keys {
+                let named_somewhere = keys.iter().any(|other| {
+                    other
+                        .label
+                        .split_whitespace()
+                        .any(|t| action_for(named(t)) == Some(k.action))
+                });
+                assert!(
+                    named_somewhere,
+                    "{:?} answered but not in the help",
+                    k.action
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_action_has_a_key_shown_in_help() {

@@ -57,6 +57,13 @@ impl App {
         let last = rows.saturating_sub(1);
         let cursor = self.trash.cursor;
         let page = self.list_height().max(1);
+        if !crate::tui::keymap::answers(crate::tui::keymap::TRASH_VIEW_KEYS, action) {
+            self.status = Some(
+                "in the trash: R restores, D empties for good, Space marks, T or Esc goes back"
+                    .into(),
+            );
+            return Vec::new();
+        }
         match action {
             Action::Up => self.trash.cursor = cursor.saturating_sub(1),
             Action::Down => self.trash.cursor = (cursor + 1).min(last),
@@ -84,12 +91,7 @@ impl App {
             Action::ToggleHelp => self.mode = Mode::Help,
             Action::ShowJobs => self.mode = Mode::Jobs(0),
             Action::Quit => return self.act_quit(),
-            _ => {
-                self.status = Some(
-                    "in the trash: R restores, D empties for good, Space marks, T or Esc goes back"
-                        .into(),
-                )
-            }
+            _ => {}
         }
         Vec::new()
     }

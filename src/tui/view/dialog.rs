@@ -9,8 +9,9 @@ use super::theme::Theme;
 use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind};
 use crate::tui::keymap::{
-    CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction, FILES_KEYS, FilesAction, JOBS_KEYS,
-    PROMPT_KEYS, QUIT_KEYS, help_rows, hint,
+    BUILD_VIEW_KEYS, BUILD_VIEW_RULES, CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction,
+    FILES_KEYS, FilesAction, JOBS_KEYS, PROMPT_KEYS, QUIT_KEYS, TRASH_VIEW_KEYS, help_rows, hint,
+    view_help_rows,
 };
 use crate::verify::diff::Shown;
 
@@ -47,7 +48,13 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
     match &app.mode {
         Mode::Help => {
             use unicode_width::UnicodeWidthStr;
-            let rows: Vec<(&str, &str)> = help_rows().collect();
+            let rows: Vec<(&str, &str)> = if app.build.on {
+                view_help_rows(BUILD_VIEW_KEYS, BUILD_VIEW_RULES)
+            } else if app.trash.on {
+                view_help_rows(TRASH_VIEW_KEYS, &[])
+            } else {
+                help_rows().collect()
+            };
             let widths = HelpWidths {
                 keys: rows.iter().map(|r| r.0.width()).max().unwrap_or(0),
                 help: rows.iter().map(|r| r.1.width()).max().unwrap_or(0),
@@ -69,10 +76,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                     Line::from(spans)
                 })
                 .collect();
-            lines.push(Line::styled(
-                "a K O U B mark only what the filter shows; any key closes this help",
-                theme.dim(),
-            ));
+            let note = if app.build.on || app.trash.on {
+                "any key closes this help"
+            } else {
+                "a K O U B mark only what the filter shows; any key closes this help"
+            };
+            lines.push(Line::styled(note, theme.dim()));
             let width = u16::try_from(columns * cell_width + 2).unwrap_or(u16::MAX);
             draw(frame, "keys", lines, width);
         }
