@@ -9,9 +9,8 @@ use super::theme::Theme;
 use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind};
 use crate::tui::keymap::{
-    BUILD_VIEW_KEYS, BUILD_VIEW_RULES, CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction,
-    FILES_KEYS, FilesAction, JOBS_KEYS, PROMPT_KEYS, QUIT_KEYS, TRASH_VIEW_KEYS, help_rows, hint,
-    view_help_rows,
+    BUILD_VIEW, CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction, FILES_KEYS, FilesAction,
+    JOBS_KEYS, PROMPT_KEYS, QUIT_KEYS, TRASH_VIEW, help_rows, hint,
 };
 use crate::verify::diff::Shown;
 
@@ -49,9 +48,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
         Mode::Help => {
             use unicode_width::UnicodeWidthStr;
             let rows: Vec<(&str, &str)> = if app.build.on {
-                view_help_rows(BUILD_VIEW_KEYS, BUILD_VIEW_RULES)
+                BUILD_VIEW.help_rows()
             } else if app.trash.on {
-                view_help_rows(TRASH_VIEW_KEYS, &[])
+                TRASH_VIEW.help_rows()
             } else {
                 help_rows().collect()
             };
