@@ -1402,7 +1402,7 @@ fn build_view_marks_count_what_the_dialog_deletes() {
     // Its help lists its own keys, in its words, and no key of the list it does not answer.
     keys(app, "<esc>?");
     let s = screen(app, 80, 24);
-    for (label, help) in modlens::tui::keymap::BUILD_VIEW.help_rows() {
+    for (label, help) in modlens::tui::view_keys::BUILD_VIEW.help_rows() {
         assert!(
             s.contains(label) && s.contains(help),
             "{label} {help}:\n{s}"

@@ -84,7 +84,7 @@ impl App {
         let rows = self.build_groups().len();
         let cursor = self.build.cursor;
         let label = self.build_groups().get(cursor).map(|g| g.label.clone());
-        if !crate::tui::keymap::BUILD_VIEW.answers(action) {
+        if !crate::tui::view_keys::BUILD_VIEW.answers(action) {
             self.status = Some("not in the build cache view (? lists its keys)".into());
             return Vec::new();
         }

@@ -20,4 +20,5 @@ mod sumdb;
 pub mod terminal;
 pub mod trash;
 pub mod view;
+pub mod view_keys;
 pub mod views;

@@ -57,7 +57,7 @@ impl App {
         let last = rows.saturating_sub(1);
         let cursor = self.trash.cursor;
         let page = self.list_height().max(1);
-        if !crate::tui::keymap::TRASH_VIEW.answers(action) {
+        if !crate::tui::view_keys::TRASH_VIEW.answers(action) {
             self.status = Some(
                 "in the trash: R restores, D empties for good, Space marks, T or Esc goes back"
                     .into(),

@@ -9,9 +9,10 @@ use super::theme::Theme;
 use crate::cache::fmt::{count, size};
 use crate::tui::app::{App, Mode, OpKind};
 use crate::tui::keymap::{
-    BUILD_VIEW, CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction, FILES_KEYS, FilesAction,
-    JOBS_KEYS, PROMPT_KEYS, QUIT_KEYS, TRASH_VIEW, help_rows, hint,
+    CONFIRM_KEYS, ConfirmAction, DIFF_KEYS, DiffAction, FILES_KEYS, FilesAction, JOBS_KEYS,
+    PROMPT_KEYS, QUIT_KEYS, help_rows, hint,
 };
+use crate::tui::view_keys::{BUILD_VIEW, TRASH_VIEW};
 use crate::verify::diff::Shown;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
