@@ -152,7 +152,7 @@ fn mirror_remote(
         &keys,
         &|n, total| {
             if let Ok(mut line) = progress.lock() {
-                line.show(|| format!("fetched {n}/{total}"));
+                line.show(|| format!("asked about {n}/{total} versions"));
             }
         },
         cancel,
