@@ -236,8 +236,9 @@ pub struct RefetchArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    /// Download from this store instead of GOPROXY: a directory in go's proxy layout, whose
-    /// copies must first be proven (go.sum, checksum-database answers), or a proxy URL.
+    /// Download from this store instead of GOPROXY: a directory in go's proxy layout (or its
+    /// file:// URL), whose copies must first be proven (go.sum, checksum-database answers), or
+    /// a proxy URL.
     #[arg(long, value_name = "STORE")]
     pub from: Option<String>,
     /// Versions to repair, as MODULE@VERSION.

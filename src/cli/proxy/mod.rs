@@ -61,9 +61,10 @@ pub struct StoreCleanArgs {
 /// Where the store is and how to read it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreArgs {
-    /// The store: a directory in go's proxy layout (what GOPROXY=file://DIR serves; a module
-    /// cache's root stands for its cache/download), Athens' disk storage, a GOPROXY URL, or an
-    /// S3 bucket (`s3://bucket/prefix`, credentials from the AWS_* variables).
+    /// The store: a directory in go's proxy layout (what GOPROXY=file://DIR serves, named as a
+    /// path or as that URL; a module cache's root stands for its cache/download), Athens' disk
+    /// storage, a GOPROXY URL, or an S3 bucket (`s3://bucket/prefix`, credentials from the
+    /// AWS_* variables).
     #[arg(value_name = "STORE")]
     pub store: PathBuf,
     /// The store's layout, when detecting it is not wanted.
