@@ -30,8 +30,8 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub show: ShowArgs,
     /// When the cached zip is not go's, take the authentic copy from this store (a directory
-    /// in go's proxy layout, whose copy must first match go.sum or a proven checksum-database
-    /// answer, or a GOPROXY URL) instead of GOPROXY.
+    /// in go's proxy layout or its file:// URL, whose copy must first match go.sum or a proven
+    /// checksum-database answer, or a GOPROXY URL) instead of GOPROXY.
     #[arg(long, value_name = "STORE")]
     pub from: Option<String>,
     /// Projects whose go.sum lines prove a store's copy (with --from; repeatable).
