@@ -152,6 +152,18 @@ fn a_modified_tree_reported_by_go_mod_verify_is_the_caches_fault() {
         error_about(&report, "example.com/leaf")["kind"],
         "dir_modified"
     );
+    // As a CI log shows it, each line after a timestamp (GitHub Actions) or BuildKit's step.
+    for stamp in ["2026-12-07T04:00:00.1234567Z ", "#12 4.123 "] {
+        let stamped: String = String::from_utf8_lossy(&said(&out))
+            .lines()
+            .map(|l| format!("{stamp}{l}\n"))
+            .collect();
+        let (code, report) = explain_stdin(&go, &dir, stamped.as_bytes());
+        assert_eq!(code, Some(1), "{stamp}");
+        let e = error_about(&report, "example.com/leaf");
+        assert_eq!(e["kind"], "dir_modified", "{stamp}: {e:#}");
+        assert_eq!(e["at_fault"], "cache", "{stamp}: {e:#}");
+    }
     let log = go.workdir().join("ci.log");
     fs::write(&log, &long).unwrap();
     let fifo = go.workdir().join("fifo");

@@ -238,15 +238,20 @@ fn report(explained: &[Explained]) -> String {
         out.push_str(&format!("  what to do: {}\n", e.advice));
     }
     let in_cache = explained.iter().filter(|e| e.fix.is_some()).count();
+    let unknown = explained.iter().filter(|e| e.at_fault == "unknown").count();
     out.push_str(&format!(
-        "{} explained: {in_cache} in the cache{}, {} elsewhere\n",
+        "{} explained: {in_cache} in the cache{}, {} elsewhere{}\n",
         count(explained.len() as u64, "error"),
         if in_cache > 0 {
             " (modlens explain --fix repairs them)"
         } else {
             ""
         },
-        explained.len() - in_cache
+        explained.len() - in_cache - unknown,
+        match unknown {
+            0 => String::new(),
+            n => format!(", {n} naming no version"),
+        }
     ));
     out
 }

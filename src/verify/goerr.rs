@@ -179,9 +179,29 @@ fn strip_position(line: &str) -> &str {
     }
 }
 
+/// `line` without what CI logs put before each line of a program's output: timestamps
+/// (`2026-12-07T04:00:00.1234567Z`, `[04:00:00]`) and BuildKit's step and seconds
+/// (`#12 4.123`), so that go's words are read from their start. What follows the stamps keeps
+/// its own indentation, which says that a line goes on with the one above.
+fn strip_log_prefix(line: &str) -> &str {
+    let stamp = |token: &str| {
+        let t = token.trim_start_matches(['[', '#']).trim_end_matches(']');
+        t.starts_with(|c: char| c.is_ascii_digit())
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || "-:.,TZ+".contains(c))
+    };
+    let mut rest = line;
+    while let Some((token, after)) = rest.split_once(' ')
+        && stamp(token)
+    {
+        rest = after;
+    }
+    rest
+}
+
 /// Every module error in `text`, in order, each (version, kind) once.
 pub fn read(text: &str) -> Vec<GoError> {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text.lines().map(strip_log_prefix).collect();
     let mut found: Vec<GoError> = Vec::new();
     let mut downloading: Option<ModuleKey> = None;
     // The version a message's first line names (`go: M@V: parsing go.mod:`), for the indented
@@ -379,6 +399,44 @@ fn plausible(path: &str, version: &str) -> Option<ModuleKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same error as CI logs show it: after a GitHub Actions timestamp, BuildKit's step
+    /// and seconds, or a bracketed time; go's continuation lines keep their indentation.
+    #[test]
+    fn ci_log_prefixes_are_read_past() {
+        for prefix in [
+            "2026-12-07T04:00:00.1234567Z ",
+            "#12 4.123 ",
+            "[04:00:00] ",
+            "",
+        ] {
+            let text = format!(
+                "{prefix}verifying example.com/a@v1.0.0: checksum mismatch\n\
+                 {prefix}\tdownloaded: h1:AAAA\n\
+                 {prefix}\tgo.sum:     h1:BBBB\n\
+                 {prefix}example.com/b v1.2.0: dir has been modified (/c/example.com/b@v1.2.0)\n"
+            );
+            let found = read(&text);
+            let keys: Vec<String> = found
+                .iter()
+                .map(|f| f.key.as_ref().map(ToString::to_string).unwrap_or_default())
+                .collect();
+            assert_eq!(
+                keys,
+                ["example.com/a@v1.0.0", "example.com/b@v1.2.0"],
+                "{prefix:?}"
+            );
+            assert!(
+                matches!(
+                    &found[0].kind,
+                    GoErrorKind::ChecksumMismatch { downloaded: Some(h), expected: Some(e), .. }
+                        if h == "h1:AAAA" && e == "h1:BBBB"
+                ),
+                "{prefix:?}: {:?}",
+                found[0].kind
+            );
+        }
+    }
 
     #[test]
     fn an_importers_source_position_is_not_the_culprit() {

@@ -24,7 +24,8 @@ pub struct Explained {
     /// go's line.
     pub line: String,
     /// `cache` when the cache entry is at fault, `cache_or_gosum` when only a fresh download
-    /// can tell the cache's copy from the go.sum line (both fixable), else `elsewhere`.
+    /// can tell the cache's copy from the go.sum line (both fixable), `unknown` when the error
+    /// is about a cache entry but go's line names none that could be checked, else `elsewhere`.
     pub at_fault: &'static str,
     /// The cache entry: `verified`, `broken`, `missing`, or `not_checked`.
     pub cache: &'static str,
@@ -65,7 +66,15 @@ pub fn explain(
         advice: error.kind.elsewhere().to_owned(),
         fix: None,
     };
-    let Some(key) = error.key.filter(|_| error.kind.may_be_the_cache()) else {
+    if !error.kind.may_be_the_cache() {
+        return out;
+    }
+    let Some(key) = error.key else {
+        // Never "it verifies now": nothing was checked.
+        out.at_fault = "unknown";
+        out.advice = "go's line names no module version to check (it may be cut or mixed with \
+                      other output): `modlens verify` checks every version in the cache"
+            .to_owned();
         return out;
     };
     let cache = engine.cache();
