@@ -879,6 +879,12 @@ fn ctrl_c_stops_a_remote_store_s_listing_and_its_downloads_at_once() {
             assert!(waited.elapsed().as_secs() < 20, "{phase}: never began");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
+        // The mirror is private (0700): a store's modules may be a company's own code.
+        for dir in crate::support::entries(&tmp) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::symlink_metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o7777, 0o700, "{}", dir.display());
+        }
         let signalled = std::time::Instant::now();
         let pid = child.id().to_string();
         let kill = std::process::Command::new("kill")

@@ -112,9 +112,8 @@ pub fn mirror(
 ) -> Result<Mirror, FixError> {
     let base = url.trim_end_matches('/');
     let agent = agent();
-    let dir = tempfile::Builder::new()
-        .prefix("modlens-store-")
-        .tempdir()
+    // Private: a store's modules may be a company's own code.
+    let dir = super::private_dir::private_temp_dir("store")
         .map_err(|e| FixError::Store(format!("cannot create a scratch directory: {e}")))?;
     let mut wanted: BTreeSet<ModuleKey> = keys.iter().map(|k| (*k).clone()).collect();
     let paths: BTreeSet<String> = wanted.iter().map(|k| k.path.clone()).collect();

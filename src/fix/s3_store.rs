@@ -142,9 +142,8 @@ pub fn mirror_bucket(
             bucket.shown
         ))
     })?;
-    let dir = tempfile::Builder::new()
-        .prefix("modlens-store-")
-        .tempdir()
+    // Private: a store's modules may be a company's own code.
+    let dir = super::private_dir::private_temp_dir("store")
         .map_err(|e| FixError::Store(format!("cannot create a scratch directory: {e}")))?;
     let mut mirrored = BucketMirror {
         mirror: Mirror {
