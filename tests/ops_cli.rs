@@ -1116,6 +1116,25 @@ fn refetch_dry_run_prints_the_plan_and_changes_nothing() {
     assert_eq!(plan["healthy"][0], "example.com/unicode@v1.0.0", "{plan:#}");
     assert_eq!(plan["repaired"], serde_json::json!([]), "{plan:#}");
     assert_eq!(crate::support::fingerprint(&go.modcache()), before);
+    // A version only a download repairs, with GOPROXY=off: the plan says it will fail.
+    let zip = go
+        .modcache()
+        .join("cache/download/example.com/nested/@v/v1.0.0.zip");
+    make_writable(zip.parent().unwrap());
+    fs::write(&zip, "not a zip").unwrap();
+    let dry = |goproxy: &str| {
+        let out = output(ml(&go, &["refetch", "--broken", "--dry-run"]).env("GOPROXY", goproxy));
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let said = dry("off");
+    assert!(
+        said.contains("example.com/nested@v1.0.0: download again"),
+        "{said}"
+    );
+    assert!(said.contains("GOPROXY=off: go may not download"), "{said}");
+    let said = dry(&format!("file://{}", go.proxy().display()));
+    assert!(!said.contains("GOPROXY=off"), "{said}");
 }
 
 /// Policies never break what they keep: a kept version's module graph stays, so it still

@@ -64,6 +64,9 @@ pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
         if let Some(source) = &plan.source {
             lines.push_str(&format!("  (go downloads from {source}, not GOPROXY)\n"));
         }
+        if let Some(warning) = plan.download_warning(&engine.goenv.goproxy()) {
+            lines.push_str(&format!("  {warning}\n"));
+        }
         let versions = count(plan.versions() as u64, "version");
         let files = count(plan.removals.len() as u64, "file");
         if args.dry_run {

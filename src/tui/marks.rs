@@ -171,7 +171,9 @@ impl App {
                 .into_iter()
                 .filter(|k| !plan.healthy.contains(k))
                 .collect();
-            (keys, plan.lines())
+            let mut lines = plan.lines();
+            lines.extend(plan.download_warning(&self.config.env.goproxy));
+            (keys, lines)
         } else {
             (keys, Vec::new())
         };

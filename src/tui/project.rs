@@ -124,6 +124,8 @@ impl App {
         let bytes = self.disk_bytes(&keys);
         let mut plan = self.repair_plan(&keys);
         plan.downloads = downloads.clone();
+        let mut lines = plan.lines();
+        lines.extend(plan.download_warning(&self.config.env.goproxy));
         self.mode = Mode::Confirm(PendingOp {
             kind: OpKind::FixProject,
             keys,
@@ -131,7 +133,7 @@ impl App {
             bytes,
             downloads,
             left_out: None,
-            lines: plan.lines(),
+            lines,
         });
     }
 

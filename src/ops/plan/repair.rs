@@ -103,6 +103,27 @@ impl RepairPlan {
             .collect()
     }
 
+    /// What to say before asking when go will be asked to download while GOPROXY (the first
+    /// of its list) is `off`: those repairs cannot succeed, and the user should know before,
+    /// not from a failed job. `None` when a store (`--from`) stands in for GOPROXY.
+    pub fn download_warning(&self, goproxy: &str) -> Option<String> {
+        let off = goproxy.split([',', '|']).next().map(str::trim) == Some("off");
+        let downloads = self
+            .repairs
+            .iter()
+            .filter(|(_, how)| *how == Repair::Refetched)
+            .count()
+            + self.downloads.len();
+        (off && downloads > 0 && self.source.is_none()).then(|| {
+            format!(
+                "GOPROXY=off: go may not download, so the {} that {} a download will fail; \
+                 set GOPROXY (or repair from a store: modlens refetch --from STORE)",
+                count(downloads as u64, "version"),
+                if downloads == 1 { "needs" } else { "need" }
+            )
+        })
+    }
+
     /// "3 versions and 1 file", what the plan touches.
     pub fn summary(&self) -> String {
         format!(
