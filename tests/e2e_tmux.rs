@@ -313,6 +313,36 @@ fn refetch_on_a_terminal_shows_its_plan_and_asks_first() {
         screen.contains("re-extracted") && screen.contains("exit=0"),
         "{screen}"
     );
+    // The doctor, asked to fix a project whose version only a download brings back while
+    // GOPROXY=off, says before asking that the download will fail.
+    let project = go.project("offline", &[("example.com/unicode", "v1.0.0")]);
+    let unicode = go.modcache().join("example.com/unicode@v1.0.0");
+    make_writable(&unicode);
+    make_writable(&go.modcache().join("cache/download/example.com/unicode/@v"));
+    fs::remove_dir_all(&unicode).unwrap();
+    fs::remove_file(
+        go.modcache()
+            .join("cache/download/example.com/unicode/@v/v1.0.0.zip"),
+    )
+    .unwrap();
+    let t = Tmux::start(
+        "doctor-offline",
+        &format!(
+            "cd {} && GOPROXY=off GOFLAGS=-mod=mod {} doctor --fix --cache {}; echo exit=$?; \
+             sleep 30",
+            project.display(),
+            env!("CARGO_BIN_EXE_modlens"),
+            go.modcache().display()
+        ),
+    );
+    let screen = t.wait_for("[y/N]");
+    assert!(
+        screen.contains("GOPROXY=off: go may not download"),
+        "{screen}"
+    );
+    t.keys(&["n", "Enter"]);
+    let screen = t.wait_for("exit=");
+    assert!(screen.contains("nothing changed"), "{screen}");
 }
 
 /// The demo dirs in `tmp`.

@@ -55,16 +55,19 @@ pub fn run(engine: &Engine, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         safe_eprint!("{}", report(&explained));
     }
     let versions = count(fixable.len() as u64, "version");
+    let plan = repair_plan(&explained);
+    let warning = plan
+        .download_warning(&engine.goenv.goproxy())
+        .map_or(String::new(), |w| format!("{w}\n"));
     if !args.fixing.yes
         && !super::ask::confirm(
-            &format!("fix {versions}?"),
+            &format!("{warning}fix {versions}?"),
             &format!("refusing to fix {versions} without --yes: stdin is not a terminal"),
         )?
     {
         safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    let plan = repair_plan(&explained);
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
     let mut progress = ProgressLine::new(!args.fixing.json && std::io::stderr().is_terminal());

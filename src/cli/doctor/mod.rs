@@ -51,7 +51,10 @@ pub fn run(engine: &Engine, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     if !args.fixing.json {
         safe_eprint!("{}", table(&before));
     }
-    if !args.fixing.yes && !confirm(&fixable)? {
+    let warning = before
+        .repair_plan(engine, &fixable)
+        .download_warning(&engine.goenv.goproxy());
+    if !args.fixing.yes && !confirm(&fixable, warning.as_deref())? {
         safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
@@ -78,7 +81,7 @@ fn exit(fine: bool) -> ExitCode {
     }
 }
 
-fn confirm(fixable: &[(&Needed, &State)]) -> anyhow::Result<bool> {
+fn confirm(fixable: &[(&Needed, &State)], warning: Option<&str>) -> anyhow::Result<bool> {
     let mut plan = String::new();
     for (needed, state) in fixable {
         let how = match state {
@@ -86,6 +89,9 @@ fn confirm(fixable: &[(&Needed, &State)]) -> anyhow::Result<bool> {
             _ => "download it through go",
         };
         plan.push_str(&format!("  {}@{}: {how}\n", needed.path, needed.version));
+    }
+    if let Some(warning) = warning {
+        plan.push_str(&format!("  {warning}\n"));
     }
     let versions = count(fixable.len() as u64, "version");
     super::ask::confirm(
