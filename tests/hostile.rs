@@ -162,3 +162,33 @@ fn a_version_of_100000_files_lists_and_verifies_in_bounded_memory() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// go's output at the end of a log of a terabyte (sparse): `explain` reads from where its last
+/// 4 MiB start, so it finds the error at once, in bounded memory, instead of reading the rest.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn explain_reads_only_the_end_of_a_huge_log() {
+    let Some(go) = Go::find("explain_reads_only_the_end_of_a_huge_log") else {
+        return;
+    };
+    go.download(&[FixtureModule::new(
+        "example.com/a",
+        "v1.0.0",
+        "2023-01-01T00:00:00Z",
+    )]);
+    let log = go.workdir().join("huge.log");
+    let said = b"\nverifying example.com/a@v1.0.0: dir has been modified (/x)\n";
+    {
+        use std::io::{Seek, Write};
+        let mut file = fs::File::create(&log).unwrap();
+        file.seek(std::io::SeekFrom::Start(1 << 40)).unwrap();
+        file.write_all(said).unwrap();
+    }
+    let out = run_bounded(&go.modcache(), &["explain", log.to_str().unwrap()], 60);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("example.com/a@v1.0.0: dir_modified"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -154,9 +154,18 @@ fn input(args: &ExplainArgs) -> anyhow::Result<String> {
             let cannot = |e: std::io::Error| {
                 anyhow::anyhow!("cannot read go's output {}: {e}", path.display())
             };
-            let file = std::fs::File::open(path).map_err(cannot)?;
-            if file.metadata().map_err(cannot)?.is_dir() {
+            let mut file = std::fs::File::open(path).map_err(cannot)?;
+            let meta = file.metadata().map_err(cannot)?;
+            if meta.is_dir() {
                 anyhow::bail!("cannot read go's output {}: a directory", path.display());
+            }
+            // A file is read from where its tail starts: a huge log costs no more than a
+            // small one.
+            let tail_start = meta.len().saturating_sub(KEPT_TAIL as u64);
+            if meta.is_file() && tail_start > 0 {
+                use std::io::Seek;
+                file.seek(std::io::SeekFrom::Start(tail_start))
+                    .map_err(cannot)?;
             }
             crate::ops::stream::read_tail(file, KEPT_TAIL).map_err(cannot)?
         }

@@ -372,16 +372,35 @@ pub fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Both pipes are drained while it runs: a full pipe would stop it, and look like a hang.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if started.elapsed().as_secs() > secs {
             let _ = child.kill();
             let _ = child.wait();
             panic!("modlens {} ran for more than {secs} s", args.join(" "));
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
-    child.wait_with_output().unwrap()
 }
 
 /// A proxy on 127.0.0.1 that accepts connections and never answers, so a go download hangs on

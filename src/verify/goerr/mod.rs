@@ -157,8 +157,24 @@ pub struct GoError {
     pub key: Option<ModuleKey>,
     /// What kind of error.
     pub kind: GoErrorKind,
-    /// go's line, trimmed.
+    /// go's line, trimmed, and cut after [`MAX_LINE`] bytes (a log may hold a line of any
+    /// length; go's own are short).
     pub line: String,
+}
+
+/// The most of a line kept to show.
+pub const MAX_LINE: usize = 1024;
+
+/// `line`, cut after `MAX_LINE` bytes (at a character boundary) with `…`.
+fn shown(line: &str) -> String {
+    if line.len() <= MAX_LINE {
+        return line.to_owned();
+    }
+    let mut end = MAX_LINE;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
 }
 
 /// `line` without a leading source position, which go 1.21 and later put before
@@ -232,7 +248,7 @@ pub fn read(text: &str) -> Vec<GoError> {
         let error = GoError {
             key,
             kind,
-            line: line.to_owned(),
+            line: shown(line),
         };
         if !found
             .iter()

@@ -78,3 +78,17 @@ fn newer_git_command_lines_are_git_failures() {
         );
     }
 }
+
+/// A line of any length (a log line with no newline for megabytes) is kept to its first
+/// kilobyte, cut at a character boundary.
+#[test]
+fn a_long_line_is_kept_short() {
+    let line = format!(
+        "{}verifying example.com/a@v1.0.0: dir has been modified",
+        "é".repeat(5000)
+    );
+    let found = read(&line);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].line.ends_with('…'), "{}", found[0].line);
+    assert!(found[0].line.len() <= MAX_LINE + '…'.len_utf8());
+}
