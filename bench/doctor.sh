@@ -14,13 +14,7 @@ runs=${2:-5}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-cargo build --release --quiet --example gen_proxy
-bin=$PWD/target/release/modlens
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 2; }
-export GOPROXY=file://$dir/proxy GOSUMDB=off GOFLAGS=-mod=mod GOTOOLCHAIN=local GOENV=off
-export GOPATH=$dir/gopath GOCACHE=$dir/gocache GOMODCACHE=$dir/modcache
-wipe() { [ -e "$1" ] && chmod -R u+w "$1" && rm -rf "$1"; true; }
+. bench/sandbox.sh
 
 wipe "$dir/modcache"; wipe "$dir/broken"; rm -rf "$dir/proxy" "$dir/project"
 ./target/release/examples/gen_proxy "$dir/proxy" 200 1 100 >/dev/null
@@ -38,7 +32,7 @@ esc() { python3 -c 'import re,sys; print(re.sub(r"[A-Z]", lambda m: "!" + m.grou
 one=${targets[10]} two=${targets[100]} three=${targets[190]}
 tree=$GOMODCACHE/$(esc "${one%@*}")@${one#*@}
 chmod -R u+w "$tree"
-f=$(find "$tree" -name '*.go' | head -1); echo '// edited' >> "$f"
+f=$(find "$tree" -name '*.go' -print -quit); echo '// edited' >> "$f"
 echo garbage > "$GOMODCACHE/cache/download/$(esc "${two%@*}")/@v/${two#*@}.zip"
 chmod -R u+w "$GOMODCACHE/$(esc "${three%@*}")@${three#*@}"
 rm -rf "$GOMODCACHE/$(esc "${three%@*}")@${three#*@}" "$GOMODCACHE/cache/download/$(esc "${three%@*}")"

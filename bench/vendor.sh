@@ -12,13 +12,8 @@ modules=${3:-200}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-cargo build --release --quiet --example gen_proxy
-bin=$PWD/target/release/modlens
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 2; }
-export GOPROXY=file://$dir/proxy GOSUMDB=off GOFLAGS=-mod=mod GOTOOLCHAIN=local GOENV=off
-export GOPATH=$dir/gopath GOCACHE=$dir/gocache GOMODCACHE=$dir/modcache MODLENS_STATE=$dir/state.db
-wipe() { [ -e "$1" ] && chmod -R u+w "$1" && rm -rf "$1"; true; }
+. bench/sandbox.sh
+export MODLENS_STATE=$dir/state.db
 
 wipe "$dir/modcache"; rm -rf "$dir/proxy" "$dir/project"
 ./target/release/examples/gen_proxy "$dir/proxy" "$modules" 1 100 >/dev/null
