@@ -70,7 +70,7 @@ pub fn run(engine: &Engine, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let mut progress = ProgressLine::new(!args.fixing.json && std::io::stderr().is_terminal());
+    let progress = ProgressLine::new(!args.fixing.json && std::io::stderr().is_terminal());
     let done = execute(engine, plan, &expect, &cancel, &mut |n, total, key| {
         progress.show(|| format!("repaired {n}/{total}: {key}"));
     });

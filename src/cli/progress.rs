@@ -5,12 +5,15 @@
 //! could not be erased, and would leave debris), and erased when the work is done.
 
 use std::io::Write;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A progress line on stderr.
+/// A progress line on stderr. It is shown through `&self`, so that the progress callbacks of
+/// work on several threads (`Fn`, not `FnMut`) can share it.
 pub struct ProgressLine {
     enabled: bool,
-    last: Option<Instant>,
+    /// When it was last drawn.
+    last: Mutex<Option<Instant>>,
 }
 
 impl ProgressLine {
@@ -18,20 +21,19 @@ impl ProgressLine {
     pub fn new(enabled: bool) -> Self {
         ProgressLine {
             enabled,
-            last: None,
+            last: Mutex::new(None),
         }
     }
 
     /// Redraws the line with `text()` unless it was drawn less than 100 ms ago.
-    pub fn show(&mut self, text: impl FnOnce() -> String) {
-        if !self.enabled
-            || self
-                .last
-                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
-        {
+    pub fn show(&self, text: impl FnOnce() -> String) {
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if !self.enabled || last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
             return;
         }
-        self.last = Some(Instant::now());
+        *last = Some(Instant::now());
         let width = crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w));
         let line = clip(
             &crate::cache::fmt::for_terminal(&text()),
@@ -43,7 +45,7 @@ impl ProgressLine {
 
     /// Erases the line, if it was ever drawn.
     pub fn clear(&self) {
-        if self.last.is_some() {
+        if self.last.lock().is_ok_and(|last| last.is_some()) {
             eprint!("\r\x1b[2K");
         }
     }

@@ -88,7 +88,7 @@ pub fn run(engine: &Engine, args: &RefetchArgs) -> anyhow::Result<ExitCode> {
     // scratch caches: what was not swapped in stays as it was.
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let mut progress = ProgressLine::new(!args.json && std::io::stderr().is_terminal());
+    let progress = ProgressLine::new(!args.json && std::io::stderr().is_terminal());
     let done = execute(engine, plan, &expect, &cancel, &mut |n, total, key| {
         progress.show(|| format!("repaired {n}/{total}: {key}"));
     });

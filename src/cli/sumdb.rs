@@ -14,9 +14,7 @@ pub(super) fn ask_database(
     keys: &[crate::cache::ModuleKey],
     show_progress: bool,
 ) -> anyhow::Result<Asked> {
-    let progress = std::sync::Mutex::new(ProgressLine::new(
-        show_progress && std::io::stderr().is_terminal(),
-    ));
+    let progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
     let settings = crate::ops::sumdb::SumdbSettings::of(&engine.goenv);
     let cache = engine.cache();
     // Ctrl-C and SIGTERM stop the asking; what was proven until then is still cached for go.
@@ -28,15 +26,11 @@ pub(super) fn ask_database(
         &cache,
         keys,
         &|n, total| {
-            if let Ok(mut line) = progress.lock() {
-                line.show(|| format!("asked the checksum database about {n}/{total}"));
-            }
+            progress.show(|| format!("asked the checksum database about {n}/{total}"));
         },
         &cancel,
     );
-    if let Ok(line) = progress.lock() {
-        line.clear();
-    }
+    progress.clear();
     Ok(asked?)
 }
 

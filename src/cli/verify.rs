@@ -173,7 +173,7 @@ fn verify_all(
         tx.into(),
         cancel,
     );
-    let mut progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
+    let progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
     let mut verdicts = Vec::new();
     let mut summary = None;
     for event in rx {

@@ -92,7 +92,7 @@ pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     // Ctrl-C stops between items: each version goes in go's crash-safe order or not at all.
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let mut progress = ProgressLine::new(!args.json && std::io::stderr().is_terminal());
+    let progress = ProgressLine::new(!args.json && std::io::stderr().is_terminal());
     let receipt = execute(
         engine,
         &plan,

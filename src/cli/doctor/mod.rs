@@ -133,7 +133,7 @@ fn fix(
     let plan = ex.repair_plan(engine, fixable);
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
-    let mut progress = ProgressLine::new(!quiet && std::io::stderr().is_terminal());
+    let progress = ProgressLine::new(!quiet && std::io::stderr().is_terminal());
     let done = execute(engine, plan, &ex.expect, &cancel, &mut |n, total, key| {
         progress.show(|| format!("repaired {n}/{total}: {key}"));
     });

@@ -9,7 +9,6 @@
 mod clean;
 
 use std::process::ExitCode;
-use std::sync::Mutex;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -167,16 +166,12 @@ fn verify(
 ) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     let started = std::time::Instant::now();
-    let progress = Mutex::new(ProgressLine::new(!json && std::io::stderr().is_terminal()));
+    let progress = ProgressLine::new(!json && std::io::stderr().is_terminal());
     let show = |done: u64, total: u64| {
-        if let Ok(mut line) = progress.lock() {
-            line.show(|| format!("hashed {} of {}", size(done), size(total)));
-        }
+        progress.show(|| format!("hashed {} of {}", size(done), size(total)));
     };
     let checked = crate::ops::gocache::verify(pools, root, snapshot, &show);
-    if let Ok(line) = progress.lock() {
-        line.clear();
-    }
+    progress.clear();
     let verdict = &checked.verdict;
     let seconds = started.elapsed().as_secs_f64();
     if json {

@@ -7,7 +7,6 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -145,22 +144,16 @@ fn mirror_remote(
         Vec::new()
     };
     let keys: Vec<&crate::cache::ModuleKey> = gosums.keys().chain(&catalog).collect();
-    let progress = Mutex::new(ProgressLine::new(
-        !args.json && std::io::stderr().is_terminal(),
-    ));
+    let progress = ProgressLine::new(!args.json && std::io::stderr().is_terminal());
     let mirror = crate::ops::store::mirror(
         url,
         &keys,
         &|n, total| {
-            if let Ok(mut line) = progress.lock() {
-                line.show(|| format!("asked about {n}/{total} versions"));
-            }
+            progress.show(|| format!("asked about {n}/{total} versions"));
         },
         cancel,
     )?;
-    if let Ok(line) = progress.lock() {
-        line.clear();
-    }
+    progress.clear();
     let mut listing = mirror.store.list();
     for absent in &mirror.absent {
         let key = match absent {

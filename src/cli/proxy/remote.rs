@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::sync::Mutex;
 
 use super::bucket::Mirrored;
 use crate::cache::ModuleKey;
@@ -98,21 +97,15 @@ pub(super) fn fill_needed(
         })
         .map(|v| &v.key)
         .collect();
-    let progress = Mutex::new(ProgressLine::new(
-        show_progress && std::io::stderr().is_terminal(),
-    ));
+    let progress = ProgressLine::new(show_progress && std::io::stderr().is_terminal());
     remote.fetch(
         &needed,
         &|n, total| {
-            if let Ok(mut line) = progress.lock() {
-                line.show(|| format!("fetched {n}/{total} versions"));
-            }
+            progress.show(|| format!("fetched {n}/{total} versions"));
         },
         cancel,
     )?;
-    if let Ok(line) = progress.lock() {
-        line.clear();
-    }
+    progress.clear();
     safe_eprintln!(
         "modlens: fetched {} of {} from {} (the others' verdicts are remembered for the same \
          objects)",

@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::remote::Remote;
 use super::{StoreArgs, World};
@@ -61,14 +61,10 @@ pub(super) fn judge_all(
             .as_ref()
             .map(|d| d as &dyn crate::verify::sumdb::AskDatabase),
     };
-    let progress = Mutex::new(ProgressLine::new(
-        !args.json && std::io::stderr().is_terminal(),
-    ));
+    let progress = ProgressLine::new(!args.json && std::io::stderr().is_terminal());
     let mut failed = Ok(());
     let show = |n: usize, total: usize| {
-        if let Ok(mut line) = progress.lock() {
-            line.show(|| format!("verified {n}/{total}"));
-        }
+        progress.show(|| format!("verified {n}/{total}"));
     };
     let remote = match (world.bucket, world.url) {
         (Some(b), _) => Some(Remote::Bucket(b)),
@@ -111,16 +107,12 @@ pub(super) fn judge_all(
         &show,
         &mut |chunk| {
             if failed.is_ok() {
-                if let Ok(line) = progress.lock() {
-                    line.clear();
-                }
+                progress.clear();
                 failed = on_verdicts(chunk);
             }
         },
     );
-    if let Ok(line) = progress.lock() {
-        line.clear();
-    }
+    progress.clear();
     if let Some(why) = &recalled.unsaved {
         safe_eprintln!("modlens: warning: {why}; verdicts are not remembered");
     }
