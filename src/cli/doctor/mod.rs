@@ -19,7 +19,7 @@ use crate::cache::fmt::count;
 use crate::cli::progress::ProgressLine;
 use crate::cli::{DoctorArgs, Engine, print};
 use crate::ops::plan::doctor::{Counts, Examined, downloaded_bytes, examine};
-use crate::ops::plan::repair::{Outcome, execute};
+use crate::ops::plan::repair::{Outcome, RepairPlan, execute};
 use crate::ops::project::{Needed, State};
 use report::{print_json, receipt, table};
 
@@ -51,14 +51,13 @@ pub fn run(engine: &Engine, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     if !args.fixing.json {
         safe_eprint!("{}", table(&before));
     }
-    let warning = before
-        .repair_plan(engine, &fixable)
-        .download_warning(&engine.goenv.goproxy());
+    let plan = before.repair_plan(engine, &fixable);
+    let warning = plan.download_warning(&engine.goenv.goproxy());
     if !args.fixing.yes && !confirm(&fixable, warning.as_deref())? {
         safe_eprintln!("nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    let fixed = fix(engine, &before, &fixable, args.fixing.json)?;
+    let fixed = fix(engine, &before, plan, args.fixing.json)?;
     let after = examine(engine, &dir, args.online)?;
     let fixed = Fixed {
         after: after.counts(),
@@ -124,13 +123,7 @@ impl Fixed {
     }
 }
 
-fn fix(
-    engine: &Engine,
-    ex: &Examined,
-    fixable: &[(&Needed, &State)],
-    quiet: bool,
-) -> anyhow::Result<Fixed> {
-    let plan = ex.repair_plan(engine, fixable);
+fn fix(engine: &Engine, ex: &Examined, plan: RepairPlan, quiet: bool) -> anyhow::Result<Fixed> {
     let cancel = CancelToken::new();
     cancel.cancel_on_interrupt()?;
     let progress = ProgressLine::new(!quiet && std::io::stderr().is_terminal());
