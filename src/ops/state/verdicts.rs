@@ -92,6 +92,17 @@ impl Memory {
                 h.update(l.hash.as_bytes());
             }
         }
+        // A fips140 tree is judged against GOROOT's snapshot: which one, if any, is an input.
+        if entry.kind == crate::cache::Kind::Fips140 {
+            h.update(b"fips snapshot");
+            if let Some(zip) = expect.fips_snapshot(&entry.key.version) {
+                h.update(zip.as_os_str().as_encoded_bytes());
+                if let Ok(meta) = std::fs::metadata(&zip) {
+                    h.update(meta.len().to_le_bytes());
+                    h.update(meta.modified().map(unix).unwrap_or(0).to_le_bytes());
+                }
+            }
+        }
         Some(h.finalize().into())
     }
 

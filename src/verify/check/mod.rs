@@ -35,7 +35,7 @@ pub struct Expectations {
 
 impl Expectations {
     /// The snapshot zip of `golang.org/fips140@version` in GOROOT, when it is there.
-    fn fips_snapshot(&self, version: &str) -> Option<std::path::PathBuf> {
+    pub fn fips_snapshot(&self, version: &str) -> Option<std::path::PathBuf> {
         let zip = self.fips_snapshots.as_ref()?.join(format!("{version}.zip"));
         std::fs::symlink_metadata(&zip)
             .is_ok_and(|m| m.is_file())
@@ -71,6 +71,14 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
     } else {
         Status::Ok
     };
+    let mut notes = v.notes;
+    if status == Status::Skipped {
+        notes.push(
+            "not verified: go keeps no zip or .ziphash of it, and GOROOT's lib/fips140 snapshot \
+             of this version is not at hand (run with the go that unpacked it)"
+                .to_string(),
+        );
+    }
     let mut problems = v.problems;
     if entry.kind == Kind::Fips140 {
         // go cannot download golang.org/fips140: it unpacks it from GOROOT again once deleted.
@@ -83,7 +91,7 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
         key: entry.key.clone(),
         status,
         problems,
-        notes: v.notes,
+        notes,
         as_published: v.as_published,
         hashes: v.hashes,
         bytes_hashed: v.bytes,
