@@ -344,6 +344,21 @@ fn run_case(case: &Case) {
     assert_eq!(report["fix"]["after"]["broken"], 0);
     assert_eq!(report["fix"]["after"]["missing"], 0);
     assert_eq!(module(&report, "example.com/leaf")["state"], "verified");
+    // For people: what was done to each version, then the project as it is now, then counts.
+    (case.damage)(&cache);
+    let out = doctor(&go, &dir, &["--fix", "--yes"]);
+    let text = stdout(&out);
+    let at = |what: &str| {
+        text.find(what)
+            .unwrap_or_else(|| panic!("{}: {what:?} in {text}", case.name))
+    };
+    assert!(
+        at("  example.com/leaf@v1.0.0: ") < at("now:\n")
+            && at("now:\n") < at("verified        example.com/leaf@v1.0.0")
+            && at("verified        example.com/leaf") < at("fixed 1 of 1 version"),
+        "{}: {text}",
+        case.name
+    );
     let out = build_offline(&go, &dir);
     assert!(
         out.status.success(),

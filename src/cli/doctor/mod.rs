@@ -67,7 +67,7 @@ pub fn run(engine: &Engine, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     if args.fixing.json {
         print_json(&after, Some(&fixed))?;
     } else {
-        print(&format!("{}{}", table(&after), receipt(&fixed)))?;
+        print(&receipt(&fixed, &table(&after)))?;
     }
     Ok(exit(fixed.after.all_fine() && fixed.failed == 0))
 }

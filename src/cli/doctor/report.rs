@@ -85,7 +85,9 @@ pub(super) fn table(ex: &Examined) -> String {
     out
 }
 
-pub(super) fn receipt(fixed: &Fixed) -> String {
+/// What `--fix` did to each version, then (after the table of the project as it is now,
+/// `after`) the counts before and after.
+pub(super) fn receipt(fixed: &Fixed, after: &str) -> String {
     let mut out = String::new();
     for o in &fixed.touched {
         let what = match (&o.error, o.problems.is_empty()) {
@@ -95,6 +97,8 @@ pub(super) fn receipt(fixed: &Fixed) -> String {
         };
         out.push_str(&format!("  {}@{}: {what}\n", o.path, o.version));
     }
+    out.push_str("now:\n");
+    out.push_str(after);
     let (b, a) = (fixed.before, fixed.after);
     out.push_str(&format!(
         "fixed {} of {}: broken {} -> {}, missing {} -> {}; downloaded {}\n",
