@@ -153,6 +153,8 @@ struct Case {
     go_sees: GoSees,
     state: &'static str,
     kind: Option<&'static str>,
+    /// Whether the doctor mends it without downloading.
+    offline: bool,
 }
 
 pub(crate) fn leaf_at_v(cache: &Path) -> PathBuf {
@@ -196,6 +198,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Build,
             state: "broken",
             kind: Some("dir_modified"),
+            offline: true,
         },
         Case {
             name: "a source file deleted",
@@ -203,6 +206,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Build,
             state: "broken",
             kind: Some("dir_modified"),
+            offline: true,
         },
         Case {
             name: "a garbage zip and no tree",
@@ -213,6 +217,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Build,
             state: "broken",
             kind: Some("zip_invalid"),
+            offline: false,
         },
         Case {
             name: "a garbage zip beside an intact tree",
@@ -220,6 +225,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Verify,
             state: "broken",
             kind: Some("zip_invalid"),
+            offline: true,
         },
         Case {
             name: "an interrupted extraction (.partial)",
@@ -227,6 +233,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Nothing,
             state: "broken",
             kind: Some("partial"),
+            offline: true,
         },
         Case {
             name: "a missing .ziphash",
@@ -234,6 +241,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Nothing,
             state: "broken",
             kind: Some("ziphash_missing"),
+            offline: true,
         },
         Case {
             name: "an edited .mod",
@@ -248,6 +256,27 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Build,
             state: "broken",
             kind: Some("gomod_sum_mismatch"),
+            offline: true,
+        },
+        Case {
+            name: "a missing .mod",
+            damage: |c| rm(&leaf_at_v(c).join("v1.0.0.mod")),
+            go_sees: GoSees::Build,
+            state: "broken",
+            kind: Some("mod_missing"),
+            offline: true,
+        },
+        Case {
+            name: "an empty .mod",
+            damage: |c| {
+                let path = leaf_at_v(c).join("v1.0.0.mod");
+                rm(&path);
+                fs::write(path, "").unwrap();
+            },
+            go_sees: GoSees::Build,
+            state: "broken",
+            kind: Some("mod_invalid"),
+            offline: true,
         },
         Case {
             name: "zip and tree gone, .mod left",
@@ -259,6 +288,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Build,
             state: "source_missing",
             kind: None,
+            offline: false,
         },
         Case {
             name: "the whole version gone",
@@ -269,6 +299,7 @@ fn cases() -> Vec<Case> {
             go_sees: GoSees::Build,
             state: "missing",
             kind: None,
+            offline: false,
         },
     ]
 }
@@ -343,6 +374,12 @@ fn run_case(case: &Case) {
     );
     assert_eq!(report["fix"]["after"]["broken"], 0);
     assert_eq!(report["fix"]["after"]["missing"], 0);
+    assert_eq!(
+        report["fix"]["bytes_downloaded"] == 0,
+        case.offline,
+        "{}: mended offline: {report:#}",
+        case.name
+    );
     assert_eq!(module(&report, "example.com/leaf")["state"], "verified");
     // For people: what was done to each version, then the project as it is now, then counts.
     (case.damage)(&cache);

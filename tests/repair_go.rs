@@ -152,3 +152,68 @@ fn ctrl_c_during_a_download_kills_go_and_leaves_the_cache_as_it_was() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// A lost `.mod` beside an intact zip is restored offline from the zip's go.mod (or, for a
+/// module without one, the line go makes up), when go.sum confirms its hash: the same bytes go
+/// wrote, after which go verifies and builds offline. Without a confirming line it is fetched.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_lost_mod_is_restored_from_the_zip_as_go_wrote_it() {
+    let Some(go) = Go::find("a_lost_mod_is_restored_from_the_zip") else {
+        return;
+    };
+    go.download(&standard_modules());
+    let needed = [
+        ("example.com/legacy", "v2.0.0+incompatible"),
+        ("example.com/nested", "v1.0.0"),
+    ];
+    let project = go.project("p", &needed);
+    let at_v = |path: &str| go.modcache().join("cache/download").join(path).join("@v");
+    let lost = [
+        at_v("example.com/legacy").join("v2.0.0+incompatible.mod"),
+        at_v("example.com/nested").join("v1.0.0.mod"),
+        at_v("example.com/unicode").join("v1.0.0.mod"),
+    ];
+    let by_go: Vec<Vec<u8>> = lost.iter().map(|p| fs::read(p).unwrap()).collect();
+    for path in &lost {
+        fs::remove_file(path).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let mut cmd = modlens(args);
+        go.sandbox_env(&mut cmd);
+        cmd.arg("--cache")
+            .arg(go.modcache())
+            .arg("--project")
+            .arg(&project)
+            .env("GOPROXY", "off");
+        cmd.output().unwrap()
+    };
+    let out = run(&["verify", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fix_of = |path: &str| {
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .and_then(|e| e["problems"][0]["fix"].as_str())
+            .unwrap_or_else(|| panic!("{path} in {report:#}"))
+            .to_owned()
+    };
+    assert_eq!(fix_of("example.com/legacy"), "restore_mod");
+    assert_eq!(fix_of("example.com/nested"), "restore_mod");
+    assert_eq!(fix_of("example.com/unicode"), "refetch", "no go.sum line");
+    let out = run(&[
+        "refetch",
+        "--yes",
+        "example.com/legacy@v2.0.0+incompatible",
+        "example.com/nested@v1.0.0",
+    ]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(".mod restored"), "{}", stdout(&out));
+    for (path, bytes) in lost.iter().zip(&by_go).take(2) {
+        assert_eq!(&fs::read(path).unwrap(), bytes, "{}", path.display());
+    }
+    let (verified, why) = go.mod_verify(&project);
+    assert!(verified, "go mod verify: {why}");
+}

@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod gocache;
 pub mod gocmd;
 pub mod goindex;
+pub mod gomod;
 pub(crate) mod http;
 pub mod mirror;
 pub mod private_dir;

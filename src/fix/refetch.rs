@@ -41,6 +41,9 @@ pub enum Repair {
     /// The missing `.ziphash` was written from the zip, whose hash go.sum or the checksum
     /// database confirms.
     ZiphashWritten,
+    /// The `.mod` was written from the intact zip's go.mod, whose hash go.sum or the checksum
+    /// database confirms.
+    ModRestored,
     /// The version has no problem: nothing was rewritten.
     Nothing,
     /// The version was deleted, for go to unpack again: golang.org/fips140, which go unpacks
@@ -56,6 +59,7 @@ impl Repair {
             Repair::Rezipped => "re-zipped",
             Repair::Refetched => "re-fetched",
             Repair::ZiphashWritten => ".ziphash written",
+            Repair::ModRestored => ".mod restored from the zip",
             Repair::Nothing => "nothing to repair",
             Repair::Deleted => "deleted (go unpacks it again from GOROOT)",
         }
@@ -71,6 +75,7 @@ impl Repair {
                  if it succeeds)"
             }
             Repair::ZiphashWritten => "write .ziphash from the confirmed zip (offline)",
+            Repair::ModRestored => "restore the .mod from the intact zip's go.mod (offline)",
             Repair::Nothing => "nothing to repair",
             Repair::Deleted => {
                 "delete it: go cannot download golang.org/fips140, it unpacks it again from \
@@ -103,15 +108,20 @@ pub fn plan_for(verdict: &crate::verify::Verdict) -> Repair {
         .map(|p| p.fix)
         .filter(|f| *f != Fix::RemoveSumdbFiles)
         .collect();
+    let only = |fix: Fix| !fixes.is_empty() && fixes.iter().all(|f| *f == fix);
     if fixes
         .iter()
         .any(|f| matches!(f, Fix::Refetch | Fix::Delete))
+        // A lost .mod beside other damage: one download mends both.
+        || (fixes.contains(&Fix::RestoreMod) && !only(Fix::RestoreMod))
     {
         Repair::Refetched
     } else if fixes.contains(&Fix::Rezip) {
         Repair::Rezipped
-    } else if fixes.iter().all(|f| *f == Fix::WriteZiphash) && !fixes.is_empty() {
+    } else if only(Fix::WriteZiphash) {
         Repair::ZiphashWritten
+    } else if only(Fix::RestoreMod) {
+        Repair::ModRestored
     } else if fixes.is_empty() {
         Repair::Nothing
     } else {
@@ -155,6 +165,7 @@ pub fn repair_offline(
         Repair::Deleted => super::delete::delete_version(cache, key, |_| {}).map(drop),
         Repair::Rezipped => rezip(cache, key),
         Repair::ZiphashWritten => write_ziphash(cache, key),
+        Repair::ModRestored => super::gomod::restore_mod(cache, key),
         Repair::Reextracted | Repair::Refetched => {
             reextract(cache, key, go.modcacherw).inspect(|()| go.tree_changed(cache, key))
         }

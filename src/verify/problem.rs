@@ -141,6 +141,9 @@ pub enum Fix {
     /// Write the missing `.ziphash` from the zip, offline: go.sum or the checksum database
     /// confirms the zip's hash.
     WriteZiphash,
+    /// Write the `.mod` from the intact zip's go.mod, offline: go.sum or the checksum
+    /// database confirms its hash.
+    RestoreMod,
 }
 
 impl Fix {
@@ -153,6 +156,7 @@ impl Fix {
             Fix::Delete => "delete",
             Fix::RemoveSumdbFiles => "remove_sumdb_files",
             Fix::WriteZiphash => "write_ziphash",
+            Fix::RestoreMod => "restore_mod",
         }
     }
 
@@ -167,6 +171,9 @@ impl Fix {
                 "remove the unauthentic checksum-database files (go fetches them again)"
             }
             Fix::WriteZiphash => "write .ziphash from the zip, offline (its hash is confirmed)",
+            Fix::RestoreMod => {
+                "restore the .mod from the zip's go.mod, offline (its hash is confirmed)"
+            }
         }
     }
 }

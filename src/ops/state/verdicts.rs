@@ -16,6 +16,10 @@ use super::{State, StateError, unix};
 use crate::cache::{ModuleEntry, ModuleKey};
 use crate::verify::{Expectations, Verdict};
 
+/// The revision of the verifier's rules: raised whenever a verdict or a fix it gives changes
+/// between releases, so that no verdict of older rules stands (2: `.mod` restored from zips).
+const RULES: u32 = 2;
+
 /// A verdict from an earlier run.
 #[derive(Debug, Clone)]
 pub struct Remembered {
@@ -55,6 +59,7 @@ impl Memory {
         let mut h = Sha256::new();
         h.update(b"modlens verdict ");
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(RULES.to_le_bytes());
         for key in &expect.sumdb_keys {
             h.update(key.name.as_bytes());
             h.update(key.key_hash.to_le_bytes());

@@ -6,6 +6,7 @@ use crate::cache::read::{self, cap};
 use crate::cache::{Kind, VersionFile};
 use crate::verify::hash::{H1, hash_go_mod};
 use crate::verify::problem::{Fix, ProblemKind};
+use crate::verify::zipfile::go_mod_of_zip;
 
 impl Checker<'_> {
     /// The go.sum hash of `.mod`, computed once.
@@ -18,6 +19,22 @@ impl Checker<'_> {
             }
         }
         self.hashes.go_mod
+    }
+
+    /// When the `.mod` can be restored from the intact zip: the zip's go.mod hashes to what
+    /// every independent record of the version's go.mod says (and there is one). Returns the
+    /// first such record.
+    pub(super) fn mod_restorable(&self, zip_intact: bool) -> Option<String> {
+        let e = self.entry;
+        if !zip_intact || e.kind != Kind::Module || self.known_mod_hashes.is_empty() {
+            return None;
+        }
+        let zip = self.cache.version_file(&e.key, VersionFile::Zip);
+        let hash = hash_go_mod(&go_mod_of_zip(&zip, &e.key).ok()?).to_string();
+        self.known_mod_hashes
+            .iter()
+            .all(|(known, _)| *known == hash)
+            .then(|| self.known_mod_hashes[0].1.clone())
     }
 
     pub(super) fn judge_mod(&mut self) {

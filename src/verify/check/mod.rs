@@ -58,6 +58,7 @@ pub fn verify_entry(cache: &ModCache, entry: &ModuleEntry, expect: &Expectations
         bytes: 0,
         confirmed_by: None,
         as_published: None,
+        known_mod_hashes: Vec::new(),
     };
     v.run();
     let status = if !v.problems.is_empty() {
@@ -131,6 +132,9 @@ struct Checker<'a> {
     confirmed_by: Option<String>,
     /// Why go refuses the version as published, if it does.
     as_published: Option<String>,
+    /// The go.mod hashes something independent of the cache names (go.sum lines, proven
+    /// checksum-database records), each with where it is from.
+    known_mod_hashes: Vec<(String, String)>,
 }
 
 impl Checker<'_> {
@@ -268,6 +272,7 @@ impl Checker<'_> {
                 SumdbBadSignature,
             ]);
         let confirmed_by = self.confirmed_by.clone().unwrap_or_default();
+        let mod_restorable = self.mod_restorable(zip_intact);
         for problem in &mut self.problems {
             match problem.kind {
                 ProblemKind::ZiphashMissing if zip_confirmed => {
@@ -282,6 +287,16 @@ impl Checker<'_> {
                     } else {
                         Fix::Refetch
                     };
+                }
+                ProblemKind::ModMissing
+                | ProblemKind::ModInvalid
+                | ProblemKind::GomodSumMismatch
+                    if let Some(by) = &mod_restorable =>
+                {
+                    problem.fix = Fix::RestoreMod;
+                    problem
+                        .detail
+                        .push_str(&format!("; the zip's go.mod is the one {by} names"));
                 }
                 ProblemKind::ZipInvalid | ProblemKind::ZipModified | ProblemKind::ZipStructure
                     if tree_intact =>

@@ -31,6 +31,12 @@ impl Checker<'_> {
             .iter()
             .map(|l| (l, "zip"))
             .chain(mod_lines.iter().map(|l| (l, "go.mod")));
+        self.known_mod_hashes.extend(
+            mod_lines
+                .iter()
+                .filter(|l| l.is_h1())
+                .map(|l| (l.hash.clone(), l.place())),
+        );
         for (l, what) in labelled.filter(|(l, _)| l.is_h1()) {
             self.hashes
                 .gosum
@@ -141,6 +147,12 @@ impl Checker<'_> {
                         self.hashes
                             .sumdb
                             .push(format!("{theirs}  {} ({what})", verifier.name));
+                        if proven && what == "go.mod" {
+                            self.known_mod_hashes.push((
+                                theirs.to_string(),
+                                format!("the {} record", verifier.name),
+                            ));
+                        }
                         if proven
                             && what == "module"
                             && ours.is_some_and(|o| o.to_string() == theirs)

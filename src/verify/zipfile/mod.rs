@@ -11,6 +11,7 @@
 //! entries can be kept ([`ZipContents`]) so that the tree is compared with them rather than
 //! hashed a second time.
 
+mod gomod;
 mod rules;
 mod window;
 
@@ -26,6 +27,8 @@ use crate::verify::hash::{Digest32, FileDigest, H1, hash1, sha256_reader};
 use crate::verify::tree::Reference;
 use rules::{add_repeats, repeated_names, structure_problems};
 use window::{WindowReader, bytes_after_end};
+
+pub use gomod::go_mod_of_zip;
 
 /// Go's limits for module zips (`MaxZipFile`, `MaxGoMod`, `MaxLICENSE`).
 const MAX_ZIP_FILE: u64 = 500 << 20;
