@@ -203,12 +203,33 @@ fn a_lost_mod_is_restored_from_the_zip_as_go_wrote_it() {
     assert_eq!(fix_of("example.com/legacy"), "restore_mod");
     assert_eq!(fix_of("example.com/nested"), "restore_mod");
     assert_eq!(fix_of("example.com/unicode"), "refetch", "no go.sum line");
-    let out = run(&[
+    let restore = [
         "refetch",
         "--yes",
         "example.com/legacy@v2.0.0+incompatible",
         "example.com/nested@v1.0.0",
-    ]);
+    ];
+    // Killed between its steps, it leaves the .mod missing (and a temp file, a leftover) or
+    // whole, never torn.
+    for (at, whole) in [
+        ("restore_mod:written", false),
+        ("restore_mod:renamed", true),
+    ] {
+        let mut cmd = modlens(&restore);
+        go.sandbox_env(&mut cmd);
+        cmd.args(["--jobs", "1", "--cache"])
+            .arg(go.modcache())
+            .arg("--project")
+            .arg(&project);
+        let out = cmd.env("MODLENS_FAULT_AT", at).output().unwrap();
+        let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+        assert_eq!(signal, Some(9), "killed at {at}: {}", stderr(&out));
+        match fs::read(&lost[0]) {
+            Ok(bytes) => assert!(whole && bytes == by_go[0], "{at}"),
+            Err(_) => assert!(!whole, "{at}"),
+        }
+    }
+    let out = run(&restore);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains(".mod restored"), "{}", stdout(&out));
     for (path, bytes) in lost.iter().zip(&by_go).take(2) {
