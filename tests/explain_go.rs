@@ -446,3 +446,106 @@ fn a_version_needing_a_newer_go_is_the_toolchain_s_matter() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("re-fetched"), "{}", stdout(&out));
 }
+
+/// A version's lost `.mod`: go 1.21 and later name only the importing source position
+/// (`dep.go:3:8: module lookup disabled by GOPROXY=off`). explain finds the import there and the
+/// requirement that provides it, names the version, and its fix restores the `.mod` offline,
+/// after which the build passes.
+#[test]
+#[cfg_attr(modlens_skip_go, ignore = "needs go; MODLENS_SKIP_GO=1 skips it")]
+fn a_lost_mod_is_named_through_the_import_go_points_at() {
+    let Some(go) = Go::find("explain_a_lost_mod") else {
+        return;
+    };
+    go.download(&[
+        FixtureModule::new("example.com/a", "v1.0.0", "2023-01-01T00:00:00Z")
+            .file("a.go", "package m\n"),
+    ]);
+    let dir = go.project("p", &[("example.com/a", "v1.0.0")]);
+    fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport _ \"example.com/a\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let build = || {
+        go.build(&dir)
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=readonly")
+            .output()
+            .unwrap()
+    };
+    crate::support::assert_ok(&build(), "the fixture builds");
+    let at_v = go.modcache().join("cache/download/example.com/a/@v");
+    fs::remove_file(at_v.join("v1.0.0.mod")).unwrap();
+    let out = build();
+    assert!(!out.status.success());
+    let go_named_it = String::from_utf8_lossy(&said(&out)).contains("example.com/a@v1.0.0");
+    let (code, report) = explain_stdin(&go, &dir, &said(&out));
+    assert_eq!(code, Some(1));
+    let e = error_about(&report, "example.com/a");
+    assert_eq!(e["version"], "v1.0.0", "{e:#}");
+    assert_eq!(e["at_fault"], "cache", "{e:#}");
+    assert_eq!(e["cache"], "broken", "{e:#}");
+    assert!(
+        e["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("mod_missing"),
+        "{e:#}"
+    );
+    // Ask the go under test which words it used.
+    if go_named_it {
+        assert!(e.get("found_by").is_none(), "{e:#}");
+    } else {
+        assert!(
+            e["found_by"]
+                .as_str()
+                .is_some_and(|f| f.contains("main.go:3:8 imports example.com/a;")),
+            "{e:#}"
+        );
+    }
+    let out = explain_with_input(&go, &dir, &["--fix", "--yes"], &said(&build()));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("example.com/a@v1.0.0: .mod restored from the zip, verified"),
+        "{}",
+        stdout(&out)
+    );
+    crate::support::assert_ok(&build(), "the build after the fix");
+}
+
+/// go 1.21+'s position-only errors: the import at the position, and the requirement that
+/// provides it (the longest path), unless a replace directive replaces it.
+#[test]
+fn the_import_at_a_position_names_the_module_that_provides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module p\n\ngo 1.21\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/a/sub v0.2.0\n\
+         \texample.com/r v1.0.0\n)\n\nreplace example.com/r => ../r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.go"),
+        "package main\n\nimport (\n\t_ \"example.com/a/pkg\"\n\tx `example.com/a/sub/deep`\n\
+         \t_ \"example.com/r\"\n)\n",
+    )
+    .unwrap();
+    let dirs = [dir.path().to_path_buf()];
+    let at = |line: &str| modlens::ops::plan::imports::imported_at(line, &dirs, dir.path());
+    let got = at("main.go:4:2").unwrap();
+    assert_eq!(got.key.to_string(), "example.com/a@v1.0.0");
+    assert_eq!(got.import, "example.com/a/pkg");
+    assert_eq!(got.position, "main.go:4:2");
+    let got = at("main.go:5:2").unwrap();
+    assert_eq!(
+        got.key.to_string(),
+        "example.com/a/sub@v0.2.0",
+        "the longest path"
+    );
+    assert_eq!(at("main.go:6:2"), None, "replaced");
+    assert_eq!(at("main.go:1:1"), None, "no import there");
+    assert_eq!(at("main.go:99:1"), None);
+    assert_eq!(at("other.go:4:2"), None);
+    assert_eq!(at("go.mod:3"), None);
+}

@@ -15,6 +15,7 @@ pub mod filter;
 pub mod fmt;
 pub mod gocache;
 pub mod goenv;
+pub mod gomod;
 pub mod gover;
 pub mod layout;
 pub mod locate;

@@ -14,7 +14,7 @@ use super::progress::ProgressLine;
 use super::{Engine, ExplainArgs, print};
 use crate::cache::cancel::CancelToken;
 use crate::cache::fmt::count;
-use crate::ops::plan::explain::{Explained, explain, repair_plan};
+use crate::ops::plan::explain::{Context, Explained, explain, repair_plan};
 use crate::ops::plan::repair::{Outcome, execute};
 use crate::verify::Expectations;
 use crate::verify::goerr;
@@ -27,12 +27,23 @@ pub fn run(engine: &Engine, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let text = input(args)?;
     let (expect, project) = project_expectations(engine, args)?;
     // The fix printed must work when pasted: with the go.sum it was judged against.
-    let refetch_flags = project.map_or_else(String::new, |dir| {
+    let refetch_flags = project.as_ref().map_or_else(String::new, |dir| {
         format!(" --project {}", shell_word(&dir.display().to_string()))
     });
+    // go names files relative to where it ran: here, or the project's directory.
+    let dirs: Vec<PathBuf> = std::env::current_dir()
+        .into_iter()
+        .chain(project.clone())
+        .collect();
+    let context = Context {
+        expect: &expect,
+        refetch_flags: &refetch_flags,
+        project: project.as_deref(),
+        dirs: &dirs,
+    };
     let explained: Vec<Explained> = goerr::read(&text)
         .into_iter()
-        .map(|e| explain(engine, e, &expect, &refetch_flags))
+        .map(|e| explain(engine, e, &context))
         .collect();
     let fixable: Vec<&Explained> = explained.iter().filter(|e| e.fix.is_some()).collect();
     if !args.fixing.fix || fixable.is_empty() {
@@ -232,6 +243,9 @@ fn report(explained: &[Explained]) -> String {
             _ => "(no module named)".to_owned(),
         };
         out.push_str(&format!("{name}: {}\n  go said: {}\n", e.kind, e.line));
+        if let Some(found_by) = &e.found_by {
+            out.push_str(&format!("  go named no module: {found_by}\n"));
+        }
         match e.at_fault {
             "cache" if e.cache == "missing" => out.push_str("  the cache: missing\n"),
             "cache" => out.push_str(&format!(

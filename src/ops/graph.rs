@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::cache::read::{cap, read_text};
-use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, gover, semver};
+use crate::cache::{ModCache, ModuleEntry, ModuleKey, VersionFile, gomod, gover, semver};
 
 /// Why a version that a policy selected stays, and how much of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,37 +134,11 @@ fn read_go_mod(cache: &ModCache, key: &ModuleKey) -> GoMod {
     let Ok(text) = read_text(&cache.version_file(key, VersionFile::Mod), cap::GO_MOD) else {
         return GoMod::default();
     };
-    let mut out = GoMod::default();
-    let mut in_block = false;
-    for line in text.lines() {
-        let line = line.split("//").next().unwrap_or("").trim();
-        if let Some(version) = line.strip_prefix("go ") {
-            out.pruned = gover::compare(version.trim(), "1.17") != std::cmp::Ordering::Less;
-            continue;
-        }
-        let spec = if in_block {
-            if line == ")" {
-                in_block = false;
-                continue;
-            }
-            line
-        } else if let Some(rest) = line.strip_prefix("require") {
-            let rest = rest.trim();
-            if rest == "(" {
-                in_block = true;
-                continue;
-            }
-            rest
-        } else {
-            continue;
-        };
-        let mut words = spec.split_whitespace().map(|w| w.trim_matches('"'));
-        if let (Some(path), Some(version)) = (words.next(), words.next()) {
-            out.requires.push(ModuleKey {
-                path: path.to_owned(),
-                version: version.to_owned(),
-            });
-        }
+    let parsed = gomod::parse(&text);
+    GoMod {
+        requires: parsed.requires,
+        pruned: parsed
+            .go
+            .is_some_and(|v| gover::compare(&v, "1.17") != std::cmp::Ordering::Less),
     }
-    out
 }

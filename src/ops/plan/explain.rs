@@ -2,8 +2,11 @@
 //! cache entry it names is at fault (by verifying it), what to do, and the repair plan that
 //! fixes the entries at fault. The CLI reads go's output and prints the result.
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
+use super::imports;
 use super::repair::RepairPlan;
 use crate::cache::scan::scan_version;
 use crate::cache::{ModuleEntry, ModuleKey};
@@ -31,6 +34,11 @@ pub struct Explained {
     pub cache: &'static str,
     /// Its problems, as `kind: detail`.
     pub problems: Vec<String>,
+    /// When go named no module: the import its source position points at, and where the
+    /// version comes from (`main.go:4:2 imports example.com/m/pkg; go.mod requires
+    /// example.com/m v1.0.0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<String>,
     /// What to do.
     pub advice: String,
     /// How the cache entry would be fixed, when it is at fault.
@@ -47,22 +55,54 @@ pub enum Fixable {
     Download(ModuleKey),
 }
 
+/// Where go's errors are judged from.
+pub struct Context<'a> {
+    /// The go.sum lines and checksum-database keys versions are checked against.
+    pub expect: &'a Expectations,
+    /// Added to the commands the advice suggests (`--project DIR`).
+    pub refetch_flags: &'a str,
+    /// The project go ran in, if known.
+    pub project: Option<&'a Path>,
+    /// Where go may have run, to find the files its source positions name.
+    pub dirs: &'a [PathBuf],
+}
+
 /// Judges one of go's errors: whether the cache entry it names is at fault (by verifying it),
-/// and what to do. `refetch_flags` are added to the commands the advice suggests.
-pub fn explain(
-    engine: &Engine,
-    error: GoError,
-    expect: &Expectations,
-    refetch_flags: &str,
-) -> Explained {
+/// and what to do.
+pub fn explain(engine: &Engine, mut error: GoError, context: &Context<'_>) -> Explained {
+    let Context {
+        expect,
+        refetch_flags,
+        ..
+    } = *context;
+    let mut found_by = None;
+    if error.key.is_none()
+        && error.kind.may_be_the_cache()
+        && let (Some(position), Some(project)) = (&error.position, context.project)
+        && let Some(imported) = imports::imported_at(position, context.dirs, project)
+    {
+        found_by = Some(format!(
+            "{} imports {}; {} requires {} {}",
+            imported.position,
+            imported.import,
+            project.join("go.mod").display(),
+            imported.key.path,
+            imported.key.version
+        ));
+        error.key = Some(imported.key);
+    }
     let mut out = Explained {
         module: error.key.as_ref().map(|k| k.path.clone()),
         version: error.key.as_ref().map(|k| k.version.clone()),
         kind: error.kind.name(),
-        line: error.line.clone(),
+        line: match &error.position {
+            Some(position) => format!("{position}: {}", error.line),
+            None => error.line.clone(),
+        },
         at_fault: "elsewhere",
         cache: "not_checked",
         problems: Vec::new(),
+        found_by,
         advice: error.kind.elsewhere().to_owned(),
         fix: None,
     };

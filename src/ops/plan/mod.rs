@@ -6,5 +6,6 @@ pub mod clean;
 pub mod doctor;
 pub mod explain;
 pub mod gocache;
+pub mod imports;
 pub mod receipt;
 pub mod repair;

@@ -160,6 +160,9 @@ pub struct GoError {
     /// go's line, trimmed, and cut after [`MAX_LINE`] bytes (a log may hold a line of any
     /// length; go's own are short).
     pub line: String,
+    /// The source position go put before its words when it named no module version
+    /// (`main.go:4:2`, go 1.21 and later): the import it is about.
+    pub position: Option<String>,
 }
 
 /// The most of a line kept to show.
@@ -180,8 +183,13 @@ fn shown(line: &str) -> String {
 /// `line` without a leading source position, which go 1.21 and later put before
 /// `module@version` (`main.go:3:8: example.com/m@v1.0.0: parsing go.mod:`).
 fn strip_position(line: &str) -> &str {
+    split_position(line).1
+}
+
+/// The leading source position of `line`, if any, and the rest.
+fn split_position(line: &str) -> (Option<&str>, &str) {
     let Some((head, rest)) = line.split_once(": ") else {
-        return line;
+        return (None, line);
     };
     let numbers = head
         .rsplitn(3, ':')
@@ -189,9 +197,9 @@ fn strip_position(line: &str) -> &str {
         .count();
     let file = head.split(':').next().unwrap_or("");
     if numbers >= 1 && (file.ends_with(".go") || file.ends_with("go.mod")) {
-        rest
+        (Some(head), rest)
     } else {
-        line
+        (None, line)
     }
 }
 
@@ -233,7 +241,7 @@ pub fn read(text: &str) -> Vec<GoError> {
         if !indented {
             heading = named_key(line).filter(|_| line.ends_with(':'));
         }
-        let line = strip_position(line);
+        let (position, line) = split_position(line);
         let Some(kind) = classify(line, &lines[i + 1..]) else {
             continue;
         };
@@ -246,14 +254,14 @@ pub fn read(text: &str) -> Vec<GoError> {
                     .flatten()
             });
         let error = GoError {
+            position: position.filter(|_| key.is_none()).map(shown),
             key,
             kind,
             line: shown(line),
         };
-        if !found
-            .iter()
-            .any(|f| f.key == error.key && f.kind.name() == error.kind.name())
-        {
+        if !found.iter().any(|f| {
+            f.key == error.key && f.kind.name() == error.kind.name() && f.position == error.position
+        }) {
             found.push(error);
         }
     }

@@ -92,3 +92,22 @@ fn a_long_line_is_kept_short() {
     assert!(found[0].line.ends_with('…'), "{}", found[0].line);
     assert!(found[0].line.len() <= MAX_LINE + '…'.len_utf8());
 }
+
+/// go 1.21 and later name only the importing position when a module cannot be loaded
+/// offline: each position is its own error, and the position is kept for finding the import.
+#[test]
+fn errors_naming_only_a_position_keep_it() {
+    let found = read(
+        "main.go:3:8: module lookup disabled by GOPROXY=off\n\
+         main.go:4:2: module lookup disabled by GOPROXY=off\n\
+         main.go:4:2: module lookup disabled by GOPROXY=off\n\
+         main.go:5:2: example.com/a@v1.0.0: module lookup disabled by GOPROXY=off\n",
+    );
+    let positions: Vec<Option<&str>> = found.iter().map(|f| f.position.as_deref()).collect();
+    assert_eq!(positions, [Some("main.go:3:8"), Some("main.go:4:2"), None]);
+    assert_eq!(found[0].line, "module lookup disabled by GOPROXY=off");
+    assert_eq!(
+        found[2].key.as_ref().map(ToString::to_string).as_deref(),
+        Some("example.com/a@v1.0.0")
+    );
+}
