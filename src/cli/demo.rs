@@ -231,13 +231,15 @@ pub struct DemoDir {
     dir: PathBuf,
     /// The demo cache's root.
     pub root: PathBuf,
+    /// Says that the directory is in use (see [`crate::fix::private_dir`]).
+    _alive: fs::File,
 }
 
 impl DemoDir {
     /// Builds the demo cache in a temp dir. With `on_termination`, a signal that ends the
     /// process removes it too (the explorer, which ends on them by itself, passes `false`).
     pub fn create(on_termination: bool) -> anyhow::Result<DemoDir> {
-        let dir = crate::fix::private_dir::private_temp_dir("demo")
+        let (dir, alive) = crate::fix::private_dir::private_temp_dir("demo")
             .map_err(|e| {
                 anyhow::anyhow!(
                     "cannot create the demo cache's directory in {}: {e}",
@@ -251,7 +253,11 @@ impl DemoDir {
         if on_termination {
             remove_on_termination(dir.clone())?;
         }
-        Ok(DemoDir { dir, root })
+        Ok(DemoDir {
+            dir,
+            root,
+            _alive: alive,
+        })
     }
 }
 

@@ -124,7 +124,7 @@ pub fn run(
 /// A private temp directory for go's output files and copies, removed when dropped. Its name
 /// is unpredictable and it is created exclusively with mode 0700 (`mkdtemp`), so another user
 /// cannot prepare it or plant links in it.
-pub struct TempDir(tempfile::TempDir);
+pub struct TempDir(crate::fix::private_dir::PrivateDir);
 
 impl TempDir {
     /// Creates `$TMPDIR/modlens-<what>-<random>`, private (see [`crate::fix::private_dir`]).

@@ -20,7 +20,7 @@ const MAX_OTHER: u64 = 16 << 20;
 /// A remote store mirrored into a scratch directory.
 pub struct Mirror {
     /// The scratch directory (removed when dropped).
-    pub dir: tempfile::TempDir,
+    pub dir: super::private_dir::PrivateDir,
     /// The mirror, as a store.
     pub store: Store,
     /// What the server answered 404 or 410 for.

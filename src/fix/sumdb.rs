@@ -31,7 +31,7 @@ pub struct Database {
     base: Result<String, String>,
     agent: ureq::Agent,
     /// The tiles fetched in this run (a private scratch directory; removed when dropped).
-    tiles: tempfile::TempDir,
+    tiles: super::private_dir::PrivateDir,
     /// Proofs share the scratch tiles; one at a time keeps a half-written tile unseen.
     proving: Mutex<()>,
     /// The tree go saw last (`$GOPATH/pkg/sumdb/<name>/latest`), which every answer's tree

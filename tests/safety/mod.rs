@@ -654,3 +654,102 @@ fn diff_and_vendor_verify_never_read_through_a_link_out_of_their_trees() {
         "{seen}"
     );
 }
+
+/// A run killed with SIGKILL cannot remove its scratch directory; the next run removes it,
+/// and only it: not a directory a living run holds, nor another user's (here: another mode),
+/// nor a link, nor what is outside.
+#[test]
+fn a_killed_run_s_scratch_dir_is_removed_by_the_next_run_and_nothing_else() {
+    use std::os::unix::fs::PermissionsExt;
+    let outside = TempTree::new();
+    let tmp = outside.path().join("tmp");
+    let victim = outside.path().join("victim");
+    fs::create_dir_all(&tmp).unwrap();
+    home_like(&victim);
+    let before = fingerprint(&victim);
+    let foreign = tmp.join("modlens-store-foreign");
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join(".modlens-alive"), "").unwrap();
+    std::os::unix::fs::symlink(&victim, tmp.join("modlens-demo-link")).unwrap();
+    let run = |args: &[&str]| {
+        modlens(args)
+            .env("TMPDIR", &tmp)
+            .env("MODLENS_STATE", crate::support::test_state())
+            .output()
+            .unwrap()
+    };
+    let killed = modlens(&["--demo", "verify"])
+        .env("TMPDIR", &tmp)
+        .env("MODLENS_STATE", crate::support::test_state())
+        .env("MODLENS_FAULT_AT", "verify:example.com/hello@v1.0.0")
+        .output()
+        .unwrap();
+    let signal = std::os::unix::process::ExitStatusExt::signal(&killed.status);
+    assert_eq!(signal, Some(9), "{}", stderr(&killed));
+    let dead: Vec<_> = fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("modlens-demo-")
+                && !p.is_symlink()
+        })
+        .collect();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let dead = dead[0].clone();
+    // A living run: its demo stays while the command it explains runs.
+    let mut living = modlens(&["--demo", "explain", "--", "sleep", "10"])
+        .env("TMPDIR", &tmp)
+        .env("MODLENS_STATE", crate::support::test_state())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let demo_dirs = || -> Vec<std::path::PathBuf> {
+        fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("modlens-demo-")
+                    && !p.is_symlink()
+                    && p.join(".modlens-alive").exists()
+            })
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    while demo_dirs().len() < 2 {
+        assert!(started.elapsed().as_secs() < 20, "the living run's demo");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Its lock is taken right after its lock file is made.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Lock files this young may not be locked yet by a living run: age them.
+    for dir in demo_dirs() {
+        fs::File::options()
+            .write(true)
+            .open(dir.join(".modlens-alive"))
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+            .unwrap();
+    }
+    assert_eq!(
+        fs::metadata(&foreign).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
+    let out = run(&["--demo", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!dead.exists(), "the dead run's directory is removed");
+    assert_eq!(demo_dirs().len(), 1, "the living run's directory is kept");
+    living.kill().unwrap();
+    living.wait().unwrap();
+    assert!(foreign.join(".modlens-alive").exists(), "another's is kept");
+    assert!(tmp.join("modlens-demo-link").is_symlink());
+    machine::assert_unchanged(&victim, &before, "the victim");
+}
