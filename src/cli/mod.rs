@@ -119,7 +119,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Remove module versions by policy, and leftovers and vcs repositories, safely.
     Clean(CleanArgs),
-    /// Repair module versions: re-extract from an intact zip, else download again through go.
+    /// Repair module versions the cheapest way: offline from what is intact (re-extract the tree,
+    /// rebuild the zip, write the .ziphash or the .mod), else download again through go.
     Refetch(RefetchArgs),
     /// Check what a Go project needs from the cache (go's build list, every version verified,
     /// the project's go.sum included), and with --fix repair or download exactly that.

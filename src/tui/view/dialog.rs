@@ -93,7 +93,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
                 ),
                 OpKind::Repair => (
                     "Repair",
-                    "offline where it can (re-extract, re-zip), else re-fetch through go",
+                    "offline where it can (each version says how), else re-fetch through go",
                 ),
                 OpKind::DeleteBuild => (
                     "Delete",
