@@ -56,6 +56,7 @@ fn an_unreadable_cache_is_a_one_line_error() {
                 env!("CARGO_BIN_EXE_modlens"),
             ])
             .args(["list", "--cache", &cache, "--no-state"])
+            .env("XDG_CONFIG_HOME", crate::support::test_config_home())
             .output()
             .unwrap()
     } else {

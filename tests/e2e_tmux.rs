@@ -44,6 +44,7 @@ impl Tmux {
         command.env("TERM", "xterm-256color");
         command.env_remove("NO_COLOR");
         command.env("MODLENS_STATE", crate::support::test_state());
+        command.env("XDG_CONFIG_HOME", crate::support::test_config_home());
         if let Some(go) = crate::support::go::go_binary() {
             command.env("MODLENS_GO", go);
         }

@@ -832,6 +832,7 @@ fn an_unreadable_directory_is_reported_and_a_failed_delete_changes_nothing_else(
         };
         cmd.args(args)
             .args(["--cache", c.root().to_str().unwrap(), "--no-state"])
+            .env("XDG_CONFIG_HOME", crate::support::test_config_home())
             .stdin(Stdio::null())
             .output()
             .unwrap()
@@ -964,6 +965,7 @@ fn a_deep_tree_verifies_under_a_low_open_file_limit() {
         .args(["verify", "--cache"])
         .arg(go.modcache())
         .env("MODLENS_STATE", crate::support::test_state())
+        .env("XDG_CONFIG_HOME", crate::support::test_config_home())
         .output()
         .unwrap();
     assert_eq!(

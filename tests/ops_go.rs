@@ -41,6 +41,10 @@ fn go_env(go: &Go) -> GoRunner {
                 go.sandbox.path().join("gopath").display().to_string(),
             ),
             ("GOCACHE".into(), go.gocache.display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                crate::support::test_config_home().display().to_string(),
+            ),
         ],
     }
 }

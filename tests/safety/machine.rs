@@ -140,6 +140,7 @@ fn with_bind_mount(victim: &Path, at: &Path, cache: Option<&Path>, args: &[&str]
     }
     cmd.env("GOPROXY", "off")
         .env("MODLENS_STATE", crate::support::test_state())
+        .env("XDG_CONFIG_HOME", crate::support::test_config_home())
         .env_remove("GOMODCACHE")
         .env_remove("GOFLAGS");
     let out = cmd.output().unwrap();
@@ -282,6 +283,7 @@ fn a_tree_deeper_than_the_open_file_limit_is_deleted_whole() {
         .args(["clean", "example.com/deep", "--yes", "--cache"])
         .arg(hand.root())
         .env("MODLENS_STATE", crate::support::test_state())
+        .env("XDG_CONFIG_HOME", crate::support::test_config_home())
         .env("GOPROXY", "off")
         .output()
         .unwrap();
@@ -419,6 +421,7 @@ fn a_root_link_re_pointed_during_a_clean_leaves_the_other_cache_alone() {
     ])
     .arg(&link)
     .env("MODLENS_STATE", crate::support::test_state())
+    .env("XDG_CONFIG_HOME", crate::support::test_config_home())
     .env("GOPROXY", "off")
     // Each version pauses once it is deleted, so the link can move between two of them.
     .env("MODLENS_FAULT_AT", "delete:list updated:sleep700")
@@ -768,6 +771,7 @@ fn explain_streams_a_command_of_any_length_in_bounded_memory() {
             .arg(hand.root())
             .args(["--", "sh", "-c", script])
             .env("MODLENS_STATE", crate::support::test_state())
+            .env("XDG_CONFIG_HOME", crate::support::test_config_home())
             .env("TMPDIR", &tmp)
             .env("GOPROXY", "off")
             // Each thread's malloc arena reserves 64 MiB of address space it never uses; with

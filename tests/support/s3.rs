@@ -43,7 +43,13 @@ fn venv() -> PathBuf {
         "cannot make a venv: install Python 3 with venv"
     );
     let status = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", MOTO])
+        .args([
+            "install",
+            "--quiet",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            MOTO,
+        ])
         .status()
         .unwrap();
     assert!(status.success(), "pip install {MOTO} failed");
