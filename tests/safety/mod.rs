@@ -671,43 +671,13 @@ fn a_killed_run_s_scratch_dir_is_removed_by_the_next_run_and_nothing_else() {
     fs::create_dir(&foreign).unwrap();
     fs::write(foreign.join(".modlens-alive"), "").unwrap();
     std::os::unix::fs::symlink(&victim, tmp.join("modlens-demo-link")).unwrap();
-    let run = |args: &[&str]| {
-        modlens(args)
-            .env("TMPDIR", &tmp)
-            .env("MODLENS_STATE", crate::support::test_state())
-            .output()
-            .unwrap()
+    // modlens in this temp dir (with the tests' own state database).
+    let demo = |args: &[&str]| {
+        let mut cmd = modlens(args);
+        cmd.env("TMPDIR", &tmp);
+        cmd
     };
-    let killed = modlens(&["--demo", "verify"])
-        .env("TMPDIR", &tmp)
-        .env("MODLENS_STATE", crate::support::test_state())
-        .env("MODLENS_FAULT_AT", "verify:example.com/hello@v1.0.0")
-        .output()
-        .unwrap();
-    let signal = std::os::unix::process::ExitStatusExt::signal(&killed.status);
-    assert_eq!(signal, Some(9), "{}", stderr(&killed));
-    let dead: Vec<_> = fs::read_dir(&tmp)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("modlens-demo-")
-                && !p.is_symlink()
-        })
-        .collect();
-    assert_eq!(dead.len(), 1, "{dead:?}");
-    let dead = dead[0].clone();
-    // A living run: its demo stays while the command it explains runs.
-    let mut living = modlens(&["--demo", "explain", "--", "sleep", "10"])
-        .env("TMPDIR", &tmp)
-        .env("MODLENS_STATE", crate::support::test_state())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    // The demo directories in it that modlens made (with their lock file).
     let demo_dirs = || -> Vec<std::path::PathBuf> {
         fs::read_dir(&tmp)
             .unwrap()
@@ -723,6 +693,21 @@ fn a_killed_run_s_scratch_dir_is_removed_by_the_next_run_and_nothing_else() {
             })
             .collect()
     };
+    let killed = demo(&["--demo", "verify"])
+        .env("MODLENS_FAULT_AT", "verify:example.com/hello@v1.0.0")
+        .output()
+        .unwrap();
+    let signal = std::os::unix::process::ExitStatusExt::signal(&killed.status);
+    assert_eq!(signal, Some(9), "{}", stderr(&killed));
+    let dead = demo_dirs();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let dead = dead[0].clone();
+    // A living run: its demo stays while the command it explains runs.
+    let mut living = demo(&["--demo", "explain", "--", "sleep", "10"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let started = std::time::Instant::now();
     while demo_dirs().len() < 2 {
         assert!(started.elapsed().as_secs() < 20, "the living run's demo");
@@ -743,7 +728,7 @@ fn a_killed_run_s_scratch_dir_is_removed_by_the_next_run_and_nothing_else() {
         fs::metadata(&foreign).unwrap().permissions().mode() & 0o777,
         0o755
     );
-    let out = run(&["--demo", "list"]);
+    let out = demo(&["--demo", "list"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!dead.exists(), "the dead run's directory is removed");
     assert_eq!(demo_dirs().len(), 1, "the living run's directory is kept");
