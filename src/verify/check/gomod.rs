@@ -25,8 +25,13 @@ impl Checker<'_> {
     /// every independent record of the version's go.mod says (and there is one). Returns the
     /// first such record.
     pub(super) fn mod_restorable(&self, zip_intact: bool) -> Option<String> {
+        use ProblemKind::{GomodSumMismatch, ModInvalid, ModMissing};
         let e = self.entry;
-        if !zip_intact || e.kind != Kind::Module || self.known_mod_hashes.is_empty() {
+        if !zip_intact
+            || e.kind != Kind::Module
+            || self.known_mod_hashes.is_empty()
+            || !self.has(&[ModMissing, ModInvalid, GomodSumMismatch])
+        {
             return None;
         }
         let zip = self.cache.version_file(&e.key, VersionFile::Zip);
