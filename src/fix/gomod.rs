@@ -39,10 +39,15 @@ pub fn restore_mod(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError>
     drop(out);
     super::fault::checkpoint("restore_mod:written");
     // A directory in the .mod's place cannot be renamed over; it is nothing go wrote.
-    if confined.file_type(&mod_path)? == Some(rustix::fs::FileType::Directory) {
-        confined.remove(&mod_path)?;
+    let placed = match confined.file_type(&mod_path) {
+        Ok(Some(rustix::fs::FileType::Directory)) => confined.remove(&mod_path).map(drop),
+        other => other.map(drop),
     }
-    confined.rename(&tmp, &mod_path)?;
+    .and_then(|()| confined.rename(&tmp, &mod_path));
+    if let Err(e) = placed {
+        let _ = confined.remove(&tmp);
+        return Err(e);
+    }
     super::fault::checkpoint("restore_mod:renamed");
     edit_list(&confined, cache, key, true)
 }
