@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::patch::{Paint, ShowArgs, Sides, render_files, write_out};
-use crate::cache::fmt::{count, for_terminal};
+use crate::cache::fmt::{count, escaped_path, for_terminal};
 use crate::ops::vendor::{Checked, Source, VendorInputs, VendorReport};
 
 /// Options of `modlens vendor`.
@@ -81,6 +81,14 @@ pub fn run(inputs: &VendorInputs<'_>, args: &VendorArgs) -> anyhow::Result<ExitC
 
 fn human(report: &VendorReport, stat: bool, p: Paint) -> String {
     let mut out = String::new();
+    if let Some(root) = &report.workspace {
+        out.push_str(&format!(
+            "the module is in the workspace {}: checked its vendor directory, {} (`go work \
+             vendor` writes it there, and go builds the module from it)\n",
+            escaped_path(&root.join("go.work")),
+            escaped_path(&root.join("vendor"))
+        ));
+    }
     match (&report.inconsistent, &report.not_judged) {
         (Some(words), _) => out.push_str(&format!("{}\n", for_terminal(words))),
         (None, Some(why)) => out.push_str(&format!(

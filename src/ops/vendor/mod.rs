@@ -78,6 +78,11 @@ pub struct VendorReport {
     pub not_judged: Option<String>,
     /// The vendored modules, in `modules.txt` order.
     pub modules: Vec<VendorModule>,
+    /// The workspace whose vendor directory was checked, when the directory asked about is one
+    /// of its modules (`go work vendor` writes it at the workspace's root, and go builds the
+    /// module from there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<std::path::PathBuf>,
 }
 
 /// What a vendor check runs with: go, the user's go settings, and the module cache, when
@@ -123,10 +128,19 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
     // go's own vendoring is, unless GOWORK=off leaves the workspace.
     let workspaces = inputs.goenv.get("GOWORK").as_deref() != Some("off");
     let workspace = workspaces && dir.join("go.work").is_file();
-    let modules_txt = read::read_text(&dir.join("vendor/modules.txt"), 64 << 20).map_err(|e| {
+    let modules_txt_path = dir.join("vendor/modules.txt");
+    if workspaces
+        && !workspace
+        && std::fs::symlink_metadata(&modules_txt_path).is_err()
+        && let Some(root) = workspace_above(dir)
+    {
+        let mut report = verify_vendor(inputs, &root)?;
+        report.workspace = Some(root);
+        return Ok(report);
+    }
+    let modules_txt = read::read_text(&modules_txt_path, 64 << 20).map_err(|e| {
         invalid(format!(
-            "{e} ({})",
-            no_vendor_hint(dir, workspaces && !workspace)
+            "{e} (no vendor directory? `go mod vendor` makes one)"
         ))
     })?;
     let manifest_name = if workspace { "go.work" } else { "go.mod" };
@@ -168,30 +182,19 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
         inconsistent,
         not_judged,
         modules,
+        workspace: None,
     })
 }
 
-/// What to say when `dir` has no vendor directory: inside a workspace above `dir` (looked for
-/// with `look_above`), go vendors at the workspace's root (`go work vendor`).
-fn no_vendor_hint(dir: &Path, look_above: bool) -> String {
-    let root = look_above
-        .then(|| {
-            let dir = std::path::absolute(dir).ok()?;
-            dir.ancestors()
-                .skip(1)
-                .find(|d| d.join("go.work").is_file())
-                .map(Path::to_path_buf)
-        })
-        .flatten();
-    match root {
-        Some(root) => format!(
-            "this module is in the workspace {}: its vendor directory is there (`go work \
-             vendor`; check it with `modlens vendor verify {}`)",
-            root.join("go.work").display(),
-            root.display()
-        ),
-        None => "no vendor directory? `go mod vendor` makes one".to_owned(),
-    }
+/// The root of the workspace `dir` is in (the nearest `go.work` above it, as go finds it),
+/// when that workspace has a vendor directory.
+fn workspace_above(dir: &Path) -> Option<std::path::PathBuf> {
+    let dir = std::path::absolute(dir).ok()?;
+    dir.ancestors()
+        .skip(1)
+        .find(|d| d.join("go.work").is_file())
+        .filter(|root| root.join("vendor/modules.txt").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// What every vendored module of one project is checked with.
