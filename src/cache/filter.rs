@@ -83,6 +83,11 @@ impl Filter {
         })
     }
 
+    /// Compiles every command-line PATTERN (see [`Filter::parse_pattern`]).
+    pub fn parse_patterns(texts: &[String]) -> Result<Vec<Filter>, FilterError> {
+        texts.iter().map(|t| Filter::parse_pattern(t)).collect()
+    }
+
     /// Compiles a command-line PATTERN: a glob as in [`Filter::parse`], otherwise an exact
     /// module path or `path@version`.
     pub fn parse_pattern(text: &str) -> Result<Filter, FilterError> {

@@ -86,8 +86,6 @@ pub fn module_version(text: &str) -> anyhow::Result<ModuleKey> {
 }
 
 fn patterns(texts: &[String]) -> anyhow::Result<()> {
-    for text in texts {
-        Filter::parse_pattern(text)?;
-    }
+    Filter::parse_patterns(texts)?;
     Ok(())
 }

@@ -8,7 +8,7 @@
 
 use std::io::{self, Write as _};
 
-use super::confined::{Confined, unique_suffix};
+use super::confined::{Confined, temp_beside};
 use super::delete::{VersionLock, edit_list, ensure_inside};
 use super::error::{DeleteError, io_err};
 use crate::cache::{ModCache, ModuleKey, VersionFile};
@@ -19,12 +19,7 @@ pub fn restore_mod(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError>
     let confined = Confined::open(cache.root())?;
     let zip_path = cache.version_file(key, VersionFile::Zip);
     let mod_path = cache.version_file(key, VersionFile::Mod);
-    let tmp = mod_path.with_file_name(format!(
-        "{}.mod{}{}.tmp",
-        key.escaped_version(),
-        std::process::id(),
-        unique_suffix()
-    ));
+    let tmp = temp_beside(&mod_path);
     for path in [&zip_path, &mod_path, &tmp] {
         ensure_inside(cache.root(), path)?;
     }

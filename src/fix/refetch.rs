@@ -18,8 +18,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use super::confined::unique_suffix;
-use super::confined::{Confined, Missing};
+use super::confined::{Confined, Missing, temp_beside};
 use super::delete::{VersionLock, ensure_inside};
 use super::error::FixError;
 use super::error::{DeleteError, io_err};
@@ -231,12 +230,7 @@ pub fn rezip(cache: &ModCache, key: &ModuleKey) -> Result<(), DeleteError> {
     let tree = cache.tree_dir(key);
     let zip_path = cache.version_file(key, VersionFile::Zip);
     let ziphash_path = cache.version_file(key, VersionFile::Ziphash);
-    let tmp = zip_path.with_file_name(format!(
-        "{}.zip{}{}.tmp",
-        key.escaped_version(),
-        std::process::id(),
-        unique_suffix()
-    ));
+    let tmp = temp_beside(&zip_path);
     for path in [&tree, &zip_path, &tmp] {
         ensure_inside(cache.root(), path)?;
     }

@@ -31,11 +31,7 @@ pub(super) const REFUSE_DELETE: &str =
 pub fn run(engine: &Engine, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let located = &engine.located;
     let policies = args.policies()?;
-    let patterns = args
-        .patterns
-        .iter()
-        .map(|p| Filter::parse_pattern(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let patterns = Filter::parse_patterns(&args.patterns)?;
     let expect = engine.expectations(&args.project, args.recursive)?;
     let snapshot = engine.snapshot(Depth::Full)?;
     require_matches(located, &args.patterns, &patterns, &snapshot.entries)?;

@@ -21,11 +21,7 @@ mod report;
 
 pub fn run(engine: &Engine, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let located = &engine.located;
-    let patterns = args
-        .patterns
-        .iter()
-        .map(|p| Filter::parse_pattern(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let patterns = Filter::parse_patterns(&args.patterns)?;
     let expect = engine.expectations(&args.project, args.recursive)?;
     // With the state database, every file's state is taken (the walk `list` makes), so that
     // unchanged versions keep their remembered verdicts; without it, verification reads every

@@ -332,13 +332,8 @@ impl Confined {
         }
         use std::os::unix::fs::MetadataExt;
         if meta.nlink() > 1 {
-            let tmp_name = format!(
-                "{}{}{}.tmp",
-                name.to_string_lossy(),
-                std::process::id(),
-                unique_suffix()
-            );
-            let tmp = path.with_file_name(&tmp_name);
+            let tmp = temp_beside(path);
+            let tmp_name = tmp.file_name().unwrap_or_default().to_owned();
             let mut out = open_regular(
                 &dir,
                 &tmp_name,
@@ -469,6 +464,17 @@ fn dir_errno(path: &Path) -> impl FnOnce(Errno) -> DeleteError + '_ {
         }
         e => errno(path)(e),
     }
+}
+
+/// A fresh name for a temp file beside `path`: `<name><pid><random>.tmp`, as go names its own
+/// (`<name><random>.tmp`), which go and modlens both take for a leftover if it stays.
+pub(crate) fn temp_beside(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(
+        "{name}{}{}.tmp",
+        std::process::id(),
+        unique_suffix()
+    ))
 }
 
 /// A number for temp names: unique within this process and unpredictable from outside it
