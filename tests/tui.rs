@@ -889,6 +889,26 @@ fn the_filter_prompt_edits_like_a_shell_and_a_bad_pattern_keeps_the_last_filter(
     assert_eq!(app.mode, Mode::Normal);
 }
 
+/// A rule's prompt shows its suggested number until one is typed: Enter takes the suggestion,
+/// and a typed number replaces it (never "11" from a suggested 1 and a typed 1).
+#[test]
+fn a_typed_rule_number_replaces_the_suggested_one() {
+    let mut f = fixture(true);
+    let app = &mut f.app;
+    keys(app, "K<enter>");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("beyond the newest 1 "), "{status}");
+    keys(app, "cK3<enter>");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("beyond the newest 3 "), "{status}");
+    keys(app, "cO30<enter>");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("more than 30 days"), "{status}");
+    keys(app, "cO<enter>");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("more than 90 days"), "{status}");
+}
+
 #[test]
 fn the_jobs_view_lists_jobs_and_x_cancels_the_selected_one() {
     let mut f = fixture(true);

@@ -72,7 +72,9 @@ impl App {
                 match mode_action(PROMPT_KEYS, key) {
                     Some(PromptAction::Mark) => {
                         self.mode = Mode::Normal;
-                        self.apply_rule(rule, &input);
+                        let suggested = rule.question().map_or("0", |(_, n)| n);
+                        let answer = if input.is_empty() { suggested } else { &input };
+                        self.apply_rule(rule, answer);
                     }
                     Some(PromptAction::Cancel) => self.mode = Mode::Normal,
                     None => {

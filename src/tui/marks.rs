@@ -76,8 +76,10 @@ impl App {
             }
             return;
         }
+        // The suggested number is shown until the user types their own (an empty answer
+        // takes it), so that typing a number never appends to it.
         match kind.question() {
-            Some((_, suggested)) => self.mode = Mode::Prompt(kind, suggested.into()),
+            Some(_) => self.mode = Mode::Prompt(kind, String::new()),
             None => self.apply_rule(kind, "0"),
         }
     }

@@ -211,12 +211,18 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             draw(frame, "confirm", lines, width);
         }
         Mode::Prompt(rule, input) => {
-            let question = rule.question().map_or("N:", |(question, _)| question);
+            let (question, suggested) = rule.question().unwrap_or(("N:", "0"));
+            // Until a number is typed, the suggested one shows dimmed: Enter takes it.
+            let answer = if input.is_empty() {
+                vec![
+                    Span::styled("▏", theme.key()),
+                    Span::styled(format!("{suggested} (Enter takes it)"), theme.dim()),
+                ]
+            } else {
+                vec![Span::styled(format!("{input}▏"), theme.key())]
+            };
             let lines = vec![
-                Line::from(vec![
-                    Span::raw(format!("{question} ")),
-                    Span::styled(format!("{input}▏"), theme.key()),
-                ]),
+                Line::from([vec![Span::raw(format!("{question} "))], answer].concat()),
                 Line::styled(hint(PROMPT_KEYS, &[]), theme.dim()),
             ];
             draw(frame, "mark by rule", lines, 64);
