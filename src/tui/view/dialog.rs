@@ -214,15 +214,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame<'_>) {
             let (question, suggested) = rule.question().unwrap_or(("N:", "0"));
             // Until a number is typed, the suggested one shows dimmed: Enter takes it.
             let answer = if input.is_empty() {
-                vec![
-                    Span::styled("▏", theme.key()),
-                    Span::styled(format!("{suggested} (Enter takes it)"), theme.dim()),
-                ]
+                Span::styled(format!("▏{suggested}"), theme.dim())
             } else {
-                vec![Span::styled(format!("{input}▏"), theme.key())]
+                Span::styled(format!("{input}▏"), theme.key())
             };
             let lines = vec![
-                Line::from([vec![Span::raw(format!("{question} "))], answer].concat()),
+                Line::from(vec![Span::raw(format!("{question} ")), answer]),
                 Line::styled(hint(PROMPT_KEYS, &[]), theme.dim()),
             ];
             draw(frame, "mark by rule", lines, 64);
