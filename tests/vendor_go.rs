@@ -272,6 +272,24 @@ fn a_workspace_vendor_directory_is_judged_against_go_work() {
         eprintln!("this go (before 1.22) has no go 1.22 workspaces; nothing to check: {why}");
         return;
     }
+    // Before the workspace is vendored, a module of it is told where its vendor/ would be.
+    let out = go
+        .modlens(&go.modcache(), &["vendor", "verify"])
+        .arg(ws.join("a"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim_end().lines().count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("`go work vendor` there"),
+        "{}",
+        stderr(&out)
+    );
     let (vendored, why) = run_go(&ws, &["work", "vendor"]);
     if !vendored {
         // `go work vendor` came with go 1.22.

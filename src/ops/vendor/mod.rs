@@ -129,19 +129,27 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
     let workspaces = inputs.goenv.get("GOWORK").as_deref() != Some("off");
     let workspace = workspaces && dir.join("go.work").is_file();
     let modules_txt_path = dir.join("vendor/modules.txt");
-    if workspaces
-        && !workspace
+    let above = (workspaces && !workspace)
+        .then(|| workspace_above(dir))
+        .flatten();
+    if let Some(root) = &above
         && std::fs::symlink_metadata(&modules_txt_path).is_err()
-        && let Some(root) = workspace_above(dir)
+        && root.join("vendor/modules.txt").is_file()
     {
-        let mut report = verify_vendor(inputs, &root)?;
-        report.workspace = Some(root);
+        let mut report = verify_vendor(inputs, root)?;
+        report.workspace = above;
         return Ok(report);
     }
     let modules_txt = read::read_text(&modules_txt_path, 64 << 20).map_err(|e| {
-        invalid(format!(
-            "{e} (no vendor directory? `go mod vendor` makes one)"
-        ))
+        let hint = match &above {
+            Some(root) => format!(
+                "this module is in the workspace {}: `go work vendor` there makes its vendor \
+                 directory",
+                root.join("go.work").display()
+            ),
+            None => "no vendor directory? `go mod vendor` makes one".to_owned(),
+        };
+        invalid(format!("{e} ({hint})"))
     })?;
     let manifest_name = if workspace { "go.work" } else { "go.mod" };
     let manifest = dir.join(manifest_name);
@@ -186,14 +194,12 @@ pub fn verify_vendor(inputs: &VendorInputs<'_>, dir: &Path) -> Result<VendorRepo
     })
 }
 
-/// The root of the workspace `dir` is in (the nearest `go.work` above it, as go finds it),
-/// when that workspace has a vendor directory.
+/// The root of the workspace `dir` is in: the nearest `go.work` above it, as go finds it.
 fn workspace_above(dir: &Path) -> Option<std::path::PathBuf> {
     let dir = std::path::absolute(dir).ok()?;
     dir.ancestors()
         .skip(1)
         .find(|d| d.join("go.work").is_file())
-        .filter(|root| root.join("vendor/modules.txt").is_file())
         .map(Path::to_path_buf)
 }
 
